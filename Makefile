@@ -1,0 +1,122 @@
+# ceremony — plain Makefile. `make deps` installs Debian packages; `make check` runs every test.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+CC      ?= cc
+V       ?= 0
+SANITIZE ?= 0
+
+ifeq ($(SANITIZE),1)
+BUILD   ?= build-san
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+OPTFLAGS = -O1 -g
+else
+BUILD   ?= build
+SANFLAGS =
+OPTFLAGS = -O2 -g -D_FORTIFY_SOURCE=2
+endif
+
+PKGS     = libcrypto p11-kit-1 libp11 libsodium yaml-0.1 jansson
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
+CMOCKA_LIBS   := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+VERSION := 0.1.0
+CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+	-Wformat=2 -fstack-protector-strong $(OPTFLAGS) $(SANFLAGS) -Iinclude -MMD -MP \
+	-DCEREMONY_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+LIBS_ALL = $(PKG_LIBS) -ldl
+
+# Debian 12 packages: build libraries, the HSM used by tests and the demo, and
+# the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).
+DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-dev libp11-kit-dev p11-kit \
+	libsodium-dev libyaml-dev libjansson-dev libcmocka-dev softhsm2 opensc gnutls-bin \
+	libnss3-tools valgrind
+
+ifeq ($(V),1)
+Q =
+else
+Q = @
+endif
+
+SRCS      := $(wildcard src/*.c)
+LIB_SRCS  := $(filter-out src/main.c,$(SRCS))
+LIB_OBJS  := $(LIB_SRCS:src/%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(BUILD)/obj/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+BIN       := $(BUILD)/ceremony
+
+.PHONY: all deps check unit integration demo install clean format bench
+all: $(BIN)
+
+$(BUILD)/obj/%.o: src/%.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+$(BUILD)/libceremony.a: $(LIB_OBJS)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(MAIN_OBJ) $(BUILD)/libceremony.a
+	@[ "$(V)" = 1 ] || echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LIBS_ALL)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libceremony.a
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libceremony.a $(CMOCKA_LIBS) $(LIBS_ALL)
+
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libceremony.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libceremony.a $(LIBS_ALL)
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: need root to install:$$missing" >&2; exit 1; fi; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || \
+	  { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; }; \
+	else echo "deps: all Debian packages present"; fi
+
+# `check` runs the unit tests, then the integration tests against real SoftHSM2 tokens.
+check: deps
+	$(MAKE) all unit-bins
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh
+
+.PHONY: unit-bins
+unit-bins: $(UNIT_BINS)
+
+unit: unit-bins
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh unit
+
+integration: all
+	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh integration
+
+bench: deps
+	$(MAKE) all $(BENCH_BINS)
+	BUILD=$(BUILD) tests/bench/run-bench.sh
+
+DEMO_DIR ?= ./demo-out
+demo: deps
+	$(MAKE) all
+	CEREMONY=$(BIN) DEMO_DIR=$(DEMO_DIR) ./demo.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ceremony/profiles
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ceremony
+	install -m 0644 ceremony-scripts/profiles/*.yaml $(DESTDIR)$(PREFIX)/share/ceremony/profiles/
+
+format:
+	clang-format -i src/*.c include/ceremony/*.h tests/unit/*.c
+
+clean:
+	rm -rf build build-san
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)

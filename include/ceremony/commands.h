@@ -1,0 +1,17 @@
+/*
+ * commands — the command groups main dispatches to (one src/cmd_*.c each).
+ *
+ * Each parses its own options and calls modules; none holds crypto, PKCS#11
+ * or file-format code.
+ */
+#ifndef CEREMONY_COMMANDS_H
+#define CEREMONY_COMMANDS_H
+
+#include "ceremony/cli.h"
+
+int cmd_token(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_cert(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv);
+
+#endif

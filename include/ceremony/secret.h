@@ -1,0 +1,47 @@
+/*
+ * secret — memory for PINs, passphrases, the KEK and shares, and how they are entered.
+ *
+ * Owns: process hardening at start (no core dumps, not dumpable, umask 077),
+ * guarded and locked allocations (libsodium sodium_malloc) that are wiped when
+ * freed, and reading a PIN/passphrase from the terminal without echo or from an
+ * RFC 7512 pin-source ("file:PATH"). Secrets never come from argv or the
+ * environment. Does not own: what the secret is used for.
+ */
+#ifndef CEREMONY_SECRET_H
+#define CEREMONY_SECRET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SECRET_PIN_MAX 256
+
+struct secret {
+	uint8_t *data; /* NUL-terminated after len bytes, for PIN APIs that want a string */
+	size_t len;
+	size_t cap;
+};
+
+/* Call first in main: libsodium, RLIMIT_CORE 0, PR_SET_DUMPABLE 0, umask 077. */
+int secret_init(void) __attribute__((warn_unused_result));
+
+/* A zeroed secret with room for cap bytes (plus the terminating NUL). */
+int secret_new(size_t cap, struct secret **out) __attribute__((warn_unused_result));
+/* Wipe and release; NULL is fine. */
+void secret_free(struct secret *s);
+
+/*
+ * Read a secret. source NULL: prompt on the controlling terminal without echo
+ * (refused when there is no terminal). source "file:PATH": the file's bytes,
+ * one trailing newline removed. what names the secret in messages ("SO PIN").
+ */
+int secret_read(const char *source, const char *what, size_t max, struct secret **out)
+	__attribute__((warn_unused_result));
+
+/* Ask twice on a terminal and insist both match (new PINs); a file source is read once. */
+int secret_read_new(const char *source, const char *what, size_t max, struct secret **out)
+	__attribute__((warn_unused_result));
+
+/* Fill buf with bytes from libsodium's CSPRNG. */
+void secret_random(uint8_t *buf, size_t len);
+
+#endif

@@ -1,0 +1,167 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/cli.h"
+#include "ceremony/config.h"
+#include "ceremony/err.h"
+
+int cli_common_option(struct ceremony_ctx *ctx, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_MODULE: ctx->module_path = arg; return 0;
+	case OPT_CONFIG: ctx->config_path = arg; return 0;
+	case OPT_TRANSCRIPT: ctx->transcript_path = arg; return 0;
+	case OPT_PIN_SOURCE: ctx->pin_source = arg; return 0;
+	case OPT_SO_PIN_SOURCE: ctx->so_pin_source = arg; return 0;
+	case OPT_CEREMONY: ctx->ceremony_id = arg; return 0;
+	case OPT_ALLOW_NETWORK: ctx->allow_network = 1; return 0;
+	default: return CER_E_USAGE;
+	}
+}
+
+int cli_usage_error(const char *usage, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
+		msg[0] = '\0';
+	va_end(ap);
+	if (usage != NULL)
+		fprintf(stderr, "%s", usage);
+	return cer_err(CER_E_USAGE, "%s", msg);
+}
+
+int cli_require(const char *value, const char *option, const char *usage)
+{
+	if (value == NULL || value[0] == '\0')
+		return cli_usage_error(usage, "%s is required", option);
+	return 0;
+}
+
+int cli_getopt(struct ceremony_ctx *ctx, int argc, char **argv, const char *shortopts,
+	       const struct option *longopts, const char *usage,
+	       int (*handle)(void *state, int c, const char *arg), void *state, int *first_arg)
+{
+	int c;
+
+	optind = 0; /* GNU: restart scanning for this command's argv */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			printf("%s", usage);
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			if (optopt != 0)
+				return cli_usage_error(usage, "%s: unknown option -%c or missing value",
+						       argv[0], optopt);
+			return cli_usage_error(usage, "%s: unknown option or missing value in \"%s\"",
+					       argv[0], argv[optind - 1]);
+		}
+		if (c >= OPT_MODULE && c < OPT_COMMON_LAST) {
+			(void)cli_common_option(ctx, c, optarg);
+			continue;
+		}
+		if (handle == NULL || handle(state, c, optarg) != 0) {
+			if (cer_err_msg(CER_E_USAGE)[0] != '\0' && c == 0)
+				return CER_E_USAGE;
+			return cli_usage_error(usage, "%s: bad value \"%s\" for an option", argv[0],
+					       optarg != NULL ? optarg : "");
+		}
+	}
+	*first_arg = optind;
+	return 0;
+}
+
+static void print_group_help(const char *group_help, const struct cli_command *table, FILE *f)
+{
+	fprintf(f, "%s\nCommands:\n", group_help);
+	for (const struct cli_command *cmd = table; cmd->name != NULL; cmd++)
+		fprintf(f, "  %-12s %s\n", cmd->name, cmd->summary);
+}
+
+int cli_dispatch(struct ceremony_ctx *ctx, const char *group, const char *group_help,
+		 const struct cli_command *table, int argc, char **argv)
+{
+	int i = 1;
+
+	/* Common options may come between the group and the verb. */
+	while (i < argc && argv[i][0] == '-') {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			print_group_help(group_help, table, stdout);
+			return 0;
+		}
+		break;
+	}
+	if (i >= argc) {
+		print_group_help(group_help, table, stderr);
+		return cer_err(CER_E_USAGE, "%s: which command? (see above)", group);
+	}
+	for (const struct cli_command *cmd = table; cmd->name != NULL; cmd++) {
+		if (strcmp(cmd->name, argv[i]) == 0)
+			return cmd->run(ctx, argc - i, argv + i);
+	}
+	print_group_help(group_help, table, stderr);
+	return cer_err(CER_E_USAGE, "%s: unknown command \"%s\"", group, argv[i]);
+}
+
+static int cli_config(struct ceremony_ctx *ctx, const struct config **out)
+{
+	const char *path = ctx->config_path;
+	int r;
+
+	*out = NULL;
+	if (ctx->config == NULL) {
+		if (path == NULL) {
+			FILE *f = fopen("ceremony.yaml", "r");
+			if (f == NULL)
+				return 0;
+			fclose(f);
+			path = "ceremony.yaml";
+		}
+		if ((r = config_load(path, &ctx->config)) != 0)
+			return r;
+	}
+	*out = ctx->config;
+	return 0;
+}
+
+int cli_module_path(struct ceremony_ctx *ctx, const char **out)
+{
+	const struct config *cfg = NULL;
+	const char *env;
+	int r;
+
+	*out = NULL;
+	if (ctx->module_path != NULL) {
+		*out = ctx->module_path;
+		return 0;
+	}
+	env = getenv("CEREMONY_MODULE");
+	if (env != NULL && env[0] != '\0') {
+		*out = env;
+		return 0;
+	}
+	if ((r = cli_config(ctx, &cfg)) != 0)
+		return r;
+	if (cfg != NULL && config_get(cfg, "module") != NULL) {
+		*out = config_get(cfg, "module");
+		return 0;
+	}
+	return cer_err(CER_E_USAGE, "no PKCS#11 module: give --module PATH, set CEREMONY_MODULE, "
+				    "or put \"module:\" in ceremony.yaml");
+}
+
+int cli_transcript_path(struct ceremony_ctx *ctx, const char *command, const char **out)
+{
+	*out = ctx->transcript_path;
+	if (*out == NULL)
+		return cer_err(CER_E_USAGE,
+			       "%s changes the HSM or writes outputs: --transcript FILE is required",
+			       command);
+	return 0;
+}

@@ -1,0 +1,104 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "ceremony/err.h"
+
+#define ERR_DETAIL_MAX 1024
+
+/* The one process-wide mutable state we allow, like errno: the last failure's words. */
+static char err_detail[ERR_DETAIL_MAX];
+
+static void err_vset(const char *fmt, va_list ap)
+{
+	int n = vsnprintf(err_detail, sizeof(err_detail), fmt, ap);
+	if (n < 0)
+		err_detail[0] = '\0';
+}
+
+int cer_err(int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	err_vset(fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+int cer_err_ssl(int code, const char *fmt, ...)
+{
+	va_list ap;
+	unsigned long e;
+	char ssl[256];
+	size_t used;
+
+	va_start(ap, fmt);
+	err_vset(fmt, ap);
+	va_end(ap);
+	e = ERR_peek_last_error();
+	if (e != 0) {
+		ERR_error_string_n(e, ssl, sizeof(ssl));
+		used = strlen(err_detail);
+		(void)snprintf(err_detail + used, sizeof(err_detail) - used, " (%s)", ssl);
+	}
+	ERR_clear_error();
+	return code;
+}
+
+void cer_err_prefix(const char *fmt, ...)
+{
+	char prefix[ERR_DETAIL_MAX];
+	char old[ERR_DETAIL_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(prefix, sizeof(prefix), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	memcpy(old, err_detail, sizeof(old));
+	(void)snprintf(err_detail, sizeof(err_detail), "%s%s", prefix, old);
+}
+
+const char *cer_err_msg(int code)
+{
+	if (err_detail[0] != '\0')
+		return err_detail;
+	return cer_strerror(code);
+}
+
+void cer_err_clear(void)
+{
+	err_detail[0] = '\0';
+}
+
+const char *cer_strerror(int code)
+{
+	switch (code) {
+	case CER_OK: return "success";
+	case CER_E_USAGE: return "usage error";
+	case CER_E_INPUT: return "invalid input";
+	case CER_E_REFUSED: return "refused";
+	case CER_E_IO: return "input/output error";
+	case CER_E_EXISTS: return "already exists";
+	case CER_E_NOTFOUND: return "not found";
+	case CER_E_P11: return "PKCS#11 module error";
+	case CER_E_CRYPTO: return "cryptographic library error";
+	case CER_E_PIN: return "wrong or missing PIN";
+	case CER_E_NOMEM: return "out of memory";
+	case CER_E_VERIFY: return "verification failed";
+	default: return "internal error";
+	}
+}
+
+int cer_exit_code(int code)
+{
+	if (code == CER_OK)
+		return 0;
+	if (code == CER_E_USAGE)
+		return 2;
+	return 1;
+}

@@ -1,0 +1,240 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+
+static int dir_of(const char *path, char *dir, size_t size)
+{
+	char copy[PATH_MAX];
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return cer_err(CER_E_INPUT, "%.64s...: path too long", path);
+	if (snprintf(dir, size, "%s", dirname(copy)) >= (int)size)
+		return cer_err(CER_E_INPUT, "%.64s...: path too long", path);
+	return 0;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int r = 0;
+
+	if (fd < 0)
+		return cer_err(CER_E_IO, "%s: cannot open folder: %s", dir, strerror(errno));
+	if (fsync(fd) != 0)
+		r = cer_err(CER_E_IO, "%s: cannot sync folder: %s", dir, strerror(errno));
+	close(fd);
+	return r;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int file_exists(const char *path)
+{
+	struct stat st;
+	return lstat(path, &st) == 0;
+}
+
+int file_check_new(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int r;
+
+	if (file_exists(path))
+		return cer_err(CER_E_EXISTS, "%s: already exists; refusing to overwrite it", path);
+	if ((r = dir_of(path, dir, sizeof(dir))) != 0)
+		return r;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cer_err(CER_E_IO, "%s: folder %s does not exist", path, dir);
+	return 0;
+}
+
+int file_write_new(const char *path, const void *data, size_t len)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX];
+	uint8_t rnd[8];
+	int fd = -1, r, created = 0;
+
+	if ((r = file_check_new(path)) != 0)
+		return r;
+	if ((r = dir_of(path, dir, sizeof(dir))) != 0)
+		return r;
+	randombytes_buf(rnd, sizeof(rnd));
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x", path, rnd[0], rnd[1],
+		     rnd[2], rnd[3], rnd[4], rnd[5]) >= (int)sizeof(tmp))
+		return cer_err(CER_E_INPUT, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cer_err(CER_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
+	created = 1;
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+		r = cer_err(CER_E_IO, "%s: cannot write: %s", tmp, strerror(errno));
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		r = cer_err(CER_E_IO, "%s: cannot close: %s", tmp, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	/* link(2) fails with EEXIST instead of replacing, unlike rename(2). */
+	if (link(tmp, path) != 0) {
+		r = errno == EEXIST
+			    ? cer_err(CER_E_EXISTS, "%s: already exists; refusing to overwrite it",
+				      path)
+			    : cer_err(CER_E_IO, "%s: cannot create: %s", path, strerror(errno));
+		goto out;
+	}
+	r = fsync_dir(dir);
+out:
+	if (fd >= 0)
+		close(fd);
+	if (created)
+		(void)unlink(tmp);
+	if (r == 0)
+		r = fsync_dir(dir);
+	return r;
+}
+
+int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf = NULL;
+	size_t total = 0;
+	int fd, r;
+
+	*out = NULL;
+	*len = 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cer_err(errno == ENOENT ? CER_E_NOTFOUND : CER_E_IO, "%s: cannot open: %s",
+			       path, strerror(errno));
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = cer_err(CER_E_INPUT, "%s: not a regular file", path);
+		goto out;
+	}
+	if ((size_t)st.st_size > max) {
+		r = cer_err(CER_E_INPUT, "%s: %lld bytes is more than the %zu allowed", path,
+			    (long long)st.st_size, max);
+		goto out;
+	}
+	buf = malloc(max + 1);
+	if (buf == NULL) {
+		r = cer_err(CER_E_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, buf + total, max + 1 - total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = cer_err(CER_E_IO, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		if (total > max) {
+			r = cer_err(CER_E_INPUT, "%s: more than the %zu bytes allowed", path, max);
+			goto out;
+		}
+	}
+	buf[total] = '\0';
+	*out = buf;
+	*len = total;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	close(fd);
+	return r;
+}
+
+int file_sha256(const char *path, uint8_t out[static FILE_SHA256_LEN])
+{
+	EVP_MD_CTX *md = NULL;
+	uint8_t chunk[65536];
+	unsigned int mdlen = 0;
+	int fd, r = CER_E_CRYPTO;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cer_err(errno == ENOENT ? CER_E_NOTFOUND : CER_E_IO, "%s: cannot open: %s",
+			       path, strerror(errno));
+	md = EVP_MD_CTX_new();
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) <= 0) {
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = cer_err(CER_E_IO, "%s: cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (EVP_DigestUpdate(md, chunk, (size_t)n) <= 0) {
+			r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);
+			goto out;
+		}
+	}
+	if (EVP_DigestFinal_ex(md, out, &mdlen) <= 0 || mdlen != FILE_SHA256_LEN) {
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);
+		goto out;
+	}
+	r = 0;
+out:
+	EVP_MD_CTX_free(md);
+	close(fd);
+	return r;
+}
+
+int file_append_sync(const char *path, const void *data, size_t len)
+{
+	char dir[PATH_MAX];
+	int fd, r = 0, is_new;
+
+	is_new = !file_exists(path);
+	if ((r = dir_of(path, dir, sizeof(dir))) != 0)
+		return r;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cer_err(CER_E_IO, "%s: cannot open for appending: %s", path,
+			       strerror(errno));
+	if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
+		r = cer_err(CER_E_IO, "%s: cannot append: %s", path, strerror(errno));
+	if (close(fd) != 0 && r == 0)
+		r = cer_err(CER_E_IO, "%s: cannot close: %s", path, strerror(errno));
+	if (r == 0 && is_new)
+		r = fsync_dir(dir);
+	return r;
+}

@@ -1,0 +1,90 @@
+/* ceremony — offline root CA key ceremonies on PKCS#11 HSMs. */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "ceremony/cli.h"
+#include "ceremony/commands.h"
+#include "ceremony/config.h"
+#include "ceremony/err.h"
+#include "ceremony/secret.h"
+
+static const struct cli_command main_commands[] = {
+	{"token", cmd_token, "list and initialise PKCS#11 tokens"},
+	{"key", cmd_key, "generate the root key in the HSM and show its attributes"},
+	{"cert", cmd_cert, "make the self-signed root certificate"},
+	{"transcript", cmd_transcript, "seal and verify ceremony transcripts"},
+	{NULL, NULL, NULL},
+};
+
+static const char main_usage[] =
+	"usage: ceremony [options] COMMAND [args]\n"
+	"\n"
+	"Runs an offline root certification authority's key ceremonies on a PKCS#11 HSM.\n"
+	"Every command that changes anything appends to a hash-chained transcript.\n"
+	"Exit status: 0 success, 1 refused or bad input, 2 usage error.\n"
+	"\n" CLI_COMMON_HELP "  --version             print the version\n";
+
+static void main_help(FILE *f)
+{
+	fprintf(f, "%s\nCommands:\n", main_usage);
+	for (const struct cli_command *c = main_commands; c->name != NULL; c++)
+		fprintf(f, "  %-12s %s\n", c->name, c->summary);
+	fprintf(f, "\nRun \"ceremony COMMAND --help\" for a command's own help.\n");
+}
+
+static int main_run(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		CLI_COMMON_OPTIONS,
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 0;
+	opterr = 0;
+	/* "+": stop at the first non-option, the command. */
+	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+		if (c == 'h') {
+			main_help(stdout);
+			return 0;
+		}
+		if (c == 'V') {
+			printf("ceremony %s\n", CEREMONY_VERSION);
+			return 0;
+		}
+		if (c == '?' || cli_common_option(ctx, c, optarg) != 0) {
+			main_help(stderr);
+			return cer_err(CER_E_USAGE, "unknown option or missing value in \"%s\"",
+				       argv[optind - 1]);
+		}
+	}
+	if (optind >= argc) {
+		main_help(stderr);
+		return cer_err(CER_E_USAGE, "which command? (see above)");
+	}
+	for (const struct cli_command *cmd = main_commands; cmd->name != NULL; cmd++)
+		if (strcmp(cmd->name, argv[optind]) == 0)
+			return cmd->run(ctx, argc - optind, argv + optind);
+	main_help(stderr);
+	return cer_err(CER_E_USAGE, "unknown command \"%s\"", argv[optind]);
+}
+
+int main(int argc, char **argv)
+{
+	struct ceremony_ctx ctx;
+	int r;
+
+	memset(&ctx, 0, sizeof(ctx));
+	if ((r = secret_init()) != 0) {
+		fprintf(stderr, "ceremony: %s\n", cer_err_msg(r));
+		return cer_exit_code(r);
+	}
+	r = main_run(&ctx, argc, argv);
+	if (r != 0)
+		fprintf(stderr, "ceremony: %s\n", cer_err_msg(r));
+	config_free(ctx.config);
+	return cer_exit_code(r);
+}

@@ -1,0 +1,202 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "ceremony/err.h"
+#include "ceremony/secret.h"
+
+int secret_init(void)
+{
+	struct rlimit no_core = {0, 0};
+
+	umask(077);
+	if (setrlimit(RLIMIT_CORE, &no_core) != 0)
+		return cer_err(CER_E_INTERNAL, "cannot disable core dumps: %s", strerror(errno));
+	/* Not dumpable: no core file and no ptrace by other users' processes. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		return cer_err(CER_E_INTERNAL, "cannot mark the process undumpable: %s",
+			       strerror(errno));
+	if (sodium_init() < 0)
+		return cer_err(CER_E_CRYPTO, "libsodium failed to initialise");
+	return 0;
+}
+
+int secret_new(size_t cap, struct secret **out)
+{
+	struct secret *s;
+
+	*out = NULL;
+	s = sodium_malloc(sizeof(*s));
+	if (s == NULL)
+		return cer_err(CER_E_NOMEM, "cannot allocate secure memory");
+	s->data = sodium_malloc(cap + 1);
+	if (s->data == NULL) {
+		sodium_free(s);
+		return cer_err(CER_E_NOMEM, "cannot allocate %zu bytes of secure memory", cap + 1);
+	}
+	sodium_memzero(s->data, cap + 1);
+	s->len = 0;
+	s->cap = cap;
+	*out = s;
+	return 0;
+}
+
+void secret_free(struct secret *s)
+{
+	if (s == NULL)
+		return;
+	sodium_free(s->data); /* sodium_free wipes before releasing */
+	sodium_free(s);
+}
+
+void secret_random(uint8_t *buf, size_t len)
+{
+	randombytes_buf(buf, len);
+}
+
+/* Read up to s->cap bytes from fd straight into secure memory. */
+static int secret_read_fd(int fd, struct secret *s, const char *what, const char *path)
+{
+	ssize_t n;
+	size_t total = 0;
+	uint8_t extra;
+
+	for (;;) {
+		if (total == s->cap) {
+			n = read(fd, &extra, 1);
+			if (n > 0)
+				return cer_err(CER_E_INPUT, "%s: %s is longer than %zu bytes", path,
+					       what, s->cap);
+			break;
+		}
+		n = read(fd, s->data + total, s->cap - total);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return cer_err(CER_E_IO, "%s: cannot read %s: %s", path, what,
+				       strerror(errno));
+		if (n == 0)
+			break;
+		total += (size_t)n;
+	}
+	if (total > 0 && s->data[total - 1] == '\n')
+		total--;
+	if (total > 0 && s->data[total - 1] == '\r')
+		total--;
+	sodium_memzero(s->data + total, s->cap + 1 - total);
+	s->len = total;
+	if (total == 0)
+		return cer_err(CER_E_PIN, "%s: %s is empty", path, what);
+	return 0;
+}
+
+static int secret_read_file(const char *path, const char *what, struct secret *s)
+{
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return cer_err(CER_E_NOTFOUND, "%s: cannot open the %s source: %s", path, what,
+			       strerror(errno));
+	r = secret_read_fd(fd, s, what, path);
+	close(fd);
+	return r;
+}
+
+static int secret_read_tty(const char *prompt, const char *what, struct secret *s)
+{
+	struct termios old, noecho;
+	int fd, r;
+
+	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return cer_err(CER_E_PIN,
+			       "no terminal to ask for the %s; give it with a pin-source "
+			       "(file:PATH)",
+			       what);
+	if (tcgetattr(fd, &old) != 0) {
+		close(fd);
+		return cer_err(CER_E_PIN, "cannot switch off echo on the terminal for the %s",
+			       what);
+	}
+	noecho = old;
+	noecho.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
+	noecho.c_lflag |= ICANON;
+	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &noecho) != 0) {
+		close(fd);
+		return cer_err(CER_E_PIN, "cannot prompt for the %s", what);
+	}
+	r = secret_read_fd(fd, s, what, "terminal");
+	(void)tcsetattr(fd, TCSAFLUSH, &old);
+	if (write(fd, "\n", 1) < 0) {
+		/* the newline is cosmetic */
+	}
+	close(fd);
+	return r;
+}
+
+int secret_read(const char *source, const char *what, size_t max, struct secret **out)
+{
+	struct secret *s = NULL;
+	char prompt[128];
+	int r;
+
+	*out = NULL;
+	if ((r = secret_new(max, &s)) != 0)
+		return r;
+	if (source == NULL) {
+		if (snprintf(prompt, sizeof(prompt), "%s: ", what) >= (int)sizeof(prompt))
+			prompt[sizeof(prompt) - 1] = '\0';
+		r = secret_read_tty(prompt, what, s);
+	} else if (strncmp(source, "file:", 5) == 0 && source[5] != '\0') {
+		r = secret_read_file(source + 5, what, s);
+	} else {
+		r = cer_err(CER_E_USAGE,
+			    "%s source \"%s\" is not supported: use file:PATH, or leave it out to "
+			    "be asked on the terminal",
+			    what, source);
+	}
+	if (r != 0) {
+		secret_free(s);
+		return r;
+	}
+	*out = s;
+	return 0;
+}
+
+int secret_read_new(const char *source, const char *what, size_t max, struct secret **out)
+{
+	struct secret *a = NULL, *b = NULL;
+	char again[96];
+	int r;
+
+	*out = NULL;
+	if ((r = secret_read(source, what, max, &a)) != 0)
+		return r;
+	if (source != NULL) {
+		*out = a;
+		return 0;
+	}
+	if (snprintf(again, sizeof(again), "%s (again)", what) >= (int)sizeof(again))
+		again[sizeof(again) - 1] = '\0';
+	if ((r = secret_read(NULL, again, max, &b)) != 0)
+		goto out;
+	if (a->len != b->len || sodium_memcmp(a->data, b->data, a->len) != 0) {
+		r = cer_err(CER_E_PIN, "the two entries of the %s differ", what);
+		goto out;
+	}
+	*out = a;
+	a = NULL;
+	r = 0;
+out:
+	secret_free(a);
+	secret_free(b);
+	return r;
+}
