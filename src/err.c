@@ -59,8 +59,14 @@ void cer_err_prefix(const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
+	size_t plen = (size_t)n < sizeof(err_detail) - 1 ? (size_t)n : sizeof(err_detail) - 1;
 	memcpy(old, err_detail, sizeof(old));
-	(void)snprintf(err_detail, sizeof(err_detail), "%s%s", prefix, old);
+	memcpy(err_detail, prefix, plen);
+	size_t rest = strnlen(old, sizeof(old) - 1);
+	if (rest > sizeof(err_detail) - 1 - plen)
+		rest = sizeof(err_detail) - 1 - plen;
+	memcpy(err_detail + plen, old, rest);
+	err_detail[plen + rest] = '\0';
 }
 
 const char *cer_err_msg(int code)
