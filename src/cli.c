@@ -30,8 +30,12 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
 	va_end(ap);
-	if (usage != NULL)
-		fprintf(stderr, "%s", usage);
+	/* One line: the usage's first line names the command for --help. */
+	if (usage != NULL && strncmp(usage, "usage: ", 7) == 0) {
+		const char *cmd = usage + 7, *end = strstr(cmd, " -");
+		int n = end != NULL ? (int)(end - cmd) : 20;
+		return cer_err(CER_E_USAGE, "%s (see %.*s --help)", msg, n, cmd);
+	}
 	return cer_err(CER_E_USAGE, "%s", msg);
 }
 
@@ -56,9 +60,6 @@ int cli_getopt(struct ceremony_ctx *ctx, int argc, char **argv, const char *shor
 			return 1;
 		}
 		if (c == '?' || c == ':') {
-			if (optopt != 0)
-				return cli_usage_error(usage, "%s: unknown option -%c or missing value",
-						       argv[0], optopt);
 			return cli_usage_error(usage, "%s: unknown option or missing value in \"%s\"",
 					       argv[0], argv[optind - 1]);
 		}
@@ -97,16 +98,15 @@ int cli_dispatch(struct ceremony_ctx *ctx, const char *group, const char *group_
 		}
 		break;
 	}
-	if (i >= argc) {
-		print_group_help(group_help, table, stderr);
-		return cer_err(CER_E_USAGE, "%s: which command? (see above)", group);
-	}
+	if (i >= argc)
+		return cer_err(CER_E_USAGE, "%s: which command? (see ceremony %s --help)", group,
+			       group);
 	for (const struct cli_command *cmd = table; cmd->name != NULL; cmd++) {
 		if (strcmp(cmd->name, argv[i]) == 0)
 			return cmd->run(ctx, argc - i, argv + i);
 	}
-	print_group_help(group_help, table, stderr);
-	return cer_err(CER_E_USAGE, "%s: unknown command \"%s\"", group, argv[i]);
+	return cer_err(CER_E_USAGE, "%s: unknown command \"%s\" (see ceremony %s --help)", group,
+		       argv[i], group);
 }
 
 static int cli_config(struct ceremony_ctx *ctx, const struct config **out)

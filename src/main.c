@@ -55,21 +55,17 @@ static int main_run(struct ceremony_ctx *ctx, int argc, char **argv)
 			printf("ceremony %s\n", CEREMONY_VERSION);
 			return 0;
 		}
-		if (c == '?' || cli_common_option(ctx, c, optarg) != 0) {
-			main_help(stderr);
-			return cer_err(CER_E_USAGE, "unknown option or missing value in \"%s\"",
+		if (c == '?' || cli_common_option(ctx, c, optarg) != 0)
+			return cer_err(CER_E_USAGE,
+				       "unknown option or missing value in \"%s\" (see ceremony --help)",
 				       argv[optind - 1]);
-		}
 	}
-	if (optind >= argc) {
-		main_help(stderr);
-		return cer_err(CER_E_USAGE, "which command? (see above)");
-	}
+	if (optind >= argc)
+		return cer_err(CER_E_USAGE, "which command? (see ceremony --help)");
 	for (const struct cli_command *cmd = main_commands; cmd->name != NULL; cmd++)
 		if (strcmp(cmd->name, argv[optind]) == 0)
 			return cmd->run(ctx, argc - optind, argv + optind);
-	main_help(stderr);
-	return cer_err(CER_E_USAGE, "unknown command \"%s\"", argv[optind]);
+	return cer_err(CER_E_USAGE, "unknown command \"%s\" (see ceremony --help)", argv[optind]);
 }
 
 int main(int argc, char **argv)

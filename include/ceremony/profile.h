@@ -1,0 +1,51 @@
+/*
+ * profile — certificate profiles (YAML): what a certificate of one kind must contain.
+ *
+ * Owns: loading and validating a profile file (unknown keys, bad OIDs, bad
+ * validity are refused with the key named), and the profile's rules: kind
+ * (root, ca, end-entity), allowed key types, validity (days or a fixed
+ * notAfter such as 99991231235959Z), basicConstraints/pathLen, keyUsage,
+ * extendedKeyUsage, certificate policies, SKI method, AKI. Does not own:
+ * building certificates (certbuild) or checking CSRs (csr).
+ */
+#ifndef CEREMONY_PROFILE_H
+#define CEREMONY_PROFILE_H
+
+#include <stdint.h>
+
+#include "ceremony/p11key.h"
+
+#define PROFILE_MAX_BYTES (64 * 1024)
+#define PROFILE_MAX_OIDS 16
+#define PROFILE_OID_MAX 128
+#define PROFILE_MAX_DAYS 36525 /* 100 years */
+
+enum profile_kind { PROFILE_ROOT, PROFILE_CA, PROFILE_END_ENTITY };
+enum profile_ski { PROFILE_SKI_SHA1, PROFILE_SKI_SHA256_TRUNC, PROFILE_SKI_NONE };
+
+/* keyUsage bits, as OpenSSL's KU_* values */
+struct profile {
+	char path[4096];
+	char name[64];
+	enum profile_kind kind;
+	unsigned key_types;   /* bit (1 << enum key_type) */
+	long validity_days;   /* 0 when not_after is set */
+	char not_after[16];   /* "YYYYMMDDHHMMSSZ" or "" */
+	int ca;               /* basicConstraints cA */
+	long path_len;        /* -1: absent */
+	unsigned key_usage;   /* KU_* bits */
+	int n_eku;
+	char eku[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
+	int n_policies;
+	char policies[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
+	enum profile_ski ski;
+	int aki; /* include authorityKeyIdentifier (never for a self-signed root) */
+};
+
+int profile_load(const char *path, struct profile *out) __attribute__((warn_unused_result));
+const char *profile_kind_name(enum profile_kind k);
+/* Refuse a key type the profile does not allow. */
+int profile_check_key_type(const struct profile *p, enum key_type t)
+	__attribute__((warn_unused_result));
+
+#endif

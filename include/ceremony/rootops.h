@@ -1,0 +1,34 @@
+/*
+ * rootops — the root's own steps: tokens, root key, root certificate, seal, verify.
+ *
+ * Owns: the order of each step (validate every input and output path first,
+ * then log in, act, check the result, write outputs atomically, record the
+ * transcript record, and only then report success) and what each step
+ * records. Does not own: PKCS#11 details (p11, p11key), certificate building
+ * (certbuild), the transcript format (transcript).
+ */
+#ifndef CEREMONY_ROOTOPS_H
+#define CEREMONY_ROOTOPS_H
+
+#include <stdio.h>
+
+#include "ceremony/cli.h"
+
+int rootops_token_list(struct ceremony_ctx *ctx, FILE *out) __attribute__((warn_unused_result));
+int rootops_token_init(struct ceremony_ctx *ctx, const char *label, FILE *out)
+	__attribute__((warn_unused_result));
+int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char *label,
+			 const char *type, FILE *out) __attribute__((warn_unused_result));
+int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *label, FILE *out)
+	__attribute__((warn_unused_result));
+int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *key,
+		      const char *profile, const char *subject, const char *out_path, FILE *out)
+	__attribute__((warn_unused_result));
+/* cert_path NULL: the root certificate recorded by the transcript's cert.root record. */
+int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const char *key,
+			    const char *cert_path, const char *transcript, FILE *out)
+	__attribute__((warn_unused_result));
+int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
+			      FILE *out) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,74 @@
+/*
+ * transcript — the append-only, hash-chained record of everything a ceremony did.
+ *
+ * Owns: the JSON Lines format (one object per line: seq, time, ceremony, action,
+ * inputs, outputs, details, prev), where prev is the SHA-256 (hex) of the
+ * previous line's exact bytes without its newline and the first line's prev is
+ * a random nonce; appending with fsync before success is reported; the detached
+ * CMS seal (FILE.sig) made with an HSM key; and verification (chain, output
+ * hashes, seal) naming the first bad line. Paths in records are relative to the
+ * transcript's folder. Never holds a secret. Does not own: what actions mean.
+ */
+#ifndef CEREMONY_TRANSCRIPT_H
+#define CEREMONY_TRANSCRIPT_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#define TRANSCRIPT_MAX_BYTES (256L * 1024 * 1024)
+#define TRANSCRIPT_LINE_MAX (1024 * 1024)
+
+struct transcript;
+
+/*
+ * Open path for appending: an existing transcript is verified first (a broken
+ * chain or a sealed transcript is refused); a new one starts with a nonce.
+ * ceremony_id may be NULL (an existing file's id, or a random one).
+ */
+int transcript_open(const char *path, const char *ceremony_id, struct transcript **out)
+	__attribute__((warn_unused_result));
+void transcript_close(struct transcript *t);
+
+/* {"path": relative to the transcript's folder, "sha256": hex} for a file that exists. */
+int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
+	__attribute__((warn_unused_result));
+
+/*
+ * Append one record and fsync. inputs/outputs (arrays) and details (object) may
+ * be NULL; the references are stolen. Returns the record's seq in *seq if non-NULL.
+ */
+int transcript_append(struct transcript *t, const char *action, json_t *inputs, json_t *outputs,
+		      json_t *details, long *seq) __attribute__((warn_unused_result));
+
+const char *transcript_ceremony(const struct transcript *t);
+
+/* Seal: write path.sig, a detached DER CMS signature over the whole file. */
+int transcript_seal(const char *path, EVP_PKEY *key, X509 *cert)
+	__attribute__((warn_unused_result));
+
+struct transcript_report {
+	long records;
+	long outputs_checked;
+	long outputs_missing;
+	int sealed;
+	char signer[256];
+	uint8_t head[32]; /* SHA-256 of the last line */
+};
+
+/*
+ * Verify chain, output hashes and seal. root may be NULL (the seal's signer
+ * must then be a key recorded in the transcript). An unsealed transcript fails
+ * unless allow_unsealed. Progress lines go to out (may be NULL).
+ */
+int transcript_verify(const char *path, X509 *root, int allow_unsealed, FILE *out,
+		      struct transcript_report *rep) __attribute__((warn_unused_result));
+
+/* Calls fn for each record (parsed) of a chain-verified transcript, in order. */
+int transcript_each(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg)
+	__attribute__((warn_unused_result));
+
+#endif

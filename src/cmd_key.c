@@ -1,0 +1,99 @@
+/* ceremony key generate | show */
+#include <stdio.h>
+
+#include "ceremony/commands.h"
+#include "ceremony/err.h"
+#include "ceremony/rootops.h"
+
+struct key_opts {
+	const char *token;
+	const char *label;
+	const char *type;
+};
+
+static const char generate_usage[] =
+	"usage: ceremony key generate --token T --label L --type TYPE --transcript FILE [options]\n"
+	"\nGenerates a key pair inside the HSM with the root-key template: token object,\n"
+	"private, sensitive, extractable only wrapped under a trusted KEK\n"
+	"(CKA_WRAP_WITH_TRUSTED), signing only, a random CKA_ID. Reads back CKA_LOCAL,\n"
+	"CKA_ALWAYS_SENSITIVE, CKA_EXTRACTABLE, CKA_WRAP_WITH_TRUSTED, CKA_KEY_GEN_MECHANISM\n"
+	"and refuses (destroying the pair) if the HSM did not do what was asked.\n"
+	"Refuses a label or ID already used by any object on the token.\n"
+	"\n  --token T             token label or PKCS#11 URI (pkcs11:token=...)\n"
+	"  --label L             the key's label\n"
+	"  --type TYPE           ec-p384, ec-p256, rsa-3072 or rsa-4096\n\n" CLI_COMMON_HELP;
+
+static const char show_usage[] =
+	"usage: ceremony key show --token T --label L [options]\n"
+	"\nShows a key's attributes (its generation evidence) and its SPKI SHA-256\n"
+	"fingerprint in groups for reading aloud. Needs the user PIN.\n"
+	"\n  --token T             token label or PKCS#11 URI\n"
+	"  --label L             the key's label\n\n" CLI_COMMON_HELP;
+
+static int key_opt(void *state, int c, const char *arg)
+{
+	struct key_opts *o = state;
+
+	switch (c) {
+	case 't': o->token = arg; return 0;
+	case 'l': o->label = arg; return 0;
+	case 'k': o->type = arg; return 0;
+	default: return -1;
+	}
+}
+
+static const struct option key_longopts[] = {
+	{"token", required_argument, NULL, 't'}, {"label", required_argument, NULL, 'l'},
+	{"type", required_argument, NULL, 'k'},	 CLI_COMMON_OPTIONS,
+	{NULL, 0, NULL, 0}};
+
+static int key_parse(struct ceremony_ctx *ctx, int argc, char **argv, const char *usage,
+		     struct key_opts *o)
+{
+	int first, r;
+
+	if ((r = cli_getopt(ctx, argc, argv, "h", key_longopts, usage, key_opt, o, &first)) != 0)
+		return r;
+	if (first != argc)
+		return cli_usage_error(usage, "unexpected argument \"%s\"", argv[first]);
+	if ((r = cli_require(o->token, "--token", usage)) != 0 ||
+	    (r = cli_require(o->label, "--label", usage)) != 0)
+		return r;
+	return 0;
+}
+
+static int cmd_key_generate(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	struct key_opts o = {NULL, NULL, NULL};
+	int r;
+
+	if ((r = key_parse(ctx, argc, argv, generate_usage, &o)) != 0)
+		return r > 0 ? 0 : r;
+	if ((r = cli_require(o.type, "--type", generate_usage)) != 0)
+		return r;
+	return rootops_key_generate(ctx, o.token, o.label, o.type, stdout);
+}
+
+static int cmd_key_show(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	struct key_opts o = {NULL, NULL, NULL};
+	int r;
+
+	if ((r = key_parse(ctx, argc, argv, show_usage, &o)) != 0)
+		return r > 0 ? 0 : r;
+	if (o.type != NULL)
+		return cli_usage_error(show_usage, "key show takes no --type");
+	return rootops_key_show(ctx, o.token, o.label, stdout);
+}
+
+static const struct cli_command key_commands[] = {
+	{"generate", cmd_key_generate, "generate a key pair in the HSM (root template)"},
+	{"show", cmd_key_show, "show a key's attributes and SPKI fingerprint"},
+	{NULL, NULL, NULL},
+};
+
+int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	return cli_dispatch(ctx, "key", "usage: ceremony key COMMAND [options]\n", key_commands,
+			    argc, argv);
+}

@@ -1,0 +1,55 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "ceremony/err.h"
+#include "ceremony/hsm.h"
+#include "ceremony/secret.h"
+
+int hsm_open(struct ceremony_ctx *ctx, const char *token_name, struct hsm *out)
+{
+	const char *path;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = cli_module_path(ctx, &path)) != 0)
+		return r;
+	if ((r = p11_module_load(path, &out->module)) != 0)
+		return r;
+	if ((r = p11_token_find(out->module, token_name, &out->token)) != 0)
+		goto fail;
+	if ((r = p11_session_open(out->module, &out->token, &out->session)) != 0)
+		goto fail;
+	return 0;
+fail:
+	hsm_close(out);
+	return r;
+}
+
+int hsm_login_user(struct ceremony_ctx *ctx, struct hsm *h)
+{
+	struct secret *pin = NULL;
+	char what[96];
+	int r;
+
+	if (snprintf(what, sizeof(what), "user PIN for token \"%s\"", h->token.label) >=
+	    (int)sizeof(what))
+		what[sizeof(what) - 1] = '\0';
+	if ((r = secret_read(ctx->pin_source, what, SECRET_PIN_MAX, &pin)) != 0)
+		return r;
+	r = p11_login(h->session, CKU_USER, pin);
+	secret_free(pin); /* STYLE 14: wiped right after C_Login */
+	return r;
+}
+
+void hsm_session_end(struct hsm *h)
+{
+	p11_session_close(h->session);
+	h->session = NULL;
+}
+
+void hsm_close(struct hsm *h)
+{
+	hsm_session_end(h);
+	p11_module_free(h->module);
+	h->module = NULL;
+}

@@ -1,0 +1,528 @@
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <p11-kit/uri.h>
+
+#include "ceremony/err.h"
+#include "ceremony/p11.h"
+
+#define P11_MAX_SLOTS 256
+
+struct p11_module {
+	void *dl;
+	CK_FUNCTION_LIST_PTR f;
+	int initialized_by_us;
+	char path[4096];
+};
+
+static const struct {
+	CK_RV rv;
+	const char *name;
+	const char *words;
+	int code;
+} p11_rv_table[] = {
+	{CKR_OK, "CKR_OK", "success", CER_OK},
+	{CKR_PIN_INCORRECT, "CKR_PIN_INCORRECT", "wrong PIN", CER_E_PIN},
+	{CKR_PIN_INVALID, "CKR_PIN_INVALID", "PIN has invalid characters", CER_E_PIN},
+	{CKR_PIN_LEN_RANGE, "CKR_PIN_LEN_RANGE", "PIN too short or too long", CER_E_PIN},
+	{CKR_PIN_LOCKED, "CKR_PIN_LOCKED", "PIN locked", CER_E_PIN},
+	{CKR_PIN_EXPIRED, "CKR_PIN_EXPIRED", "PIN expired", CER_E_PIN},
+	{CKR_USER_NOT_LOGGED_IN, "CKR_USER_NOT_LOGGED_IN", "not logged in", CER_E_P11},
+	{CKR_USER_ALREADY_LOGGED_IN, "CKR_USER_ALREADY_LOGGED_IN", "already logged in", CER_E_P11},
+	{CKR_USER_ANOTHER_ALREADY_LOGGED_IN, "CKR_USER_ANOTHER_ALREADY_LOGGED_IN",
+	 "another user is logged in", CER_E_P11},
+	{CKR_USER_PIN_NOT_INITIALIZED, "CKR_USER_PIN_NOT_INITIALIZED", "user PIN not set",
+	 CER_E_P11},
+	{CKR_TOKEN_NOT_PRESENT, "CKR_TOKEN_NOT_PRESENT", "no token in the slot", CER_E_NOTFOUND},
+	{CKR_TOKEN_NOT_RECOGNIZED, "CKR_TOKEN_NOT_RECOGNIZED", "token not recognised", CER_E_P11},
+	{CKR_TOKEN_WRITE_PROTECTED, "CKR_TOKEN_WRITE_PROTECTED", "token is write-protected",
+	 CER_E_P11},
+	{CKR_SLOT_ID_INVALID, "CKR_SLOT_ID_INVALID", "no such slot", CER_E_NOTFOUND},
+	{CKR_SESSION_HANDLE_INVALID, "CKR_SESSION_HANDLE_INVALID", "session closed", CER_E_P11},
+	{CKR_OBJECT_HANDLE_INVALID, "CKR_OBJECT_HANDLE_INVALID", "object not found",
+	 CER_E_NOTFOUND},
+	{CKR_KEY_HANDLE_INVALID, "CKR_KEY_HANDLE_INVALID", "key not found", CER_E_NOTFOUND},
+	{CKR_KEY_NOT_WRAPPABLE, "CKR_KEY_NOT_WRAPPABLE",
+	 "key may only be wrapped by a trusted key", CER_E_REFUSED},
+	{CKR_KEY_UNEXTRACTABLE, "CKR_KEY_UNEXTRACTABLE", "key is not extractable", CER_E_REFUSED},
+	{CKR_ATTRIBUTE_READ_ONLY, "CKR_ATTRIBUTE_READ_ONLY", "attribute is read-only",
+	 CER_E_REFUSED},
+	{CKR_ATTRIBUTE_TYPE_INVALID, "CKR_ATTRIBUTE_TYPE_INVALID", "attribute not supported",
+	 CER_E_P11},
+	{CKR_ATTRIBUTE_VALUE_INVALID, "CKR_ATTRIBUTE_VALUE_INVALID", "attribute value refused",
+	 CER_E_P11},
+	{CKR_ATTRIBUTE_SENSITIVE, "CKR_ATTRIBUTE_SENSITIVE", "attribute is sensitive",
+	 CER_E_REFUSED},
+	{CKR_TEMPLATE_INCONSISTENT, "CKR_TEMPLATE_INCONSISTENT", "template inconsistent",
+	 CER_E_P11},
+	{CKR_TEMPLATE_INCOMPLETE, "CKR_TEMPLATE_INCOMPLETE", "template incomplete", CER_E_P11},
+	{CKR_MECHANISM_INVALID, "CKR_MECHANISM_INVALID", "mechanism not supported", CER_E_P11},
+	{CKR_MECHANISM_PARAM_INVALID, "CKR_MECHANISM_PARAM_INVALID", "mechanism parameter refused",
+	 CER_E_P11},
+	{CKR_WRAPPED_KEY_INVALID, "CKR_WRAPPED_KEY_INVALID", "wrapped key damaged", CER_E_VERIFY},
+	{CKR_SIGNATURE_INVALID, "CKR_SIGNATURE_INVALID", "signature invalid", CER_E_VERIFY},
+	{CKR_DEVICE_MEMORY, "CKR_DEVICE_MEMORY", "token memory full", CER_E_P11},
+	{CKR_DEVICE_ERROR, "CKR_DEVICE_ERROR", "device error", CER_E_P11},
+	{CKR_HOST_MEMORY, "CKR_HOST_MEMORY", "out of host memory", CER_E_NOMEM},
+	{CKR_GENERAL_ERROR, "CKR_GENERAL_ERROR", "general error", CER_E_P11},
+	{CKR_FUNCTION_FAILED, "CKR_FUNCTION_FAILED", "function failed", CER_E_P11},
+	{CKR_ARGUMENTS_BAD, "CKR_ARGUMENTS_BAD", "bad arguments", CER_E_INTERNAL},
+	{CKR_BUFFER_TOO_SMALL, "CKR_BUFFER_TOO_SMALL", "buffer too small", CER_E_INTERNAL},
+	{CKR_CRYPTOKI_NOT_INITIALIZED, "CKR_CRYPTOKI_NOT_INITIALIZED", "module not initialised",
+	 CER_E_INTERNAL},
+	{CKR_SESSION_READ_ONLY_EXISTS, "CKR_SESSION_READ_ONLY_EXISTS",
+	 "a read-only session is open", CER_E_P11},
+	{CKR_SESSION_EXISTS, "CKR_SESSION_EXISTS", "a session is open", CER_E_P11},
+	{CKR_OPERATION_NOT_INITIALIZED, "CKR_OPERATION_NOT_INITIALIZED", "operation not started",
+	 CER_E_INTERNAL},
+	{CKR_DATA_LEN_RANGE, "CKR_DATA_LEN_RANGE", "data length out of range", CER_E_INPUT},
+	{CKR_KEY_TYPE_INCONSISTENT, "CKR_KEY_TYPE_INCONSISTENT", "wrong key type for mechanism",
+	 CER_E_P11},
+	{CKR_KEY_FUNCTION_NOT_PERMITTED, "CKR_KEY_FUNCTION_NOT_PERMITTED",
+	 "key may not be used that way", CER_E_REFUSED},
+	{CKR_RANDOM_NO_RNG, "CKR_RANDOM_NO_RNG", "token has no RNG", CER_E_P11},
+};
+
+static size_t p11_rv_index(CK_RV rv)
+{
+	for (size_t i = 0; i < sizeof(p11_rv_table) / sizeof(p11_rv_table[0]); i++)
+		if (p11_rv_table[i].rv == rv)
+			return i;
+	return (size_t)-1;
+}
+
+const char *p11_rv_str(CK_RV rv)
+{
+	size_t i = p11_rv_index(rv);
+	return i == (size_t)-1 ? "unexpected PKCS#11 error" : p11_rv_table[i].words;
+}
+
+int p11_err(CK_RV rv, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+	size_t i = p11_rv_index(rv);
+
+	va_start(ap, fmt);
+	if (vsnprintf(what, sizeof(what), fmt, ap) < 0)
+		what[0] = '\0';
+	va_end(ap);
+	if (i == (size_t)-1)
+		return cer_err(CER_E_P11, "%s: unexpected PKCS#11 error 0x%lx", what,
+			       (unsigned long)rv);
+	return cer_err(p11_rv_table[i].code, "%s: %s (%s)", what, p11_rv_table[i].words,
+		       p11_rv_table[i].name);
+}
+
+int p11_module_load(const char *path, struct p11_module **out)
+{
+	CK_C_GetFunctionList get_list;
+	CK_C_INITIALIZE_ARGS args;
+	struct p11_module *m;
+	CK_RV rv;
+	int r;
+
+	*out = NULL;
+	m = calloc(1, sizeof(*m));
+	if (m == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if (snprintf(m->path, sizeof(m->path), "%s", path) >= (int)sizeof(m->path)) {
+		r = cer_err(CER_E_INPUT, "PKCS#11 module path too long");
+		goto fail;
+	}
+	m->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (m->dl == NULL) {
+		r = cer_err(CER_E_NOTFOUND, "%s: cannot load the PKCS#11 module: %s", path,
+			    dlerror());
+		goto fail;
+	}
+	*(void **)(&get_list) = dlsym(m->dl, "C_GetFunctionList");
+	if (get_list == NULL) {
+		r = cer_err(CER_E_INPUT, "%s: not a PKCS#11 module (no C_GetFunctionList)", path);
+		goto fail;
+	}
+	if ((rv = get_list(&m->f)) != CKR_OK || m->f == NULL) {
+		r = p11_err(rv, "%s: C_GetFunctionList", path);
+		goto fail;
+	}
+	memset(&args, 0, sizeof(args));
+	args.flags = CKF_OS_LOCKING_OK;
+	rv = m->f->C_Initialize(&args);
+	if (rv != CKR_OK && rv != CKR_CRYPTOKI_ALREADY_INITIALIZED) {
+		r = p11_err(rv, "%s: C_Initialize", path);
+		goto fail;
+	}
+	m->initialized_by_us = rv == CKR_OK;
+	*out = m;
+	return 0;
+fail:
+	if (m->dl != NULL)
+		dlclose(m->dl);
+	free(m);
+	return r;
+}
+
+void p11_module_free(struct p11_module *m)
+{
+	if (m == NULL)
+		return;
+	if (m->initialized_by_us)
+		(void)m->f->C_Finalize(NULL);
+	/* Not dlclose'd: libp11 may hold the same handle until exit. */
+	free(m);
+}
+
+const char *p11_module_path(const struct p11_module *m)
+{
+	return m->path;
+}
+
+CK_FUNCTION_LIST_PTR p11_module_functions(struct p11_module *m)
+{
+	return m->f;
+}
+
+/* Copy a blank-padded PKCS#11 string and remove the padding. */
+static void p11_string(char *dst, size_t dstsize, const unsigned char *src, size_t srclen)
+{
+	size_t n = srclen < dstsize - 1 ? srclen : dstsize - 1;
+
+	memcpy(dst, src, n);
+	while (n > 0 && (dst[n - 1] == ' ' || dst[n - 1] == '\0'))
+		n--;
+	dst[n] = '\0';
+}
+
+static int p11_token_read(struct p11_module *m, CK_SLOT_ID slot, struct p11_token *t)
+{
+	CK_SLOT_INFO si;
+	CK_TOKEN_INFO ti;
+	CK_RV rv;
+
+	memset(t, 0, sizeof(*t));
+	t->slot = slot;
+	if ((rv = m->f->C_GetSlotInfo(slot, &si)) != CKR_OK)
+		return p11_err(rv, "slot %lu: C_GetSlotInfo", (unsigned long)slot);
+	p11_string(t->slot_description, sizeof(t->slot_description), si.slotDescription,
+		   sizeof(si.slotDescription));
+	t->present = (si.flags & CKF_TOKEN_PRESENT) != 0;
+	if (!t->present)
+		return 0;
+	if ((rv = m->f->C_GetTokenInfo(slot, &ti)) != CKR_OK)
+		return p11_err(rv, "slot %lu: C_GetTokenInfo", (unsigned long)slot);
+	p11_string(t->label, sizeof(t->label), ti.label, sizeof(ti.label));
+	p11_string(t->manufacturer, sizeof(t->manufacturer), ti.manufacturerID,
+		   sizeof(ti.manufacturerID));
+	p11_string(t->model, sizeof(t->model), ti.model, sizeof(ti.model));
+	p11_string(t->serial, sizeof(t->serial), ti.serialNumber, sizeof(ti.serialNumber));
+	t->flags = ti.flags;
+	t->initialized = (ti.flags & CKF_TOKEN_INITIALIZED) != 0;
+	return 0;
+}
+
+int p11_tokens_list(struct p11_module *m, struct p11_token **out, size_t *n)
+{
+	CK_SLOT_ID slots[P11_MAX_SLOTS];
+	CK_ULONG count = P11_MAX_SLOTS;
+	struct p11_token *tokens = NULL;
+	CK_RV rv;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((rv = m->f->C_GetSlotList(CK_FALSE, slots, &count)) != CKR_OK)
+		return p11_err(rv, "%s: C_GetSlotList", m->path);
+	tokens = calloc(count > 0 ? count : 1, sizeof(*tokens));
+	if (tokens == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	for (CK_ULONG i = 0; i < count; i++) {
+		if ((r = p11_token_read(m, slots[i], &tokens[i])) != 0) {
+			free(tokens);
+			return r;
+		}
+	}
+	*out = tokens;
+	*n = count;
+	return 0;
+}
+
+/* Does the token match a label or an RFC 7512 URI (parsed by p11-kit)? */
+static int p11_token_matches(const struct p11_token *t, const char *name, P11KitUri *uri)
+{
+	CK_TOKEN_INFO ti;
+
+	if (uri == NULL)
+		return strcmp(t->label, name) == 0;
+	memset(&ti, ' ', sizeof(ti));
+	memcpy(ti.label, t->label, strlen(t->label));
+	memcpy(ti.manufacturerID, t->manufacturer, strlen(t->manufacturer));
+	memcpy(ti.model, t->model, strlen(t->model));
+	memcpy(ti.serialNumber, t->serial, strlen(t->serial));
+	ti.flags = t->flags;
+	return p11_kit_uri_match_token_info(uri, &ti) == 1;
+}
+
+int p11_token_find(struct p11_module *m, const char *name, struct p11_token *out)
+{
+	struct p11_token *tokens = NULL;
+	P11KitUri *uri = NULL;
+	size_t n = 0, matches = 0;
+	int r;
+
+	if (strncmp(name, "pkcs11:", 7) == 0) {
+		uri = p11_kit_uri_new();
+		if (uri == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		r = p11_kit_uri_parse(name, P11_KIT_URI_FOR_TOKEN, uri);
+		if (r != P11_KIT_URI_OK) {
+			r = cer_err(CER_E_INPUT, "%s: not a valid PKCS#11 token URI (%s)", name,
+				    p11_kit_uri_message(r));
+			goto out;
+		}
+	}
+	if ((r = p11_tokens_list(m, &tokens, &n)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (!tokens[i].present || !tokens[i].initialized)
+			continue;
+		if (p11_token_matches(&tokens[i], name, uri)) {
+			if (matches++ == 0)
+				*out = tokens[i];
+		}
+	}
+	if (matches == 0)
+		r = cer_err(CER_E_NOTFOUND, "token \"%s\" not found in %s (see \"ceremony token list\")",
+			    name, m->path);
+	else if (matches > 1)
+		r = cer_err(CER_E_INPUT,
+			    "%zu tokens match \"%s\"; name one by URI with its serial "
+			    "(pkcs11:token=...;serial=...)",
+			    matches, name);
+	else
+		r = 0;
+out:
+	free(tokens);
+	if (uri != NULL)
+		p11_kit_uri_free(uri);
+	return r;
+}
+
+void p11_token_describe(const struct p11_token *t, char *out, size_t size)
+{
+	if (snprintf(out, size, "\"%s\" (serial %s)", t->label, t->serial) >= (int)size)
+		out[size - 1] = '\0';
+}
+
+int p11_token_init(struct p11_module *m, const char *label, const struct secret *so_pin,
+		   const struct secret *user_pin, struct p11_token *out)
+{
+	struct p11_token *tokens = NULL;
+	struct p11_session *s = NULL;
+	unsigned char padded[32];
+	size_t n = 0, free_slot = (size_t)-1;
+	CK_RV rv;
+	int r;
+
+	if (strlen(label) == 0 || strlen(label) > sizeof(padded))
+		return cer_err(CER_E_INPUT, "token label must be 1 to 32 bytes");
+	if ((r = p11_tokens_list(m, &tokens, &n)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (tokens[i].present && tokens[i].initialized &&
+		    strcmp(tokens[i].label, label) == 0) {
+			r = cer_err(CER_E_EXISTS,
+				    "a token labelled \"%s\" already exists (serial %s); nothing "
+				    "was initialised",
+				    label, tokens[i].serial);
+			goto out;
+		}
+		if (free_slot == (size_t)-1 && tokens[i].present && !tokens[i].initialized)
+			free_slot = i;
+	}
+	if (free_slot == (size_t)-1) {
+		r = cer_err(CER_E_NOTFOUND, "%s: no uninitialised token to initialise", m->path);
+		goto out;
+	}
+	memset(padded, ' ', sizeof(padded));
+	memcpy(padded, label, strlen(label));
+	rv = m->f->C_InitToken(tokens[free_slot].slot, so_pin->data, so_pin->len, padded);
+	if (rv != CKR_OK) {
+		r = p11_err(rv, "initialising token \"%s\" in slot %lu", label,
+			    (unsigned long)tokens[free_slot].slot);
+		goto out;
+	}
+	/* Some modules give the token a new slot once initialised: look it up by label. */
+	if ((r = p11_token_find(m, label, out)) != 0)
+		goto out;
+	if ((r = p11_session_open(m, out, &s)) != 0)
+		goto out;
+	if ((r = p11_login(s, CKU_SO, so_pin)) != 0)
+		goto out;
+	if ((rv = m->f->C_InitPIN(s->handle, user_pin->data, user_pin->len)) != CKR_OK) {
+		r = p11_err(rv, "setting the user PIN of token \"%s\"", label);
+		goto out;
+	}
+	r = p11_token_find(m, label, out);
+out:
+	p11_session_close(s);
+	free(tokens);
+	return r;
+}
+
+int p11_session_open(struct p11_module *m, const struct p11_token *token,
+		     struct p11_session **out)
+{
+	struct p11_session *s;
+	CK_RV rv;
+
+	*out = NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	s->module = m;
+	s->f = m->f;
+	s->token = *token;
+	s->logged_in_as = (CK_USER_TYPE)-1;
+	rv = m->f->C_OpenSession(token->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL,
+				 &s->handle);
+	if (rv != CKR_OK) {
+		free(s);
+		return p11_err(rv, "token \"%s\": opening a session", token->label);
+	}
+	*out = s;
+	return 0;
+}
+
+void p11_session_close(struct p11_session *s)
+{
+	if (s == NULL)
+		return;
+	if (s->logged_in_as != (CK_USER_TYPE)-1)
+		(void)s->f->C_Logout(s->handle);
+	(void)s->f->C_CloseSession(s->handle);
+	free(s);
+}
+
+int p11_login(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin)
+{
+	const char *role = who == CKU_SO ? "security officer" : "user";
+	CK_RV rv;
+
+	rv = s->f->C_Login(s->handle, who, pin->data, pin->len);
+	if (rv == CKR_USER_ALREADY_LOGGED_IN) {
+		/* Another session of ours is logged in: the PIN was not checked. Check it. */
+		(void)s->f->C_Logout(s->handle);
+		rv = s->f->C_Login(s->handle, who, pin->data, pin->len);
+	}
+	if (rv != CKR_OK)
+		return p11_err(rv, "%s login to token \"%s\" (serial %s)", role, s->token.label,
+			       s->token.serial);
+	s->logged_in_as = who;
+	return 0;
+}
+
+int p11_logout(struct p11_session *s)
+{
+	CK_RV rv;
+
+	if (s->logged_in_as == (CK_USER_TYPE)-1)
+		return 0;
+	rv = s->f->C_Logout(s->handle);
+	s->logged_in_as = (CK_USER_TYPE)-1;
+	if (rv != CKR_OK && rv != CKR_USER_NOT_LOGGED_IN)
+		return p11_err(rv, "token \"%s\": logout", s->token.label);
+	return 0;
+}
+
+int p11_objects_find(struct p11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG count,
+		     CK_OBJECT_HANDLE *handles, size_t max, size_t *n)
+{
+	CK_ULONG got = 0;
+	CK_RV rv;
+
+	*n = 0;
+	if ((rv = s->f->C_FindObjectsInit(s->handle, tmpl, count)) != CKR_OK)
+		return p11_err(rv, "token \"%s\": searching objects", s->token.label);
+	rv = s->f->C_FindObjects(s->handle, handles, (CK_ULONG)max, &got);
+	(void)s->f->C_FindObjectsFinal(s->handle);
+	if (rv != CKR_OK)
+		return p11_err(rv, "token \"%s\": searching objects", s->token.label);
+	*n = got;
+	return 0;
+}
+
+int p11_attr_get(struct p11_session *s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+		 uint8_t **out, size_t *len)
+{
+	CK_ATTRIBUTE a = {type, NULL, 0};
+	CK_RV rv;
+
+	*out = NULL;
+	*len = 0;
+	if ((rv = s->f->C_GetAttributeValue(s->handle, obj, &a, 1)) != CKR_OK)
+		return p11_err(rv, "token \"%s\": reading attribute 0x%lx", s->token.label,
+			       (unsigned long)type);
+	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > 1024 * 1024)
+		return cer_err(CER_E_P11, "token \"%s\": attribute 0x%lx unavailable",
+			       s->token.label, (unsigned long)type);
+	a.pValue = malloc(a.ulValueLen + 1);
+	if (a.pValue == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((rv = s->f->C_GetAttributeValue(s->handle, obj, &a, 1)) != CKR_OK) {
+		free(a.pValue);
+		return p11_err(rv, "token \"%s\": reading attribute 0x%lx", s->token.label,
+			       (unsigned long)type);
+	}
+	((uint8_t *)a.pValue)[a.ulValueLen] = 0;
+	*out = a.pValue;
+	*len = a.ulValueLen;
+	return 0;
+}
+
+int p11_attr_bool(struct p11_session *s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+		  int *value)
+{
+	CK_BBOOL b = CK_FALSE;
+	CK_ATTRIBUTE a = {type, &b, sizeof(b)};
+	CK_RV rv;
+
+	*value = -1;
+	rv = s->f->C_GetAttributeValue(s->handle, obj, &a, 1);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+		return 0;
+	if (rv != CKR_OK)
+		return p11_err(rv, "token \"%s\": reading attribute 0x%lx", s->token.label,
+			       (unsigned long)type);
+	*value = b ? 1 : 0;
+	return 0;
+}
+
+int p11_attr_ulong(struct p11_session *s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE type,
+		   CK_ULONG *value)
+{
+	CK_ATTRIBUTE a = {type, value, sizeof(*value)};
+	CK_RV rv;
+
+	*value = CK_UNAVAILABLE_INFORMATION;
+	rv = s->f->C_GetAttributeValue(s->handle, obj, &a, 1);
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID) {
+		*value = CK_UNAVAILABLE_INFORMATION;
+		return 0;
+	}
+	if (rv != CKR_OK)
+		return p11_err(rv, "token \"%s\": reading attribute 0x%lx", s->token.label,
+			       (unsigned long)type);
+	return 0;
+}
+
+int p11_random(struct p11_session *s, uint8_t *buf, size_t len)
+{
+	CK_RV rv = s->f->C_GenerateRandom(s->handle, buf, (CK_ULONG)len);
+
+	if (rv != CKR_OK)
+		return p11_err(rv, "token \"%s\": C_GenerateRandom", s->token.label);
+	return 0;
+}

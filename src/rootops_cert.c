@@ -1,0 +1,268 @@
+/* rootops: the root certificate, the transcript seal and its verification. */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "ceremony/certbuild.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/hsm.h"
+#include "ceremony/hsmkey.h"
+#include "ceremony/p11key.h"
+#include "ceremony/pem.h"
+#include "ceremony/profile.h"
+#include "ceremony/rootops.h"
+#include "ceremony/transcript.h"
+
+static void print_digest(FILE *out, const char *what, const uint8_t md[32])
+{
+	char grouped[100];
+
+	hex_encode_grouped(md, 32, grouped);
+	fprintf(out, "  %-14s %s\n", what, grouped);
+}
+
+static int spki_of(EVP_PKEY *pk, uint8_t md[32])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int n = i2d_PUBKEY(pk, &der), ok;
+
+	if (n <= 0)
+		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the public key");
+	ok = EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot hash the public key");
+}
+
+static json_t *cert_details(X509 *x, const struct profile *p, const uint8_t fp[32],
+			    const uint8_t spki_md[32])
+{
+	char subject[1024], fp_hex[65], spki_hex[65], *serial = NULL;
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	json_t *d;
+	char nb[64] = "", na[64] = "";
+	BIO *b = BIO_new(BIO_s_mem());
+
+	if (bn != NULL)
+		serial = BN_bn2hex(bn);
+	if (X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject)) == NULL)
+		subject[0] = '\0';
+	hex_encode(fp, 32, fp_hex);
+	hex_encode(spki_md, 32, spki_hex);
+	if (b != NULL && ASN1_TIME_print(b, X509_get0_notBefore(x)) > 0)
+		(void)BIO_read(b, nb, sizeof(nb) - 1);
+	(void)BIO_reset(b);
+	if (b != NULL && ASN1_TIME_print(b, X509_get0_notAfter(x)) > 0)
+		(void)BIO_read(b, na, sizeof(na) - 1);
+	d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "subject", subject, "serial",
+		      serial != NULL ? serial : "", "not_before", nb, "not_after", na, "sha256",
+		      fp_hex, "spki_sha256", spki_hex, "profile", p->name);
+	OPENSSL_free(serial);
+	BN_free(bn);
+	BIO_free(b);
+	return d;
+}
+
+int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *key,
+		      const char *profile, const char *subject, const char *out_path, FILE *out)
+{
+	struct hsm h;
+	struct hsmkey *hk = NULL;
+	struct transcript *tr = NULL;
+	struct profile prof;
+	struct p11key k;
+	X509_NAME *name = NULL;
+	X509 *x = NULL;
+	ASN1_INTEGER *serial = NULL;
+	EVP_PKEY *pub = NULL;
+	uint8_t *spki = NULL, *pem = NULL, fp[32], spki_md[32];
+	size_t spki_len = 0, pem_len = 0;
+	json_t *in = NULL, *outs = NULL, *entry = NULL;
+	const unsigned char *p;
+	const char *tpath;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	/* STYLE 9: every input and the output path before the first login. */
+	if ((r = cli_transcript_path(ctx, "cert root", &tpath)) != 0)
+		return r;
+	if ((r = profile_load(profile, &prof)) != 0)
+		return r;
+	if (prof.kind != PROFILE_ROOT)
+		return cer_err(CER_E_REFUSED, "%s: profile \"%s\" is a %s profile, not a root profile",
+			       profile, prof.name, profile_kind_name(prof.kind));
+	if ((r = certbuild_name_parse(subject, 1, &name)) != 0)
+		return r;
+	if ((r = file_check_new(out_path)) != 0)
+		goto out;
+	if ((r = transcript_open(tpath, ctx->ceremony_id, &tr)) != 0)
+		goto out;
+	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
+		goto out;
+	if ((r = p11key_find(h.session, key, &k)) != 0)
+		goto out;
+	if ((r = profile_check_key_type(&prof, k.type)) != 0)
+		goto out;
+	if ((r = p11key_spki(h.session, &k, &spki, &spki_len)) != 0)
+		goto out;
+	p = spki;
+	pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
+	if (pub == NULL) {
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot decode the key's public key");
+		goto out;
+	}
+	if ((r = certbuild_serial(h.session, &serial)) != 0)
+		goto out;
+	if ((r = certbuild_new(&prof, name, pub, NULL, serial, NULL, 0, &x)) != 0)
+		goto out;
+	if ((r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0)
+		goto out;
+	/* Signed in the HSM, checked with the token's public key object before writing. */
+	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), pub)) != 0)
+		goto out;
+	if ((r = certbuild_fingerprint(x, fp)) != 0 || (r = spki_of(pub, spki_md)) != 0)
+		goto out;
+	if ((r = pem_encode_cert(x, &pem, &pem_len)) != 0)
+		goto out;
+	if ((r = file_write_new(out_path, pem, pem_len)) != 0)
+		goto out;
+	if ((r = transcript_file_entry(tr, profile, &entry)) != 0)
+		goto out;
+	in = json_pack("[o]", entry);
+	if ((r = transcript_file_entry(tr, out_path, &entry)) != 0)
+		goto out;
+	outs = json_pack("[o]", entry);
+	r = transcript_append(tr, "cert.root", in, outs,
+			      json_pack("{s:s, s:s, s:o}", "key", key, "token_serial", h.token.serial,
+					"certificate", cert_details(x, &prof, fp, spki_md)),
+			      NULL);
+	in = outs = NULL;
+	if (r != 0)
+		goto out;
+	fprintf(out, "Root certificate written to %s\n", out_path);
+	print_digest(out, "sha256", fp);
+	print_digest(out, "SPKI sha256", spki_md);
+out:
+	json_decref(in);
+	json_decref(outs);
+	free(pem);
+	free(spki);
+	EVP_PKEY_free(pub);
+	ASN1_INTEGER_free(serial);
+	X509_free(x);
+	X509_NAME_free(name);
+	hsm_session_end(&h);
+	hsmkey_free(hk); /* after our session: libp11 closes all sessions of the slot */
+	hsm_close(&h);
+	transcript_close(tr);
+	return r;
+}
+
+struct find_root {
+	char path[PATH_MAX];
+};
+
+static int find_root_cb(void *arg, long line, json_t *rec)
+{
+	struct find_root *fr = arg;
+	const char *action = json_string_value(json_object_get(rec, "action"));
+	json_t *o = json_array_get(json_object_get(rec, "outputs"), 0);
+	const char *p = json_string_value(json_object_get(o, "path"));
+
+	(void)line;
+	if (action != NULL && strcmp(action, "cert.root") == 0 && p != NULL)
+		(void)snprintf(fr->path, sizeof(fr->path), "%s", p);
+	return 0;
+}
+
+int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const char *key,
+			    const char *cert_path, const char *transcript, FILE *out)
+{
+	struct hsm h;
+	struct hsmkey *hk = NULL;
+	struct p11key k;
+	struct find_root fr;
+	char dir[PATH_MAX], full[PATH_MAX], sig[PATH_MAX];
+	X509 *cert = NULL;
+	uint8_t md[32];
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	memset(&fr, 0, sizeof(fr));
+	if (snprintf(sig, sizeof(sig), "%s.sig", transcript) >= (int)sizeof(sig))
+		return cer_err(CER_E_INPUT, "transcript path too long");
+	if ((r = file_check_new(sig)) != 0)
+		return r;
+	if (cert_path == NULL) {
+		char copy[PATH_MAX];
+		if ((r = transcript_each(transcript, find_root_cb, &fr)) != 0)
+			return r;
+		if (fr.path[0] == '\0')
+			return cer_err(CER_E_USAGE, "%s records no root certificate; give --cert FILE",
+				       transcript);
+		(void)snprintf(copy, sizeof(copy), "%s", transcript);
+		if (realpath(transcript, copy) == NULL ||
+		    snprintf(dir, sizeof(dir), "%s", copy) >= (int)sizeof(dir))
+			return cer_err(CER_E_IO, "%s: cannot resolve", transcript);
+		*strrchr(dir, '/') = '\0';
+		if (fr.path[0] == '/')
+			(void)snprintf(full, sizeof(full), "%s", fr.path);
+		else if (snprintf(full, sizeof(full), "%s/%s", dir, fr.path) >= (int)sizeof(full))
+			return cer_err(CER_E_INPUT, "path too long");
+		cert_path = full;
+	}
+	if ((r = pem_load_cert(cert_path, &cert)) != 0)
+		return r;
+	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
+	    (r = p11key_find(h.session, key, &k)) != 0 ||
+	    (r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0)
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {
+		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing sealed",
+			    cert_path, key);
+		goto out;
+	}
+	if ((r = transcript_seal(transcript, hsmkey_pkey(hk), cert)) != 0)
+		goto out;
+	if ((r = file_sha256(transcript, md)) != 0)
+		goto out;
+	fprintf(out, "Sealed %s with key \"%s\": %s\n", transcript, key, sig);
+	print_digest(out, "sha256", md);
+out:
+	hsm_session_end(&h);
+	hsmkey_free(hk);
+	hsm_close(&h);
+	X509_free(cert);
+	return r;
+}
+
+int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
+			      FILE *out)
+{
+	struct transcript_report rep;
+	X509 *root = NULL;
+	int r;
+
+	if (root_path != NULL && (r = pem_load_cert(root_path, &root)) != 0)
+		return r;
+	fprintf(out, "Transcript %s\n", transcript);
+	r = transcript_verify(transcript, root, allow_unsealed, out, &rep);
+	if (r == 0) {
+		fprintf(out, "Chain intact: %ld records; %ld outputs match, %ld not present\n",
+			rep.records, rep.outputs_checked, rep.outputs_missing);
+		if (rep.sealed)
+			fprintf(out, "Seal verified: signed by %s%s\n", rep.signer,
+				root != NULL ? " (the given root)" : " (a key the transcript records)");
+		else
+			fprintf(out, "NOT SEALED (accepted because of --allow-unsealed)\n");
+		print_digest(out, "head sha256", rep.head);
+		fprintf(out, "Verdict: OK\n");
+	}
+	X509_free(root);
+	return r;
+}

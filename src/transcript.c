@@ -1,0 +1,231 @@
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <sodium.h>
+
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/transcript.h"
+#include "transcript_int.h"
+
+struct transcript {
+	char path[PATH_MAX];
+	char dir[PATH_MAX]; /* real path of the transcript's folder */
+	char ceremony[128];
+	char prev[65]; /* hex SHA-256 of the last line, or the first line's nonce */
+	long next_seq;
+};
+
+void transcript_sha256_hex(const uint8_t *data, size_t len, char out[65])
+{
+	uint8_t md[32];
+	unsigned int mdlen = 0;
+
+	(void)EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, sizeof(md), out);
+}
+
+int transcript_dir_of(const char *path, char out[PATH_MAX])
+{
+	char copy[PATH_MAX];
+
+	if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy))
+		return cer_err(CER_E_INPUT, "transcript path too long");
+	if (realpath(dirname(copy), out) == NULL)
+		return cer_err(CER_E_IO, "%s: its folder does not exist: %s", path, strerror(errno));
+	return 0;
+}
+
+/* Path of target relative to folder base (both absolute, canonical). */
+static int relpath(const char *base, const char *target, char *out, size_t size)
+{
+	size_t common = 0, i;
+	size_t o = 0;
+
+	for (i = 0; base[i] != '\0' && base[i] == target[i]; i++)
+		if (base[i] == '/')
+			common = i;
+	if (base[i] == '\0' && (target[i] == '/' || target[i] == '\0'))
+		common = i;
+	if (strcmp(base, "/") == 0)
+		common = 0;
+	out[0] = '\0';
+	for (const char *p = base + common; *p != '\0'; p++) {
+		if (*p == '/' && (o + 3 >= size))
+			return -1;
+		if (*p == '/') {
+			memcpy(out + o, "../", 3);
+			o += 3;
+		}
+	}
+	if (snprintf(out + o, size - o, "%s", target[common] == '/' ? target + common + 1 : target + common) >=
+	    (int)(size - o))
+		return -1;
+	return 0;
+}
+
+int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX])
+{
+	int n = recorded[0] == '/' ? snprintf(out, PATH_MAX, "%s", recorded)
+				   : snprintf(out, PATH_MAX, "%s/%s", dir, recorded);
+	return n >= PATH_MAX ? -1 : 0;
+}
+
+int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
+{
+	char real[PATH_MAX], rel[PATH_MAX], hex[65];
+	uint8_t md[FILE_SHA256_LEN];
+	int r;
+
+	*out = NULL;
+	if (realpath(path, real) == NULL)
+		return cer_err(CER_E_NOTFOUND, "%s: %s", path, strerror(errno));
+	if ((r = file_sha256(real, md)) != 0)
+		return r;
+	if (relpath(t->dir, real, rel, sizeof(rel)) != 0)
+		return cer_err(CER_E_INPUT, "%s: path too long", path);
+	hex_encode(md, sizeof(md), hex);
+	*out = json_pack("{s:s, s:s}", "path", rel, "sha256", hex);
+	return *out == NULL ? cer_err(CER_E_NOMEM, "out of memory") : 0;
+}
+
+static int transcript_scan_cb(void *arg, long line, json_t *rec)
+{
+	struct transcript *t = arg;
+	const char *c = json_string_value(json_object_get(rec, "ceremony"));
+
+	if (line == 1 && c != NULL && t->ceremony[0] == '\0')
+		(void)snprintf(t->ceremony, sizeof(t->ceremony), "%s", c);
+	t->next_seq = line + 1;
+	return 0;
+}
+
+int transcript_open(const char *path, const char *ceremony_id, struct transcript **out)
+{
+	struct transcript *t;
+	char sig[PATH_MAX];
+	uint8_t nonce[32];
+	int r;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if (snprintf(t->path, sizeof(t->path), "%s", path) >= (int)sizeof(t->path) ||
+	    snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig)) {
+		r = cer_err(CER_E_INPUT, "transcript path too long");
+		goto fail;
+	}
+	if ((r = transcript_dir_of(path, t->dir)) != 0)
+		goto fail;
+	if (ceremony_id != NULL &&
+	    snprintf(t->ceremony, sizeof(t->ceremony), "%s", ceremony_id) >= (int)sizeof(t->ceremony)) {
+		r = cer_err(CER_E_INPUT, "ceremony id longer than %zu bytes", sizeof(t->ceremony) - 1);
+		goto fail;
+	}
+	if (file_exists(sig)) {
+		r = cer_err(CER_E_REFUSED,
+			    "%s is sealed (%s exists); a sealed transcript is never appended to: "
+			    "start a new one",
+			    path, sig);
+		goto fail;
+	}
+	t->next_seq = 1;
+	if (file_exists(path)) {
+		if ((r = transcript_each(path, transcript_scan_cb, t)) != 0) {
+			cer_err_prefix("refusing to append: ");
+			goto fail;
+		}
+		if ((r = transcript_last_hash(path, t->prev)) != 0)
+			goto fail;
+		if (ceremony_id != NULL && t->next_seq > 1) {
+			/* keep the id the file already has */
+		}
+	}
+	if (t->next_seq == 1) {
+		randombytes_buf(nonce, sizeof(nonce));
+		hex_encode(nonce, sizeof(nonce), t->prev);
+	}
+	if (t->ceremony[0] == '\0') {
+		uint8_t id[8];
+		char hex[17];
+		randombytes_buf(id, sizeof(id));
+		hex_encode(id, sizeof(id), hex);
+		(void)snprintf(t->ceremony, sizeof(t->ceremony), "ceremony-%s", hex);
+	}
+	*out = t;
+	return 0;
+fail:
+	free(t);
+	return r;
+}
+
+void transcript_close(struct transcript *t)
+{
+	free(t);
+}
+
+const char *transcript_ceremony(const struct transcript *t)
+{
+	return t->ceremony;
+}
+
+static void rfc3339_now(char out[32])
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&now, &tm);
+	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
+
+int transcript_append(struct transcript *t, const char *action, json_t *inputs, json_t *outputs,
+		      json_t *details, long *seq)
+{
+	char when[32];
+	json_t *rec = NULL;
+	char *line = NULL;
+	size_t len;
+	int r;
+
+	rfc3339_now(when);
+	rec = json_pack("{s:I, s:s, s:s, s:s, s:o, s:o, s:o, s:s}", "seq", (json_int_t)t->next_seq,
+			"time", when, "ceremony", t->ceremony, "action", action, "inputs",
+			inputs != NULL ? inputs : json_array(), "outputs",
+			outputs != NULL ? outputs : json_array(), "details",
+			details != NULL ? details : json_object(), "prev", t->prev);
+	inputs = outputs = details = NULL; /* stolen by json_pack, even on failure */
+	if (rec == NULL) {
+		r = cer_err(CER_E_NOMEM, "cannot build the transcript record");
+		goto out;
+	}
+	line = json_dumps(rec, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (line == NULL) {
+		r = cer_err(CER_E_NOMEM, "cannot encode the transcript record");
+		goto out;
+	}
+	len = strlen(line);
+	if (len + 1 > TRANSCRIPT_LINE_MAX) {
+		r = cer_err(CER_E_INPUT, "transcript record too long");
+		goto out;
+	}
+	line[len] = '\n';
+	if ((r = file_append_sync(t->path, line, len + 1)) != 0)
+		goto out;
+	transcript_sha256_hex((uint8_t *)line, len, t->prev);
+	if (seq != NULL)
+		*seq = t->next_seq;
+	t->next_seq++;
+	r = 0;
+out:
+	free(line);
+	json_decref(rec);
+	return r;
+}

@@ -1,0 +1,25 @@
+/* Shared between transcript.c, transcript_verify.c and transcript_seal.c; not a public API. */
+#ifndef CEREMONY_TRANSCRIPT_INT_H
+#define CEREMONY_TRANSCRIPT_INT_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/x509.h>
+
+void transcript_sha256_hex(const uint8_t *data, size_t len, char out[65]);
+int transcript_dir_of(const char *path, char out[PATH_MAX]);
+int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX]);
+/* hex SHA-256 of the last line of a chain-verified transcript */
+int transcript_last_hash(const char *path, char out[65]);
+/* Verify path.sig; fills signer (subject) and checks it against root or the recorded keys. */
+int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X509 *root,
+			   const char *const *spki_hex, size_t n_spki, char *signer,
+			   size_t signer_size);
+
+/* Verify a detached DER CMS over data with trusted as the only anchor. */
+int transcript_seal_verify_der(const uint8_t *der, size_t der_len, const uint8_t *data,
+			       size_t len, X509 *trusted);
+
+#endif

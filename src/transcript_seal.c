@@ -1,0 +1,170 @@
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/cms.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
+
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/transcript.h"
+#include "transcript_int.h"
+
+#define SEAL_MAX_BYTES (1024 * 1024)
+
+int transcript_seal(const char *path, EVP_PKEY *key, X509 *cert)
+{
+	char sig[PATH_MAX];
+	BIO *in = NULL;
+	CMS_ContentInfo *cms = NULL;
+	unsigned char *der = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int n, r;
+
+	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
+		return cer_err(CER_E_INPUT, "transcript path too long");
+	if ((r = file_check_new(sig)) != 0)
+		return r;
+	/* Seal only an intact chain. */
+	if ((r = transcript_each(path, NULL, NULL)) != 0) {
+		cer_err_prefix("refusing to seal: ");
+		return r;
+	}
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	in = BIO_new_mem_buf(data, (int)len);
+	if (in == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	cms = CMS_sign(cert, key, NULL, in, CMS_DETACHED | CMS_BINARY);
+	if (cms == NULL) {
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: the HSM key could not sign the seal", path);
+		goto out;
+	}
+	n = i2d_CMS_ContentInfo(cms, &der);
+	if (n <= 0) {
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot encode the seal", path);
+		goto out;
+	}
+	/* Check the seal before writing it. */
+	if ((r = transcript_seal_verify_der(der, (size_t)n, data, len, cert)) != 0)
+		goto out;
+	r = file_write_new(sig, der, (size_t)n);
+out:
+	OPENSSL_free(der);
+	CMS_ContentInfo_free(cms);
+	BIO_free(in);
+	free(data);
+	return r;
+}
+
+static int spki_hex_of(X509 *cert, char out[65])
+{
+	unsigned char *der = NULL;
+	int n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
+
+	if (n <= 0)
+		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the signer's public key");
+	transcript_sha256_hex(der, (size_t)n, out);
+	OPENSSL_free(der);
+	return 0;
+}
+
+int transcript_seal_verify_der(const uint8_t *der, size_t der_len, const uint8_t *data,
+			       size_t len, X509 *trusted)
+{
+	const unsigned char *p = der;
+	CMS_ContentInfo *cms = NULL;
+	X509_STORE *store = NULL;
+	BIO *in = NULL;
+	int r;
+
+	cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len);
+	if (cms == NULL || p != der + der_len) {
+		r = cer_err_ssl(CER_E_VERIFY, "the seal is not a DER CMS structure");
+		goto out;
+	}
+	in = BIO_new_mem_buf(data, (int)len);
+	store = X509_STORE_new();
+	if (in == NULL || store == NULL || !X509_STORE_add_cert(store, trusted)) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	/* The seal is made by the root key itself: its certificate is the trust anchor. */
+	X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
+	if (CMS_verify(cms, NULL, store, in, NULL, CMS_DETACHED | CMS_BINARY) <= 0) {
+		r = cer_err_ssl(CER_E_VERIFY, "the seal's signature does not verify");
+		goto out;
+	}
+	r = 0;
+out:
+	X509_STORE_free(store);
+	BIO_free(in);
+	CMS_ContentInfo_free(cms);
+	return r;
+}
+
+int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X509 *root,
+			   const char *const *spki_hex, size_t n_spki, char *signer,
+			   size_t signer_size)
+{
+	char sig[PATH_MAX], hex[65];
+	uint8_t *der = NULL;
+	size_t der_len = 0;
+	const unsigned char *p;
+	CMS_ContentInfo *cms = NULL;
+	STACK_OF(X509) *certs = NULL;
+	X509 *cert = NULL;
+	int r, known = 0;
+
+	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
+		return cer_err(CER_E_INPUT, "transcript path too long");
+	if ((r = file_read_all(sig, SEAL_MAX_BYTES, &der, &der_len)) != 0)
+		return r;
+	p = der;
+	cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len);
+	if (cms == NULL || p != der + der_len) {
+		r = cer_err_ssl(CER_E_VERIFY, "%s: not a DER CMS structure", sig);
+		goto out;
+	}
+	certs = CMS_get1_certs(cms);
+	if (certs == NULL || sk_X509_num(certs) != 1) {
+		r = cer_err(CER_E_VERIFY, "%s: expected exactly one signer certificate", sig);
+		goto out;
+	}
+	cert = sk_X509_value(certs, 0);
+	if (X509_NAME_oneline(X509_get_subject_name(cert), signer, (int)signer_size) == NULL)
+		signer[0] = '\0';
+	if (root != NULL) {
+		if (X509_cmp(root, cert) != 0) {
+			r = cer_err(CER_E_VERIFY, "%s: the seal was not made by the given root (%s)",
+				    sig, signer);
+			goto out;
+		}
+	} else {
+		/* No root given: the signer must be a key this transcript generated or recorded. */
+		if ((r = spki_hex_of(cert, hex)) != 0)
+			goto out;
+		for (size_t i = 0; i < n_spki; i++)
+			known |= strcmp(hex, spki_hex[i]) == 0;
+		if (!known) {
+			r = cer_err(CER_E_VERIFY,
+				    "%s: the seal's signer (%s) is not a key recorded in the "
+				    "transcript; give --root",
+				    sig, signer);
+			goto out;
+		}
+	}
+	r = transcript_seal_verify_der(der, der_len, data, len, root != NULL ? root : cert);
+	if (r != 0)
+		cer_err_prefix("%s: ", sig);
+out:
+	sk_X509_pop_free(certs, X509_free);
+	CMS_ContentInfo_free(cms);
+	free(der);
+	return r;
+}

@@ -1,0 +1,236 @@
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/transcript.h"
+#include "transcript_int.h"
+
+static int is_hex64(const char *s)
+{
+	if (s == NULL || strlen(s) != 64)
+		return 0;
+	for (const char *p = s; *p != '\0'; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Walk the lines of a transcript held in memory, checking seq and prev. */
+static int transcript_walk(const char *path, const uint8_t *data, size_t len,
+			   int (*fn)(void *arg, long line, json_t *rec), void *arg, char last[65])
+{
+	char prev_hash[65] = "";
+	size_t off = 0;
+	long line = 0;
+	int r = 0;
+
+	if (len == 0)
+		return cer_err(CER_E_INPUT, "%s: the transcript is empty", path);
+	while (off < len) {
+		const uint8_t *nl = memchr(data + off, '\n', len - off);
+		size_t linelen;
+		json_error_t jerr;
+		json_t *rec;
+		const char *prev;
+		json_int_t seq;
+
+		line++;
+		if (nl == NULL)
+			return cer_err(CER_E_INPUT,
+				       "%s line %ld: incomplete (no newline at the end): a write was "
+				       "cut short or bytes were appended",
+				       path, line);
+		linelen = (size_t)(nl - (data + off));
+		if (linelen > TRANSCRIPT_LINE_MAX)
+			return cer_err(CER_E_INPUT, "%s line %ld: longer than %d bytes", path, line,
+				       TRANSCRIPT_LINE_MAX);
+		rec = json_loadb((const char *)data + off, linelen, JSON_REJECT_DUPLICATES, &jerr);
+		if (rec == NULL || !json_is_object(rec)) {
+			json_decref(rec);
+			return cer_err(CER_E_VERIFY, "%s line %ld: not a JSON record (%s)", path, line,
+				       rec == NULL ? jerr.text : "not an object");
+		}
+		seq = json_integer_value(json_object_get(rec, "seq"));
+		prev = json_string_value(json_object_get(rec, "prev"));
+		if (!json_is_integer(json_object_get(rec, "seq")) || seq != line) {
+			r = cer_err(CER_E_VERIFY,
+				    "%s line %ld: seq is %lld, expected %ld (a line was removed, "
+				    "inserted or reordered)",
+				    path, line, (long long)seq, line);
+		} else if (!is_hex64(prev)) {
+			r = cer_err(CER_E_VERIFY, "%s line %ld: prev is not a SHA-256 hex value", path,
+				    line);
+		} else if (line > 1 && strcmp(prev, prev_hash) != 0) {
+			r = cer_err(CER_E_VERIFY,
+				    "%s line %ld: prev does not match the SHA-256 of line %ld (line "
+				    "%ld was changed, or lines were removed or reordered)",
+				    path, line, line - 1, line - 1);
+		} else if (json_string_value(json_object_get(rec, "action")) == NULL ||
+			   json_string_value(json_object_get(rec, "time")) == NULL) {
+			r = cer_err(CER_E_VERIFY, "%s line %ld: record has no action or time", path,
+				    line);
+		} else if (fn != NULL) {
+			r = fn(arg, line, rec);
+		}
+		json_decref(rec);
+		if (r != 0)
+			return r;
+		transcript_sha256_hex(data + off, linelen, prev_hash);
+		off += linelen + 1;
+	}
+	if (last != NULL)
+		memcpy(last, prev_hash, 65);
+	return 0;
+}
+
+int transcript_each(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	r = transcript_walk(path, data, len, fn, arg, NULL);
+	free(data);
+	return r;
+}
+
+int transcript_last_hash(const char *path, char out[65])
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	r = transcript_walk(path, data, len, NULL, NULL, out);
+	free(data);
+	return r;
+}
+
+#define VERIFY_MAX_KEYS 64
+
+struct verify_state {
+	const char *path;
+	const char *dir;
+	FILE *out;
+	struct transcript_report *rep;
+	char *spki[VERIFY_MAX_KEYS];
+	size_t n_spki;
+};
+
+static int verify_outputs(struct verify_state *st, long line, json_t *rec)
+{
+	json_t *outputs = json_object_get(rec, "outputs"), *o;
+	size_t i;
+
+	if (outputs != NULL && !json_is_array(outputs))
+		return cer_err(CER_E_VERIFY, "%s line %ld: outputs is not a list", st->path, line);
+	json_array_foreach(outputs, i, o)
+	{
+		const char *p = json_string_value(json_object_get(o, "path"));
+		const char *want = json_string_value(json_object_get(o, "sha256"));
+		char full[PATH_MAX], got[65];
+		uint8_t md[FILE_SHA256_LEN];
+
+		if (p == NULL || !is_hex64(want))
+			return cer_err(CER_E_VERIFY, "%s line %ld: output %zu has no path or sha256",
+				       st->path, line, i + 1);
+		if (transcript_resolve(st->dir, p, full) != 0)
+			return cer_err(CER_E_VERIFY, "%s line %ld: output path too long", st->path,
+				       line);
+		if (!file_exists(full)) {
+			st->rep->outputs_missing++;
+			if (st->out != NULL)
+				fprintf(st->out, "  line %ld: output %s not present (not checked)\n",
+					line, p);
+			continue;
+		}
+		if (file_sha256(full, md) != 0)
+			return cer_err(CER_E_IO, "%s line %ld: cannot read output %s", st->path, line,
+				       full);
+		hex_encode(md, sizeof(md), got);
+		if (strcmp(got, want) != 0)
+			return cer_err(CER_E_VERIFY,
+				       "%s line %ld: output %s has changed since it was recorded "
+				       "(sha256 %.16s..., recorded %.16s...)",
+				       st->path, line, p, got, want);
+		st->rep->outputs_checked++;
+	}
+	return 0;
+}
+
+static int verify_cb(void *arg, long line, json_t *rec)
+{
+	struct verify_state *st = arg;
+	const char *spki = json_string_value(json_object_get(json_object_get(rec, "details"),
+							     "spki_sha256"));
+	int r;
+
+	if ((r = verify_outputs(st, line, rec)) != 0)
+		return r;
+	if (spki != NULL && is_hex64(spki) && st->n_spki < VERIFY_MAX_KEYS) {
+		st->spki[st->n_spki] = strdup(spki);
+		if (st->spki[st->n_spki] == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		st->n_spki++;
+	}
+	st->rep->records = line;
+	if (st->out != NULL)
+		fprintf(st->out, "  line %ld: %-22s ok\n", line,
+			json_string_value(json_object_get(rec, "action")));
+	return 0;
+}
+
+int transcript_verify(const char *path, X509 *root, int allow_unsealed, FILE *out,
+		      struct transcript_report *rep)
+{
+	struct verify_state st;
+	char dir[PATH_MAX], sig[PATH_MAX], head[65];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(&st, 0, sizeof(st));
+	if ((r = transcript_dir_of(path, dir)) != 0)
+		return r;
+	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
+		return cer_err(CER_E_INPUT, "transcript path too long");
+	st.path = path;
+	st.dir = dir;
+	st.out = out;
+	st.rep = rep;
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		goto out;
+	if ((r = transcript_walk(path, data, len, verify_cb, &st, head)) != 0)
+		goto out;
+	if (hex_decode(head, 64, rep->head, sizeof(rep->head)) != 0) {
+		r = cer_err(CER_E_INTERNAL, "bad head hash");
+		goto out;
+	}
+	if (!file_exists(sig)) {
+		if (!allow_unsealed) {
+			r = cer_err(CER_E_VERIFY,
+				    "%s: not sealed (no %s); the chain alone does not prove who "
+				    "wrote it",
+				    path, sig);
+			goto out;
+		}
+		r = 0;
+		goto out;
+	}
+	r = transcript_seal_verify(path, data, len, root, (const char *const *)st.spki, st.n_spki,
+				   rep->signer, sizeof(rep->signer));
+	if (r == 0)
+		rep->sealed = 1;
+out:
+	for (size_t i = 0; i < st.n_spki; i++)
+		free(st.spki[i]);
+	free(data);
+	return r;
+}
