@@ -15,6 +15,7 @@ static const struct cli_command main_commands[] = {
 	{"key", cmd_key, "generate the root key in the HSM and show its attributes"},
 	{"cert", cmd_cert, "make the self-signed root certificate"},
 	{"transcript", cmd_transcript, "seal and verify ceremony transcripts"},
+	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)"},
 	{NULL, NULL, NULL},
 };
 

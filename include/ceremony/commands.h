@@ -13,5 +13,6 @@ int cmd_token(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_cert(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv);
 
 #endif
