@@ -37,19 +37,20 @@ static uint32_t ct_is_zero(uint32_t v)
  * one place that does bit arithmetic on share data). Writing needs zeroed words.
  */
 struct slip39_bits {
-	uint16_t *words;
+	uint16_t *out;      /* for bits_put */
+	const uint16_t *in; /* for bits_get */
 	size_t nwords;
 	size_t bit;
 };
 
 static int bits_put(struct slip39_bits *b, uint32_t value, unsigned nbits)
 {
-	if (nbits > 32 || b->bit + nbits > b->nwords * SLIP39_RADIX_BITS)
+	if (b->out == NULL || nbits > 32 || b->bit + nbits > b->nwords * SLIP39_RADIX_BITS)
 		return cer_err(CER_E_INTERNAL, "SLIP-39 bit writer overflow");
 	for (unsigned k = nbits; k-- > 0; b->bit++) {
 		size_t w = b->bit / SLIP39_RADIX_BITS;
 		unsigned pos = SLIP39_RADIX_BITS - 1 - (unsigned)(b->bit % SLIP39_RADIX_BITS);
-		b->words[w] |= (uint16_t)(((value >> k) & 1u) << pos);
+		b->out[w] |= (uint16_t)(((value >> k) & 1u) << pos);
 	}
 	return 0;
 }
@@ -58,12 +59,12 @@ static int bits_get(struct slip39_bits *b, unsigned nbits, uint32_t *value)
 {
 	uint32_t v = 0;
 
-	if (nbits > 32 || b->bit + nbits > b->nwords * SLIP39_RADIX_BITS)
+	if (b->in == NULL || nbits > 32 || b->bit + nbits > b->nwords * SLIP39_RADIX_BITS)
 		return cer_err(CER_E_INTERNAL, "SLIP-39 bit reader overflow");
 	for (unsigned k = 0; k < nbits; k++, b->bit++) {
 		size_t w = b->bit / SLIP39_RADIX_BITS;
 		unsigned pos = SLIP39_RADIX_BITS - 1 - (unsigned)(b->bit % SLIP39_RADIX_BITS);
-		v = (v << 1) | ((b->words[w] >> pos) & 1u);
+		v = (v << 1) | ((b->in[w] >> pos) & 1u);
 	}
 	*value = v;
 	return 0;
@@ -125,7 +126,7 @@ int slip39_share_to_indices(const struct slip39_share *share, uint16_t *words, s
 	total = SLIP39_METADATA_WORDS + value_words;
 	data = total - SLIP39_CHECKSUM_WORDS;
 	memset(words, 0, total * sizeof(*words));
-	b = (struct slip39_bits){words, data, 0};
+	b = (struct slip39_bits){words, NULL, data, 0};
 	/* SLIP-39 "Format of the share mnemonic": fields in order, thresholds minus one. */
 	if ((r = bits_put(&b, share->id, SLIP39_ID_BITS)) != 0 ||
 	    (r = bits_put(&b, share->ext, 1)) != 0 ||
@@ -202,7 +203,7 @@ int slip39_share_from_indices(const uint16_t *words, size_t n, struct slip39_sha
 		return cer_err(CER_E_INPUT, "invalid checksum (RS1024, customization \"%s\"): a "
 					    "word is wrong or missing",
 			       ext ? "shamir_extendable" : "shamir");
-	b = (struct slip39_bits){(uint16_t *)words, n - SLIP39_CHECKSUM_WORDS, 0};
+	b = (struct slip39_bits){NULL, words, n - SLIP39_CHECKSUM_WORDS, 0};
 	if ((r = slip39_read_fields(&b, share)) != 0)
 		goto out;
 	if (share->group_threshold > share->group_count) {
