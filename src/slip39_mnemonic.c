@@ -177,7 +177,7 @@ int slip39_share_from_indices(const uint16_t *words, size_t n, struct slip39_sha
 {
 	struct slip39_bits b;
 	size_t value_bits, padding;
-	uint32_t pad_value = 0, byte, ext;
+	uint32_t pad_value = 0, byte = 0, ext;
 	int r;
 
 	memset(share, 0, sizeof(*share));
