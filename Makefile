@@ -32,7 +32,7 @@ LIBS_ALL = $(PKG_LIBS) -ldl
 # the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).
 DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-dev libp11-kit-dev p11-kit \
 	libsodium-dev libyaml-dev libjansson-dev libcmocka-dev softhsm2 opensc gnutls-bin \
-	libnss3-tools valgrind
+	libnss3-tools valgrind jq
 
 ifeq ($(V),1)
 Q =
@@ -106,7 +106,7 @@ bench: deps
 DEMO_DIR ?= ./demo-out
 demo: deps
 	$(MAKE) all
-	CEREMONY=$(BIN) DEMO_DIR=$(DEMO_DIR) ./demo.sh
+	CEREMONY=$(BIN) DEMO_DIR=$(DEMO_DIR) ceremony-scripts/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ceremony/profiles

@@ -91,3 +91,15 @@ int readaloud_format(const uint8_t *digest, size_t len, size_t max_words, char *
 	}
 	return 0;
 }
+
+void readaloud_print(FILE *out, const char *label, const uint8_t *digest, size_t len)
+{
+	char hex[READALOUD_HEX_BUF], words[READALOUD_WORDS_BUF];
+
+	if (len == 0 || len > READALOUD_DIGEST_MAX)
+		return;
+	hex_encode_grouped(digest, len, hex);
+	fprintf(out, "  %-14s %s\n", label, hex);
+	if (readaloud_words(digest, len, READALOUD_WORDS_DEFAULT, words, sizeof(words)) == 0)
+		fprintf(out, "  %-14s \"%s ...\"\n", "read aloud", words);
+}

@@ -14,6 +14,7 @@
 #include "ceremony/p11key.h"
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
+#include "ceremony/readaloud.h"
 #include "ceremony/rootops.h"
 #include "ceremony/transcript.h"
 
@@ -21,14 +22,6 @@ static json_t *token_json(const struct p11_token *t)
 {
 	return json_pack("{s:s, s:s, s:s, s:s}", "label", t->label, "serial", t->serial, "model",
 			 t->model, "manufacturer", t->manufacturer);
-}
-
-static void print_digest(FILE *out, const char *what, const uint8_t md[32])
-{
-	char grouped[100];
-
-	hex_encode_grouped(md, 32, grouped);
-	fprintf(out, "  %-14s %s\n", what, grouped);
 }
 
 int rootops_token_list(struct ceremony_ctx *ctx, FILE *out)
@@ -215,7 +208,7 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 		key_type_name(kt), label, h.token.label, h.token.serial, id_hex);
 	fprintf(out, "  generated in the HSM: evidence recorded\n");
 	print_evidence(out, &ev);
-	print_digest(out, "SPKI sha256", md);
+	readaloud_print(out, "SPKI sha256", md, 32);
 out:
 	free(spki_hex);
 	free(spki);
@@ -244,7 +237,7 @@ int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *la
 	fprintf(out, "Key \"%s\" in token \"%s\" (serial %s)\n  type           %s\n  CKA_ID         %s\n",
 		label, h.token.label, h.token.serial, key_type_name(key.type), id_hex);
 	print_evidence(out, &ev);
-	print_digest(out, "SPKI sha256", md);
+	readaloud_print(out, "SPKI sha256", md, 32);
 	r = p11key_evidence_check(&ev, 1);
 	fprintf(out, "  verdict        %s\n",
 		r == 0 ? "generated in this HSM, never in the clear, exportable only under a "

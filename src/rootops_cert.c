@@ -15,16 +15,9 @@
 #include "ceremony/p11key.h"
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
+#include "ceremony/readaloud.h"
 #include "ceremony/rootops.h"
 #include "ceremony/transcript.h"
-
-static void print_digest(FILE *out, const char *what, const uint8_t md[32])
-{
-	char grouped[100];
-
-	hex_encode_grouped(md, 32, grouped);
-	fprintf(out, "  %-14s %s\n", what, grouped);
-}
 
 static int spki_of(EVP_PKEY *pk, uint8_t md[32])
 {
@@ -145,8 +138,8 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 	if (r != 0)
 		goto out;
 	fprintf(out, "Root certificate written to %s\n", out_path);
-	print_digest(out, "sha256", fp);
-	print_digest(out, "SPKI sha256", spki_md);
+	readaloud_print(out, "sha256", fp, 32);
+	readaloud_print(out, "SPKI sha256", spki_md, 32);
 out:
 	json_decref(in);
 	json_decref(outs);
@@ -232,7 +225,7 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 	if ((r = file_sha256(transcript, md)) != 0)
 		goto out;
 	fprintf(out, "Sealed %s with key \"%s\": %s\n", transcript, key, sig);
-	print_digest(out, "sha256", md);
+	readaloud_print(out, "sha256", md, 32);
 out:
 	hsm_session_end(&h);
 	hsmkey_free(hk);
@@ -260,7 +253,7 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 				root != NULL ? " (the given root)" : " (a key the transcript records)");
 		else
 			fprintf(out, "NOT SEALED (accepted because of --allow-unsealed)\n");
-		print_digest(out, "head sha256", rep.head);
+		readaloud_print(out, "head sha256", rep.head, 32);
 		fprintf(out, "Verdict: OK\n");
 	}
 	X509_free(root);

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define READALOUD_DIGEST_MAX 64  /* SHA-512 */
 #define READALOUD_WORD_MAX 11    /* longest word in the list */
@@ -43,5 +44,8 @@ int readaloud_words(const uint8_t *digest, size_t len, size_t max_words, char *o
  */
 int readaloud_format(const uint8_t *digest, size_t len, size_t max_words, char *out,
 		     size_t outsize) __attribute__((warn_unused_result));
+
+/* "  label          9b41 07de ...\n  read aloud     \"puppy decadence ...\"" for people to compare. */
+void readaloud_print(FILE *out, const char *label, const uint8_t *digest, size_t len);
 
 #endif
