@@ -16,6 +16,7 @@ static const struct cli_command main_commands[] = {
 	{"cert", cmd_cert, "make the self-signed root certificate"},
 	{"transcript", cmd_transcript, "seal and verify ceremony transcripts"},
 	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)"},
+	{"csr", cmd_csr, "inspect and check certificate signing requests"},
 	{NULL, NULL, NULL},
 };
 

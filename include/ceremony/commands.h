@@ -14,5 +14,6 @@ int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_cert(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_csr(struct ceremony_ctx *ctx, int argc, char **argv);
 
 #endif
