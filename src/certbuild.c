@@ -292,6 +292,77 @@ out:
 	return r;
 }
 
+/* Build an extension from OpenSSL's own config syntax ("URI:http://...,URI:..."). */
+static int add_conf_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx(&ctx, NULL, x, NULL, NULL, 0);
+	ext = X509V3_EXT_nconf_nid(NULL, &ctx, nid, value);
+	if (ext == NULL)
+		return cer_err_ssl(CER_E_INPUT, "cannot build extension %s from \"%s\"",
+				   OBJ_nid2sn(nid), value);
+	ok = X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot add extension %s", OBJ_nid2sn(nid));
+}
+
+/* Join "prefix" + entry with commas; entries were checked to hold no comma. */
+static int join_list(char *out, size_t size, const char *prefix, char (*list)[PROFILE_URI_MAX],
+		     int n, const char *sep)
+{
+	size_t used = strlen(out);
+
+	for (int i = 0; i < n; i++) {
+		if (strchr(list[i], ',') != NULL)
+			return cer_err(CER_E_INPUT, "\"%s\" contains a comma", list[i]);
+		int k = snprintf(out + used, size - used, "%s%s%s", used > 0 ? sep : "", prefix,
+				 list[i]);
+		if (k < 0 || (size_t)k >= size - used)
+			return cer_err(CER_E_INPUT, "extension value too long");
+		used += (size_t)k;
+	}
+	return 0;
+}
+
+static int add_profile_urls(X509 *x, const struct profile *p)
+{
+	char v[PROFILE_MAX_URIS * 2 * (PROFILE_URI_MAX + 32)];
+	int r;
+
+	if (p->n_crldp > 0) {
+		v[0] = '\0';
+		if ((r = join_list(v, sizeof(v), "URI:", (char (*)[PROFILE_URI_MAX])p->crldp,
+				   p->n_crldp, ",")) != 0 ||
+		    (r = add_conf_ext(x, NID_crl_distribution_points, v)) != 0)
+			return r;
+	}
+	if (p->n_aia_ca_issuers + p->n_aia_ocsp > 0) {
+		v[0] = '\0';
+		if ((r = join_list(v, sizeof(v), "caIssuers;URI:",
+				   (char (*)[PROFILE_URI_MAX])p->aia_ca_issuers, p->n_aia_ca_issuers,
+				   ",")) != 0 ||
+		    (r = join_list(v, sizeof(v), "OCSP;URI:", (char (*)[PROFILE_URI_MAX])p->aia_ocsp,
+				   p->n_aia_ocsp, ",")) != 0 ||
+		    (r = add_conf_ext(x, NID_info_access, v)) != 0)
+			return r;
+	}
+	if (p->n_nc_permitted + p->n_nc_excluded > 0) {
+		/* RFC 5280 4.2.1.10: MUST be critical. */
+		snprintf(v, sizeof(v), "critical");
+		if ((r = join_list(v, sizeof(v), "permitted;",
+				   (char (*)[PROFILE_URI_MAX])p->nc_permitted, p->n_nc_permitted,
+				   ",")) != 0 ||
+		    (r = join_list(v, sizeof(v), "excluded;", (char (*)[PROFILE_URI_MAX])p->nc_excluded,
+				   p->n_nc_excluded, ",")) != 0 ||
+		    (r = add_conf_ext(x, NID_name_constraints, v)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 int certbuild_new(const struct profile *p, X509_NAME *subject, EVP_PKEY *subject_key,
 		  X509 *issuer, ASN1_INTEGER *serial, char (*extra_policies)[PROFILE_OID_MAX],
 		  int n_extra, X509 **out)
@@ -312,7 +383,8 @@ int certbuild_new(const struct profile *p, X509_NAME *subject, EVP_PKEY *subject
 	if ((r = set_validity(x, p)) != 0 || (r = add_basic_constraints(x, p)) != 0 ||
 	    (r = add_key_usage(x, p)) != 0 || (r = add_eku(x, p)) != 0 ||
 	    (r = add_policies(x, p, extra_policies, n_extra)) != 0 ||
-	    (r = add_key_identifiers(x, p, subject_key, issuer)) != 0)
+	    (r = add_key_identifiers(x, p, subject_key, issuer)) != 0 ||
+	    (r = add_profile_urls(x, p)) != 0)
 		goto fail;
 	*out = x;
 	return 0;

@@ -13,7 +13,8 @@
 static const struct cli_command main_commands[] = {
 	{"token", cmd_token, "list and initialise PKCS#11 tokens"},
 	{"key", cmd_key, "generate the root key in the HSM and show its attributes"},
-	{"cert", cmd_cert, "make the self-signed root certificate"},
+	{"cert", cmd_cert, "make the root certificate; sign intermediates and end entities"},
+	{"crl", cmd_crl, "sign the root's certificate revocation list"},
 	{"transcript", cmd_transcript, "seal and verify ceremony transcripts"},
 	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)"},
 	{"csr", cmd_csr, "inspect and check certificate signing requests"},

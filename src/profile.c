@@ -235,6 +235,152 @@ static int prof_key_types(struct profile *p, json_t *v)
 	return 0;
 }
 
+/* A list of strings into fixed slots; check(s) may refuse an entry. */
+static int prof_strings(const struct profile *p, json_t *v, const char *key, int max, size_t width,
+			char *slots, int *n, int (*check)(const char *))
+{
+	json_t *item;
+	size_t i;
+
+	if (!json_is_array(v))
+		return prof_err(p, key, "must be a list");
+	if ((int)json_array_size(v) > max)
+		return prof_err(p, key, "too many entries");
+	*n = 0;
+	json_array_foreach(v, i, item)
+	{
+		const char *s = json_string_value(item);
+		if (s == NULL || s[0] == '\0' || strlen(s) >= width)
+			return prof_err(p, key, "each entry must be a non-empty value of sensible length");
+		if (check != NULL && check(s) != 0)
+			return cer_err(CER_E_INPUT, "%s: %s: \"%s\" is not allowed here", p->path, key, s);
+		memcpy(slots + (size_t)*n * width, s, strlen(s) + 1);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int check_uri(const char *s)
+{
+	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0 ||
+			       strncmp(s, "ldap://", 7) == 0
+		       ? 0
+		       : -1;
+}
+
+static int check_attr(const char *s)
+{
+	return OBJ_txt2nid(s) != NID_undef ? 0 : -1;
+}
+
+static int check_name_constraint(const char *s)
+{
+	return strncmp(s, "DNS:", 4) == 0 || strncmp(s, "email:", 6) == 0 ||
+			       strncmp(s, "URI:", 4) == 0
+		       ? 0
+		       : -1;
+}
+
+static int prof_aia(struct profile *p, json_t *v)
+{
+	const char *k;
+	json_t *item;
+	int r;
+
+	if (!json_is_object(v))
+		return prof_err(p, "authority_info_access", "must have ca_issuers and/or ocsp");
+	json_object_foreach(v, k, item)
+	{
+		if (strcmp(k, "ca_issuers") == 0)
+			r = prof_strings(p, item, "authority_info_access.ca_issuers", PROFILE_MAX_URIS,
+					 PROFILE_URI_MAX, &p->aia_ca_issuers[0][0],
+					 &p->n_aia_ca_issuers, check_uri);
+		else if (strcmp(k, "ocsp") == 0)
+			r = prof_strings(p, item, "authority_info_access.ocsp", PROFILE_MAX_URIS,
+					 PROFILE_URI_MAX, &p->aia_ocsp[0][0], &p->n_aia_ocsp, check_uri);
+		else
+			r = cer_err(CER_E_INPUT, "%s: authority_info_access.%s: unknown setting",
+				    p->path, k);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int prof_name_constraints(struct profile *p, json_t *v)
+{
+	const char *k;
+	json_t *item;
+	int r;
+
+	if (!json_is_object(v))
+		return prof_err(p, "name_constraints", "must have permitted and/or excluded");
+	json_object_foreach(v, k, item)
+	{
+		if (strcmp(k, "permitted") == 0)
+			r = prof_strings(p, item, "name_constraints.permitted", PROFILE_MAX_URIS,
+					 PROFILE_URI_MAX, &p->nc_permitted[0][0], &p->n_nc_permitted,
+					 check_name_constraint);
+		else if (strcmp(k, "excluded") == 0)
+			r = prof_strings(p, item, "name_constraints.excluded", PROFILE_MAX_URIS,
+					 PROFILE_URI_MAX, &p->nc_excluded[0][0], &p->n_nc_excluded,
+					 check_name_constraint);
+		else
+			r = cer_err(CER_E_INPUT, "%s: name_constraints.%s: unknown setting", p->path,
+				    k);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int prof_subject(struct profile *p, json_t *v)
+{
+	const char *k, *fk;
+	json_t *item, *fv;
+	int r;
+
+	if (!json_is_object(v))
+		return prof_err(p, "subject", "must have from_csr, required, forbidden or fixed");
+	json_object_foreach(v, k, item)
+	{
+		if (strcmp(k, "from_csr") == 0)
+			r = prof_strings(p, item, "subject.from_csr", PROFILE_MAX_ATTRS,
+					 PROFILE_ATTR_MAX, &p->subject_from_csr[0][0],
+					 &p->n_subject_from_csr, check_attr);
+		else if (strcmp(k, "required") == 0)
+			r = prof_strings(p, item, "subject.required", PROFILE_MAX_ATTRS,
+					 PROFILE_ATTR_MAX, &p->subject_required[0][0],
+					 &p->n_subject_required, check_attr);
+		else if (strcmp(k, "forbidden") == 0)
+			r = prof_strings(p, item, "subject.forbidden", PROFILE_MAX_ATTRS,
+					 PROFILE_ATTR_MAX, &p->subject_forbidden[0][0],
+					 &p->n_subject_forbidden, check_attr);
+		else if (strcmp(k, "fixed") == 0) {
+			r = 0;
+			if (!json_is_object(item))
+				return prof_err(p, "subject.fixed", "must map attributes to values");
+			json_object_foreach(item, fk, fv)
+			{
+				const char *val = json_string_value(fv);
+				int i = p->n_subject_fixed;
+				if (i == PROFILE_MAX_ATTRS || check_attr(fk) != 0 || val == NULL ||
+				    strlen(fk) >= PROFILE_ATTR_MAX || strlen(val) >= PROFILE_VALUE_MAX ||
+				    val[0] == '\0')
+					return cer_err(CER_E_INPUT, "%s: subject.fixed.%s: bad attribute or value",
+						       p->path, fk);
+				memcpy(p->subject_fixed_type[i], fk, strlen(fk) + 1);
+				memcpy(p->subject_fixed_value[i], val, strlen(val) + 1);
+				p->n_subject_fixed++;
+			}
+		} else
+			r = cer_err(CER_E_INPUT, "%s: subject.%s: unknown setting", p->path, k);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
 static int prof_field(struct profile *p, const char *k, json_t *v)
 {
 	const char *s;
@@ -275,6 +421,19 @@ static int prof_field(struct profile *p, const char *k, json_t *v)
 		return prof_oids(p, v, k, p->policies, &p->n_policies);
 	if (strcmp(k, "authority_key_identifier") == 0)
 		return prof_bool(p, v, k, &p->aki);
+	if (strcmp(k, "certificate_policies_required") == 0)
+		return prof_bool(p, v, k, &p->policies_required);
+	if (strcmp(k, "crl_distribution_points") == 0)
+		return prof_strings(p, v, k, PROFILE_MAX_URIS, PROFILE_URI_MAX, &p->crldp[0][0],
+				    &p->n_crldp, check_uri);
+	if (strcmp(k, "authority_info_access") == 0)
+		return prof_aia(p, v);
+	if (strcmp(k, "name_constraints") == 0)
+		return prof_name_constraints(p, v);
+	if (strcmp(k, "subject") == 0)
+		return prof_subject(p, v);
+	if (strcmp(k, "subject_alt_name_from_csr") == 0)
+		return prof_bool(p, v, k, &p->allow_san);
 	if (strcmp(k, "subject_key_identifier") == 0) {
 		if ((r = prof_string(p, v, k, &s)) != 0)
 			return r;
@@ -312,6 +471,13 @@ static int prof_consistent(struct profile *p)
 		return prof_err(p, "authority_key_identifier", "a self-signed root has none here");
 	if (p->key_usage == 0)
 		return prof_err(p, "key_usage", "is required");
+	if (p->kind != PROFILE_CA && (p->n_nc_permitted > 0 || p->n_nc_excluded > 0))
+		return prof_err(p, "name_constraints", "only for intermediate CA profiles");
+	if (p->kind != PROFILE_END_ENTITY && p->allow_san)
+		return prof_err(p, "subject_alt_name_from_csr", "only for end-entity profiles");
+	for (int i = 0; i < p->n_policies; i++)
+		if (strcmp(p->policies[i], "2.5.29.32.0") == 0 && p->kind == PROFILE_END_ENTITY)
+			return prof_err(p, "certificate_policies", "anyPolicy is not for end entities");
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include "ceremony/certbuild.h"
+#include "ceremony/certinfo.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
@@ -18,48 +19,6 @@
 #include "ceremony/readaloud.h"
 #include "ceremony/rootops.h"
 #include "ceremony/transcript.h"
-
-static int spki_of(EVP_PKEY *pk, uint8_t md[32])
-{
-	unsigned char *der = NULL;
-	unsigned int mdlen = 0;
-	int n = i2d_PUBKEY(pk, &der), ok;
-
-	if (n <= 0)
-		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the public key");
-	ok = EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-	OPENSSL_free(der);
-	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot hash the public key");
-}
-
-static json_t *cert_details(X509 *x, const struct profile *p, const uint8_t fp[32],
-			    const uint8_t spki_md[32])
-{
-	char subject[1024], fp_hex[65], spki_hex[65], *serial = NULL;
-	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
-	json_t *d;
-	char nb[64] = "", na[64] = "";
-	BIO *b = BIO_new(BIO_s_mem());
-
-	if (bn != NULL)
-		serial = BN_bn2hex(bn);
-	if (X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject)) == NULL)
-		subject[0] = '\0';
-	hex_encode(fp, 32, fp_hex);
-	hex_encode(spki_md, 32, spki_hex);
-	if (b != NULL && ASN1_TIME_print(b, X509_get0_notBefore(x)) > 0)
-		(void)BIO_read(b, nb, sizeof(nb) - 1);
-	(void)BIO_reset(b);
-	if (b != NULL && ASN1_TIME_print(b, X509_get0_notAfter(x)) > 0)
-		(void)BIO_read(b, na, sizeof(na) - 1);
-	d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "subject", subject, "serial",
-		      serial != NULL ? serial : "", "not_before", nb, "not_after", na, "sha256",
-		      fp_hex, "spki_sha256", spki_hex, "profile", p->name);
-	OPENSSL_free(serial);
-	BN_free(bn);
-	BIO_free(b);
-	return d;
-}
 
 int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *key,
 		      const char *profile, const char *subject, const char *out_path, FILE *out)
@@ -118,7 +77,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 	/* Signed in the HSM, checked with the token's public key object before writing. */
 	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), pub)) != 0)
 		goto out;
-	if ((r = certbuild_fingerprint(x, fp)) != 0 || (r = spki_of(pub, spki_md)) != 0)
+	if ((r = certbuild_fingerprint(x, fp)) != 0 || (r = certinfo_spki_sha256(pub, spki_md)) != 0)
 		goto out;
 	if ((r = pem_encode_cert(x, &pem, &pem_len)) != 0)
 		goto out;
@@ -132,7 +91,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 	outs = json_pack("[o]", entry);
 	r = transcript_append(tr, "cert.root", in, outs,
 			      json_pack("{s:s, s:s, s:o}", "key", key, "token_serial", h.token.serial,
-					"certificate", cert_details(x, &prof, fp, spki_md)),
+					"certificate", certinfo_json(x, prof.name)),
 			      NULL);
 	in = outs = NULL;
 	if (r != 0)

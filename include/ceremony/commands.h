@@ -12,6 +12,7 @@
 int cmd_token(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_cert(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_crl(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_csr(struct ceremony_ctx *ctx, int argc, char **argv);

@@ -19,6 +19,11 @@
 #define PROFILE_MAX_OIDS 16
 #define PROFILE_OID_MAX 128
 #define PROFILE_MAX_DAYS 36525 /* 100 years */
+#define PROFILE_MAX_URIS 8
+#define PROFILE_URI_MAX 256
+#define PROFILE_MAX_ATTRS 16
+#define PROFILE_ATTR_MAX 32
+#define PROFILE_VALUE_MAX 128
 
 enum profile_kind { PROFILE_ROOT, PROFILE_CA, PROFILE_END_ENTITY };
 enum profile_ski { PROFILE_SKI_SHA1, PROFILE_SKI_SHA256_TRUNC, PROFILE_SKI_NONE };
@@ -40,6 +45,29 @@ struct profile {
 	char policies[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
 	enum profile_ski ski;
 	int aki; /* include authorityKeyIdentifier (never for a self-signed root) */
+	int policies_required; /* at least one policy, from the profile or --policy */
+	int n_crldp;
+	char crldp[PROFILE_MAX_URIS][PROFILE_URI_MAX];
+	int n_aia_ca_issuers;
+	char aia_ca_issuers[PROFILE_MAX_URIS][PROFILE_URI_MAX];
+	int n_aia_ocsp;
+	char aia_ocsp[PROFILE_MAX_URIS][PROFILE_URI_MAX];
+	/* name constraints as "DNS:example.com", "email:example.com", "URI:.example.com" */
+	int n_nc_permitted;
+	char nc_permitted[PROFILE_MAX_URIS][PROFILE_URI_MAX];
+	int n_nc_excluded;
+	char nc_excluded[PROFILE_MAX_URIS][PROFILE_URI_MAX];
+	/* subject: which attributes come from the CSR, which must be there or never be */
+	int n_subject_from_csr;
+	char subject_from_csr[PROFILE_MAX_ATTRS][PROFILE_ATTR_MAX];
+	int n_subject_required;
+	char subject_required[PROFILE_MAX_ATTRS][PROFILE_ATTR_MAX];
+	int n_subject_forbidden;
+	char subject_forbidden[PROFILE_MAX_ATTRS][PROFILE_ATTR_MAX];
+	int n_subject_fixed;
+	char subject_fixed_type[PROFILE_MAX_ATTRS][PROFILE_ATTR_MAX];
+	char subject_fixed_value[PROFILE_MAX_ATTRS][PROFILE_VALUE_MAX];
+	int allow_san; /* copy a subjectAltName the CSR requests (end-entity only) */
 };
 
 int profile_load(const char *path, struct profile *out) __attribute__((warn_unused_result));

@@ -1,0 +1,27 @@
+/*
+ * certinfo — what the transcript records about a certificate, and how it is shown.
+ *
+ * Owns: the JSON object a transcript keeps for every certificate it records
+ * (subject, serial in uppercase hex, validity, SHA-256 of the DER, SHA-256 of
+ * the SPKI, profile, policies), and printing a certificate's identity for the
+ * people in the room. Does not own: building or checking certificates.
+ */
+#ifndef CEREMONY_CERTINFO_H
+#define CEREMONY_CERTINFO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+#include <openssl/x509.h>
+
+/* New reference, or NULL on allocation failure. */
+json_t *certinfo_json(X509 *x, const char *profile_name);
+/* SHA-256 of the DER SubjectPublicKeyInfo. */
+int certinfo_spki_sha256(EVP_PKEY *key, uint8_t out[32]) __attribute__((warn_unused_result));
+/* Serial as uppercase hex (BN_bn2hex); out holds 41 bytes. */
+int certinfo_serial_hex(X509 *x, char out[41]) __attribute__((warn_unused_result));
+/* "  sha256 ...", "  read aloud ...", subject, serial, notAfter, policies. */
+void certinfo_print(FILE *out, X509 *x);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * history — the CA's life as its transcripts record it: the database of an offline CA.
+ *
+ * Owns: reading every transcript (*.jsonl) in a folder, each chain-verified,
+ * and collecting what must stay unique or monotonic across the CA's whole
+ * life: certificate serial numbers, certified public keys (SPKI SHA-256),
+ * CRL numbers, and revocations. Does not own: the transcript format
+ * (transcript) or what is done with the answers (issue, crl).
+ */
+#ifndef CEREMONY_HISTORY_H
+#define CEREMONY_HISTORY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HISTORY_SERIAL_HEX_MAX 41 /* 20 octets */
+
+struct history_revocation {
+	char serial[HISTORY_SERIAL_HEX_MAX]; /* uppercase hex, as BN_bn2hex */
+	char reason[32];
+	long long time; /* seconds since the epoch */
+};
+
+struct history {
+	size_t n_transcripts;
+	size_t n_serials;
+	char (*serials)[HISTORY_SERIAL_HEX_MAX];
+	size_t n_spki;
+	uint8_t (*spki)[32];
+	long long max_crl_number; /* 0: no CRL yet */
+	size_t n_revoked;
+	struct history_revocation *revoked;
+};
+
+/* Read every *.jsonl in dir (a missing dir is an empty history). */
+int history_load(const char *dir, struct history **out) __attribute__((warn_unused_result));
+void history_free(struct history *h);
+int history_has_serial(const struct history *h, const char *hex);
+int history_has_spki(const struct history *h, const uint8_t spki[32]);
+/* Add in memory (a batch's own serials and keys). */
+int history_add_serial(struct history *h, const char *hex) __attribute__((warn_unused_result));
+int history_add_spki(struct history *h, const uint8_t spki[32]) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * lint — does a certificate say exactly what its profile and RFC 5280 require?
+ *
+ * Owns: the rule checks run on every certificate before the HSM signs it (on a
+ * copy signed with a throwaway key) and again by the offline replay: version,
+ * serial, issuer name, validity, each extension against the profile, key
+ * identifiers, duplicate extensions, the subject key; and OpenSSL's own strict
+ * RFC 5280 path validation (with policy checking) against the issuer. Does not
+ * own: building certificates (certbuild) or signing them (issue).
+ */
+#ifndef CEREMONY_LINT_H
+#define CEREMONY_LINT_H
+
+#include <openssl/x509.h>
+
+#include "ceremony/profile.h"
+
+struct lint_input {
+	X509 *cert;
+	X509 *issuer; /* NULL for a self-signed root */
+	const struct profile *profile;
+	char (*extra_policies)[PROFILE_OID_MAX];
+	int n_extra;
+	EVP_PKEY *expected_key; /* the key the certificate must carry (the CSR's); may be NULL */
+};
+
+/* The profile and RFC 5280 rules; CER_E_REFUSED naming the first broken rule. */
+int lint_cert(const struct lint_input *in) __attribute__((warn_unused_result));
+
+/*
+ * OpenSSL's X509_verify_cert in strict mode with policy checking
+ * (explicit policy, the profile's policies as the initial set) of cert under
+ * issuer as the only trust anchor, at time now (or at the cert's notBefore if
+ * at_issuance). CER_E_REFUSED with OpenSSL's reason.
+ */
+int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
+	      char (*extra_policies)[PROFILE_OID_MAX], int n_extra, int at_issuance)
+	__attribute__((warn_unused_result));
+
+#endif

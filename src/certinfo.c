@@ -1,0 +1,101 @@
+#include <string.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "ceremony/certinfo.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/readaloud.h"
+
+int certinfo_spki_sha256(EVP_PKEY *key, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int n = i2d_PUBKEY(key, &der), ok;
+
+	if (n <= 0)
+		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the public key");
+	ok = EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot hash the public key");
+}
+
+int certinfo_serial_hex(X509 *x, char out[41])
+{
+	BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char *hex = bn != NULL ? BN_bn2hex(bn) : NULL;
+	int r = 0;
+
+	if (hex == NULL || strlen(hex) > 40)
+		r = cer_err(CER_E_INPUT, "the serial number is missing or longer than 20 octets");
+	else
+		memcpy(out, hex, strlen(hex) + 1);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	return r;
+}
+
+static void time_text(const ASN1_TIME *t, char *out, size_t size)
+{
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(t, &tm) != 1 || strftime(out, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
+
+static json_t *policies_json(X509 *x)
+{
+	CERTIFICATEPOLICIES *pols = X509_get_ext_d2i(x, NID_certificate_policies, NULL, NULL);
+	json_t *arr = json_array();
+	char oid[128];
+
+	for (int i = 0; arr != NULL && pols != NULL && i < sk_POLICYINFO_num(pols); i++) {
+		OBJ_obj2txt(oid, sizeof(oid), sk_POLICYINFO_value(pols, i)->policyid, 1);
+		json_array_append_new(arr, json_string(oid));
+	}
+	sk_POLICYINFO_pop_free(pols, POLICYINFO_free);
+	return arr;
+}
+
+json_t *certinfo_json(X509 *x, const char *profile_name)
+{
+	char subject[1024], serial[41] = "", nb[32], na[32], fp_hex[65], spki_hex[65];
+	uint8_t fp[32], spki[32];
+	unsigned int len = 0;
+
+	if (X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject)) == NULL)
+		subject[0] = '\0';
+	if (certinfo_serial_hex(x, serial) != 0 || !X509_digest(x, EVP_sha256(), fp, &len) ||
+	    certinfo_spki_sha256(X509_get0_pubkey(x), spki) != 0)
+		return NULL;
+	time_text(X509_get0_notBefore(x), nb, sizeof(nb));
+	time_text(X509_get0_notAfter(x), na, sizeof(na));
+	hex_encode(fp, 32, fp_hex);
+	hex_encode(spki, 32, spki_hex);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "subject", subject, "serial",
+			 serial, "not_before", nb, "not_after", na, "sha256", fp_hex, "spki_sha256",
+			 spki_hex, "profile", profile_name, "policies", policies_json(x));
+}
+
+void certinfo_print(FILE *out, X509 *x)
+{
+	char subject[1024], serial[41] = "", na[32];
+	uint8_t fp[32];
+	unsigned int len = 0;
+	json_t *pols = policies_json(x);
+	size_t i;
+	json_t *p;
+
+	if (X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject)) == NULL)
+		subject[0] = '\0';
+	if (certinfo_serial_hex(x, serial) != 0)
+		serial[0] = '\0';
+	time_text(X509_get0_notAfter(x), na, sizeof(na));
+	fprintf(out, "  %-14s %s\n  %-14s %s\n  %-14s %s\n", "subject", subject, "serial", serial,
+		"not after", na);
+	json_array_foreach(pols, i, p) fprintf(out, "  %-14s %s\n", "policy", json_string_value(p));
+	json_decref(pols);
+	if (X509_digest(x, EVP_sha256(), fp, &len))
+		readaloud_print(out, "sha256", fp, 32);
+}

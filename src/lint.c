@@ -1,0 +1,220 @@
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include "ceremony/err.h"
+#include "ceremony/lint.h"
+
+#define LINT(cond, ...)                                                   \
+	do {                                                              \
+		if (!(cond))                                              \
+			return cer_err(CER_E_REFUSED, "lint: " __VA_ARGS__); \
+	} while (0)
+
+static int lint_serial(X509 *x)
+{
+	const ASN1_INTEGER *s = X509_get0_serialNumber(x);
+	BIGNUM *bn = ASN1_INTEGER_to_BN(s, NULL);
+	int bits = bn != NULL ? BN_num_bits(bn) : 0, neg = bn != NULL && BN_is_negative(bn);
+
+	BN_free(bn);
+	/* RFC 5280 4.1.2.2: positive, at most 20 octets; BR 7.1: 64 random bits. */
+	LINT(!neg && bits > 0, "the serial number is not positive");
+	LINT(bits >= 64, "the serial number has only %d bits", bits);
+	LINT(ASN1_STRING_length(s) <= 20, "the serial number is longer than 20 octets");
+	return 0;
+}
+
+static int ext_count(X509 *x, int nid)
+{
+	int n = 0, pos = -1;
+
+	while ((pos = X509_get_ext_by_NID(x, nid, pos)) >= 0)
+		n++;
+	return n;
+}
+
+static int ext_critical(X509 *x, int nid)
+{
+	int pos = X509_get_ext_by_NID(x, nid, -1);
+	return pos >= 0 && X509_EXTENSION_get_critical(X509_get_ext(x, pos));
+}
+
+static int lint_extensions_unique(X509 *x)
+{
+	for (int i = 0; i < X509_get_ext_count(x); i++) {
+		ASN1_OBJECT *o = X509_EXTENSION_get_object(X509_get_ext(x, i));
+		for (int j = i + 1; j < X509_get_ext_count(x); j++)
+			LINT(OBJ_cmp(o, X509_EXTENSION_get_object(X509_get_ext(x, j))) != 0,
+			     "extension %s appears twice", OBJ_nid2sn(OBJ_obj2nid(o)));
+	}
+	return 0;
+}
+
+static int lint_basic_constraints(X509 *x, const struct profile *p)
+{
+	BASIC_CONSTRAINTS *bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+	int ca = bc != NULL && bc->ca, has_len = bc != NULL && bc->pathlen != NULL;
+	long len = has_len ? ASN1_INTEGER_get(bc->pathlen) : -1;
+
+	BASIC_CONSTRAINTS_free(bc);
+	LINT(ext_count(x, NID_basic_constraints) == 1, "basicConstraints is missing");
+	LINT(ext_critical(x, NID_basic_constraints), "basicConstraints is not critical");
+	LINT(ca == p->ca, "basicConstraints cA is %s, the profile says %s", ca ? "TRUE" : "FALSE",
+	     p->ca ? "TRUE" : "FALSE");
+	LINT(len == p->path_len, "pathLenConstraint is %ld, the profile says %ld", len, p->path_len);
+	return 0;
+}
+
+static int lint_key_usage(X509 *x, const struct profile *p)
+{
+	uint32_t ku = X509_get_key_usage(x);
+
+	LINT(ext_count(x, NID_key_usage) == 1, "keyUsage is missing");
+	LINT(ext_critical(x, NID_key_usage), "keyUsage is not critical");
+	LINT(ku == p->key_usage, "keyUsage 0x%x differs from the profile's 0x%x", ku, p->key_usage);
+	LINT(!(ku & KU_KEY_CERT_SIGN) || p->ca, "keyCertSign without cA");
+	return 0;
+}
+
+static int oid_listed(const char *oid, char (*list)[PROFILE_OID_MAX], int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(oid, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int lint_eku(X509 *x, const struct profile *p)
+{
+	EXTENDED_KEY_USAGE *eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	int n = eku != NULL ? sk_ASN1_OBJECT_num(eku) : 0, ok = n == p->n_eku;
+	char oid[PROFILE_OID_MAX];
+
+	for (int i = 0; ok && i < n; i++) {
+		OBJ_obj2txt(oid, sizeof(oid), sk_ASN1_OBJECT_value(eku, i), 1);
+		ok = oid_listed(oid, (char (*)[PROFILE_OID_MAX])p->eku, p->n_eku);
+	}
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	LINT(ok, "extendedKeyUsage differs from the profile");
+	return 0;
+}
+
+static int lint_policies(const struct lint_input *in)
+{
+	const struct profile *p = in->profile;
+	CERTIFICATEPOLICIES *pols = X509_get_ext_d2i(in->cert, NID_certificate_policies, NULL, NULL);
+	int n = pols != NULL ? sk_POLICYINFO_num(pols) : 0, ok = n == p->n_policies + in->n_extra;
+	char oid[PROFILE_OID_MAX];
+
+	for (int i = 0; ok && i < n; i++) {
+		OBJ_obj2txt(oid, sizeof(oid), sk_POLICYINFO_value(pols, i)->policyid, 1);
+		ok = oid_listed(oid, (char (*)[PROFILE_OID_MAX])p->policies, p->n_policies) ||
+		     oid_listed(oid, in->extra_policies, in->n_extra);
+		if (ok && p->kind == PROFILE_END_ENTITY && strcmp(oid, "2.5.29.32.0") == 0)
+			ok = 0;
+	}
+	sk_POLICYINFO_pop_free(pols, POLICYINFO_free);
+	LINT(ok, "certificatePolicies differ from the profile and --policy");
+	LINT(!p->policies_required || n > 0, "the profile requires a certificate policy");
+	LINT(!ext_critical(in->cert, NID_certificate_policies), "certificatePolicies is critical");
+	return 0;
+}
+
+static int lint_key_ids(const struct lint_input *in)
+{
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(in->cert);
+	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(in->cert);
+	const ASN1_OCTET_STRING *issuer_ski =
+		in->issuer != NULL ? X509_get0_subject_key_id(in->issuer) : NULL;
+
+	/* RFC 5280 4.2.1.2: SKI in every CA certificate. */
+	LINT(in->profile->ski == PROFILE_SKI_NONE || ski != NULL, "subjectKeyIdentifier missing");
+	LINT(!in->profile->ca || ski != NULL, "a CA certificate needs a subjectKeyIdentifier");
+	if (in->issuer != NULL && in->profile->aki) {
+		/* RFC 5280 4.2.1.1: AKI in all but self-signed certificates. */
+		LINT(aki != NULL && issuer_ski != NULL, "authorityKeyIdentifier missing");
+		LINT(ASN1_OCTET_STRING_cmp(aki, issuer_ski) == 0,
+		     "authorityKeyIdentifier is not the issuer's subjectKeyIdentifier");
+	}
+	return 0;
+}
+
+static int lint_names_and_time(const struct lint_input *in)
+{
+	X509 *x = in->cert;
+	const X509_NAME *issuer_name =
+		in->issuer != NULL ? X509_get_subject_name(in->issuer) : X509_get_subject_name(x);
+	int day, sec;
+
+	LINT(X509_get_version(x) == X509_VERSION_3, "not a version 3 certificate");
+	/* RFC 5280 4.1.2.4: the issuer name is the issuer's subject, byte for byte. */
+	LINT(X509_NAME_cmp(X509_get_issuer_name(x), issuer_name) == 0,
+	     "the issuer name is not the issuer's subject");
+	LINT(X509_NAME_entry_count(X509_get_subject_name(x)) > 0, "the subject is empty");
+	LINT(ASN1_TIME_diff(&day, &sec, X509_get0_notBefore(x), X509_get0_notAfter(x)) &&
+		     (day > 0 || (day == 0 && sec > 0)),
+	     "notAfter is not after notBefore");
+	return 0;
+}
+
+int lint_cert(const struct lint_input *in)
+{
+	int r;
+
+	if ((r = lint_names_and_time(in)) != 0 || (r = lint_serial(in->cert)) != 0 ||
+	    (r = lint_extensions_unique(in->cert)) != 0 ||
+	    (r = lint_basic_constraints(in->cert, in->profile)) != 0 ||
+	    (r = lint_key_usage(in->cert, in->profile)) != 0 ||
+	    (r = lint_eku(in->cert, in->profile)) != 0 || (r = lint_policies(in)) != 0 ||
+	    (r = lint_key_ids(in)) != 0)
+		return r;
+	LINT(in->profile->kind != PROFILE_CA || ext_critical(in->cert, NID_name_constraints) ||
+		     ext_count(in->cert, NID_name_constraints) == 0,
+	     "nameConstraints is not critical");
+	LINT(in->expected_key == NULL ||
+		     EVP_PKEY_eq(X509_get0_pubkey(in->cert), in->expected_key) == 1,
+	     "the certificate's public key is not the request's");
+	return 0;
+}
+
+int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
+	      char (*extra_policies)[PROFILE_OID_MAX], int n_extra, int at_issuance)
+{
+	X509_STORE *store = X509_STORE_new();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *vp;
+	int r = 0, n = p->n_policies + n_extra;
+
+	if (store == NULL || ctx == NULL || !X509_STORE_add_cert(store, issuer) ||
+	    !X509_STORE_CTX_init(ctx, store, cert, NULL)) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	vp = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT);
+	X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_ANY);
+	if (at_issuance)
+		X509_VERIFY_PARAM_set_time(vp, time(NULL));
+	for (int i = 0; i < n; i++) {
+		const char *oid = i < p->n_policies ? p->policies[i] : extra_policies[i - p->n_policies];
+		ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
+		if (o == NULL || !X509_VERIFY_PARAM_add0_policy(vp, o)) {
+			ASN1_OBJECT_free(o);
+			r = cer_err(CER_E_INPUT, "bad policy OID %s", oid);
+			goto out;
+		}
+	}
+	if (n > 0)
+		X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_POLICY_CHECK | X509_V_FLAG_EXPLICIT_POLICY);
+	if (X509_verify_cert(ctx) != 1)
+		r = cer_err(CER_E_REFUSED, "lint: RFC 5280 path validation fails: %s",
+			    X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx)));
+	ERR_clear_error();
+out:
+	X509_STORE_CTX_free(ctx);
+	X509_STORE_free(store);
+	return r;
+}
