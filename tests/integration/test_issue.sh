@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# Issuance from CSRs: intermediates and a MASA voucher signer, checked by OpenSSL,
+# NSS vfychain and GnuTLS certtool with the policies enforced; CRLs; refusals.
+. "$(dirname "$0")/lib.sh"
+setup_hsm
+P=$PWD/ceremony-scripts/profiles
+IDEVID_OID=1.3.6.1.4.1.32473.1.1
+VOUCHER_OID=1.3.6.1.4.1.32473.1.2
+M=$T/media
+mkdir -p "$M/csr" "$M/out" "$M/keys"
+TR0=$T/transcripts/0001-root.jsonl
+new_token root-hsm "$TR0"
+cer key generate --token root-hsm --label root --type ec-p384 --transcript "$TR0" >/dev/null
+cer cert root --token root-hsm --key root --profile "$P/root.yaml" \
+	--subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA" --out "$T/out/root.pem" --transcript "$TR0" >/dev/null
+ROOT=$T/out/root.pem
+TR=$T/transcripts/0002-sign.jsonl
+
+csr() { # NAME SUBJECT KEYOPTS...
+	local name=$1 subj=$2
+	shift 2
+	openssl req -new -nodes "$@" -keyout "$M/keys/$name.key" -subj "$subj" -out "$M/csr/$name.csr" 2>/dev/null
+}
+csr factory-1 "/C=DE/O=ACME Devices/CN=ACME Factory 1 IDevID CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+csr legacy-tpm "/C=DE/O=ACME Devices/CN=ACME Legacy TPM IDevID CA" -newkey rsa:3072
+csr masa "/C=DE/O=ACME Devices/CN=ACME MASA voucher signer 1" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+
+sign() { # PROFILE NAME [extra args]
+	local prof=$1 name=$2
+	shift 2
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/$prof.yaml" \
+		--csr "$M/csr/$name.csr" --out "$M/out/$name.pem" --transcript "$TR" "$@"
+}
+expect_ok "sign the P-256 intermediate" sign intermediate-ca factory-1
+expect_ok "sign the RSA-3072 legacy intermediate" sign idevid-ca-rsa legacy-tpm
+expect_ok "sign the MASA voucher signer" sign masa-voucher-signer masa
+check "a chain file was written" test -s "$M/out/factory-1-chain.pem"
+check "the chain is the certificate then the root" bash -c "[ \"\$(grep -c 'BEGIN CERT' '$M/out/factory-1-chain.pem')\" = 2 ] && tail -n +\$(( \$(wc -l <'$M/out/factory-1.pem') + 1 )) '$M/out/factory-1-chain.pem' | cmp -s - '$ROOT'"
+
+# Three verifiers we did not write, with the policy enforced.
+check "openssl: intermediate with its policy" openssl verify -x509_strict -policy "$IDEVID_OID" -explicit_policy -CAfile "$ROOT" "$M/out/factory-1.pem"
+check "openssl: legacy intermediate with its policy" openssl verify -x509_strict -policy "$IDEVID_OID" -explicit_policy -CAfile "$ROOT" "$M/out/legacy-tpm.pem"
+check "openssl: MASA with the voucher policy" openssl verify -x509_strict -policy "$VOUCHER_OID" -explicit_policy -CAfile "$ROOT" "$M/out/masa.pem"
+check "openssl: MASA refused for the IDevID policy" bash -c "! openssl verify -x509_strict -policy '$IDEVID_OID' -explicit_policy -CAfile '$ROOT' '$M/out/masa.pem' >/dev/null 2>&1"
+check "certtool: intermediate chain" bash -c "certtool --verify-chain --infile '$M/out/factory-1-chain.pem' 2>&1 | grep -q 'Chain verification output: Verified'"
+check "certtool: MASA chain" bash -c "certtool --verify-chain --infile '$M/out/masa-chain.pem' 2>&1 | grep -q 'Chain verification output: Verified'"
+mkdir -p "$T/nss" && certutil -N -d "sql:$T/nss" --empty-password
+certutil -A -d "sql:$T/nss" -n root -t "C,C,C" -i "$ROOT"
+check "vfychain: MASA with the voucher policy" bash -c "vfychain -d 'sql:$T/nss' -pp -u 4 -o '$VOUCHER_OID' -a '$M/out/masa.pem' 2>&1 | grep -q 'Chain is good'"
+check "vfychain: MASA with a wrong policy is rejected" bash -c "! vfychain -d 'sql:$T/nss' -pp -u 4 -o '$IDEVID_OID' -a '$M/out/masa.pem' 2>&1 | grep -q 'Chain is good'"
+check "vfychain: intermediate with its policy" bash -c "vfychain -d 'sql:$T/nss' -pp -u 11 -o '$IDEVID_OID' -a '$M/out/factory-1.pem' 2>&1 | grep -q 'Chain is good'"
+
+# Profile contents, field by field.
+txt=$(openssl x509 -in "$M/out/factory-1.pem" -noout -text)
+check "intermediate: pathlen 0, critical" bash -c "printf '%s' \"\$1\" | grep -A1 'Basic Constraints: critical' | grep -q 'CA:TRUE, pathlen:0'" _ "$txt"
+check "intermediate: notAfter 99991231235959Z" bash -c "openssl x509 -in '$M/out/factory-1.pem' -noout -enddate | grep -q 'Dec 31 23:59:59 9999 GMT'"
+root_ski=$(openssl x509 -in "$ROOT" -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' ')
+check "intermediate: AKI is the root's SKI" bash -c "openssl x509 -in '$M/out/factory-1.pem' -noout -ext authorityKeyIdentifier | tail -1 | tr -d ' ' | grep -q '$root_ski'"
+txt=$(openssl x509 -in "$M/out/masa.pem" -noout -text)
+check "MASA: CA:FALSE, critical" bash -c "printf '%s' \"\$1\" | grep -A1 'Basic Constraints: critical' | grep -q 'CA:FALSE'" _ "$txt"
+check "MASA: keyUsage critical digitalSignature only" bash -c "printf '%s' \"\$1\" | grep -A1 'Key Usage: critical' | grep -qx ' *Digital Signature'" _ "$txt"
+check "MASA: no EKU" bash -c "! printf '%s' \"\$1\" | grep -q 'Extended Key Usage'" _ "$txt"
+check "MASA: finite validity (2 years)" bash -c "openssl x509 -in '$M/out/masa.pem' -noout -checkend $((729*86400)) && ! openssl x509 -in '$M/out/masa.pem' -noout -checkend $((731*86400))"
+
+# An IDevID made by the test under the intermediate verifies through it; pathLen 0 holds.
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$M/keys/dev.key" -subj "/serialNumber=00-D0-E5-F2-00-02" -out "$T/dev.csr" 2>/dev/null
+printf 'basicConstraints=CA:FALSE\ncertificatePolicies=%s\nauthorityKeyIdentifier=keyid\nkeyUsage=critical,digitalSignature\n' "$IDEVID_OID" >"$T/dev.ext"
+openssl x509 -req -in "$T/dev.csr" -CA "$M/out/factory-1.pem" -CAkey "$M/keys/factory-1.key" -set_serial 0x0102030405060708 -days 30 -extfile "$T/dev.ext" -out "$T/idevid.pem" 2>/dev/null
+check "IDevID verifies to the root through the intermediate" openssl verify -x509_strict -policy "$IDEVID_OID" -explicit_policy -CAfile "$ROOT" -untrusted "$M/out/factory-1.pem" "$T/idevid.pem"
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\ncertificatePolicies=%s\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n' "$IDEVID_OID" >"$T/sub.ext"
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/sub.key" -subj "/CN=rogue sub-CA" -out "$T/sub.csr" 2>/dev/null
+openssl x509 -req -in "$T/sub.csr" -CA "$M/out/factory-1.pem" -CAkey "$M/keys/factory-1.key" -set_serial 0x0a0b0c0d0e0f1011 -days 30 -extfile "$T/sub.ext" -out "$T/sub.pem" 2>/dev/null
+openssl x509 -req -in "$T/dev.csr" -CA "$T/sub.pem" -CAkey "$T/sub.key" -set_serial 0x1112131415161718 -days 30 -extfile "$T/dev.ext" -out "$T/under-sub.pem" 2>/dev/null
+check "pathLen 0: a device under a sub-CA of the intermediate fails" bash -c "! openssl verify -CAfile '$ROOT' -untrusted '$M/out/factory-1.pem' -untrusted '$T/sub.pem' '$T/under-sub.pem' >/dev/null 2>&1"
+
+# The voucher check (RFC 8366 CMS, id-ct-animaJSONVoucher).
+printf '{"ietf-voucher:voucher":{"serial-number":"00-D0-E5-F2-00-02","assertion":"logged"}}' >"$T/voucher.json"
+openssl cms -sign -binary -nodetach -econtent_type 1.2.840.113549.1.9.16.1.40 -in "$T/voucher.json" -signer "$M/out/masa.pem" -inkey "$M/keys/masa.key" -outform DER -out "$T/voucher-masa.cms"
+openssl cms -sign -binary -nodetach -econtent_type 1.2.840.113549.1.9.16.1.40 -in "$T/voucher.json" -signer "$T/idevid.pem" -inkey "$M/keys/dev.key" -certfile "$M/out/factory-1.pem" -outform DER -out "$T/voucher-idevid.cms"
+check "voucher signed by the MASA passes the voucher policy" openssl cms -verify -binary -inform DER -in "$T/voucher-masa.cms" -CAfile "$ROOT" -policy "$VOUCHER_OID" -explicit_policy -purpose any -out /dev/null
+check "voucher signed by an IDevID key fails the voucher policy" bash -c "! openssl cms -verify -binary -inform DER -in '$T/voucher-idevid.cms' -CAfile '$ROOT' -policy '$VOUCHER_OID' -explicit_policy -purpose any -out /dev/null 2>/dev/null"
+check "... though it passes without the policy check (why the OID matters)" openssl cms -verify -binary -inform DER -in "$T/voucher-idevid.cms" -CAfile "$ROOT" -purpose any -out /dev/null
+
+# Transcript records.
+check "three cert.issue records" test "$(grep -c '"action":"cert.issue"' "$TR")" -eq 3
+check "record carries the CSR's and certificate's SHA-256" bash -c "grep '\"action\":\"cert.issue\"' '$TR' | head -1 | grep -q \"\$(sha256sum '$M/csr/factory-1.csr' | cut -c1-64)\" && grep -q \"\$(sha256sum '$M/out/factory-1.pem' | cut -c1-64)\" '$TR'"
+
+# Refusals: clear, recorded, nothing written.
+before=$(grep -c . "$TR")
+cp "$M/csr/masa.csr" "$M/csr/again.csr"
+expect_fail "the same key is not certified twice" 1 'already certified|key-reuse|known' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/masa-voucher-signer.yaml" --csr "$M/csr/again.csr" --out "$M/out/again.pem" --transcript "$TR"
+check "nothing was written for it" test ! -e "$M/out/again.pem"
+printf 'basicConstraints=critical,CA:TRUE\n' >"$T/ca.ext"
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/x.key" -subj "/CN=sneaky" -addext "basicConstraints=critical,CA:TRUE" -out "$M/csr/sneaky.csr" 2>/dev/null
+expect_fail "CA:TRUE requested on the end-entity profile is refused" 1 'refused' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/masa-voucher-signer.yaml" --csr "$M/csr/sneaky.csr" --out "$M/out/sneaky.pem" --transcript "$TR"
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/y.key" -subj "/CN=masa 2/serialNumber=1234" -out "$M/csr/serial.csr" 2>/dev/null
+expect_fail "serialNumber in a MASA subject is refused" 1 'serialNumber' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/masa-voucher-signer.yaml" --csr "$M/csr/serial.csr" --out "$M/out/serial.pem" --transcript "$TR"
+sum_before=$(sha256sum <"$M/out/factory-1.pem")
+expect_fail "an existing output is not overwritten" 1 'already exists' \
+	sign intermediate-ca factory-1
+expect_fail "a root profile is not for cert sign" 2 'root profile' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/root.yaml" --csr "$M/csr/sneaky.csr" --out "$M/out/z.pem" --transcript "$TR"
+expect_fail "a bad --policy is a usage error" 2 'not a dotted OID' \
+	sign masa-voucher-signer sneaky --policy not-an-oid
+check "no output for any refusal" bash -c "! ls '$M/out' | grep -qE 'again|sneaky|serial|z.pem'"
+check "each refused request is recorded" test "$(grep -c '"action":"cert.refused"' "$TR")" -ge 3
+check "the existing certificate is unchanged" test "$(sha256sum <"$M/out/factory-1.pem")" = "$sum_before"
+
+# A batch in one login; a second ceremony sees the first's serials and keys.
+mkdir -p "$M/batch" "$M/batch-out"
+for i in 1 2 3; do openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/b$i.key" -subj "/C=DE/O=ACME Devices/CN=Factory 1$i CA" -out "$M/batch/f$i.csr" 2>/dev/null; done
+TR3=$T/transcripts/0003-batch.jsonl
+expect_ok "batch signing" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/batch" --out-dir "$M/batch-out" --transcript "$TR3"
+check "three certificates from the batch" test "$(ls "$M/batch-out"/*-chain.pem | wc -l)" -eq 3
+serials=$(cat "$M"/out/*.pem "$M"/batch-out/f?.pem | grep -c BEGIN)
+uniq=$(for f in "$M"/out/factory-1.pem "$M"/out/legacy-tpm.pem "$M"/out/masa.pem "$M"/batch-out/f?.pem "$ROOT"; do openssl x509 -in "$f" -noout -serial; done | sort -u | wc -l)
+check "serials are unique across ceremonies" test "$uniq" -eq 7
+cp "$M/csr/factory-1.csr" "$M/batch/zz-reused.csr"
+rm -rf "$M/batch-out2"; mkdir -p "$M/batch-out2"
+expect_fail "a batch with one bad request signs nothing" 1 'of 4 requests refused' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/batch" --out-dir "$M/batch-out2" --transcript "$T/transcripts/0004-batch.jsonl"
+check "nothing written by the refused batch" test -z "$(ls "$M/batch-out2")"
+
+# CRLs: numbers increase over the CA's life; openssl accepts them.
+TR5=$T/transcripts/0005-crl.jsonl
+legacy_serial=$(openssl x509 -in "$M/out/legacy-tpm.pem" -noout -serial | cut -d= -f2)
+expect_ok "an empty CRL" cer crl sign --token root-hsm --key root --issuer "$ROOT" --next-update 30 --out "$T/out/crl1.pem" --transcript "$TR5"
+expect_ok "a CRL revoking the legacy intermediate" cer crl sign --token root-hsm --key root --issuer "$ROOT" --revoke "$legacy_serial" --reason superseded --next-update 30 --out "$T/out/crl2.pem" --transcript "$TR5"
+check "openssl crl -verify accepts it" bash -c "openssl crl -in '$T/out/crl2.pem' -CAfile '$ROOT' -verify -noout 2>&1 | grep -q 'verify OK'"
+check "CRL numbers increase" bash -c "[ \"\$(openssl crl -in '$T/out/crl1.pem' -noout -crlnumber)\" = 'crlNumber=0x01' ] && [ \"\$(openssl crl -in '$T/out/crl2.pem' -noout -crlnumber)\" = 'crlNumber=0x02' ]"
+crltxt=$(openssl crl -in "$T/out/crl2.pem" -noout -text)
+check "CRL v2 with AKI, the serial and reason superseded" bash -c "printf '%s' \"\$1\" | grep -q 'Version 2' && printf '%s' \"\$1\" | grep -q 'Authority Key Identifier' && printf '%s' \"\$1\" | grep -q '$legacy_serial' && printf '%s' \"\$1\" | grep -q 'Superseded'" _ "$crltxt"
+check "the revoked intermediate fails with the CRL" bash -c "! openssl verify -crl_check -CRLfile '$T/out/crl2.pem' -CAfile '$ROOT' '$M/out/legacy-tpm.pem' >/dev/null 2>&1"
+check "a live intermediate passes with the CRL" openssl verify -crl_check -CRLfile "$T/out/crl2.pem" -CAfile "$ROOT" "$M/out/factory-1.pem"
+expect_ok "a later CRL keeps the revocation" cer crl sign --token root-hsm --key root --issuer "$ROOT" --next-update 30 --out "$T/out/crl3.pem" --transcript "$T/transcripts/0006-crl.jsonl"
+check "... with number 3 and the serial still listed" bash -c "openssl crl -in '$T/out/crl3.pem' -noout -crlnumber | grep -q 0x03 && openssl crl -in '$T/out/crl3.pem' -noout -text | grep -q '$legacy_serial'"
+expect_fail "nextUpdate beyond 12 months is refused" 2 'at most 12 months' \
+	cer crl sign --token root-hsm --key root --issuer "$ROOT" --next-update 400 --out "$T/out/crl4.pem" --transcript "$TR5"
+expect_fail "revoking twice is refused" 1 'already revoked' \
+	cer crl sign --token root-hsm --key root --issuer "$ROOT" --revoke "$legacy_serial" --reason superseded --next-update 30 --out "$T/out/crl4.pem" --transcript "$TR5"
+check "no CRL written by a refusal" test ! -e "$T/out/crl4.pem"
+finish
