@@ -431,7 +431,7 @@ void csr_extensions_print(const struct csr *c, FILE *f)
 		BIO *bio = BIO_new(BIO_s_mem());
 
 		csr_oid_text(obj, oid, sizeof(oid));
-		fprintf(f, "  %s (%s)%s: ", nid != NID_undef ? OBJ_nid2ln(nid) : "unknown", oid,
+		fprintf(f, "  %s (%s)%s: ", nid != NID_undef ? OBJ_nid2sn(nid) : "unknown", oid,
 			X509_EXTENSION_get_critical(ext) ? " critical" : "");
 		if (bio != NULL && X509V3_EXT_print(bio, ext, X509V3_EXT_DUMP_UNKNOWN, 0) > 0 &&
 		    csr_bio_text(bio, line, sizeof(line)) == 0)

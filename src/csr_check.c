@@ -384,6 +384,10 @@ static void csr_check_profile_key(const struct csr *c, const struct profile *p,
 			csr_verdict(rep, "profile-key-type", 1, "RSA %d allowed by %s", bits, p->name);
 		return;
 	}
+	if (c->pkey == NULL) {
+		csr_verdict(rep, "profile-key-type", 0, "the key does not decode");
+		return;
+	}
 	if (csr_key_type(c, &t) != 0 || !(p->key_types & (1u << t))) {
 		cer_err_clear();
 		csr_verdict(rep, "profile-key-type", 0, "profile %s does not allow a %s key", p->name,
