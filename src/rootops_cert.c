@@ -17,6 +17,7 @@
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/replay.h"
 #include "ceremony/rootops.h"
 #include "ceremony/transcript.h"
 
@@ -197,6 +198,7 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 			      FILE *out)
 {
 	struct transcript_report rep;
+	struct replay_report rr;
 	X509 *root = NULL;
 	int r;
 
@@ -204,7 +206,11 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 		return r;
 	fprintf(out, "Transcript %s\n", transcript);
 	r = transcript_verify(transcript, root, allow_unsealed, out, &rep);
+	if (r == 0)
+		r = replay_transcript(transcript, root, out, &rr);
 	if (r == 0) {
+		fprintf(out, "Replayed: %ld certificates, %ld CRLs; %ld records' files not present\n",
+			rr.certificates, rr.crls, rr.not_present);
 		fprintf(out, "Chain intact: %ld records; %ld outputs match, %ld not present\n",
 			rep.records, rep.outputs_checked, rep.outputs_missing);
 		if (rep.sealed)

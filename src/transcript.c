@@ -229,3 +229,16 @@ out:
 	json_decref(rec);
 	return r;
 }
+
+int transcript_record_path(const char *transcript, const char *recorded, char *out, size_t size)
+{
+	char dir[PATH_MAX], full[PATH_MAX];
+	int r;
+
+	if ((r = transcript_dir_of(transcript, dir)) != 0)
+		return r;
+	if (transcript_resolve(dir, recorded, full) != 0 ||
+	    snprintf(out, size, "%s", full) >= (int)size)
+		return cer_err(CER_E_INPUT, "%s: recorded path too long", transcript);
+	return 0;
+}

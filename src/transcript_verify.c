@@ -123,13 +123,14 @@ struct verify_state {
 	size_t n_spki;
 };
 
-static int verify_outputs(struct verify_state *st, long line, json_t *rec)
+/* Inputs and outputs alike: a file still present must have the recorded SHA-256. */
+static int verify_files(struct verify_state *st, long line, json_t *rec, const char *list)
 {
-	json_t *outputs = json_object_get(rec, "outputs"), *o;
+	json_t *outputs = json_object_get(rec, list), *o;
 	size_t i;
 
 	if (outputs != NULL && !json_is_array(outputs))
-		return cer_err(CER_E_VERIFY, "%s line %ld: outputs is not a list", st->path, line);
+		return cer_err(CER_E_VERIFY, "%s line %ld: %s is not a list", st->path, line, list);
 	json_array_foreach(outputs, i, o)
 	{
 		const char *p = json_string_value(json_object_get(o, "path"));
@@ -138,16 +139,16 @@ static int verify_outputs(struct verify_state *st, long line, json_t *rec)
 		uint8_t md[FILE_SHA256_LEN];
 
 		if (p == NULL || !is_hex64(want))
-			return cer_err(CER_E_VERIFY, "%s line %ld: output %zu has no path or sha256",
-				       st->path, line, i + 1);
+			return cer_err(CER_E_VERIFY, "%s line %ld: %s entry %zu has no path or sha256",
+				       st->path, line, list, i + 1);
 		if (transcript_resolve(st->dir, p, full) != 0)
 			return cer_err(CER_E_VERIFY, "%s line %ld: output path too long", st->path,
 				       line);
 		if (!file_exists(full)) {
 			st->rep->outputs_missing++;
 			if (st->out != NULL)
-				fprintf(st->out, "  line %ld: output %s not present (not checked)\n",
-					line, p);
+				fprintf(st->out, "  line %ld: %s %s not present (not checked)\n",
+					line, list, p);
 			continue;
 		}
 		if (file_sha256(full, md) != 0)
@@ -156,9 +157,10 @@ static int verify_outputs(struct verify_state *st, long line, json_t *rec)
 		hex_encode(md, sizeof(md), got);
 		if (strcmp(got, want) != 0)
 			return cer_err(CER_E_VERIFY,
-				       "%s line %ld: output %s has changed since it was recorded "
+				       "%s line %ld: %s %s has changed since it was recorded "
 				       "(sha256 %.16s..., recorded %.16s...)",
-				       st->path, line, p, got, want);
+				       st->path, line, strcmp(list, "outputs") == 0 ? "output" : "input",
+				       p, got, want);
 		st->rep->outputs_checked++;
 	}
 	return 0;
@@ -171,7 +173,8 @@ static int verify_cb(void *arg, long line, json_t *rec)
 							     "spki_sha256"));
 	int r;
 
-	if ((r = verify_outputs(st, line, rec)) != 0)
+	if ((r = verify_files(st, line, rec, "inputs")) != 0 ||
+	    (r = verify_files(st, line, rec, "outputs")) != 0)
 		return r;
 	if (spki != NULL && is_hex64(spki) && st->n_spki < VERIFY_MAX_KEYS) {
 		st->spki[st->n_spki] = strdup(spki);

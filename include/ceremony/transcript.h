@@ -67,6 +67,10 @@ struct transcript_report {
 int transcript_verify(const char *path, X509 *root, int allow_unsealed, FILE *out,
 		      struct transcript_report *rep) __attribute__((warn_unused_result));
 
+/* The file a record names: a recorded path resolved against the transcript's folder. */
+int transcript_record_path(const char *transcript, const char *recorded, char *out, size_t size)
+	__attribute__((warn_unused_result));
+
 /* Calls fn for each record (parsed) of a chain-verified transcript, in order. */
 int transcript_each(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg)
 	__attribute__((warn_unused_result));

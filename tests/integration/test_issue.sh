@@ -142,4 +142,21 @@ expect_fail "nextUpdate beyond 12 months is refused" 2 'at most 12 months' \
 expect_fail "revoking twice is refused" 1 'already revoked' \
 	cer crl sign --token root-hsm --key root --issuer "$ROOT" --revoke "$legacy_serial" --reason superseded --next-update 30 --out "$T/out/crl4.pem" --transcript "$TR5"
 check "no CRL written by a refusal" test ! -e "$T/out/crl4.pem"
+
+# Replay: transcript verify re-checks every issued certificate offline.
+out=$("$CEREMONY" transcript verify --allow-unsealed --root "$ROOT" "$TR" 2>&1)
+check "replay re-checks the three certificates" bash -c "printf '%s' \"\$1\" | grep -q 'Replayed: 3 certificates'" _ "$out"
+check "replay checks the CRLs" bash -c "'$CEREMONY' transcript verify --allow-unsealed --root '$ROOT' '$TR5' | grep -q 'Replayed: 0 certificates, 2 CRLs'"
+# A look-alike root (same name, another key) issues a certificate; replay against the real root refuses it.
+TRX=$T/transcripts/9999-other.jsonl
+new_token other-hsm "$TRX"
+cer key generate --token other-hsm --label root --type ec-p384 --transcript "$TRX" >/dev/null
+cer cert root --token other-hsm --key root --profile "$P/root.yaml" --subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA" --out "$T/out/fake-root.pem" --transcript "$TRX" >/dev/null
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/f.key" -subj "/C=DE/O=ACME Devices/CN=Fake CA" -out "$M/csr/fake.csr" 2>/dev/null
+cer cert sign --token other-hsm --key root --issuer "$T/out/fake-root.pem" --profile "$P/intermediate-ca.yaml" --csr "$M/csr/fake.csr" --out "$M/out/fake.pem" --transcript "$TRX" --history "$T/none" >/dev/null
+expect_fail "replay refuses a certificate from another root" 1 'line [0-9]+: .*(not the given root|not signed)' \
+	"$CEREMONY" transcript verify --allow-unsealed --root "$ROOT" "$TRX"
+chmod u+w "$M/csr/factory-1.csr"; printf ' ' >>"$M/csr/factory-1.csr"
+expect_fail "a changed input (the CSR) is caught" 1 'line 1: input ../media/csr/factory-1.csr has changed' \
+	"$CEREMONY" transcript verify --allow-unsealed --root "$ROOT" "$TR"
 finish

@@ -1,0 +1,208 @@
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ceremony/certinfo.h"
+#include "ceremony/csr.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/history.h"
+#include "ceremony/lint.h"
+#include "ceremony/pem.h"
+#include "ceremony/profile.h"
+#include "ceremony/replay.h"
+#include "ceremony/transcript.h"
+#include "issue_int.h"
+
+struct replay_state {
+	const char *path;
+	X509 *root;
+	FILE *out;
+	struct replay_report *rep;
+	struct history seen; /* serials met so far */
+};
+
+/* Path of entry i of a record's inputs/outputs, or NULL if it is not there. */
+static int record_file(struct replay_state *st, json_t *rec, const char *list, size_t i, char *out)
+{
+	const char *p = json_string_value(json_object_get(json_array_get(json_object_get(rec, list), i), "path"));
+
+	if (p == NULL)
+		return cer_err(CER_E_VERIFY, "%s: record has no %s #%zu", st->path, list, i + 1);
+	if (transcript_record_path(st->path, p, out, PATH_MAX) != 0)
+		return cer_err(CER_E_INPUT, "%s: path too long", st->path);
+	return file_exists(out) ? 0 : CER_E_NOTFOUND;
+}
+
+static int replay_serial(struct replay_state *st, long line, X509 *x, json_t *rec)
+{
+	const char *recorded = json_string_value(
+		json_object_get(json_object_get(json_object_get(rec, "details"), "certificate"), "serial"));
+	char hex[41];
+	int r;
+
+	if ((r = certinfo_serial_hex(x, hex)) != 0)
+		return r;
+	if (recorded == NULL || strcmp(recorded, hex) != 0)
+		return cer_err(CER_E_VERIFY, "line %ld: the certificate's serial is not the recorded one",
+			       line);
+	if (history_has_serial(&st->seen, hex))
+		return cer_err(CER_E_VERIFY, "line %ld: serial %s was already used", line, hex);
+	return history_add_serial(&st->seen, hex);
+}
+
+static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_root)
+{
+	char cert_path[PATH_MAX], csr_path[PATH_MAX], prof_path[PATH_MAX], issuer_path[PATH_MAX];
+	struct profile prof;
+	struct csr *csr = NULL;
+	X509 *x = NULL, *issuer = NULL;
+	X509_NAME *subject = NULL;
+	json_t *extra = json_object_get(json_object_get(rec, "details"), "extra_policies"), *e;
+	char policies[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
+	int n_extra = 0, r;
+	size_t i;
+
+	if ((r = record_file(st, rec, "outputs", 0, cert_path)) != 0 ||
+	    (r = record_file(st, rec, "inputs", 0, is_root ? prof_path : csr_path)) != 0 ||
+	    (!is_root && (r = record_file(st, rec, "inputs", 1, prof_path)) != 0) ||
+	    (!is_root && (r = record_file(st, rec, "inputs", 2, issuer_path)) != 0))
+		goto out;
+	if ((r = pem_load_cert(cert_path, &x)) != 0 || (r = profile_load(prof_path, &prof)) != 0)
+		goto out;
+	if (is_root)
+		issuer = X509_dup(x);
+	else if ((r = pem_load_cert(issuer_path, &issuer)) != 0 || (r = csr_load(csr_path, &csr)) != 0)
+		goto out;
+	if (issuer == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (st->root != NULL && X509_cmp(issuer, st->root) != 0) {
+		r = cer_err(CER_E_VERIFY, "line %ld: issued by a certificate that is not the given root",
+			    line);
+		goto out;
+	}
+	if (X509_verify(x, X509_get0_pubkey(issuer)) != 1) {
+		r = cer_err_ssl(CER_E_VERIFY, "line %ld: %s is not signed by its issuer's key", line,
+				cert_path);
+		goto out;
+	}
+	json_array_foreach(extra, i, e)
+	{
+		const char *oid = json_string_value(e);
+		if (oid != NULL && n_extra < PROFILE_MAX_OIDS && strlen(oid) < PROFILE_OID_MAX)
+			memcpy(policies[n_extra++], oid, strlen(oid) + 1);
+	}
+	{
+		struct lint_input in = {x, is_root ? NULL : issuer, &prof, policies, n_extra,
+					csr != NULL ? csr_pubkey(csr) : NULL};
+		if ((r = lint_cert(&in)) != 0) {
+			cer_err_prefix("line %ld: %s: ", line, cert_path);
+			goto out;
+		}
+	}
+	if (csr != NULL) {
+		if ((r = issue_subject(&prof, X509_REQ_get_subject_name(csr_req(csr)), csr_path,
+				       &subject)) != 0)
+			goto out;
+		if (X509_NAME_cmp(subject, X509_get_subject_name(x)) != 0) {
+			r = cer_err(CER_E_VERIFY,
+				    "line %ld: the subject is not what the profile makes of the CSR", line);
+			goto out;
+		}
+	}
+	if ((r = replay_serial(st, line, x, rec)) != 0)
+		goto out;
+	st->rep->certificates++;
+	if (st->out != NULL)
+		fprintf(st->out, "  line %ld: %s replayed: signature, key, subject, profile %s ok\n",
+			line, is_root ? "root certificate" : "certificate", prof.name);
+out:
+	X509_NAME_free(subject);
+	csr_free(csr);
+	X509_free(x);
+	X509_free(issuer);
+	return r;
+}
+
+static int replay_crl(struct replay_state *st, long line, json_t *rec)
+{
+	char crl_path[PATH_MAX], issuer_path[PATH_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	X509_CRL *crl = NULL;
+	X509 *issuer = NULL;
+	int r;
+
+	if ((r = record_file(st, rec, "outputs", 0, crl_path)) != 0 ||
+	    (r = record_file(st, rec, "inputs", 0, issuer_path)) != 0)
+		goto out;
+	if ((r = pem_load_cert(issuer_path, &issuer)) != 0 ||
+	    (r = file_read_all(crl_path, 16 * 1024 * 1024, &data, &len)) != 0)
+		goto out;
+	bio = BIO_new_mem_buf(data, (int)len);
+	crl = bio != NULL ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
+	if (crl == NULL || X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1 ||
+	    (st->root != NULL && X509_cmp(issuer, st->root) != 0)) {
+		r = cer_err_ssl(CER_E_VERIFY, "line %ld: %s is not a CRL signed by the root", line,
+				crl_path);
+		goto out;
+	}
+	st->rep->crls++;
+	if (st->out != NULL)
+		fprintf(st->out, "  line %ld: CRL replayed: signature ok\n", line);
+out:
+	X509_CRL_free(crl);
+	BIO_free(bio);
+	free(data);
+	X509_free(issuer);
+	return r;
+}
+
+static int replay_cb(void *arg, long line, json_t *rec)
+{
+	struct replay_state *st = arg;
+	const char *action = json_string_value(json_object_get(rec, "action"));
+	int r = 0;
+
+	if (action == NULL)
+		return 0;
+	if (strcmp(action, "cert.issue") == 0 || strcmp(action, "cert.root") == 0)
+		r = replay_issue(st, line, rec, strcmp(action, "cert.root") == 0);
+	else if (strcmp(action, "crl.sign") == 0)
+		r = replay_crl(st, line, rec);
+	if (r == CER_E_NOTFOUND) {
+		st->rep->not_present++;
+		if (st->out != NULL)
+			fprintf(st->out, "  line %ld: %s not replayed: its files are not present\n",
+				line, action);
+		return 0;
+	}
+	if (r != 0)
+		cer_err_prefix("%s ", st->path);
+	return r;
+}
+
+int replay_transcript(const char *path, X509 *root, FILE *out, struct replay_report *rep)
+{
+	struct replay_state st;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	memset(&st, 0, sizeof(st));
+	st.path = path;
+	st.root = root;
+	st.out = out;
+	st.rep = rep;
+	r = transcript_each(path, replay_cb, &st);
+	free(st.seen.serials);
+	free(st.seen.spki);
+	free(st.seen.revoked);
+	return r;
+}
