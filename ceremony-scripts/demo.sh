@@ -60,8 +60,15 @@ openssl verify -x509_strict -CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/root
 openssl cms -verify -binary -inform DER -in "$TR.sig" -content "$TR" \
 	-CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
 
+. "$(dirname "$0")/demo-issue.sh"
+
 step "Made"
 printf '  root certificate   %s\n' "$DEMO_DIR/out/root.pem"
 printf '  sha256 fingerprint %s\n' "$(openssl x509 -in "$DEMO_DIR/out/root.pem" -noout -fingerprint -sha256 | cut -d= -f2)"
-printf '  transcript         %s (+ .sig)\n' "$TR"
+for c in intermediate legacy-tpm masa; do
+	printf '  %-18s %s\n' "$c.pem" "$(openssl x509 -in "$DEMO_DIR/out/$c.pem" -noout -fingerprint -sha256 | cut -d= -f2)"
+	printf '  %-18s %s\n' "  policies" "$(openssl x509 -in "$DEMO_DIR/out/$c.pem" -noout -ext certificatePolicies | awk '/Policy:/ {printf "%s ", $2}')"
+done
+printf '  %-18s %s\n' "root.crl" "$DEMO_DIR/out/root.crl"
+printf '  transcripts        %s (each + .sig)\n' "$DEMO_DIR/transcripts"
 printf '  tokens             %s (SOFTHSM2_CONF=%s)\n' "$DEMO_DIR/tokens" "$SOFTHSM2_CONF"
