@@ -329,7 +329,8 @@ static int csr_bio_text(BIO *bio, char *buf, size_t size)
 		n = 0;
 	if ((size_t)n >= size)
 		return cer_err(CER_E_INPUT, "text longer than %zu bytes", size - 1);
-	memcpy(buf, mem, (size_t)n);
+	if (n > 0)
+		memcpy(buf, mem, (size_t)n);
 	buf[n] = '\0';
 	csr_text_sanitize(buf);
 	return 0;
