@@ -25,7 +25,7 @@ sign_demo() { # PROFILE CSR OUT [args]
 		--out "$DEMO_DIR/out/$out.pem" --transcript "$TR2" --ceremony signing-demo "$@"
 }
 step "Sign the factory-1 IDevID intermediate (P-256, notAfter 99991231235959Z)"
-sign_demo intermediate-ca factory-1 intermediate
+sign_demo intermediate-ca factory-1 intermediate --previous "$DEMO_DIR/transcripts/root-keygen.jsonl"
 step "Sign the legacy-tpm IDevID intermediate (RSA-3072)"
 sign_demo idevid-ca-rsa legacy-tpm legacy-tpm
 step "Sign the MASA voucher signer, with the voucher-authorization policy"

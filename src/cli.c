@@ -6,6 +6,7 @@
 #include "ceremony/cli.h"
 #include "ceremony/config.h"
 #include "ceremony/err.h"
+#include "ceremony/transcript.h"
 
 int cli_common_option(struct ceremony_ctx *ctx, int c, const char *arg)
 {
@@ -17,6 +18,7 @@ int cli_common_option(struct ceremony_ctx *ctx, int c, const char *arg)
 	case OPT_SO_PIN_SOURCE: ctx->so_pin_source = arg; return 0;
 	case OPT_CEREMONY: ctx->ceremony_id = arg; return 0;
 	case OPT_ALLOW_NETWORK: ctx->allow_network = 1; return 0;
+	case OPT_PREVIOUS: ctx->previous_path = arg; return 0;
 	default: return CER_E_USAGE;
 	}
 }
@@ -164,4 +166,15 @@ int cli_transcript_path(struct ceremony_ctx *ctx, const char *command, const cha
 			       "%s changes the HSM or writes outputs: --transcript FILE is required",
 			       command);
 	return 0;
+}
+
+int cli_transcript_open(struct ceremony_ctx *ctx, const char *command, struct transcript **out)
+{
+	const char *path;
+	int r;
+
+	*out = NULL;
+	if ((r = cli_transcript_path(ctx, command, &path)) != 0)
+		return r;
+	return transcript_open_after(path, ctx->ceremony_id, ctx->previous_path, out);
 }

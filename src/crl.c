@@ -232,7 +232,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	    (r = history_dir_of(tpath, o->history_dir, dir, sizeof(dir))) != 0 ||
 	    (r = history_load(dir, &h)) != 0 || (r = crl_check_opts(o, h)) != 0 ||
 	    (r = pem_load_cert(o->issuer, &issuer)) != 0 || (r = file_check_new(o->out)) != 0 ||
-	    (r = transcript_open(tpath, ctx->ceremony_id, &tr)) != 0)
+	    (r = cli_transcript_open(ctx, "crl sign", &tr)) != 0)
 		goto out;
 	/* RFC 5280 5.2.3: monotonically increasing over the CA's life. */
 	number = h->max_crl_number + 1;

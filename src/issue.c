@@ -389,7 +389,7 @@ static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 	}
 	if ((r = history_load(dir, &run->history)) != 0)
 		return r;
-	if ((r = transcript_open(tpath, ctx->ceremony_id, &run->tr)) != 0)
+	if ((r = cli_transcript_open(ctx, "cert sign", &run->tr)) != 0)
 		return r;
 	if (o->csr_dir != NULL)
 		return items_from_dir(run);

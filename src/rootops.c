@@ -73,7 +73,7 @@ int rootops_token_init(struct ceremony_ctx *ctx, const char *label, FILE *out)
 
 	if ((r = cli_transcript_path(ctx, "token init", &tpath)) != 0)
 		return r;
-	if ((r = transcript_open(tpath, ctx->ceremony_id, &tr)) != 0)
+	if ((r = cli_transcript_open(ctx, "token init", &tr)) != 0)
 		return r;
 	if ((r = cli_module_path(ctx, &path)) != 0 || (r = p11_module_load(path, &m)) != 0)
 		goto out;
@@ -180,7 +180,7 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 		return r;
 	if ((r = cli_transcript_path(ctx, "key generate", &tpath)) != 0)
 		return r;
-	if ((r = transcript_open(tpath, ctx->ceremony_id, &tr)) != 0)
+	if ((r = cli_transcript_open(ctx, "key generate", &tr)) != 0)
 		return r;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
 		goto out;

@@ -53,7 +53,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 		return r;
 	if ((r = file_check_new(out_path)) != 0)
 		goto out;
-	if ((r = transcript_open(tpath, ctx->ceremony_id, &tr)) != 0)
+	if ((r = cli_transcript_open(ctx, "cert root", &tr)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
 		goto out;

@@ -20,7 +20,11 @@ struct transcript {
 	char ceremony[128];
 	char prev[65]; /* hex SHA-256 of the last line, or the first line's nonce */
 	long next_seq;
+	json_t *pending_begin; /* a new file's ceremony.begin details, written with the first record */
 };
+
+static int transcript_append_one(struct transcript *t, const char *action, json_t *inputs,
+				 json_t *outputs, json_t *details, long *seq);
 
 void transcript_sha256_hex(const uint8_t *data, size_t len, char out[65])
 {
@@ -106,8 +110,43 @@ static int transcript_scan_cb(void *arg, long line, json_t *rec)
 	return 0;
 }
 
+static int previous_json(const struct transcript *t, const char *previous, json_t **out)
+{
+	char sig[PATH_MAX], head[65], fhex[65], shex[65];
+	uint8_t fmd[FILE_SHA256_LEN], smd[FILE_SHA256_LEN];
+	json_t *entry = NULL;
+	int r;
+
+	*out = NULL;
+	if (previous == NULL) {
+		*out = json_null();
+		return 0;
+	}
+	if (snprintf(sig, sizeof(sig), "%s.sig", previous) >= (int)sizeof(sig))
+		return cer_err(CER_E_INPUT, "%s: path too long", previous);
+	if (!file_exists(sig))
+		return cer_err(CER_E_REFUSED, "%s: the previous ceremony's transcript is not sealed",
+			       previous);
+	if ((r = transcript_last_hash(previous, head)) != 0 || (r = file_sha256(previous, fmd)) != 0 ||
+	    (r = file_sha256(sig, smd)) != 0 || (r = transcript_file_entry(t, previous, &entry)) != 0)
+		return r;
+	hex_encode(fmd, sizeof(fmd), fhex);
+	hex_encode(smd, sizeof(smd), shex);
+	*out = json_pack("{s:O, s:s, s:s, s:s}", "path", json_object_get(entry, "path"), "sha256",
+			 fhex, "seal_sha256", shex, "head", head);
+	json_decref(entry);
+	return *out == NULL ? cer_err(CER_E_NOMEM, "out of memory") : 0;
+}
+
 int transcript_open(const char *path, const char *ceremony_id, struct transcript **out)
 {
+	return transcript_open_after(path, ceremony_id, NULL, out);
+}
+
+int transcript_open_after(const char *path, const char *ceremony_id, const char *previous,
+			  struct transcript **out)
+{
+	json_t *prev = NULL;
 	struct transcript *t;
 	char sig[PATH_MAX];
 	uint8_t nonce[32];
@@ -148,16 +187,29 @@ int transcript_open(const char *path, const char *ceremony_id, struct transcript
 			/* keep the id the file already has */
 		}
 	}
-	if (t->next_seq == 1) {
-		randombytes_buf(nonce, sizeof(nonce));
-		hex_encode(nonce, sizeof(nonce), t->prev);
-	}
 	if (t->ceremony[0] == '\0') {
 		uint8_t id[8];
 		char hex[17];
 		randombytes_buf(id, sizeof(id));
 		hex_encode(id, sizeof(id), hex);
 		(void)snprintf(t->ceremony, sizeof(t->ceremony), "ceremony-%s", hex);
+	}
+	if (t->next_seq == 1) {
+		randombytes_buf(nonce, sizeof(nonce));
+		hex_encode(nonce, sizeof(nonce), t->prev);
+		if ((r = previous_json(t, previous, &prev)) != 0)
+			goto fail;
+		/* Written with the first real record: a refused command leaves no file. */
+		t->pending_begin = json_pack("{s:o, s:s}", "previous", prev, "tool",
+					     "ceremony " CEREMONY_VERSION);
+		if (t->pending_begin == NULL) {
+			r = cer_err(CER_E_NOMEM, "out of memory");
+			goto fail;
+		}
+	} else if (previous != NULL) {
+		r = cer_err(CER_E_USAGE, "%s already exists: --previous only starts a new transcript",
+			    path);
+		goto fail;
 	}
 	*out = t;
 	return 0;
@@ -168,6 +220,8 @@ fail:
 
 void transcript_close(struct transcript *t)
 {
+	if (t != NULL)
+		json_decref(t->pending_begin);
 	free(t);
 }
 
@@ -188,6 +242,24 @@ static void rfc3339_now(char out[32])
 
 int transcript_append(struct transcript *t, const char *action, json_t *inputs, json_t *outputs,
 		      json_t *details, long *seq)
+{
+	json_t *begin = t->pending_begin;
+	int r;
+
+	if (begin != NULL) {
+		t->pending_begin = NULL;
+		if ((r = transcript_append_one(t, "ceremony.begin", NULL, NULL, begin, NULL)) != 0) {
+			json_decref(inputs);
+			json_decref(outputs);
+			json_decref(details);
+			return r;
+		}
+	}
+	return transcript_append_one(t, action, inputs, outputs, details, seq);
+}
+
+static int transcript_append_one(struct transcript *t, const char *action, json_t *inputs,
+				 json_t *outputs, json_t *details, long *seq)
 {
 	char when[32];
 	json_t *rec = NULL;

@@ -22,6 +22,7 @@ struct ceremony_ctx {
 	const char *pin_source;      /* --pin-source: the user PIN */
 	const char *so_pin_source;   /* --so-pin-source: the security officer PIN */
 	const char *ceremony_id;     /* --ceremony: names the ceremony in new transcripts */
+	const char *previous_path;   /* --previous: the last ceremony's sealed transcript */
 	int allow_network;           /* --allow-network (recorded) */
 	struct config *config;       /* loaded on first use */
 };
@@ -40,6 +41,7 @@ enum {
 	OPT_SO_PIN_SOURCE,
 	OPT_CEREMONY,
 	OPT_ALLOW_NETWORK,
+	OPT_PREVIOUS,
 	OPT_COMMON_LAST
 };
 
@@ -52,6 +54,7 @@ enum {
 	{"so-pin-source", required_argument, NULL, OPT_SO_PIN_SOURCE},                      \
 	{"ceremony", required_argument, NULL, OPT_CEREMONY},                                \
 	{"allow-network", no_argument, NULL, OPT_ALLOW_NETWORK},                            \
+	{"previous", required_argument, NULL, OPT_PREVIOUS},                                \
 	{"help", no_argument, NULL, 'h'}
 
 #define CLI_COMMON_HELP                                                                     \
@@ -63,6 +66,7 @@ enum {
 	"  --pin-source SRC      user PIN from file:PATH (default: asked on the terminal)\n"  \
 	"  --so-pin-source SRC   security officer PIN from file:PATH\n"                       \
 	"  --ceremony ID         ceremony id recorded in a new transcript\n"                  \
+	"  --previous FILE       the previous ceremony's sealed transcript (a new one links it)\n" \
 	"  -h, --help            this help\n"
 
 /* Handle a common option; CER_E_USAGE (with a message) for anything else. */
@@ -90,6 +94,11 @@ int cli_require(const char *value, const char *option, const char *usage);
 
 /* The module path: --module, else CEREMONY_MODULE, else the configuration's module. */
 int cli_module_path(struct ceremony_ctx *ctx, const char **out) __attribute__((warn_unused_result));
+
+struct transcript;
+/* Open --transcript for command (a new one linked to --previous). */
+int cli_transcript_open(struct ceremony_ctx *ctx, const char *command, struct transcript **out)
+	__attribute__((warn_unused_result));
 
 /* The transcript path, or a usage error naming the command that needs one. */
 int cli_transcript_path(struct ceremony_ctx *ctx, const char *command, const char **out)

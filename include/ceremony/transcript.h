@@ -31,6 +31,14 @@ struct transcript;
  */
 int transcript_open(const char *path, const char *ceremony_id, struct transcript **out)
 	__attribute__((warn_unused_result));
+/*
+ * The same, naming the previous ceremony's sealed transcript: a new transcript
+ * starts with a "ceremony.begin" record holding its SHA-256, its seal's SHA-256
+ * and its head, so the transcripts form one chain (DESIGN.md "Transcript").
+ * previous may be NULL (the first ceremony); it must be sealed and intact.
+ */
+int transcript_open_after(const char *path, const char *ceremony_id, const char *previous,
+			  struct transcript **out) __attribute__((warn_unused_result));
 void transcript_close(struct transcript *t);
 
 /* {"path": relative to the transcript's folder, "sha256": hex} for a file that exists. */

@@ -9,7 +9,8 @@ cer key generate --token root-hsm --label root-2026 --type ec-p384 --transcript 
 cer cert root --token root-hsm --key root-2026 --profile "$PROFILE" \
 	--subject "/C=DE/O=ACME Devices/CN=ACME Root" --out "$T/out/root.pem" --transcript "$TR" >/dev/null
 
-check "three records, seq 1..3" test "$(grep -o '"seq":[0-9]*' "$TR" | tr "\n" " ")" = '"seq":1 "seq":2 "seq":3 '
+check "four records, seq 1..4" test "$(grep -o '"seq":[0-9]*' "$TR" | tr "\n" " ")" = '"seq":1 "seq":2 "seq":3 "seq":4 '
+check "the first record begins the ceremony" bash -c "head -1 '$TR' | grep -q '\"action\":\"ceremony.begin\".*\"previous\":null'"
 first_prev=$(head -1 "$TR" | sed 's/.*"prev":"\([0-9a-f]*\)".*/\1/')
 check "the first record carries a 256-bit nonce" test "${#first_prev}" -eq 64
 line1=$(head -1 "$TR" | tr -d '\n' | sha256sum | cut -c1-64)
@@ -36,26 +37,26 @@ tamper() { # NAME -> path of a fresh copy (with its seal)
 	echo "$T/transcripts/$1.jsonl"
 }
 c=$(tamper byte)
-sed -i '1s/"token.init"/"token.inix"/' "$c"
-expect_fail "one changed byte is caught at the next line" 1 'line 2: prev does not match the SHA-256 of line 1' \
+sed -i '2s/"token.init"/"token.inix"/' "$c"
+expect_fail "one changed byte is caught at the next line" 1 'line 3: prev does not match the SHA-256 of line 2' \
 	"$CEREMONY" transcript verify "$c"
 c=$(tamper lastbyte)
-sed -i '3s/"cert.root"/"cert.roox"/' "$c"
+sed -i '4s/"cert.root"/"cert.roox"/' "$c"
 expect_fail "a changed last line is caught by the seal" 1 "seal's signature does not verify" \
 	"$CEREMONY" transcript verify "$c"
 c=$(tamper removed)
-sed -i '2d' "$c"
-expect_fail "a removed line is caught" 1 'line 2: seq is 3, expected 2' "$CEREMONY" transcript verify "$c"
+sed -i '3d' "$c"
+expect_fail "a removed line is caught" 1 'line 3: seq is 4, expected 3' "$CEREMONY" transcript verify "$c"
 c=$(tamper swapped)
-{ sed -n 1p "$TR"; sed -n 3p "$TR"; sed -n 2p "$TR"; } >"$c"
-expect_fail "two swapped lines are caught" 1 'line 2: seq is 3, expected 2' "$CEREMONY" transcript verify "$c"
+{ sed -n 1,2p "$TR"; sed -n 4p "$TR"; sed -n 3p "$TR"; } >"$c"
+expect_fail "two swapped lines are caught" 1 'line 3: seq is 4, expected 3' "$CEREMONY" transcript verify "$c"
 c=$(tamper truncated)
 head -c -1 "$TR" >"$c"
-expect_fail "a cut-short last line is caught" 1 'line 3: incomplete' "$CEREMONY" transcript verify "$c"
+expect_fail "a cut-short last line is caught" 1 'line 4: incomplete' "$CEREMONY" transcript verify "$c"
 c=$(tamper resealed)
 rm "$c.sig"
-sed -i '1s/"token.init"/"token.inix"/' "$c"
-expect_fail "an edited, unsealed copy fails" 1 'line 2: prev does not match' "$CEREMONY" transcript verify --allow-unsealed "$c"
+sed -i '2s/"token.init"/"token.inix"/' "$c"
+expect_fail "an edited, unsealed copy fails" 1 'line 3: prev does not match' "$CEREMONY" transcript verify --allow-unsealed "$c"
 c=$(tamper badsig)
 printf 'garbage' >"$c.sig"
 expect_fail "a damaged seal is caught" 1 'not a DER CMS structure' "$CEREMONY" transcript verify "$c"
@@ -67,7 +68,7 @@ cer cert root --token root-hsm --key other --profile "$PROFILE" --subject "/CN=O
 	--out "$T/out/other.pem" --transcript "$T/transcripts/other.jsonl" >/dev/null
 chmod u+w "$T/out/root.pem"
 cp "$T/out/other.pem" "$T/out/root.pem"
-expect_fail "a changed output file is caught and its line named" 1 'line 3: output ../out/root.pem has changed' \
+expect_fail "a changed output file is caught and its line named" 1 'line 4: output ../out/root.pem has changed' \
 	"$CEREMONY" transcript verify "$TR"
 cp "$T/root.pem.orig" "$T/out/root.pem"
 expect_fail "a seal by another key is refused against the root" 1 'not made by the given root' \

@@ -66,7 +66,7 @@ static void test_transcript_appends_a_verifiable_chain(void **state)
 	write_records(3);
 	write_records(2); /* reopening continues the chain */
 	assert_int_equal(transcript_each(path, count_cb, &n), 0);
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 6); /* ceremony.begin and five records */
 }
 
 static void rewrite(const char *from, const char *to)
@@ -93,7 +93,7 @@ static void test_transcript_rejects_changed_byte(void **state)
 	write_records(3);
 	rewrite("\"i\":1", "\"i\":7");
 	assert_int_equal(transcript_each(path, NULL, NULL), CER_E_VERIFY);
-	assert_non_null(strstr(cer_err_msg(0), "line 3: prev does not match"));
+	assert_non_null(strstr(cer_err_msg(0), "line 4: prev does not match"));
 }
 
 static void test_transcript_refuses_to_append_to_a_broken_chain(void **state)
@@ -125,7 +125,7 @@ static void test_transcript_rejects_a_missing_newline(void **state)
 	fputs("{\"seq\":2}", f);
 	fclose(f);
 	assert_int_equal(transcript_each(path, NULL, NULL), CER_E_INPUT);
-	assert_non_null(strstr(cer_err_msg(0), "line 2: incomplete"));
+	assert_non_null(strstr(cer_err_msg(0), "line 3: incomplete"));
 }
 
 static void test_transcript_rejects_duplicate_keys(void **state)
@@ -137,6 +137,37 @@ static void test_transcript_rejects_duplicate_keys(void **state)
 	fclose(f);
 	assert_int_equal(transcript_each(path, NULL, NULL), CER_E_VERIFY);
 	assert_non_null(strstr(cer_err_msg(0), "line 1: not a JSON record"));
+}
+
+static int begin_cb(void *arg, long line, json_t *rec)
+{
+	const char **prev_path = arg;
+	json_t *prev = json_object_get(json_object_get(rec, "details"), "previous");
+	if (line == 1) {
+		assert_string_equal(json_string_value(json_object_get(rec, "action")), "ceremony.begin");
+		*prev_path = json_is_null(prev) ? NULL : strdup(json_string_value(json_object_get(prev, "path")));
+	}
+	return 0;
+}
+
+static void test_transcript_names_the_previous_sealed_ceremony(void **state)
+{
+	struct transcript *t = NULL;
+	char sig[160], next[160];
+	const char *prev = "x";
+	(void)state;
+	write_records(1);
+	snprintf(next, sizeof(next), "%s/next.jsonl", dir);
+	assert_int_equal(transcript_open_after(next, "n", path, &t), CER_E_REFUSED); /* not sealed */
+	snprintf(sig, sizeof(sig), "%s.sig", path);
+	assert_int_equal(file_write_new(sig, "x", 1), 0);
+	assert_int_equal(transcript_open_after(next, "n", path, &t), 0);
+	assert_int_equal(transcript_append(t, "test.step", NULL, NULL, NULL, NULL), 0);
+	transcript_close(t);
+	assert_int_equal(transcript_each(next, begin_cb, &prev), 0);
+	assert_non_null(prev);
+	assert_string_equal(prev, "t.jsonl");
+	free((void *)prev);
 }
 
 static void test_transcript_refuses_a_sealed_file(void **state)
@@ -178,6 +209,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transcript_rejects_a_missing_newline, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transcript_rejects_duplicate_keys, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transcript_refuses_a_sealed_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_transcript_names_the_previous_sealed_ceremony, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transcript_records_relative_paths, setup, teardown),
 	};
 	if (secret_init() != 0)
