@@ -313,12 +313,14 @@ static void csr_check_rule(const struct csr *c, const struct profile *p, struct 
 	{
 		if (e.rule != rule)
 			continue;
-		if (rule == EXT_SAN && p->kind == PROFILE_END_ENTITY) {
+		if (rule == EXT_SAN && p->kind == PROFILE_END_ENTITY && p->allow_san) {
 			allowed = 1;
 			continue;
 		}
 		if (rule == EXT_SAN)
-			csr_verdict(rep, check, 0, "subjectAltName is not allowed on %s profile %s",
+			csr_verdict(rep, check, 0,
+				    "subjectAltName is not allowed on %s profile %s "
+				    "(subject_alt_name_from_csr)",
 				    profile_kind_name(p->kind), p->name);
 		else if (rule == EXT_FORBIDDEN)
 			csr_verdict(rep, check, 0, "%s is never taken from a request", e.name);

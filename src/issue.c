@@ -188,6 +188,22 @@ static int item_prepare(struct issue_run *run, struct issue_item *it)
 	return history_add_spki(run->history, it->spki);
 }
 
+/* The profile allows the request's subjectAltName: copy it exactly (csr checked it). */
+static int copy_san(struct issue_item *it)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr_req(it->csr));
+	int r = 0;
+
+	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+		if (OBJ_obj2nid(X509_EXTENSION_get_object(e)) == NID_subject_alt_name &&
+		    !X509_add_ext(it->cert, e, -1))
+			r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot copy subjectAltName", it->csr_path);
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return r;
+}
+
 static int item_build(struct issue_run *run, struct issue_item *it, struct hsm *h,
 		      const struct issue_shadow *sh)
 {
@@ -203,6 +219,8 @@ static int item_build(struct issue_run *run, struct issue_item *it, struct hsm *
 	if ((r = certbuild_new(&run->profile, subject, csr_pubkey(it->csr), run->issuer, serial,
 			       (char(*)[PROFILE_OID_MAX])run->o->policies, run->o->n_policies,
 			       &it->cert)) != 0)
+		goto out;
+	if (run->profile.allow_san && (r = copy_san(it)) != 0)
 		goto out;
 	r = issue_lint(it, run->issuer, sh, &run->profile, (char(*)[PROFILE_OID_MAX])run->o->policies,
 		       run->o->n_policies);

@@ -471,6 +471,9 @@ static int prof_consistent(struct profile *p)
 		return prof_err(p, "authority_key_identifier", "a self-signed root has none here");
 	if (p->key_usage == 0)
 		return prof_err(p, "key_usage", "is required");
+	/* Nothing is taken from a request unless the profile says so. */
+	if (p->kind != PROFILE_ROOT && p->n_subject_from_csr == 0)
+		return prof_err(p, "subject.from_csr", "is required: which attributes come from the CSR");
 	if (p->kind != PROFILE_CA && (p->n_nc_permitted > 0 || p->n_nc_excluded > 0))
 		return prof_err(p, "name_constraints", "only for intermediate CA profiles");
 	if (p->kind != PROFILE_END_ENTITY && p->allow_san)

@@ -107,6 +107,10 @@ key_usage: [digitalSignature]
 certificate_policies: [1.3.6.1.4.1.99999.1.2]
 subject_key_identifier: sha1
 authority_key_identifier: true
+subject_alt_name_from_csr: true
+subject:
+  from_csr: [C, O, OU, CN]
+  forbidden: [serialNumber]
 EOF
 cat >ca.yaml <<'EOF'
 name: intermediate
@@ -121,6 +125,8 @@ key_usage: [keyCertSign, cRLSign]
 certificate_policies: [1.3.6.1.4.1.99999.1.1]
 subject_key_identifier: sha1
 authority_key_identifier: true
+subject:
+  from_csr: [C, O, OU, CN]
 EOF
 EE="--profile masa.yaml"
 CA="--profile ca.yaml"

@@ -81,8 +81,32 @@ check "voucher signed by the MASA passes the voucher policy" openssl cms -verify
 check "voucher signed by an IDevID key fails the voucher policy" bash -c "! openssl cms -verify -binary -inform DER -in '$T/voucher-idevid.cms' -CAfile '$ROOT' -policy '$VOUCHER_OID' -explicit_policy -purpose any -out /dev/null 2>/dev/null"
 check "... though it passes without the policy check (why the OID matters)" openssl cms -verify -binary -inform DER -in "$T/voucher-idevid.cms" -CAfile "$ROOT" -purpose any -out /dev/null
 
+# Optional profile extensions: CRL distribution point, AIA, name constraints; a SAN copied on request.
+sed -e 's/^name: intermediate-ca/name: ica-urls/' "$P/intermediate-ca.yaml" >"$T/ica-urls.yaml"
+cat >>"$T/ica-urls.yaml" <<'YAML'
+crl_distribution_points: [http://pki.example.com/root.crl]
+authority_info_access:
+  ca_issuers: [http://pki.example.com/root.cer]
+name_constraints:
+  permitted: [DNS:devices.example.com]
+YAML
+csr urls "/C=DE/O=ACME Devices/CN=ACME Factory 2 CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+expect_ok "sign with CRLDP, AIA and name constraints" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$T/ica-urls.yaml" --csr "$M/csr/urls.csr" --out "$M/out/urls.pem" --transcript "$TR"
+txt=$(openssl x509 -in "$M/out/urls.pem" -noout -text)
+check "CRL distribution point present" bash -c "printf '%s' \"\$1\" | grep -q 'URI:http://pki.example.com/root.crl'" _ "$txt"
+check "AIA caIssuers present" bash -c "printf '%s' \"\$1\" | grep -q 'CA Issuers - URI:http://pki.example.com/root.cer'" _ "$txt"
+check "name constraints critical" bash -c "printf '%s' \"\$1\" | grep -A2 'Name Constraints: critical' | grep -q 'DNS:devices.example.com'" _ "$txt"
+check "openssl accepts it" openssl verify -x509_strict -CAfile "$ROOT" "$M/out/urls.pem"
+sed -e 's/^name: masa-voucher-signer/name: masa-san/' "$P/masa-voucher-signer.yaml" >"$T/masa-san.yaml"
+echo "subject_alt_name_from_csr: true" >>"$T/masa-san.yaml"
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/san.key" -subj "/CN=masa 3" -addext "subjectAltName=DNS:masa.example.com" -out "$M/csr/san.csr" 2>/dev/null
+expect_fail "a SAN is refused when the profile does not take it" 1 'profile-san' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/masa-voucher-signer.yaml" --csr "$M/csr/san.csr" --out "$M/out/san.pem" --transcript "$TR"
+expect_ok "a SAN is copied when the profile takes it" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$T/masa-san.yaml" --csr "$M/csr/san.csr" --out "$M/out/san.pem" --transcript "$TR"
+check "the SAN is in the certificate" bash -c "openssl x509 -in '$M/out/san.pem' -noout -ext subjectAltName | grep -q 'DNS:masa.example.com'"
+
 # Transcript records.
-check "three cert.issue records" test "$(grep -c '"action":"cert.issue"' "$TR")" -eq 3
+check "five cert.issue records" test "$(grep -c '"action":"cert.issue"' "$TR")" -eq 5
 check "record carries the CSR's and certificate's SHA-256" bash -c "grep '\"action\":\"cert.issue\"' '$TR' | head -1 | grep -q \"\$(sha256sum '$M/csr/factory-1.csr' | cut -c1-64)\" && grep -q \"\$(sha256sum '$M/out/factory-1.pem' | cut -c1-64)\" '$TR'"
 
 # Refusals: clear, recorded, nothing written.
@@ -145,7 +169,7 @@ check "no CRL written by a refusal" test ! -e "$T/out/crl4.pem"
 
 # Replay: transcript verify re-checks every issued certificate offline.
 out=$("$CEREMONY" transcript verify --allow-unsealed --root "$ROOT" "$TR" 2>&1)
-check "replay re-checks the three certificates" bash -c "printf '%s' \"\$1\" | grep -q 'Replayed: 3 certificates'" _ "$out"
+check "replay re-checks the five certificates" bash -c "printf '%s' \"\$1\" | grep -q 'Replayed: 5 certificates'" _ "$out"
 check "replay checks the CRLs" bash -c "'$CEREMONY' transcript verify --allow-unsealed --root '$ROOT' '$TR5' | grep -q 'Replayed: 0 certificates, 2 CRLs'"
 # A look-alike root (same name, another key) issues a certificate; replay against the real root refuses it.
 TRX=$T/transcripts/9999-other.jsonl

@@ -71,7 +71,8 @@ static void test_profile_reads_policies_and_fixed_not_after(void **state)
 				   "basic_constraints: {ca: true, path_len: 0}\n"
 				   "key_usage: [keyCertSign, cRLSign]\n"
 				   "certificate_policies: [1.3.6.1.4.1.32473.1.1]\n"
-				   "authority_key_identifier: true\n",
+				   "authority_key_identifier: true\n"
+				   "subject: {from_csr: [C, O, CN], required: [CN], fixed: {O: ACME}}\n",
 				   &p),
 			 0);
 	assert_string_equal(p.not_after, "99991231235959Z");
@@ -79,6 +80,9 @@ static void test_profile_reads_policies_and_fixed_not_after(void **state)
 	assert_int_equal(p.n_policies, 1);
 	assert_string_equal(p.policies[0], "1.3.6.1.4.1.32473.1.1");
 	assert_true(p.aki);
+	assert_int_equal(p.n_subject_from_csr, 3);
+	assert_string_equal(p.subject_fixed_type[0], "O");
+	assert_string_equal(p.subject_fixed_value[0], "ACME");
 }
 
 struct bad_case {
@@ -118,6 +122,17 @@ static void test_profile_refuses_bad_input(void **state)
 		{"a: &x 1\nb: *x\n", "anchors"},
 		{"- a\n- b\n", "mapping of settings"},
 		{"", "empty document"},
+		{"name: x\nkind: ca\nkey_types: [ec-p384]\nvalidity: {days: 5}\n"
+		 "basic_constraints: {ca: true}\nkey_usage: [keyCertSign]\n",
+		 "subject.from_csr: is required"},
+		{"name: x\nkind: end-entity\nkey_types: [ec-p384]\nvalidity: {days: 5}\n"
+		 "basic_constraints: {ca: false}\nkey_usage: [digitalSignature]\n"
+		 "subject: {from_csr: [CN]}\nname_constraints: {permitted: [DNS:example.com]}\n",
+		 "only for intermediate CA profiles"},
+		{"name: x\nkind: end-entity\nkey_types: [ec-p384]\nvalidity: {days: 5}\n"
+		 "basic_constraints: {ca: false}\nkey_usage: [digitalSignature]\n"
+		 "subject: {from_csr: [CN]}\ncrl_distribution_points: [ftp://x]\n",
+		 "is not allowed here"},
 	};
 	struct profile p;
 	(void)state;
