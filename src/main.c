@@ -17,6 +17,8 @@ static const struct cli_command main_commands[] = {
 	{"crl", cmd_crl, "sign the root's certificate revocation list"},
 	{"transcript", cmd_transcript, "seal and verify ceremony transcripts"},
 	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)"},
+	{"backup", cmd_backup, "back up the root key to Key Executive cards; recover it"},
+	{"card", cmd_card, "show, verify and wipe Key Executive cards"},
 	{"csr", cmd_csr, "inspect and check certificate signing requests"},
 	{NULL, NULL, NULL},
 };

@@ -15,6 +15,8 @@ int cmd_cert(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_crl(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_backup(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_card(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_csr(struct ceremony_ctx *ctx, int argc, char **argv);
 
 #endif

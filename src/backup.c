@@ -1,0 +1,669 @@
+/* backup: create and rekey — wrap the root key under a fresh KEK and split it to cards. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "backup_int.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/hsm.h"
+#include "ceremony/p11key.h"
+#include "ceremony/p11wrap.h"
+#include "ceremony/transcript.h"
+
+#define KEK_LABEL_PREFIX "ceremony-backup-kek-"
+
+/* Everything one create step holds, so one cleanup releases it. */
+struct create_state {
+	struct hsm h;
+	struct p11_session *so;
+	struct p11_module *card_module; /* NULL when the cards share the HSM's module */
+	struct backup_card cards[BACKUP_CARDS_MAX];
+	struct secret *passphrases[BACKUP_CARDS_MAX];
+	CK_OBJECT_HANDLE written[BACKUP_CARDS_MAX];
+	size_t ncards;
+	struct transcript *tr;
+	struct secret *kek;
+	struct slip39_share_set *set, *readback, *scratch;
+	struct backupblob *blob, *parsed;
+	uint8_t *blob_bytes, *spki, *wrapped, *old_raw;
+	size_t blob_len, spki_len, wrapped_len, old_len;
+	struct backupblob *old;
+	struct p11key key;
+	struct p11wrap_mech mech;
+	size_t subsets;
+	int exhaustive;
+};
+
+static int total_shares(const struct backup_create_params *p, int *n, int *kmin)
+{
+	int t[SLIP39_MAX_GROUPS];
+
+	*n = 0;
+	if (p->group_count < 1 || p->group_count > SLIP39_MAX_GROUPS || p->group_threshold < 1 ||
+	    p->group_threshold > p->group_count)
+		return cer_err(CER_E_USAGE, "group threshold %d of %d groups is not possible",
+			       p->group_threshold, p->group_count);
+	for (int g = 0; g < p->group_count; g++) {
+		t[g] = p->groups[g].member_threshold;
+		*n += p->groups[g].member_count;
+	}
+	/* k = the fewest shares that recover: the G smallest member thresholds. */
+	for (int i = 0; i < p->group_count; i++)
+		for (int j = i + 1; j < p->group_count; j++)
+			if (t[j] < t[i]) {
+				int x = t[i];
+				t[i] = t[j];
+				t[j] = x;
+			}
+	*kmin = 0;
+	for (int g = 0; g < p->group_threshold; g++)
+		*kmin += t[g];
+	return 0;
+}
+
+/* Login to every card and take its executive's new passphrase, before any key work. */
+static int cards_prepare(struct create_state *st)
+{
+	char prompt[200];
+	int r;
+
+	for (size_t i = 0; i < st->ncards; i++) {
+		struct backup_card *c = &st->cards[i];
+		if ((r = backup_card_login(st->card_module != NULL ? st->card_module : st->h.module,
+					   c)) != 0)
+			return r;
+		if (snprintf(prompt, sizeof(prompt), "new share passphrase for %s", c->what) >=
+		    (int)sizeof(prompt))
+			prompt[sizeof(prompt) - 1] = '\0';
+		if ((r = secret_read_new(c->passphrase_source, prompt, SLIP39_PASSPHRASE_MAX,
+					 &st->passphrases[i])) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The KEK: the HSM's RNG XOR libsodium's, in secure memory only (DESIGN.md). */
+static int kek_generate(struct create_state *st)
+{
+	struct secret *host = NULL;
+	int r;
+
+	if ((r = secret_new(BACKUPBLOB_KEK_LEN, &st->kek)) != 0 ||
+	    (r = secret_new(BACKUPBLOB_KEK_LEN, &host)) != 0)
+		goto out;
+	if ((r = p11_random(st->h.session, st->kek->data, BACKUPBLOB_KEK_LEN)) != 0)
+		goto out;
+	randombytes_buf(host->data, BACKUPBLOB_KEK_LEN);
+	for (size_t i = 0; i < BACKUPBLOB_KEK_LEN; i++)
+		st->kek->data[i] ^= host->data[i];
+	st->kek->len = BACKUPBLOB_KEK_LEN;
+out:
+	secret_free(host);
+	return r;
+}
+
+/*
+ * research/pkcs11-probe.md Q2: the SO makes the trusted KEK as a public session
+ * object in session B and logs out, B stays open; the user logs in on session A
+ * and wraps; the KEK is destroyed before B closes.
+ */
+static int wrap_root(struct ceremony_ctx *ctx, struct create_state *st, const char *key_label)
+{
+	struct secret *so_pin = NULL;
+	struct p11key_evidence ev;
+	CK_OBJECT_HANDLE kek_b = CK_INVALID_HANDLE, kek_a;
+	char label[64], hex[2 * BACKUPBLOB_ID_LEN + 1], what[96];
+	int r, r2;
+
+	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, hex);
+	(void)snprintf(label, sizeof(label), KEK_LABEL_PREFIX "%s", hex);
+	if ((r = p11wrap_kat_run(st->h.session, &st->mech)) != 0)
+		return r;
+	if ((r = p11_session_open(st->h.module, &st->h.token, &st->so)) != 0)
+		return r;
+	(void)snprintf(what, sizeof(what), "SO PIN for token \"%s\"", st->h.token.label);
+	if ((r = secret_read(ctx->so_pin_source, what, SECRET_PIN_MAX, &so_pin)) != 0)
+		goto out;
+	r = p11_login(st->so, CKU_SO, so_pin);
+	secret_free(so_pin);
+	if (r != 0)
+		goto out;
+	r = p11wrap_kek_create_trusted(st->so, st->kek->data, st->mech.mechanism, label, &kek_b);
+	if ((r2 = p11_logout(st->so)) != 0 && r == 0)
+		r = r2;
+	if (r != 0)
+		goto out;
+	if ((r = hsm_login_user(ctx, &st->h)) != 0 ||
+	    (r = p11key_find(st->h.session, key_label, &st->key)) != 0 ||
+	    (r = p11key_evidence_read(st->h.session, &st->key, &ev)) != 0)
+		goto out;
+	if (ev.extractable != 1 || ev.wrap_with_trusted != 1) {
+		r = cer_err(CER_E_REFUSED,
+			    "key \"%s\" is not exportable under a trusted KEK (EXTRACTABLE and "
+			    "WRAP_WITH_TRUSTED must be TRUE)",
+			    key_label);
+		goto out;
+	}
+	if ((r = p11key_spki(st->h.session, &st->key, &st->spki, &st->spki_len)) != 0 ||
+	    (r = p11wrap_kek_find(st->h.session, label, &kek_a)) != 0 ||
+	    (r = p11wrap_wrap(st->h.session, st->mech.mechanism, kek_a, st->key.priv, &st->wrapped,
+			      &st->wrapped_len)) != 0)
+		goto out;
+out:
+	if (kek_b != CK_INVALID_HANDLE && (r2 = p11wrap_destroy(st->so, kek_b, "the KEK")) != 0 &&
+	    r == 0)
+		r = r2;
+	p11_session_close(st->so);
+	st->so = NULL;
+	return r;
+}
+
+/* Split the KEK, commit to each share, and encode the blob. */
+static int blob_build(struct create_state *st, const struct backup_create_params *p)
+{
+	struct slip39_split_params sp = {1, 0, p->group_threshold, p->group_count, p->groups};
+	struct secret *packed = NULL;
+	struct backupblob *b = st->blob;
+	int r;
+
+	if ((r = slip39_split(st->kek->data, BACKUPBLOB_KEK_LEN, "", 0, &sp, NULL, &st->set)) != 0)
+		return r;
+	if (st->set->count != st->ncards)
+		return cer_err(CER_E_INTERNAL, "split gave %zu shares for %zu cards", st->set->count,
+			       st->ncards);
+	if ((r = secret_new(SLIP39_PACKED_MAX, &packed)) != 0)
+		return r;
+	b->key_type = st->key.type;
+	memcpy(b->root_label, st->key.label, strlen(st->key.label) + 1);
+	memcpy(b->root_id, st->key.id, st->key.id_len);
+	b->root_id_len = st->key.id_len;
+	b->spki = st->spki;
+	b->spki_len = st->spki_len;
+	memcpy(b->root_serial, st->h.token.serial, strlen(st->h.token.serial) + 1);
+	b->mechanism = (uint32_t)st->mech.mechanism;
+	b->kat = (uint8_t)st->mech.kat;
+	randombytes_buf(b->salt, sizeof(b->salt));
+	if ((r = backupblob_kek_commitment(st->kek->data, b->salt, b->kek_commitment)) != 0)
+		goto out;
+	b->slip39_id = st->set->shares[0].id;
+	b->share_count = st->set->count;
+	for (size_t i = 0; i < st->set->count; i++) {
+		const struct slip39_share *s = &st->set->shares[i];
+		if ((r = slip39_share_pack(s, packed->data, packed->cap, &packed->len)) != 0 ||
+		    (r = backupblob_share_commitment(b->salt, b->backup_id, s->group_index,
+						     s->member_index, packed->data, packed->len,
+						     b->shares[i].commitment)) != 0)
+			goto out;
+		b->shares[i].group_index = s->group_index;
+		b->shares[i].member_index = s->member_index;
+	}
+	b->wrapped = st->wrapped;
+	b->wrapped_len = st->wrapped_len;
+	if ((r = backupblob_encode(b, st->kek->data, &st->blob_bytes, &st->blob_len)) != 0 ||
+	    (r = backupblob_parse(st->blob_bytes, st->blob_len, "the new blob", st->parsed)) != 0 ||
+	    (r = backupblob_check_kek(st->parsed, st->kek->data)) != 0)
+		goto out;
+out:
+	secret_free(packed);
+	return r;
+}
+
+/* Seal each share to its executive's passphrase, write it, read it back and check it. */
+static int cards_write(struct create_state *st, const struct seal_limits *lim, FILE *out)
+{
+	struct secret *packed = NULL;
+	uint8_t *sealed = NULL;
+	size_t sealed_len = 0, meta_len = 0;
+	char label[256], *meta = NULL;
+	CK_OBJECT_HANDLE obj;
+	int r;
+
+	if ((r = secret_new(SLIP39_PACKED_MAX, &packed)) != 0)
+		return r;
+	for (size_t i = 0; i < st->ncards; i++) {
+		struct backup_card *c = &st->cards[i];
+		const struct slip39_share *s = &st->set->shares[i];
+		unsigned g = s->group_index + 1u, m = s->member_index + 1u;
+		if ((r = slip39_share_pack(s, packed->data, packed->cap, &packed->len)) != 0 ||
+		    (r = backup_share_label(st->key.label, st->blob->backup_id, g, m, label,
+					    sizeof(label))) != 0 ||
+		    (r = backup_share_meta(st->key.label, st->blob->backup_id, s->id, g, m,
+					   c->holder, &meta, &meta_len)) != 0 ||
+		    (r = seal_share(st->passphrases[i], packed->data, packed->len,
+				    (const uint8_t *)meta, meta_len, lim, &sealed, &sealed_len)) != 0 ||
+		    (r = p11wrap_data_create(c->session, BACKUP_APPLICATION, label, sealed,
+					     sealed_len, &st->written[i])) != 0)
+			goto out;
+		free(meta);
+		free(sealed);
+		meta = NULL;
+		sealed = NULL;
+		/* Read back through the same path recovery uses. */
+		if ((r = backup_card_open_share(c, st->parsed, lim, st->passphrases[i],
+						&st->readback->shares[i], &obj)) != 0)
+			goto out;
+		st->readback->count = i + 1;
+		fprintf(out, "  %s: share %u-%u written, read back, checked against its commitment\n",
+			c->what, g, m);
+	}
+	r = 0;
+out:
+	free(meta);
+	free(sealed);
+	secret_free(packed);
+	return r;
+}
+
+/* Subset testing: every qualifying subset (or a covering set when too many). */
+struct combos {
+	struct create_state *st;
+	const struct backup_create_params *p;
+	size_t members[SLIP39_MAX_GROUPS][SLIP39_MAX_MEMBERS]; /* indices into readback */
+	size_t nmembers[SLIP39_MAX_GROUPS];
+	int chosen[SLIP39_MAX_GROUPS];
+	size_t pos;
+	int full_level; /* -1: all levels enumerate every combination */
+	struct secret *out;
+};
+
+static int combine_check(struct combos *cx)
+{
+	size_t len = 0;
+	int r;
+
+	r = slip39_combine_shares(cx->st->scratch->shares, cx->pos, "", 0, cx->out->data,
+				  cx->out->cap, &len);
+	if (r == 0 && (len != BACKUPBLOB_KEK_LEN ||
+		       sodium_memcmp(cx->out->data, cx->st->kek->data, BACKUPBLOB_KEK_LEN) != 0))
+		r = cer_err(CER_E_VERIFY, "a subset of the cards combines to another KEK");
+	cx->st->subsets++;
+	return r;
+}
+
+static int members_walk(struct combos *cx, int level)
+{
+	int g, t, n, idx[SLIP39_MAX_MEMBERS], r;
+	size_t base = cx->pos;
+
+	if (level == cx->p->group_threshold)
+		return combine_check(cx);
+	g = cx->chosen[level];
+	t = cx->p->groups[g].member_threshold;
+	n = (int)cx->nmembers[g];
+	for (int i = 0; i < t; i++)
+		idx[i] = i;
+	for (;;) {
+		for (int i = 0; i < t; i++)
+			cx->st->scratch->shares[base + (size_t)i] =
+				cx->st->readback->shares[cx->members[g][idx[i]]];
+		cx->pos = base + (size_t)t;
+		if ((r = members_walk(cx, level + 1)) != 0)
+			return r;
+		if (cx->full_level != -1 && cx->full_level != level)
+			break;
+		int i = t - 1;
+		while (i >= 0 && idx[i] == n - t + i)
+			i--;
+		if (i < 0)
+			break;
+		idx[i]++;
+		for (int j = i + 1; j < t; j++)
+			idx[j] = idx[j - 1] + 1;
+	}
+	cx->pos = base;
+	return 0;
+}
+
+static double choose(int n, int k)
+{
+	double c = 1;
+	for (int i = 1; i <= k; i++)
+		c = c * (n - k + i) / i;
+	return c;
+}
+
+static int subsets_test(struct create_state *st, const struct backup_create_params *p)
+{
+	struct combos cx;
+	int G = p->group_threshold, n = p->group_count, gi[SLIP39_MAX_GROUPS], r;
+	double total = 0;
+
+	memset(&cx, 0, sizeof(cx));
+	cx.st = st;
+	cx.p = p;
+	for (size_t i = 0; i < st->readback->count; i++) {
+		const struct slip39_share *s = &st->readback->shares[i];
+		cx.members[s->group_index][cx.nmembers[s->group_index]++] = i;
+	}
+	if ((r = secret_new(SLIP39_MAX_SECRET_LEN, &cx.out)) != 0)
+		return r;
+	for (int i = 0; i < G; i++)
+		gi[i] = i;
+	/* Count the qualifying subsets to choose exhaustive or covering. */
+	for (;;) {
+		double prod = 1;
+		for (int i = 0; i < G; i++)
+			prod *= choose(p->groups[gi[i]].member_count, p->groups[gi[i]].member_threshold);
+		total += prod;
+		int i = G - 1;
+		while (i >= 0 && gi[i] == n - G + i)
+			i--;
+		if (i < 0)
+			break;
+		gi[i]++;
+		for (int j = i + 1; j < G; j++)
+			gi[j] = gi[j - 1] + 1;
+	}
+	st->exhaustive = total <= BACKUP_SUBSETS_MAX;
+	if (st->exhaustive) {
+		cx.full_level = -1;
+		for (int i = 0; i < G; i++)
+			gi[i] = i;
+		for (;;) {
+			memcpy(cx.chosen, gi, sizeof(gi));
+			if ((r = members_walk(&cx, 0)) != 0)
+				goto out;
+			int i = G - 1;
+			while (i >= 0 && gi[i] == n - G + i)
+				i--;
+			if (i < 0)
+				break;
+			gi[i]++;
+			for (int j = i + 1; j < G; j++)
+				gi[j] = gi[j - 1] + 1;
+		}
+	} else {
+		/* Covering: every member subset of every group, with the first subsets of others. */
+		for (int g = 0; g < n; g++) {
+			cx.chosen[0] = g;
+			for (int i = 1, o = 0; i < G; o++)
+				if (o != g)
+					cx.chosen[i++] = o;
+			cx.full_level = 0;
+			if ((r = members_walk(&cx, 0)) != 0)
+				goto out;
+		}
+	}
+	r = 0;
+out:
+	secret_free(cx.out);
+	return r;
+}
+
+static int hmac_hex(const uint8_t key[32], const char *text, char out[65])
+{
+	uint8_t mac[32];
+
+	if (crypto_auth_hmacsha256(mac, (const uint8_t *)text, strlen(text), key) != 0)
+		return cer_err(CER_E_CRYPTO, "HMAC-SHA256 failed");
+	hex_encode(mac, sizeof(mac), out);
+	return 0;
+}
+
+/* The confidential values (parameters, cards) as canonical text, and their commitments. */
+static int records_make(struct create_state *st, const struct backup_create_params *p, int n,
+			int kmin, const char *blob_sha, json_t **pub, char **internal)
+{
+	uint8_t salt[32];
+	char salt_hex[65], pc[65], cc[65], id_hex[2 * BACKUPBLOB_ID_LEN + 1], label[256];
+	json_t *groups = json_array(), *cards = json_array(), *params = NULL, *rec = NULL;
+	char *ptext = NULL, *ctext = NULL;
+	int r = 0;
+
+	randombytes_buf(salt, sizeof(salt));
+	hex_encode(salt, sizeof(salt), salt_hex);
+	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	for (int g = 0; groups != NULL && g < p->group_count; g++)
+		json_array_append_new(groups, json_pack("{s:i, s:i}", "threshold",
+							p->groups[g].member_threshold, "shares",
+							p->groups[g].member_count));
+	for (size_t i = 0; cards != NULL && i < st->ncards; i++) {
+		const struct slip39_share *s = &st->set->shares[i];
+		char share[16];
+		(void)snprintf(share, sizeof(share), "%u-%u", s->group_index + 1u,
+			       s->member_index + 1u);
+		if ((r = backup_share_label(st->key.label, st->blob->backup_id, s->group_index + 1u,
+					    s->member_index + 1u, label, sizeof(label))) != 0)
+			goto out;
+		json_array_append_new(cards, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "card",
+						       (int)i + 1, "token", st->cards[i].token.label,
+						       "serial", st->cards[i].token.serial, "object",
+						       label, "share", share, "holder",
+						       st->cards[i].holder));
+	}
+	params = json_pack("{s:i, s:i, s:i, s:O}", "k", kmin, "n", n, "group_threshold",
+			   p->group_threshold, "groups", groups);
+	if (params == NULL || cards == NULL ||
+	    (ptext = json_dumps(params, JSON_COMPACT | JSON_SORT_KEYS)) == NULL ||
+	    (ctext = json_dumps(cards, JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = hmac_hex(salt, ptext, pc)) != 0 || (r = hmac_hex(salt, ctext, cc)) != 0)
+		goto out;
+	*pub = json_pack("{s:i, s:s, s:s, s:s}", "spare_shares", n - kmin,
+			 "parameters_commitment", pc, "cards_commitment", cc, "commitment_scheme",
+			 "HMAC-SHA256(salt from the internal record, text)");
+	rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "format",
+			"ceremony-backup-internal-v1", "backup_id", id_hex, "blob_sha256", blob_sha,
+			"salt", salt_hex, "parameters", ptext, "parameters_commitment", pc, "cards",
+			ctext, "cards_commitment", cc, "parameters_readable", json_incref(params),
+			"cards_readable", json_incref(cards));
+	if (*pub == NULL || rec == NULL ||
+	    (*internal = json_dumps(rec, JSON_INDENT(2) | JSON_SORT_KEYS)) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	r = 0;
+out:
+	sodium_memzero(salt, sizeof(salt));
+	free(ptext);
+	free(ctext);
+	json_decref(groups);
+	json_decref(cards);
+	json_decref(params);
+	json_decref(rec);
+	return r;
+}
+
+static int record_step(struct create_state *st, const struct backup_create_params *p, int n,
+		       int kmin, const struct seal_limits *lim)
+{
+	uint8_t md[32];
+	char blob_sha[65], kc[65], id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], spki_sha[65];
+	char *internal = NULL;
+	json_t *pub = NULL, *outs = NULL, *ins = NULL, *e = NULL, *details = NULL;
+	int r;
+
+	crypto_hash_sha256(md, st->blob_bytes, st->blob_len);
+	hex_encode(md, 32, blob_sha);
+	hex_encode(st->blob->kek_commitment, 32, kc);
+	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	hex_encode(st->key.id, st->key.id_len, key_id);
+	crypto_hash_sha256(md, st->spki, st->spki_len);
+	hex_encode(md, 32, spki_sha);
+	if ((r = records_make(st, p, n, kmin, blob_sha, &pub, &internal)) != 0)
+		goto out;
+	if ((r = file_write_new(p->out_path, st->blob_bytes, st->blob_len)) != 0)
+		goto out;
+	if ((r = file_write_new(p->internal_record, internal, strlen(internal))) != 0) {
+		(void)remove(p->out_path);
+		goto out;
+	}
+	outs = json_array();
+	if ((r = transcript_file_entry(st->tr, p->out_path, &e)) != 0)
+		goto out;
+	json_array_append_new(outs, e);
+	if ((r = transcript_file_entry(st->tr, p->internal_record, &e)) != 0)
+		goto out;
+	json_array_append_new(outs, e);
+	details = json_pack(
+		"{s:s, s:{s:o, s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:i, s:O, s:b, s:s, "
+		"s:{s:I, s:I, s:b}, s:b}",
+		"backup_id", id_hex, "root", "token", backup_token_json(&st->h.token), "key",
+		st->key.label, "id", key_id, "type", key_type_name(st->key.type), "spki_sha256",
+		spki_sha, "wrap", "mechanism", p11wrap_mechanism_name(st->mech.mechanism),
+		"mechanism_id", st->mech.mechanism == P11WRAP_CKM_AES_KEY_WRAP_KWP ? "0x210B" : "0x210A",
+		"rfc5649_known_answer", p11wrap_kat_name(st->mech.kat), "kek_commitment", kc,
+		"slip39_identifier", (int)st->blob->slip39_id, "confidential", pub,
+		"every_share_read_back_and_checked", 1, "subsets_tested",
+		st->exhaustive ? "every qualifying subset" : "a covering set (too many to try all)",
+		"seal_cost", "argon2id_opslimit", (json_int_t)lim->opslimit, "argon2id_memlimit_kib",
+		(json_int_t)(lim->memlimit / 1024), "test_cost", seal_limits_is_test(lim),
+		"kek_destroyed_and_wiped", 1);
+	if (details == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if (st->old != NULL) {
+		char old_id[2 * BACKUPBLOB_ID_LEN + 1];
+		hex_encode(st->old->backup_id, BACKUPBLOB_ID_LEN, old_id);
+		if ((r = transcript_file_entry(st->tr, p->supersedes, &e)) != 0)
+			goto out;
+		ins = json_pack("[o]", e);
+		json_object_set_new(details, "supersedes",
+				    json_pack("{s:s, s:O}", "backup_id", old_id, "blob",
+					      json_array_get(ins, 0)));
+	}
+	r = transcript_append(st->tr, st->old != NULL ? "backup.rekey" : "backup.create", ins, outs,
+			      details, NULL);
+	ins = outs = details = NULL;
+	if (r != 0) {
+		(void)remove(p->out_path);
+		(void)remove(p->internal_record);
+	}
+out:
+	free(internal);
+	json_decref(pub);
+	json_decref(ins);
+	json_decref(outs);
+	json_decref(details);
+	return r;
+}
+
+static int create_validate(struct create_state *st, const struct backup_create_params *p,
+			   int *n, int *kmin)
+{
+	int r;
+
+	if ((r = total_shares(p, n, kmin)) != 0)
+		return r;
+	if ((size_t)*n != p->cards.count)
+		return cer_err(CER_E_USAGE, "%d shares need %d cards, but %zu were given with --cards",
+			       *n, *n, p->cards.count);
+	if ((r = file_check_new(p->out_path)) != 0 || (r = file_check_new(p->internal_record)) != 0)
+		return r;
+	if (strcmp(p->out_path, p->internal_record) == 0)
+		return cer_err(CER_E_USAGE, "the blob and the internal record must be two files");
+	if (p->supersedes != NULL) {
+		if ((st->old = malloc(sizeof(*st->old))) == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		if ((r = backupblob_load(p->supersedes, &st->old_raw, &st->old_len, st->old)) != 0)
+			return r;
+		if (strcmp(st->old->root_label, p->key_label) != 0)
+			return cer_err(CER_E_INPUT, "%s backs up key \"%s\", not \"%s\"", p->supersedes,
+				       st->old->root_label, p->key_label);
+	}
+	return 0;
+}
+
+static void create_free(struct create_state *st, int failed)
+{
+	for (size_t i = 0; i < st->ncards; i++) {
+		/* A failed step leaves no share behind: nothing changed on any card. */
+		if (failed && st->written[i] != CK_INVALID_HANDLE && st->cards[i].session != NULL)
+			(void)st->cards[i].session->f->C_DestroyObject(st->cards[i].session->handle,
+								      st->written[i]);
+		backup_card_logout(&st->cards[i]);
+		secret_free(st->passphrases[i]);
+	}
+	p11_session_close(st->so);
+	hsm_close(&st->h);
+	p11_module_free(st->card_module);
+	transcript_close(st->tr);
+	secret_free(st->kek);
+	slip39_share_set_free(st->set);
+	slip39_share_set_free(st->readback);
+	slip39_share_set_free(st->scratch);
+	free(st->blob);
+	free(st->parsed);
+	free(st->old);
+	free(st->old_raw);
+	free(st->blob_bytes);
+	free(st->spki);
+	free(st->wrapped);
+}
+
+int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p, FILE *out)
+{
+	struct create_state *st = calloc(1, sizeof(*st));
+	struct seal_limits lim = seal_limits_default();
+	const char *tpath, *cmd = p->supersedes != NULL ? "backup rekey" : "backup create";
+	char hex[2 * BACKUPBLOB_ID_LEN + 1];
+	int n = 0, kmin = 0, r;
+
+	if (st == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < BACKUP_CARDS_MAX; i++)
+		st->written[i] = CK_INVALID_HANDLE;
+	st->ncards = p->cards.count;
+	/* STYLE 9: every input and output before the first login. */
+	if ((r = cli_transcript_path(ctx, cmd, &tpath)) != 0 ||
+	    (r = create_validate(st, p, &n, &kmin)) != 0)
+		goto out;
+	if ((st->blob = calloc(1, sizeof(*st->blob))) == NULL ||
+	    (st->parsed = calloc(1, sizeof(*st->parsed))) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = slip39_share_set_new(&st->readback)) != 0 ||
+	    (r = slip39_share_set_new(&st->scratch)) != 0)
+		goto out;
+	randombytes_buf(st->blob->backup_id, BACKUPBLOB_ID_LEN);
+	if ((r = transcript_open(tpath, ctx->ceremony_id, &st->tr)) != 0 ||
+	    (r = hsm_open(ctx, p->token, &st->h)) != 0)
+		goto out;
+	if (p->cards.module != NULL && (r = backup_cards_module(ctx, p->cards.module,
+								 &st->card_module)) != 0)
+		goto out;
+	if ((r = backup_cards_resolve(st->card_module != NULL ? st->card_module : st->h.module,
+				      &p->cards, &st->h.token, st->cards)) != 0 ||
+	    (r = cards_prepare(st)) != 0)
+		goto out;
+	if ((r = kek_generate(st)) != 0 || (r = wrap_root(ctx, st, p->key_label)) != 0)
+		goto out;
+	if (st->old != NULL && (st->old->spki_len != st->spki_len ||
+				memcmp(st->old->spki, st->spki, st->spki_len) != 0)) {
+		r = cer_err(CER_E_INPUT, "%s backs up another key than \"%s\" on token \"%s\"",
+			    p->supersedes, p->key_label, st->h.token.label);
+		goto out;
+	}
+	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, hex);
+	fprintf(out, "Backup %s of key \"%s\" (token \"%s\", serial %s)\n", hex, p->key_label,
+		st->h.token.label, st->h.token.serial);
+	fprintf(out, "  wrapped with %s (RFC 5649 known answer: %s); KEK destroyed in the HSM\n",
+		p11wrap_mechanism_name(st->mech.mechanism), p11wrap_kat_name(st->mech.kat));
+	if ((r = blob_build(st, p)) != 0 || (r = cards_write(st, &lim, out)) != 0 ||
+	    (r = subsets_test(st, p)) != 0)
+		goto out;
+	fprintf(out, "  all %zu shares verified; %zu qualifying subset%s recover the KEK (%s)\n",
+		st->ncards, st->subsets, st->subsets == 1 ? "" : "s",
+		st->exhaustive ? "every one tried" : "a covering set");
+	if ((r = record_step(st, p, n, kmin, &lim)) != 0)
+		goto out;
+	secret_free(st->kek);
+	st->kek = NULL;
+	fprintf(out, "  KEK wiped from memory. Blob written to %s; internal record %s\n",
+		p->out_path, p->internal_record);
+	r = 0;
+out:
+	if (r != 0)
+		r = backup_err_untouched(r, "no backup was made (no card, blob or transcript "
+					    "changed)");
+	create_free(st, r != 0);
+	free(st);
+	return r;
+}

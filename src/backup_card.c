@@ -1,0 +1,460 @@
+/* backup: Key Executive cards — login, share objects, and the card commands. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "backup_int.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/hsm.h"
+#include "ceremony/p11wrap.h"
+#include "ceremony/transcript.h"
+
+#define CARD_OBJECTS_MAX 64
+#define META_FORMAT "ceremony-backup-share-v1"
+
+json_t *backup_token_json(const struct p11_token *t)
+{
+	return json_pack("{s:s, s:s, s:s}", "label", t->label, "serial", t->serial, "model",
+			 t->model);
+}
+
+int backup_err_untouched(int r, const char *what)
+{
+	char msg[1024];
+
+	if (snprintf(msg, sizeof(msg), "%s", cer_err_msg(r)) >= (int)sizeof(msg))
+		msg[sizeof(msg) - 1] = '\0';
+	return cer_err(r, "%s; %s", msg, what);
+}
+
+int backup_cards_module(struct ceremony_ctx *ctx, const char *path, struct p11_module **out)
+{
+	const char *p = path;
+	int r;
+
+	if (p == NULL && (r = cli_module_path(ctx, &p)) != 0)
+		return r;
+	return p11_module_load(p, out);
+}
+
+int backup_cards_resolve(struct p11_module *m, const struct backup_cards *in,
+			 const struct p11_token *hsm, struct backup_card *out)
+{
+	int r;
+
+	for (size_t i = 0; i < in->count; i++) {
+		struct backup_card *c = &out[i];
+		memset(c, 0, sizeof(*c));
+		c->position = i + 1;
+		c->name = in->names[i];
+		c->pin_source = in->pin_sources != NULL ? in->pin_sources[i] : NULL;
+		c->passphrase_source =
+			in->passphrase_sources != NULL ? in->passphrase_sources[i] : NULL;
+		c->holder = in->holders != NULL ? in->holders[i] : NULL;
+		if ((r = p11_token_find(m, c->name, &c->token)) != 0) {
+			cer_err_prefix("card %zu: ", i + 1);
+			return r;
+		}
+		if (snprintf(c->what, sizeof(c->what), "card %zu (token \"%s\", serial %s)", i + 1,
+			     c->token.label, c->token.serial) >= (int)sizeof(c->what))
+			c->what[sizeof(c->what) - 1] = '\0';
+		if (c->holder == NULL)
+			c->holder = c->token.label;
+		if (hsm != NULL && strcmp(c->token.serial, hsm->serial) == 0 &&
+		    strcmp(c->token.label, hsm->label) == 0)
+			return cer_err(CER_E_USAGE, "%s is the HSM token itself, not a card", c->what);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(out[j].token.serial, c->token.serial) == 0 &&
+			    strcmp(out[j].token.label, c->token.label) == 0 &&
+			    strcmp(out[j].token.manufacturer, c->token.manufacturer) == 0)
+				return cer_err(CER_E_USAGE,
+					       "card %zu and card %zu are the same token \"%s\" "
+					       "(serial %s): each card may be given once",
+					       j + 1, i + 1, c->token.label, c->token.serial);
+	}
+	return 0;
+}
+
+int backup_card_login(struct p11_module *m, struct backup_card *c)
+{
+	struct secret *pin = NULL;
+	char prompt[200];
+	int r;
+
+	if ((r = p11_session_open(m, &c->token, &c->session)) != 0)
+		return r;
+	if (snprintf(prompt, sizeof(prompt), "card PIN for %s", c->what) >= (int)sizeof(prompt))
+		prompt[sizeof(prompt) - 1] = '\0';
+	if ((r = secret_read(c->pin_source, prompt, SECRET_PIN_MAX, &pin)) != 0)
+		goto out;
+	r = p11_login(c->session, CKU_USER, pin);
+	if (r != 0)
+		cer_err_prefix("card %zu: ", c->position);
+out:
+	secret_free(pin); /* STYLE 14: wiped right after C_Login */
+	if (r != 0)
+		backup_card_logout(c);
+	return r;
+}
+
+void backup_card_logout(struct backup_card *c)
+{
+	p11_session_close(c->session);
+	c->session = NULL;
+}
+
+int backup_share_label(const char *root, const uint8_t id[static BACKUPBLOB_ID_LEN],
+		       unsigned group, unsigned member, char *out, size_t size)
+{
+	char hex[2 * BACKUPBLOB_ID_LEN + 1];
+
+	hex_encode(id, BACKUPBLOB_ID_LEN, hex);
+	if (snprintf(out, size, "%s backup %s share %u-%u", root, hex, group, member) >= (int)size)
+		return cer_err(CER_E_INPUT, "share label too long");
+	return 0;
+}
+
+int backup_share_meta(const char *root, const uint8_t id[static BACKUPBLOB_ID_LEN],
+		      uint16_t slip39_id, unsigned group, unsigned member, const char *holder,
+		      char **out, size_t *len)
+{
+	char hex[2 * BACKUPBLOB_ID_LEN + 1];
+	json_t *o;
+
+	hex_encode(id, BACKUPBLOB_ID_LEN, hex);
+	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s}", "format", META_FORMAT, "backup", hex,
+		      "root", root, "slip39_id", (int)slip39_id, "group", (int)group, "member",
+		      (int)member, "holder", holder);
+	*out = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	json_decref(o);
+	if (*out == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	*len = strlen(*out);
+	return 0;
+}
+
+/* The card's clear claim about one share object (not authenticated until opened). */
+struct share_claim {
+	char backup[2 * BACKUPBLOB_ID_LEN + 1];
+	char root[P11KEY_LABEL_MAX + 1];
+	char holder[128];
+	int group, member, slip39_id;
+};
+
+static int claim_parse(const uint8_t *blob, size_t len, struct share_claim *c)
+{
+	const uint8_t *meta;
+	size_t meta_len;
+	const char *format = NULL, *backup = NULL, *root = NULL, *holder = NULL;
+	json_t *o;
+	int r;
+
+	memset(c, 0, sizeof(*c));
+	if ((r = seal_peek_meta(blob, len, &meta, &meta_len)) != 0)
+		return r;
+	o = json_loadb((const char *)meta, meta_len, JSON_REJECT_DUPLICATES, NULL);
+	if (o == NULL ||
+	    json_unpack(o, "{s:s, s:s, s:s, s:i, s:i, s:i, s:s}", "format", &format, "backup",
+			&backup, "root", &root, "slip39_id", &c->slip39_id, "group", &c->group,
+			"member", &c->member, "holder", &holder) != 0 ||
+	    strcmp(format, META_FORMAT) != 0 || strlen(backup) != 2 * BACKUPBLOB_ID_LEN ||
+	    strlen(root) > P11KEY_LABEL_MAX) {
+		json_decref(o);
+		return cer_err(CER_E_INPUT, "the share's metadata is not %s", META_FORMAT);
+	}
+	memcpy(c->backup, backup, strlen(backup) + 1);
+	memcpy(c->root, root, strlen(root) + 1);
+	if (snprintf(c->holder, sizeof(c->holder), "%s", holder) >= (int)sizeof(c->holder))
+		c->holder[sizeof(c->holder) - 1] = '\0';
+	json_decref(o);
+	return 0;
+}
+
+/* The one share object of backup id on the card, with its value (malloc'd). */
+static int card_find_share(struct backup_card *c, const uint8_t id[static BACKUPBLOB_ID_LEN],
+			   CK_OBJECT_HANDLE *obj, uint8_t **value, size_t *len)
+{
+	CK_OBJECT_HANDLE h[CARD_OBJECTS_MAX];
+	char want[2 * BACKUPBLOB_ID_LEN + 1], label[256], others[160] = "";
+	struct share_claim claim;
+	size_t n = 0, found = 0;
+	uint8_t *v = NULL;
+	size_t vlen = 0;
+	int r;
+
+	*obj = CK_INVALID_HANDLE;
+	*value = NULL;
+	hex_encode(id, BACKUPBLOB_ID_LEN, want);
+	if ((r = p11wrap_data_find(c->session, BACKUP_APPLICATION, NULL, h, CARD_OBJECTS_MAX,
+				   &n)) != 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if ((r = p11wrap_data_read(c->session, h[i], &v, &vlen, label, sizeof(label))) != 0)
+			goto out;
+		if (claim_parse(v, vlen, &claim) != 0 || strcmp(claim.backup, want) != 0) {
+			size_t ol = strlen(others);
+			if (claim.backup[0] != '\0' && ol + 20 < sizeof(others))
+				(void)snprintf(others + ol, sizeof(others) - ol, "%s%s",
+					       ol > 0 ? ", " : "", claim.backup);
+			free(v);
+			v = NULL;
+			continue;
+		}
+		if (found++ > 0) {
+			r = cer_err(CER_E_INPUT, "%s holds two shares of backup %s", c->what, want);
+			goto out;
+		}
+		*obj = h[i];
+		*value = v;
+		*len = vlen;
+		v = NULL;
+	}
+	if (found == 0)
+		r = cer_err(CER_E_NOTFOUND, "%s holds no share of backup %s%s%s%s", c->what, want,
+			    others[0] ? " (it holds backup " : "", others, others[0] ? ")" : "");
+	else
+		r = 0;
+out:
+	free(v);
+	if (r != 0) {
+		free(*value);
+		*value = NULL;
+	}
+	return r;
+}
+
+int backup_card_open_share(struct backup_card *c, const struct backupblob *b,
+			   const struct seal_limits *lim, const struct secret *passphrase,
+			   struct slip39_share *share, CK_OBJECT_HANDLE *object)
+{
+	struct secret *pass = NULL, *packed = NULL;
+	struct share_claim claim;
+	uint8_t *value = NULL;
+	size_t len = 0;
+	char prompt[200];
+	int r;
+
+	if ((r = card_find_share(c, b->backup_id, object, &value, &len)) != 0)
+		goto out;
+	if ((r = claim_parse(value, len, &claim)) != 0)
+		goto out;
+	if (snprintf(prompt, sizeof(prompt), "share passphrase for %s", c->what) >=
+	    (int)sizeof(prompt))
+		prompt[sizeof(prompt) - 1] = '\0';
+	if (passphrase == NULL &&
+	    (r = secret_read(c->passphrase_source, prompt, SLIP39_PASSPHRASE_MAX, &pass)) != 0)
+		goto out;
+	if ((r = seal_open(passphrase != NULL ? passphrase : pass, value, len, lim, &packed)) != 0) {
+		cer_err_prefix("%s: ", c->what);
+		goto out;
+	}
+	if ((r = slip39_share_unpack(packed->data, packed->len, share)) != 0) {
+		cer_err_prefix("%s: ", c->what);
+		goto out;
+	}
+	/* The metadata was authenticated by seal_open; it must agree with the share itself. */
+	if (share->id != b->slip39_id || share->group_index + 1 != claim.group ||
+	    share->member_index + 1 != claim.member) {
+		r = cer_err(CER_E_VERIFY, "%s: the share does not belong to this backup", c->what);
+		goto out;
+	}
+	if ((r = backupblob_check_share(b, share->group_index, share->member_index, packed->data,
+					packed->len)) != 0) {
+		cer_err_prefix("%s: ", c->what);
+		goto out;
+	}
+	r = 0;
+out:
+	free(value);
+	secret_free(pass);
+	secret_free(packed);
+	return r;
+}
+
+/* ceremony card show */
+int backup_card_show(struct ceremony_ctx *ctx, const char *card, FILE *out)
+{
+	struct p11_module *m = NULL;
+	struct backup_card c;
+	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
+	CK_OBJECT_HANDLE h[CARD_OBJECTS_MAX];
+	struct share_claim claim;
+	struct seal_limits lim;
+	uint8_t *v = NULL;
+	size_t n = 0, vlen = 0;
+	char label[256];
+	int r;
+
+	const char *pins[1] = {ctx->pin_source};
+	memset(&c, 0, sizeof(c));
+	one.pin_sources = pins;
+	if ((r = backup_cards_module(ctx, NULL, &m)) != 0)
+		return r;
+	if ((r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
+	    (r = backup_card_login(m, &c)) != 0)
+		goto out;
+	if ((r = p11wrap_data_find(c.session, BACKUP_APPLICATION, NULL, h, CARD_OBJECTS_MAX, &n)) !=
+	    0)
+		goto out;
+	fprintf(out, "Card token \"%s\" (serial %s): %zu backup share object%s\n", c.token.label,
+		c.token.serial, n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		if ((r = p11wrap_data_read(c.session, h[i], &v, &vlen, label, sizeof(label))) != 0)
+			goto out;
+		fprintf(out, "  object \"%s\" (%zu bytes, sealed)\n", label, vlen);
+		if (claim_parse(v, vlen, &claim) == 0 && seal_peek_limits(v, vlen, &lim) == 0)
+			fprintf(out,
+				"    claims: backup %s of root \"%s\", share %d-%d (group-member), "
+				"holder \"%s\"\n    Argon2id %llu pass(es), %zu KiB%s\n",
+				claim.backup, claim.root, claim.group, claim.member, claim.holder,
+				lim.opslimit, lim.memlimit / 1024,
+				lim.test_limits_allowed ? " (TEST cost, not for production)" : "");
+		else
+			fprintf(out, "    not a sealed share this version can read\n");
+		free(v);
+		v = NULL;
+	}
+	fprintf(out, "  (claims are unauthenticated until \"ceremony card verify\" opens the share)\n");
+	r = 0;
+out:
+	free(v);
+	backup_card_logout(&c);
+	p11_module_free(m);
+	return r;
+}
+
+/* ceremony card verify */
+int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *blob_path,
+		       const char *passphrase_source, FILE *out)
+{
+	struct p11_module *m = NULL;
+	struct backup_card c;
+	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
+	struct backupblob *b = NULL;
+	struct slip39_share_set *set = NULL;
+	struct seal_limits lim = seal_limits_default();
+	struct transcript *tr = NULL;
+	CK_OBJECT_HANDLE obj;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	char id_hex[2 * BACKUPBLOB_ID_LEN + 1];
+	int r;
+
+	const char *pins[1] = {ctx->pin_source};
+	const char *passes[1] = {passphrase_source};
+	memset(&c, 0, sizeof(c));
+	one.pin_sources = pins;
+	one.passphrase_sources = passes;
+	if ((b = malloc(sizeof(*b))) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
+		goto out;
+	if (ctx->transcript_path != NULL &&
+	    (r = transcript_open(ctx->transcript_path, ctx->ceremony_id, &tr)) != 0)
+		goto out;
+	if ((r = slip39_share_set_new(&set)) != 0 || (r = backup_cards_module(ctx, NULL, &m)) != 0)
+		goto out;
+	if ((r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
+	    (r = backup_card_login(m, &c)) != 0 ||
+	    (r = backup_card_open_share(&c, b, &lim, NULL, &set->shares[0], &obj)) != 0)
+		goto out;
+	hex_encode(b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	if (tr != NULL &&
+	    (r = transcript_append(tr, "card.verify", NULL, NULL,
+				   json_pack("{s:o, s:s, s:b}", "card", backup_token_json(&c.token),
+					     "backup_id", id_hex, "share_matches_commitment", 1),
+				   NULL)) != 0)
+		goto out;
+	fprintf(out,
+		"%s: the passphrase opens share %u-%u of backup %s (root \"%s\"), and it matches "
+		"its commitment in %s\n",
+		c.what, set->shares[0].group_index + 1u, set->shares[0].member_index + 1u, id_hex,
+		b->root_label, blob_path);
+out:
+	slip39_share_set_free(set);
+	backup_card_logout(&c);
+	p11_module_free(m);
+	transcript_close(tr);
+	free(raw);
+	free(b);
+	return r;
+}
+
+/* ceremony card wipe */
+int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blob_path, FILE *out)
+{
+	struct p11_module *m = NULL;
+	struct backup_card c;
+	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
+	struct backupblob *b = NULL;
+	struct transcript *tr = NULL;
+	CK_OBJECT_HANDLE h[CARD_OBJECTS_MAX];
+	struct share_claim claim;
+	uint8_t *raw = NULL, *v = NULL;
+	size_t raw_len = 0, n = 0, vlen = 0, wiped = 0;
+	char label[256], want[2 * BACKUPBLOB_ID_LEN + 1] = "";
+	json_t *labels = json_array();
+	const char *tpath;
+	int r;
+
+	const char *pins[1] = {ctx->pin_source};
+	memset(&c, 0, sizeof(c));
+	one.pin_sources = pins;
+	if (labels == NULL || (b = malloc(sizeof(*b))) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = cli_transcript_path(ctx, "card wipe", &tpath)) != 0)
+		goto out;
+	if (blob_path != NULL) {
+		if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
+			goto out;
+		hex_encode(b->backup_id, BACKUPBLOB_ID_LEN, want);
+	}
+	if ((r = transcript_open(tpath, ctx->ceremony_id, &tr)) != 0 ||
+	    (r = backup_cards_module(ctx, NULL, &m)) != 0 ||
+	    (r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
+	    (r = backup_card_login(m, &c)) != 0)
+		goto out;
+	if ((r = p11wrap_data_find(c.session, BACKUP_APPLICATION, NULL, h, CARD_OBJECTS_MAX, &n)) !=
+	    0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if ((r = p11wrap_data_read(c.session, h[i], &v, &vlen, label, sizeof(label))) != 0)
+			goto out;
+		if (blob_path == NULL || (claim_parse(v, vlen, &claim) == 0 &&
+					  strcmp(claim.backup, want) == 0)) {
+			if ((r = p11wrap_destroy(c.session, h[i], label)) != 0)
+				goto out;
+			json_array_append_new(labels, json_string(label));
+			wiped++;
+		}
+		free(v);
+		v = NULL;
+	}
+	if (wiped == 0) {
+		r = cer_err(CER_E_NOTFOUND, "%s holds no share%s%s; nothing was wiped", c.what,
+			    blob_path != NULL ? " of backup " : " objects", want);
+		goto out;
+	}
+	r = transcript_append(tr, "card.wipe", NULL, NULL,
+			      json_pack("{s:o, s:s?, s:O}", "card", backup_token_json(&c.token),
+					"backup_id", blob_path != NULL ? want : NULL, "objects",
+					labels),
+			      NULL);
+	if (r != 0)
+		goto out;
+	fprintf(out, "%s: %zu share object%s destroyed\n", c.what, wiped, wiped == 1 ? "" : "s");
+out:
+	free(v);
+	json_decref(labels);
+	backup_card_logout(&c);
+	p11_module_free(m);
+	transcript_close(tr);
+	free(raw);
+	free(b);
+	return r;
+}

@@ -1,0 +1,445 @@
+/* backup: recovery and drills at a backup token. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#include "backup_int.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/hsm.h"
+#include "ceremony/hsmkey.h"
+#include "ceremony/p11key.h"
+#include "ceremony/p11wrap.h"
+#include "ceremony/pem.h"
+#include "ceremony/transcript.h"
+
+/* Have the shares in got enough groups with enough members? Picks them into pick. */
+static int shares_enough(const struct slip39_share_set *got, struct slip39_share_set *pick)
+{
+	size_t per_group[SLIP39_MAX_GROUPS] = {0};
+	int groups_ok = 0, gt;
+
+	if (got->count == 0)
+		return 0;
+	gt = got->shares[0].group_threshold;
+	for (size_t i = 0; i < got->count; i++)
+		per_group[got->shares[i].group_index]++;
+	pick->count = 0;
+	for (int g = 0; g < SLIP39_MAX_GROUPS && groups_ok < gt; g++) {
+		size_t taken = 0;
+		int t = 0;
+		for (size_t i = 0; i < got->count; i++)
+			if (got->shares[i].group_index == g)
+				t = got->shares[i].member_threshold;
+		if (t == 0 || per_group[g] < (size_t)t)
+			continue;
+		for (size_t i = 0; i < got->count && taken < (size_t)t; i++)
+			if (got->shares[i].group_index == g) {
+				pick->shares[pick->count++] = got->shares[i];
+				taken++;
+			}
+		groups_ok++;
+	}
+	return groups_ok >= gt;
+}
+
+/* Read cards in order until enough valid shares are in; combine and check the KEK. */
+static int collect_and_combine(struct p11_module *m, struct backup_card *cards, size_t n,
+			       const struct backupblob *b, struct secret *kek, size_t *used,
+			       FILE *out)
+{
+	struct slip39_share_set *got = NULL, *pick = NULL;
+	struct seal_limits lim = seal_limits_default();
+	CK_OBJECT_HANDLE obj;
+	size_t len = 0;
+	int r, enough = 0;
+
+	*used = 0;
+	if ((r = slip39_share_set_new(&got)) != 0 || (r = slip39_share_set_new(&pick)) != 0)
+		goto out;
+	for (size_t i = 0; i < n && !enough; i++) {
+		struct backup_card *c = &cards[i];
+		struct slip39_share *s = &got->shares[got->count];
+		r = backup_card_login(m, c);
+		if (r == 0)
+			r = backup_card_open_share(c, b, &lim, NULL, s, &obj);
+		backup_card_logout(c);
+		if (r != 0)
+			goto out;
+		for (size_t j = 0; j < got->count; j++)
+			if (got->shares[j].group_index == s->group_index &&
+			    got->shares[j].member_index == s->member_index) {
+				r = cer_err(CER_E_INPUT, "%s holds share %u-%u, which an earlier card "
+							 "already gave",
+					    c->what, s->group_index + 1u, s->member_index + 1u);
+				goto out;
+			}
+		if (s->group_threshold != got->shares[0].group_threshold ||
+		    s->group_count != got->shares[0].group_count) {
+			r = cer_err(CER_E_INPUT, "%s: share parameters differ from card 1's", c->what);
+			goto out;
+		}
+		got->count++;
+		*used = i + 1;
+		if (out != NULL)
+			fprintf(out, "  %s: share %u-%u opened and matches its commitment\n", c->what,
+				s->group_index + 1u, s->member_index + 1u);
+		enough = shares_enough(got, pick);
+	}
+	if (!enough) {
+		r = cer_err(CER_E_REFUSED,
+			    "the %zu card%s given hold too few valid shares to recover the KEK",
+			    got->count, got->count == 1 ? "" : "s");
+		goto out;
+	}
+	if ((r = slip39_combine_shares(pick->shares, pick->count, "", 0, kek->data, kek->cap,
+				       &len)) != 0)
+		goto out;
+	kek->len = len;
+	if (len != BACKUPBLOB_KEK_LEN) {
+		r = cer_err(CER_E_VERIFY, "the shares combine to %zu bytes, not a 32-byte KEK", len);
+		goto out;
+	}
+	r = backupblob_check_kek(b, kek->data);
+out:
+	slip39_share_set_free(got);
+	slip39_share_set_free(pick);
+	return r;
+}
+
+int backup_kek_from_cards(struct ceremony_ctx *ctx, const char *blob_path,
+			  const struct backup_cards *cards, struct secret **kek, size_t *used)
+{
+	struct p11_module *m = NULL;
+	struct backupblob *b = NULL;
+	struct backup_card *cs = NULL;
+	uint8_t *raw = NULL;
+	size_t raw_len = 0;
+	int r;
+
+	*kek = NULL;
+	if ((b = malloc(sizeof(*b))) == NULL || (cs = calloc(cards->count, sizeof(*cs))) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0 ||
+	    (r = backup_cards_module(ctx, cards->module, &m)) != 0 ||
+	    (r = backup_cards_resolve(m, cards, NULL, cs)) != 0 ||
+	    (r = secret_new(SLIP39_MAX_SECRET_LEN, kek)) != 0)
+		goto out;
+	r = collect_and_combine(m, cs, cards->count, b, *kek, used, NULL);
+out:
+	if (r != 0) {
+		secret_free(*kek);
+		*kek = NULL;
+	}
+	p11_module_free(m);
+	free(cs);
+	free(raw);
+	free(b);
+	return r;
+}
+
+struct recover_state {
+	struct hsm h;
+	struct hsmkey *hk;
+	struct p11_module *card_module;
+	struct backup_card *cards;
+	struct backupblob *b;
+	uint8_t *raw;
+	size_t raw_len;
+	X509 *root;
+	struct transcript *tr;
+	struct secret *kek;
+	struct p11wrap_mech mech;
+	CK_OBJECT_HANDLE kek_obj, priv, pub;
+	struct p11key key;
+	struct p11key_evidence ev;
+	uint8_t challenge[160];
+	size_t challenge_len;
+	uint8_t *sig;
+	size_t sig_len;
+};
+
+static int recover_validate(struct recover_state *st, const struct backup_recover_params *p)
+{
+	unsigned char *der = NULL;
+	int n, r;
+
+	if ((st->b = malloc(sizeof(*st->b))) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((r = backupblob_load(p->blob_path, &st->raw, &st->raw_len, st->b)) != 0 ||
+	    (r = pem_load_cert(p->root_path, &st->root)) != 0)
+		return r;
+	n = i2d_PUBKEY(X509_get0_pubkey(st->root), &der);
+	if (n <= 0)
+		return cer_err_ssl(CER_E_INPUT, "%s: cannot read the certificate's key", p->root_path);
+	r = (size_t)n == st->b->spki_len && memcmp(der, st->b->spki, st->b->spki_len) == 0
+		    ? 0
+		    : cer_err(CER_E_INPUT, "%s does not certify the key backed up in %s",
+			      p->root_path, p->blob_path);
+	OPENSSL_free(der);
+	if (r != 0)
+		return r;
+	if ((p->challenge_out != NULL && (r = file_check_new(p->challenge_out)) != 0) ||
+	    (p->signature_out != NULL && (r = file_check_new(p->signature_out)) != 0))
+		return r;
+	return 0;
+}
+
+/* The challenge names the backup and the token and carries 32 fresh random bytes. */
+static int prove(struct recover_state *st)
+{
+	EVP_MD_CTX *mc = NULL;
+	uint8_t nonce[32], host[32];
+	char nonce_hex[65], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
+	size_t len = 0;
+	int n, r;
+
+	if ((r = p11_random(st->h.session, nonce, sizeof(nonce))) != 0)
+		return r;
+	randombytes_buf(host, sizeof(host));
+	for (size_t i = 0; i < sizeof(nonce); i++)
+		nonce[i] ^= host[i];
+	hex_encode(nonce, sizeof(nonce), nonce_hex);
+	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	n = snprintf((char *)st->challenge, sizeof(st->challenge),
+		     "ceremony recovery proof\nbackup %s\ntoken %.16s\nnonce %s\n", id_hex,
+		     st->h.token.serial, nonce_hex);
+	if (n < 0 || (size_t)n >= sizeof(st->challenge))
+		return cer_err(CER_E_INTERNAL, "challenge too long");
+	st->challenge_len = (size_t)n;
+	if ((r = hsmkey_open(p11_module_path(st->h.module), &st->h.token, &st->key, &st->hk)) != 0)
+		return r;
+	const EVP_MD *md = hsmkey_digest(st->key.type);
+	if ((mc = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestSignInit(mc, NULL, md, NULL, hsmkey_pkey(st->hk)) <= 0 ||
+	    EVP_DigestSign(mc, NULL, &len, st->challenge, st->challenge_len) <= 0 ||
+	    (st->sig = malloc(len)) == NULL ||
+	    EVP_DigestSign(mc, st->sig, &len, st->challenge, st->challenge_len) <= 0) {
+		r = cer_err_ssl(CER_E_P11, "the recovered key cannot sign the challenge");
+		goto out;
+	}
+	st->sig_len = len;
+	EVP_MD_CTX_free(mc);
+	if ((mc = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestVerifyInit(mc, NULL, md, NULL, X509_get0_pubkey(st->root)) <= 0 ||
+	    EVP_DigestVerify(mc, st->sig, st->sig_len, st->challenge, st->challenge_len) != 1) {
+		r = cer_err_ssl(CER_E_VERIFY, "the recovered key's signature does not verify with "
+					      "the root certificate");
+		goto out;
+	}
+	r = 0;
+out:
+	EVP_MD_CTX_free(mc);
+	return r;
+}
+
+/* Import the KEK, unwrap, destroy the KEK, recreate the public key, read evidence. */
+static int reconstitute(struct recover_state *st, const struct backup_recover_params *p)
+{
+	struct p11wrap_unwrap_params up = {st->b->key_type, st->b->root_label, st->b->root_id,
+					   st->b->root_id_len, p->extractable};
+	char label[64], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
+	int r, r2;
+
+	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	(void)snprintf(label, sizeof(label), "ceremony-recovery-kek-%s", id_hex);
+	if ((r = p11wrap_kek_create_unwrap(st->h.session, st->kek->data, st->mech.mechanism, label,
+					   &st->kek_obj)) != 0)
+		return r;
+	r = p11wrap_unwrap(st->h.session, st->mech.mechanism, st->kek_obj, st->b->wrapped,
+			   st->b->wrapped_len, &up, &st->priv);
+	r2 = p11wrap_destroy(st->h.session, st->kek_obj, "the KEK");
+	st->kek_obj = CK_INVALID_HANDLE;
+	secret_free(st->kek);
+	st->kek = NULL;
+	if (r != 0 || (r = r2) != 0)
+		return r;
+	if ((r = p11wrap_pubkey_create(st->h.session, st->b->spki, st->b->spki_len,
+				       st->b->root_label, st->b->root_id, st->b->root_id_len,
+				       &st->pub)) != 0 ||
+	    (r = p11key_find(st->h.session, st->b->root_label, &st->key)) != 0 ||
+	    (r = p11key_evidence_read(st->h.session, &st->key, &st->ev)) != 0 ||
+	    (r = p11key_evidence_check(&st->ev, 0)) != 0)
+		return r;
+	if (st->key.priv != st->priv || st->key.pub != st->pub || st->ev.sensitive != 1 ||
+	    st->ev.extractable != (p->extractable ? 1 : 0))
+		return cer_err(CER_E_REFUSED, "the recovered key's attributes are not what was asked "
+					      "(SENSITIVE TRUE, EXTRACTABLE %s)",
+			       p->extractable ? "TRUE" : "FALSE");
+	return 0;
+}
+
+static json_t *evidence_json(const struct p11key_evidence *ev)
+{
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b, s:b}", "CKA_SENSITIVE", ev->sensitive == 1,
+			 "CKA_EXTRACTABLE", ev->extractable == 1, "CKA_WRAP_WITH_TRUSTED",
+			 ev->wrap_with_trusted == 1, "CKA_SIGN", ev->sign == 1, "CKA_LOCAL",
+			 ev->local == 1, "CKA_ALWAYS_SENSITIVE", ev->always_sensitive == 1,
+			 "CKA_NEVER_EXTRACTABLE", ev->never_extractable == 1);
+}
+
+static int recover_record(struct recover_state *st, const struct backup_recover_params *p,
+			  double seconds)
+{
+	uint8_t md[32];
+	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], ch[65], kc[65];
+	json_t *ins = json_array(), *outs = json_array(), *e = NULL, *d;
+	int r;
+
+	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	hex_encode(st->b->root_id, st->b->root_id_len, key_id);
+	hex_encode(st->b->kek_commitment, 32, kc);
+	crypto_hash_sha256(md, st->challenge, st->challenge_len);
+	hex_encode(md, 32, ch);
+	if ((r = transcript_file_entry(st->tr, p->blob_path, &e)) != 0)
+		goto out;
+	json_array_append_new(ins, e);
+	if ((r = transcript_file_entry(st->tr, p->root_path, &e)) != 0)
+		goto out;
+	json_array_append_new(ins, e);
+	if (p->challenge_out != NULL) {
+		if ((r = transcript_file_entry(st->tr, p->challenge_out, &e)) != 0)
+			goto out;
+		json_array_append_new(outs, e);
+	}
+	if (p->signature_out != NULL) {
+		if ((r = transcript_file_entry(st->tr, p->signature_out, &e)) != 0)
+			goto out;
+		json_array_append_new(outs, e);
+	}
+	d = json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:s, s:b, s:b, s:{s:s, s:s}, s:o, "
+		      "s:{s:s, s:b}, s:f, s:b, s:b}",
+		      "backup_id", id_hex, "token", backup_token_json(&st->h.token), "key", "label",
+		      st->b->root_label, "id", key_id, "type", key_type_name(st->b->key_type),
+		      "kek_commitment", kc, "kek_matches_commitment", 1, "blob_mac_verified", 1,
+		      "unwrap", "mechanism", p11wrap_mechanism_name(st->mech.mechanism),
+		      "rfc5649_known_answer", p11wrap_kat_name(st->mech.kat), "evidence",
+		      evidence_json(&st->ev), "proof", "challenge_sha256", ch,
+		      "signature_verified_with_root_certificate", 1, "reconstitution_seconds",
+		      seconds, "kek_destroyed_and_wiped", 1, "key_destroyed_after_drill", p->drill);
+	r = transcript_append(st->tr, p->drill ? "backup.drill" : "backup.recover", ins, outs, d,
+			      NULL);
+	ins = outs = NULL;
+out:
+	json_decref(ins);
+	json_decref(outs);
+	return r;
+}
+
+static double elapsed(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params *p, FILE *out)
+{
+	struct recover_state *st = calloc(1, sizeof(*st));
+	struct timespec t0;
+	const char *tpath;
+	char id_hex[2 * BACKUPBLOB_ID_LEN + 1];
+	size_t used = 0;
+	double seconds = 0;
+	int r, taken = 0;
+
+	if (st == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	st->kek_obj = st->priv = st->pub = CK_INVALID_HANDLE;
+	if ((r = cli_transcript_path(ctx, "backup recover", &tpath)) != 0 ||
+	    (r = recover_validate(st, p)) != 0)
+		goto out;
+	if ((st->cards = calloc(p->cards.count, sizeof(*st->cards))) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = transcript_open(tpath, ctx->ceremony_id, &st->tr)) != 0 ||
+	    (r = hsm_open(ctx, p->token, &st->h)) != 0)
+		goto out;
+	if (p->cards.module != NULL &&
+	    (r = backup_cards_module(ctx, p->cards.module, &st->card_module)) != 0)
+		goto out;
+	if ((r = backup_cards_resolve(st->card_module != NULL ? st->card_module : st->h.module,
+				      &p->cards, &st->h.token, st->cards)) != 0)
+		goto out;
+	if ((r = hsm_login_user(ctx, &st->h)) != 0 ||
+	    (r = p11key_name_taken(st->h.session, st->b->root_label, st->b->root_id,
+				   st->b->root_id_len, &taken)) != 0)
+		goto out;
+	if (taken) {
+		r = cer_err(CER_E_EXISTS, "token \"%s\" already has an object labelled \"%s\" or with "
+					  "its CKA_ID",
+			    st->h.token.label, st->b->root_label);
+		goto out;
+	}
+	if ((r = p11wrap_kat_run(st->h.session, &st->mech)) != 0)
+		goto out;
+	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	fprintf(out, "Recovering key \"%s\" of backup %s at token \"%s\" (serial %s)\n",
+		st->b->root_label, id_hex, st->h.token.label, st->h.token.serial);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if ((r = secret_new(SLIP39_MAX_SECRET_LEN, &st->kek)) != 0 ||
+	    (r = collect_and_combine(st->card_module != NULL ? st->card_module : st->h.module,
+				     st->cards, p->cards.count, st->b, st->kek, &used, out)) != 0)
+		goto out;
+	fprintf(out, "  KEK combined from %zu card%s; it matches the blob's commitment and MAC\n",
+		used, used == 1 ? "" : "s");
+	if ((r = reconstitute(st, p)) != 0 || (r = prove(st)) != 0)
+		goto out;
+	seconds = elapsed(&t0);
+	fprintf(out, "  unwrapped with %s; KEK destroyed in the HSM and wiped from memory\n"
+		     "  fresh challenge signed in the HSM and verified with %s\n"
+		     "  reconstituted in %.2f s (first card to verified signature)\n",
+		p11wrap_mechanism_name(st->mech.mechanism), p->root_path, seconds);
+	if (p->drill) {
+		if ((r = p11wrap_destroy(st->h.session, st->priv, "the recovered key")) != 0)
+			goto out;
+		st->priv = CK_INVALID_HANDLE;
+		if ((r = p11wrap_destroy(st->h.session, st->pub, "the recovered public key")) != 0)
+			goto out;
+		st->pub = CK_INVALID_HANDLE;
+		fprintf(out, "  drill: the reconstituted key was destroyed\n");
+	}
+	if ((p->challenge_out != NULL &&
+	     (r = file_write_new(p->challenge_out, st->challenge, st->challenge_len)) != 0) ||
+	    (p->signature_out != NULL &&
+	     (r = file_write_new(p->signature_out, st->sig, st->sig_len)) != 0))
+		goto out;
+	if ((r = recover_record(st, p, seconds)) != 0)
+		goto out;
+	st->priv = st->pub = CK_INVALID_HANDLE; /* kept: the recovery succeeded */
+	r = 0;
+out:
+	if (r != 0) {
+		/* Nothing left behind on the backup token by a failed recovery. */
+		CK_OBJECT_HANDLE left[3] = {st->kek_obj, st->priv, st->pub};
+		for (size_t i = 0; st->h.session != NULL && i < 3; i++)
+			if (left[i] != CK_INVALID_HANDLE) /* raw: keep the first error's message */
+				(void)st->h.session->f->C_DestroyObject(st->h.session->handle,
+									left[i]);
+		r = backup_err_untouched(r, "nothing was imported or kept");
+	}
+	hsm_session_end(&st->h);
+	hsmkey_free(st->hk); /* after our session: libp11 closes all sessions of the slot */
+	for (size_t i = 0; st->cards != NULL && i < p->cards.count; i++)
+		backup_card_logout(&st->cards[i]);
+	hsm_close(&st->h);
+	p11_module_free(st->card_module);
+	transcript_close(st->tr);
+	secret_free(st->kek);
+	X509_free(st->root);
+	free(st->sig);
+	free(st->cards);
+	free(st->raw);
+	free(st->b);
+	free(st);
+	return r;
+}
