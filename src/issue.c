@@ -168,8 +168,10 @@ static int item_prepare(struct issue_run *run, struct issue_item *it)
 
 	if ((r = file_check_new(it->out_path)) != 0 || (r = file_check_new(it->chain_path)) != 0)
 		return r;
-	if ((r = csr_load(it->csr_path, &it->csr)) != 0)
+	if ((r = csr_load(it->csr_path, &it->csr)) != 0) {
+		cer_err_prefix("refused: ");
 		return r;
+	}
 	if ((r = csr_check(it->csr, &pol, &rep)) != 0) {
 		char names[256];
 		csr_report_failed_names(&rep, names, sizeof(names));

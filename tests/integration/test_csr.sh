@@ -66,6 +66,7 @@ ossl_req() { # OUT KEY SUBJECT [req options]: a request made by openssl itself
 expect_refused() {
 	local name=$1 chk=$2 file=$3 out err rc
 	shift 3
+	printf '%s %s\n' "$file" "$*" >>corpus.list # replayed through cert sign at the end
 	out=$("$CEREMONY" csr show "$file" "$@" 2>err.txt)
 	rc=$?
 	err=$(cat err.txt)
@@ -291,4 +292,30 @@ err=$("$CEREMONY" csr show rsa1024.csr $CA 2>&1 >/dev/null)
 check "stderr summarises the refusal in one line" \
 	grep -qE "^ceremony: rsa1024.csr: refused: [0-9]+ checks failed: .*key-size" <<<"$err"
 
+# --- the whole bad corpus through cert sign: each refused, recorded, nothing written
+setup_hsm
+trap '[ -n "${KEEP:-}" ] || rm -rf "$W" "$T"' EXIT
+new_token root-hsm "$T/transcripts/root.jsonl"
+cer key generate --token root-hsm --label root --type ec-p384 --transcript "$T/transcripts/root.jsonl" >/dev/null
+cer cert root --token root-hsm --key root --profile "$OLDPWD/ceremony-scripts/profiles/root.yaml" \
+	--subject "/C=DE/O=ACME Devices/CN=ACME Root" --out "$T/out/root.pem" --transcript "$T/transcripts/root.jsonl" >/dev/null
+STR=$T/transcripts/sign.jsonl
+n_bad=0 n_refused=0
+while read -r f args; do
+	case "$args" in *--root*) continue ;; esac # key reuse against a test root, not the HSM's
+	prof=masa.yaml
+	case "$args" in *ca.yaml*) prof=ca.yaml ;; esac
+	n_bad=$((n_bad + 1))
+	if cer cert sign --token root-hsm --key root --issuer "$T/out/root.pem" --profile "$prof" \
+		--csr "$f" --out "$T/out/$f.pem" --transcript "$STR" >/dev/null 2>"$T/err"; then
+		fail "cert sign refuses $f" "it was signed"
+	elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q "refused" "$T/err"; then
+		fail "cert sign refuses $f" "$(cat "$T/err")"
+	else
+		n_refused=$((n_refused + 1))
+	fi
+done <corpus.list
+check "cert sign refuses all $n_bad bad requests (at least 25)" test "$n_refused" -eq "$n_bad" -a "$n_bad" -ge 25
+check "no certificate was written for any of them" test -z "$(ls "$T/out" | grep -v '^root.pem$')"
+check "each refusal is recorded in the transcript" test "$(grep -c '"action":"cert.refused"' "$STR")" -eq "$n_bad"
 finish
