@@ -61,6 +61,7 @@ openssl cms -verify -binary -inform DER -in "$TR.sig" -content "$TR" \
 	-CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
 
 . "$(dirname "$0")/demo-issue.sh"
+. "$(dirname "$0")/demo-backup.sh"
 
 step "Made"
 printf '  root certificate   %s\n' "$DEMO_DIR/out/root.pem"

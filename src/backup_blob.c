@@ -252,9 +252,7 @@ int backupblob_parse(const uint8_t *buf, size_t len, const char *what, struct ba
 	crypto_hash_sha256(sum, buf, len - 32);
 	if (sodium_memcmp(sum, buf + (len - 32), 32) != 0)
 		return cer_err(CER_E_INPUT,
-			       "%s: the backup blob is damaged (checksum mismatch); nothing was "
-			       "changed",
-			       what);
+			       "%s: the backup blob is damaged (checksum mismatch)", what);
 	bufread_init(&br, buf, len - 64);
 	if ((r = parse_fields(&br, out)) != 0) {
 		cer_err_prefix("%s: ", what);

@@ -8,6 +8,8 @@ TR=$T/transcripts/backup.jsonl
 PROFILE=$PWD/ceremony-scripts/profiles/root.yaml
 new_token root-hsm
 new_token backup-hsm
+new_token backup-2
+new_token drill-hsm
 for i in 1 2 3 4 5 6 7 8 9; do
 	new_token "ke$i"
 	printf 'card-pin-%s' "$i" >"$T/pins/card$i"
@@ -51,4 +53,100 @@ expect_ok "recover at backup-hsm from cards 1, 3, 5" cer backup recover --token 
 echo "# recover took $((SECONDS - START)) s"
 check "openssl verifies the challenge with root.pem" bash -c "openssl x509 -in '$T/out/root.pem' -pubkey -noout >'$T/out/root.pub' && openssl dgst -sha384 -verify '$T/out/root.pub' -signature '$T/out/challenge.sig' '$T/out/challenge.txt'"
 check "backup.recover records the reconstitution time" bash -c "grep '\"action\":\"backup.recover\"' '$TR' | grep -q '\"reconstitution_seconds\":'"
+
+objs=$(pkcs11-tool --module "$CEREMONY_MODULE" --token-label backup-hsm --login --pin "$(cat "$T/pins/user")" --list-objects 2>/dev/null)
+check "pkcs11-tool: the recovered key is sensitive" bash -c "printf '%s\n' \"\$1\" | grep -A12 'Private Key Object' | grep -q 'Access:.*sensitive'" _ "$objs"
+check "pkcs11-tool: the recovered key is not extractable" bash -c "printf '%s\n' \"\$1\" | grep -A12 'Private Key Object' | grep 'Access:' | grep -qv 'extractable'" _ "$objs"
+check "pkcs11-tool: the public key object was recreated" bash -c "printf '%s\n' \"\$1\" | grep -q 'Public Key Object; EC'" _ "$objs"
+check "pkcs11-tool: no KEK left on the backup token" bash -c "! printf '%s\n' \"\$1\" | grep -q 'Secret Key Object'" _ "$objs"
+
+# Refusals at a fresh backup token: one line each, nothing imported, nothing recorded.
+R=(--token backup-2 --blob "$T/out/root.blob" --root "$T/out/root.pem" --transcript "$TR")
+count_b2() { pkcs11-tool --module "$CEREMONY_MODULE" --token-label backup-2 --login --pin "$(cat "$T/pins/user")" --list-objects 2>/dev/null | grep -c 'Object;'; }
+before=$(wc -l <"$TR")
+expect_fail "wrong card PIN" 1 'card 2: user login to token "ke3".*wrong PIN' \
+	cer backup recover "${R[@]}" --cards "$(cards 1 3 5)" --card-pin-sources "file:$T/pins/card1,file:$T/pins/wrongcard,file:$T/pins/card5" --passphrase-sources "$(passes 1 3 5)"
+expect_fail "wrong passphrase" 1 'card 2 \(token "ke3".*wrong passphrase' \
+	cer backup recover "${R[@]}" --cards "$(cards 1 3 5)" --card-pin-sources "$(pins 1 3 5)" --passphrase-sources "file:$T/pins/pass1,file:$T/pins/wrongpass,file:$T/pins/pass5"
+expect_fail "k-1 cards" 1 'too few valid shares.*nothing was imported' \
+	cer backup recover "${R[@]}" --cards "$(cards 1 3)" --card-pin-sources "$(pins 1 3)" --passphrase-sources "$(passes 1 3)"
+expect_fail "the same card twice" 2 'card 1 and card 3 are the same token "ke1"' \
+	cer backup recover "${R[@]}" --cards "ke1,ke3,ke1" --card-pin-sources "$(pins 1 3 1)" --passphrase-sources "$(passes 1 3 1)"
+cp "$T/out/root.blob" "$T/out/flipped.blob"
+printf '\x01' | dd of="$T/out/flipped.blob" bs=1 seek=200 conv=notrunc 2>/dev/null
+cmp -s "$T/out/root.blob" "$T/out/flipped.blob" && printf '\x02' | dd of="$T/out/flipped.blob" bs=1 seek=200 conv=notrunc 2>/dev/null
+expect_fail "a blob with one byte flipped" 1 'flipped.blob: the backup blob is damaged' \
+	cer backup recover --token backup-2 --blob "$T/out/flipped.blob" --root "$T/out/root.pem" --transcript "$TR" \
+	--cards "$(cards 1 3 5)" --card-pin-sources "$(pins 1 3 5)" --passphrase-sources "$(passes 1 3 5)"
+expect_fail "recovering where the key already is" 1 'already has an object labelled "root-2026"' \
+	cer backup recover --token backup-hsm --blob "$T/out/root.blob" --root "$T/out/root.pem" --transcript "$TR" \
+	--cards "$(cards 1 3 5)" --card-pin-sources "$(pins 1 3 5)" --passphrase-sources "$(passes 1 3 5)"
+expect_fail "backup create refuses a card list of the wrong length" 2 '5 shares need 5 cards' \
+	cer backup create --token root-hsm --key root-2026 --threshold 3 --shares 5 --cards "$(cards 1 2 3)" \
+	--out "$T/out/x.blob" --internal-record "$T/out/x.json" --transcript "$TR"
+expect_fail "backup create refuses an existing blob" 1 'already exists' \
+	cer backup create --token root-hsm --key root-2026 --threshold 2 --shares 3 --cards "$(cards 1 2 3)" \
+	--card-pin-sources "$(pins 1 2 3)" --passphrase-sources "$(passes 1 2 3)" \
+	--out "$T/out/root.blob" --internal-record "$T/out/x.json" --transcript "$TR"
+expect_fail "backup create with a wrong card PIN writes no share" 1 'card 3: user login to token "ke3".*no backup was made' \
+	cer backup create --token root-hsm --key root-2026 --threshold 2 --shares 3 --cards "$(cards 1 2 3)" \
+	--card-pin-sources "file:$T/pins/card1,file:$T/pins/card2,file:$T/pins/wrongcard" --passphrase-sources "$(passes 1 2 3)" \
+	--out "$T/out/x.blob" --internal-record "$T/out/x.json" --transcript "$TR"
+check "refusals added no transcript record" test "$(wc -l <"$TR")" -eq "$before"
+check "refusals left nothing on the backup token" test "$(count_b2)" -eq 0
+check "refusals wrote no blob or record" test ! -e "$T/out/x.blob" -a ! -e "$T/out/x.json"
+n1=$(pkcs11-tool --module "$CEREMONY_MODULE" --token-label ke1 --login --pin "$(cat "$T/pins/card1")" --list-objects --type data 2>/dev/null | grep -c 'Data object')
+check "the refused create left card 1 with its one share" test "$n1" -eq 1
+
+# Two levels: 2 of 3 sites, each 2 of 3 executives (cards ke1..ke9).
+expect_ok "backup create, groups 2 of 3 sites each 2 of 3" cer backup create --token root-hsm --key root-2026 \
+	--group-threshold 2 --group 2/3 --group 2/3 --group 2/3 --cards "$(cards 1 2 3 4 5 6 7 8 9)" \
+	--card-pin-sources "$(pins 1 2 3 4 5 6 7 8 9)" --passphrase-sources "$(passes 1 2 3 4 5 6 7 8 9)" \
+	--out "$T/out/groups.blob" --internal-record "$T/out/groups-internal.json" --transcript "$TR"
+check "groups: spare shares 9-4 = 5" bash -c "grep '\"action\":\"backup.create\"' '$TR' | tail -1 | grep -q '\"spare_shares\":5'"
+expect_fail "groups: one card per site is too few" 1 'too few valid shares' \
+	cer backup recover --token backup-2 --blob "$T/out/groups.blob" --root "$T/out/root.pem" --transcript "$TR" \
+	--cards "$(cards 1 4 7)" --card-pin-sources "$(pins 1 4 7)" --passphrase-sources "$(passes 1 4 7)"
+expect_ok "groups: drill with two cards of sites 1 and 3" cer backup recover --token backup-2 --blob "$T/out/groups.blob" \
+	--root "$T/out/root.pem" --transcript "$TR" --drill --cards "$(cards 2 7 3 9)" --card-pin-sources "$(pins 2 7 3 9)" --passphrase-sources "$(passes 2 7 3 9)"
+check "the drill is recorded with the key destroyed" bash -c "grep '\"action\":\"backup.drill\"' '$TR' | grep -q '\"key_destroyed_after_drill\":true'"
+check "the drill left no key on the token" test "$(count_b2)" -eq 0
+
+expect_fail "a card from another backup" 1 'card 3 \(token "ke6".*holds no share of backup' \
+	cer backup recover "${R[@]}" --cards "$(cards 1 3 6)" --card-pin-sources "$(pins 1 3 6)" --passphrase-sources "$(passes 1 3 6)"
+
+# Card commands.
+out=$(cer --pin-source "file:$T/pins/card2" card show ke2)
+check "card show lists both backups' shares on ke2" bash -c "printf '%s' \"\$1\" | grep -q '2 backup share objects'" _ "$out"
+check "card show says what share each is" bash -c "printf '%s' \"\$1\" | grep -q 'share 1-2 (group-member), holder \"ke2\"'" _ "$out"
+expect_ok "card verify with the right passphrase" cer --pin-source "file:$T/pins/card2" card verify ke2 --blob "$T/out/root.blob" --passphrase-source "file:$T/pins/pass2"
+expect_fail "card verify with a wrong passphrase" 1 'wrong passphrase' \
+	cer --pin-source "file:$T/pins/card2" card verify ke2 --blob "$T/out/root.blob" --passphrase-source "file:$T/pins/wrongpass"
+
+# A share with one bit flipped on card 5: read by pkcs11-tool, flipped, written back.
+P5=(--module "$CEREMONY_MODULE" --token-label ke5 --login --pin "$(cat "$T/pins/card5")")
+lab=$(pkcs11-tool "${P5[@]}" --list-objects --type data 2>/dev/null | grep -o "'root-2026 backup [0-9a-f]* share 1-5'" | head -1 | tr -d "'")
+pkcs11-tool "${P5[@]}" --read-object --type data --label "$lab" -o "$T/share5.orig" >/dev/null 2>&1
+python3 -c "import sys; b=bytearray(open(sys.argv[1],'rb').read()); b[-5]^=1; open(sys.argv[2],'wb').write(b)" "$T/share5.orig" "$T/share5.flip"
+pkcs11-tool "${P5[@]}" --delete-object --type data --label "$lab" >/dev/null 2>&1
+pkcs11-tool "${P5[@]}" --write-object "$T/share5.flip" --type data --label "$lab" --application-label ceremony/backup-share-v1 --private >/dev/null 2>&1
+expect_fail "a share with one bit flipped" 1 'card 3 \(token "ke5".*wrong passphrase or damaged' \
+	cer backup recover "${R[@]}" --cards "$(cards 1 2 5)" --card-pin-sources "$(pins 1 2 5)" --passphrase-sources "$(passes 1 2 5)"
+check "nothing imported after the flipped share" test "$(count_b2)" -eq 0
+rm -f "$T/share5.orig" "$T/share5.flip"
+
+# Rekey to a new set of cards; the old blob is superseded; old cards wiped.
+expect_ok "backup rekey to cards 6, 7, 8 (2 of 3)" cer backup rekey --old-blob "$T/out/root.blob" --token root-hsm --key root-2026 \
+	--threshold 2 --shares 3 --cards "$(cards 6 7 8)" --card-pin-sources "$(pins 6 7 8)" --passphrase-sources "$(passes 6 7 8)" \
+	--out "$T/out/rekey.blob" --internal-record "$T/out/rekey-internal.json" --transcript "$TR"
+check "backup.rekey marks the old blob superseded" bash -c "grep '\"action\":\"backup.rekey\"' '$TR' | grep -q \"\\\"supersedes\\\".*\$(sha256sum '$T/out/root.blob' | cut -c1-64)\""
+expect_ok "card wipe of the superseded share on ke1" cer --pin-source "file:$T/pins/card1" card wipe ke1 --blob "$T/out/root.blob" --transcript "$TR"
+expect_fail "the wiped card no longer opens the old backup" 1 'holds no share of backup' \
+	cer --pin-source "file:$T/pins/card1" card verify ke1 --blob "$T/out/root.blob" --passphrase-source "file:$T/pins/pass1"
+expect_ok "drill from the rekeyed cards" cer backup recover --token drill-hsm --blob "$T/out/rekey.blob" --root "$T/out/root.pem" \
+	--transcript "$TR" --drill --cards "$(cards 8 6)" --card-pin-sources "$(pins 8 6)" --passphrase-sources "$(passes 8 6)"
+check "the transcript verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
+
+# No secret in clear: the passphrases and PINs are in no file the runs wrote, nor in tokens.
+check "no passphrase or card PIN in outputs, transcript or token folders" bash -c "! grep -rqa -e 'passphrase of KE' -e 'card-pin-' '$T/out' '$T/transcripts' '$T/tokens'"
 finish
