@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
+#include "ceremony/cms.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
@@ -17,12 +18,9 @@
 int transcript_seal(const char *path, EVP_PKEY *key, X509 *cert)
 {
 	char sig[PATH_MAX];
-	BIO *in = NULL;
-	CMS_ContentInfo *cms = NULL;
-	unsigned char *der = NULL;
-	uint8_t *data = NULL;
-	size_t len = 0;
-	int n, r;
+	uint8_t *data = NULL, *der = NULL;
+	size_t len = 0, der_len = 0;
+	int r;
 
 	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
 		return cer_err(CER_E_INPUT, "transcript path too long");
@@ -35,29 +33,11 @@ int transcript_seal(const char *path, EVP_PKEY *key, X509 *cert)
 	}
 	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
 		return r;
-	in = BIO_new_mem_buf(data, (int)len);
-	if (in == NULL) {
-		r = cer_err(CER_E_NOMEM, "out of memory");
-		goto out;
-	}
-	cms = CMS_sign(cert, key, NULL, in, CMS_DETACHED | CMS_BINARY);
-	if (cms == NULL) {
-		r = cer_err_ssl(CER_E_CRYPTO, "%s: the HSM key could not sign the seal", path);
-		goto out;
-	}
-	n = i2d_CMS_ContentInfo(cms, &der);
-	if (n <= 0) {
-		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot encode the seal", path);
-		goto out;
-	}
-	/* Check the seal before writing it. */
-	if ((r = transcript_seal_verify_der(der, (size_t)n, data, len, cert)) != 0)
-		goto out;
-	r = file_write_new(sig, der, (size_t)n);
-out:
+	if ((r = cms_sign_detached(key, cert, data, len, &der, &der_len)) != 0)
+		cer_err_prefix("%s: ", path);
+	else
+		r = file_write_new(sig, der, der_len);
 	OPENSSL_free(der);
-	CMS_ContentInfo_free(cms);
-	BIO_free(in);
 	free(data);
 	return r;
 }
@@ -77,35 +57,7 @@ static int spki_hex_of(X509 *cert, char out[65])
 int transcript_seal_verify_der(const uint8_t *der, size_t der_len, const uint8_t *data,
 			       size_t len, X509 *trusted)
 {
-	const unsigned char *p = der;
-	CMS_ContentInfo *cms = NULL;
-	X509_STORE *store = NULL;
-	BIO *in = NULL;
-	int r;
-
-	cms = d2i_CMS_ContentInfo(NULL, &p, (long)der_len);
-	if (cms == NULL || p != der + der_len) {
-		r = cer_err_ssl(CER_E_VERIFY, "the seal is not a DER CMS structure");
-		goto out;
-	}
-	in = BIO_new_mem_buf(data, (int)len);
-	store = X509_STORE_new();
-	if (in == NULL || store == NULL || !X509_STORE_add_cert(store, trusted)) {
-		r = cer_err(CER_E_NOMEM, "out of memory");
-		goto out;
-	}
-	/* The seal is made by the root key itself: its certificate is the trust anchor. */
-	X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
-	if (CMS_verify(cms, NULL, store, in, NULL, CMS_DETACHED | CMS_BINARY) <= 0) {
-		r = cer_err_ssl(CER_E_VERIFY, "the seal's signature does not verify");
-		goto out;
-	}
-	r = 0;
-out:
-	X509_STORE_free(store);
-	BIO_free(in);
-	CMS_ContentInfo_free(cms);
-	return r;
+	return cms_verify_detached(der, der_len, data, len, trusted);
 }
 
 int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X509 *root,

@@ -42,7 +42,7 @@ expect_fail "one changed byte is caught at the next line" 1 'line 3: prev does n
 	"$CEREMONY" transcript verify "$c"
 c=$(tamper lastbyte)
 sed -i '4s/"cert.root"/"cert.roox"/' "$c"
-expect_fail "a changed last line is caught by the seal" 1 "seal's signature does not verify" \
+expect_fail "a changed last line is caught by the seal" 1 'sig: the CMS signature does not verify' \
 	"$CEREMONY" transcript verify "$c"
 c=$(tamper removed)
 sed -i '3d' "$c"
