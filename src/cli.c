@@ -111,7 +111,7 @@ int cli_dispatch(struct ceremony_ctx *ctx, const char *group, const char *group_
 		       argv[i], group);
 }
 
-static int cli_config(struct ceremony_ctx *ctx, const struct config **out)
+int cli_config(struct ceremony_ctx *ctx, const struct config **out)
 {
 	const char *path = ctx->config_path;
 	int r;

@@ -11,10 +11,12 @@
 #include "ceremony/secret.h"
 
 static const struct cli_command main_commands[] = {
+	{"run", cmd_run, "run a ceremony script step by step (or --dry-run it)"},
 	{"token", cmd_token, "list and initialise PKCS#11 tokens"},
 	{"key", cmd_key, "generate the root key in the HSM and show its attributes"},
 	{"cert", cmd_cert, "make the root certificate; sign intermediates and end entities"},
 	{"crl", cmd_crl, "sign the root's certificate revocation list"},
+	{"media", cmd_media, "sign a file on the removable medium (its manifest)"},
 	{"transcript", cmd_transcript, "seal and verify ceremony transcripts"},
 	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)"},
 	{"backup", cmd_backup, "back up the root key to Key Executive cards; recover it"},

@@ -8,6 +8,7 @@
 
 #include "ceremony/certbuild.h"
 #include "ceremony/certinfo.h"
+#include "ceremony/cms.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
@@ -191,6 +192,65 @@ out:
 	hsmkey_free(hk);
 	hsm_close(&h);
 	X509_free(cert);
+	return r;
+}
+
+int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *key,
+		      const char *cert_path, const char *path, FILE *out)
+{
+	struct hsm h;
+	struct hsmkey *hk = NULL;
+	struct transcript *tr = NULL;
+	struct p11key k;
+	X509 *cert = NULL;
+	uint8_t *data = NULL, *der = NULL, md[32];
+	size_t len = 0, der_len = 0;
+	char sig[PATH_MAX];
+	json_t *outs = NULL, *e1 = NULL, *e2 = NULL;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
+		return cer_err(CER_E_INPUT, "%s: path too long", path);
+	if ((r = file_check_new(sig)) != 0 || (r = pem_load_cert(cert_path, &cert)) != 0 ||
+	    (r = file_read_all(path, 64 * 1024 * 1024, &data, &len)) != 0 ||
+	    (r = cli_transcript_open(ctx, "media sign", &tr)) != 0)
+		goto out;
+	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
+	    (r = p11key_find(h.session, key, &k)) != 0 ||
+	    (r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0)
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {
+		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing signed",
+			    cert_path, key);
+		goto out;
+	}
+	if ((r = cms_sign_detached(hsmkey_pkey(hk), cert, data, len, &der, &der_len)) != 0 ||
+	    (r = file_write_new(sig, der, der_len)) != 0)
+		goto out;
+	if ((r = transcript_file_entry(tr, path, &e1)) != 0 ||
+	    (r = transcript_file_entry(tr, sig, &e2)) != 0)
+		goto out;
+	outs = json_pack("[o,o]", e1, e2);
+	e1 = e2 = NULL;
+	r = transcript_append(tr, "media.sign", NULL, outs, json_pack("{s:s}", "key", key), NULL);
+	outs = NULL;
+	if (r != 0)
+		goto out;
+	fprintf(out, "Signed %s with key \"%s\": %s\n", path, key, sig);
+	if (file_sha256(path, md) == 0)
+		readaloud_print(out, "sha256", md, 32);
+out:
+	json_decref(e1);
+	json_decref(e2);
+	json_decref(outs);
+	OPENSSL_free(der);
+	free(data);
+	hsm_session_end(&h);
+	hsmkey_free(hk);
+	hsm_close(&h);
+	X509_free(cert);
+	transcript_close(tr);
 	return r;
 }
 

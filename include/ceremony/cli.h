@@ -92,6 +92,9 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 /* Require a value for a mandatory option. */
 int cli_require(const char *value, const char *option, const char *usage);
 
+/* The site configuration (--config, else ./ceremony.yaml if present; *out NULL if none). */
+int cli_config(struct ceremony_ctx *ctx, const struct config **out) __attribute__((warn_unused_result));
+
 /* The module path: --module, else CEREMONY_MODULE, else the configuration's module. */
 int cli_module_path(struct ceremony_ctx *ctx, const char **out) __attribute__((warn_unused_result));
 

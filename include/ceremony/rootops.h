@@ -28,6 +28,10 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const char *key,
 			    const char *cert_path, const char *transcript, FILE *out)
 	__attribute__((warn_unused_result));
+/* FILE.sig: a detached CMS signature over FILE by the HSM key (cert: its certificate). */
+int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *key,
+		      const char *cert_path, const char *path, FILE *out)
+	__attribute__((warn_unused_result));
 int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
 			      FILE *out) __attribute__((warn_unused_result));
 

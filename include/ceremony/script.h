@@ -1,0 +1,98 @@
+/*
+ * script — ceremony scripts (YAML): acts of steps, each done by a role.
+ *
+ * Owns: loading and validating a script (every role a step names is declared,
+ * every ${variable} resolves, no PIN or passphrase anywhere in it), and
+ * expanding a step's command line. A step has a role, text to read aloud, and
+ * a confirmation, a `ceremony` command, or both (the command runs, then the
+ * role confirms, e.g. "compare the fingerprint aloud"). Does not own: running
+ * (runner), the answers file (runner).
+ *
+ * Format (docs/scripts.md):
+ *   ceremony: root-key-generation          # id, recorded
+ *   title: ACME Devices Root CA 2026 — root key generation
+ *   vars: {root_token: root-hsm, ...}      # defaults; ceremony.yaml overrides none
+ *   roles: {CA: Ceremony Administrator, IW: Internal Witness, ...}
+ *   media: ${media}                        # optional: manifest this folder
+ *   seal: {role: CA, token: .., key: .., cert: ..}  # optional: seal at the end
+ *   acts:
+ *     - title: Equipment
+ *       steps:
+ *         - role: IW
+ *           say: Confirm the tamper-evident bag number matches the log
+ *           confirm: Does the bag number match?
+ *         - role: CA
+ *           say: Generate the root key
+ *           run: [key, generate, --token, "${root_token}", ...]
+ *           so_pin: SO                     # whose SO PIN the command uses
+ *           secret_lists: {--card-pin-sources: [KE1.pin, KE2.pin]}
+ *   after_seal:                            # steps after the seal (countersigning)
+ */
+#ifndef CEREMONY_SCRIPT_H
+#define CEREMONY_SCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#define SCRIPT_MAX_BYTES (256 * 1024)
+#define SCRIPT_MAX_STEPS 256
+#define SCRIPT_MAX_ARGS 64
+#define SCRIPT_MAX_ROLES 32
+#define SCRIPT_MAX_VARS 64
+#define SCRIPT_MAX_LISTS 4
+#define SCRIPT_ARG_MAX 1024
+
+struct script_step {
+	int act;    /* 1-based */
+	int number; /* 1-based, over the whole ceremony */
+	char id[16]; /* "2.4": act.step-in-act, the id records use */
+	const char *act_title;
+	const char *role;
+	const char *say;
+	const char *confirm; /* NULL: no confirmation */
+	int n_args;          /* 0: no command */
+	const char *args[SCRIPT_MAX_ARGS]; /* unexpanded */
+	const char *pin_role;              /* whose user PIN (default: the step's role) */
+	const char *so_pin_role;           /* whose SO PIN, if the command needs one */
+	int n_lists;
+	const char *list_option[SCRIPT_MAX_LISTS];
+	json_t *list_refs[SCRIPT_MAX_LISTS]; /* ["KE1.pin", ...] */
+	int after_seal;
+};
+
+struct script {
+	char path[4096];
+	uint8_t sha256[32];
+	json_t *doc;
+	const char *id;
+	const char *title;
+	const char *media;       /* unexpanded; NULL if none */
+	json_t *seal;            /* {role, token, key, cert} or NULL */
+	int n_roles;
+	const char *roles[SCRIPT_MAX_ROLES];
+	const char *role_titles[SCRIPT_MAX_ROLES];
+	int n_vars;
+	const char *var_names[SCRIPT_MAX_VARS];
+	const char *var_values[SCRIPT_MAX_VARS];
+	int n_steps;
+	struct script_step steps[SCRIPT_MAX_STEPS];
+	int n_acts;
+};
+
+struct config;
+
+/* Load and check; config supplies variables too (the script's own vars win only if set). */
+int script_load(const char *path, const struct config *cfg, struct script **out)
+	__attribute__((warn_unused_result));
+void script_free(struct script *s);
+
+/* Expand ${name} from the script's vars, then the configuration, then extra. */
+int script_expand(const struct script *s, const struct config *cfg, const char *const *extra_names,
+		  const char *const *extra_values, int n_extra, const char *in, char *out,
+		  size_t size) __attribute__((warn_unused_result));
+
+const char *script_role_title(const struct script *s, const char *role);
+
+#endif

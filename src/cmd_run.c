@@ -1,0 +1,61 @@
+/* ceremony run SCRIPT */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "ceremony/commands.h"
+#include "ceremony/err.h"
+#include "ceremony/runner.h"
+
+static const char run_usage[] =
+	"usage: ceremony run SCRIPT --transcript FILE [--answers FILE] [--dry-run] [options]\n"
+	"\nRuns a ceremony script (docs/scripts.md): act by act, step by step, showing who\n"
+	"acts and what to read aloud, running each step's ceremony command, asking each\n"
+	"confirmation, recording everything in the transcript, and sealing it at the end.\n"
+	"A ceremony that was cut short resumes from its transcript: run the same command\n"
+	"again. Refusals and deviations are recorded as exceptions.\n"
+	"\n  --transcript FILE     the ceremony's transcript (new, or one to resume)\n"
+	"  --answers FILE        non-interactive run: names, confirmations and each role's\n"
+	"                        PIN/passphrase sources (file:PATH); never the secrets\n"
+	"  --dry-run             print every step and the exact command; touch nothing\n"
+	"  --previous FILE       the previous ceremony's sealed transcript\n\n" CLI_COMMON_HELP;
+
+struct run_state {
+	struct runner_opts *o;
+};
+
+static int run_opt(void *state, int c, const char *arg)
+{
+	struct runner_opts *o = state;
+
+	switch (c) {
+	case 'a': o->answers_path = arg; return 0;
+	case 'n': o->dry_run = 1; return 0;
+	default: return -1;
+	}
+}
+
+int cmd_run(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"answers", required_argument, NULL, 'a'},
+						 {"dry-run", no_argument, NULL, 'n'},
+						 CLI_COMMON_OPTIONS,
+						 {NULL, 0, NULL, 0}};
+	struct runner_opts o = {NULL, NULL, 0, NULL};
+	char self[PATH_MAX];
+	ssize_t n;
+	int first, r;
+
+	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, run_usage, run_opt, &o, &first)) != 0)
+		return r > 0 ? 0 : r;
+	if (argc - first != 1)
+		return cli_usage_error(run_usage, "give exactly one script");
+	o.script_path = argv[first];
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return cer_err(CER_E_INTERNAL, "cannot find this program's own path");
+	self[n] = '\0';
+	o.self = self;
+	return runner_run(ctx, &o, stdout);
+}

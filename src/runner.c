@@ -1,0 +1,516 @@
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/config.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/media.h"
+#include "ceremony/readaloud.h"
+#include "ceremony/transcript.h"
+#include "runner_int.h"
+
+int runner_record(struct runner *rn, const char *action, json_t *details)
+{
+	struct transcript *t = NULL;
+	int r;
+
+	/* Reopened each time: the steps' commands append to the same file in between. */
+	r = transcript_open_after(rn->transcript, rn->script->id,
+				  rn->started ? NULL : rn->ctx->previous_path, &t);
+	if (r != 0) {
+		json_decref(details);
+		return r;
+	}
+	r = transcript_append(t, action, NULL, NULL, details, NULL);
+	transcript_close(t);
+	return r;
+}
+
+static int is_runner_action(const char *a)
+{
+	return strncmp(a, "ceremony.", 9) == 0 || strncmp(a, "step.", 5) == 0 ||
+	       strcmp(a, "media.manifest") == 0;
+}
+
+static int step_index(const struct runner *rn, const char *id)
+{
+	for (int i = 0; id != NULL && i < rn->script->n_steps; i++)
+		if (strcmp(rn->script->steps[i].id, id) == 0)
+			return i;
+	return -1;
+}
+
+struct scan {
+	struct runner *rn;
+	int open_step; /* begun, not finished; -1 none */
+	int command_recorded[SCRIPT_MAX_STEPS];
+	int script_mismatch;
+};
+
+static int scan_cb(void *arg, long line, json_t *rec)
+{
+	struct scan *sc = arg;
+	struct runner *rn = sc->rn;
+	const char *a = json_string_value(json_object_get(rec, "action"));
+	json_t *d = json_object_get(rec, "details");
+	int i = step_index(rn, json_string_value(json_object_get(d, "step")));
+
+	if (a == NULL)
+		return 0;
+	if (strcmp(a, "ceremony.start") == 0) {
+		const char *sha = json_string_value(
+			json_object_get(json_object_get(d, "script"), "sha256"));
+		char mine[65];
+		hex_encode(rn->script->sha256, 32, mine);
+		sc->script_mismatch = sha == NULL || strcmp(sha, mine) != 0;
+		rn->started = 1;
+	} else if (strcmp(a, "ceremony.end") == 0)
+		rn->ended = 1;
+	else if (strcmp(a, "media.manifest") == 0 && rn->start_manifest == NULL)
+		rn->start_manifest = json_incref(json_object_get(d, "files"));
+	else if (strcmp(a, "step.begin") == 0 && i >= 0) {
+		rn->begun[i] = 1;
+		rn->begun_seq[i] = line;
+		sc->open_step = i;
+	} else if ((strcmp(a, "step.done") == 0 || strcmp(a, "step.recovered") == 0) && i >= 0) {
+		rn->done[i] = 1;
+		rn->begun[i] = 0;
+		sc->open_step = -1;
+	} else if (strcmp(a, "step.exception") == 0 && i >= 0) {
+		rn->exceptions++;
+		if (strcmp(json_string_value(json_object_get(d, "decision")), "continue") == 0) {
+			rn->done[i] = 1;
+			rn->begun[i] = 0;
+		}
+		sc->open_step = -1;
+	} else if (strcmp(a, "step.abandoned") == 0 && i >= 0) {
+		rn->begun[i] = 0;
+		sc->open_step = -1;
+	} else if (!is_runner_action(a) && sc->open_step >= 0 && strcmp(a, "cert.refused") != 0)
+		sc->command_recorded[sc->open_step] = 1;
+	return 0;
+}
+
+/* Read what an earlier, interrupted run did. */
+static int runner_scan(struct runner *rn, struct scan *sc)
+{
+	char sig[PATH_MAX];
+	int r;
+
+	memset(sc, 0, sizeof(*sc));
+	sc->rn = rn;
+	sc->open_step = -1;
+	if (!file_exists(rn->transcript))
+		return 0;
+	(void)snprintf(sig, sizeof(sig), "%s.sig", rn->transcript);
+	if ((r = transcript_each(rn->transcript, scan_cb, sc)) != 0)
+		return r;
+	if (!rn->started)
+		return cer_err(CER_E_REFUSED, "%s is not a transcript of a scripted ceremony; start a "
+					      "new transcript",
+			       rn->transcript);
+	if (sc->script_mismatch)
+		return cer_err(CER_E_REFUSED, "%s was started with a different script than %s; "
+					      "nothing was done",
+			       rn->transcript, rn->script->path);
+	if (file_exists(sig))
+		return cer_err(CER_E_REFUSED, "%s is complete and sealed; nothing to resume",
+			       rn->transcript);
+	rn->resumed = 1;
+	return 0;
+}
+
+static void step_header(struct runner *rn, const struct script_step *st)
+{
+	int total = 0;
+
+	for (int i = 0; i < rn->script->n_steps; i++)
+		total += !rn->script->steps[i].after_seal;
+	if (st->act != rn->last_act) {
+		fprintf(rn->out, "\nAct %d — %s\n", st->act, st->act_title);
+		rn->last_act = st->act;
+	}
+	fprintf(rn->out, "  %-4s %s", st->role, st->say);
+	if (!st->after_seal)
+		fprintf(rn->out, "   [step %s, %d/%d]", st->id, st->number, total);
+	fprintf(rn->out, "\n");
+}
+
+/* A deviation: record it; 0 to continue, CER_E_REFUSED to stop the ceremony. */
+static int step_exception(struct runner *rn, const struct script_step *st, const char *expected,
+			  const char *happened)
+{
+	json_t *ex = NULL;
+	const char *decision;
+	int r;
+
+	if ((r = runner_exception_ask(rn, st, expected, happened, &ex)) != 0)
+		return r;
+	decision = json_string_value(json_object_get(ex, "decision"));
+	int go_on = strcmp(decision, "continue") == 0;
+	fprintf(rn->out, "      exception recorded: %s (decided by %s)\n", decision,
+		json_string_value(json_object_get(ex, "decided_by")));
+	rn->exceptions++;
+	if ((r = runner_record(rn, "step.exception", ex)) != 0)
+		return r;
+	if (go_on)
+		return 0;
+	if ((r = runner_record(rn, "ceremony.stopped",
+			       json_pack("{s:s, s:s}", "step", st->id, "reason", happened))) != 0)
+		return r;
+	return cer_err(CER_E_REFUSED,
+		       "the ceremony stopped at step %s: %s; the transcript records why, and a later "
+		       "run of the same script resumes here",
+		       st->id, happened);
+}
+
+static int step_run_command(struct runner *rn, const struct script_step *st, int *ok)
+{
+	char *argv[RUNNER_ARGV_MAX];
+	json_t *display = NULL;
+	int argc = 0, status = 0, r;
+	char happened[128];
+
+	*ok = 0;
+	if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
+		return r;
+	r = runner_record(rn, "step.begin",
+			  json_pack("{s:s, s:i, s:i, s:s, s:s, s:o}", "step", st->id, "number",
+				    st->number, "act", st->act, "role", st->role, "say", st->say,
+				    "command", display));
+	if (r == 0)
+		r = runner_exec(rn, argv, &status);
+	runner_argv_free(argv, argc);
+	if (r != 0)
+		return r;
+	if (status == 0) {
+		*ok = 1;
+		return 0;
+	}
+	(void)snprintf(happened, sizeof(happened), "the command exited with status %d (its reason "
+						    "is printed above)",
+		       status);
+	if ((r = runner_record(rn, "step.failed", json_pack("{s:s, s:i}", "step", st->id, "exit",
+							    status))) != 0)
+		return r;
+	return step_exception(rn, st, "the command succeeds", happened);
+}
+
+static int step_run(struct runner *rn, const struct script_step *st, int command_done)
+{
+	int ok = 1, yes = 0, r;
+
+	if (st->n_args > 0 && !command_done) {
+		if ((r = step_run_command(rn, st, &ok)) != 0)
+			return r;
+		if (!ok)
+			return 0; /* deviation recorded, the participants chose to continue */
+	} else if (!command_done && (r = runner_record(rn, "step.begin",
+				      json_pack("{s:s, s:i, s:i, s:s, s:s}", "step", st->id, "number",
+						st->number, "act", st->act, "role", st->role, "say",
+						st->say))) != 0)
+		return r;
+	if (st->confirm != NULL) {
+		if ((r = runner_confirm(rn, st, &yes)) != 0)
+			return r;
+		if ((r = runner_record(rn, "step.confirm",
+				       json_pack("{s:s, s:s, s:s, s:s}", "step", st->id, "role",
+						 st->role, "question", st->confirm, "answer",
+						 yes ? "yes" : "no"))) != 0)
+			return r;
+		if (!yes)
+			return step_exception(rn, st, st->confirm, "the role did not confirm");
+	}
+	if ((r = runner_record(rn, "step.done", json_pack("{s:s}", "step", st->id))) != 0)
+		return r;
+	fprintf(rn->out, "      ✓ recorded\n");
+	return 0;
+}
+
+/* An earlier run stopped inside step i; *command_done when its command had finished. */
+static int step_resume(struct runner *rn, int i, const struct scan *sc, int *command_done)
+{
+	const struct script_step *st = &rn->script->steps[i];
+
+	*command_done = 0;
+	if (sc->command_recorded[i]) {
+		fprintf(rn->out, "      the interrupted run's command finished (its record is there)\n");
+		*command_done = 1;
+		if (st->confirm != NULL)
+			return 0; /* only the confirmation is left */
+		rn->done[i] = 1;
+		return runner_record(rn, "step.recovered",
+				     json_pack("{s:s, s:s}", "step", st->id, "how",
+					       "the command's own record follows the step's begin"));
+	}
+	fprintf(rn->out, "      interrupted in an earlier run: abandoned, and done again\n");
+	return runner_record(rn, "step.abandoned",
+			     json_pack("{s:s, s:s}", "step", st->id, "reason",
+				       sc->command_recorded[i]
+					       ? "interrupted before its confirmation"
+					       : "interrupted before its command recorded anything"));
+}
+
+static int media_dir(struct runner *rn, char *out, size_t size)
+{
+	const char *xn[] = {"transcript"}, *xv[] = {rn->transcript};
+
+	if (rn->script->media == NULL)
+		return 1;
+	return script_expand(rn->script, rn->ctx->config, xn, xv, 1, rn->script->media, out, size);
+}
+
+static int ceremony_start(struct runner *rn)
+{
+	struct media_manifest *m = NULL;
+	char media[PATH_MAX], sha[65], cfg_sha[65];
+	json_t *roles = NULL, *cfg = json_null();
+	int r;
+
+	if ((r = runner_ask_names(rn, &roles)) != 0)
+		return r;
+	hex_encode(rn->script->sha256, 32, sha);
+	if (rn->ctx->config != NULL) {
+		hex_encode(rn->ctx->config->sha256, 32, cfg_sha);
+		cfg = json_pack("{s:s, s:s}", "path", rn->ctx->config->path, "sha256", cfg_sha);
+	}
+	r = runner_record(rn, "ceremony.start",
+			  json_pack("{s:{s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:i}", "script", "path",
+				    rn->script->path, "sha256", sha, "id", rn->script->id, "title",
+				    rn->script->title, "config", cfg, "roles", roles, "mode",
+				    rn->answers != NULL ? "answers" : "interactive", "steps",
+				    rn->script->n_steps));
+	if (r != 0)
+		return r;
+	rn->started = 1;
+	fprintf(rn->out, "Script sha256 ");
+	readaloud_print(rn->out, "", rn->script->sha256, 32);
+	if ((r = media_dir(rn, media, sizeof(media))) > 0)
+		return 0;
+	if (r != 0 || (r = media_scan(media, &m)) != 0)
+		return r;
+	rn->start_manifest = media_manifest_json(m);
+	r = runner_record(rn, "media.manifest",
+			  json_pack("{s:s, s:O}", "media", media, "files", rn->start_manifest));
+	fprintf(rn->out, "Medium %s: %zu files hashed and recorded\n", media, m->n);
+	media_manifest_free(m);
+	return r;
+}
+
+/* Run a built-in command line (media sign, transcript seal) as the seal's role. */
+static int run_as_sealer(struct runner *rn, const char *const *args, int n)
+{
+	const char *role = json_string_value(json_object_get(rn->script->seal, "role"));
+	char *argv[RUNNER_ARGV_MAX];
+	json_t *display = NULL;
+	int argc = 0, status = 0, r;
+
+	if ((r = runner_argv_raw(rn, args, n, role, NULL, argv, &argc, &display)) != 0)
+		return r;
+	json_decref(display);
+	r = runner_exec(rn, argv, &status);
+	runner_argv_free(argv, argc);
+	if (r == 0 && status != 0)
+		r = cer_err(CER_E_REFUSED, "%s %s failed (status %d); the ceremony is not complete: "
+					   "run the script again to finish it",
+			    args[0], args[1], status);
+	return r;
+}
+
+static int seal_args(struct runner *rn, const char *verb0, const char *verb1, const char *target,
+		     const char **args, int *n)
+{
+	const char *cert = json_string_value(json_object_get(rn->script->seal, "cert"));
+
+	*n = 0;
+	args[(*n)++] = verb0;
+	args[(*n)++] = verb1;
+	args[(*n)++] = "--token";
+	args[(*n)++] = json_string_value(json_object_get(rn->script->seal, "token"));
+	args[(*n)++] = "--key";
+	args[(*n)++] = json_string_value(json_object_get(rn->script->seal, "key"));
+	if (cert != NULL) {
+		args[(*n)++] = "--cert";
+		args[(*n)++] = cert;
+	}
+	args[(*n)++] = target;
+	return 0;
+}
+
+/* MANIFEST.sha256 of what the ceremony wrote to the medium, signed by the HSM key. */
+static int ceremony_media_end(struct runner *rn)
+{
+	struct media_manifest *before = NULL, *now = NULL, *written = NULL;
+	char media[PATH_MAX], path[PATH_MAX];
+	const char *args[12];
+	uint8_t *text = NULL;
+	size_t len = 0;
+	int n, r;
+
+	if ((r = media_dir(rn, media, sizeof(media))) > 0)
+		return 0;
+	if (r != 0)
+		return r;
+	if (rn->script->seal == NULL)
+		return cer_err(CER_E_INPUT, "%s: a script with media needs seal: to sign its manifest",
+			       rn->script->path);
+	if (snprintf(path, sizeof(path), "%s/%s", media, MEDIA_MANIFEST_NAME) >= (int)sizeof(path))
+		return cer_err(CER_E_INPUT, "%s: path too long", media);
+	if ((r = media_manifest_from_json(rn->start_manifest, &before)) != 0 ||
+	    (r = media_scan(media, &now)) != 0 || (r = media_written(before, now, &written)) != 0 ||
+	    (r = media_manifest_text(written, &text, &len)) != 0)
+		goto out;
+	if (!file_exists(path) && (r = file_write_new(path, text, len)) != 0)
+		goto out;
+	(void)seal_args(rn, "media", "sign", path, args, &n);
+	if ((r = run_as_sealer(rn, args, n)) != 0)
+		goto out;
+	fprintf(rn->out, "Medium: %s lists the %zu files this ceremony wrote; signed\n", path,
+		written->n);
+out:
+	free(text);
+	media_manifest_free(before);
+	media_manifest_free(now);
+	media_manifest_free(written);
+	return r;
+}
+
+static int ceremony_finish(struct runner *rn)
+{
+	const char *args[12];
+	char sig[PATH_MAX];
+	uint8_t md[32];
+	int n, steps = 0, r;
+
+	for (int i = 0; i < rn->script->n_steps; i++)
+		steps += !rn->script->steps[i].after_seal;
+	if (!rn->ended) {
+		if ((r = ceremony_media_end(rn)) != 0)
+			return r;
+		if ((r = runner_record(rn, "ceremony.end",
+				       json_pack("{s:i, s:i}", "steps", steps, "exceptions",
+						 rn->exceptions))) != 0)
+			return r;
+	}
+	(void)snprintf(sig, sizeof(sig), "%s.sig", rn->transcript);
+	if (rn->script->seal != NULL && !file_exists(sig)) {
+		(void)seal_args(rn, "transcript", "seal", rn->transcript, args, &n);
+		if ((r = run_as_sealer(rn, args, n)) != 0)
+			return r;
+	}
+	fprintf(rn->out, "\nCeremony complete: %d steps, %d exception%s.%s\n", steps,
+		rn->exceptions, rn->exceptions == 1 ? "" : "s",
+		file_exists(sig) ? " Transcript sealed." : " Transcript not sealed (no seal: in the script).");
+	if (file_sha256(rn->transcript, md) == 0)
+		readaloud_print(rn->out, "transcript", md, 32);
+	for (int i = 0; i < rn->script->n_steps; i++) {
+		const struct script_step *st = &rn->script->steps[i];
+		char *argv[RUNNER_ARGV_MAX];
+		json_t *display = NULL;
+		int argc = 0, status = 0;
+		if (!st->after_seal)
+			continue;
+		step_header(rn, st);
+		if (st->n_args == 0)
+			continue;
+		if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
+			return r;
+		json_decref(display);
+		r = runner_exec(rn, argv, &status);
+		runner_argv_free(argv, argc);
+		if (r != 0)
+			return r;
+		fprintf(rn->out, "      %s\n", status == 0 ? "✓ done" : "✗ failed (see above)");
+	}
+	return 0;
+}
+
+/* Every step's command line must build before anything happens (STYLE 9). */
+static int runner_preflight(struct runner *rn)
+{
+	char *argv[RUNNER_ARGV_MAX], media[PATH_MAX];
+	json_t *display = NULL;
+	int argc = 0, r;
+
+	for (int i = 0; i < rn->script->n_steps; i++) {
+		const struct script_step *st = &rn->script->steps[i];
+		if (st->n_args > 0 && strcmp(st->args[0], "transcript") == 0 && st->n_args > 1 &&
+		    strcmp(st->args[1], "seal") == 0 && !st->after_seal)
+			return cer_err(CER_E_INPUT, "%s: step %s: seal with the script's seal: section, "
+						    "so the ceremony's end is recorded first",
+				       rn->script->path, st->id);
+		if (st->n_args == 0)
+			continue;
+		if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
+			return r;
+		runner_argv_free(argv, argc);
+		json_decref(display);
+	}
+	if ((r = media_dir(rn, media, sizeof(media))) < 0)
+		return r;
+	if (r == 0 && !file_exists(media))
+		return cer_err(CER_E_NOTFOUND, "the medium %s is not there (is it mounted?); nothing "
+					       "was done",
+			       media);
+	return 0;
+}
+
+int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
+{
+	const struct config *cfg = NULL;
+	struct runner rn;
+	struct scan sc;
+	int r;
+
+	memset(&rn, 0, sizeof(rn));
+	rn.ctx = ctx;
+	rn.o = o;
+	rn.out = out;
+	if ((r = cli_config(ctx, &cfg)) != 0 || (r = script_load(o->script_path, cfg, &rn.script)) != 0)
+		return r;
+	rn.transcript = ctx->transcript_path;
+	if (o->dry_run) {
+		if (rn.transcript == NULL)
+			rn.transcript = "TRANSCRIPT";
+		r = runner_dry_run(&rn);
+		goto out;
+	}
+	if (rn.transcript == NULL) {
+		r = cer_err(CER_E_USAGE, "run needs --transcript FILE (a new one, or one to resume)");
+		goto out;
+	}
+	if ((r = runner_answers_load(&rn)) != 0 || (r = runner_preflight(&rn)) != 0 ||
+	    (r = runner_scan(&rn, &sc)) != 0)
+		goto out;
+	fprintf(out, "%s\nTranscript: %s%s\n", rn.script->title, rn.transcript,
+		rn.resumed ? " (resuming)" : "");
+	if (!rn.started)
+		r = ceremony_start(&rn);
+	else
+		r = runner_record(&rn, "ceremony.resumed", json_pack("{s:s}", "script",
+								     rn.script->path));
+	for (int i = 0; r == 0 && i < rn.script->n_steps; i++) {
+		const struct script_step *st = &rn.script->steps[i];
+		int command_done = 0;
+		if (st->after_seal || rn.ended)
+			continue;
+		step_header(&rn, st);
+		if (rn.done[i]) {
+			fprintf(out, "      done in an earlier run\n");
+			continue;
+		}
+		if (rn.begun[i] && (r = step_resume(&rn, i, &sc, &command_done)) != 0)
+			break;
+		if (!rn.done[i])
+			r = step_run(&rn, st, command_done);
+	}
+	if (r == 0)
+		r = ceremony_finish(&rn);
+out:
+	json_decref(rn.start_manifest);
+	json_decref(rn.answers);
+	script_free(rn.script);
+	return r;
+}

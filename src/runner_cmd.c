@@ -1,0 +1,188 @@
+/* runner: building a step's command line and running it as a child process. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ceremony/config.h"
+#include "ceremony/err.h"
+#include "runner_int.h"
+
+/* k, n and the card holders are confidential (taxonomy draft 5.3.1): never in the
+ * public transcript's copy of a command line. */
+static const char *const confidential_options[] = {"--threshold", "--shares", "--group",
+						   "--group-threshold", "--cards", "--holders"};
+
+static int is_confidential(const char *opt)
+{
+	for (size_t i = 0; i < sizeof(confidential_options) / sizeof(confidential_options[0]); i++)
+		if (strcmp(opt, confidential_options[i]) == 0)
+			return 1;
+	return 0;
+}
+
+void runner_argv_free(char **argv, int argc)
+{
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+}
+
+static int push(char **argv, int *argc, json_t *display, const char *arg, const char *shown)
+{
+	if (*argc >= RUNNER_ARGV_MAX - 1)
+		return cer_err(CER_E_INPUT, "command line too long");
+	argv[*argc] = strdup(arg);
+	if (argv[*argc] == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	(*argc)++;
+	argv[*argc] = NULL;
+	if (display != NULL && json_array_append_new(display, json_string(shown != NULL ? shown : arg)))
+		return cer_err(CER_E_NOMEM, "out of memory");
+	return 0;
+}
+
+/* --pin-source etc. from the answers; in interactive runs the child asks itself. */
+static int push_secret(struct runner *rn, char **argv, int *argc, json_t *display,
+		       const char *option, const char *role, const char *what)
+{
+	const char *src = runner_secret_source(rn, role, what);
+	char shown[96], both[4200];
+
+	if (src == NULL)
+		return 0;
+	(void)snprintf(shown, sizeof(shown), "%s=<%s %s>", option, role, what);
+	if (snprintf(both, sizeof(both), "%s=%s", option, src) >= (int)sizeof(both))
+		return cer_err(CER_E_INPUT, "%s: source path too long", role);
+	return push(argv, argc, display, both, shown);
+}
+
+static int push_list(struct runner *rn, const struct script_step *st, int i, char **argv,
+		     int *argc, json_t *display)
+{
+	char value[8192] = "", shown[512];
+	size_t used = 0, k;
+	json_t *ref;
+
+	json_array_foreach(st->list_refs[i], k, ref)
+	{
+		const char *v = json_string_value(ref), *dot = strchr(v, '.');
+		char role[64];
+		const char *src;
+		memcpy(role, v, (size_t)(dot - v));
+		role[dot - v] = '\0';
+		src = runner_secret_source(rn, role, dot + 1);
+		if (src == NULL)
+			return 0; /* interactive: the command asks card by card */
+		if (strchr(src, ',') != NULL)
+			return cer_err(CER_E_INPUT, "%s: a source path may not contain a comma", v);
+		int n = snprintf(value + used, sizeof(value) - used, "%s%s", k > 0 ? "," : "", src);
+		if (n < 0 || (size_t)n >= sizeof(value) - used)
+			return cer_err(CER_E_INPUT, "step %s: %s too long", st->id, st->list_option[i]);
+		used += (size_t)n;
+	}
+	(void)snprintf(shown, sizeof(shown), "<%zu sources>", json_array_size(st->list_refs[i]));
+	int r = push(argv, argc, display, st->list_option[i], NULL);
+	return r != 0 ? r : push(argv, argc, display, value, shown);
+}
+
+int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, const char *pin_role,
+		    const char *so_pin_role, char **argv, int *argc, json_t **display)
+{
+	const struct config *cfg = rn->ctx->config;
+	const char *xn[] = {"transcript"}, *xv[] = {rn->transcript};
+	char buf[SCRIPT_ARG_MAX];
+	json_t *shown = json_array();
+	int r = 0, hide_next = 0;
+
+	*argc = 0;
+	argv[0] = NULL;
+	*display = NULL;
+	if (shown == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((r = push(argv, argc, NULL, rn->o->self, NULL)) != 0)
+		goto fail;
+	if (rn->ctx->config_path != NULL &&
+	    ((r = push(argv, argc, NULL, "--config", NULL)) != 0 ||
+	     (r = push(argv, argc, NULL, rn->ctx->config_path, NULL)) != 0))
+		goto fail;
+	if (rn->ctx->module_path != NULL &&
+	    ((r = push(argv, argc, NULL, "--module", NULL)) != 0 ||
+	     (r = push(argv, argc, NULL, rn->ctx->module_path, NULL)) != 0))
+		goto fail;
+	for (int i = 0; i < n_args; i++) {
+		char hidden[64];
+		const char *eq;
+		if ((r = script_expand(rn->script, cfg, xn, xv, 1, args[i], buf, sizeof(buf))) != 0)
+			goto fail;
+		eq = strchr(buf, '=');
+		hidden[0] = '\0';
+		if (hide_next)
+			(void)snprintf(hidden, sizeof(hidden), "<confidential>");
+		else if (buf[0] == '-' && eq != NULL && (size_t)(eq - buf) < 32) {
+			char opt[32];
+			memcpy(opt, buf, (size_t)(eq - buf));
+			opt[eq - buf] = '\0';
+			if (is_confidential(opt))
+				(void)snprintf(hidden, sizeof(hidden), "%s=<confidential>", opt);
+		}
+		if ((r = push(argv, argc, shown, buf, hidden[0] ? hidden : NULL)) != 0)
+			goto fail;
+		hide_next = is_confidential(buf);
+	}
+	if ((r = push(argv, argc, shown, "--transcript", NULL)) != 0 ||
+	    (r = push(argv, argc, shown, rn->transcript, NULL)) != 0 ||
+	    (r = push_secret(rn, argv, argc, shown, "--pin-source", pin_role, "pin")) != 0 ||
+	    (so_pin_role != NULL &&
+	     (r = push_secret(rn, argv, argc, shown, "--so-pin-source", so_pin_role, "so_pin")) != 0))
+		goto fail;
+	*display = shown;
+	return 0;
+fail:
+	runner_argv_free(argv, *argc);
+	*argc = 0;
+	json_decref(shown);
+	return r;
+}
+
+int runner_argv(struct runner *rn, const struct script_step *st, char **argv, int *argc,
+		json_t **display)
+{
+	int r;
+
+	if ((r = runner_argv_raw(rn, st->args, st->n_args,
+				 st->pin_role != NULL ? st->pin_role : st->role, st->so_pin_role, argv,
+				 argc, display)) != 0)
+		return r;
+	for (int i = 0; i < st->n_lists; i++)
+		if ((r = push_list(rn, st, i, argv, argc, *display)) != 0) {
+			runner_argv_free(argv, *argc);
+			json_decref(*display);
+			*display = NULL;
+			return r;
+		}
+	return 0;
+}
+
+int runner_exec(struct runner *rn, char **argv, int *status)
+{
+	pid_t pid;
+	int ws = 0;
+
+	fflush(rn->out);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return cer_err(CER_E_INTERNAL, "cannot start %s: %s", argv[0], strerror(errno));
+	if (pid == 0) {
+		execv(argv[0], argv);
+		fprintf(stderr, "ceremony: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	while (waitpid(pid, &ws, 0) < 0) {
+		if (errno != EINTR)
+			return cer_err(CER_E_INTERNAL, "lost the step's process: %s", strerror(errno));
+	}
+	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
+	return 0;
+}

@@ -1,0 +1,64 @@
+/* Shared by runner*.c; not a public API. */
+#ifndef CEREMONY_RUNNER_INT_H
+#define CEREMONY_RUNNER_INT_H
+
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "ceremony/runner.h"
+#include "ceremony/script.h"
+
+#define RUNNER_ARGV_MAX (SCRIPT_MAX_ARGS + 32)
+
+struct runner {
+	struct ceremony_ctx *ctx;
+	const struct runner_opts *o;
+	struct script *script;
+	json_t *answers;   /* NULL when interactive */
+	const char *transcript;
+	FILE *out;
+	int done[SCRIPT_MAX_STEPS];  /* finished in an earlier run */
+	int begun[SCRIPT_MAX_STEPS]; /* begun but not finished */
+	long begun_seq[SCRIPT_MAX_STEPS];
+	int exceptions;
+	int resumed;
+	int started; /* ceremony.start is in the transcript */
+	int ended;   /* ceremony.end is in the transcript */
+	json_t *start_manifest; /* media files at the start */
+	int last_act;           /* for act headings */
+};
+
+/* Answers and prompts (runner_io.c). */
+int runner_answers_load(struct runner *rn) __attribute__((warn_unused_result));
+/* The answer file's source for ROLE.pin / ROLE.so_pin / ROLE.passphrase, or NULL. */
+const char *runner_secret_source(const struct runner *rn, const char *role, const char *what);
+const char *runner_role_name(const struct runner *rn, const char *role);
+/* Ask the role a yes/no question (answers file, or the terminal). */
+int runner_confirm(struct runner *rn, const struct script_step *st, int *yes)
+	__attribute__((warn_unused_result));
+/* What happened, the decision (continue/abort) and who decided. */
+int runner_exception_ask(struct runner *rn, const struct script_step *st, const char *expected,
+			 const char *happened_default, json_t **exception)
+	__attribute__((warn_unused_result));
+int runner_ask_names(struct runner *rn, json_t **roles) __attribute__((warn_unused_result));
+
+/* Command lines (runner_cmd.c). */
+/* argv for step st (NULL-terminated, strings malloc'd); display has secrets as <ROLE pin>. */
+int runner_argv(struct runner *rn, const struct script_step *st, char **argv, int *argc,
+		json_t **display) __attribute__((warn_unused_result));
+int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, const char *pin_role,
+		    const char *so_pin_role, char **argv, int *argc, json_t **display)
+	__attribute__((warn_unused_result));
+void runner_argv_free(char **argv, int argc);
+/* Run argv as a child; *status is its exit code. */
+int runner_exec(struct runner *rn, char **argv, int *status) __attribute__((warn_unused_result));
+
+/* Transcript records (runner.c). */
+int runner_record(struct runner *rn, const char *action, json_t *details)
+	__attribute__((warn_unused_result));
+
+/* Dry run (runner_dry.c). */
+int runner_dry_run(struct runner *rn) __attribute__((warn_unused_result));
+
+#endif
