@@ -454,6 +454,21 @@ static int runner_preflight(struct runner *rn)
 		return cer_err(CER_E_NOTFOUND, "the medium %s is not there (is it mounted?); nothing "
 					       "was done",
 			       media);
+	if (r == 0 && !file_exists(rn->transcript)) {
+		char manifest[PATH_MAX + 32];
+		(void)snprintf(manifest, sizeof(manifest), "%s/%s", media, MEDIA_MANIFEST_NAME);
+		if (file_exists(manifest))
+			return cer_err(CER_E_REFUSED, "%s already carries an earlier ceremony's %s; "
+						      "bring a fresh medium; nothing was done",
+				       media, MEDIA_MANIFEST_NAME);
+	}
+	if (!file_exists(rn->transcript) && rn->ctx->previous_path != NULL) {
+		char sig[PATH_MAX + 8];
+		(void)snprintf(sig, sizeof(sig), "%s.sig", rn->ctx->previous_path);
+		if (!file_exists(sig))
+			return cer_err(CER_E_REFUSED, "--previous %s is not sealed; nothing was done",
+				       rn->ctx->previous_path);
+	}
 	return 0;
 }
 
