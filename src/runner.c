@@ -148,8 +148,10 @@ static int step_exception(struct runner *rn, const struct script_step *st, const
 
 	if ((r = runner_exception_ask(rn, st, expected, happened, &ex)) != 0)
 		return r;
+	char what[512];
 	decision = json_string_value(json_object_get(ex, "decision"));
 	int go_on = strcmp(decision, "continue") == 0;
+	(void)snprintf(what, sizeof(what), "%s", json_string_value(json_object_get(ex, "happened")));
 	fprintf(rn->out, "      exception recorded: %s (decided by %s)\n", decision,
 		json_string_value(json_object_get(ex, "decided_by")));
 	rn->exceptions++;
@@ -157,13 +159,14 @@ static int step_exception(struct runner *rn, const struct script_step *st, const
 		return r;
 	if (go_on)
 		return 0;
+	(void)happened;
 	if ((r = runner_record(rn, "ceremony.stopped",
-			       json_pack("{s:s, s:s}", "step", st->id, "reason", happened))) != 0)
+			       json_pack("{s:s, s:s}", "step", st->id, "reason", what))) != 0)
 		return r;
 	return cer_err(CER_E_REFUSED,
 		       "the ceremony stopped at step %s: %s; the transcript records why, and a later "
 		       "run of the same script resumes here",
-		       st->id, happened);
+		       st->id, what);
 }
 
 static int step_run_command(struct runner *rn, const struct script_step *st, int *ok)

@@ -1,0 +1,50 @@
+# A ceremony site for tests and the demo: config, PIN files, answers, CSRs on
+# the medium. Source it after lib.sh's setup_hsm (uses $T, $CEREMONY_MODULE).
+# Sets SITE_CONFIG, SITE_ANSWERS; PINs live in files only because tests have no
+# people to type them.
+make_site() {
+	mkdir -p "$T/site/out" "$T/site/media/csr" "$T/site/media/out" "$T/site/media/backup" \
+		"$T/site/internal" "$T/site/transcripts" "$T/site/pins" "$T/site/requester-keys"
+	SITE=$T/site
+	SITE_CONFIG=$SITE/ceremony.yaml
+	cat >"$SITE_CONFIG" <<CONF
+module: $CEREMONY_MODULE
+root_subject: /C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026
+out: $SITE/out
+media: $SITE/media
+internal: $SITE/internal
+profiles: $PWD/ceremony-scripts/profiles
+revoke_serial: 0DEC0DE0DEC0DE01
+revoke_reason: cessationOfOperation
+CONF
+	SITE_ANSWERS=$SITE/answers.yaml
+	{
+		echo "confirm_all: yes"
+		echo "roles:"
+		for r in CA IW SO KE1 KE2 KE3 KE4 KE5 KE6 AU; do
+			printf '%s' "pin-of-$r-4711" >"$SITE/pins/$r.pin"
+			printf '%s' "passphrase of $r, long enough" >"$SITE/pins/$r.pass"
+			printf '  %s: {name: "Person %s", pin: "file:%s", so_pin: "file:%s", passphrase: "file:%s"}\n' \
+				"$r" "$r" "$SITE/pins/$r.pin" "$SITE/pins/$r.pin" "$SITE/pins/$r.pass"
+		done
+	} >"$SITE_ANSWERS"
+	# The requesters make their CSRs before the ceremony and bring them on the medium.
+	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$SITE/requester-keys/factory-1.key" \
+		-subj "/C=DE/O=ACME Devices/CN=ACME Factory 1 IDevID CA" -out "$SITE/media/csr/factory-1.csr" 2>/dev/null
+	openssl req -new -nodes -newkey rsa:3072 -keyout "$SITE/requester-keys/legacy-tpm.key" \
+		-subj "/C=DE/O=ACME Devices/CN=ACME Legacy TPM IDevID CA" -out "$SITE/media/csr/legacy-tpm.csr" 2>/dev/null
+	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$SITE/requester-keys/masa.key" \
+		-subj "/C=DE/O=ACME Devices/CN=ACME MASA voucher signer" -out "$SITE/media/csr/masa.csr" 2>/dev/null
+	export CEREMONY_TEST_ARGON2=1
+}
+
+# run_script NAME TRANSCRIPT [PREVIOUS] [more options]
+run_script() {
+	local name=$1 tr=$2
+	shift 2
+	local prev=()
+	if [ $# -gt 0 ] && [ -n "$1" ]; then prev=(--previous "$SITE/transcripts/$1.jsonl"); fi
+	[ $# -gt 0 ] && shift
+	"$CEREMONY" --config "$SITE_CONFIG" run "ceremony-scripts/$name.yaml" --answers "$SITE_ANSWERS" \
+		--transcript "$SITE/transcripts/$tr.jsonl" "${prev[@]}" "$@"
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Scripted ceremonies: every shipped script end to end, dry runs against golden
+# files, refusals and exceptions, resume after kill -9, no secrets in scripts.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/site.sh"
+setup_hsm
+make_site
+S=$SITE/transcripts
+
+expect_ok "root key generation script" run_script root-key-generation 0001-root-keygen
+expect_ok "signing script" run_script signing 0002-signing 0001-root-keygen
+expect_ok "root CRL script" run_script root-crl 0003-crl 0002-signing
+expect_ok "DR drill script" run_script dr-drill 0004-dr-drill 0003-crl
+expect_ok "custodian rekey script" run_script custodian-rekey 0005-rekey 0004-dr-drill
+for f in "$S"/*.jsonl; do
+	check "$(basename "$f") verifies against the root" "$CEREMONY" transcript verify --root "$SITE/out/root.pem" "$f"
+done
+check "each ceremony names the previous sealed one" bash -c "head -1 '$S/0003-crl.jsonl' | grep -q '\"previous\":{\"path\":\"0002-signing.jsonl\"'"
+check "the script's and configuration's SHA-256 are recorded" bash -c "grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-64)\" && grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum '$SITE_CONFIG' | cut -c1-64)\""
+check "every step is begun and done" test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 13
+check "confirmations are recorded with the answer" grep -q '"action":"step.confirm".*"answer":"yes"' "$S/0001-root-keygen.jsonl"
+check "k and n are not in the public transcript's command lines" bash -c "! grep '\"action\":\"step.begin\"' '$S/0001-root-keygen.jsonl' | grep -q '\"--threshold\",\"3\"' && grep -q '\"--threshold\",\"<confidential>\"' '$S/0001-root-keygen.jsonl'"
+check "no PIN or passphrase in any transcript" bash -c "! grep -rqE 'pin-of-|passphrase of' '$S'"
+check "PIN sources appear only as placeholders" bash -c "! grep -q '$SITE/pins' '$S/0001-root-keygen.jsonl'"
+# The medium: manifest at the start, MANIFEST.sha256 of what was written, signed by the root.
+check "the medium's files were hashed at the start" grep -q '"action":"media.manifest".*factory-1.csr' "$S/0002-signing.jsonl"
+check "MANIFEST.sha256 lists what the ceremony wrote" bash -c "grep -q 'out/intermediate.pem' '$SITE/media/MANIFEST.sha256' && ! grep -q 'csr/' '$SITE/media/MANIFEST.sha256'"
+check "sha256sum -c accepts MANIFEST.sha256" bash -c "cd '$SITE/media' && sha256sum -c --quiet MANIFEST.sha256"
+check "openssl cms -verify accepts the manifest's signature" openssl cms -verify -binary -inform DER \
+	-in "$SITE/media/MANIFEST.sha256.sig" -content "$SITE/media/MANIFEST.sha256" -CAfile "$SITE/out/root.pem" -purpose any -out /dev/null
+check "the DR drill reconstituted and destroyed the key" bash -c "grep -q '\"action\":\"backup.drill\"' '$S/0004-dr-drill.jsonl'"
+check "the rekey superseded the first backup" grep -q '"supersedes"' "$S/0005-rekey.jsonl"
+
+# Dry runs: deterministic, nothing touched; kept as golden files.
+sed -e "s|^module: .*|module: /usr/lib/softhsm/libsofthsm2.so|" -e "s|$SITE|/site|g" -e "s|$PWD|/src|g" "$SITE_CONFIG" >"$T/golden.yaml"
+for s in root-key-generation signing root-crl dr-drill custodian-rekey; do
+	before=$(find "$T" -type f | wc -l)
+	"$CEREMONY" --config "$T/golden.yaml" run "ceremony-scripts/$s.yaml" --dry-run >"$T/$s.dry" 2>&1
+	rc=$?
+	check "dry run of $s exits 0 and touches nothing" test "$rc" -eq 0 -a "$(find "$T" -type f | wc -l)" -eq $((before + 1))
+	check "dry run of $s matches tests/golden/dry-run-$s.txt" diff -u "tests/golden/dry-run-$s.txt" "$T/$s.dry"
+done
+
+# Refusals before anything happens.
+printf 'ceremony: x\ntitle: x\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: s, run: [key, show, --pin-source, "file:/tmp/p"]}\n' >"$T/pin.yaml"
+expect_fail "a script holding a PIN source is refused" 1 'added by the runner from the answers' \
+	"$CEREMONY" run "$T/pin.yaml" --dry-run
+printf 'confirm_all: yes\nroles:\n  CA: {name: A, pin: "1234"}\n' >"$T/bad-answers.yaml"
+printf 'ceremony: x\ntitle: x\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: s, confirm: ok}\n' >"$T/small.yaml"
+expect_fail "an answers file holding a PIN itself is refused" 1 'never the secret itself' \
+	"$CEREMONY" run "$T/small.yaml" --answers "$T/bad-answers.yaml" --transcript "$T/x.jsonl"
+check "nothing was written" test ! -e "$T/x.jsonl"
+printf 'ceremony: x\ntitle: x\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: XX, say: s, confirm: ok}\n' >"$T/role.yaml"
+expect_fail "a step by an undeclared role is refused" 1 'role "XX" is not declared' "$CEREMONY" run "$T/role.yaml" --dry-run
+expect_fail "an unset variable is refused before anything runs" 1 'is not set' \
+	"$CEREMONY" run ceremony-scripts/signing.yaml --answers "$SITE_ANSWERS" --transcript "$T/y.jsonl"
+check "... and nothing was written" test ! -e "$T/y.jsonl"
+expect_fail "a sealed ceremony is not run again" 1 'complete and sealed' run_script signing 0002-signing
+
+# An exception: IW does not confirm; the decision (abort) and who decided are recorded.
+printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1.2": {confirm: "no", happened: "seal number differs", decision: abort, decided_by: CA}\n' >"$T/no.yaml"
+printf 'ceremony: ex\ntitle: exceptions\nroles: {CA: Administrator, IW: Witness}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: first, confirm: ok}\n      - {role: IW, say: second, confirm: bag intact}\n      - {role: CA, say: third, confirm: ok}\n' >"$T/ex.yaml"
+expect_fail "a refused confirmation stops the ceremony" 1 'stopped at step 1.2: seal number differs' \
+	"$CEREMONY" run "$T/ex.yaml" --answers "$T/no.yaml" --transcript "$T/ex.jsonl"
+check "the exception records expected, happened, decision and who" grep -q '"action":"step.exception".*"expected":"bag intact","happened":"seal number differs","decision":"abort","decided_by":"CA"' "$T/ex.jsonl"
+check "step 1.3 was not run" bash -c "! grep -q '\"step\":\"1.3\"' '$T/ex.jsonl'"
+printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\n' >"$T/yes.yaml"
+expect_ok "running again resumes at the stopped step" "$CEREMONY" run "$T/ex.yaml" --answers "$T/yes.yaml" --transcript "$T/ex.jsonl"
+check "step 1.1 was not redone" test "$(grep -c '"action":"step.done","inputs":\[\],"outputs":\[\],"details":{"step":"1.1"' "$T/ex.jsonl")" -eq 1
+check "the resumed run is recorded" grep -q '"action":"ceremony.resumed"' "$T/ex.jsonl"
+printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1.2": {confirm: "no", happened: "bag number typo in the log", decision: continue, decided_by: IW}\n' >"$T/cont.yaml"
+expect_ok "a deviation the participants accept continues" "$CEREMONY" run "$T/ex.yaml" --answers "$T/cont.yaml" --transcript "$T/ex2.jsonl"
+check "... with the exception and the end recorded" bash -c "grep -q '\"decision\":\"continue\"' '$T/ex2.jsonl' && grep -q '\"action\":\"ceremony.end\".*\"exceptions\":1' '$T/ex2.jsonl'"
+finish
