@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# kill -9 at each step of the root key generation in turn (the runner and the
+# command it is running): running the script again either finishes the
+# ceremony to the same result or refuses with a clear reason, and nothing is
+# ever half-written.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/site.sh"
+setup_hsm
+base=$T
+steps=13
+finished=0
+refused=0
+resumed=0
+midstep=0
+for k in $(seq 1 $steps); do
+	T=$base/k$k
+	mkdir -p "$T/tokens"
+	sed "s|$base/tokens|$T/tokens|" "$base/softhsm2.conf" >"$T/softhsm2.conf"
+	export SOFTHSM2_CONF=$T/softhsm2.conf
+	make_site
+	tr=$SITE/transcripts/0001-root-keygen.jsonl
+	setsid "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/root-key-generation.yaml \
+		--answers "$SITE_ANSWERS" --transcript "$tr" >"$T/run1.log" 2>&1 &
+	pid=$!
+	# Kill the whole process group as soon as step k has begun.
+	for _ in $(seq 1 4000); do
+		n=$(grep -c '"action":"step.begin"' "$tr" 2>/dev/null || true)
+		[ "${n:-0}" -ge "$k" ] && break
+		kill -0 $pid 2>/dev/null || break
+		sleep 0.001
+	done
+	kill -9 -- -$pid 2>/dev/null
+	wait $pid 2>/dev/null
+	check "k=$k: the interrupted transcript's chain is intact" "$CEREMONY" transcript verify --allow-unsealed "$tr"
+	"$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/root-key-generation.yaml \
+		--answers "$SITE_ANSWERS" --transcript "$tr" >"$T/run2.log" 2>"$T/run2.err"
+	rc=$?
+	if [ $rc -eq 0 ]; then
+		finished=$((finished + 1))
+		check "k=$k: resumed to a sealed, verified ceremony" "$CEREMONY" transcript verify --root "$SITE/out/root.pem" "$tr"
+		check "k=$k: every step done once" test "$(grep -c '"action":"step.done"' "$tr")" -le $steps
+		check "k=$k: the root certificate verifies" openssl verify -x509_strict -CAfile "$SITE/out/root.pem" "$SITE/out/root.pem"
+	else
+		refused=$((refused + 1))
+		check "k=$k: the refusal is one clear line naming the step" grep -qE '^ceremony: the ceremony stopped at step [0-9.]+: ' "$T/run2.err"
+		check "k=$k: the stop is recorded" grep -q '"action":"ceremony.stopped"' "$tr"
+	fi
+	grep -q '"action":"ceremony.resumed"' "$tr" && resumed=$((resumed + 1))
+	grep -qE '"action":"step.(abandoned|recovered)"' "$tr" && midstep=$((midstep + 1))
+	check "k=$k: nothing half-written" bash -c "! find '$T' -name '*.tmp-*' | grep -q ."
+done
+echo "# $finished resumed to completion, $refused refused with a reason; $resumed were resumed, $midstep interrupted inside a step"
+check "the kills really interrupted the ceremonies" test $resumed -ge $((steps - 1))
+check "at least half of the interruptions resume to completion" test $finished -ge $((steps / 2))
+finish
