@@ -32,7 +32,7 @@ LIBS_ALL = $(PKG_LIBS) -ldl
 # the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).
 DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-dev libp11-kit-dev p11-kit \
 	libsodium-dev libyaml-dev libjansson-dev libcmocka-dev softhsm2 opensc gnutls-bin \
-	libnss3-tools valgrind jq
+	libnss3-tools valgrind jq tmux
 
 ifeq ($(V),1)
 Q =

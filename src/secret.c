@@ -62,7 +62,7 @@ void secret_random(uint8_t *buf, size_t len)
 }
 
 /* Read up to s->cap bytes from fd straight into secure memory. */
-static int secret_read_fd(int fd, struct secret *s, const char *what, const char *path)
+static int secret_read_fd(int fd, struct secret *s, const char *what, const char *path, int line)
 {
 	ssize_t n;
 	size_t total = 0;
@@ -85,6 +85,9 @@ static int secret_read_fd(int fd, struct secret *s, const char *what, const char
 		if (n == 0)
 			break;
 		total += (size_t)n;
+		/* A terminal gives one line; it never reaches end of file. */
+		if (line && s->data[total - 1] == '\n')
+			break;
 	}
 	if (total > 0 && s->data[total - 1] == '\n')
 		total--;
@@ -105,7 +108,7 @@ static int secret_read_file(const char *path, const char *what, struct secret *s
 	if (fd < 0)
 		return cer_err(CER_E_NOTFOUND, "%s: cannot open the %s source: %s", path, what,
 			       strerror(errno));
-	r = secret_read_fd(fd, s, what, path);
+	r = secret_read_fd(fd, s, what, path, 0);
 	close(fd);
 	return r;
 }
@@ -133,7 +136,7 @@ static int secret_read_tty(const char *prompt, const char *what, struct secret *
 		close(fd);
 		return cer_err(CER_E_PIN, "cannot prompt for the %s", what);
 	}
-	r = secret_read_fd(fd, s, what, "terminal");
+	r = secret_read_fd(fd, s, what, "terminal", 1);
 	(void)tcsetattr(fd, TCSAFLUSH, &old);
 	if (write(fd, "\n", 1) < 0) {
 		/* the newline is cosmetic */

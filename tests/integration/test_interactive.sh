@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# An interactive ceremony on a real pseudo-terminal (tmux): names, confirmations
+# and PINs typed at the prompts; PINs are never echoed.
+. "$(dirname "$0")/lib.sh"
+setup_hsm
+command -v tmux >/dev/null || { fail "tmux is installed" "make deps installs it"; finish; }
+sock="$T/tmux.sock"
+cat >"$T/script.yaml" <<'YAML'
+ceremony: interactive
+title: Interactive check
+roles:
+  CA: Ceremony Administrator
+  SO: Security Officer
+acts:
+  - title: Token
+    steps:
+      - role: SO
+        say: Check the bag
+        confirm: Is the bag intact
+      - role: SO
+        say: Initialise the token
+        run: [token, init, --label, tty-hsm]
+        pin: CA
+  - title: Key
+    steps:
+      - role: CA
+        say: Generate a key
+        run: [key, generate, --token, tty-hsm, --label, k1, --type, ec-p256]
+        confirm: Was the fingerprint read aloud
+YAML
+pane() { tmux -S "$sock" capture-pane -p -t cer 2>/dev/null; }
+wait_for() { # TEXT
+	for _ in $(seq 1 500); do
+		# the prompt must be the last line shown: earlier lines may contain the same words
+		pane | grep -v '^$' | tail -n 1 | grep -qF -- "$1" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+type_line() { tmux -S "$sock" send-keys -t cer -l -- "$1"; tmux -S "$sock" send-keys -t cer Enter; }
+answer() { # NAME PROMPT TEXT
+	if wait_for "$2"; then type_line "$3"; pass "$1"; else fail "$1" "no prompt \"$2\": $(pane | tail -5)"; fi
+}
+tmux -S "$sock" new-session -d -s cer -x 220 -y 60 \
+	"cd '$PWD' && SOFTHSM2_CONF='$SOFTHSM2_CONF' CEREMONY_MODULE='$CEREMONY_MODULE' '$CEREMONY' run '$T/script.yaml' --transcript '$T/tty.jsonl'; echo EXIT=\$? >'$T/exit'; sleep 30"
+answer "asks who fills CA" "Who is CA (Ceremony Administrator)?" "Alice Example"
+answer "asks who fills SO" "Who is SO (Security Officer)?" "Bob Example"
+answer "asks the SO to confirm" "SO: Is the bag intact? [y/N]" "y"
+answer "asks for the new SO PIN" 'new SO PIN for token "tty-hsm":' "so-secret-314"
+answer "asks for it again" 'new SO PIN for token "tty-hsm" (again):' "so-secret-314"
+answer "asks for the new user PIN" 'new user PIN for token "tty-hsm":' "user-secret-271"
+answer "asks for it again" 'new user PIN for token "tty-hsm" (again):' "user-secret-271"
+answer "asks for the user PIN to generate" 'user PIN for token "tty-hsm":' "user-secret-271"
+answer "asks CA to confirm the fingerprint" "CA: Was the fingerprint read aloud? [y/N]" "y"
+for _ in $(seq 1 500); do [ -s "$T/exit" ] && break; sleep 0.02; done
+screen=$(pane)
+tmux -S "$sock" kill-server 2>/dev/null
+check "the interactive ceremony finished" grep -q 'EXIT=0' "$T/exit"
+check "PINs were never echoed on the terminal" bash -c "! printf '%s' \"\$1\" | grep -qE 'so-secret|user-secret'" _ "$screen"
+check "the names are recorded" bash -c "grep -q 'Alice Example' '$T/tty.jsonl' && grep -q 'Bob Example' '$T/tty.jsonl'"
+check "the run is recorded as interactive" grep -q '"mode":"interactive"' "$T/tty.jsonl"
+check "no PIN in the transcript" bash -c "! grep -qE 'so-secret|user-secret' '$T/tty.jsonl'"
+check "the key was made" bash -c "grep -q '\"action\":\"key.generate\"' '$T/tty.jsonl'"
+finish
