@@ -1,13 +1,17 @@
-/* ceremony transcript seal | verify */
+/* ceremony transcript seal | verify | print | countersign */
 #include <stdio.h>
 
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
+#include "ceremony/printout.h"
 #include "ceremony/rootops.h"
+#include "ceremony/witness.h"
 
 struct tr_opts {
 	const char *token, *key, *cert, *root;
 	int allow_unsealed;
+	const char *registry, *role;
+	int html;
 };
 
 static const char seal_usage[] =
@@ -23,13 +27,36 @@ static const char seal_usage[] =
 	"                        transcript's cert.root record wrote)\n\n" CLI_COMMON_HELP;
 
 static const char verify_usage[] =
-	"usage: ceremony transcript verify [--root root.pem] [--allow-unsealed] TRANSCRIPT\n"
+	"usage: ceremony transcript verify [--root root.pem] [--allow-unsealed]\n"
+	"                                  [--registry DIR] TRANSCRIPT\n"
 	"\nChecks, with no HSM: every line's seq and prev (the hash chain), the SHA-256 of\n"
 	"every recorded output that is still present, and the seal TRANSCRIPT.sig (against\n"
-	"--root, or else against a key the transcript itself recorded). Names the first\n"
-	"bad line. Exit 0 only if everything holds.\n"
+	"--root, or else against a key the transcript itself recorded), and every\n"
+	"countersignature TRANSCRIPT.countersig-ROLE against the witness keys registered in\n"
+	"the transcript (and in DIR's sealed transcripts). Names the first bad line or file.\n"
+	"Exit 0 only if everything holds.\n"
 	"\n  --root FILE           the root certificate the seal must verify against\n"
 	"  --allow-unsealed      accept a transcript with no .sig (still checks the chain)\n"
+	"  --registry DIR        also accept witness keys registered in DIR's transcripts\n"
+	"\n" CLI_COMMON_HELP;
+
+static const char print_usage[] =
+	"usage: ceremony transcript print [--html] TRANSCRIPT\n"
+	"\nRenders what a transcript records, record by record: time, action, tokens, keys\n"
+	"and their evidence, certificates, files, with every hash and fingerprint in groups\n"
+	"of hex and as PGP words for reading aloud. Checks the hash chain first; does not\n"
+	"check the seal (use transcript verify). With --html, a printable HTML page.\n"
+	"\n  --html                write HTML instead of plain text\n\n" CLI_COMMON_HELP;
+
+static const char countersign_usage[] =
+	"usage: ceremony transcript countersign --token CARD --key L --role ROLE TRANSCRIPT\n"
+	"\nA witness's countersignature of a sealed transcript: signs the SHA-256 of the\n"
+	"whole file with the witness's card key (registered with ceremony witness register)\n"
+	"and writes TRANSCRIPT.countersig-ROLE (JSON; see docs/audit.md). Never overwrites.\n"
+	"\n  --token CARD          the witness's card: token label or PKCS#11 URI\n"
+	"  --key L               the witness key's label on the card\n"
+	"  --role ROLE           the role the key was registered for (IW, KE1, ...)\n"
+	"  --pin-source SRC      the card's PIN (default: asked on the terminal)\n"
 	"\n" CLI_COMMON_HELP;
 
 static int tr_opt(void *state, int c, const char *arg)
@@ -42,6 +69,9 @@ static int tr_opt(void *state, int c, const char *arg)
 	case 'c': o->cert = arg; return 0;
 	case 'r': o->root = arg; return 0;
 	case 'u': o->allow_unsealed = 1; return 0;
+	case 'R': o->registry = arg; return 0;
+	case 'o': o->role = arg; return 0;
+	case 'H': o->html = 1; return 0;
 	default: return -1;
 	}
 }
@@ -52,7 +82,7 @@ static int cmd_transcript_seal(struct ceremony_ctx *ctx, int argc, char **argv)
 		{"token", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
 		{"cert", required_argument, NULL, 'c'},	 CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0}};
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0};
+	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, NULL, NULL, 0};
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, seal_usage, tr_opt, &o, &first)) != 0)
@@ -70,9 +100,10 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 	static const struct option longopts[] = {
 		{"root", required_argument, NULL, 'r'},
 		{"allow-unsealed", no_argument, NULL, 'u'},
+		{"registry", required_argument, NULL, 'R'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0}};
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0};
+	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, NULL, NULL, 0};
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, verify_usage, tr_opt, &o, &first)) !=
@@ -80,12 +111,49 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(verify_usage, "give exactly one transcript file");
-	return rootops_transcript_verify(argv[first], o.root, o.allow_unsealed, stdout);
+	return rootops_transcript_verify(argv[first], o.root, o.allow_unsealed, o.registry, stdout);
+}
+
+static int cmd_transcript_print(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"html", no_argument, NULL, 'H'}, CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, NULL, NULL, 0};
+	int first, r;
+
+	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, print_usage, tr_opt, &o, &first)) != 0)
+		return r > 0 ? 0 : r;
+	if (argc - first != 1)
+		return cli_usage_error(print_usage, "give exactly one transcript file");
+	return printout_transcript(argv[first], o.html ? PRINTOUT_HTML : PRINTOUT_TEXT, stdout);
+}
+
+static int cmd_transcript_countersign(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"token", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
+		{"role", required_argument, NULL, 'o'},	 CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0}};
+	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, NULL, NULL, 0};
+	int first, r;
+
+	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, countersign_usage, tr_opt, &o,
+			    &first)) != 0)
+		return r > 0 ? 0 : r;
+	if (argc - first != 1)
+		return cli_usage_error(countersign_usage, "give exactly one transcript file");
+	if ((r = cli_require(o.token, "--token", countersign_usage)) != 0 ||
+	    (r = cli_require(o.key, "--key", countersign_usage)) != 0 ||
+	    (r = cli_require(o.role, "--role", countersign_usage)) != 0)
+		return r;
+	return witness_countersign(ctx, o.token, o.key, o.role, argv[first], stdout);
 }
 
 static const struct cli_command transcript_commands[] = {
 	{"seal", cmd_transcript_seal, "sign a transcript with an HSM key (detached CMS)"},
-	{"verify", cmd_transcript_verify, "check chain, outputs and seal, offline"},
+	{"verify", cmd_transcript_verify, "check chain, outputs, seal and countersignatures, offline"},
+	{"print", cmd_transcript_print, "render a transcript for reading aloud (text or HTML)"},
+	{"countersign", cmd_transcript_countersign, "a witness countersigns a sealed transcript"},
 	{NULL, NULL, NULL},
 };
 

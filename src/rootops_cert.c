@@ -9,6 +9,7 @@
 #include "ceremony/certbuild.h"
 #include "ceremony/certinfo.h"
 #include "ceremony/cms.h"
+#include "ceremony/countersig.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
@@ -255,7 +256,7 @@ out:
 }
 
 int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
-			      FILE *out)
+			      const char *registry, FILE *out)
 {
 	struct transcript_report rep;
 	struct replay_report rr;
@@ -268,6 +269,8 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 	r = transcript_verify(transcript, root, allow_unsealed, out, &rep);
 	if (r == 0)
 		r = replay_transcript(transcript, root, out, &rr);
+	if (r == 0)
+		r = countersig_verify_transcript(transcript, root, registry, out);
 	if (r == 0) {
 		fprintf(out, "Replayed: %ld certificates, %ld CRLs; %ld records' files not present\n",
 			rr.certificates, rr.crls, rr.not_present);

@@ -20,5 +20,8 @@ int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_backup(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_card(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_csr(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_witness(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_report(struct ceremony_ctx *ctx, int argc, char **argv);
 
 #endif

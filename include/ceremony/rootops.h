@@ -32,7 +32,8 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *key,
 		      const char *cert_path, const char *path, FILE *out)
 	__attribute__((warn_unused_result));
+/* registry: a folder of transcripts whose registered witness keys are accepted too (or NULL). */
 int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
-			      FILE *out) __attribute__((warn_unused_result));
+			      const char *registry, FILE *out) __attribute__((warn_unused_result));
 
 #endif

@@ -1,0 +1,218 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "audit_int.h"
+#include "ceremony/err.h"
+#include "ceremony/printout.h"
+
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	(void)snprintf(dst, size, "%s", src != NULL ? src : "");
+}
+
+static const struct audit_cert *cert_find(const struct audit_history *h, const char *serial)
+{
+	for (size_t i = 0; i < h->n_certs; i++)
+		if (strcasecmp(h->certs[i].serial, serial) == 0)
+			return &h->certs[i];
+	return NULL;
+}
+
+static const struct audit_revocation *revocation_find(const struct audit_history *h,
+						      const char *serial)
+{
+	for (size_t i = 0; i < h->n_revoked; i++)
+		if (strcasecmp(h->revoked[i].serial, serial) == 0)
+			return &h->revoked[i];
+	return NULL;
+}
+
+/* RFC 5280 4.1.2.2: a CA never issues two certificates with one serial, over its whole life. */
+static int history_cert(struct audit_history *h, long line, json_t *rec, int is_root)
+{
+	json_t *c = json_object_get(json_object_get(rec, "details"), "certificate");
+	const char *serial = json_string_value(json_object_get(c, "serial"));
+	const struct audit_cert *earlier;
+	struct audit_cert *grown, *n;
+
+	if (serial == NULL || strlen(serial) >= AUDIT_SERIAL_MAX)
+		return cer_err(CER_E_VERIFY, "%s line %ld: the certificate record has no serial",
+			       h->file, line);
+	earlier = cert_find(h, serial);
+	if (earlier != NULL)
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: serial %s was already used (%s): a serial is used once "
+			       "in the CA's life",
+			       h->file, line, serial, earlier->where);
+	grown = realloc(h->certs, (h->n_certs + 1) * sizeof(*grown));
+	if (grown == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	h->certs = grown;
+	n = &h->certs[h->n_certs++];
+	memset(n, 0, sizeof(*n));
+	copy_text(n->serial, sizeof(n->serial), serial);
+	copy_text(n->subject, sizeof(n->subject), json_string_value(json_object_get(c, "subject")));
+	copy_text(n->not_after, sizeof(n->not_after),
+		  json_string_value(json_object_get(c, "not_after")));
+	copy_text(n->profile, sizeof(n->profile), json_string_value(json_object_get(c, "profile")));
+	(void)snprintf(n->where, sizeof(n->where), "%s line %ld", h->file, line);
+	n->is_root = is_root;
+	if (!is_root)
+		h->now.certificates++;
+	return 0;
+}
+
+static int history_crl(struct audit_history *h, long line, json_t *rec)
+{
+	json_t *d = json_object_get(rec, "details"), *e;
+	json_t *num = json_object_get(d, "crl_number");
+	size_t i;
+
+	if (!json_is_integer(num))
+		return cer_err(CER_E_VERIFY, "%s line %ld: the CRL record has no number", h->file,
+			       line);
+	/* RFC 5280 5.2.3: CRL numbers increase monotonically for the issuer. */
+	if (json_integer_value(num) <= h->crl_number)
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: CRL number %lld does not increase (number %lld was "
+			       "issued at %s)",
+			       h->file, line, (long long)json_integer_value(num), h->crl_number,
+			       h->crl_where);
+	h->crl_number = json_integer_value(num);
+	(void)snprintf(h->crl_where, sizeof(h->crl_where), "%s line %ld", h->file, line);
+	json_array_foreach(json_object_get(d, "revoked"), i, e)
+	{
+		const char *serial = json_string_value(json_object_get(e, "serial"));
+		struct audit_revocation *grown, *n;
+
+		if (serial == NULL || strlen(serial) >= AUDIT_SERIAL_MAX)
+			return cer_err(CER_E_VERIFY, "%s line %ld: a revocation has no serial",
+				       h->file, line);
+		if (revocation_find(h, serial) != NULL)
+			continue; /* each CRL repeats the earlier revocations */
+		grown = realloc(h->revoked, (h->n_revoked + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		h->revoked = grown;
+		n = &h->revoked[h->n_revoked++];
+		copy_text(n->serial, sizeof(n->serial), serial);
+		copy_text(n->reason, sizeof(n->reason),
+			  json_string_value(json_object_get(e, "reason")));
+		(void)snprintf(n->where, sizeof(n->where), "%s line %ld", h->file, line);
+	}
+	h->now.crls++;
+	return 0;
+}
+
+int audit_history_record(void *arg, long line, json_t *rec)
+{
+	struct audit_history *h = arg;
+	const char *action = json_string_value(json_object_get(rec, "action"));
+	json_t *d = json_object_get(rec, "details");
+
+	h->records++;
+	if (strcmp(action, "cert.root") == 0)
+		return history_cert(h, line, rec, 1);
+	if (strcmp(action, "cert.issue") == 0)
+		return history_cert(h, line, rec, 0);
+	if (strcmp(action, "crl.sign") == 0)
+		return history_crl(h, line, rec);
+	if (strcmp(action, "witness.register") == 0)
+		h->now.witnesses++;
+	else if (strcmp(action, "backup.create") == 0)
+		h->now.backups_created++;
+	else if (strcmp(action, "backup.rekey") == 0) {
+		h->now.backups_created++;
+		h->now.backups_superseded++;
+	} else if (strcmp(action, "backup.superseded") == 0)
+		h->now.backups_superseded++;
+	else if (strcmp(action, "backup.drill") == 0 || strcmp(action, "backup.recover") == 0) {
+		json_t *s = json_object_get(d, "reconstitution_seconds");
+		if (strcmp(action, "backup.drill") == 0)
+			h->now.drills++;
+		else
+			h->now.recoveries++;
+		h->now.last_drill_seconds = json_is_number(s) ? json_number_value(s) : -1;
+		copy_text(h->last_drill, sizeof(h->last_drill),
+			  json_string_value(json_object_get(rec, "time")));
+	}
+	/* Any other action (steps, confirmations, media, future ones) is neutral here. */
+	return 0;
+}
+
+void audit_history_free(struct audit_history *h)
+{
+	free(h->certs);
+	free(h->revoked);
+	h->certs = NULL;
+	h->revoked = NULL;
+}
+
+static void now_rfc3339(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
+}
+
+static void cert_line(FILE *out, const struct audit_cert *c)
+{
+	fprintf(out, "  serial %-40s until %.10s  ", c->serial, c->not_after);
+	printout_safe(out, c->subject);
+	fputs("\n      profile ", out);
+	printout_safe(out, c->profile);
+	fprintf(out, ", issued at %s\n", c->where);
+}
+
+void audit_history_print(const struct audit_history *h, FILE *out, long *live)
+{
+	char now[32];
+	long expired = 0, revoked = 0;
+
+	now_rfc3339(now);
+	*live = 0;
+	for (size_t i = 0; i < h->n_certs; i++) {
+		if (!h->certs[i].is_root)
+			continue;
+		fputs("Root certificate:\n", out);
+		cert_line(out, &h->certs[i]);
+	}
+	fputs("Live certificates (issued by the root, not revoked, not expired):\n", out);
+	for (size_t i = 0; i < h->n_certs; i++) {
+		const struct audit_cert *c = &h->certs[i];
+		if (c->is_root)
+			continue;
+		/* RFC 3339 UTC texts of one length compare as times. */
+		if (revocation_find(h, c->serial) != NULL)
+			revoked++;
+		else if (strlen(c->not_after) == strlen(now) && strcmp(c->not_after, now) <= 0)
+			expired++;
+		else {
+			(*live)++;
+			cert_line(out, c);
+		}
+	}
+	if (*live == 0)
+		fputs("  none\n", out);
+	fprintf(out, "Revoked: %zu serial%s", h->n_revoked, h->n_revoked == 1 ? "" : "s");
+	fprintf(out, " (%ld of the certificates above); expired: %ld\n", revoked, expired);
+	for (size_t i = 0; i < h->n_revoked; i++) {
+		const struct audit_revocation *rv = &h->revoked[i];
+		fprintf(out, "  serial %-40s ", rv->serial);
+		printout_safe(out, rv->reason);
+		fprintf(out, "%s, first in the CRL at %s\n",
+			cert_find(h, rv->serial) != NULL ? "" : " (not issued in this history)",
+			rv->where);
+	}
+	fprintf(out, "Backups: %ld created, %ld superseded; drills: %ld; recoveries: %ld",
+		h->total.backups_created, h->total.backups_superseded, h->total.drills,
+		h->total.recoveries);
+	if (h->last_drill[0] != '\0')
+		fprintf(out, " (last %.10s)", h->last_drill);
+	fputc('\n', out);
+}

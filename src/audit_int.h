@@ -1,0 +1,56 @@
+/* Shared between audit.c (the chain of ceremonies) and audit_history.c (what they did). */
+#ifndef CEREMONY_AUDIT_INT_H
+#define CEREMONY_AUDIT_INT_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#define AUDIT_SERIAL_MAX 41
+#define AUDIT_WHERE_MAX (NAME_MAX + 24)
+
+struct audit_cert {
+	char serial[AUDIT_SERIAL_MAX];
+	char subject[256];
+	char not_after[32];
+	char profile[64];
+	char where[AUDIT_WHERE_MAX]; /* "FILE line N" */
+	int is_root;
+};
+
+struct audit_revocation {
+	char serial[AUDIT_SERIAL_MAX];
+	char reason[32];
+	char where[AUDIT_WHERE_MAX];
+};
+
+/* What one ceremony did (reset for each), and the totals of the history. */
+struct audit_counts {
+	long certificates, crls, witnesses, backups_created, backups_superseded, drills,
+		recoveries;
+	double last_drill_seconds;
+};
+
+struct audit_history {
+	const char *file; /* the transcript being walked (its name, for messages) */
+	struct audit_cert *certs;
+	size_t n_certs;
+	struct audit_revocation *revoked;
+	size_t n_revoked;
+	long long crl_number;
+	char crl_where[AUDIT_WHERE_MAX];
+	char last_drill[32];
+	struct audit_counts now;   /* this ceremony */
+	struct audit_counts total; /* the whole history */
+	long records;
+};
+
+/* transcript_each callback: serials, CRL numbers, revocations, backups, drills. */
+int audit_history_record(void *arg, long line, json_t *rec);
+void audit_history_free(struct audit_history *h);
+/* The inventory at the end: root, live certificates, revocations, backups. */
+void audit_history_print(const struct audit_history *h, FILE *out, long *live);
+
+#endif

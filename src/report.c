@@ -1,0 +1,367 @@
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <openssl/x509v3.h>
+
+#include "ceremony/err.h"
+#include "ceremony/pem.h"
+#include "ceremony/printout.h"
+#include "ceremony/report.h"
+#include "ceremony/transcript.h"
+
+#define REPORT_MAX_TRANSCRIPTS 4096
+#define REPORT_MAX_CAS 256
+#define REPORT_MAX_TOKENS 64
+
+struct report_ca {
+	char subject[256], serial[41], issued[32], not_after[32], revoked[32];
+	long pathlen; /* -1: none or unknown */
+	int pathlen_known;
+};
+
+/*
+ * Only public facts are copied out of the records. The backup records' k, n and
+ * holders live in the internal record, not the transcript; witness names are
+ * never read here.
+ */
+struct report {
+	const char *path; /* transcript being read */
+	long transcripts;
+	struct report_ca cas[REPORT_MAX_CAS];
+	size_t n_cas;
+	long end_entities; /* signed by the root directly */
+	char root_token_serial[17], root_key[65];
+	char hsm_model[17], hsm_manufacturer[33], key_type[16];
+	int local, sensitive, extractable, wrap_with_trusted, root_found;
+	long spare_shares; /* -1: none recorded */
+	char backup_time[32];
+	long backups, drills, recoveries;
+	char drill_tokens[REPORT_MAX_TOKENS][17];
+	size_t n_drill_tokens;
+};
+
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	(void)snprintf(dst, size, "%s", src != NULL ? src : "");
+}
+
+static int flag(json_t *evidence, const char *name)
+{
+	json_t *v = json_object_get(evidence, name);
+	return json_is_boolean(v) ? json_is_true(v) : -1;
+}
+
+static void report_key(struct report *rp, json_t *d)
+{
+	json_t *tok = json_object_get(d, "token"), *key = json_object_get(d, "key");
+	json_t *ev = json_object_get(d, "evidence");
+	const char *serial = json_string_value(json_object_get(tok, "serial"));
+	const char *label = json_string_value(json_object_get(key, "label"));
+
+	/* The root's key: the one cert.root names, else the first one generated. */
+	if (rp->root_found && !(serial != NULL && label != NULL &&
+				strcmp(serial, rp->root_token_serial) == 0 &&
+				strcmp(label, rp->root_key) == 0))
+		return;
+	copy_text(rp->hsm_model, sizeof(rp->hsm_model),
+		  json_string_value(json_object_get(tok, "model")));
+	copy_text(rp->hsm_manufacturer, sizeof(rp->hsm_manufacturer),
+		  json_string_value(json_object_get(tok, "manufacturer")));
+	copy_text(rp->key_type, sizeof(rp->key_type),
+		  json_string_value(json_object_get(key, "type")));
+	rp->local = flag(ev, "CKA_LOCAL");
+	rp->sensitive = flag(ev, "CKA_SENSITIVE");
+	rp->extractable = flag(ev, "CKA_EXTRACTABLE");
+	rp->wrap_with_trusted = flag(ev, "CKA_WRAP_WITH_TRUSTED");
+	rp->root_found = 1;
+	copy_text(rp->root_token_serial, sizeof(rp->root_token_serial), serial);
+	copy_text(rp->root_key, sizeof(rp->root_key), label);
+}
+
+static void report_ca_pathlen(struct report *rp, struct report_ca *ca, json_t *rec)
+{
+	const char *p = json_string_value(
+		json_object_get(json_array_get(json_object_get(rec, "outputs"), 0), "path"));
+	char full[PATH_MAX];
+	X509 *x = NULL;
+
+	ca->pathlen = -1;
+	if (p == NULL || transcript_record_path(rp->path, p, full, sizeof(full)) != 0 ||
+	    pem_load_cert(full, &x) != 0) {
+		cer_err_clear();
+		return;
+	}
+	ca->pathlen = X509_get_pathlen(x);
+	ca->pathlen_known = 1;
+	X509_free(x);
+}
+
+static void report_issue(struct report *rp, json_t *rec)
+{
+	json_t *d = json_object_get(rec, "details"), *c = json_object_get(d, "certificate");
+	const char *kind = json_string_value(json_object_get(d, "profile_kind"));
+	struct report_ca *ca;
+
+	if (kind == NULL || strcmp(kind, "ca") != 0) {
+		rp->end_entities++;
+		return;
+	}
+	if (rp->n_cas == REPORT_MAX_CAS)
+		return;
+	ca = &rp->cas[rp->n_cas++];
+	memset(ca, 0, sizeof(*ca));
+	copy_text(ca->subject, sizeof(ca->subject), json_string_value(json_object_get(c, "subject")));
+	copy_text(ca->serial, sizeof(ca->serial), json_string_value(json_object_get(c, "serial")));
+	copy_text(ca->issued, sizeof(ca->issued), json_string_value(json_object_get(rec, "time")));
+	copy_text(ca->not_after, sizeof(ca->not_after),
+		  json_string_value(json_object_get(c, "not_after")));
+	report_ca_pathlen(rp, ca, rec);
+}
+
+static void report_crl(struct report *rp, json_t *rec)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(json_object_get(rec, "details"), "revoked"), i, e)
+	{
+		const char *serial = json_string_value(json_object_get(e, "serial"));
+		for (size_t j = 0; serial != NULL && j < rp->n_cas; j++)
+			if (strcasecmp(rp->cas[j].serial, serial) == 0 && rp->cas[j].revoked[0] == '\0')
+				copy_text(rp->cas[j].revoked, sizeof(rp->cas[j].revoked),
+					  json_string_value(json_object_get(rec, "time")));
+	}
+}
+
+static void report_backup(struct report *rp, json_t *rec, const char *action)
+{
+	json_t *d = json_object_get(rec, "details");
+	const char *when = json_string_value(json_object_get(rec, "time"));
+	json_t *spare = json_object_get(json_object_get(d, "confidential"), "spare_shares");
+
+	if (strcmp(action, "backup.create") == 0 || strcmp(action, "backup.rekey") == 0) {
+		rp->backups++;
+		/* The latest backup is the one that counts. */
+		if (when != NULL && strcmp(when, rp->backup_time) >= 0) {
+			copy_text(rp->backup_time, sizeof(rp->backup_time), when);
+			rp->spare_shares = json_is_integer(spare) ? (long)json_integer_value(spare) : -2;
+		}
+	} else if (strcmp(action, "backup.drill") == 0 || strcmp(action, "backup.recover") == 0) {
+		const char *serial =
+			json_string_value(json_object_get(json_object_get(d, "token"), "serial"));
+		size_t i;
+		if (strcmp(action, "backup.drill") == 0)
+			rp->drills++;
+		else
+			rp->recoveries++;
+		for (i = 0; serial != NULL && i < rp->n_drill_tokens; i++)
+			if (strcmp(rp->drill_tokens[i], serial) == 0)
+				break;
+		if (serial != NULL && i == rp->n_drill_tokens && i < REPORT_MAX_TOKENS)
+			copy_text(rp->drill_tokens[rp->n_drill_tokens++], 17, serial);
+	}
+}
+
+static int report_cb(void *arg, long line, json_t *rec)
+{
+	struct report *rp = arg;
+	const char *action = json_string_value(json_object_get(rec, "action"));
+	json_t *d = json_object_get(rec, "details");
+
+	(void)line;
+	if (strcmp(action, "cert.root") == 0 && !rp->root_found) {
+		copy_text(rp->root_token_serial, sizeof(rp->root_token_serial),
+			  json_string_value(json_object_get(d, "token_serial")));
+		copy_text(rp->root_key, sizeof(rp->root_key),
+			  json_string_value(json_object_get(d, "key")));
+	} else if (strcmp(action, "key.generate") == 0)
+		report_key(rp, d);
+	else if (strcmp(action, "cert.issue") == 0)
+		report_issue(rp, rec);
+	else if (strcmp(action, "crl.sign") == 0)
+		report_crl(rp, rec);
+	else if (strncmp(action, "backup.", 7) == 0)
+		report_backup(rp, rec, action);
+	return 0;
+}
+
+static int report_pass(struct report *rp, const char *dir, char **names, size_t n)
+{
+	char path[PATH_MAX];
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path))
+			return cer_err(CER_E_INPUT, "%s: path too long", dir);
+		rp->path = path;
+		if ((r = transcript_each(path, report_cb, rp)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static long days_between(const char *from, const char *to)
+{
+	struct tm a, b;
+
+	memset(&a, 0, sizeof(a));
+	memset(&b, 0, sizeof(b));
+	if (strptime(from, "%Y-%m-%dT%H:%M:%SZ", &a) == NULL ||
+	    strptime(to, "%Y-%m-%dT%H:%M:%SZ", &b) == NULL)
+		return -1;
+	return (long)((timegm(&b) - timegm(&a)) / 86400);
+}
+
+static void print_level(const struct report *rp, FILE *out)
+{
+	int any_pathlen = 0;
+
+	fputs("1. pkilevel (level of the end-entity certificates, §5.1):\n", out);
+	for (size_t i = 0; i < rp->n_cas; i++)
+		any_pathlen |= !rp->cas[i].pathlen_known || rp->cas[i].pathlen != 0;
+	if (rp->n_cas > 0)
+		fprintf(out, "   %s3: the root signed %zu subordinate CA%s%s, which sign the devices\n",
+			any_pathlen ? "at least " : "", rp->n_cas, rp->n_cas == 1 ? "" : "s",
+			any_pathlen ? "" : " (pathLenConstraint 0)");
+	if (rp->end_entities > 0)
+		fprintf(out, "   2: for %ld end-entity certificate%s the root signed directly (e.g. "
+			     "voucher signers)\n",
+			rp->end_entities, rp->end_entities == 1 ? "" : "s");
+	if (rp->n_cas == 0 && rp->end_entities == 0)
+		fputs("   1: the root has signed no certificate yet\n", out);
+}
+
+static void print_cas(const struct report *rp, FILE *out, const char *now)
+{
+	fputs("2. How long each subordinate CA is maintained:\n", out);
+	if (rp->n_cas == 0)
+		fputs("   no subordinate CA recorded\n", out);
+	for (size_t i = 0; i < rp->n_cas; i++) {
+		const struct report_ca *ca = &rp->cas[i];
+		const char *end = ca->revoked[0] ? ca->revoked : now;
+		fputs("   ", out);
+		printout_safe(out, ca->subject);
+		fprintf(out, "\n     issued %.10s, notAfter %.10s%s; %s %ld days%s\n", ca->issued,
+			ca->not_after,
+			strncmp(ca->not_after, "9999-12-31", 10) == 0 ? " (no expiry, RFC 5280 4.1.2.5)"
+								       : "",
+			ca->revoked[0] ? "revoked after" : "in service for",
+			days_between(ca->issued, end), ca->revoked[0] ? "" : " so far");
+	}
+	fputs("3. How many identities each subordinate CA signed before retirement:\n"
+	      "   not known from the root's transcripts: they record only what the root signed;\n"
+	      "   the subordinate CAs' own records hold their counts\n",
+	      out);
+}
+
+static void print_storage(const struct report *rp, FILE *out)
+{
+	fputs("4. How the root CA key is stored:\n", out);
+	if (!rp->root_found) {
+		fputs("   no key generation recorded\n", out);
+		return;
+	}
+	fputs("   in a PKCS#11 hardware security module: manufacturer \"", out);
+	printout_safe(out, rp->hsm_manufacturer);
+	fputs("\", model \"", out);
+	printout_safe(out, rp->hsm_model);
+	fputs("\"\n   ", out);
+	printout_safe(out, rp->key_type);
+	fprintf(out, " key %s, sensitive %s, ", rp->local == 1 ? "generated inside it" : "(origin not recorded)",
+		rp->sensitive == 1 ? "yes" : "no");
+	if (rp->extractable == 1 && rp->wrap_with_trusted == 1)
+		fputs("leaves it only wrapped under a trusted key (for its backup)\n", out);
+	else if (rp->extractable == 0)
+		fputs("never leaves it\n", out);
+	else
+		fputs("extractability not recorded\n", out);
+}
+
+static void print_backup(const struct report *rp, FILE *out)
+{
+	fputs("5. Spare shares n - k (§5.3.1):\n", out);
+	if (rp->backups == 0)
+		fputs("   no backup recorded\n", out);
+	else if (rp->spare_shares < 0)
+		fprintf(out, "   a backup of %.10s is recorded without its spare-share count\n",
+			rp->backup_time);
+	else
+		fprintf(out, "   %ld (the backup of %.10s; k and n are not disclosed)\n",
+			rp->spare_shares, rp->backup_time);
+	fputs("6. Continents on which the key can be recovered without travel:\n"
+	      "   not recorded in the transcripts",
+	      out);
+	if (rp->drills + rp->recoveries > 0)
+		fprintf(out, "; recorded: %ld drill%s and %ld recover%s at %zu backup token%s",
+			rp->drills, rp->drills == 1 ? "" : "s", rp->recoveries,
+			rp->recoveries == 1 ? "y" : "ies", rp->n_drill_tokens,
+			rp->n_drill_tokens == 1 ? "" : "s");
+	fputc('\n', out);
+}
+
+int report_print(const char *dir, FILE *out)
+{
+	struct report *rp = calloc(1, sizeof(*rp));
+	char *names[REPORT_MAX_TRANSCRIPTS], now[32];
+	size_t n = 0;
+	struct dirent *de;
+	time_t t = time(NULL);
+	struct tm tm;
+	DIR *d;
+	int r = 0;
+
+	if (rp == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	rp->spare_shares = -1;
+	d = opendir(dir);
+	if (d == NULL) {
+		free(rp);
+		return cer_err(CER_E_IO, "%s: cannot read the folder: %s", dir, strerror(errno));
+	}
+	while ((de = readdir(d)) != NULL && r == 0) {
+		size_t len = strlen(de->d_name);
+		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
+			continue;
+		if (n == REPORT_MAX_TRANSCRIPTS)
+			r = cer_err(CER_E_INPUT, "%s: more than %d transcripts", dir,
+				    REPORT_MAX_TRANSCRIPTS);
+		else if ((names[n] = strdup(de->d_name)) == NULL)
+			r = cer_err(CER_E_NOMEM, "out of memory");
+		else
+			n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(names[0]), by_name);
+	if (r == 0 && n == 0)
+		r = cer_err(CER_E_NOTFOUND, "%s: no transcripts (*.jsonl)", dir);
+	if (r == 0)
+		r = report_pass(rp, dir, names, n);
+	if (r == 0) {
+		gmtime_r(&t, &tm);
+		(void)strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(out, "Disclosure report (manufacturer keys taxonomy draft, §6.2) from %zu "
+			     "transcript%s in %s\n",
+			n, n == 1 ? "" : "s", dir);
+		fputs("Facts as the transcripts record them; \"ceremony audit\" verifies them.\n",
+		      out);
+		print_level(rp, out);
+		print_cas(rp, out, now);
+		print_storage(rp, out);
+		print_backup(rp, out);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(rp);
+	return r;
+}

@@ -1,0 +1,356 @@
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <sodium.h>
+
+#include "ceremony/countersig.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/hsm.h"
+#include "ceremony/hsmkey.h"
+#include "ceremony/p11key.h"
+#include "ceremony/readaloud.h"
+#include "ceremony/transcript.h"
+#include "ceremony/witness.h"
+
+/* DER OID of namedCurve P-256 for CKA_EC_PARAMS. */
+static const uint8_t witness_oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+					   0xce, 0x3d, 0x03, 0x01, 0x07};
+
+static int witness_name_check(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > COUNTERSIG_NAME_MAX)
+		return cer_err(CER_E_INPUT, "--name must be 1 to %d bytes", COUNTERSIG_NAME_MAX);
+	for (const unsigned char *p = (const unsigned char *)name; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return cer_err(CER_E_INPUT, "--name holds a control character");
+	return 0;
+}
+
+/*
+ * A witness key signs countersignatures and nothing else, and never leaves its
+ * card: unlike the root key it has no backup, so EXTRACTABLE is FALSE outright.
+ */
+static int witness_evidence_check(const struct p11key_evidence *ev, int generated_here)
+{
+	const struct {
+		const char *name;
+		int got, want;
+	} rules[] = {
+		{"CKA_TOKEN", ev->token, 1},
+		{"CKA_PRIVATE", ev->private_, 1},
+		{"CKA_SENSITIVE", ev->sensitive, 1},
+		{"CKA_EXTRACTABLE", ev->extractable, 0},
+		{"CKA_SIGN", ev->sign, 1},
+		{"CKA_DECRYPT", ev->decrypt, 0},
+		{"CKA_UNWRAP", ev->unwrap, 0},
+		{"CKA_DERIVE", ev->derive, 0},
+		{"CKA_SIGN_RECOVER", ev->sign_recover, 0},
+		{"CKA_LOCAL", generated_here ? ev->local : 1, 1},
+		{"CKA_ALWAYS_SENSITIVE", generated_here ? ev->always_sensitive : 1, 1},
+		{"CKA_NEVER_EXTRACTABLE", generated_here ? ev->never_extractable : 1, 1},
+	};
+
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (rules[i].got != rules[i].want)
+			return cer_err(CER_E_REFUSED, "the card reports %s = %s, expected %s",
+				       rules[i].name,
+				       rules[i].got < 0 ? "absent" : rules[i].got ? "TRUE" : "FALSE",
+				       rules[i].want ? "TRUE" : "FALSE");
+	return 0;
+}
+
+static int witness_key_generate(struct p11_session *s, const char *label, struct p11key *out,
+				struct p11key_evidence *ev)
+{
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
+	CK_KEY_TYPE kt = CKK_EC;
+	CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	uint8_t id_card[P11KEY_ID_LEN], id[P11KEY_ID_LEN];
+	size_t label_len = strlen(label);
+	CK_RV rv;
+	int r, taken;
+
+	/* A random CKA_ID: libp11 pairs keys by ID alone (docs/hsm.md). */
+	if ((r = p11_random(s, id_card, sizeof(id_card))) != 0)
+		return r;
+	randombytes_buf(id, sizeof(id));
+	for (size_t i = 0; i < sizeof(id); i++)
+		id[i] ^= id_card[i];
+	if ((r = p11key_name_taken(s, label, id, sizeof(id), &taken)) != 0)
+		return r;
+	if (taken)
+		return cer_err(CER_E_EXISTS,
+			       "card \"%s\" already has an object labelled \"%s\" that is not a "
+			       "private key; nothing was generated",
+			       s->token.label, label);
+	CK_ATTRIBUTE pub_tmpl[] = {
+		{CKA_CLASS, &pub_class, sizeof(pub_class)},
+		{CKA_KEY_TYPE, &kt, sizeof(kt)},
+		{CKA_TOKEN, &yes, sizeof(yes)},
+		{CKA_PRIVATE, &no, sizeof(no)},
+		{CKA_VERIFY, &yes, sizeof(yes)},
+		{CKA_ENCRYPT, &no, sizeof(no)},
+		{CKA_WRAP, &no, sizeof(no)},
+		{CKA_DERIVE, &no, sizeof(no)},
+		{CKA_LABEL, (void *)label, label_len},
+		{CKA_ID, id, sizeof(id)},
+		{CKA_EC_PARAMS, (void *)witness_oid_p256, sizeof(witness_oid_p256)},
+	};
+	CK_ATTRIBUTE priv_tmpl[] = {
+		{CKA_CLASS, &priv_class, sizeof(priv_class)},
+		{CKA_KEY_TYPE, &kt, sizeof(kt)},
+		{CKA_TOKEN, &yes, sizeof(yes)},
+		{CKA_PRIVATE, &yes, sizeof(yes)},
+		{CKA_SENSITIVE, &yes, sizeof(yes)},
+		{CKA_EXTRACTABLE, &no, sizeof(no)},
+		{CKA_SIGN, &yes, sizeof(yes)},
+		{CKA_SIGN_RECOVER, &no, sizeof(no)},
+		{CKA_DECRYPT, &no, sizeof(no)},
+		{CKA_UNWRAP, &no, sizeof(no)},
+		{CKA_DERIVE, &no, sizeof(no)},
+		{CKA_LABEL, (void *)label, label_len},
+		{CKA_ID, id, sizeof(id)},
+	};
+	rv = s->f->C_GenerateKeyPair(s->handle, &mech, pub_tmpl,
+				     sizeof(pub_tmpl) / sizeof(pub_tmpl[0]), priv_tmpl,
+				     sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), &pub, &priv);
+	if (rv != CKR_OK)
+		return p11_err(rv, "card \"%s\": generating witness key \"%s\"", s->token.label,
+			       label);
+	memset(out, 0, sizeof(*out));
+	out->type = KEY_EC_P256;
+	out->priv = priv;
+	out->pub = pub;
+	memcpy(out->id, id, sizeof(id));
+	out->id_len = sizeof(id);
+	memcpy(out->label, label, label_len + 1);
+	if ((r = p11key_evidence_read(s, out, ev)) != 0 ||
+	    (r = witness_evidence_check(ev, 1)) != 0) {
+		(void)s->f->C_DestroyObject(s->handle, priv);
+		(void)s->f->C_DestroyObject(s->handle, pub);
+		cer_err_prefix("card \"%s\": witness key \"%s\" destroyed: ", s->token.label, label);
+		return r;
+	}
+	return 0;
+}
+
+/* The existing key labelled label, or a new one; *generated says which. */
+static int witness_key_get(struct p11_session *s, const char *label, struct p11key *k,
+			   struct p11key_evidence *ev, int *generated)
+{
+	int r;
+
+	*generated = 0;
+	r = p11key_find(s, label, k);
+	if (r == CER_E_NOTFOUND) {
+		cer_err_clear();
+		*generated = 1;
+		return witness_key_generate(s, label, k, ev);
+	}
+	if (r != 0)
+		return r;
+	if (k->type != KEY_EC_P256)
+		return cer_err(CER_E_REFUSED, "card \"%s\": key \"%s\" is %s; a witness key is ec-p256",
+			       s->token.label, label, key_type_name(k->type));
+	if ((r = p11key_evidence_read(s, k, ev)) != 0 || (r = witness_evidence_check(ev, 0)) != 0)
+		cer_err_prefix("card \"%s\": key \"%s\": ", s->token.label, label);
+	return r;
+}
+
+static json_t *witness_evidence_json(const struct p11key_evidence *ev)
+{
+	return json_pack("{s:b, s:b, s:b, s:b, s:b, s:b}", "CKA_LOCAL", ev->local == 1,
+			 "CKA_SENSITIVE", ev->sensitive == 1, "CKA_ALWAYS_SENSITIVE",
+			 ev->always_sensitive == 1, "CKA_EXTRACTABLE", ev->extractable == 1,
+			 "CKA_NEVER_EXTRACTABLE", ev->never_extractable == 1, "CKA_SIGN",
+			 ev->sign == 1);
+}
+
+/*
+ * The record nests everything under "witness": transcript verify accepts a seal
+ * by any key whose spki_sha256 sits directly in a record's details, and a
+ * witness key must never pass for the CA's own.
+ */
+static json_t *witness_record(const struct p11_token *card, const struct p11key *k,
+			      const struct p11key_evidence *ev, int generated, const char *role,
+			      const char *name, const char *spki_hex, const char *md_hex)
+{
+	char id_hex[2 * sizeof(k->id) + 1];
+
+	hex_encode(k->id, k->id_len, id_hex);
+	return json_pack("{s:{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:b}, s:o, "
+			 "s:s, s:s}}",
+			 "witness", "role", role, "name", name, "card", "label", card->label,
+			 "serial", card->serial, "model", card->model, "manufacturer",
+			 card->manufacturer, "key", "label", k->label, "id", id_hex, "type",
+			 key_type_name(k->type), "generated_now", generated, "evidence",
+			 witness_evidence_json(ev), "spki", spki_hex, "spki_sha256", md_hex);
+}
+
+int witness_register(struct ceremony_ctx *ctx, const char *token, const char *label,
+		     const char *role, const char *name, FILE *out)
+{
+	struct hsm h;
+	struct transcript *tr = NULL;
+	struct p11key k;
+	struct p11key_evidence ev;
+	uint8_t *spki = NULL, md[32];
+	char *spki_hex = NULL, md_hex[65];
+	const char *tpath;
+	json_t *details;
+	size_t spki_len = 0;
+	unsigned int mdlen = 0;
+	int generated = 0, r;
+
+	memset(&h, 0, sizeof(h));
+	/* STYLE 9: every input before the card is touched. */
+	if ((r = countersig_role_check(role)) != 0 || (r = witness_name_check(name)) != 0)
+		return r;
+	if (strlen(label) == 0 || strlen(label) > P11KEY_LABEL_MAX)
+		return cer_err(CER_E_INPUT, "key label must be 1 to %d bytes", P11KEY_LABEL_MAX);
+	if ((r = cli_transcript_path(ctx, "witness register", &tpath)) != 0)
+		return r;
+	if ((r = cli_transcript_open(ctx, "witness register", &tr)) != 0)
+		return r;
+	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
+		goto out;
+	if ((r = witness_key_get(h.session, label, &k, &ev, &generated)) != 0)
+		goto out;
+	if ((r = p11key_spki(h.session, &k, &spki, &spki_len)) != 0)
+		goto out;
+	if (!EVP_Digest(spki, spki_len, md, &mdlen, EVP_sha256(), NULL)) {
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot hash the witness key");
+		goto out;
+	}
+	spki_hex = malloc(2 * spki_len + 1);
+	if (spki_hex == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	hex_encode(spki, spki_len, spki_hex);
+	hex_encode(md, sizeof(md), md_hex);
+	details = witness_record(&h.token, &k, &ev, generated, role, name, spki_hex, md_hex);
+	if (details == NULL) {
+		r = cer_err(CER_E_INPUT, "cannot record the witness (is --name valid UTF-8?)");
+		goto out;
+	}
+	if ((r = transcript_append(tr, "witness.register", NULL, NULL, details, NULL)) != 0)
+		goto out;
+	fprintf(out, "%s witness key \"%s\" on card \"%s\" (serial %s) registered for %s\n",
+		generated ? "Generated" : "Found", label, h.token.label, h.token.serial, role);
+	readaloud_print(out, "SPKI sha256", md, 32);
+out:
+	free(spki_hex);
+	free(spki);
+	hsm_close(&h);
+	transcript_close(tr);
+	return r;
+}
+
+/* ECDSA over the digest, in the card; checked with the card's public key. */
+static int witness_sign(EVP_PKEY *card_key, EVP_PKEY *pub, const uint8_t md[32], uint8_t *sig,
+			size_t *sig_len)
+{
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(card_key, NULL), *vctx = NULL;
+	size_t len = *sig_len;
+	int r = 0;
+
+	if (pctx == NULL || EVP_PKEY_sign_init(pctx) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_sign(pctx, sig, &len, md, 32) <= 0) {
+		r = cer_err_ssl(CER_E_P11, "the card did not sign");
+		goto out;
+	}
+	vctx = EVP_PKEY_CTX_new(pub, NULL);
+	if (vctx == NULL || EVP_PKEY_verify_init(vctx) <= 0 ||
+	    EVP_PKEY_CTX_set_signature_md(vctx, EVP_sha256()) <= 0 ||
+	    EVP_PKEY_verify(vctx, sig, len, md, 32) != 1) {
+		r = cer_err_ssl(CER_E_VERIFY, "the card's signature does not verify with its public "
+					      "key; nothing written");
+		goto out;
+	}
+	*sig_len = len;
+out:
+	EVP_PKEY_CTX_free(pctx);
+	EVP_PKEY_CTX_free(vctx);
+	return r;
+}
+
+int witness_countersign(struct ceremony_ctx *ctx, const char *token, const char *label,
+			const char *role, const char *transcript, FILE *out)
+{
+	struct hsm h;
+	struct hsmkey *hk = NULL;
+	struct p11key k;
+	char seal[PATH_MAX], path[PATH_MAX], *text = NULL;
+	uint8_t md[32], spki_md[32], sig[COUNTERSIG_SIG_MAX], *spki = NULL;
+	size_t spki_len = 0, sig_len = sizeof(sig);
+	const unsigned char *p;
+	unsigned int mdlen = 0;
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	if ((r = countersig_role_check(role)) != 0 ||
+	    (r = countersig_path(transcript, role, path, sizeof(path))) != 0)
+		return r;
+	if (snprintf(seal, sizeof(seal), "%s.sig", transcript) >= (int)sizeof(seal))
+		return cer_err(CER_E_INPUT, "%s: path too long", transcript);
+	if (!file_exists(seal))
+		return cer_err(CER_E_REFUSED,
+			       "%s is not sealed (no %s): witnesses countersign after the seal; "
+			       "nothing signed",
+			       transcript, seal);
+	if ((r = file_check_new(path)) != 0)
+		return r;
+	/* Countersign only an intact chain; the digest is of the exact sealed bytes. */
+	if ((r = transcript_each(transcript, NULL, NULL)) != 0) {
+		cer_err_prefix("refusing to countersign: ");
+		return r;
+	}
+	if ((r = file_sha256(transcript, md)) != 0)
+		return r;
+	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
+	    (r = p11key_find(h.session, label, &k)) != 0 ||
+	    (r = p11key_spki(h.session, &k, &spki, &spki_len)) != 0)
+		goto out;
+	if (k.type != KEY_EC_P256) {
+		r = cer_err(CER_E_REFUSED, "card \"%s\": key \"%s\" is %s; a witness key is ec-p256",
+			    h.token.label, label, key_type_name(k.type));
+		goto out;
+	}
+	p = spki;
+	pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
+	if (pub == NULL || !EVP_Digest(spki, spki_len, spki_md, &mdlen, EVP_sha256(), NULL)) {
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot decode the card's public key");
+		goto out;
+	}
+	if ((r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0 ||
+	    (r = witness_sign(hsmkey_pkey(hk), pub, md, sig, &sig_len)) != 0)
+		goto out;
+	if ((r = countersig_encode(transcript, md, role, spki_md, sig, sig_len, &text)) != 0 ||
+	    (r = file_write_new(path, text, strlen(text))) != 0)
+		goto out;
+	fprintf(out, "Countersigned %s as %s with key \"%s\" on card \"%s\": %s\n", transcript,
+		role, label, h.token.label, path);
+	readaloud_print(out, "transcript sha256", md, 32);
+	readaloud_print(out, "signer SPKI sha256", spki_md, 32);
+out:
+	free(text);
+	free(spki);
+	EVP_PKEY_free(pub);
+	hsm_session_end(&h);
+	hsmkey_free(hk); /* after our session: libp11 closes all sessions of the slot */
+	hsm_close(&h);
+	return r;
+}
