@@ -12,6 +12,7 @@
 
 static const struct cli_command main_commands[] = {
 	{"run", cmd_run, "run a ceremony script step by step (or --dry-run it)"},
+	{"script", cmd_script, "print a ceremony script as a checklist"},
 	{"token", cmd_token, "list and initialise PKCS#11 tokens"},
 	{"key", cmd_key, "generate the root key in the HSM and show its attributes"},
 	{"cert", cmd_cert, "make the root certificate; sign intermediates and end entities"},

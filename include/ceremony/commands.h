@@ -10,6 +10,7 @@
 #include "ceremony/cli.h"
 
 int cmd_run(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_script(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_media(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_token(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv);

@@ -33,6 +33,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -92,6 +93,10 @@ void script_free(struct script *s);
 int script_expand(const struct script *s, const struct config *cfg, const char *const *extra_names,
 		  const char *const *extra_values, int n_extra, const char *in, char *out,
 		  size_t size) __attribute__((warn_unused_result));
+
+/* The script as a printable HTML checklist: numbered steps, role, text, a box, an initials line. */
+int script_print_html(const struct script *s, const struct config *cfg, FILE *f)
+	__attribute__((warn_unused_result));
 
 const char *script_role_title(const struct script *s, const char *role);
 
