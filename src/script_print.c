@@ -28,14 +28,16 @@ static int print_command(const struct script *s, const struct config *cfg,
 	char buf[SCRIPT_ARG_MAX];
 	int r;
 
+	cer_err_clear();
 	fputs("<div class=\"cmd\">$ ceremony", f);
 	for (int i = 0; i < st->n_args; i++) {
-		if ((r = script_expand(s, cfg, xn, xv, 1, st->args[i], buf, sizeof(buf))) != 0)
-			return r;
+		/* Without a configuration the ${names} stay, for a generic checklist. */
+		r = script_expand(s, cfg, xn, xv, 1, st->args[i], buf, sizeof(buf));
 		fputc(' ', f);
-		html(f, buf);
+		html(f, r == 0 ? buf : st->args[i]);
 	}
 	fputs("</div>\n", f);
+	cer_err_clear();
 	return 0;
 }
 

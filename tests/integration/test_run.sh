@@ -41,6 +41,14 @@ for s in root-key-generation signing root-crl dr-drill custodian-rekey; do
 	check "dry run of $s matches tests/golden/dry-run-$s.txt" diff -u "tests/golden/dry-run-$s.txt" "$T/$s.dry"
 done
 
+# The printable checklist.
+"$CEREMONY" --config "$SITE_CONFIG" script print ceremony-scripts/root-key-generation.yaml >"$T/checklist.html"
+check "the checklist has a box for each of the 13 steps" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 13
+check "the checklist carries the script's SHA-256" grep -q "$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-4)" "$T/checklist.html"
+printf 'ceremony: x\ntitle: "<script>alert(1)</script>"\nroles: {CA: "A & B"}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: "<b>bold</b>", confirm: ok}\n' >"$T/hostile.yaml"
+"$CEREMONY" script print "$T/hostile.yaml" >"$T/hostile.html"
+check "the checklist escapes what the script says" bash -c "! grep -q '<script>\|<b>bold' '$T/hostile.html' && grep -q '&lt;script&gt;' '$T/hostile.html' && grep -q 'A &amp; B' '$T/hostile.html'"
+
 # Refusals before anything happens.
 printf 'ceremony: x\ntitle: x\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: s, run: [key, show, --pin-source, "file:/tmp/p"]}\n' >"$T/pin.yaml"
 expect_fail "a script holding a PIN source is refused" 1 'added by the runner from the answers' \
