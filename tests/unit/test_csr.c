@@ -294,6 +294,7 @@ static void masa_profile(struct profile *p)
 	p->key_usage = KU_DIGITAL_SIGNATURE;
 	p->n_policies = 1;
 	snprintf(p->policies[0], PROFILE_OID_MAX, "1.3.6.1.4.1.99999.1.2");
+	p->allow_san = 1; /* subject_alt_name_from_csr: true */
 }
 
 static void test_csr_profile_refuses_what_it_does_not_grant(void **state)
