@@ -1,19 +1,23 @@
-# A ceremony site for tests and the demo: config, PIN files, answers, CSRs on
-# the medium. Source it after lib.sh's setup_hsm (uses $T, $CEREMONY_MODULE).
-# Sets SITE_CONFIG, SITE_ANSWERS; PINs live in files only because tests have no
-# people to type them.
+# A ceremony site for the demo and the tests: ceremony.yaml, an answers file
+# whose PIN and passphrase sources are files (the demo and the tests have no
+# people to type them; a real ceremony types them), and the CSRs the
+# requesters bring on the medium. Needs CEREMONY_MODULE and SOFTHSM2_CONF set.
+# make_site DIR: DIR/{out,media,internal,transcripts,pins,requester-keys};
+# sets SITE, SITE_CONFIG, SITE_ANSWERS.
 make_site() {
-	mkdir -p "$T/site/out" "$T/site/media/csr" "$T/site/media/out" "$T/site/media/backup" \
-		"$T/site/internal" "$T/site/transcripts" "$T/site/pins" "$T/site/requester-keys"
-	SITE=$T/site
+	SITE=$1
+	mkdir -p "$SITE/out" "$SITE/media/csr" "$SITE/media/out" "$SITE/media/backup" \
+		"$SITE/internal" "$SITE/transcripts" "$SITE/pins" "$SITE/requester-keys"
 	SITE_CONFIG=$SITE/ceremony.yaml
+	SITE_PROFILES=${SITE_PROFILES:-$PWD/ceremony-scripts/profiles}
 	cat >"$SITE_CONFIG" <<CONF
 module: $CEREMONY_MODULE
 root_subject: /C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026
 out: $SITE/out
 media: $SITE/media
 internal: $SITE/internal
-profiles: $PWD/ceremony-scripts/profiles
+profiles: $SITE_PROFILES
+transcripts: $SITE/transcripts
 revoke_serial: 0DEC0DE0DEC0DE01
 revoke_reason: cessationOfOperation
 CONF
@@ -38,7 +42,7 @@ CONF
 	export CEREMONY_TEST_ARGON2=1
 }
 
-# run_script NAME TRANSCRIPT [PREVIOUS] [more options]
+# run_script NAME TRANSCRIPT [PREVIOUS] [more options]: a shipped script, non-interactive.
 run_script() {
 	local name=$1 tr=$2
 	shift 2

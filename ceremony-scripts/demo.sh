@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# make demo: a whole root key ceremony on SoftHSM2 tokens in a throwaway folder.
-# DEMO PINs are written to files in $DEMO_DIR/pins so the demo runs unattended;
-# in a real ceremony PINs are typed at the terminal (no echo) and never stored.
+# make demo: the shipped ceremony scripts, in order, on SoftHSM2 tokens in a
+# throwaway folder: root key generation, signing from removable media, the root
+# CRL, a disaster-recovery drill at a backup site, a custodian rekey, and the
+# auditor's replay of the whole history.
+# The demo's PINs and passphrases are files in $DEMO_DIR/pins, named by an
+# answers file, so it runs unattended; in a real ceremony each person types them
+# (no echo) and they are never stored. CEREMONY_TEST_ARGON2=1 lowers the share
+# passphrase hashing cost for the demo, and the transcripts record that.
 set -euo pipefail
 CEREMONY=${CEREMONY:-build/ceremony}
 DEMO_DIR=${DEMO_DIR:-./demo-out}
 CEREMONY=$(realpath "$CEREMONY")
-PROFILES=$(realpath ceremony-scripts/profiles)
+SITE_PROFILES=$(realpath ceremony-scripts/profiles)
 
 if [ -e "$DEMO_DIR" ]; then
 	if [ -f "$DEMO_DIR/.ceremony-demo" ]; then
@@ -17,10 +22,9 @@ if [ -e "$DEMO_DIR" ]; then
 		exit 1
 	fi
 fi
-mkdir -p "$DEMO_DIR"/{tokens,out,transcripts,pins,media}
+mkdir -p "$DEMO_DIR/tokens" "$DEMO_DIR/audit"
 DEMO_DIR=$(realpath "$DEMO_DIR")
 touch "$DEMO_DIR/.ceremony-demo"
-
 cat >"$DEMO_DIR/softhsm2.conf" <<CONF
 directories.tokendir = $DEMO_DIR/tokens
 objectstore.backend = file
@@ -28,48 +32,60 @@ log.level = ERROR
 slots.removable = false
 CONF
 export SOFTHSM2_CONF="$DEMO_DIR/softhsm2.conf"
-module=""
+CEREMONY_MODULE=""
 for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
-	[ -f "$m" ] && module=$m && break
+	[ -f "$m" ] && CEREMONY_MODULE=$m && break
 done
-[ -n "$module" ] || module=$(dpkg -L softhsm2 | grep 'libsofthsm2.so$' | head -n1)
-printf 'module: %s\n' "$module" >"$DEMO_DIR/ceremony.yaml"
+[ -n "$CEREMONY_MODULE" ] || CEREMONY_MODULE=$(dpkg -L softhsm2 | grep 'libsofthsm2.so$' | head -n1)
+export CEREMONY_MODULE
+. "$(dirname "$0")/demo-site.sh"
+make_site "$DEMO_DIR"
+step() { printf '\n======== %s\n' "$*"; }
 
-printf '%s' "demo-so-pin" >"$DEMO_DIR/pins/root-so"
-printf '%s' "demo-user-pin" >"$DEMO_DIR/pins/root-user"
-TR=$DEMO_DIR/transcripts/root-keygen.jsonl
-cer() {
-	"$CEREMONY" --config "$DEMO_DIR/ceremony.yaml" --pin-source "file:$DEMO_DIR/pins/root-user" \
-		--so-pin-source "file:$DEMO_DIR/pins/root-so" "$@"
-}
-step() { printf '\n== %s\n' "$*"; }
+step "Ceremony 1: root key generation (script ceremony-scripts/root-key-generation.yaml)"
+run_script root-key-generation root-keygen
+step "Ceremony 2: signing from removable media"
+run_script signing signing root-keygen
+cp "$DEMO_DIR"/media/out/*.pem "$DEMO_DIR/out/" # the CA's archive copy; the medium goes to the factory
+step "Ceremony 3: the root CRL"
+run_script root-crl crl signing
+step "Ceremony 4: disaster-recovery drill at the backup site (cards 1, 3 and 5)"
+run_script dr-drill dr-drill crl
+openssl x509 -in "$DEMO_DIR/out/root.pem" -pubkey -noout >"$DEMO_DIR/out/root-pubkey.pem"
+printf 'openssl: '
+openssl dgst -sha384 -verify "$DEMO_DIR/out/root-pubkey.pem" -signature "$DEMO_DIR/out/drill-challenge.sig" \
+	"$DEMO_DIR/out/drill-challenge.txt"
+step "Ceremony 5: custodian rekey (Key Executive 5 leaves, 6 joins)"
+run_script custodian-rekey rekey dr-drill
+step "The auditor's replay of the whole history, with no HSM"
+"$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/audit.yaml --answers "$SITE_ANSWERS" \
+	--transcript "$DEMO_DIR/audit/audit-run.jsonl"
 
-step "Act 1: initialise the root HSM token"
-cer token init --label root-hsm --transcript "$TR" --ceremony root-keygen-demo
-step "Act 2: generate the root key (EC P-384) inside the HSM"
-cer key generate --token root-hsm --label root-2026 --type ec-p384 --transcript "$TR"
-step "Act 3: self-sign the root certificate"
-cer cert root --token root-hsm --key root-2026 --profile "$PROFILES/root.yaml" \
-	--subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026" \
-	--out "$DEMO_DIR/out/root.pem" --transcript "$TR"
-step "Act 4: seal the transcript with the root key"
-cer transcript seal --token root-hsm --key root-2026 "$TR"
-step "Verify, as an auditor would, with no HSM"
-"$CEREMONY" transcript verify --root "$DEMO_DIR/out/root.pem" "$TR"
+step "Checked with tools we did not write"
 openssl verify -x509_strict -CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/root.pem"
-openssl cms -verify -binary -inform DER -in "$TR.sig" -content "$TR" \
-	-CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
-
-. "$(dirname "$0")/demo-issue.sh"
-. "$(dirname "$0")/demo-backup.sh"
+openssl verify -x509_strict -policy 1.3.6.1.4.1.32473.1.1 -explicit_policy \
+	-CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/intermediate.pem" "$DEMO_DIR/out/legacy-tpm.pem"
+openssl verify -x509_strict -policy 1.3.6.1.4.1.32473.1.2 -explicit_policy \
+	-CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/masa.pem"
+openssl crl -in "$DEMO_DIR/out/root.crl" -CAfile "$DEMO_DIR/out/root.pem" -verify -noout
+for t in root-keygen signing crl dr-drill rekey; do
+	printf '%s: ' "$t.jsonl.sig"
+	openssl cms -verify -binary -inform DER -in "$DEMO_DIR/transcripts/$t.jsonl.sig" \
+		-content "$DEMO_DIR/transcripts/$t.jsonl" -CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
+done
+printf 'media MANIFEST.sha256.sig: '
+openssl cms -verify -binary -inform DER -in "$DEMO_DIR/media/MANIFEST.sha256.sig" \
+	-content "$DEMO_DIR/media/MANIFEST.sha256" -CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
 
 step "Made"
-printf '  root certificate   %s\n' "$DEMO_DIR/out/root.pem"
-printf '  sha256 fingerprint %s\n' "$(openssl x509 -in "$DEMO_DIR/out/root.pem" -noout -fingerprint -sha256 | cut -d= -f2)"
+fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
+printf '  %-18s %s\n' "root.pem" "$(fp "$DEMO_DIR/out/root.pem")"
 for c in intermediate legacy-tpm masa; do
-	printf '  %-18s %s\n' "$c.pem" "$(openssl x509 -in "$DEMO_DIR/out/$c.pem" -noout -fingerprint -sha256 | cut -d= -f2)"
+	printf '  %-18s %s\n' "$c.pem" "$(fp "$DEMO_DIR/out/$c.pem")"
 	printf '  %-18s %s\n' "  policies" "$(openssl x509 -in "$DEMO_DIR/out/$c.pem" -noout -ext certificatePolicies | awk '/Policy:/ {printf "%s ", $2}')"
 done
 printf '  %-18s %s\n' "root.crl" "$DEMO_DIR/out/root.crl"
-printf '  transcripts        %s (each + .sig)\n' "$DEMO_DIR/transcripts"
-printf '  tokens             %s (SOFTHSM2_CONF=%s)\n' "$DEMO_DIR/tokens" "$SOFTHSM2_CONF"
+printf '  %-18s %s\n' "backups" "$DEMO_DIR/media/backup/ (3 of 5; after the rekey: root-backup-2.blob)"
+printf '  %-18s %s\n' "transcripts" "$DEMO_DIR/transcripts/ (each sealed; root-keygen countersigned by IW)"
+printf '  %-18s %s\n' "tokens" "$DEMO_DIR/tokens (SOFTHSM2_CONF=$SOFTHSM2_CONF)"
+printf '\nBy hand: %s --config %s audit %s\n' "$CEREMONY" "$SITE_CONFIG" "$DEMO_DIR/transcripts"

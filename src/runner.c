@@ -60,6 +60,12 @@ static int scan_cb(void *arg, long line, json_t *rec)
 	if (a == NULL)
 		return 0;
 	if (strcmp(a, "ceremony.start") == 0) {
+		const char *role;
+		json_t *v;
+		json_decref(rn->names);
+		rn->names = json_object();
+		json_object_foreach(json_object_get(d, "roles"), role, v)
+		json_object_set(rn->names, role, json_object_get(v, "name"));
 		const char *sha = json_string_value(
 			json_object_get(json_object_get(d, "script"), "sha256"));
 		char mine[65];
@@ -274,6 +280,14 @@ static int ceremony_start(struct runner *rn)
 
 	if ((r = runner_ask_names(rn, &roles)) != 0)
 		return r;
+	json_decref(rn->names);
+	rn->names = json_object();
+	{
+		const char *role;
+		json_t *v;
+		json_object_foreach(roles, role, v)
+		json_object_set(rn->names, role, json_object_get(v, "name"));
+	}
 	hex_encode(rn->script->sha256, 32, sha);
 	if (rn->ctx->config != NULL) {
 		hex_encode(rn->ctx->config->sha256, 32, cfg_sha);
@@ -528,6 +542,7 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 		r = ceremony_finish(&rn);
 out:
 	json_decref(rn.start_manifest);
+	json_decref(rn.names);
 	json_decref(rn.answers);
 	script_free(rn.script);
 	return r;

@@ -90,8 +90,10 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 		    const char *so_pin_role, char **argv, int *argc, json_t **display)
 {
 	const struct config *cfg = rn->ctx->config;
-	const char *xn[] = {"transcript"}, *xv[] = {rn->transcript};
+	const char *xn[1 + SCRIPT_MAX_ROLES], *xv[1 + SCRIPT_MAX_ROLES];
+	char names[SCRIPT_MAX_ROLES][80], values[SCRIPT_MAX_ROLES][80];
 	char buf[SCRIPT_ARG_MAX];
+	int nx = 1;
 	json_t *shown = json_array();
 	int r = 0, hide_next = 0;
 
@@ -100,6 +102,17 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 	*display = NULL;
 	if (shown == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
+	/* ${transcript}, and ${name.ROLE}: who fills the role (a placeholder until known). */
+	xn[0] = "transcript";
+	xv[0] = rn->transcript;
+	for (int i = 0; i < rn->script->n_roles; i++, nx++) {
+		const char *who = json_string_value(json_object_get(rn->names, rn->script->roles[i]));
+		(void)snprintf(names[i], sizeof(names[i]), "name.%s", rn->script->roles[i]);
+		(void)snprintf(values[i], sizeof(values[i]), who != NULL ? "%s" : "<name of %s>",
+			       who != NULL ? who : rn->script->roles[i]);
+		xn[nx] = names[i];
+		xv[nx] = values[i];
+	}
 	if ((r = push(argv, argc, NULL, rn->o->self, NULL)) != 0)
 		goto fail;
 	if (rn->ctx->config_path != NULL &&
@@ -113,7 +126,7 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 	for (int i = 0; i < n_args; i++) {
 		char hidden[64];
 		const char *eq;
-		if ((r = script_expand(rn->script, cfg, xn, xv, 1, args[i], buf, sizeof(buf))) != 0)
+		if ((r = script_expand(rn->script, cfg, xn, xv, nx, args[i], buf, sizeof(buf))) != 0)
 			goto fail;
 		eq = strchr(buf, '=');
 		hidden[0] = '\0';

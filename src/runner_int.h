@@ -27,6 +27,7 @@ struct runner {
 	int ended;   /* ceremony.end is in the transcript */
 	json_t *start_manifest; /* media files at the start */
 	int last_act;           /* for act headings */
+	json_t *names;          /* role -> who fills it, once known */
 };
 
 /* Answers and prompts (runner_io.c). */

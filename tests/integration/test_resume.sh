@@ -4,10 +4,10 @@
 # ceremony to the same result or refuses with a clear reason, and nothing is
 # ever half-written.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/site.sh"
+. "$(dirname "$0")/../../ceremony-scripts/demo-site.sh"
 setup_hsm
 base=$T
-steps=13
+steps=15
 finished=0
 refused=0
 resumed=0
@@ -17,7 +17,7 @@ for k in $(seq 1 $steps); do
 	mkdir -p "$T/tokens"
 	sed "s|$base/tokens|$T/tokens|" "$base/softhsm2.conf" >"$T/softhsm2.conf"
 	export SOFTHSM2_CONF=$T/softhsm2.conf
-	make_site
+	make_site "$T/site"
 	tr=$SITE/transcripts/0001-root-keygen.jsonl
 	setsid "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/root-key-generation.yaml \
 		--answers "$SITE_ANSWERS" --transcript "$tr" >"$T/run1.log" 2>&1 &

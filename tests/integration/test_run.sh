@@ -2,9 +2,9 @@
 # Scripted ceremonies: every shipped script end to end, dry runs against golden
 # files, refusals and exceptions, resume after kill -9, no secrets in scripts.
 . "$(dirname "$0")/lib.sh"
-. "$(dirname "$0")/site.sh"
+. "$(dirname "$0")/../../ceremony-scripts/demo-site.sh"
 setup_hsm
-make_site
+make_site "$T/site"
 S=$SITE/transcripts
 
 expect_ok "root key generation script" run_script root-key-generation 0001-root-keygen
@@ -12,12 +12,16 @@ expect_ok "signing script" run_script signing 0002-signing 0001-root-keygen
 expect_ok "root CRL script" run_script root-crl 0003-crl 0002-signing
 expect_ok "DR drill script" run_script dr-drill 0004-dr-drill 0003-crl
 expect_ok "custodian rekey script" run_script custodian-rekey 0005-rekey 0004-dr-drill
+expect_ok "the auditor's replay script over the whole history" "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/audit.yaml \
+	--answers "$SITE_ANSWERS" --transcript "$T/audit-run.jsonl"
+check "the audit recorded its replay" grep -q '"action":"step.done".*"step":"1.2"' "$T/audit-run.jsonl"
 for f in "$S"/*.jsonl; do
 	check "$(basename "$f") verifies against the root" "$CEREMONY" transcript verify --root "$SITE/out/root.pem" "$f"
 done
 check "each ceremony names the previous sealed one" bash -c "head -1 '$S/0003-crl.jsonl' | grep -q '\"previous\":{\"path\":\"0002-signing.jsonl\"'"
 check "the script's and configuration's SHA-256 are recorded" bash -c "grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-64)\" && grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum '$SITE_CONFIG' | cut -c1-64)\""
-check "every step is begun and done" test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 13
+check "every step is begun and done" test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 15
+check "the witness countersigned after the seal" test -s "$S/0001-root-keygen.jsonl.countersig-IW"
 check "confirmations are recorded with the answer" grep -q '"action":"step.confirm".*"answer":"yes"' "$S/0001-root-keygen.jsonl"
 check "k and n are not in the public transcript's command lines" bash -c "! grep '\"action\":\"step.begin\"' '$S/0001-root-keygen.jsonl' | grep -q '\"--threshold\",\"3\"' && grep -q '\"--threshold\",\"<confidential>\"' '$S/0001-root-keygen.jsonl'"
 check "no PIN or passphrase in any transcript" bash -c "! grep -rqE 'pin-of-|passphrase of' '$S'"
@@ -33,7 +37,7 @@ check "the rekey superseded the first backup" grep -q '"supersedes"' "$S/0005-re
 
 # Dry runs: deterministic, nothing touched; kept as golden files.
 sed -e "s|^module: .*|module: /usr/lib/softhsm/libsofthsm2.so|" -e "s|$SITE|/site|g" -e "s|$PWD|/src|g" "$SITE_CONFIG" >"$T/golden.yaml"
-for s in root-key-generation signing root-crl dr-drill custodian-rekey; do
+for s in root-key-generation signing root-crl dr-drill custodian-rekey audit; do
 	before=$(find "$T" -type f | wc -l)
 	"$CEREMONY" --config "$T/golden.yaml" run "ceremony-scripts/$s.yaml" --dry-run >"$T/$s.dry" 2>&1
 	rc=$?
@@ -43,7 +47,7 @@ done
 
 # The printable checklist.
 "$CEREMONY" --config "$SITE_CONFIG" script print ceremony-scripts/root-key-generation.yaml >"$T/checklist.html"
-check "the checklist has a box for each of the 13 steps" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 13
+check "the checklist has a box for each of the 16 steps" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 16
 check "the checklist carries the script's SHA-256" grep -q "$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-4)" "$T/checklist.html"
 printf 'ceremony: x\ntitle: "<script>alert(1)</script>"\nroles: {CA: "A & B"}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: "<b>bold</b>", confirm: ok}\n' >"$T/hostile.yaml"
 "$CEREMONY" script print "$T/hostile.yaml" >"$T/hostile.html"
