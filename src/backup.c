@@ -623,7 +623,7 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	    (r = slip39_share_set_new(&st->scratch)) != 0)
 		goto out;
 	randombytes_buf(st->blob->backup_id, BACKUPBLOB_ID_LEN);
-	if ((r = transcript_open(tpath, ctx->ceremony_id, &st->tr)) != 0 ||
+	if ((r = cli_transcript_open(ctx, "backup", &st->tr)) != 0 ||
 	    (r = hsm_open(ctx, p->token, &st->h)) != 0)
 		goto out;
 	if (p->cards.module != NULL && (r = backup_cards_module(ctx, p->cards.module,

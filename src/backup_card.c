@@ -7,6 +7,7 @@
 
 #include "backup_int.h"
 #include "ceremony/encode.h"
+#include "ceremony/airgap.h"
 #include "ceremony/err.h"
 #include "ceremony/hsm.h"
 #include "ceremony/p11wrap.h"
@@ -35,6 +36,11 @@ int backup_cards_module(struct ceremony_ctx *ctx, const char *path, struct p11_m
 	const char *p = path;
 	int r;
 
+	json_t *override = NULL;
+
+	if ((r = airgap_check(ctx->allow_network, &override)) != 0)
+		return r;
+	json_decref(override); /* recorded by the transcript's ceremony.begin, if any */
 	if (p == NULL && (r = cli_module_path(ctx, &p)) != 0)
 		return r;
 	return p11_module_load(p, out);
@@ -353,7 +359,7 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 	if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
 		goto out;
 	if (ctx->transcript_path != NULL &&
-	    (r = transcript_open(ctx->transcript_path, ctx->ceremony_id, &tr)) != 0)
+	    (r = cli_transcript_open(ctx, "card verify", &tr)) != 0)
 		goto out;
 	if ((r = slip39_share_set_new(&set)) != 0 || (r = backup_cards_module(ctx, NULL, &m)) != 0)
 		goto out;
@@ -414,7 +420,7 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 			goto out;
 		hex_encode(b->backup_id, BACKUPBLOB_ID_LEN, want);
 	}
-	if ((r = transcript_open(tpath, ctx->ceremony_id, &tr)) != 0 ||
+	if ((r = cli_transcript_open(ctx, "card wipe", &tr)) != 0 ||
 	    (r = backup_cards_module(ctx, NULL, &m)) != 0 ||
 	    (r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
 	    (r = backup_card_login(m, &c)) != 0)

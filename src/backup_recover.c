@@ -361,7 +361,7 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = transcript_open(tpath, ctx->ceremony_id, &st->tr)) != 0 ||
+	if ((r = cli_transcript_open(ctx, "backup recover", &st->tr)) != 0 ||
 	    (r = hsm_open(ctx, p->token, &st->h)) != 0)
 		goto out;
 	if (p->cards.module != NULL &&

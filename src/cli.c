@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceremony/airgap.h"
 #include "ceremony/cli.h"
 #include "ceremony/config.h"
 #include "ceremony/err.h"
@@ -173,8 +174,20 @@ int cli_transcript_open(struct ceremony_ctx *ctx, const char *command, struct tr
 	const char *path;
 	int r;
 
+	json_t *override = NULL;
+
 	*out = NULL;
 	if ((r = cli_transcript_path(ctx, command, &path)) != 0)
 		return r;
-	return transcript_open_after(path, ctx->ceremony_id, ctx->previous_path, out);
+	if ((r = airgap_check(ctx->allow_network, &override)) != 0)
+		return r;
+	if ((r = transcript_open_after(path, ctx->ceremony_id, ctx->previous_path, out)) != 0) {
+		json_decref(override);
+		return r;
+	}
+	if (override != NULL && (r = transcript_begin_note(*out, "network_override", override)) != 0) {
+		transcript_close(*out);
+		*out = NULL;
+	}
+	return r;
 }

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ceremony/airgap.h"
 #include "ceremony/err.h"
 #include "ceremony/hsm.h"
 #include "ceremony/secret.h"
@@ -10,7 +11,13 @@ int hsm_open(struct ceremony_ctx *ctx, const char *token_name, struct hsm *out)
 	const char *path;
 	int r;
 
+	json_t *override = NULL;
+
 	memset(out, 0, sizeof(*out));
+	/* DESIGN.md "Air gap"; a transcript's ceremony.begin records an override. */
+	if ((r = airgap_check(ctx->allow_network, &override)) != 0)
+		return r;
+	json_decref(override);
 	if ((r = cli_module_path(ctx, &path)) != 0)
 		return r;
 	if ((r = p11_module_load(path, &out->module)) != 0)

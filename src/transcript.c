@@ -314,3 +314,14 @@ int transcript_record_path(const char *transcript, const char *recorded, char *o
 		return cer_err(CER_E_INPUT, "%s: recorded path too long", transcript);
 	return 0;
 }
+
+int transcript_begin_note(struct transcript *t, const char *key, json_t *value)
+{
+	if (t->pending_begin == NULL) {
+		json_decref(value);
+		return 0;
+	}
+	if (json_object_set_new(t->pending_begin, key, value) != 0)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	return 0;
+}

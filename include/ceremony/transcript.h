@@ -54,6 +54,10 @@ int transcript_append(struct transcript *t, const char *action, json_t *inputs, 
 
 const char *transcript_ceremony(const struct transcript *t);
 
+/* Add a field to a new transcript's ceremony.begin record (no effect on an existing one). */
+int transcript_begin_note(struct transcript *t, const char *key, json_t *value)
+	__attribute__((warn_unused_result));
+
 /* Seal: write path.sig, a detached DER CMS signature over the whole file. */
 int transcript_seal(const char *path, EVP_PKEY *key, X509 *cert)
 	__attribute__((warn_unused_result));

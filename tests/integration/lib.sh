@@ -27,6 +27,9 @@ CONF
 	export SOFTHSM2_CONF="$T/softhsm2.conf"
 	CEREMONY_MODULE=$(find_softhsm)
 	export CEREMONY_MODULE
+	# Test machines are on a network; the ceremony tool refuses that unless told,
+	# and records the override (test_airgap.sh tests the refusal itself).
+	export CEREMONY_ALLOW_NETWORK=1
 	printf '%s' "so-pin-0000" >"$T/pins/so"
 	printf '%s' "user-pin-1234" >"$T/pins/user"
 	printf '%s\n' "wrong-pin-9999" >"$T/pins/wrong"
