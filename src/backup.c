@@ -88,21 +88,13 @@ static int cards_prepare(struct create_state *st)
 /* The KEK: the HSM's RNG XOR libsodium's, in secure memory only (DESIGN.md). */
 static int kek_generate(struct create_state *st)
 {
-	struct secret *host = NULL;
 	int r;
 
 	if ((r = secret_new(BACKUPBLOB_KEK_LEN, &st->kek)) != 0 ||
-	    (r = secret_new(BACKUPBLOB_KEK_LEN, &host)) != 0)
-		goto out;
-	if ((r = p11_random(st->h.session, st->kek->data, BACKUPBLOB_KEK_LEN)) != 0)
-		goto out;
-	randombytes_buf(host->data, BACKUPBLOB_KEK_LEN);
-	for (size_t i = 0; i < BACKUPBLOB_KEK_LEN; i++)
-		st->kek->data[i] ^= host->data[i];
+	    (r = p11_random_mixed(st->h.session, st->kek->data, BACKUPBLOB_KEK_LEN)) != 0)
+		return r;
 	st->kek->len = BACKUPBLOB_KEK_LEN;
-out:
-	secret_free(host);
-	return r;
+	return 0;
 }
 
 /*

@@ -5,7 +5,6 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <sodium.h>
 
 #include "backup_int.h"
 #include "ceremony/encode.h"
@@ -196,16 +195,13 @@ static int recover_validate(struct recover_state *st, const struct backup_recove
 static int prove(struct recover_state *st)
 {
 	EVP_MD_CTX *mc = NULL;
-	uint8_t nonce[32], host[32];
+	uint8_t nonce[32];
 	char nonce_hex[65], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
 	size_t len = 0;
 	int n, r;
 
-	if ((r = p11_random(st->h.session, nonce, sizeof(nonce))) != 0)
+	if ((r = p11_random_mixed(st->h.session, nonce, sizeof(nonce))) != 0)
 		return r;
-	randombytes_buf(host, sizeof(host));
-	for (size_t i = 0; i < sizeof(nonce); i++)
-		nonce[i] ^= host[i];
 	hex_encode(nonce, sizeof(nonce), nonce_hex);
 	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
 	n = snprintf((char *)st->challenge, sizeof(st->challenge),

@@ -3,30 +3,25 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
-#include <sodium.h>
 
 #include "ceremony/certbuild.h"
 #include "ceremony/err.h"
 
 int certbuild_serial(struct p11_session *s, ASN1_INTEGER **out)
 {
-	uint8_t hsm[CERTBUILD_SERIAL_LEN], host[CERTBUILD_SERIAL_LEN];
+	uint8_t hsm[CERTBUILD_SERIAL_LEN];
 	BIGNUM *bn = NULL;
 	int r;
 
 	*out = NULL;
-	if ((r = p11_random(s, hsm, sizeof(hsm))) != 0)
+	if ((r = p11_random_mixed(s, hsm, sizeof(hsm))) != 0)
 		return r;
-	randombytes_buf(host, sizeof(host));
-	for (size_t i = 0; i < sizeof(hsm); i++)
-		hsm[i] ^= host[i];
 	/* BR 7.1: positive, >= 64 CSPRNG bits; fixed 16 octets: 0b01xxxxxx first byte. */
 	hsm[0] = (uint8_t)((hsm[0] & 0x3f) | 0x40);
 	bn = BN_bin2bn(hsm, sizeof(hsm), NULL);
 	if (bn != NULL)
 		*out = BN_to_ASN1_INTEGER(bn, NULL);
 	BN_free(bn);
-	sodium_memzero(host, sizeof(host));
 	if (*out == NULL)
 		return cer_err_ssl(CER_E_CRYPTO, "cannot make a serial number");
 	return 0;

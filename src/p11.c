@@ -526,3 +526,19 @@ int p11_random(struct p11_session *s, uint8_t *buf, size_t len)
 		return p11_err(rv, "token \"%s\": C_GenerateRandom", s->token.label);
 	return 0;
 }
+
+int p11_random_mixed(struct p11_session *s, uint8_t *buf, size_t len)
+{
+	struct secret *host = NULL;
+	int r;
+
+	if ((r = secret_new(len, &host)) != 0)
+		return r;
+	if ((r = p11_random(s, buf, len)) == 0) {
+		secret_random(host->data, len);
+		for (size_t i = 0; i < len; i++)
+			buf[i] ^= host->data[i];
+	}
+	secret_free(host);
+	return r;
+}

@@ -7,7 +7,6 @@
 #include <openssl/objects.h>
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
-#include <sodium.h>
 
 #include "ceremony/err.h"
 #include "ceremony/p11key.h"
@@ -104,7 +103,7 @@ int p11key_generate(struct p11_session *s, const char *label, enum key_type type
 	size_t curve_len = type == KEY_EC_P256 ? sizeof(oid_p256) : sizeof(oid_p384);
 	CK_MECHANISM mech = {key_is_ec(type) ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN,
 			     NULL, 0};
-	uint8_t id_hsm[P11KEY_ID_LEN], id[P11KEY_ID_LEN];
+	uint8_t id[P11KEY_ID_LEN];
 	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
 	size_t label_len = strlen(label);
 	CK_ULONG npub;
@@ -114,11 +113,8 @@ int p11key_generate(struct p11_session *s, const char *label, enum key_type type
 	if (label_len == 0 || label_len > P11KEY_LABEL_MAX)
 		return cer_err(CER_E_INPUT, "key label must be 1 to %d bytes", P11KEY_LABEL_MAX);
 	/* A random CKA_ID: libp11 pairs keys by ID alone (research/pkcs11-probe.md Q5.5). */
-	if ((r = p11_random(s, id_hsm, sizeof(id_hsm))) != 0)
+	if ((r = p11_random_mixed(s, id, sizeof(id))) != 0)
 		return r;
-	randombytes_buf(id, sizeof(id));
-	for (size_t i = 0; i < sizeof(id); i++)
-		id[i] ^= id_hsm[i];
 	if ((r = p11key_name_taken(s, label, id, sizeof(id), &taken)) != 0)
 		return r;
 	if (taken)

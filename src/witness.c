@@ -5,7 +5,6 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <sodium.h>
 
 #include "ceremony/countersig.h"
 #include "ceremony/encode.h"
@@ -75,17 +74,14 @@ static int witness_key_generate(struct p11_session *s, const char *label, struct
 	CK_KEY_TYPE kt = CKK_EC;
 	CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
 	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
-	uint8_t id_card[P11KEY_ID_LEN], id[P11KEY_ID_LEN];
+	uint8_t id[P11KEY_ID_LEN];
 	size_t label_len = strlen(label);
 	CK_RV rv;
 	int r, taken;
 
 	/* A random CKA_ID: libp11 pairs keys by ID alone (docs/hsm.md). */
-	if ((r = p11_random(s, id_card, sizeof(id_card))) != 0)
+	if ((r = p11_random_mixed(s, id, sizeof(id))) != 0)
 		return r;
-	randombytes_buf(id, sizeof(id));
-	for (size_t i = 0; i < sizeof(id); i++)
-		id[i] ^= id_card[i];
 	if ((r = p11key_name_taken(s, label, id, sizeof(id), &taken)) != 0)
 		return r;
 	if (taken)

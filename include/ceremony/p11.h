@@ -96,6 +96,13 @@ int p11_attr_ulong(struct p11_session *s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYP
 /* len random bytes from the token's RNG. */
 int p11_random(struct p11_session *s, uint8_t *buf, size_t len)
 	__attribute__((warn_unused_result));
+/*
+ * len bytes of the token's RNG XOR libsodium's, so neither a weak HSM RNG nor a
+ * weak host RNG alone decides them (KEKs, serials, key IDs, challenges). buf
+ * may be secure memory; the host's bytes pass only through secure memory.
+ */
+int p11_random_mixed(struct p11_session *s, uint8_t *buf, size_t len)
+	__attribute__((warn_unused_result));
 
 /* Serial digits as text, for messages: "root-hsm (serial 5d1c...)" */
 void p11_token_describe(const struct p11_token *t, char *out, size_t size);
