@@ -1,6 +1,8 @@
 /* backup: recovery and drills at a backup token. */
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 #include <time.h>
 
 #include <openssl/evp.h>
