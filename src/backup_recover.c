@@ -57,12 +57,15 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 	struct slip39_share_set *got = NULL, *pick = NULL;
 	struct seal_limits lim = seal_limits_default();
 	CK_OBJECT_HANDLE obj;
-	size_t len = 0;
+	size_t len = 0, skipped = 0;
+	char first[512] = "";
 	int r, enough = 0;
 
 	*used = 0;
 	if ((r = slip39_share_set_new(&got)) != 0 || (r = slip39_share_set_new(&pick)) != 0)
 		goto out;
+	/* A card that cannot give a valid share is skipped (its reason shown), so an
+	 * executive who forgot a passphrase can be replaced by another present. */
 	for (size_t i = 0; i < n && !enough; i++) {
 		struct backup_card *c = &cards[i];
 		struct slip39_share *s = &got->shares[got->count];
@@ -70,20 +73,23 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 		if (r == 0)
 			r = backup_card_open_share(c, b, &lim, NULL, s, &obj);
 		backup_card_logout(c);
-		if (r != 0)
-			goto out;
-		for (size_t j = 0; j < got->count; j++)
+		for (size_t j = 0; r == 0 && j < got->count; j++)
 			if (got->shares[j].group_index == s->group_index &&
-			    got->shares[j].member_index == s->member_index) {
+			    got->shares[j].member_index == s->member_index)
 				r = cer_err(CER_E_INPUT, "%s holds share %u-%u, which an earlier card "
 							 "already gave",
 					    c->what, s->group_index + 1u, s->member_index + 1u);
-				goto out;
-			}
-		if (s->group_threshold != got->shares[0].group_threshold ||
-		    s->group_count != got->shares[0].group_count) {
-			r = cer_err(CER_E_INPUT, "%s: share parameters differ from card 1's", c->what);
-			goto out;
+		if (r == 0 && got->count > 0 &&
+		    (s->group_threshold != got->shares[0].group_threshold ||
+		     s->group_count != got->shares[0].group_count))
+			r = cer_err(CER_E_INPUT, "%s: share parameters differ from the first card's",
+				    c->what);
+		if (r != 0) {
+			if (skipped++ == 0)
+				(void)snprintf(first, sizeof(first), "%s", cer_err_msg(r));
+			if (out != NULL)
+				fprintf(out, "  skipped: %s\n", cer_err_msg(r));
+			continue;
 		}
 		got->count++;
 		*used = i + 1;
@@ -93,9 +99,15 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 		enough = shares_enough(got, pick);
 	}
 	if (!enough) {
-		r = cer_err(CER_E_REFUSED,
-			    "the %zu card%s given hold too few valid shares to recover the KEK",
-			    got->count, got->count == 1 ? "" : "s");
+		if (skipped > 0)
+			r = cer_err(CER_E_REFUSED,
+				    "too few valid shares to recover the KEK (%zu of the %zu cards "
+				    "given opened); %s",
+				    got->count, n, first);
+		else
+			r = cer_err(CER_E_REFUSED,
+				    "the %zu card%s given hold too few valid shares to recover the KEK",
+				    got->count, got->count == 1 ? "" : "s");
 		goto out;
 	}
 	if ((r = slip39_combine_shares(pick->shares, pick->count, "", 0, kek->data, kek->cap,

@@ -75,6 +75,11 @@ expect_fail "k-1 cards" 1 'too few valid shares.*nothing was imported' \
 	cer backup recover "${R[@]}" --cards "$(cards 1 3)" --card-pin-sources "$(pins 1 3)" --passphrase-sources "$(passes 1 3)"
 expect_fail "the same card twice" 2 'card 1 and card 3 are the same token "ke1"' \
 	cer backup recover "${R[@]}" --cards "ke1,ke3,ke1" --card-pin-sources "$(pins 1 3 1)" --passphrase-sources "$(passes 1 3 1)"
+# A card that cannot open (a forgotten passphrase) is skipped when another present executive can stand in.
+expect_ok "a bad card is skipped when enough others are present" \
+	cer backup recover --token backup-2 --blob "$T/out/root.blob" --root "$T/out/root.pem" --transcript "$T/transcripts/skip.jsonl" --drill \
+	--cards "$(cards 1 3 4 5)" --card-pin-sources "$(pins 1 3 4 5)" --passphrase-sources "file:$T/pins/pass1,file:$T/pins/wrongpass,$(passes 4 5)"
+check "... and the drill is recorded" grep -q '"action":"backup.drill"' "$T/transcripts/skip.jsonl"
 cp "$T/out/root.blob" "$T/out/flipped.blob"
 printf '\x01' | dd of="$T/out/flipped.blob" bs=1 seek=200 conv=notrunc 2>/dev/null
 cmp -s "$T/out/root.blob" "$T/out/flipped.blob" && printf '\x02' | dd of="$T/out/flipped.blob" bs=1 seek=200 conv=notrunc 2>/dev/null
