@@ -109,9 +109,12 @@ demo: deps
 	CEREMONY=$(BIN) DEMO_DIR=$(DEMO_DIR) ceremony-scripts/demo.sh
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ceremony/profiles
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/ceremony/profiles \
+		$(DESTDIR)$(PREFIX)/share/ceremony/scripts $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ceremony
 	install -m 0644 ceremony-scripts/profiles/*.yaml $(DESTDIR)$(PREFIX)/share/ceremony/profiles/
+	install -m 0644 ceremony-scripts/*.yaml $(DESTDIR)$(PREFIX)/share/ceremony/scripts/
+	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 format:
 	clang-format -i src/*.c include/ceremony/*.h tests/unit/*.c
