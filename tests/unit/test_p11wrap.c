@@ -256,6 +256,7 @@ static void test_backup_leaves_no_kek_on_disk(void **state)
 	ctx.pin_source = pinsrc;
 	ctx.so_pin_source = sosrc;
 	ctx.transcript_path = tr;
+	ctx.allow_network = 1; /* a test machine is on a network; the override is recorded */
 	memset(&p, 0, sizeof(p));
 	p.token = "root-hsm";
 	p.key_label = "root";
