@@ -400,7 +400,7 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 	    (r = collect_and_combine(st->card_module != NULL ? st->card_module : st->h.module,
 				     st->cards, p->cards.count, st->b, st->kek, &used, out)) != 0)
 		goto out;
-	fprintf(out, "  KEK combined from %zu card%s; it matches the blob's commitment and MAC\n",
+	fprintf(out, "  KEK combined (%zu card%s asked); it matches the blob's commitment and MAC\n",
 		used, used == 1 ? "" : "s");
 	if ((r = reconstitute(st, p)) != 0 || (r = prove(st)) != 0)
 		goto out;

@@ -48,7 +48,7 @@ static const char rekey_usage[] =
 
 static const char recover_usage[] =
 	"usage: ceremony backup recover --token BACKUP --blob FILE --cards URI,...\n"
-	"         --root root.pem [--drill] [options]\n"
+	"         --root root.pem [--drill] --transcript FILE [options]\n"
 	"\nAt a backup site: asks each present executive for card PIN and passphrase, in card\n"
 	"order, until enough valid shares are in (each is checked against its commitment as\n"
 	"it is entered); combines the KEK, checks it against the blob's commitment and MAC,\n"

@@ -15,11 +15,10 @@ static const char run_usage[] =
 	"confirmation, recording everything in the transcript, and sealing it at the end.\n"
 	"A ceremony that was cut short resumes from its transcript: run the same command\n"
 	"again. Refusals and deviations are recorded as exceptions.\n"
-	"\n  --transcript FILE     the ceremony's transcript (new, or one to resume)\n"
-	"  --answers FILE        non-interactive run: names, confirmations and each role's\n"
+	"\n  --answers FILE        non-interactive run: names, confirmations and each role's\n"
 	"                        PIN/passphrase sources (file:PATH); never the secrets\n"
 	"  --dry-run             print every step and the exact command; touch nothing\n"
-	"  --previous FILE       the previous ceremony's sealed transcript\n\n" CLI_COMMON_HELP;
+	"(--transcript is the ceremony's transcript: a new one, or one to resume.)\n\n" CLI_COMMON_HELP;
 
 struct run_state {
 	struct runner_opts *o;

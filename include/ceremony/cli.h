@@ -67,6 +67,7 @@ enum {
 	"  --so-pin-source SRC   security officer PIN from file:PATH\n"                       \
 	"  --ceremony ID         ceremony id recorded in a new transcript\n"                  \
 	"  --previous FILE       the previous ceremony's sealed transcript (a new one links it)\n" \
+	"  --allow-network       run although a network interface is up (recorded)\n"         \
 	"  -h, --help            this help\n"
 
 /* Handle a common option; CER_E_USAGE (with a message) for anything else. */
