@@ -48,6 +48,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRCS := $(wildcard tests/bench/bench_*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BIN       := $(BUILD)/ceremony
 
 .PHONY: all deps check unit integration demo install clean format bench
@@ -70,6 +72,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libceremony.a
 	@[ "$(V)" = 1 ] || echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS_ALL) $(CMOCKA_CFLAGS) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libceremony.a $(CMOCKA_LIBS) $(LIBS_ALL)
 
+# Fuzz harnesses with a small deterministic driver (run by make check); see `make fuzz`.
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(BUILD)/libceremony.a
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< tests/fuzz/driver.c $(BUILD)/libceremony.a $(LIBS_ALL)
+
 $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libceremony.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libceremony.a $(LIBS_ALL)
@@ -87,16 +95,29 @@ deps:
 
 # `check` runs the unit tests, then the integration tests against real SoftHSM2 tokens.
 check: deps
-	$(MAKE) all unit-bins
+	$(MAKE) all unit-bins fuzz-bins
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh
 
-.PHONY: unit-bins
+.PHONY: unit-bins fuzz-bins fuzz
 unit-bins: $(UNIT_BINS)
+fuzz-bins: $(FUZZ_BINS)
+
+# Open-ended fuzzing with clang's libFuzzer (apt-get install clang), one harness at a time:
+#   make fuzz FUZZ=fuzz_csr FUZZ_TIME=600
+FUZZ ?= fuzz_csr
+FUZZ_TIME ?= 60
+fuzz:
+	@command -v clang >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	$(MAKE) BUILD=build-fuzz CC=clang SANITIZE=1 CFLAGS=-fsanitize=fuzzer-no-link build-fuzz/libceremony.a
+	mkdir -p build-fuzz/corpus/$(FUZZ)
+	clang $(CFLAGS_ALL) -fsanitize=fuzzer,address,undefined -o build-fuzz/$(FUZZ) tests/fuzz/$(FUZZ).c \
+		build-fuzz/libceremony.a $(LIBS_ALL)
+	build-fuzz/$(FUZZ) -max_total_time=$(FUZZ_TIME) build-fuzz/corpus/$(FUZZ)
 
 unit: unit-bins
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh unit
 
-integration: all
+integration: all fuzz-bins
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run-tests.sh integration
 
 bench: deps
@@ -122,4 +143,4 @@ format:
 clean:
 	rm -rf build build-san
 
--include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/fuzz/*.d)
