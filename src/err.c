@@ -11,7 +11,7 @@
 /* The one process-wide mutable state we allow, like errno: the last failure's words. */
 static char err_detail[ERR_DETAIL_MAX];
 
-static void err_vset(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void err_vset(const char *fmt, va_list ap)
 {
 	int n = vsnprintf(err_detail, sizeof(err_detail), fmt, ap);
 	if (n < 0)
