@@ -56,7 +56,7 @@ static const char countersign_usage[] =
 	"\n  --token CARD          the witness's card: token label or PKCS#11 URI\n"
 	"  --key L               the witness key's label on the card\n"
 	"  --role ROLE           the role the key was registered for (IW, KE1, ...)\n"
-	"  --pin-source SRC      the card's PIN (default: asked on the terminal)\n"
+	"(--pin-source is the card's PIN; default: asked on the terminal.)\n"
 	"\n" CLI_COMMON_HELP;
 
 static int tr_opt(void *state, int c, const char *arg)

@@ -21,7 +21,7 @@ static const char register_usage[] =
 	"  --label L             the key's label on the card\n"
 	"  --role ROLE           IW, KE1, SO, ... (letters, digits, - and _)\n"
 	"  --name NAME           who holds the card (recorded in the transcript)\n"
-	"  --pin-source SRC      the card's PIN (default: asked on the terminal)\n\n" CLI_COMMON_HELP;
+	"(--pin-source is the card's PIN; default: asked on the terminal.)\n\n" CLI_COMMON_HELP;
 
 static int witness_opt(void *state, int c, const char *arg)
 {
