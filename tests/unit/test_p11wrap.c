@@ -16,8 +16,12 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
+#include "../../src/backup_int.h" /* to open each card's share as recovery does */
 #include "ceremony/backup.h"
+#include "ceremony/backupblob.h"
+#include "ceremony/slip39.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/p11.h"
@@ -282,6 +286,47 @@ static void test_backup_leaves_no_kek_on_disk(void **state)
 	assert_false(tree_contains(dir, kek->data, 8)); /* not even a part of it */
 	assert_false(tree_contains(dir, (const uint8_t *)hex, 64));
 	assert_false(tree_contains(dir, (const uint8_t *)hex, 16));
+
+	/* Every share, as a card opens it: neither its packed bytes, its value, a part
+	 * of it, nor its words are in any file the run wrote or in the token folder. */
+	{
+		struct backupblob *bb = malloc(sizeof(*bb));
+		struct backup_card cs[3];
+		struct slip39_share *sh = sodium_malloc(sizeof(*sh));
+		struct seal_limits lim = seal_limits_default();
+		uint8_t *raw = NULL, packed[64];
+		size_t raw_len = 0, plen = 0;
+		char words[512];
+		CK_OBJECT_HANDLE obj;
+
+		assert_non_null(bb);
+		assert_non_null(sh);
+		assert_int_equal(backupblob_load(blob, &raw, &raw_len, bb), 0);
+		/* The search finds what is there: the blob's own bytes. */
+		assert_true(tree_contains(dir, raw + raw_len - 40, 32));
+		p.cards.names = names;
+		p.cards.count = 3;
+		memset(cs, 0, sizeof(cs));
+		assert_int_equal(backup_cards_resolve(m, &p.cards, NULL, cs), 0);
+		for (int i = 0; i < 3; i++) {
+			assert_int_equal(backup_card_login(m, &cs[i]), 0);
+			assert_int_equal(backup_card_open_share(&cs[i], bb, &lim, NULL, sh, &obj), 0);
+			backup_card_logout(&cs[i]);
+			assert_int_equal(slip39_share_pack(sh, packed, sizeof(packed), &plen), 0);
+			assert_int_equal(slip39_share_encode(sh, words, sizeof(words)), 0);
+			assert_false(tree_contains(dir, packed, plen));
+			assert_false(tree_contains(dir, sh->value, sh->value_len));
+			assert_false(tree_contains(dir, sh->value, 8));
+			assert_false(tree_contains(dir, (const uint8_t *)words, strlen(words)));
+			*strchr(strchr(strchr(words, ' ') + 1, ' ') + 1, ' ') = '\0';
+			assert_false(tree_contains(dir, (const uint8_t *)words, strlen(words)));
+		}
+		sodium_memzero(packed, sizeof(packed));
+		sodium_memzero(words, sizeof(words));
+		sodium_free(sh);
+		free(raw);
+		free(bb);
+	}
 
 	/* Two cards from different sets, or one card: refused. */
 	p.cards.names = (const char *[]){"card2"};
