@@ -17,6 +17,9 @@ acts:
       - role: SO
         say: Check the bag
         confirm: Is the bag intact
+      - role: CA
+        say: Check the seal log
+        confirm: Does the log match
       - role: SO
         say: Initialise the token
         run: [token, init, --label, tty-hsm]
@@ -46,6 +49,10 @@ tmux -S "$sock" new-session -d -s cer -x 220 -y 60 \
 answer "asks who fills CA" "Who is CA (Ceremony Administrator)?" "Alice Example"
 answer "asks who fills SO" "Who is SO (Security Officer)?" "Bob Example"
 answer "asks the SO to confirm" "SO: Is the bag intact? [y/N]" "y"
+answer "asks CA to confirm the log" "CA: Does the log match? [y/N]" "n"
+answer "a refusal asks what happened" "What happened?" "log page 3 torn"
+answer "asks the decision" "Decision (continue/abort)?" "continue"
+answer "asks who decided" "Decided by (role)?" "SO"
 answer "asks for the new SO PIN" 'new SO PIN for token "tty-hsm":' "so-secret-314"
 answer "asks for it again" 'new SO PIN for token "tty-hsm" (again):' "so-secret-314"
 answer "asks for the new user PIN" 'new user PIN for token "tty-hsm":' "user-secret-271"
@@ -61,4 +68,5 @@ check "the names are recorded" bash -c "grep -q 'Alice Example' '$T/tty.jsonl' &
 check "the run is recorded as interactive" grep -q '"mode":"interactive"' "$T/tty.jsonl"
 check "no PIN in the transcript" bash -c "! grep -qE 'so-secret|user-secret' '$T/tty.jsonl'"
 check "the key was made" bash -c "grep -q '\"action\":\"key.generate\"' '$T/tty.jsonl'"
+check "the exception typed at the terminal is recorded" grep -q '"action":"step.exception".*"happened":"log page 3 torn","decision":"continue","decided_by":"SO"' "$T/tty.jsonl"
 finish
