@@ -64,8 +64,12 @@ int backup_cards_resolve(struct p11_module *m, const struct backup_cards *in,
 			cer_err_prefix("card %zu: ", i + 1);
 			return r;
 		}
-		if (snprintf(c->what, sizeof(c->what), "card %zu (token \"%s\", serial %s)", i + 1,
-			     c->token.label, c->token.serial) >= (int)sizeof(c->what))
+		/* A number only helps when there are several cards. */
+		if ((in->count > 1 ? snprintf(c->what, sizeof(c->what),
+					      "card %zu (token \"%s\", serial %s)", i + 1,
+					      c->token.label, c->token.serial)
+				   : snprintf(c->what, sizeof(c->what), "card \"%s\" (serial %s)",
+					      c->token.label, c->token.serial)) >= (int)sizeof(c->what))
 			c->what[sizeof(c->what) - 1] = '\0';
 		if (c->holder == NULL)
 			c->holder = c->token.label;
