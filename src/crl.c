@@ -191,22 +191,6 @@ static json_t *crl_record_details(const struct crl_opts *o, const struct history
 	return details;
 }
 
-static int history_dir_of(const char *transcript, const char *given, char *dir, size_t size)
-{
-	const char *slash;
-
-	if (given != NULL)
-		return snprintf(dir, size, "%s", given) < (int)size ? 0 : cer_err(CER_E_INPUT, "path too long");
-	slash = strrchr(transcript, '/');
-	if (slash == NULL)
-		return snprintf(dir, size, ".") < (int)size ? 0 : -1;
-	if (snprintf(dir, size, "%.*s", (int)(slash - transcript), transcript) >= (int)size)
-		return cer_err(CER_E_INPUT, "path too long");
-	if (dir[0] == '\0')
-		(void)snprintf(dir, size, "/");
-	return 0;
-}
-
 int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 {
 	struct history *h = NULL;
@@ -221,7 +205,6 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	unsigned int mdlen = 0;
 	unsigned char *der = NULL;
 	json_t *in = NULL, *outs = NULL, *e = NULL;
-	char dir[PATH_MAX];
 	const char *tpath;
 	long long number;
 	time_t now = time(NULL);
@@ -229,8 +212,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 
 	memset(&hs, 0, sizeof(hs));
 	if ((r = cli_transcript_path(ctx, "crl sign", &tpath)) != 0 ||
-	    (r = history_dir_of(tpath, o->history_dir, dir, sizeof(dir))) != 0 ||
-	    (r = history_load(dir, &h)) != 0 || (r = crl_check_opts(o, h)) != 0 ||
+	    (r = history_load_beside(tpath, o->history_dir, &h)) != 0 || (r = crl_check_opts(o, h)) != 0 ||
 	    (r = pem_load_cert(o->issuer, &issuer)) != 0 || (r = file_check_new(o->out)) != 0 ||
 	    (r = cli_transcript_open(ctx, "crl sign", &tr)) != 0)
 		goto out;

@@ -191,6 +191,22 @@ int history_load(const char *dir, struct history **out)
 	return 0;
 }
 
+int history_load_beside(const char *transcript, const char *dir, struct history **out)
+{
+	char folder[PATH_MAX];
+	const char *slash;
+
+	if (dir != NULL)
+		return history_load(dir, out);
+	slash = strrchr(transcript, '/');
+	if (slash == NULL)
+		return history_load(".", out);
+	if (snprintf(folder, sizeof(folder), "%.*s", (int)(slash - transcript), transcript) >=
+	    (int)sizeof(folder))
+		return cer_err(CER_E_INPUT, "%s: path too long", transcript);
+	return history_load(folder[0] != '\0' ? folder : "/", out);
+}
+
 void history_free(struct history *h)
 {
 	if (h == NULL)

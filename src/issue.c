@@ -381,7 +381,6 @@ out:
 static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 {
 	const struct issue_opts *o = run->o;
-	char dir[PATH_MAX];
 	const char *tpath;
 	int r;
 
@@ -394,20 +393,7 @@ static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 			       o->profile);
 	if ((r = policies_check(run)) != 0 || (r = pem_load_cert(o->issuer, &run->issuer)) != 0)
 		return r;
-	if (o->history_dir != NULL)
-		(void)snprintf(dir, sizeof(dir), "%s", o->history_dir);
-	else {
-		char copy[PATH_MAX];
-		(void)snprintf(copy, sizeof(copy), "%s", tpath);
-		char *slash = strrchr(copy, '/');
-		if (slash == NULL)
-			(void)snprintf(dir, sizeof(dir), ".");
-		else {
-			*slash = '\0';
-			(void)snprintf(dir, sizeof(dir), "%s", copy[0] != '\0' ? copy : "/");
-		}
-	}
-	if ((r = history_load(dir, &run->history)) != 0)
+	if ((r = history_load_beside(tpath, o->history_dir, &run->history)) != 0)
 		return r;
 	if ((r = cli_transcript_open(ctx, "cert sign", &run->tr)) != 0)
 		return r;

@@ -23,7 +23,7 @@ struct replay_state {
 	X509 *root;
 	FILE *out;
 	struct replay_report *rep;
-	struct history seen; /* serials met so far */
+	struct history *seen; /* serials met so far */
 };
 
 /* Path of entry i of a record's inputs/outputs, or NULL if it is not there. */
@@ -50,9 +50,9 @@ static int replay_serial(struct replay_state *st, long line, X509 *x, json_t *re
 	if (recorded == NULL || strcmp(recorded, hex) != 0)
 		return cer_err(CER_E_VERIFY, "line %ld: the certificate's serial is not the recorded one",
 			       line);
-	if (history_has_serial(&st->seen, hex))
+	if (history_has_serial(st->seen, hex))
 		return cer_err(CER_E_VERIFY, "line %ld: serial %s was already used", line, hex);
-	return history_add_serial(&st->seen, hex);
+	return history_add_serial(st->seen, hex);
 }
 
 static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_root)
@@ -200,9 +200,10 @@ int replay_transcript(const char *path, X509 *root, FILE *out, struct replay_rep
 	st.root = root;
 	st.out = out;
 	st.rep = rep;
+	st.seen = calloc(1, sizeof(*st.seen));
+	if (st.seen == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
 	r = transcript_each(path, replay_cb, &st);
-	free(st.seen.serials);
-	free(st.seen.spki);
-	free(st.seen.revoked);
+	history_free(st.seen);
 	return r;
 }

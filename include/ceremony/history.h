@@ -34,6 +34,9 @@ struct history {
 
 /* Read every *.jsonl in dir (a missing dir is an empty history). */
 int history_load(const char *dir, struct history **out) __attribute__((warn_unused_result));
+/* The history beside a transcript: dir if given, else the transcript's own folder. */
+int history_load_beside(const char *transcript, const char *dir, struct history **out)
+	__attribute__((warn_unused_result));
 void history_free(struct history *h);
 int history_has_serial(const struct history *h, const char *hex);
 int history_has_spki(const struct history *h, const uint8_t spki[32]);
