@@ -20,6 +20,7 @@ int airgap_interfaces_up(json_t **out) __attribute__((warn_unused_result));
  * {"interfaces": [...], "allowed_by": ...}; NULL when nothing was overridden).
  * CER_E_REFUSED naming the interfaces otherwise.
  */
-int airgap_check(int allowed_by_option, json_t **override) __attribute__((warn_unused_result));
+int airgap_check(int allowed_by_option, int allowed_by_env, json_t **override)
+	__attribute__((warn_unused_result));
 
 #endif

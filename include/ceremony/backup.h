@@ -22,7 +22,7 @@
 
 #include <stdio.h>
 
-#include "ceremony/cli.h"
+#include "ceremony/context.h"
 #include "ceremony/secret.h"
 #include "ceremony/shamir.h"
 #include "ceremony/slip39.h"

@@ -12,14 +12,17 @@
 
 #include <openssl/x509.h>
 
-#include "ceremony/p11.h"
+#include <stdint.h>
+
 #include "ceremony/profile.h"
 
 #define CERTBUILD_SERIAL_LEN 16
 #define CERTBUILD_DN_MAX 1024
 
-/* A fresh serial: HSM random bytes XOR libsodium's, top bit clear, 16 octets. */
-int certbuild_serial(struct p11_session *s, ASN1_INTEGER **out) __attribute__((warn_unused_result));
+/* A serial from 16 fresh random octets (the caller draws them from the HSM mixed with
+ * libsodium: p11_random_mixed): top bits 01, so positive and always 16 octets. */
+int certbuild_serial(const uint8_t random[CERTBUILD_SERIAL_LEN], ASN1_INTEGER **out)
+	__attribute__((warn_unused_result));
 
 /*
  * Parse "/C=DE/O=ACME Devices/CN=ACME Root CA" ("\/" for a slash in a value).

@@ -1,11 +1,11 @@
 /*
  * cli — the command context, subcommand tables and the options every command shares.
  *
- * Owns: struct ceremony_ctx (made in main and passed down; no global state),
- * the common options (--module, --config, --transcript, --pin-source,
+ * Owns: the common options (--module, --config, --transcript, --pin-source,
  * --so-pin-source, --ceremony, --help) accepted before or after a subcommand,
- * dispatch of "group verb" tables, and usage output. Does not own: any
- * operation; cmd_*.c files parse their options and call the modules.
+ * dispatch of "group verb" tables, and usage output. Does not own: the context
+ * itself (context), any operation; cmd_*.c files parse their options and call
+ * the modules.
  */
 #ifndef CEREMONY_CLI_H
 #define CEREMONY_CLI_H
@@ -13,19 +13,7 @@
 #include <getopt.h>
 #include <stdio.h>
 
-struct config;
-
-struct ceremony_ctx {
-	const char *module_path;     /* --module */
-	const char *config_path;     /* --config */
-	const char *transcript_path; /* --transcript */
-	const char *pin_source;      /* --pin-source: the user PIN */
-	const char *so_pin_source;   /* --so-pin-source: the security officer PIN */
-	const char *ceremony_id;     /* --ceremony: names the ceremony in new transcripts */
-	const char *previous_path;   /* --previous: the last ceremony's sealed transcript */
-	int allow_network;           /* --allow-network (recorded) */
-	struct config *config;       /* loaded on first use */
-};
+#include "ceremony/context.h"
 
 struct cli_command {
 	const char *name;
@@ -92,20 +80,5 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 
 /* Require a value for a mandatory option. */
 int cli_require(const char *value, const char *option, const char *usage);
-
-/* The site configuration (--config, else ./ceremony.yaml if present; *out NULL if none). */
-int cli_config(struct ceremony_ctx *ctx, const struct config **out) __attribute__((warn_unused_result));
-
-/* The module path: --module, else CEREMONY_MODULE, else the configuration's module. */
-int cli_module_path(struct ceremony_ctx *ctx, const char **out) __attribute__((warn_unused_result));
-
-struct transcript;
-/* Open --transcript for command (a new one linked to --previous). */
-int cli_transcript_open(struct ceremony_ctx *ctx, const char *command, struct transcript **out)
-	__attribute__((warn_unused_result));
-
-/* The transcript path, or a usage error naming the command that needs one. */
-int cli_transcript_path(struct ceremony_ctx *ctx, const char *command, const char **out)
-	__attribute__((warn_unused_result));
 
 #endif

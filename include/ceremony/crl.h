@@ -13,7 +13,7 @@
 
 #include <stdio.h>
 
-#include "ceremony/cli.h"
+#include "ceremony/context.h"
 
 #define CRL_MAX_REVOKE 64
 #define CRL_MAX_NEXT_UPDATE_DAYS 365

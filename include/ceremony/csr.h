@@ -22,7 +22,7 @@
 
 #include <openssl/x509.h>
 
-#include "ceremony/p11key.h"
+#include "ceremony/keytype.h"
 #include "ceremony/profile.h"
 
 #define CSR_MAX_BYTES (64 * 1024)

@@ -8,7 +8,7 @@
 #ifndef CEREMONY_HSM_H
 #define CEREMONY_HSM_H
 
-#include "ceremony/cli.h"
+#include "ceremony/context.h"
 #include "ceremony/p11.h"
 
 struct hsm {

@@ -15,7 +15,7 @@
 
 #include <stdio.h>
 
-#include "ceremony/cli.h"
+#include "ceremony/context.h"
 #include "ceremony/profile.h"
 
 #define ISSUE_MAX_BATCH 256

@@ -1,7 +1,7 @@
 /*
  * p11key — the root key's PKCS#11 template, generation, lookup and evidence.
  *
- * Owns: key types (ec-p384, ec-p256, rsa-3072, rsa-4096), the exact root-key
+ * Owns: the exact root-key
  * template of DESIGN.md (TOKEN, PRIVATE, SENSITIVE, EXTRACTABLE only with
  * WRAP_WITH_TRUSTED, SIGN; DECRYPT, UNWRAP, DERIVE, SIGN_RECOVER false; random
  * CKA_ID), refusing duplicate labels/IDs, reading back the attributes that are
@@ -14,16 +14,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ceremony/keytype.h"
 #include "ceremony/p11.h"
 
 #define P11KEY_ID_LEN 16
 #define P11KEY_LABEL_MAX 64
 
-enum key_type { KEY_EC_P256, KEY_EC_P384, KEY_RSA_3072, KEY_RSA_4096 };
-
-/* "ec-p384" -> KEY_EC_P384; CER_E_INPUT naming the allowed types otherwise. */
-int key_type_parse(const char *name, enum key_type *out) __attribute__((warn_unused_result));
-const char *key_type_name(enum key_type t);
 
 struct p11key {
 	enum key_type type;

@@ -13,7 +13,7 @@
 
 #include <stdint.h>
 
-#include "ceremony/p11key.h"
+#include "ceremony/keytype.h"
 
 #define PROFILE_MAX_BYTES (64 * 1024)
 #define PROFILE_MAX_OIDS 16

@@ -12,7 +12,7 @@
 
 #include <stdio.h>
 
-#include "ceremony/cli.h"
+#include "ceremony/context.h"
 
 int rootops_token_list(struct ceremony_ctx *ctx, FILE *out) __attribute__((warn_unused_result));
 int rootops_token_init(struct ceremony_ctx *ctx, const char *label, FILE *out)

@@ -21,7 +21,7 @@
 
 #include <stdio.h>
 
-#include "ceremony/cli.h"
+#include "ceremony/context.h"
 
 struct runner_opts {
 	const char *script_path;

@@ -14,7 +14,7 @@
 
 #include <stdio.h>
 
-#include "ceremony/cli.h"
+#include "ceremony/context.h"
 
 /*
  * Generate (or find) the witness key label on card token, and record

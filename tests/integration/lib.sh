@@ -4,7 +4,19 @@
 set -u
 
 : "${CEREMONY:?CEREMONY must name the ceremony binary}"
+# The project's root, whatever folder the test changes to later.
+SRC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 TESTS_FAILED=0
+
+# One cleanup registry: on_exit CMD adds CMD; all run at exit, newest first.
+# (A second `trap ... EXIT` would silently replace the first: never use trap.)
+_CLEANUPS=()
+on_exit() { _CLEANUPS+=("$1"); }
+_run_cleanups() {
+	local i
+	for ((i = ${#_CLEANUPS[@]} - 1; i >= 0; i--)); do eval "${_CLEANUPS[$i]}"; done
+}
+trap _run_cleanups EXIT
 
 # The module is configuration for the tool; tests find Debian's SoftHSM2.
 find_softhsm() {
@@ -33,7 +45,20 @@ CONF
 	printf '%s' "so-pin-0000" >"$T/pins/so"
 	printf '%s' "user-pin-1234" >"$T/pins/user"
 	printf '%s\n' "wrong-pin-9999" >"$T/pins/wrong"
-	trap 'rm -rf "$T"' EXIT
+	on_exit 'rm -rf "$T"'
+}
+
+# make_root TOKEN LABEL TYPE TRANSCRIPT OUT [SUBJECT]: a token, a root key on it and
+# its self-signed certificate from the shipped root profile. Fatal if any step fails.
+make_root() {
+	local token=$1 label=$2 type=$3 tr=$4 out=$5
+	local subject=${6:-/C=DE/O=ACME Devices/CN=ACME Devices Root CA}
+	local profile=$SRC_ROOT/ceremony-scripts/profiles/root.yaml
+	new_token "$token" "$tr"
+	cer key generate --token "$token" --label "$label" --type "$type" --transcript "$tr" >/dev/null ||
+		fatal "make_root: key generate on $token"
+	cer cert root --token "$token" --key "$label" --profile "$profile" --subject "$subject" \
+		--out "$out" --transcript "$tr" >/dev/null || fatal "make_root: cert root on $token"
 }
 
 # ceremony with PIN sources filled in.
@@ -83,6 +108,29 @@ check() {
 	local name=$1
 	shift
 	if "$@" >/dev/null 2>&1; then pass "$name"; else fail "$name" "failed: $*"; fi
+}
+
+# fatal WHY: a setup step failed; later checks would only add confusing failures.
+fatal() {
+	echo "not ok - setup: $1"
+	echo "Bail out! $1"
+	exit 1
+}
+
+# skip NAME WHY: a check that cannot run here, said as such (never counted as passed).
+skip() { echo "ok - $1 # SKIP $2"; }
+
+# expect_eq NAME WANT GOT
+expect_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "want [$2], got [$3]"; fi
+}
+
+# expect_contains NAME TEXT NEEDLE: TEXT holds NEEDLE (fixed string).
+expect_contains() {
+	case $2 in
+	*"$3"*) pass "$1" ;;
+	*) fail "$1" "no [$3] in: $2" ;;
+	esac
 }
 
 finish() {

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 W=$(mktemp -d /tmp/ceremony-csr-test.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$W"' EXIT
+on_exit '[ -n "${KEEP:-}" ] || rm -rf "$W"'
 cd "$W" || exit 1
 
 # --- DER as hex: every helper prints hex, xxd turns it into bytes at the end.
@@ -294,11 +294,7 @@ check "stderr summarises the refusal in one line" \
 
 # --- the whole bad corpus through cert sign: each refused, recorded, nothing written
 setup_hsm
-trap '[ -n "${KEEP:-}" ] || rm -rf "$W" "$T"' EXIT
-new_token root-hsm "$T/transcripts/root.jsonl"
-cer key generate --token root-hsm --label root --type ec-p384 --transcript "$T/transcripts/root.jsonl" >/dev/null
-cer cert root --token root-hsm --key root --profile "$OLDPWD/ceremony-scripts/profiles/root.yaml" \
-	--subject "/C=DE/O=ACME Devices/CN=ACME Root" --out "$T/out/root.pem" --transcript "$T/transcripts/root.jsonl" >/dev/null
+make_root root-hsm root ec-p384 "$T/transcripts/root.jsonl" "$T/out/root.pem" "/C=DE/O=ACME Devices/CN=ACME Root"
 STR=$T/transcripts/sign.jsonl
 n_bad=0 n_refused=0
 while read -r f args; do

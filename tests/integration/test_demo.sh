@@ -3,7 +3,7 @@
 # order, then the audit; checked with tools we did not write; no secret on disk.
 . "$(dirname "$0")/lib.sh"
 D=$(mktemp -d /tmp/ceremony-demo.XXXXXX)
-trap 'rm -rf "$D"' EXIT
+on_exit 'rm -rf "$D"'
 out=$(DEMO_DIR="$D/demo" CEREMONY="$CEREMONY" ceremony-scripts/demo.sh 2>&1)
 rc=$?
 if [ $rc -eq 0 ]; then pass "demo runs to the end"; else fail "demo runs to the end" "$(printf '%s' "$out" | tail -20)"; fi

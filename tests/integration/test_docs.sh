@@ -7,7 +7,7 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MAN=$ROOT/docs/man
 T=$(mktemp -d /tmp/ceremony-test.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+on_exit 'rm -rf "$T"'
 
 # Long options in a text (help output or a rendered page), one per line.
 long_opts() { grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u; }

@@ -9,10 +9,7 @@ VOUCHER_OID=1.3.6.1.4.1.32473.1.2
 M=$T/media
 mkdir -p "$M/csr" "$M/out" "$M/keys"
 TR0=$T/transcripts/0001-root.jsonl
-new_token root-hsm "$TR0"
-cer key generate --token root-hsm --label root --type ec-p384 --transcript "$TR0" >/dev/null
-cer cert root --token root-hsm --key root --profile "$P/root.yaml" \
-	--subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA" --out "$T/out/root.pem" --transcript "$TR0" >/dev/null
+make_root root-hsm root ec-p384 "$TR0" "$T/out/root.pem"
 ROOT=$T/out/root.pem
 TR=$T/transcripts/0002-sign.jsonl
 

@@ -24,8 +24,8 @@ if [ -f build/libceremony.a ]; then
 	objs=build/libceremony.a
 	what="build/libceremony.a"
 else
-	objs="src/shamir.c src/err.c"
-	what="src/shamir.c (build/libceremony.a is not built)"
+	objs="src/shares/shamir.c src/base/err.c"
+	what="src/shares/shamir.c (build/libceremony.a is not built)"
 fi
 flags=$(pkg-config --cflags --libs libcrypto libsodium jansson yaml-0.1 p11-kit-1 libp11)
 # shellcheck disable=SC2086

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/../.."
 . tests/integration/lib.sh
 
 T=$(mktemp -d /tmp/ceremony-share.XXXXXX)
-trap 'rm -rf "$T"' EXIT
+on_exit 'rm -rf "$T"'
 VECTORS=tests/vectors/slip39/vectors.json
 
 SECRET=8f1e0c5a9b27d4e36a01f2c3b4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f7

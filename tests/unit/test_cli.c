@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ceremony/cli.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 
 struct opts {
@@ -103,10 +104,10 @@ static void test_cli_transcript_is_required_for_changes(void **state)
 	const char *p = "x";
 	(void)state;
 	memset(&ctx, 0, sizeof(ctx));
-	assert_int_equal(cli_transcript_path(&ctx, "key generate", &p), CER_E_USAGE);
+	assert_int_equal(ctx_transcript_path(&ctx, "key generate", &p), CER_E_USAGE);
 	assert_null(p);
 	ctx.transcript_path = "t.jsonl";
-	assert_int_equal(cli_transcript_path(&ctx, "key generate", &p), 0);
+	assert_int_equal(ctx_transcript_path(&ctx, "key generate", &p), 0);
 	assert_string_equal(p, "t.jsonl");
 }
 
@@ -118,10 +119,11 @@ static void test_cli_module_from_option_then_environment(void **state)
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.module_path = "/opt/a.so";
 	setenv("CEREMONY_MODULE", "/opt/b.so", 1);
-	assert_int_equal(cli_module_path(&ctx, &m), 0);
+	ctx_read_env(&ctx);
+	assert_int_equal(ctx_module_path(&ctx, &m), 0);
 	assert_string_equal(m, "/opt/a.so");
 	ctx.module_path = NULL;
-	assert_int_equal(cli_module_path(&ctx, &m), 0);
+	assert_int_equal(ctx_module_path(&ctx, &m), 0);
 	assert_string_equal(m, "/opt/b.so");
 	unsetenv("CEREMONY_MODULE");
 }

@@ -18,7 +18,7 @@
 #include <cmocka.h>
 #include <sodium.h>
 
-#include "../../src/backup_int.h" /* to open each card's share as recovery does */
+#include "../../src/ops/backup_int.h" /* to open each card's share as recovery does */
 #include "ceremony/backup.h"
 #include "ceremony/backupblob.h"
 #include "ceremony/slip39.h"

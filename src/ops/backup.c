@@ -6,6 +6,7 @@
 
 #include "backup_int.h"
 #include "ceremony/encode.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
@@ -603,7 +604,7 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 		st->written[i] = CK_INVALID_HANDLE;
 	st->ncards = p->cards.count;
 	/* STYLE 9: every input and output before the first login. */
-	if ((r = cli_transcript_path(ctx, cmd, &tpath)) != 0 ||
+	if ((r = ctx_transcript_path(ctx, cmd, &tpath)) != 0 ||
 	    (r = create_validate(st, p, &n, &kmin)) != 0)
 		goto out;
 	if ((st->blob = calloc(1, sizeof(*st->blob))) == NULL ||
@@ -615,7 +616,7 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	    (r = slip39_share_set_new(&st->scratch)) != 0)
 		goto out;
 	randombytes_buf(st->blob->backup_id, BACKUPBLOB_ID_LEN);
-	if ((r = cli_transcript_open(ctx, "backup", &st->tr)) != 0 ||
+	if ((r = ctx_transcript_open(ctx, "backup", &st->tr)) != 0 ||
 	    (r = hsm_open(ctx, p->token, &st->h)) != 0)
 		goto out;
 	if (p->cards.module != NULL && (r = backup_cards_module(ctx, p->cards.module,

@@ -12,32 +12,14 @@
 #define LABEL_SHARE "ceremony backup share v1"
 #define LABEL_BLOB "ceremony backup blob v1"
 
-static const struct {
-	enum key_type type;
-	uint8_t code;
-} key_codes[] = {
-	{KEY_EC_P384, 1},
-	{KEY_EC_P256, 2},
-	{KEY_RSA_3072, 3},
-	{KEY_RSA_4096, 4},
-};
-
 uint8_t backupblob_key_type_code(enum key_type t)
 {
-	for (size_t i = 0; i < sizeof(key_codes) / sizeof(key_codes[0]); i++)
-		if (key_codes[i].type == t)
-			return key_codes[i].code;
-	return 0;
+	return key_type_info(t)->wire_code;
 }
 
 static int key_type_from_code(uint8_t code, enum key_type *t)
 {
-	for (size_t i = 0; i < sizeof(key_codes) / sizeof(key_codes[0]); i++)
-		if (key_codes[i].code == code) {
-			*t = key_codes[i].type;
-			return 0;
-		}
-	return -1;
+	return key_type_from_wire(code, t);
 }
 
 /* HMAC-SHA256(key, label || a || b), with the state wiped. */

@@ -8,6 +8,7 @@
 #include "backup_int.h"
 #include "ceremony/encode.h"
 #include "ceremony/airgap.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/hsm.h"
 #include "ceremony/p11wrap.h"
@@ -38,10 +39,10 @@ int backup_cards_module(struct ceremony_ctx *ctx, const char *path, struct p11_m
 
 	json_t *override = NULL;
 
-	if ((r = airgap_check(ctx->allow_network, &override)) != 0)
+	if ((r = airgap_check(ctx->allow_network, ctx->env_allow_network, &override)) != 0)
 		return r;
 	json_decref(override); /* recorded by the transcript's ceremony.begin, if any */
-	if (p == NULL && (r = cli_module_path(ctx, &p)) != 0)
+	if (p == NULL && (r = ctx_module_path(ctx, &p)) != 0)
 		return r;
 	return p11_module_load(p, out);
 }
@@ -363,7 +364,7 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 	if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
 		goto out;
 	if (ctx->transcript_path != NULL &&
-	    (r = cli_transcript_open(ctx, "card verify", &tr)) != 0)
+	    (r = ctx_transcript_open(ctx, "card verify", &tr)) != 0)
 		goto out;
 	if ((r = slip39_share_set_new(&set)) != 0 || (r = backup_cards_module(ctx, NULL, &m)) != 0)
 		goto out;
@@ -417,14 +418,14 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = cli_transcript_path(ctx, "card wipe", &tpath)) != 0)
+	if ((r = ctx_transcript_path(ctx, "card wipe", &tpath)) != 0)
 		goto out;
 	if (blob_path != NULL) {
 		if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
 			goto out;
 		hex_encode(b->backup_id, BACKUPBLOB_ID_LEN, want);
 	}
-	if ((r = cli_transcript_open(ctx, "card wipe", &tr)) != 0 ||
+	if ((r = ctx_transcript_open(ctx, "card wipe", &tr)) != 0 ||
 	    (r = backup_cards_module(ctx, NULL, &m)) != 0 ||
 	    (r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
 	    (r = backup_card_login(m, &c)) != 0)

@@ -16,7 +16,7 @@
 #include "ceremony/profile.h"
 #include "ceremony/replay.h"
 #include "ceremony/transcript.h"
-#include "issue_int.h"
+#include "ceremony/subject.h"
 
 struct replay_state {
 	const char *path;
@@ -107,7 +107,7 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_
 		}
 	}
 	if (csr != NULL) {
-		if ((r = issue_subject(&prof, X509_REQ_get_subject_name(csr_req(csr)), csr_path,
+		if ((r = subject_compose(&prof, X509_REQ_get_subject_name(csr_req(csr)), csr_path,
 				       &subject)) != 0)
 			goto out;
 		if (X509_NAME_cmp(subject, X509_get_subject_name(x)) != 0) {

@@ -8,6 +8,7 @@
 
 #include "ceremony/countersig.h"
 #include "ceremony/encode.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
@@ -214,9 +215,9 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 		return r;
 	if (strlen(label) == 0 || strlen(label) > P11KEY_LABEL_MAX)
 		return cer_err(CER_E_INPUT, "key label must be 1 to %d bytes", P11KEY_LABEL_MAX);
-	if ((r = cli_transcript_path(ctx, "witness register", &tpath)) != 0)
+	if ((r = ctx_transcript_path(ctx, "witness register", &tpath)) != 0)
 		return r;
-	if ((r = cli_transcript_open(ctx, "witness register", &tr)) != 0)
+	if ((r = ctx_transcript_open(ctx, "witness register", &tr)) != 0)
 		return r;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
 		goto out;

@@ -7,6 +7,7 @@
 
 #include "ceremony/certbuild.h"
 #include "ceremony/encode.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
@@ -32,7 +33,7 @@ int rootops_token_list(struct ceremony_ctx *ctx, FILE *out)
 	size_t n = 0;
 	int r;
 
-	if ((r = cli_module_path(ctx, &path)) != 0)
+	if ((r = ctx_module_path(ctx, &path)) != 0)
 		return r;
 	if ((r = p11_module_load(path, &m)) != 0)
 		return r;
@@ -71,11 +72,11 @@ int rootops_token_init(struct ceremony_ctx *ctx, const char *label, FILE *out)
 	char what[96];
 	int r;
 
-	if ((r = cli_transcript_path(ctx, "token init", &tpath)) != 0)
+	if ((r = ctx_transcript_path(ctx, "token init", &tpath)) != 0)
 		return r;
-	if ((r = cli_transcript_open(ctx, "token init", &tr)) != 0)
+	if ((r = ctx_transcript_open(ctx, "token init", &tr)) != 0)
 		return r;
-	if ((r = cli_module_path(ctx, &path)) != 0 || (r = p11_module_load(path, &m)) != 0)
+	if ((r = ctx_module_path(ctx, &path)) != 0 || (r = p11_module_load(path, &m)) != 0)
 		goto out;
 	(void)snprintf(what, sizeof(what), "new SO PIN for token \"%.32s\"", label);
 	if ((r = secret_read_new(ctx->so_pin_source, what, SECRET_PIN_MAX, &so)) != 0)
@@ -178,9 +179,9 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 	memset(&h, 0, sizeof(h));
 	if ((r = key_type_parse(type, &kt)) != 0)
 		return r;
-	if ((r = cli_transcript_path(ctx, "key generate", &tpath)) != 0)
+	if ((r = ctx_transcript_path(ctx, "key generate", &tpath)) != 0)
 		return r;
-	if ((r = cli_transcript_open(ctx, "key generate", &tr)) != 0)
+	if ((r = ctx_transcript_open(ctx, "key generate", &tr)) != 0)
 		return r;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
 		goto out;

@@ -16,7 +16,7 @@ struct hsmkey {
 
 const EVP_MD *hsmkey_digest(enum key_type t)
 {
-	return t == KEY_EC_P384 ? EVP_sha384() : EVP_sha256();
+	return EVP_get_digestbynid(key_type_info(t)->digest_nid);
 }
 
 int hsmkey_open(const char *module_path, const struct p11_token *token, const struct p11key *key,

@@ -11,6 +11,7 @@
 #include "ceremony/cms.h"
 #include "ceremony/countersig.h"
 #include "ceremony/encode.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
@@ -35,7 +36,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 	X509 *x = NULL;
 	ASN1_INTEGER *serial = NULL;
 	EVP_PKEY *pub = NULL;
-	uint8_t *spki = NULL, *pem = NULL, fp[32], spki_md[32];
+	uint8_t *spki = NULL, *pem = NULL, fp[32], spki_md[32], rnd[CERTBUILD_SERIAL_LEN];
 	size_t spki_len = 0, pem_len = 0;
 	json_t *in = NULL, *outs = NULL, *entry = NULL;
 	const unsigned char *p;
@@ -44,7 +45,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 
 	memset(&h, 0, sizeof(h));
 	/* STYLE 9: every input and the output path before the first login. */
-	if ((r = cli_transcript_path(ctx, "cert root", &tpath)) != 0)
+	if ((r = ctx_transcript_path(ctx, "cert root", &tpath)) != 0)
 		return r;
 	if ((r = profile_load(profile, &prof)) != 0)
 		return r;
@@ -55,7 +56,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 		return r;
 	if ((r = file_check_new(out_path)) != 0)
 		goto out;
-	if ((r = cli_transcript_open(ctx, "cert root", &tr)) != 0)
+	if ((r = ctx_transcript_open(ctx, "cert root", &tr)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
 		goto out;
@@ -71,7 +72,8 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 		r = cer_err_ssl(CER_E_CRYPTO, "cannot decode the key's public key");
 		goto out;
 	}
-	if ((r = certbuild_serial(h.session, &serial)) != 0)
+	if ((r = p11_random_mixed(h.session, rnd, sizeof(rnd))) != 0 ||
+	    (r = certbuild_serial(rnd, &serial)) != 0)
 		goto out;
 	if ((r = certbuild_new(&prof, name, pub, NULL, serial, NULL, 0, &x)) != 0)
 		goto out;
@@ -215,7 +217,7 @@ int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *k
 		return cer_err(CER_E_INPUT, "%s: path too long", path);
 	if ((r = file_check_new(sig)) != 0 || (r = pem_load_cert(cert_path, &cert)) != 0 ||
 	    (r = file_read_all(path, 64 * 1024 * 1024, &data, &len)) != 0 ||
-	    (r = cli_transcript_open(ctx, "media sign", &tr)) != 0)
+	    (r = ctx_transcript_open(ctx, "media sign", &tr)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
 	    (r = p11key_find(h.session, key, &k)) != 0 ||

@@ -10,6 +10,7 @@
 #include "ceremony/csr.h"
 #include "ceremony/issue.h"
 #include "ceremony/profile.h"
+#include "ceremony/subject.h"
 
 struct issue_item {
 	char csr_path[PATH_MAX];
@@ -29,8 +30,6 @@ struct issue_shadow {
 	const EVP_MD *md;
 };
 
-int issue_subject(const struct profile *p, const X509_NAME *requested, const char *name,
-		  X509_NAME **out);
 const EVP_MD *issue_digest_for(EVP_PKEY *issuer_key);
 int issue_shadow_new(X509 *issuer, struct issue_shadow *sh);
 void issue_shadow_free(struct issue_shadow *sh);

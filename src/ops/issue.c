@@ -9,6 +9,7 @@
 #include "ceremony/certbuild.h"
 #include "ceremony/certinfo.h"
 #include "ceremony/encode.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/history.h"
@@ -140,7 +141,10 @@ static int unique_serial(struct issue_run *run, struct hsm *h, ASN1_INTEGER **ou
 	for (int tries = 0; tries < 8; tries++) {
 		ASN1_INTEGER_free(*out);
 		*out = NULL;
-		if ((r = certbuild_serial(h->session, out)) != 0)
+		uint8_t rnd[CERTBUILD_SERIAL_LEN];
+
+		if ((r = p11_random_mixed(h->session, rnd, sizeof(rnd))) != 0 ||
+		    (r = certbuild_serial(rnd, out)) != 0)
 			break;
 		if (probe == NULL || !X509_set_serialNumber(probe, *out) ||
 		    (r = certinfo_serial_hex(probe, hex)) != 0) {
@@ -213,7 +217,7 @@ static int item_build(struct issue_run *run, struct issue_item *it, struct hsm *
 	ASN1_INTEGER *serial = NULL;
 	int r;
 
-	if ((r = issue_subject(&run->profile, X509_REQ_get_subject_name(csr_req(it->csr)),
+	if ((r = subject_compose(&run->profile, X509_REQ_get_subject_name(csr_req(it->csr)),
 			       it->csr_path, &subject)) != 0)
 		goto out;
 	if ((r = unique_serial(run, h, &serial)) != 0)
@@ -384,7 +388,7 @@ static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 	const char *tpath;
 	int r;
 
-	if ((r = cli_transcript_path(ctx, "cert sign", &tpath)) != 0)
+	if ((r = ctx_transcript_path(ctx, "cert sign", &tpath)) != 0)
 		return r;
 	if ((r = profile_load(o->profile, &run->profile)) != 0)
 		return r;
@@ -395,7 +399,7 @@ static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 		return r;
 	if ((r = history_load_beside(tpath, o->history_dir, &run->history)) != 0)
 		return r;
-	if ((r = cli_transcript_open(ctx, "cert sign", &run->tr)) != 0)
+	if ((r = ctx_transcript_open(ctx, "cert sign", &run->tr)) != 0)
 		return r;
 	if (o->csr_dir != NULL)
 		return items_from_dir(run);

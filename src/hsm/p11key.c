@@ -11,43 +11,9 @@
 #include "ceremony/err.h"
 #include "ceremony/p11key.h"
 
-/* DER OIDs for CKA_EC_PARAMS (namedCurve). */
-static const uint8_t oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
-static const uint8_t oid_p384[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
-
-static const struct {
-	enum key_type type;
-	const char *name;
-} key_types[] = {
-	{KEY_EC_P384, "ec-p384"},
-	{KEY_EC_P256, "ec-p256"},
-	{KEY_RSA_3072, "rsa-3072"},
-	{KEY_RSA_4096, "rsa-4096"},
-};
-
-int key_type_parse(const char *name, enum key_type *out)
-{
-	for (size_t i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++) {
-		if (strcmp(name, key_types[i].name) == 0) {
-			*out = key_types[i].type;
-			return 0;
-		}
-	}
-	return cer_err(CER_E_INPUT,
-		       "unknown key type \"%s\": use ec-p384, ec-p256, rsa-3072 or rsa-4096", name);
-}
-
-const char *key_type_name(enum key_type t)
-{
-	for (size_t i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++)
-		if (key_types[i].type == t)
-			return key_types[i].name;
-	return "unknown";
-}
-
 static int key_is_ec(enum key_type t)
 {
-	return t == KEY_EC_P256 || t == KEY_EC_P384;
+	return key_type_info(t)->is_ec;
 }
 
 const char *p11key_mechanism_name(CK_ULONG mech)
@@ -97,10 +63,10 @@ int p11key_generate(struct p11_session *s, const char *label, enum key_type type
 	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
 	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
 	CK_KEY_TYPE kt = key_is_ec(type) ? CKK_EC : CKK_RSA;
-	CK_ULONG bits = type == KEY_RSA_4096 ? 4096 : 3072;
+	CK_ULONG bits = key_type_info(type)->bits;
 	uint8_t exponent[] = {0x01, 0x00, 0x01};
-	const uint8_t *curve = type == KEY_EC_P256 ? oid_p256 : oid_p384;
-	size_t curve_len = type == KEY_EC_P256 ? sizeof(oid_p256) : sizeof(oid_p384);
+	const uint8_t *curve = key_type_info(type)->ec_params;
+	size_t curve_len = key_type_info(type)->ec_params_len;
 	CK_MECHANISM mech = {key_is_ec(type) ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN,
 			     NULL, 0};
 	uint8_t id[P11KEY_ID_LEN];
@@ -282,12 +248,7 @@ int p11key_find(struct p11_session *s, const char *label, struct p11key *out)
 	if (kt == CKK_EC) {
 		if ((r = p11_attr_get(s, out->priv, CKA_EC_PARAMS, &params, &params_len)) != 0)
 			goto out;
-		if (params_len == sizeof(oid_p384) && memcmp(params, oid_p384, params_len) == 0)
-			out->type = KEY_EC_P384;
-		else if (params_len == sizeof(oid_p256) &&
-			 memcmp(params, oid_p256, params_len) == 0)
-			out->type = KEY_EC_P256;
-		else {
+		if (key_type_from_ec_params(params, params_len, &out->type) != 0) {
 			r = cer_err(CER_E_INPUT, "key \"%s\" is on a curve this tool does not use",
 				    label);
 			goto out;
@@ -296,7 +257,11 @@ int p11key_find(struct p11_session *s, const char *label, struct p11key *out)
 		/* CKA_MODULUS is public even on a sensitive private key. */
 		if ((r = p11_attr_get(s, out->priv, CKA_MODULUS, &params, &params_len)) != 0)
 			goto out;
-		out->type = params_len * 8 > 3072 ? KEY_RSA_4096 : KEY_RSA_3072;
+		if (key_type_from_rsa_bits((unsigned)(params_len * 8), &out->type) != 0) {
+			r = cer_err(CER_E_INPUT, "key \"%s\" is RSA-%zu, a size this tool does not use",
+				    label, params_len * 8);
+			goto out;
+		}
 	} else {
 		r = cer_err(CER_E_INPUT, "key \"%s\" is neither EC nor RSA", label);
 		goto out;

@@ -500,7 +500,7 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 	rn.ctx = ctx;
 	rn.o = o;
 	rn.out = out;
-	if ((r = cli_config(ctx, &cfg)) != 0 || (r = script_load(o->script_path, cfg, &rn.script)) != 0)
+	if ((r = ctx_config(ctx, &cfg)) != 0 || (r = script_load(o->script_path, cfg, &rn.script)) != 0)
 		return r;
 	rn.transcript = ctx->transcript_path;
 	if (o->dry_run) {

@@ -10,6 +10,7 @@
 
 #include "backup_int.h"
 #include "ceremony/encode.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
@@ -364,14 +365,14 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 	if (st == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	st->kek_obj = st->priv = st->pub = CK_INVALID_HANDLE;
-	if ((r = cli_transcript_path(ctx, "backup recover", &tpath)) != 0 ||
+	if ((r = ctx_transcript_path(ctx, "backup recover", &tpath)) != 0 ||
 	    (r = recover_validate(st, p)) != 0)
 		goto out;
 	if ((st->cards = calloc(p->cards.count, sizeof(*st->cards))) == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if ((r = cli_transcript_open(ctx, "backup recover", &st->tr)) != 0 ||
+	if ((r = ctx_transcript_open(ctx, "backup recover", &st->tr)) != 0 ||
 	    (r = hsm_open(ctx, p->token, &st->h)) != 0)
 		goto out;
 	if (p->cards.module != NULL &&

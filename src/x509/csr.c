@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -363,21 +364,18 @@ int csr_key_type(const struct csr *c, enum key_type *out)
 	if (c->pkey == NULL)
 		return cer_err(CER_E_INPUT, "%s: the public key does not decode", c->name);
 	bits = EVP_PKEY_get_bits(c->pkey);
-	if (EVP_PKEY_is_a(c->pkey, "RSA") && (bits == 3072 || bits == 4096)) {
-		*out = bits == 3072 ? KEY_RSA_3072 : KEY_RSA_4096;
+	if (EVP_PKEY_is_a(c->pkey, "RSA") && bits > 0 &&
+	    key_type_from_rsa_bits((unsigned)bits, out) == 0)
 		return 0;
-	}
 	if (EVP_PKEY_is_a(c->pkey, "EC") &&
 	    EVP_PKEY_get_utf8_string_param(c->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
 					   sizeof(group), &glen) > 0) {
-		if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) {
-			*out = KEY_EC_P256;
+		int nid = OBJ_txt2nid(group);
+
+		if (nid == NID_undef)
+			nid = EC_curve_nist2nid(group);
+		if (key_type_from_curve(nid, out) == 0)
 			return 0;
-		}
-		if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
-			*out = KEY_EC_P384;
-			return 0;
-		}
 	}
 	ERR_clear_error();
 	return cer_err(CER_E_INPUT, "%s: the key is none of ec-p256, ec-p384, rsa-3072, rsa-4096",

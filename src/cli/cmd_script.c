@@ -22,7 +22,7 @@ static int cmd_script_print(struct ceremony_ctx *ctx, int argc, char **argv)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(print_usage, "give exactly one script");
-	if ((r = cli_config(ctx, &cfg)) != 0 || (r = script_load(argv[first], cfg, &s)) != 0)
+	if ((r = ctx_config(ctx, &cfg)) != 0 || (r = script_load(argv[first], cfg, &s)) != 0)
 		return r;
 	r = script_print_html(s, cfg, stdout);
 	script_free(s);

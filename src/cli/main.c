@@ -85,6 +85,7 @@ int main(int argc, char **argv)
 	int r;
 
 	memset(&ctx, 0, sizeof(ctx));
+	ctx_read_env(&ctx);
 	if ((r = secret_init()) != 0) {
 		fprintf(stderr, "ceremony: %s\n", cer_err_msg(r));
 		return cer_exit_code(r);

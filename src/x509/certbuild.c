@@ -7,15 +7,13 @@
 #include "ceremony/certbuild.h"
 #include "ceremony/err.h"
 
-int certbuild_serial(struct p11_session *s, ASN1_INTEGER **out)
+int certbuild_serial(const uint8_t random[CERTBUILD_SERIAL_LEN], ASN1_INTEGER **out)
 {
 	uint8_t hsm[CERTBUILD_SERIAL_LEN];
 	BIGNUM *bn = NULL;
-	int r;
 
 	*out = NULL;
-	if ((r = p11_random_mixed(s, hsm, sizeof(hsm))) != 0)
-		return r;
+	memcpy(hsm, random, sizeof(hsm));
 	/* BR 7.1: positive, >= 64 CSPRNG bits; fixed 16 octets: 0b01xxxxxx first byte. */
 	hsm[0] = (uint8_t)((hsm[0] & 0x3f) | 0x40);
 	bn = BN_bin2bn(hsm, sizeof(hsm), NULL);

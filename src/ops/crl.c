@@ -9,6 +9,7 @@
 
 #include "ceremony/certinfo.h"
 #include "ceremony/crl.h"
+#include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/history.h"
@@ -211,10 +212,10 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	int r, n;
 
 	memset(&hs, 0, sizeof(hs));
-	if ((r = cli_transcript_path(ctx, "crl sign", &tpath)) != 0 ||
+	if ((r = ctx_transcript_path(ctx, "crl sign", &tpath)) != 0 ||
 	    (r = history_load_beside(tpath, o->history_dir, &h)) != 0 || (r = crl_check_opts(o, h)) != 0 ||
 	    (r = pem_load_cert(o->issuer, &issuer)) != 0 || (r = file_check_new(o->out)) != 0 ||
-	    (r = cli_transcript_open(ctx, "crl sign", &tr)) != 0)
+	    (r = ctx_transcript_open(ctx, "crl sign", &tr)) != 0)
 		goto out;
 	/* RFC 5280 5.2.3: monotonically increasing over the CA's life. */
 	number = h->max_crl_number + 1;

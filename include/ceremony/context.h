@@ -1,0 +1,39 @@
+/*
+ * context — what one run of the tool was told: options and environment.
+ *
+ * Owns: struct ceremony_ctx (filled by main and the CLI, passed down to every
+ * operation; no global state), the environment variables the tool honours
+ * (read once, in main: ctx_read_env), the site configuration (loaded on first
+ * use) and the module path. Does not own: parsing argv (cli), transcripts
+ * (ctx_transcript).
+ */
+#ifndef CEREMONY_CONTEXT_H
+#define CEREMONY_CONTEXT_H
+
+struct config;
+
+struct ceremony_ctx {
+	const char *module_path;     /* --module */
+	const char *config_path;     /* --config */
+	const char *transcript_path; /* --transcript */
+	const char *pin_source;      /* --pin-source: the user PIN */
+	const char *so_pin_source;   /* --so-pin-source: the security officer PIN */
+	const char *ceremony_id;     /* --ceremony: names the ceremony in new transcripts */
+	const char *previous_path;   /* --previous: the last ceremony's sealed transcript */
+	int allow_network;           /* --allow-network (recorded) */
+	/* From the environment, read once by ctx_read_env. */
+	const char *env_module;      /* CEREMONY_MODULE */
+	int env_allow_network;       /* CEREMONY_ALLOW_NETWORK=1 (recorded) */
+	struct config *config;       /* loaded on first use */
+};
+
+/* Fill the env_* fields from the process environment (main calls it once). */
+void ctx_read_env(struct ceremony_ctx *ctx);
+
+/* The site configuration (--config, else ./ceremony.yaml if present; *out NULL if none). */
+int ctx_config(struct ceremony_ctx *ctx, const struct config **out) __attribute__((warn_unused_result));
+
+/* The module path: --module, else CEREMONY_MODULE, else the configuration's module. */
+int ctx_module_path(struct ceremony_ctx *ctx, const char **out) __attribute__((warn_unused_result));
+
+#endif

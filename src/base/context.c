@@ -1,0 +1,61 @@
+/* context: options and environment of one run (see include/ceremony/context.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/config.h"
+#include "ceremony/context.h"
+#include "ceremony/err.h"
+
+void ctx_read_env(struct ceremony_ctx *ctx)
+{
+	const char *v = getenv("CEREMONY_ALLOW_NETWORK");
+
+	ctx->env_module = getenv("CEREMONY_MODULE");
+	ctx->env_allow_network = v != NULL && strcmp(v, "1") == 0;
+}
+
+int ctx_config(struct ceremony_ctx *ctx, const struct config **out)
+{
+	const char *path = ctx->config_path;
+	int r;
+
+	*out = NULL;
+	if (ctx->config == NULL) {
+		if (path == NULL) {
+			FILE *f = fopen("ceremony.yaml", "r");
+			if (f == NULL)
+				return 0;
+			fclose(f);
+			path = "ceremony.yaml";
+		}
+		if ((r = config_load(path, &ctx->config)) != 0)
+			return r;
+	}
+	*out = ctx->config;
+	return 0;
+}
+
+int ctx_module_path(struct ceremony_ctx *ctx, const char **out)
+{
+	const struct config *cfg = NULL;
+	int r;
+
+	*out = NULL;
+	if (ctx->module_path != NULL) {
+		*out = ctx->module_path;
+		return 0;
+	}
+	if (ctx->env_module != NULL && ctx->env_module[0] != '\0') {
+		*out = ctx->env_module;
+		return 0;
+	}
+	if ((r = ctx_config(ctx, &cfg)) != 0)
+		return r;
+	if (cfg != NULL && config_get(cfg, "module") != NULL) {
+		*out = config_get(cfg, "module");
+		return 0;
+	}
+	return cer_err(CER_E_USAGE, "no PKCS#11 module: give --module PATH, set CEREMONY_MODULE, "
+				    "or put \"module:\" in ceremony.yaml");
+}

@@ -1,0 +1,40 @@
+/* ctx_transcript: the transcript a command was told to write (see its header). */
+#include <jansson.h>
+
+#include "ceremony/airgap.h"
+#include "ceremony/ctx_transcript.h"
+#include "ceremony/err.h"
+#include "ceremony/transcript.h"
+
+int ctx_transcript_path(struct ceremony_ctx *ctx, const char *command, const char **out)
+{
+	*out = ctx->transcript_path;
+	if (*out == NULL)
+		return cer_err(CER_E_USAGE,
+			       "%s changes the HSM or writes outputs: --transcript FILE is required",
+			       command);
+	return 0;
+}
+
+int ctx_transcript_open(struct ceremony_ctx *ctx, const char *command, struct transcript **out)
+{
+	const char *path;
+	int r;
+
+	json_t *override = NULL;
+
+	*out = NULL;
+	if ((r = ctx_transcript_path(ctx, command, &path)) != 0)
+		return r;
+	if ((r = airgap_check(ctx->allow_network, ctx->env_allow_network, &override)) != 0)
+		return r;
+	if ((r = transcript_open_after(path, ctx->ceremony_id, ctx->previous_path, out)) != 0) {
+		json_decref(override);
+		return r;
+	}
+	if (override != NULL && (r = transcript_begin_note(*out, "network_override", override)) != 0) {
+		transcript_close(*out);
+		*out = NULL;
+	}
+	return r;
+}
