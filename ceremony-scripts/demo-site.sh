@@ -42,6 +42,14 @@ CONF
 	export CEREMONY_TEST_ARGON2=1
 }
 
+# site_revoke CERT.pem REASON: the CRL ceremony's revocation request names this
+# certificate (a serial the CA issued: crl sign refuses any other).
+site_revoke() {
+	local serial
+	serial=$(openssl x509 -in "$1" -noout -serial | cut -d= -f2) || return 1
+	sed -i -e "s/^revoke_serial: .*/revoke_serial: $serial/" -e "s/^revoke_reason: .*/revoke_reason: $2/" "$SITE_CONFIG"
+}
+
 # run_script NAME TRANSCRIPT [PREVIOUS] [more options]: a shipped script, non-interactive.
 run_script() {
 	local name=$1 tr=$2

@@ -3,7 +3,9 @@
  *
  * Owns: building a v2 CRL with authorityKeyIdentifier and a CRL number one
  * above every number the CA's history holds, listing every revocation the
- * history records plus the new ones (each with its reasonCode), nextUpdate at
+ * history records plus the new ones (each with its own reasonCode: a CA
+ * certificate's always, from the reasons BR 7.2.2 allows; serials the history
+ * issued only, unless told and recorded), nextUpdate at
  * most 12 months out (CA/B BR 4.9.7), signed in the HSM and verified with the
  * root's key before it is written; and the transcript record. Does not own:
  * the history (history), the HSM (hsm, hsmkey).
@@ -19,16 +21,17 @@
 #define CRL_MAX_NEXT_UPDATE_DAYS 365
 
 struct crl_opts {
-	const char *token, *key, *issuer, *out, *reason;
+	const char *token, *key, *issuer, *out;
 	const char *history_dir; /* default: the transcript's folder */
 	long next_update_days;
 	int n_revoke;
 	const char *revoke[CRL_MAX_REVOKE]; /* serials in hex */
+	const char *reason[CRL_MAX_REVOKE]; /* revoke[i]'s own reason (its --reason) */
+	int allow_unknown_serial; /* revoke serials the history never issued (recorded) */
+	int reason_misplaced;	  /* a --reason not right after its --revoke */
 };
 
 int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	__attribute__((warn_unused_result));
-/* keyCompromise -> 1 ...; -1 when unknown. */
-int crl_reason_code(const char *name);
 
 #endif

@@ -21,6 +21,13 @@ struct history_revocation {
 	long long time; /* seconds since the epoch */
 };
 
+/* A CA certificate the CA issued (or the root itself): what must stay unique among CAs. */
+struct history_ca {
+	char serial[HISTORY_SERIAL_HEX_MAX];
+	unsigned char *subject_der; /* the subject's DER, as recorded (subject_der) */
+	size_t subject_der_len;
+};
+
 struct history {
 	size_t n_transcripts;
 	size_t n_serials;
@@ -30,6 +37,8 @@ struct history {
 	long long max_crl_number; /* 0: no CRL yet */
 	size_t n_revoked;
 	struct history_revocation *revoked;
+	size_t n_ca;
+	struct history_ca *ca; /* cert.root and every cert.issue of profile_kind "ca" */
 };
 
 /* Read every *.jsonl in dir (a missing dir is an empty history). */
@@ -43,5 +52,9 @@ int history_has_spki(const struct history *h, const uint8_t spki[32]);
 /* Add in memory (a batch's own serials and keys). */
 int history_add_serial(struct history *h, const char *hex) __attribute__((warn_unused_result));
 int history_add_spki(struct history *h, const uint8_t spki[32]) __attribute__((warn_unused_result));
+/* A CA certificate by serial (uppercase or lowercase hex), or NULL. */
+const struct history_ca *history_find_ca(const struct history *h, const char *hex);
+int history_add_ca(struct history *h, const char *hex, const unsigned char *subject_der,
+		   size_t len) __attribute__((warn_unused_result));
 
 #endif

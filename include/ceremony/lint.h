@@ -37,4 +37,19 @@ int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
 	      char (*extra_policies)[PROFILE_OID_MAX], int n_extra, int at_issuance)
 	__attribute__((warn_unused_result));
 
+/*
+ * A CRL's rules (docs/lint.md): v2, the issuer's name, authorityKeyIdentifier =
+ * the issuer's SKI, a cRLNumber, nextUpdate within CRL_LINT_MAX_DAYS of
+ * thisUpdate, each entry's serial positive and listed once, each reasonCode
+ * non-critical and one RFC 5280 5.3.1 and BR 7.2.2 allow. CER_E_REFUSED naming
+ * the first broken rule. The signature is the caller's to check.
+ */
+#define CRL_LINT_MAX_DAYS 365
+int lint_crl(X509_CRL *crl, X509 *issuer) __attribute__((warn_unused_result));
+/* The reasons written (RFC 5280 5.3.1): keyCompromise -> 1 ...; "unspecified" is
+ * written as no reasonCode; -1 for any other name. */
+int lint_crl_reason_code(const char *name);
+/* The reasonCode of a CRL entry: 0 when absent (unspecified), -1 when malformed. */
+int lint_crl_entry_reason(X509_REVOKED *rev);
+
 #endif

@@ -130,6 +130,42 @@ out:
 	return r;
 }
 
+/* The CRL lists exactly the recorded revocations, each with its recorded reason. */
+static int replay_crl_entries(long line, X509_CRL *crl, json_t *rec)
+{
+	json_t *revoked = json_object_get(json_object_get(rec, "details"), "revoked"), *e;
+	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+	size_t i, n = revs != NULL ? (size_t)sk_X509_REVOKED_num(revs) : 0;
+
+	if (!json_is_array(revoked) || json_array_size(revoked) != n)
+		return cer_err(CER_E_VERIFY, "line %ld: the CRL does not list the recorded revocations",
+			       line);
+	json_array_foreach(revoked, i, e)
+	{
+		const char *serial = json_string_value(json_object_get(e, "serial"));
+		const char *reason = json_string_value(json_object_get(e, "reason"));
+		BIGNUM *bn = NULL;
+		ASN1_INTEGER *ai = NULL;
+		X509_REVOKED *found = NULL;
+		int want, ok;
+
+		if (serial == NULL || reason == NULL || !BN_hex2bn(&bn, serial) ||
+		    (ai = BN_to_ASN1_INTEGER(bn, NULL)) == NULL) {
+			BN_free(bn);
+			return cer_err(CER_E_VERIFY, "line %ld: revocation #%zu is malformed", line, i + 1);
+		}
+		ok = X509_CRL_get0_by_serial(crl, &found, ai) == 1;
+		ASN1_INTEGER_free(ai);
+		BN_free(bn);
+		want = strcmp(reason, "unspecified") == 0 ? 0 : lint_crl_reason_code(reason);
+		if (!ok || found == NULL || want < 0 || lint_crl_entry_reason(found) != want)
+			return cer_err(CER_E_VERIFY,
+				       "line %ld: serial %s is not in the CRL with the recorded reason %s",
+				       line, serial, reason);
+	}
+	return 0;
+}
+
 static int replay_crl(struct replay_state *st, long line, json_t *rec)
 {
 	char crl_path[PATH_MAX], issuer_path[PATH_MAX];
@@ -154,9 +190,16 @@ static int replay_crl(struct replay_state *st, long line, json_t *rec)
 				crl_path);
 		goto out;
 	}
+	if ((r = lint_crl(crl, issuer)) != 0) {
+		cer_err_prefix("line %ld: %s: ", line, crl_path);
+		goto out;
+	}
+	if ((r = replay_crl_entries(line, crl, rec)) != 0)
+		goto out;
 	st->rep->crls++;
 	if (st->out != NULL)
-		fprintf(st->out, "  line %ld: CRL replayed: signature ok\n", line);
+		fprintf(st->out, "  line %ld: CRL replayed: signature, lints, entries and reasons ok\n",
+			line);
 out:
 	X509_CRL_free(crl);
 	BIO_free(bio);

@@ -13,6 +13,7 @@
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/history.h"
+#include "ceremony/lint.h"
 #include "ceremony/hsm.h"
 #include "ceremony/hsmkey.h"
 #include "ceremony/p11key.h"
@@ -20,33 +21,62 @@
 #include "ceremony/readaloud.h"
 #include "ceremony/transcript.h"
 
-/* RFC 5280 5.3.1; "unspecified" is never written (the extension is left out instead). */
-static const struct {
-	const char *name;
-	int code;
-} crl_reasons[] = {
-	{"keyCompromise", 1},	     {"cACompromise", 2},	{"affiliationChanged", 3},
-	{"superseded", 4},	     {"cessationOfOperation", 5}, {"privilegeWithdrawn", 9},
-};
-
-int crl_reason_code(const char *name)
+/* A positive serial in hex, at most 20 octets (RFC 5280 4.1.2.2); NULL when fine. */
+static const char *serial_problem(const char *hex)
 {
-	for (size_t i = 0; i < sizeof(crl_reasons) / sizeof(crl_reasons[0]); i++)
-		if (strcmp(name, crl_reasons[i].name) == 0)
-			return crl_reasons[i].code;
-	return -1;
+	size_t len = strlen(hex), zeros = 0;
+
+	if (hex[0] == '-')
+		return "is negative (RFC 5280 4.1.2.2: serial numbers are positive)";
+	if (len == 0 || len > 40)
+		return "is not a serial number of 1 to 20 octets in hex";
+	for (size_t i = 0; i < len; i++) {
+		if (!isxdigit((unsigned char)hex[i]))
+			return "is not a serial number in hex";
+		zeros += hex[i] == '0';
+	}
+	return zeros == len ? "is zero (RFC 5280 4.1.2.2: serial numbers are positive)" : NULL;
 }
 
-static int serial_ok(const char *hex)
+/* The serial as the history writes it: uppercase, no leading zeros (BN_bn2hex). */
+static void serial_canonical(const char *hex, char out[HISTORY_SERIAL_HEX_MAX])
 {
-	size_t len = strlen(hex);
+	size_t k = 0;
 
-	if (len == 0 || len > 40)
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if (!isxdigit((unsigned char)hex[i]))
-			return 0;
-	return 1;
+	while (hex[0] == '0' && hex[1] != '\0')
+		hex++;
+	for (; hex[k] != '\0' && k < HISTORY_SERIAL_HEX_MAX - 1; k++)
+		out[k] = (char)toupper((unsigned char)hex[k]);
+	out[k] = '\0';
+	if (k % 2 != 0) { /* BN_bn2hex gives whole octets */
+		memmove(out + 1, out, k + 1);
+		out[0] = '0';
+	}
+}
+
+/*
+ * BR 7.2.2: a CA certificate's entry carries a reasonCode, never unspecified,
+ * and privilegeWithdrawn is a subscriber reason; cACompromise is about a CA's
+ * key, so it is not an end entity's reason. A serial the history did not issue
+ * could be anything: it needs a reason too.
+ */
+static int crl_reason_allowed(const char *serial, const char *reason, int is_ca, int known)
+{
+	if (strcmp(reason, "unspecified") == 0 && (is_ca || !known))
+		return cer_err(CER_E_REFUSED,
+			       "serial %s: %s needs a stated reason (BR 7.2.2), not unspecified",
+			       serial, is_ca ? "a CA certificate" : "a serial the history never issued");
+	if (strcmp(reason, "privilegeWithdrawn") == 0 && is_ca)
+		return cer_err(CER_E_REFUSED,
+			       "serial %s is a CA certificate: privilegeWithdrawn is a subscriber's "
+			       "reason (BR 7.2.2)",
+			       serial);
+	if (strcmp(reason, "cACompromise") == 0 && !is_ca && known)
+		return cer_err(CER_E_REFUSED,
+			       "serial %s is not a CA certificate: cACompromise is for CAs (RFC 5280 "
+			       "5.3.1)",
+			       serial);
+	return 0;
 }
 
 static int crl_add_entry(X509_CRL *crl, const char *hex, int reason, long long when)
@@ -95,7 +125,7 @@ static int crl_build(const struct crl_opts *o, X509 *issuer, const struct histor
 	ASN1_INTEGER *num = ASN1_INTEGER_new();
 	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
 	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(issuer);
-	int r = 0, reason = o->reason != NULL ? crl_reason_code(o->reason) : 0;
+	int r = 0;
 
 	*out = NULL;
 	if (ski == NULL) {
@@ -116,10 +146,10 @@ static int crl_build(const struct crl_opts *o, X509 *issuer, const struct histor
 		goto out;
 	}
 	for (size_t i = 0; i < h->n_revoked && r == 0; i++)
-		r = crl_add_entry(crl, h->revoked[i].serial, crl_reason_code(h->revoked[i].reason),
+		r = crl_add_entry(crl, h->revoked[i].serial, lint_crl_reason_code(h->revoked[i].reason),
 				  h->revoked[i].time);
 	for (int i = 0; i < o->n_revoke && r == 0; i++)
-		r = crl_add_entry(crl, o->revoke[i], reason, now);
+		r = crl_add_entry(crl, o->revoke[i], lint_crl_reason_code(o->reason[i]), now);
 	if (r == 0 && !X509_CRL_sort(crl))
 		r = cer_err_ssl(CER_E_CRYPTO, "cannot sort the CRL");
 	if (r == 0) {
@@ -135,60 +165,95 @@ out:
 	return r;
 }
 
+static int crl_check_entry(const struct crl_opts *o, const struct history *h, int i)
+{
+	char serial[HISTORY_SERIAL_HEX_MAX];
+	const char *why = serial_problem(o->revoke[i]);
+	int known;
+
+	if (why != NULL)
+		return cer_err(CER_E_USAGE, "--revoke %s %s", o->revoke[i], why);
+	if (o->reason[i] == NULL)
+		return cer_err(CER_E_USAGE,
+			       "--revoke %s needs its own --reason right after it (keyCompromise, "
+			       "cACompromise, affiliationChanged, superseded, cessationOfOperation, "
+			       "privilegeWithdrawn, unspecified)",
+			       o->revoke[i]);
+	if (strcmp(o->reason[i], "unspecified") != 0 && lint_crl_reason_code(o->reason[i]) < 0)
+		return cer_err(CER_E_USAGE, "--reason %s is not a CRL reason this tool writes",
+			       o->reason[i]);
+	serial_canonical(o->revoke[i], serial);
+	known = history_has_serial(h, serial);
+	if (!known && !o->allow_unknown_serial)
+		return cer_err(CER_E_REFUSED,
+			       "serial %s was never issued by this CA (its history has no such "
+			       "certificate); give --allow-unknown-serial to revoke it anyway",
+			       serial);
+	for (size_t j = 0; j < h->n_revoked; j++)
+		if (strcasecmp(serial, h->revoked[j].serial) == 0)
+			return cer_err(CER_E_REFUSED, "serial %s is already revoked", serial);
+	for (int j = 0; j < i; j++) {
+		char other[HISTORY_SERIAL_HEX_MAX];
+		serial_canonical(o->revoke[j], other);
+		if (strcmp(serial, other) == 0)
+			return cer_err(CER_E_USAGE, "--revoke %s is given twice", serial);
+	}
+	return crl_reason_allowed(serial, o->reason[i], history_find_ca(h, serial) != NULL, known);
+}
+
 static int crl_check_opts(const struct crl_opts *o, const struct history *h)
 {
+	int r;
+
 	if (o->next_update_days < 1 || o->next_update_days > CRL_MAX_NEXT_UPDATE_DAYS)
 		return cer_err(CER_E_USAGE,
 			       "--next-update must be 1 to %d days (CA/B BR 4.9.7: at most 12 months)",
 			       CRL_MAX_NEXT_UPDATE_DAYS);
-	if (o->n_revoke > 0 && o->reason == NULL)
-		return cer_err(CER_E_USAGE, "--revoke needs --reason (keyCompromise, cACompromise, "
-					    "affiliationChanged, superseded, cessationOfOperation, "
-					    "privilegeWithdrawn)");
-	if (o->reason != NULL && crl_reason_code(o->reason) < 0)
-		return cer_err(CER_E_USAGE, "--reason %s is not a CRL reason this tool writes",
-			       o->reason);
-	for (int i = 0; i < o->n_revoke; i++) {
-		if (!serial_ok(o->revoke[i]))
-			return cer_err(CER_E_USAGE, "--revoke %s is not a serial number in hex",
-				       o->revoke[i]);
-		for (size_t j = 0; j < h->n_revoked; j++)
-			if (strcasecmp(o->revoke[i], h->revoked[j].serial) == 0)
-				return cer_err(CER_E_REFUSED, "serial %s is already revoked", o->revoke[i]);
-	}
+	for (int i = 0; i < o->n_revoke; i++)
+		if ((r = crl_check_entry(o, h, i)) != 0)
+			return r;
 	return 0;
+}
+
+static void time_rfc3339(long long when, char out[32])
+{
+	time_t t = (time_t)when;
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		out[0] = '\0';
 }
 
 static json_t *crl_record_details(const struct crl_opts *o, const struct history *h,
 				  long long number, time_t now, X509_CRL *crl)
 {
 	json_t *revoked = json_array(), *details;
-	char nu[32], tu[32];
+	char nu[32], tu[32], t[32];
 	struct tm tm;
 
-	for (size_t i = 0; revoked != NULL && i < h->n_revoked; i++)
-		json_array_append_new(revoked, json_pack("{s:s, s:s, s:I}", "serial",
+	/* RFC 3339 times, as every other time in the transcript. */
+	for (size_t i = 0; revoked != NULL && i < h->n_revoked; i++) {
+		time_rfc3339(h->revoked[i].time, t);
+		json_array_append_new(revoked, json_pack("{s:s, s:s, s:s}", "serial",
 							 h->revoked[i].serial, "reason",
-							 h->revoked[i].reason, "time",
-							 (json_int_t)h->revoked[i].time));
-	for (int i = 0; revoked != NULL && i < o->n_revoke; i++) {
-		char up[41];
-		size_t k;
-		for (k = 0; o->revoke[i][k] != '\0' && k < 40; k++)
-			up[k] = (char)toupper((unsigned char)o->revoke[i][k]);
-		up[k] = '\0';
-		json_array_append_new(revoked,
-				      json_pack("{s:s, s:s, s:I, s:b}", "serial", up, "reason", o->reason,
-						"time", (json_int_t)now, "known",
-						history_has_serial(h, up)));
+							 h->revoked[i].reason, "time", t));
 	}
-	gmtime_r(&now, &tm);
-	(void)strftime(tu, sizeof(tu), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	time_rfc3339((long long)now, tu);
+	for (int i = 0; revoked != NULL && i < o->n_revoke; i++) {
+		char up[HISTORY_SERIAL_HEX_MAX];
+		serial_canonical(o->revoke[i], up);
+		json_array_append_new(revoked,
+				      json_pack("{s:s, s:s, s:s, s:b, s:b}", "serial", up, "reason",
+						o->reason[i], "time", tu, "known",
+						history_has_serial(h, up), "ca",
+						history_find_ca(h, up) != NULL));
+	}
 	if (ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl), &tm) != 1 ||
 	    strftime(nu, sizeof(nu), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		nu[0] = '\0';
-	details = json_pack("{s:I, s:s, s:s, s:o}", "crl_number", (json_int_t)number, "this_update",
-			    tu, "next_update", nu, "revoked", revoked);
+	details = json_pack("{s:I, s:s, s:s, s:o, s:b}", "crl_number", (json_int_t)number,
+			    "this_update", tu, "next_update", nu, "revoked", revoked,
+			    "allow_unknown_serial", o->allow_unknown_serial);
 	return details;
 }
 
@@ -236,6 +301,11 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	}
 	if (X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1) {
 		r = cer_err_ssl(CER_E_VERIFY, "the CRL's signature does not verify; nothing was written");
+		goto out;
+	}
+	/* The lints transcript verify and audit run again (docs/lint.md). */
+	if ((r = lint_crl(crl, issuer)) != 0) {
+		cer_err_prefix("the signed CRL was not written: ");
 		goto out;
 	}
 	if ((r = pem_encode_crl(crl, &pem, &pem_len)) != 0 ||

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -59,14 +60,91 @@ int history_add_spki(struct history *h, const uint8_t spki[32])
 	return 0;
 }
 
+const struct history_ca *history_find_ca(const struct history *h, const char *hex)
+{
+	for (size_t i = 0; i < h->n_ca; i++)
+		if (strcasecmp(h->ca[i].serial, hex) == 0)
+			return &h->ca[i];
+	return NULL;
+}
+
+int history_add_ca(struct history *h, const char *hex, const unsigned char *subject_der,
+		   size_t len)
+{
+	struct history_ca *grown;
+	unsigned char *der = NULL;
+
+	if (strlen(hex) >= HISTORY_SERIAL_HEX_MAX)
+		return cer_err(CER_E_INPUT, "serial %.48s... is longer than 20 octets", hex);
+	if (len > 0 && (der = malloc(len)) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	grown = realloc(h->ca, (h->n_ca + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(der);
+		return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	h->ca = grown;
+	memset(&h->ca[h->n_ca], 0, sizeof(*grown));
+	memcpy(h->ca[h->n_ca].serial, hex, strlen(hex) + 1);
+	if (len > 0)
+		memcpy(der, subject_der, len);
+	h->ca[h->n_ca].subject_der = der;
+	h->ca[h->n_ca].subject_der_len = len;
+	h->n_ca++;
+	return 0;
+}
+
+/* details.certificate of a CA: its serial and subject DER (hex) into h->ca. */
+static int history_ca_record(struct history *h, json_t *cert)
+{
+	const char *serial = json_string_value(json_object_get(cert, "serial"));
+	const char *der_hex = json_string_value(json_object_get(cert, "subject_der"));
+	size_t hex_len = der_hex != NULL ? strlen(der_hex) : 0;
+	unsigned char *der = NULL;
+	int r;
+
+	if (serial == NULL)
+		return 0;
+	if (hex_len % 2 != 0 || hex_len > 2 * 4096)
+		return cer_err(CER_E_INPUT, "a certificate record's subject_der is malformed");
+	if (hex_len > 0 && (der = malloc(hex_len / 2)) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if (hex_len > 0 && hex_decode(der_hex, hex_len, der, hex_len / 2) != 0) {
+		free(der);
+		return cer_err(CER_E_INPUT, "a certificate record's subject_der is not hex");
+	}
+	r = history_add_ca(h, serial, der, hex_len / 2);
+	free(der);
+	return r;
+}
+
+/* RFC 3339 UTC "YYYY-MM-DDTHH:MM:SSZ" (older records: seconds since the epoch). */
+static int history_time(json_t *t, long long *out)
+{
+	const char *s = json_string_value(t);
+	struct tm tm;
+	char *end;
+
+	if (json_is_integer(t)) {
+		*out = (long long)json_integer_value(t);
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || (end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0')
+		return -1;
+	*out = (long long)timegm(&tm);
+	return 0;
+}
+
 static int history_add_revocation(struct history *h, json_t *entry)
 {
 	const char *serial = json_string_value(json_object_get(entry, "serial"));
 	const char *reason = json_string_value(json_object_get(entry, "reason"));
 	json_t *t = json_object_get(entry, "time");
 	struct history_revocation *grown;
+	long long when = 0;
 
-	if (serial == NULL || strlen(serial) >= HISTORY_SERIAL_HEX_MAX || !json_is_integer(t))
+	if (serial == NULL || strlen(serial) >= HISTORY_SERIAL_HEX_MAX || history_time(t, &when) != 0)
 		return cer_err(CER_E_INPUT, "a revocation record is malformed");
 	for (size_t i = 0; i < h->n_revoked; i++)
 		if (strcasecmp(h->revoked[i].serial, serial) == 0)
@@ -79,7 +157,7 @@ static int history_add_revocation(struct history *h, json_t *entry)
 	memcpy(h->revoked[h->n_revoked].serial, serial, strlen(serial) + 1);
 	(void)snprintf(h->revoked[h->n_revoked].reason, sizeof(grown->reason), "%s",
 		       reason != NULL ? reason : "unspecified");
-	h->revoked[h->n_revoked].time = (long long)json_integer_value(t);
+	h->revoked[h->n_revoked].time = when;
 	h->n_revoked++;
 	return 0;
 }
@@ -109,7 +187,11 @@ static int history_record(void *arg, long line, json_t *rec)
 		return history_spki_hex(h, json_string_value(json_object_get(d, "spki_sha256")));
 	if (strcmp(action, "cert.root") == 0 || strcmp(action, "cert.issue") == 0) {
 		const char *serial = json_string_value(json_object_get(cert, "serial"));
+		const char *kind = json_string_value(json_object_get(d, "profile_kind"));
 		if (serial != NULL && (r = history_add_serial(h, serial)) != 0)
+			return r;
+		if ((strcmp(action, "cert.root") == 0 || (kind != NULL && strcmp(kind, "ca") == 0)) &&
+		    (r = history_ca_record(h, cert)) != 0)
 			return r;
 		return history_spki_hex(h, json_string_value(json_object_get(cert, "spki_sha256")));
 	}
@@ -214,5 +296,8 @@ void history_free(struct history *h)
 	free(h->serials);
 	free(h->spki);
 	free(h->revoked);
+	for (size_t i = 0; i < h->n_ca; i++)
+		free(h->ca[i].subject_der);
+	free(h->ca);
 	free(h);
 }

@@ -218,3 +218,100 @@ out:
 	X509_STORE_free(store);
 	return r;
 }
+
+/* RFC 5280 5.3.1; "unspecified" is never written (the extension is left out instead). */
+static const struct {
+	const char *name;
+	int code;
+} crl_reasons[] = {
+	{"keyCompromise", 1},	     {"cACompromise", 2},	{"affiliationChanged", 3},
+	{"superseded", 4},	     {"cessationOfOperation", 5}, {"privilegeWithdrawn", 9},
+};
+
+int lint_crl_reason_code(const char *name)
+{
+	for (size_t i = 0; i < sizeof(crl_reasons) / sizeof(crl_reasons[0]); i++)
+		if (strcmp(name, crl_reasons[i].name) == 0)
+			return crl_reasons[i].code;
+	return -1;
+}
+
+int lint_crl_entry_reason(X509_REVOKED *rev)
+{
+	int crit = -1;
+	ASN1_ENUMERATED *code = X509_REVOKED_get_ext_d2i(rev, NID_crl_reason, &crit, NULL);
+	long v;
+
+	if (code == NULL)
+		return crit == -1 ? 0 : -1; /* crit -1: absent; -2: twice; else undecodable */
+	v = ASN1_ENUMERATED_get(code);
+	ASN1_ENUMERATED_free(code);
+	return v < 0 || v > 10 ? -1 : (int)v;
+}
+
+static int lint_crl_entries(X509_CRL *crl)
+{
+	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(crl);
+
+	for (int i = 0; i < sk_X509_REVOKED_num(revs); i++) {
+		X509_REVOKED *rev = sk_X509_REVOKED_value(revs, i);
+		const ASN1_INTEGER *serial = X509_REVOKED_get0_serialNumber(rev);
+		BIGNUM *bn = ASN1_INTEGER_to_BN(serial, NULL);
+		int positive = bn != NULL && !BN_is_negative(bn) && !BN_is_zero(bn);
+		int pos = X509_REVOKED_get_ext_by_NID(rev, NID_crl_reason, -1);
+		int reason = lint_crl_entry_reason(rev);
+
+		BN_free(bn);
+		/* RFC 5280 4.1.2.2 (the serials a CA issues are positive). */
+		LINT(positive, "crl-entry-serial: entry %d's serial is not positive", i + 1);
+		for (int j = 0; j < i; j++)
+			LINT(ASN1_INTEGER_cmp(serial, X509_REVOKED_get0_serialNumber(
+							      sk_X509_REVOKED_value(revs, j))) != 0,
+			     "crl-entry-unique: a serial is listed twice");
+		/* RFC 5280 5.3.1: non-critical; unspecified (0) SHOULD be absent; BR 7.2.2:
+		 * never certificateHold (6); removeFromCRL (8) only in delta CRLs. */
+		LINT(pos < 0 || !X509_EXTENSION_get_critical(X509_REVOKED_get_ext(rev, pos)),
+		     "crl-entry-reason: a reasonCode is critical");
+		LINT(reason >= 0 && reason != 7 && reason != 6 && reason != 8 &&
+			     (pos < 0 || reason != 0),
+		     "crl-entry-reason: entry %d has reasonCode %d (unspecified, certificateHold, "
+		     "removeFromCRL and unknown codes are not written)",
+		     i + 1, reason);
+	}
+	return 0;
+}
+
+int lint_crl(X509_CRL *crl, X509 *issuer)
+{
+	const ASN1_OCTET_STRING *issuer_ski = X509_get0_subject_key_id(issuer);
+	AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, NULL, NULL);
+	ASN1_INTEGER *number = X509_CRL_get_ext_d2i(crl, NID_crl_number, NULL, NULL);
+	const ASN1_TIME *this_update = X509_CRL_get0_lastUpdate(crl);
+	const ASN1_TIME *next_update = X509_CRL_get0_nextUpdate(crl);
+	int aki_ok = akid != NULL && akid->keyid != NULL && issuer_ski != NULL &&
+		     ASN1_OCTET_STRING_cmp(akid->keyid, issuer_ski) == 0;
+	int number_ok = number != NULL && ASN1_INTEGER_get(number) > 0 &&
+			ASN1_STRING_length(number) <= 20;
+	int pos = X509_CRL_get_ext_by_NID(crl, NID_crl_number, -1), day = 0, sec = 0;
+
+	AUTHORITY_KEYID_free(akid);
+	ASN1_INTEGER_free(number);
+	/* RFC 5280 5.1.2.1: v2 whenever extensions are present. */
+	LINT(X509_CRL_get_version(crl) == X509_CRL_VERSION_2, "crl-version: not a v2 CRL");
+	LINT(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuer)) == 0,
+	     "crl-issuer: the CRL's issuer is not the issuer's subject");
+	/* RFC 5280 5.2.1: AKI in every CRL; the key identifier method the certificates use. */
+	LINT(aki_ok, "crl-aki: authorityKeyIdentifier is missing or not the issuer's SKI");
+	/* RFC 5280 5.2.3: cRLNumber in every CRL, non-critical, at most 20 octets. */
+	LINT(number_ok && pos >= 0 && !X509_EXTENSION_get_critical(X509_CRL_get_ext(crl, pos)),
+	     "crl-number: cRLNumber is missing, critical, not positive or longer than 20 octets");
+	/* RFC 5280 5.1.2.5 (nextUpdate present); BR 4.9.7: at most 12 months after thisUpdate. */
+	LINT(this_update != NULL && next_update != NULL &&
+		     ASN1_TIME_diff(&day, &sec, this_update, next_update) &&
+		     (day > 0 || (day == 0 && sec > 0)) &&
+		     (day < CRL_LINT_MAX_DAYS || (day == CRL_LINT_MAX_DAYS && sec == 0)),
+	     "crl-next-update: nextUpdate is missing, not after thisUpdate or more than %d days "
+	     "after it",
+	     CRL_LINT_MAX_DAYS);
+	return lint_crl_entries(crl);
+}

@@ -163,11 +163,83 @@ expect_fail "nextUpdate beyond 12 months is refused" 2 'at most 12 months' \
 expect_fail "revoking twice is refused" 1 'already revoked' \
 	cer crl sign --token root-hsm --key root --issuer "$ROOT" --revoke "$legacy_serial" --reason superseded --next-update 30 --out "$T/out/crl4.pem" --transcript "$TR5"
 check "no CRL written by a refusal" test ! -e "$T/out/crl4.pem"
+# Each revocation its own reason (issue 10.1); CA entries need a CA's reason; only issued serials.
+f1_serial=$(openssl x509 -in "$M/batch-out/f1.pem" -noout -serial | cut -d= -f2)
+f2_serial=$(openssl x509 -in "$M/batch-out/f2.pem" -noout -serial | cut -d= -f2)
+masa_serial=$(openssl x509 -in "$M/out/masa.pem" -noout -serial | cut -d= -f2)
+crl() { cer crl sign --token root-hsm --key root --issuer "$ROOT" --next-update 30 --out "$T/out/crl5.pem" --transcript "$TR5" "$@"; }
+crl_refused() { # NAME CODE PATTERN ARGS...: refused, and no CRL, no record
+	local name=$1 code=$2 pat=$3 before
+	shift 3
+	before=$(wc -l <"$TR5")
+	expect_fail "$name" "$code" "$pat" crl "$@"
+	check "... no CRL and no record for it" bash -c "test ! -e '$T/out/crl5.pem' && test \"\$(wc -l <'$TR5')\" = '$before'"
+}
+crl_refused "a --revoke without its own --reason is a usage error" 2 "--revoke $f1_serial needs its own --reason" \
+	--revoke "$f1_serial" --revoke "$f2_serial" --reason superseded
+crl_refused "a --reason before any --revoke is a usage error" 2 'each --reason follows its own --revoke' \
+	--reason superseded --revoke "$f1_serial"
+crl_refused "serial 0 is refused" 2 'is zero' --revoke 00 --reason superseded
+crl_refused "a negative serial is refused" 2 'is negative' --revoke -5 --reason superseded
+crl_refused "a serial the CA never issued is refused" 1 'never issued by this CA.*--allow-unknown-serial' \
+	--revoke 0DEC0DE0DEC0DE01 --reason keyCompromise
+crl_refused "a CA certificate's entry cannot be unspecified" 1 'CA certificate needs a stated reason' \
+	--revoke "$f1_serial" --reason unspecified
+crl_refused "privilegeWithdrawn is not a CA's reason" 1 'privilegeWithdrawn is a subscriber' \
+	--revoke "$f1_serial" --reason privilegeWithdrawn
+crl_refused "cACompromise is not an end entity's reason" 1 'cACompromise is for CAs' \
+	--revoke "$masa_serial" --reason cACompromise
+crl_refused "the same serial twice is refused" 2 'given twice' \
+	--revoke "$f1_serial" --reason superseded --revoke "$(printf '%s' "$f1_serial" | tr 'A-F' 'a-f')" --reason keyCompromise
+expect_ok "three revocations, three reasons, one unknown serial allowed" crl \
+	--revoke "$f1_serial" --reason keyCompromise --revoke "$f2_serial" --reason cACompromise \
+	--revoke "$masa_serial" --reason superseded --revoke 0DEC0DE0DEC0DE02 --reason affiliationChanged --allow-unknown-serial
+crl5=$(openssl crl -in "$T/out/crl5.pem" -noout -text)
+reason_of() { printf '%s\n' "$crl5" | grep -A4 "Serial Number: $1" | grep -A1 'CRL Reason Code' | tail -1 | tr -d ' '; }
+check "openssl: f1 keyCompromise" test "$(reason_of "$f1_serial")" = KeyCompromise
+check "openssl: f2 cACompromise" test "$(reason_of "$f2_serial")" = CACompromise
+check "openssl: MASA superseded" test "$(reason_of "$masa_serial")" = Superseded
+check "openssl: the unknown serial affiliationChanged" test "$(reason_of 0DEC0DE0DEC0DE02)" = AffiliationChanged
+check "openssl: the earlier revocation keeps its reason" test "$(reason_of "$legacy_serial")" = Superseded
+rec=$(tail -n 1 "$TR5")
+check "the record has each entry's own reason, RFC 3339 times, known and ca flags" python3 -c '
+import json, sys
+d = json.loads(sys.argv[1])["details"]
+e = {x["serial"]: x for x in d["revoked"]}
+f1, f2, masa = sys.argv[2:5]
+assert e[f1]["reason"] == "keyCompromise" and e[f1]["ca"] is True and e[f1]["known"] is True
+assert e[f2]["reason"] == "cACompromise" and e[masa]["reason"] == "superseded" and e[masa]["ca"] is False
+assert e["0DEC0DE0DEC0DE02"]["known"] is False and d["allow_unknown_serial"] is True
+import re
+assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", x["time"]) for x in d["revoked"])
+' "$rec" "$f1_serial" "$f2_serial" "$masa_serial"
+check "pyca cryptography reads the same reasons" python3 -c '
+import sys
+from cryptography import x509
+crl = x509.load_pem_x509_crl(open(sys.argv[1], "rb").read())
+want = {int(sys.argv[2], 16): x509.ReasonFlags.key_compromise, int(sys.argv[3], 16): x509.ReasonFlags.ca_compromise, int(sys.argv[4], 16): x509.ReasonFlags.superseded}
+for serial, reason in want.items():
+    r = crl.get_revoked_certificate_by_serial_number(serial)
+    assert r.extensions.get_extension_for_class(x509.CRLReason).value.reason == reason, serial
+' "$T/out/crl5.pem" "$f1_serial" "$f2_serial" "$masa_serial"
+check "transcript verify replays the CRL's entries and reasons" bash -c "'$CEREMONY' transcript verify --allow-unsealed --root '$ROOT' '$TR5' | grep -q 'entries and reasons ok'"
+# A transcript that records another reason than the CRL carries (chain re-hashed) fails.
+python3 - "$TR5" "$TR5.tampered" "$f1_serial" <<'PY'
+import hashlib, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+last = lines[-1]
+lines[-1] = last.replace(b'"serial":"' + sys.argv[3].encode() + b'","reason":"keyCompromise"',
+                         b'"serial":"' + sys.argv[3].encode() + b'","reason":"superseded"')
+assert lines[-1] != last
+open(sys.argv[2], "wb").write(b"\n".join(lines) + b"\n")
+PY
+expect_fail "a recorded reason the CRL does not carry is caught" 1 "serial $f1_serial is not in the CRL with the recorded reason superseded" \
+	"$CEREMONY" transcript verify --allow-unsealed --root "$ROOT" "$TR5.tampered"
 
 # Replay: transcript verify re-checks every issued certificate offline.
 out=$("$CEREMONY" transcript verify --allow-unsealed --root "$ROOT" "$TR" 2>&1)
 check "replay re-checks the five certificates" bash -c "printf '%s' \"\$1\" | grep -q 'Replayed: 5 certificates'" _ "$out"
-check "replay checks the CRLs" bash -c "'$CEREMONY' transcript verify --allow-unsealed --root '$ROOT' '$TR5' | grep -q 'Replayed: 0 certificates, 2 CRLs'"
+check "replay checks the CRLs" bash -c "'$CEREMONY' transcript verify --allow-unsealed --root '$ROOT' '$TR5' | grep -q 'Replayed: 0 certificates, 3 CRLs'"
 # A look-alike root (same name, another key) issues a certificate; replay against the real root refuses it.
 TRX=$T/transcripts/9999-other.jsonl
 new_token other-hsm "$TRX"
