@@ -43,11 +43,15 @@ CONF
 }
 
 # site_revoke CERT.pem REASON: the CRL ceremony's revocation request names this
-# certificate (a serial the CA issued: crl sign refuses any other).
+# certificate (crl sign refuses serials the CA never issued): prints the path of
+# a copy of the site configuration with revoke_serial and revoke_reason set, for
+# SITE_RUN_CONFIG=... run_script root-crl ...
 site_revoke() {
 	local serial
 	serial=$(openssl x509 -in "$1" -noout -serial | cut -d= -f2) || return 1
-	sed -i -e "s/^revoke_serial: .*/revoke_serial: $serial/" -e "s/^revoke_reason: .*/revoke_reason: $2/" "$SITE_CONFIG"
+	sed -e "s/^revoke_serial: .*/revoke_serial: $serial/" -e "s/^revoke_reason: .*/revoke_reason: $2/" \
+		"$SITE_CONFIG" >"$SITE/ceremony-crl.yaml" || return 1
+	printf '%s\n' "$SITE/ceremony-crl.yaml"
 }
 
 # run_script NAME TRANSCRIPT [PREVIOUS] [more options]: a shipped script, non-interactive.
@@ -57,6 +61,6 @@ run_script() {
 	local prev=()
 	if [ $# -gt 0 ] && [ -n "$1" ]; then prev=(--previous "$SITE/transcripts/$1.jsonl"); fi
 	[ $# -gt 0 ] && shift
-	"$CEREMONY" --config "$SITE_CONFIG" run "ceremony-scripts/$name.yaml" --answers "$SITE_ANSWERS" \
+	"$CEREMONY" --config "${SITE_RUN_CONFIG:-$SITE_CONFIG}" run "ceremony-scripts/$name.yaml" --answers "$SITE_ANSWERS" \
 		--transcript "$SITE/transcripts/$tr.jsonl" "${prev[@]}" "$@"
 }

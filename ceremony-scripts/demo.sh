@@ -51,8 +51,7 @@ step "Ceremony 2: signing from removable media"
 run_script signing signing root-keygen
 cp "$DEMO_DIR"/media/out/*.pem "$DEMO_DIR/out/" # the CA's archive copy; the medium goes to the factory
 step "Ceremony 3: the root CRL (the legacy-tpm intermediate ceases operation)"
-site_revoke "$DEMO_DIR/out/legacy-tpm.pem" cessationOfOperation
-run_script root-crl crl signing
+SITE_RUN_CONFIG=$(site_revoke "$DEMO_DIR/out/legacy-tpm.pem" cessationOfOperation) run_script root-crl crl signing
 step "Ceremony 4: disaster-recovery drill at the backup site (cards 1, 3 and 5)"
 run_script dr-drill dr-drill crl
 openssl x509 -in "$DEMO_DIR/out/root.pem" -pubkey -noout >"$DEMO_DIR/out/root-pubkey.pem"

@@ -18,7 +18,7 @@ done
 check "demo's MASA carries the voucher policy" openssl verify -x509_strict -policy 1.3.6.1.4.1.32473.1.2 -explicit_policy -CAfile "$O/root.pem" "$O/masa.pem"
 check "demo's intermediate never expires" bash -c "openssl x509 -in '$O/intermediate.pem' -noout -enddate | grep -q 9999"
 legacy_serial=$(openssl x509 -in "$O/legacy-tpm.pem" -noout -serial | cut -d= -f2)
-check "demo's CRL verifies and revokes the legacy-tpm intermediate, ceased operation" bash -c "openssl crl -in '$O/root.crl' -CAfile '$O/root.pem' -verify -noout -text 2>&1 | grep -A3 'Serial Number: $legacy_serial' | grep -q 'Cessation Of Operation'"
+check "demo's CRL verifies and revokes the legacy-tpm intermediate, ceased operation" bash -c "openssl crl -in '$O/root.crl' -CAfile '$O/root.pem' -verify -noout -text 2>&1 | grep -A4 'Serial Number: $legacy_serial' | grep -q 'Cessation Of Operation'"
 check "demo's drill challenge verifies with root.pem (openssl)" bash -c "printf '%s' \"\$1\" | grep -q 'openssl: Verified OK'" _ "$out"
 check "demo shows the 3-of-5 split checked at creation" bash -c "printf '%s' \"\$1\" | grep -q 'all 5 shares verified'" _ "$out"
 check "demo audits by hand too" "$CEREMONY" audit --root "$O/root.pem" "$D/demo/transcripts"

@@ -9,8 +9,9 @@ S=$SITE/transcripts
 
 expect_ok "root key generation script" run_script root-key-generation 0001-root-keygen
 expect_ok "signing script" run_script signing 0002-signing 0001-root-keygen
-site_revoke "$SITE/media/out/legacy-tpm.pem" cessationOfOperation
-expect_ok "root CRL script" run_script root-crl 0003-crl 0002-signing
+crl_config=$(site_revoke "$SITE/media/out/legacy-tpm.pem" cessationOfOperation)
+run_crl() { SITE_RUN_CONFIG=$crl_config run_script root-crl 0003-crl 0002-signing; }
+expect_ok "root CRL script (revoking the legacy-tpm intermediate)" run_crl
 expect_ok "DR drill script" run_script dr-drill 0004-dr-drill 0003-crl
 expect_ok "custodian rekey script" run_script custodian-rekey 0005-rekey 0004-dr-drill
 expect_ok "the auditor's replay script over the whole history" "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/audit.yaml \
