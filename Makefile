@@ -32,7 +32,7 @@ LIBS_ALL = $(PKG_LIBS) -ldl
 # the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).
 DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-dev libp11-kit-dev p11-kit \
 	libsodium-dev libyaml-dev libjansson-dev libcmocka-dev softhsm2 opensc gnutls-bin \
-	libnss3-tools valgrind jq tmux
+	libnss3-tools valgrind jq tmux cmark
 
 ifeq ($(V),1)
 Q =
@@ -98,7 +98,7 @@ deps:
 # `check` runs the unit and integration tests (real SoftHSM2 tokens), two at a time with
 # per-test seconds; `make check TESTS="csr backup"` runs only those (JOBS=N to change).
 check: deps
-	$(MAKE) all unit-bins fuzz-bins
+	$(MAKE) all unit-bins fuzz-bins toolkit
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) TESTS="$(TESTS)" tests/run-tests.sh
 
 .PHONY: unit-bins fuzz-bins fuzz
@@ -127,9 +127,37 @@ bench: deps
 	$(MAKE) all $(BENCH_BINS)
 	BUILD=$(BUILD) tests/bench/run-bench.sh
 
+# The toolkit a recovery kit carries (`ceremony backup kit --toolkit`): the tool's own
+# source archive (the files git tracks, as they are here; every file when there is no
+# git, e.g. when building from a kit), the exact Debian package versions it was built
+# with, and the guides as printable HTML.
+TOOLKIT := $(BUILD)/toolkit
+SRC_TAR := ceremony-$(VERSION)-src.tar.gz
+.PHONY: toolkit
+toolkit: $(BIN)
+	@rm -rf $(TOOLKIT).new && mkdir -p $(TOOLKIT).new/tool $(TOOLKIT).new/guides
+	$(Q)if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  git ls-files -z -co --exclude-standard | tar --null -T - --sort=name --owner=0 --group=0 --numeric-owner \
+	    --mtime=@0 -cf - | gzip -n >$(TOOLKIT).new/tool/$(SRC_TAR); \
+	else \
+	  find . \( -name 'build*' -o -name 'demo-out*' -o -name .git \) -prune -o -type f -print0 | \
+	    tar --null -T - --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -cf - | \
+	    gzip -n >$(TOOLKIT).new/tool/$(SRC_TAR); \
+	fi
+	$(Q)dpkg-query -W -f='$${Package}=$${Version}\n' $(DEB_PACKAGES) >$(TOOLKIT).new/tool/debian-packages.txt
+	$(Q){ echo "ceremony $(VERSION)"; $(CC) --version | head -n1; openssl version; \
+	  echo "built on $$(. /etc/os-release && echo $$PRETTY_NAME), $$(uname -m)"; } >$(TOOLKIT).new/tool/BUILD-INFO
+	$(Q)cd $(TOOLKIT).new/tool && sha256sum $(SRC_TAR) debian-packages.txt BUILD-INFO >SHA256SUMS
+	$(Q)for f in docs/*.md; do n=$$(basename $$f .md); \
+	  { printf '<!doctype html>\n<html><head><meta charset="utf-8"><title>%s</title>\n' "$$n"; \
+	    printf '<style>body{font:11pt/1.45 serif;max-width:46em;margin:2em auto}pre{white-space:pre-wrap;border:1px solid #999;padding:.5em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .4em}@media print{pre{page-break-inside:avoid}}</style></head><body>\n'; \
+	    cmark --to html $$f; printf '</body></html>\n'; } >$(TOOLKIT).new/guides/$$n.html || exit 1; done
+	@rm -rf $(TOOLKIT) && mv $(TOOLKIT).new $(TOOLKIT)
+	@[ "$(V)" = 1 ] || echo "  TOOLKIT $(TOOLKIT)"
+
 DEMO_DIR ?= ./demo-out
 demo: deps
-	$(MAKE) all
+	$(MAKE) all toolkit
 	CEREMONY=$(BIN) DEMO_DIR=$(DEMO_DIR) ceremony-scripts/demo.sh
 
 install: all

@@ -19,6 +19,7 @@ int cmd_crl(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_backup(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_backup_kit(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_card(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_csr(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_witness(struct ceremony_ctx *ctx, int argc, char **argv);

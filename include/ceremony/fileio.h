@@ -34,4 +34,20 @@ int file_append_sync(const char *path, const void *data, size_t len)
 
 int file_exists(const char *path);
 
+/* The names of the regular files (links not followed, dot files left out) in dir that
+ * end in suffix ("" for all), sorted; at most max, else CER_E_INPUT. *names is a
+ * NULL-terminated array freed with file_names_free. */
+int file_list_dir(const char *dir, const char *suffix, size_t max, char ***names, size_t *n)
+	__attribute__((warn_unused_result));
+void file_names_free(char **names);
+
+/* Copy src (a regular file, at most max bytes) to a new dst (file_write_new). */
+int file_copy_new(const char *src, const char *dst, size_t max) __attribute__((warn_unused_result));
+
+/* fsync a folder, so the names created in it are on disk. */
+int file_sync_dir(const char *dir) __attribute__((warn_unused_result));
+
+/* mkdir -p with mode; existing folders are fine. */
+int file_mkdirs(const char *path, unsigned mode) __attribute__((warn_unused_result));
+
 #endif

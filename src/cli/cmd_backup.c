@@ -367,6 +367,7 @@ static const struct cli_command backup_commands[] = {
 	{"create", cmd_backup_create, "wrap the root key and split its KEK to Key Executive cards"},
 	{"recover", cmd_backup_recover, "reconstitute the root key at a backup token from k cards"},
 	{"rekey", cmd_backup_rekey, "re-wrap under a fresh KEK split to a new set of cards"},
+	{"kit", cmd_backup_kit, "write (or verify) the recovery kit for the backup site"},
 	{NULL, NULL, NULL},
 };
 

@@ -10,6 +10,7 @@
 #include "ceremony/certinfo.h"
 #include "ceremony/cms.h"
 #include "ceremony/countersig.h"
+#include "ceremony/docsign.h"
 #include "ceremony/encode.h"
 #include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
@@ -201,10 +202,7 @@ out:
 int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *key,
 		      const char *cert_path, const char *path, FILE *out)
 {
-	struct hsm h;
-	struct hsmkey *hk = NULL;
 	struct transcript *tr = NULL;
-	struct p11key k;
 	X509 *cert = NULL;
 	uint8_t *data = NULL, *der = NULL, md[32];
 	size_t len = 0, der_len = 0;
@@ -212,23 +210,13 @@ int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *k
 	json_t *outs = NULL, *e1 = NULL, *e2 = NULL;
 	int r;
 
-	memset(&h, 0, sizeof(h));
 	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
 		return cer_err(CER_E_INPUT, "%s: path too long", path);
 	if ((r = file_check_new(sig)) != 0 || (r = pem_load_cert(cert_path, &cert)) != 0 ||
 	    (r = file_read_all(path, 64 * 1024 * 1024, &data, &len)) != 0 ||
 	    (r = ctx_transcript_open(ctx, "media sign", &tr)) != 0)
 		goto out;
-	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
-	    (r = p11key_find(h.session, key, &k)) != 0 ||
-	    (r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0)
-		goto out;
-	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {
-		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing signed",
-			    cert_path, key);
-		goto out;
-	}
-	if ((r = cms_sign_detached(hsmkey_pkey(hk), cert, data, len, &der, &der_len)) != 0 ||
+	if ((r = docsign_detached(ctx, token, key, cert, cert_path, data, len, &der, &der_len)) != 0 ||
 	    (r = file_write_new(sig, der, der_len)) != 0)
 		goto out;
 	if ((r = transcript_file_entry(tr, path, &e1)) != 0 ||
@@ -249,9 +237,6 @@ out:
 	json_decref(outs);
 	OPENSSL_free(der);
 	free(data);
-	hsm_session_end(&h);
-	hsmkey_free(hk);
-	hsm_close(&h);
 	X509_free(cert);
 	transcript_close(tr);
 	return r;
