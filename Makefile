@@ -53,6 +53,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 BIN       := $(BUILD)/ceremony
+FAULTP11  := $(BUILD)/faultp11.so
 
 .PHONY: all deps check unit integration demo install clean format bench
 all: $(BIN)
@@ -84,6 +85,13 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libceremony.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libceremony.a $(LIBS_ALL)
 
+# The fault-injecting PKCS#11 module the fault sweeps put in front of SoftHSM2 (tests only).
+$(FAULTP11): tests/faultp11/faultp11.c
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -O2 -g -shared -fPIC \
+		$(shell pkg-config --cflags p11-kit-1) $(CFLAGS) -o $@ $< -ldl -lpthread
+
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
@@ -98,7 +106,7 @@ deps:
 # `check` runs the unit and integration tests (real SoftHSM2 tokens), two at a time with
 # per-test seconds; `make check TESTS="csr backup"` runs only those (JOBS=N to change).
 check: deps
-	$(MAKE) all unit-bins fuzz-bins toolkit
+	$(MAKE) all unit-bins fuzz-bins toolkit $(FAULTP11)
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) TESTS="$(TESTS)" tests/run-tests.sh
 
 .PHONY: unit-bins fuzz-bins fuzz
@@ -120,7 +128,7 @@ fuzz:
 unit: unit-bins
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) TESTS="$(TESTS)" tests/run-tests.sh unit
 
-integration: all fuzz-bins
+integration: all fuzz-bins $(FAULTP11)
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) TESTS="$(TESTS)" tests/run-tests.sh integration
 
 bench: deps

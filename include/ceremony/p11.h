@@ -48,6 +48,8 @@ CK_FUNCTION_LIST_PTR p11_module_functions(struct p11_module *m);
 
 /* CKR_PIN_INCORRECT -> "wrong PIN" etc. */
 const char *p11_rv_str(CK_RV rv);
+/* CKR_DEVICE_REMOVED -> "CKR_DEVICE_REMOVED"; NULL for a code not in the table. */
+const char *p11_rv_name(CK_RV rv);
 /* cer_err() with "what: words (CKR_X)"; returns the mapped CER_E_* code. */
 int p11_err(CK_RV rv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

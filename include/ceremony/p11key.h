@@ -41,11 +41,28 @@ struct p11key_evidence {
 /*
  * Generate a root key pair with the root template. Refuses if any object on the
  * token already has this label or the chosen CKA_ID, and refuses (destroying
- * the new pair) if the read-back evidence is not what was asked.
+ * the new pair) if the read-back evidence is not what was asked. On failure,
+ * out->priv is CK_INVALID_HANDLE unless a pair could not be destroyed: then out
+ * names what is left (and the message says so).
  */
 int p11key_generate(struct p11_session *s, const char *label, enum key_type type,
 		    struct p11key *out, struct p11key_evidence *ev)
 	__attribute__((warn_unused_result));
+
+/*
+ * Destroy the key's private and public objects (either handle may be
+ * CK_INVALID_HANDLE). Keeps the current error message; returns 0 when both are
+ * gone, else CER_E_P11 with *first the first C_DestroyObject failure.
+ */
+int p11key_destroy(struct p11_session *s, const struct p11key *k, CK_RV *first)
+	__attribute__((warn_unused_result));
+/*
+ * Destroy a key pair after a failure and put what is left in front of the
+ * current error message: "key pair L destroyed, nothing left: ", or "key pair
+ * L (CKA_ID x) is LEFT on the token, destroying it failed (CKR_X): ". Returns
+ * 0 when nothing is left, CER_E_P11 when the pair may remain.
+ */
+int p11key_discard(struct p11_session *s, const struct p11key *k);
 
 /* Find the private key labelled label (and its public object by CKA_ID). */
 int p11key_find(struct p11_session *s, const char *label, struct p11key *out)

@@ -84,6 +84,9 @@ static const struct {
 	{CKR_KEY_FUNCTION_NOT_PERMITTED, "CKR_KEY_FUNCTION_NOT_PERMITTED",
 	 "key may not be used that way", CER_E_REFUSED},
 	{CKR_RANDOM_NO_RNG, "CKR_RANDOM_NO_RNG", "token has no RNG", CER_E_P11},
+	{CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED", "token removed", CER_E_P11},
+	{CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED", "session closed", CER_E_P11},
+	{CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE", "another operation is active", CER_E_P11},
 };
 
 static size_t p11_rv_index(CK_RV rv)
@@ -98,6 +101,12 @@ const char *p11_rv_str(CK_RV rv)
 {
 	size_t i = p11_rv_index(rv);
 	return i == (size_t)-1 ? "unexpected PKCS#11 error" : p11_rv_table[i].words;
+}
+
+const char *p11_rv_name(CK_RV rv)
+{
+	size_t i = p11_rv_index(rv);
+	return i == (size_t)-1 ? NULL : p11_rv_table[i].name;
 }
 
 int p11_err(CK_RV rv, const char *fmt, ...)
@@ -441,15 +450,18 @@ int p11_objects_find(struct p11_session *s, CK_ATTRIBUTE *tmpl, CK_ULONG count,
 		     CK_OBJECT_HANDLE *handles, size_t max, size_t *n)
 {
 	CK_ULONG got = 0;
-	CK_RV rv;
+	CK_RV rv, fin;
 
 	*n = 0;
 	if ((rv = s->f->C_FindObjectsInit(s->handle, tmpl, count)) != CKR_OK)
 		return p11_err(rv, "token \"%s\": searching objects", s->token.label);
 	rv = s->f->C_FindObjects(s->handle, handles, (CK_ULONG)max, &got);
-	(void)s->f->C_FindObjectsFinal(s->handle);
+	fin = s->f->C_FindObjectsFinal(s->handle);
 	if (rv != CKR_OK)
 		return p11_err(rv, "token \"%s\": searching objects", s->token.label);
+	/* A search left open makes the session's next search fail with a misleading code. */
+	if (fin != CKR_OK)
+		return p11_err(fin, "token \"%s\": ending an object search", s->token.label);
 	*n = got;
 	return 0;
 }

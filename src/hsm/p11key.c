@@ -8,6 +8,7 @@
 #include <openssl/param_build.h>
 #include <openssl/x509.h>
 
+#include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/p11key.h"
 
@@ -49,12 +50,39 @@ int p11key_name_taken(struct p11_session *s, const char *label, const uint8_t *i
 	return 0;
 }
 
-static int p11key_destroy_pair(struct p11_session *s, CK_OBJECT_HANDLE pub,
-			       CK_OBJECT_HANDLE priv)
+int p11key_destroy(struct p11_session *s, const struct p11key *k, CK_RV *first)
 {
-	CK_RV a = s->f->C_DestroyObject(s->handle, priv);
-	CK_RV b = s->f->C_DestroyObject(s->handle, pub);
-	return a == CKR_OK && b == CKR_OK ? 0 : -1;
+	CK_RV a = CKR_OK, b = CKR_OK;
+
+	/* The caller's error message stays: only the CK_RV comes back. */
+	if (k->priv != CK_INVALID_HANDLE)
+		a = s->f->C_DestroyObject(s->handle, k->priv);
+	if (k->pub != CK_INVALID_HANDLE)
+		b = s->f->C_DestroyObject(s->handle, k->pub);
+	*first = a != CKR_OK ? a : b;
+	return *first == CKR_OK ? 0 : CER_E_P11;
+}
+
+int p11key_discard(struct p11_session *s, const struct p11key *k)
+{
+	CK_RV destroy_rv;
+	int gone = p11key_destroy(s, k, &destroy_rv) == 0;
+	char id_hex[2 * sizeof(k->id) + 1];
+	const char *name = p11_rv_name(destroy_rv);
+
+	hex_encode(k->id, k->id_len < sizeof(k->id) ? k->id_len : sizeof(k->id), id_hex);
+	if (destroy_rv == CKR_OK)
+		cer_err_prefix("token \"%s\": key pair \"%s\" destroyed, nothing left: ",
+			       s->token.label, k->label);
+	else if (name != NULL)
+		cer_err_prefix("token \"%s\": key pair \"%s\" (CKA_ID %s) is LEFT on the token, "
+			       "destroying it failed (%s): ",
+			       s->token.label, k->label, id_hex, name);
+	else
+		cer_err_prefix("token \"%s\": key pair \"%s\" (CKA_ID %s) is LEFT on the token, "
+			       "destroying it failed (0x%lx): ",
+			       s->token.label, k->label, id_hex, (unsigned long)destroy_rv);
+	return gone ? 0 : CER_E_P11;
 }
 
 int p11key_generate(struct p11_session *s, const char *label, enum key_type type,
@@ -140,8 +168,9 @@ int p11key_generate(struct p11_session *s, const char *label, enum key_type type
 	if ((r = p11key_evidence_read(s, out, ev)) != 0 ||
 	    (r = p11key_evidence_check(ev, 1)) != 0) {
 		/* Not what was asked: do not leave a key that could be mistaken for the root. */
-		(void)p11key_destroy_pair(s, pub, priv);
-		cer_err_prefix("token \"%s\": key \"%s\" destroyed: ", s->token.label, label);
+		if (p11key_discard(s, out) == 0)
+			out->priv = out->pub = CK_INVALID_HANDLE;
+		/* else out still names the pair, so the caller can record it */
 		return r;
 	}
 	return 0;
