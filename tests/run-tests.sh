@@ -23,7 +23,7 @@ export CEREMONY="$PWD/$BUILD/ceremony"
 kinds=() names=() paths=()
 add() { kinds+=("$1"); names+=("$2"); paths+=("$3"); }
 # The slowest first, so two cores stay busy to the end.
-slow="demo faults backup interactive run resume csr issue audit docs"
+slow="kit demo faults backup interactive run resume csr issue audit docs"
 if [ "$what" = all ] || [ "$what" = integration ]; then
 	for n in $slow; do [ -f "tests/integration/test_$n.sh" ] && add integ "$n" "tests/integration/test_$n.sh"; done
 	for t in tests/integration/test_*.sh; do

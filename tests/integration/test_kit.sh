@@ -102,4 +102,40 @@ tamper; awk 'NR==1{c=substr($0,1,1); $0=(c=="0"?"1":"0") substr($0,2)} 1' "$T/t/
 expect_fail "verify: an edited manifest fails its signature" 1 "MANIFEST.sha256.sig" "$CEREMONY" backup kit verify "$T/t"
 make_root other-hsm other ec-p256 "$T/other.jsonl" "$T/other.pem" "/CN=Other Root"
 expect_fail "verify: another root is refused" 1 "is not $T/other.pem" "$CEREMONY" backup kit verify --root "$T/other.pem" "$K2"
+
+# --- The disaster: the primary site is gone. Left: the kit and k = 2 cards.
+rm -rf "$A" "$T/t" "$K" "$T/ceremony.yaml"
+softhsm2-util --delete-token --token root-hsm >/dev/null 2>&1 || fatal "delete the root token"
+softhsm2-util --delete-token --token card-3 >/dev/null 2>&1 || fatal "delete card 3"
+check "only the kit and two cards are left" bash -c "! pkcs11-tool --module '$CEREMONY_MODULE' -L 2>/dev/null | grep -qE 'root-hsm|card-3'"
+# A fresh machine builds the tool from the kit's source archive (its SHA-256 checked first).
+F=$T/fresh
+mkdir -p "$F/ceremony"
+expect_ok "the kit's source archive matches SHA256SUMS at the new site" bash -c "cd '$K2/tool' && sha256sum --quiet -c SHA256SUMS"
+tar -C "$F/ceremony" -xzf "$K2"/tool/ceremony-*-src.tar.gz || fatal "unpack the source archive"
+if make -C "$F/ceremony" -j2 -s all >"$F/build.log" 2>&1; then pass "the tool builds from the kit's source archive"
+else fail "the tool builds from the kit's source archive" "$(tail -20 "$F/build.log")"; finish; fi
+NEW=$F/ceremony/build/ceremony
+check "the rebuilt tool runs" "$NEW" --help
+# The DR site's archive starts from the kit: history, root, blob, internal record.
+S=$F/site
+mkdir -p "$S"
+cp -a "$K2/transcripts" "$K2/out" "$K2/media" "$K2/internal" "$S/"
+BLOB=$S/$(jq -r .backup.blob.path "$K2/KIT.json")
+LAST=$S/transcripts/$(ls "$S/transcripts" | grep '\.jsonl$' | sort | tail -n1)
+DR=$S/transcripts/0003-dr.jsonl
+ncer() { "$NEW" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" "$@"; }
+expect_ok "kit verify with the rebuilt tool" "$NEW" backup kit verify --root "$S/out/root.pem" "$K2"
+expect_ok "a new HSM token at the backup site" ncer token init --label backup-hsm --transcript "$DR" --previous "$LAST" --ceremony dr
+expect_ok "recover the root from two cards" env CEREMONY_TEST_ARGON2=1 "$NEW" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" backup recover --token backup-hsm --blob "$BLOB" \
+	--root "$S/out/root.pem" --cards card-1,card-2 --card-pin-sources "$(pins 1 2)" --passphrase-sources "$(passes 1 2)" \
+	--challenge-out "$S/out/challenge.txt" --signature-out "$S/out/challenge.sig" --transcript "$DR"
+check "openssl proves the recovered key is the root's" bash -c "openssl x509 -in '$S/out/root.pem' -pubkey -noout >'$F/root.pub' && \
+	openssl dgst -sha384 -verify '$F/root.pub' -signature '$S/out/challenge.sig' '$S/out/challenge.txt'"
+expect_ok "the DR ceremony is sealed by the recovered root" ncer transcript seal --token backup-hsm --key root \
+	--cert "$S/out/root.pem" "$DR"
+out=$("$NEW" audit --root "$S/out/root.pem" "$S/transcripts" 2>&1)
+rc=$?
+expect_eq "the audit of the history continued by the DR ceremony holds" 0 "$rc"
+check "the audit names the DR ceremony in the one chain" bash -c "printf '%s' \"\$1\" | grep -q '0003-dr.jsonl'" _ "$out"
 finish
