@@ -7,7 +7,7 @@
 make_site() {
 	SITE=$1
 	mkdir -p "$SITE/out" "$SITE/media/csr" "$SITE/media/out" "$SITE/media/backup" \
-		"$SITE/internal" "$SITE/transcripts" "$SITE/pins" "$SITE/requester-keys"
+		"$SITE/kit-medium" "$SITE/internal" "$SITE/transcripts" "$SITE/pins" "$SITE/requester-keys"
 	SITE_CONFIG=$SITE/ceremony.yaml
 	SITE_PROFILES=${SITE_PROFILES:-$PWD/ceremony-scripts/profiles}
 	cat >"$SITE_CONFIG" <<CONF
@@ -18,6 +18,8 @@ media: $SITE/media
 internal: $SITE/internal
 profiles: $SITE_PROFILES
 transcripts: $SITE/transcripts
+kit_medium: $SITE/kit-medium
+toolkit: ${SITE_TOOLKIT:-$(dirname "$CEREMONY")/toolkit}
 revoke_serial: 0DEC0DE0DEC0DE01
 revoke_reason: cessationOfOperation
 CONF

@@ -76,6 +76,12 @@ for t in root-keygen signing crl dr-drill rekey; do
 	openssl cms -verify -binary -inform DER -in "$DEMO_DIR/transcripts/$t.jsonl.sig" \
 		-content "$DEMO_DIR/transcripts/$t.jsonl" -CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
 done
+for k in recovery-kit recovery-kit-2; do
+	printf '%s: ' "$k"
+	(cd "$DEMO_DIR/kit-medium/$k" && sha256sum --quiet -c MANIFEST.sha256 && openssl cms -verify -binary -inform DER \
+		-in MANIFEST.sha256.sig -content MANIFEST.sha256 -CAfile out/root.pem -purpose any -out /dev/null)
+done
+"$CEREMONY" backup kit verify --root "$DEMO_DIR/out/root.pem" "$DEMO_DIR/kit-medium/recovery-kit-2"
 printf 'media MANIFEST.sha256.sig: '
 openssl cms -verify -binary -inform DER -in "$DEMO_DIR/media/MANIFEST.sha256.sig" \
 	-content "$DEMO_DIR/media/MANIFEST.sha256" -CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
@@ -89,6 +95,7 @@ for c in intermediate legacy-tpm masa; do
 done
 printf '  %-18s %s\n' "root.crl" "$DEMO_DIR/out/root.crl"
 printf '  %-18s %s\n' "backups" "$DEMO_DIR/media/backup/ (3 of 5; after the rekey: root-backup-2.blob)"
+printf '  %-18s %s\n' "recovery kits" "$DEMO_DIR/kit-medium/recovery-kit (root key generation), recovery-kit-2 (after the rekey)"
 printf '  %-18s %s\n' "transcripts" "$DEMO_DIR/transcripts/ (each sealed; root-keygen countersigned by IW)"
 printf '  %-18s %s\n' "tokens" "$DEMO_DIR/tokens (SOFTHSM2_CONF=$SOFTHSM2_CONF)"
 printf '\nBy hand: %s --config %s audit %s\n' "$CEREMONY" "$SITE_CONFIG" "$DEMO_DIR/transcripts"

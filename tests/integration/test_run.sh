@@ -38,7 +38,7 @@ check "the DR drill reconstituted and destroyed the key" bash -c "grep -q '\"act
 check "the rekey superseded the first backup" grep -q '"supersedes"' "$S/0005-rekey.jsonl"
 
 # Dry runs: deterministic, nothing touched; kept as golden files.
-sed -e "s|^module: .*|module: /usr/lib/softhsm/libsofthsm2.so|" -e "s|$SITE|/site|g" -e "s|$PWD|/src|g" "$SITE_CONFIG" >"$T/golden.yaml"
+sed -e "s|^module: .*|module: /usr/lib/softhsm/libsofthsm2.so|" -e "s|^toolkit: .*|toolkit: /src/build/toolkit|" -e "s|$SITE|/site|g" -e "s|$PWD|/src|g" "$SITE_CONFIG" >"$T/golden.yaml"
 for s in root-key-generation signing root-crl dr-drill custodian-rekey audit; do
 	before=$(find "$T" -type f | wc -l)
 	"$CEREMONY" --config "$T/golden.yaml" run "ceremony-scripts/$s.yaml" --dry-run >"$T/$s.dry" 2>&1
@@ -49,7 +49,7 @@ done
 
 # The printable checklist.
 "$CEREMONY" --config "$SITE_CONFIG" script print ceremony-scripts/root-key-generation.yaml >"$T/checklist.html"
-check "the checklist has a box for each of the 16 steps" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 16
+check "the checklist has a box for each of the 17 steps (16 and the kit after the seal)" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 17
 check "the checklist carries the script's SHA-256" grep -q "$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-4)" "$T/checklist.html"
 printf 'ceremony: x\ntitle: "<script>alert(1)</script>"\nroles: {CA: "A & B"}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: "<b>bold</b>", confirm: ok}\n' >"$T/hostile.yaml"
 "$CEREMONY" script print "$T/hostile.yaml" >"$T/hostile.html"
