@@ -30,6 +30,13 @@ static int media_add(struct media_manifest *m, const char *rel, const uint8_t sh
 	return 0;
 }
 
+/* Exactly the medium's own MANIFEST.sha256 and its .sig at the top: never by prefix, or a
+ * file named MANIFEST.sha256.anything would escape the manifest. */
+static int media_is_manifest(const char *rel)
+{
+	return strcmp(rel, MEDIA_MANIFEST_NAME) == 0 || strcmp(rel, MEDIA_MANIFEST_NAME ".sig") == 0;
+}
+
 static int media_walk(struct media_manifest *m, const char *root, const char *rel, int depth)
 {
 	char dir[PATH_MAX];
@@ -64,7 +71,7 @@ static int media_walk(struct media_manifest *m, const char *root, const char *re
 		if (S_ISDIR(st.st_mode))
 			r = media_walk(m, root, sub, depth + 1);
 		else if (S_ISREG(st.st_mode)) {
-			if (strncmp(sub, MEDIA_MANIFEST_NAME, strlen(MEDIA_MANIFEST_NAME)) == 0)
+			if (media_is_manifest(sub))
 				continue; /* the manifest does not list itself */
 			if ((r = file_sha256(full, sha)) == 0)
 				r = media_add(m, sub, sha);
