@@ -71,6 +71,11 @@ int cli_getopt(struct ceremony_ctx *ctx, int argc, char **argv, const char *shor
 	       const struct option *longopts, const char *usage,
 	       int (*handle)(void *state, int c, const char *arg), void *state, int *first_arg);
 
+/* CER_E_USAGE if a long option in argv is not one of longopts spelled out whole. */
+int cli_options_exact(int argc, char **argv, const char *shortopts,
+		      const struct option *longopts, int stop_at_operand, const char *usage)
+	__attribute__((warn_unused_result));
+
 /* Run the subcommand argv[1] of group argv[0] from table; prints group help on -h. */
 int cli_dispatch(struct ceremony_ctx *ctx, const char *group, const char *group_help,
 		 const struct cli_command *table, int argc, char **argv);

@@ -98,6 +98,12 @@ int script_expand(const struct script *s, const struct config *cfg, const char *
 int script_print_html(const struct script *s, const struct config *cfg, FILE *f)
 	__attribute__((warn_unused_result));
 
+/*
+ * The option of opts (each "--name") that arg abbreviates ("--thres" or "--thres=3" for
+ * "--threshold"): a proper prefix of it that is not itself one of opts. NULL if none.
+ * Abbreviations are refused, so no filter that matches whole names can be bypassed.
+ */
+const char *script_option_abbreviated(const char *arg, const char *const *opts, size_t n);
 const char *script_role_title(const struct script *s, const char *role);
 
 #endif

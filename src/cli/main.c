@@ -54,6 +54,8 @@ static int main_run(struct ceremony_ctx *ctx, int argc, char **argv)
 	};
 	int c;
 
+	if (cli_options_exact(argc, argv, "+hV", longopts, 1, "usage: ceremony --help") != 0)
+		return CER_E_USAGE;
 	optind = 0;
 	opterr = 0;
 	/* "+": stop at the first non-option, the command. */

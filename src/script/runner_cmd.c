@@ -128,6 +128,16 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 		const char *eq;
 		if ((r = script_expand(rn->script, cfg, xn, xv, nx, args[i], buf, sizeof(buf))) != 0)
 			goto fail;
+		if (!hide_next && script_option_abbreviated(buf, confidential_options,
+							    sizeof(confidential_options) /
+								    sizeof(confidential_options[0])) !=
+					  NULL) {
+			r = cer_err(CER_E_REFUSED, "%s: \"%.*s\" abbreviates a confidential option; "
+						   "options are never abbreviated; nothing was run or "
+						   "recorded",
+				    rn->script->path, (int)strcspn(buf, "="), buf);
+			goto fail;
+		}
 		eq = strchr(buf, '=');
 		hidden[0] = '\0';
 		if (hide_next)

@@ -22,6 +22,21 @@ static int is_secret_option(const char *arg)
 	return 0;
 }
 
+const char *script_option_abbreviated(const char *arg, const char *const *opts, size_t n)
+{
+	size_t len = strcspn(arg, "=");
+
+	if (strncmp(arg, "--", 2) != 0 || len <= 2)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (strlen(opts[i]) == len && strncmp(opts[i], arg, len) == 0)
+			return NULL; /* exactly an option */
+	for (size_t i = 0; i < n; i++)
+		if (strlen(opts[i]) > len && strncmp(opts[i], arg, len) == 0)
+			return opts[i];
+	return NULL;
+}
+
 const char *script_role_title(const struct script *s, const char *role)
 {
 	for (int i = 0; i < s->n_roles; i++)
@@ -230,6 +245,17 @@ static int load_step(struct script *s, json_t *j, int act, int in_act, const cha
 							      "from the answers, never written in a "
 							      "script",
 					       s->path, st->id, st->args[i]);
+			if (script_option_abbreviated(st->args[i], secret_options,
+						      sizeof(secret_options) /
+							      sizeof(secret_options[0])) != NULL)
+				return cer_err(CER_E_REFUSED, "%s: step %s: \"%.*s\" abbreviates %s, "
+							      "which the runner adds from the answers; "
+							      "options are never abbreviated",
+					       s->path, st->id, (int)strcspn(st->args[i], "="),
+					       st->args[i],
+					       script_option_abbreviated(
+						       st->args[i], secret_options,
+						       sizeof(secret_options) / sizeof(secret_options[0])));
 		}
 		st->n_args = (int)json_array_size(run);
 		if (strcmp(st->args[0], "run") == 0)
