@@ -60,6 +60,8 @@ openssl dgst -sha384 -verify "$DEMO_DIR/out/root-pubkey.pem" -signature "$DEMO_D
 	"$DEMO_DIR/out/drill-challenge.txt"
 step "Ceremony 5: custodian rekey (Key Executive 5 leaves, 6 joins)"
 run_script custodian-rekey rekey dr-drill
+step "Ceremony 6: root rollover (a new root, cross-certified both ways)"
+run_script root-rollover rollover rekey
 step "The auditor's replay of the whole history, with no HSM"
 "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/audit.yaml --answers "$SITE_ANSWERS" \
 	--transcript "$DEMO_DIR/audit/audit-run.jsonl"
@@ -71,7 +73,12 @@ openssl verify -x509_strict -policy 1.3.6.1.4.1.32473.1.1 -explicit_policy \
 openssl verify -x509_strict -policy 1.3.6.1.4.1.32473.1.2 -explicit_policy \
 	-CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/masa.pem"
 openssl crl -in "$DEMO_DIR/out/root.crl" -CAfile "$DEMO_DIR/out/root.pem" -verify -noout
-for t in root-keygen signing crl dr-drill rekey; do
+printf 'new root through the cross certificate, old root as the only anchor: '
+openssl verify -x509_strict -CAfile "$DEMO_DIR/out/root.pem" -untrusted "$DEMO_DIR/out/cross-root-signs-root-2.pem" \
+	"$DEMO_DIR/out/cross-root-signs-root-2.pem"
+printf 'old root through the link certificate, new root as the only anchor: '
+openssl verify -x509_strict -CAfile "$DEMO_DIR/out/root-2.pem" "$DEMO_DIR/out/cross-root-2-signs-root.pem"
+for t in root-keygen signing crl dr-drill rekey rollover; do
 	printf '%s: ' "$t.jsonl.sig"
 	openssl cms -verify -binary -inform DER -in "$DEMO_DIR/transcripts/$t.jsonl.sig" \
 		-content "$DEMO_DIR/transcripts/$t.jsonl" -CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
@@ -93,6 +100,8 @@ for c in intermediate legacy-tpm masa; do
 	printf '  %-18s %s\n' "$c.pem" "$(fp "$DEMO_DIR/out/$c.pem")"
 	printf '  %-18s %s\n' "  policies" "$(openssl x509 -in "$DEMO_DIR/out/$c.pem" -noout -ext certificatePolicies | awk '/Policy:/ {printf "%s ", $2}')"
 done
+printf '  %-18s %s\n' "root-2.pem" "$(fp "$DEMO_DIR/out/root-2.pem") (the new root, after the rollover)"
+printf '  %-18s %s\n' "cross certificates" "out/cross-root-signs-root-2.pem (old-with-new), out/cross-root-2-signs-root.pem (new-with-old)"
 printf '  %-18s %s\n' "root.crl" "$DEMO_DIR/out/root.crl"
 printf '  %-18s %s\n' "backups" "$DEMO_DIR/media/backup/ (3 of 5; after the rekey: root-backup-2.blob)"
 printf '  %-18s %s\n' "recovery kits" "$DEMO_DIR/kit-medium/recovery-kit (root key generation), recovery-kit-2 (after the rekey)"

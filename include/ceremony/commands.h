@@ -15,6 +15,7 @@ int cmd_media(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_token(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_cert(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_cert_cross(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_crl(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv);

@@ -16,8 +16,7 @@
 #include <stdio.h>
 
 #include "ceremony/context.h"
-
-#define KIT_JSON "KIT.json"
+#include "ceremony/kit_verify.h"
 
 struct kit_params {
 	const char *out_dir;         /* must not exist */

@@ -20,6 +20,8 @@
 
 #include "ceremony/backups.h"
 
+#define KIT_JSON "KIT.json"
+
 /* The checks a kit's history must pass, shared by making and verifying one: every
  * transcript (*.jsonl) in history verifies and is sealed under root; the blob with
  * blob_sha256 was made by a backup record and is not superseded; the internal record

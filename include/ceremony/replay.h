@@ -6,11 +6,14 @@
  * issuer is the given root, when one is given), its key equals the CSR's, its
  * subject is what the profile makes of the CSR's, the profile's rules (lint),
  * the recorded serial, and serial uniqueness across the records; a CRL's
- * signature. Does not own: the chain and seal (transcript), the rules (lint).
+ * signature; a root rollover (a second self-signed root is accepted only if a
+ * cert.cross of the same transcript by an accepted root certifies its key), and
+ * every cross certificate's signature, issuer and subject. Does not own: the chain and seal (transcript), the rules (lint).
  */
 #ifndef CEREMONY_REPLAY_H
 #define CEREMONY_REPLAY_H
 
+#include <limits.h>
 #include <stdio.h>
 
 #include <openssl/x509.h>
@@ -19,9 +22,19 @@ struct replay_report {
 	long certificates; /* re-checked */
 	long crls;
 	long not_present; /* records whose files are gone */
+	long cross;       /* cross certificates re-checked */
+	/* A rollover in this transcript: the new root's certificate, cross-certified by the
+	 * root in force, and whether the old root may still issue afterwards. */
+	char new_root[PATH_MAX];
+	int old_root_may_issue;
 };
 
 int replay_transcript(const char *path, X509 *root, FILE *out, struct replay_report *rep)
 	__attribute__((warn_unused_result));
+
+/* The same, where the roots in also (may be NULL) may issue too (an old root that a
+ * rollover let go on issuing). */
+int replay_transcript_roots(const char *path, X509 *root, STACK_OF(X509) *also, FILE *out,
+			    struct replay_report *rep) __attribute__((warn_unused_result));
 
 #endif

@@ -41,7 +41,9 @@ struct audit {
 	FILE *out;
 	struct ceremony_file *files;
 	size_t n;
-	X509 *root;
+	X509 *root;             /* the root in force */
+	STACK_OF(X509) *also;   /* earlier roots a rollover let go on issuing */
+	int n_roots;
 	struct countersig_registry *reg;
 	struct audit_history hist;
 };
@@ -319,6 +321,46 @@ static int audit_root(struct audit *a, const struct ceremony_file *first)
 	return transcript_verify(first->path, a->root, 0, NULL, &rep);
 }
 
+/* The ceremony made a new root and the root in force cross-certified it: from the next
+ * ceremony on, the new root seals and issues; the old one only if the rollover said so. */
+static int audit_rollover(struct audit *a, const struct ceremony_file *f,
+			  const struct replay_report *rr)
+{
+	X509 *next = NULL;
+	uint8_t fp[32];
+	unsigned len = 0;
+	char name[256];
+	int r;
+
+	if ((r = pem_load_cert(rr->new_root, &next)) != 0)
+		return r;
+	if (!X509_digest(next, EVP_sha256(), fp, &len)) {
+		X509_free(next);
+		return cer_err_ssl(CER_E_CRYPTO, "cannot hash %s", rr->new_root);
+	}
+	X509_NAME_oneline(X509_get_subject_name(next), name, sizeof(name));
+	if (rr->old_root_may_issue) {
+		if (a->also == NULL && (a->also = sk_X509_new_null()) == NULL) {
+			X509_free(next);
+			return cer_err(CER_E_NOMEM, "out of memory");
+		}
+		if (!sk_X509_push(a->also, a->root)) {
+			X509_free(next);
+			return cer_err(CER_E_NOMEM, "out of memory");
+		}
+	} else {
+		X509_free(a->root);
+	}
+	a->root = next;
+	a->n_roots++;
+	fprintf(a->out, "   rollover in %s: root %d is %s, cross-certified by root %d; the old root "
+			"%s\n",
+		f->name, a->n_roots, name, a->n_roots - 1,
+		rr->old_root_may_issue ? "may still issue (recorded)" : "issues no more");
+	readaloud_print(a->out, "   new root sha256", fp, 32);
+	return 0;
+}
+
 static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8_t heads[][32])
 {
 	FILE *v = a->o->verbose ? a->out : NULL;
@@ -338,7 +380,9 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 			       f->path, a->files[f->before].name);
 	if (pos == 1 && (r = audit_root(a, f)) != 0)
 		return r;
-	if ((r = replay_transcript(f->path, a->root, v, &rr)) != 0)
+	if ((r = replay_transcript_roots(f->path, a->root, a->also, v, &rr)) != 0)
+		return r;
+	if (rr.new_root[0] != '\0' && (r = audit_rollover(a, f, &rr)) != 0)
 		return r;
 	/* Witness keys count once their own transcript's seal has been verified. */
 	if ((r = countersig_registry_add(a->reg, f->path)) != 0 ||
@@ -364,6 +408,7 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	memset(&a, 0, sizeof(a));
 	a.o = o;
 	a.out = out;
+	a.n_roots = 1;
 	if (o->root_path != NULL && (r = pem_load_cert(o->root_path, &a.root)) != 0)
 		return r;
 	if ((r = countersig_registry_new(&a.reg)) != 0 || (r = audit_list(&a)) != 0 ||
@@ -386,6 +431,8 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	readaloud_print(out, "last head", heads[order[a.n - 1]], 32);
 	fprintf(out, "History intact: %zu ceremonies, %ld records, %ld live certificate%s, ", a.n,
 		a.hist.records, live, live == 1 ? "" : "s");
+	if (a.n_roots > 1)
+		fprintf(out, "%d roots (rolled over), ", a.n_roots);
 	if (a.hist.crl_number > 0)
 		fprintf(out, "CRL number %lld.\n", a.hist.crl_number);
 	else
@@ -400,5 +447,6 @@ out:
 	countersig_registry_free(a.reg);
 	free(a.files);
 	X509_free(a.root);
+	sk_X509_pop_free(a.also, X509_free);
 	return r;
 }

@@ -10,7 +10,6 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
-#include "ceremony/kit.h"
 #include "ceremony/kit_verify.h"
 #include "ceremony/media.h"
 #include "ceremony/pem.h"

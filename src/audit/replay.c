@@ -4,7 +4,9 @@
 
 #include <jansson.h>
 #include <openssl/pem.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "ceremony/certinfo.h"
 #include "ceremony/csr.h"
@@ -21,6 +23,9 @@
 struct replay_state {
 	const char *path;
 	X509 *root;
+	STACK_OF(X509) *also;      /* other roots that may issue */
+	STACK_OF(X509) *new_roots; /* self-signed roots this transcript made */
+	STACK_OF(X509) *crossed;   /* ... of those, the ones an accepted root cross-certified */
 	FILE *out;
 	struct replay_report *rep;
 	struct history *seen; /* serials met so far */
@@ -55,6 +60,35 @@ static int replay_serial(struct replay_state *st, long line, X509 *x, json_t *re
 	return history_add_serial(st->seen, hex);
 }
 
+/* A root that may issue here: the root in force, or one a rollover let go on. */
+static int accepted(const struct replay_state *st, X509 *x)
+{
+	if (st->root == NULL || X509_cmp(x, st->root) == 0)
+		return 1;
+	for (int i = 0; st->also != NULL && i < sk_X509_num(st->also); i++)
+		if (X509_cmp(x, sk_X509_value(st->also, i)) == 0)
+			return 1;
+	return 0;
+}
+
+static int in_stack(STACK_OF(X509) *s, X509 *x)
+{
+	for (int i = 0; s != NULL && i < sk_X509_num(s); i++)
+		if (X509_cmp(x, sk_X509_value(s, i)) == 0)
+			return 1;
+	return 0;
+}
+
+static int push_copy(STACK_OF(X509) *s, X509 *x)
+{
+	X509 *c = X509_dup(x);
+	if (c == NULL || !sk_X509_push(s, c)) {
+		X509_free(c);
+		return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_root)
 {
 	char cert_path[PATH_MAX], csr_path[PATH_MAX], prof_path[PATH_MAX], issuer_path[PATH_MAX];
@@ -82,9 +116,15 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
-	if (st->root != NULL && X509_cmp(issuer, st->root) != 0) {
-		r = cer_err(CER_E_VERIFY, "line %ld: issued by a certificate that is not the given root",
-			    line);
+	if (is_root && !accepted(st, issuer)) {
+		/* A second root: acceptable only as a rollover, checked at the end. */
+		if (!in_stack(st->new_roots, issuer) && (r = push_copy(st->new_roots, issuer)) != 0)
+			goto out;
+	} else if (!accepted(st, issuer)) {
+		r = cer_err(CER_E_VERIFY, "line %ld: issued by a certificate that is not the given root%s",
+			    line, in_stack(st->new_roots, issuer) ? " (a root this ceremony made: it "
+								     "issues from the next ceremony on)"
+							       : "");
 		goto out;
 	}
 	if (X509_verify(x, X509_get0_pubkey(issuer)) != 1) {
@@ -185,7 +225,7 @@ static int replay_crl(struct replay_state *st, long line, json_t *rec)
 	bio = BIO_new_mem_buf(data, (int)len);
 	crl = bio != NULL ? PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL) : NULL;
 	if (crl == NULL || X509_CRL_verify(crl, X509_get0_pubkey(issuer)) != 1 ||
-	    (st->root != NULL && X509_cmp(issuer, st->root) != 0)) {
+	    !accepted(st, issuer)) {
 		r = cer_err_ssl(CER_E_VERIFY, "line %ld: %s is not a CRL signed by the root", line,
 				crl_path);
 		goto out;
@@ -208,6 +248,56 @@ out:
 	return r;
 }
 
+/* cert.cross: inputs profile, issuer root, subject root; output the cross certificate. */
+static int replay_cross(struct replay_state *st, long line, json_t *rec)
+{
+	char issuer_path[PATH_MAX], subject_path[PATH_MAX], cert_path[PATH_MAX];
+	X509 *issuer = NULL, *subject = NULL, *x = NULL;
+	json_t *details = json_object_get(rec, "details");
+	int r;
+
+	if ((r = record_file(st, rec, "inputs", 1, issuer_path)) != 0 ||
+	    (r = record_file(st, rec, "inputs", 2, subject_path)) != 0 ||
+	    (r = record_file(st, rec, "outputs", 0, cert_path)) != 0)
+		return r;
+	if ((r = pem_load_cert(issuer_path, &issuer)) != 0 ||
+	    (r = pem_load_cert(subject_path, &subject)) != 0 || (r = pem_load_cert(cert_path, &x)) != 0)
+		goto out;
+	if (X509_verify(x, X509_get0_pubkey(issuer)) != 1 || X509_check_issued(issuer, x) != X509_V_OK ||
+	    X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(subject)) != 0 ||
+	    EVP_PKEY_eq(X509_get0_pubkey(x), X509_get0_pubkey(subject)) != 1 || X509_check_ca(x) != 1) {
+		ERR_clear_error();
+		r = cer_err(CER_E_VERIFY, "line %ld: %s is not a CA certificate by %s for the key and "
+					  "name of %s",
+			    line, cert_path, issuer_path, subject_path);
+		goto out;
+	}
+	if (!accepted(st, issuer) && !in_stack(st->new_roots, issuer)) {
+		r = cer_err(CER_E_VERIFY, "line %ld: cross certificate by a root that is neither the "
+					  "root in force nor one this ceremony made",
+			    line);
+		goto out;
+	}
+	if ((r = replay_serial(st, line, x, rec)) != 0)
+		goto out;
+	if (accepted(st, issuer) && in_stack(st->new_roots, subject) && !in_stack(st->crossed, subject)) {
+		if ((r = push_copy(st->crossed, subject)) != 0)
+			goto out;
+		if (strlen(subject_path) < sizeof(st->rep->new_root))
+			memcpy(st->rep->new_root, subject_path, strlen(subject_path) + 1);
+		st->rep->old_root_may_issue = json_is_true(json_object_get(details, "old_root_may_issue"));
+	}
+	st->rep->cross++;
+	if (st->out != NULL)
+		fprintf(st->out, "  line %ld: cross certificate replayed: issuer, subject, key, CA ok\n",
+			line);
+out:
+	X509_free(issuer);
+	X509_free(subject);
+	X509_free(x);
+	return r;
+}
+
 static int replay_cb(void *arg, long line, json_t *rec)
 {
 	struct replay_state *st = arg;
@@ -220,6 +310,8 @@ static int replay_cb(void *arg, long line, json_t *rec)
 		r = replay_issue(st, line, rec, strcmp(action, "cert.root") == 0);
 	else if (strcmp(action, "crl.sign") == 0)
 		r = replay_crl(st, line, rec);
+	else if (strcmp(action, "cert.cross") == 0)
+		r = replay_cross(st, line, rec);
 	if (r == CER_E_NOTFOUND) {
 		st->rep->not_present++;
 		if (st->out != NULL)
@@ -232,7 +324,8 @@ static int replay_cb(void *arg, long line, json_t *rec)
 	return r;
 }
 
-int replay_transcript(const char *path, X509 *root, FILE *out, struct replay_report *rep)
+int replay_transcript_roots(const char *path, X509 *root, STACK_OF(X509) *also, FILE *out,
+			    struct replay_report *rep)
 {
 	struct replay_state st;
 	int r;
@@ -241,12 +334,35 @@ int replay_transcript(const char *path, X509 *root, FILE *out, struct replay_rep
 	memset(&st, 0, sizeof(st));
 	st.path = path;
 	st.root = root;
+	st.also = also;
 	st.out = out;
 	st.rep = rep;
 	st.seen = calloc(1, sizeof(*st.seen));
-	if (st.seen == NULL)
-		return cer_err(CER_E_NOMEM, "out of memory");
+	st.new_roots = sk_X509_new_null();
+	st.crossed = sk_X509_new_null();
+	if (st.seen == NULL || st.new_roots == NULL || st.crossed == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
 	r = transcript_each(path, replay_cb, &st);
+	/* A second root stands only as a rollover: cross-certified by the root in force. */
+	for (int i = 0; r == 0 && i < sk_X509_num(st.new_roots); i++)
+		if (!in_stack(st.crossed, sk_X509_value(st.new_roots, i))) {
+			char name[256];
+			X509_NAME_oneline(X509_get_subject_name(sk_X509_value(st.new_roots, i)), name,
+					  sizeof(name));
+			r = cer_err(CER_E_VERIFY, "%s: a second root (%s) that no cert.cross by the root "
+						  "in force certifies: a root changes only by a rollover",
+				    path, name);
+		}
+out:
 	history_free(st.seen);
+	sk_X509_pop_free(st.new_roots, X509_free);
+	sk_X509_pop_free(st.crossed, X509_free);
 	return r;
+}
+
+int replay_transcript(const char *path, X509 *root, FILE *out, struct replay_report *rep)
+{
+	return replay_transcript_roots(path, root, NULL, out, rep);
 }

@@ -42,6 +42,8 @@ struct report {
 	long spare_shares; /* -1: none recorded */
 	char backup_time[32];
 	long backups, drills, recoveries;
+	long roots, cross; /* cert.root and cert.cross records: more than one root is a rollover */
+	char root_subjects[8][256]; /* the first eight */
 	char drill_tokens[REPORT_MAX_TOKENS][17];
 	size_t n_drill_tokens;
 };
@@ -175,6 +177,14 @@ static int report_cb(void *arg, long line, json_t *rec)
 	json_t *d = json_object_get(rec, "details");
 
 	(void)line;
+	if (strcmp(action, "cert.root") == 0) {
+		if (rp->roots < 8)
+			copy_text(rp->root_subjects[rp->roots], sizeof(rp->root_subjects[0]),
+				  json_string_value(json_object_get(json_object_get(d, "certificate"),
+								    "subject")));
+		rp->roots++;
+	} else if (strcmp(action, "cert.cross") == 0)
+		rp->cross++;
 	if (strcmp(action, "cert.root") == 0 && !rp->root_found) {
 		copy_text(rp->root_token_serial, sizeof(rp->root_token_serial),
 			  json_string_value(json_object_get(d, "token_serial")));
@@ -271,6 +281,16 @@ static void print_storage(const struct report *rp, FILE *out)
 	if (!rp->root_found) {
 		fputs("   no key generation recorded\n", out);
 		return;
+	}
+	if (rp->roots > 1) {
+		fprintf(out, "   the history holds %ld root certificates, linked by %ld cross "
+			     "certificate%s (root rollover):\n",
+			rp->roots, rp->cross, rp->cross == 1 ? "" : "s");
+		for (long i = 0; i < rp->roots && i < 8; i++) {
+			fputs("     ", out);
+			printout_safe(out, rp->root_subjects[i]);
+			fputs("\n", out);
+		}
 	}
 	fputs("   in a PKCS#11 hardware security module: manufacturer \"", out);
 	printout_safe(out, rp->hsm_manufacturer);

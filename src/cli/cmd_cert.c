@@ -139,6 +139,7 @@ static int cmd_cert_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 static const struct cli_command cert_commands[] = {
 	{"root", cmd_cert_root, "make the self-signed root certificate"},
 	{"sign", cmd_cert_sign, "sign intermediate CA / end-entity certificates from CSRs"},
+	{"cross", cmd_cert_cross, "cross-certify another root (root rollover)"},
 	{NULL, NULL, NULL},
 };
 

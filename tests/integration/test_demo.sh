@@ -9,7 +9,7 @@ rc=$?
 if [ $rc -eq 0 ]; then pass "demo runs to the end"; else fail "demo runs to the end" "$(printf '%s' "$out" | tail -20)"; fi
 O=$D/demo/out
 check "demo prints the root's fingerprint" bash -c "printf '%s' \"\$1\" | grep -qE 'root.pem +([0-9A-F]{2}:){31}[0-9A-F]{2}'" _ "$out"
-check "demo ends with the audit holding" bash -c "printf '%s' \"\$1\" | grep -q 'History intact: 5 ceremonies'" _ "$out"
+check "demo ends with the audit holding" bash -c "printf '%s' \"\$1\" | grep -q 'History intact: 6 ceremonies'" _ "$out"
 check "demo made root.pem" openssl verify -x509_strict -CAfile "$O/root.pem" "$O/root.pem"
 check "demo's root-keygen transcript is sealed and verifies" "$CEREMONY" transcript verify --root "$O/root.pem" "$D/demo/transcripts/root-keygen.jsonl"
 for f in intermediate legacy-tpm masa; do

@@ -1,0 +1,80 @@
+/* ceremony cert cross */
+#include <stdio.h>
+#include <string.h>
+
+#include "ceremony/commands.h"
+#include "ceremony/cross.h"
+#include "ceremony/err.h"
+
+static const char cross_usage[] =
+	"usage: ceremony cert cross --token T --key L --issuer-cert FILE --subject-cert FILE\n"
+	"       --profile FILE --out FILE --transcript T [--old-root-may-issue] [--history DIR]\n"
+	"\nA root rollover's cross certificate (RFC 4210 section 4.4): the issuing root's HSM key\n"
+	"certifies the other root's subject and public key, under the root profile. With the old\n"
+	"root's key and the new root's certificate it is old-with-new (devices that trust only\n"
+	"the old root reach the new one); with the new root's key and the old root's certificate\n"
+	"it is new-with-old. Both certificates must be self-signed roots with different keys.\n"
+	"The serial is unique in the history; the certificate is verified before it is written;\n"
+	"cert.cross is recorded. `ceremony audit` switches to the new root after the ceremony\n"
+	"that made it and cross-certified it, and flags the old root issuing afterwards unless\n"
+	"--old-root-may-issue was given (recorded). Never overwrites.\n"
+	"\n  --token T             token of the issuing root's key\n"
+	"  --key L               the issuing root's key label\n"
+	"  --issuer-cert FILE    the issuing root's certificate\n"
+	"  --subject-cert FILE   the other root's certificate\n"
+	"  --profile FILE        a root profile\n"
+	"  --out FILE            the cross certificate (PEM, new)\n"
+	"  --history DIR         the CA's transcripts (default: the transcript's folder)\n"
+	"  --old-root-may-issue  the old root may still issue after this rollover (recorded)\n\n"
+	CLI_COMMON_HELP;
+
+enum { X_TOKEN = OPT_COMMON_LAST + 1, X_KEY, X_ISSUER, X_SUBJECT, X_PROFILE, X_OUT, X_HISTORY,
+       X_MAY_ISSUE };
+
+static int cross_opt(void *state, int c, const char *arg)
+{
+	struct cross_params *p = state;
+
+	switch (c) {
+	case X_TOKEN: p->token = arg; return 0;
+	case X_KEY: p->key = arg; return 0;
+	case X_ISSUER: p->issuer_cert = arg; return 0;
+	case X_SUBJECT: p->subject_cert = arg; return 0;
+	case X_PROFILE: p->profile = arg; return 0;
+	case X_OUT: p->out_path = arg; return 0;
+	case X_HISTORY: p->history_dir = arg; return 0;
+	case X_MAY_ISSUE: p->old_root_may_issue = 1; return 0;
+	default: return -1;
+	}
+}
+
+int cmd_cert_cross(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"token", required_argument, NULL, X_TOKEN},
+		{"key", required_argument, NULL, X_KEY},
+		{"issuer-cert", required_argument, NULL, X_ISSUER},
+		{"subject-cert", required_argument, NULL, X_SUBJECT},
+		{"profile", required_argument, NULL, X_PROFILE},
+		{"out", required_argument, NULL, X_OUT},
+		{"history", required_argument, NULL, X_HISTORY},
+		{"old-root-may-issue", no_argument, NULL, X_MAY_ISSUE},
+		CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0}};
+	struct cross_params p;
+	int first, r;
+
+	memset(&p, 0, sizeof(p));
+	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, cross_usage, cross_opt, &p, &first)) != 0)
+		return r > 0 ? 0 : r;
+	if (argc - first != 0)
+		return cli_usage_error(cross_usage, "unexpected argument \"%s\"", argv[first]);
+	if ((r = cli_require(p.token, "--token", cross_usage)) != 0 ||
+	    (r = cli_require(p.key, "--key", cross_usage)) != 0 ||
+	    (r = cli_require(p.issuer_cert, "--issuer-cert", cross_usage)) != 0 ||
+	    (r = cli_require(p.subject_cert, "--subject-cert", cross_usage)) != 0 ||
+	    (r = cli_require(p.profile, "--profile", cross_usage)) != 0 ||
+	    (r = cli_require(p.out_path, "--out", cross_usage)) != 0)
+		return r;
+	return cross_sign(ctx, &p, stdout);
+}

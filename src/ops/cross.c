@@ -1,0 +1,191 @@
+/* cross: cross and link certificates between two roots (see include/ceremony/cross.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/x509v3.h>
+
+#include "ceremony/certbuild.h"
+#include "ceremony/certinfo.h"
+#include "ceremony/cross.h"
+#include "ceremony/ctx_transcript.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/history.h"
+#include "ceremony/hsm.h"
+#include "ceremony/hsmkey.h"
+#include "ceremony/p11key.h"
+#include "ceremony/pem.h"
+#include "ceremony/profile.h"
+#include "ceremony/readaloud.h"
+#include "ceremony/transcript.h"
+
+/* A self-signed CA certificate: what a root certificate is. */
+static int is_root_cert(X509 *x, const char *path)
+{
+	EVP_PKEY *k = X509_get0_pubkey(x);
+
+	if (k == NULL || X509_check_issued(x, x) != X509_V_OK || X509_verify(x, k) != 1 ||
+	    X509_check_ca(x) != 1)
+		return cer_err(CER_E_INPUT, "%s: not a self-signed CA certificate (a root)", path);
+	return 0;
+}
+
+/* The root profile makes self-signed certificates, which carry no AKI; a cross certificate
+ * is not self-signed, so RFC 5280 4.2.1.1 wants the issuer's key identifier. */
+static int add_aki(X509 *x, X509 *issuer)
+{
+	X509V3_CTX v3;
+	X509_EXTENSION *ext;
+	int ok;
+
+	X509V3_set_ctx(&v3, issuer, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &v3, NID_authority_key_identifier, "keyid:always");
+	ok = ext != NULL && X509_get_ext_by_NID(x, NID_authority_key_identifier, -1) < 0 &&
+	     X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot add the authority key identifier");
+}
+
+/* A serial neither the history nor anything else used: drawn from the HSM. */
+static int fresh_serial(struct hsm *h, const struct history *hist, ASN1_INTEGER **out)
+{
+	uint8_t rnd[CERTBUILD_SERIAL_LEN];
+	X509 *probe = X509_new();
+	char hex[41];
+	int r = CER_E_INTERNAL;
+
+	if (probe == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	for (int tries = 0; tries < 8; tries++) {
+		ASN1_INTEGER_free(*out);
+		*out = NULL;
+		if ((r = p11_random_mixed(h->session, rnd, sizeof(rnd))) != 0 ||
+		    (r = certbuild_serial(rnd, out)) != 0 || !X509_set_serialNumber(probe, *out) ||
+		    (r = certinfo_serial_hex(probe, hex)) != 0) {
+			r = r != 0 ? r : cer_err(CER_E_NOMEM, "out of memory");
+			break;
+		}
+		if (!history_has_serial(hist, hex)) {
+			r = 0;
+			break;
+		}
+		r = cer_err(CER_E_CRYPTO, "eight fresh serials were all used before: the RNG is broken");
+	}
+	X509_free(probe);
+	return r;
+}
+
+int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out)
+{
+	struct hsm h;
+	struct hsmkey *hk = NULL;
+	struct transcript *tr = NULL;
+	struct history *hist = NULL;
+	struct profile prof;
+	struct p11key k;
+	X509 *issuer = NULL, *subject = NULL, *x = NULL;
+	ASN1_INTEGER *serial = NULL;
+	uint8_t *pem = NULL, fp[32], issuer_spki[32], subject_spki[32];
+	size_t pem_len = 0;
+	json_t *ins = NULL, *outs = NULL, *e[4] = {NULL, NULL, NULL, NULL};
+	const char *tpath;
+	int r;
+
+	memset(&h, 0, sizeof(h));
+	/* Every input and the output before the PIN is asked. */
+	if ((r = ctx_transcript_path(ctx, "cert cross", &tpath)) != 0 ||
+	    (r = profile_load(p->profile, &prof)) != 0)
+		return r;
+	if (prof.kind != PROFILE_ROOT)
+		return cer_err(CER_E_REFUSED, "%s: profile \"%s\" is a %s profile, not a root profile",
+			       p->profile, prof.name, profile_kind_name(prof.kind));
+	if ((r = pem_load_cert(p->issuer_cert, &issuer)) != 0 ||
+	    (r = pem_load_cert(p->subject_cert, &subject)) != 0 ||
+	    (r = is_root_cert(issuer, p->issuer_cert)) != 0 ||
+	    (r = is_root_cert(subject, p->subject_cert)) != 0)
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(issuer), X509_get0_pubkey(subject)) == 1) {
+		r = cer_err(CER_E_REFUSED, "%s and %s certify the same key: a cross certificate links "
+					   "two different roots",
+			    p->issuer_cert, p->subject_cert);
+		goto out;
+	}
+	if ((r = certinfo_spki_sha256(X509_get0_pubkey(issuer), issuer_spki)) != 0 ||
+	    (r = certinfo_spki_sha256(X509_get0_pubkey(subject), subject_spki)) != 0 ||
+	    (r = file_check_new(p->out_path)) != 0 ||
+	    (r = history_load_beside(tpath, p->history_dir, &hist)) != 0 ||
+	    (r = ctx_transcript_open(ctx, "cert cross", &tr)) != 0)
+		goto out;
+	if ((r = hsm_open(ctx, p->token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
+	    (r = p11key_find(h.session, p->key, &k)) != 0 ||
+	    (r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0)
+		goto out;
+	if (EVP_PKEY_eq(X509_get0_pubkey(issuer), hsmkey_pkey(hk)) != 1) {
+		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing was signed",
+			    p->issuer_cert, p->key);
+		goto out;
+	}
+	if ((r = fresh_serial(&h, hist, &serial)) != 0 ||
+	    (r = certbuild_new(&prof, X509_get_subject_name(subject), X509_get0_pubkey(subject),
+			       issuer, serial, NULL, 0, &x)) != 0 ||
+	    (r = add_aki(x, issuer)) != 0)
+		goto out;
+	/* Signed in the HSM, verified with the issuer certificate's key before it is written. */
+	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), X509_get0_pubkey(issuer))) != 0)
+		goto out;
+	if (X509_check_issued(issuer, x) != X509_V_OK ||
+	    ASN1_OCTET_STRING_cmp(X509_get0_subject_key_id(x), X509_get0_subject_key_id(subject)) != 0) {
+		r = cer_err(CER_E_INTERNAL, "the cross certificate does not chain as built; nothing "
+					    "was written");
+		goto out;
+	}
+	if ((r = certbuild_fingerprint(x, fp)) != 0 || (r = pem_encode_cert(x, &pem, &pem_len)) != 0 ||
+	    (r = file_write_new(p->out_path, pem, pem_len)) != 0)
+		goto out;
+	if ((r = transcript_file_entry(tr, p->profile, &e[0])) != 0 ||
+	    (r = transcript_file_entry(tr, p->issuer_cert, &e[1])) != 0 ||
+	    (r = transcript_file_entry(tr, p->subject_cert, &e[2])) != 0 ||
+	    (r = transcript_file_entry(tr, p->out_path, &e[3])) != 0)
+		goto out;
+	ins = json_pack("[o,o,o]", e[0], e[1], e[2]);
+	outs = json_pack("[o]", e[3]);
+	memset(e, 0, sizeof(e));
+	{
+		char ih[65], sh[65];
+		hex_encode(issuer_spki, 32, ih);
+		hex_encode(subject_spki, 32, sh);
+		r = transcript_append(tr, "cert.cross", ins, outs,
+				      json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "key", p->key,
+						"token_serial", h.token.serial, "issuer_spki_sha256", ih,
+						"subject_spki_sha256", sh, "old_root_may_issue",
+						p->old_root_may_issue, "certificate",
+						certinfo_json(x, prof.name)),
+				      NULL);
+	}
+	ins = outs = NULL;
+	if (r != 0)
+		goto out;
+	fprintf(out, "Cross certificate written to %s: \"%s\" certifies the key of \"%s\"\n",
+		p->out_path, p->key, p->subject_cert);
+	readaloud_print(out, "sha256", fp, 32);
+	readaloud_print(out, "subject SPKI sha256", subject_spki, 32);
+out:
+	for (int i = 0; i < 4; i++)
+		json_decref(e[i]);
+	json_decref(ins);
+	json_decref(outs);
+	free(pem);
+	ASN1_INTEGER_free(serial);
+	X509_free(x);
+	X509_free(issuer);
+	X509_free(subject);
+	history_free(hist);
+	hsm_session_end(&h);
+	hsmkey_free(hk);
+	hsm_close(&h);
+	transcript_close(tr);
+	return r;
+}
