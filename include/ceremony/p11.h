@@ -79,6 +79,15 @@ void p11_session_close(struct p11_session *s);
 /* C_Login as CKU_USER or CKU_SO; the caller wipes the PIN right after. */
 int p11_login(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin)
 	__attribute__((warn_unused_result));
+/* p11_login; on a wrong PIN *may_retry says whether another try is safe (the token is
+ * neither locked nor at its final try). */
+int p11_login_retryable(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin,
+			int *may_retry) __attribute__((warn_unused_result));
+/* Read the PIN (source, or the terminal with prompt what), log in, wipe it; a wrong PIN
+ * typed at the terminal is asked again, up to SECRET_ENTRY_TRIES, unless the token is at
+ * its final try. */
+int p11_login_asking(struct p11_session *s, CK_USER_TYPE who, const char *source,
+		     const char *what) __attribute__((warn_unused_result));
 int p11_logout(struct p11_session *s);
 
 /* Up to max handles of objects matching the template. */

@@ -14,6 +14,8 @@
 #include <stdint.h>
 
 #define SECRET_PIN_MAX 256
+/* How often a person may retype a secret: both entries of a new one, or a wrong PIN. */
+#define SECRET_ENTRY_TRIES 3
 
 struct secret {
 	uint8_t *data; /* NUL-terminated after len bytes, for PIN APIs that want a string */
@@ -37,9 +39,13 @@ void secret_free(struct secret *s);
 int secret_read(const char *source, const char *what, size_t max, struct secret **out)
 	__attribute__((warn_unused_result));
 
-/* Ask twice on a terminal and insist both match (new PINs); a file source is read once. */
+/* Ask twice on a terminal and insist both match (new PINs), asking both again up to
+ * SECRET_ENTRY_TRIES times; a file source is read once. */
 int secret_read_new(const char *source, const char *what, size_t max, struct secret **out)
 	__attribute__((warn_unused_result));
+
+/* A line to the person at the terminal (retry notes); nothing when there is none. */
+void secret_tty_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Fill buf with bytes from libsodium's CSPRNG. */
 void secret_random(uint8_t *buf, size_t len);

@@ -1,6 +1,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -11,6 +14,8 @@
 
 #include "ceremony/err.h"
 #include "ceremony/secret.h"
+
+#define SECRET_DISCARDED_NOTE "(what was typed before this prompt was discarded)\n"
 
 int secret_init(void)
 {
@@ -113,10 +118,30 @@ static int secret_read_file(const char *path, const char *what, struct secret *s
 	return r;
 }
 
+void secret_tty_say(const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	fd = open("/dev/tty", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return; /* no terminal: nobody to tell, and nobody typing */
+	if (write(fd, line, strnlen(line, sizeof(line))) < 0) {
+		/* a note to the person typing; the caller's own error carries the facts */
+	}
+	close(fd);
+}
+
 static int secret_read_tty(const char *prompt, const char *what, struct secret *s)
 {
 	struct termios old, noecho;
-	int fd, r;
+	int fd, r, pending = 0;
 
 	fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (fd < 0)
@@ -132,7 +157,25 @@ static int secret_read_tty(const char *prompt, const char *what, struct secret *
 	noecho = old;
 	noecho.c_lflag &= (tcflag_t) ~(ECHO | ECHONL);
 	noecho.c_lflag |= ICANON;
-	if (write(fd, prompt, strlen(prompt)) < 0 || tcsetattr(fd, TCSAFLUSH, &noecho) != 0) {
+	/* Echo off and type-ahead discarded before the prompt shows, so nothing typed
+	 * early is taken as the secret, and nothing typed after the prompt is echoed. */
+	{
+		/* In canonical mode FIONREAD counts only finished lines; a half-typed one
+		 * is counted with ICANON off for a moment (no flush yet). */
+		struct termios raw = noecho;
+		raw.c_lflag &= (tcflag_t)~ICANON;
+		raw.c_cc[VMIN] = 1;
+		raw.c_cc[VTIME] = 0;
+		if (tcsetattr(fd, TCSANOW, &raw) != 0 || ioctl(fd, FIONREAD, &pending) != 0)
+			pending = 0;
+	}
+	if (tcsetattr(fd, TCSAFLUSH, &noecho) != 0) {
+		close(fd);
+		return cer_err(CER_E_PIN, "cannot switch off echo on the terminal for the %s", what);
+	}
+	if ((pending > 0 && write(fd, SECRET_DISCARDED_NOTE, strlen(SECRET_DISCARDED_NOTE)) < 0) ||
+	    write(fd, prompt, strlen(prompt)) < 0) {
+		(void)tcsetattr(fd, TCSAFLUSH, &old); /* best effort: the prompt failed already */
 		close(fd);
 		return cer_err(CER_E_PIN, "cannot prompt for the %s", what);
 	}
@@ -178,26 +221,34 @@ int secret_read_new(const char *source, const char *what, size_t max, struct sec
 {
 	struct secret *a = NULL, *b = NULL;
 	char again[96];
-	int r;
+	int r = 0;
 
 	*out = NULL;
-	if ((r = secret_read(source, what, max, &a)) != 0)
-		return r;
-	if (source != NULL) {
-		*out = a;
-		return 0;
-	}
+	if (source != NULL)
+		return secret_read(source, what, max, out);
 	if (snprintf(again, sizeof(again), "%s (again)", what) >= (int)sizeof(again))
 		again[sizeof(again) - 1] = '\0';
-	if ((r = secret_read(NULL, again, max, &b)) != 0)
-		goto out;
-	if (a->len != b->len || sodium_memcmp(a->data, b->data, a->len) != 0) {
+	/* A typo in the second entry is asked again, not a failed step (issue 11.2). */
+	for (int try = 1; try <= SECRET_ENTRY_TRIES; try++) {
+		secret_free(a);
+		secret_free(b);
+		a = b = NULL;
+		if ((r = secret_read(NULL, what, max, &a)) != 0 ||
+		    (r = secret_read(NULL, again, max, &b)) != 0)
+			goto out;
+		if (a->len == b->len && sodium_memcmp(a->data, b->data, a->len) == 0) {
+			*out = a;
+			a = NULL;
+			r = 0;
+			goto out;
+		}
 		r = cer_err(CER_E_PIN, "the two entries of the %s differ", what);
-		goto out;
+		if (try < SECRET_ENTRY_TRIES)
+			secret_tty_say("the two entries differ; type both again (try %d of %d)\n",
+				       try + 1, SECRET_ENTRY_TRIES);
 	}
-	*out = a;
-	a = NULL;
-	r = 0;
+	r = cer_err(CER_E_PIN, "the two entries of the %s differed %d times; nothing was set", what,
+		    SECRET_ENTRY_TRIES);
 out:
 	secret_free(a);
 	secret_free(b);

@@ -34,18 +34,12 @@ fail:
 
 int hsm_login_user(struct ceremony_ctx *ctx, struct hsm *h)
 {
-	struct secret *pin = NULL;
 	char what[96];
-	int r;
 
 	if (snprintf(what, sizeof(what), "user PIN for token \"%s\"", h->token.label) >=
 	    (int)sizeof(what))
 		what[sizeof(what) - 1] = '\0';
-	if ((r = secret_read(ctx->pin_source, what, SECRET_PIN_MAX, &pin)) != 0)
-		return r;
-	r = p11_login(h->session, CKU_USER, pin);
-	secret_free(pin); /* STYLE 14: wiped right after C_Login */
-	return r;
+	return p11_login_asking(h->session, CKU_USER, ctx->pin_source, what);
 }
 
 void hsm_session_end(struct hsm *h)

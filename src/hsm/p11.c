@@ -415,7 +415,8 @@ void p11_session_close(struct p11_session *s)
 	free(s);
 }
 
-int p11_login(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin)
+static int p11_login_rv(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin,
+			CK_RV *rv_out)
 {
 	const char *role = who == CKU_SO ? "security officer" : "user";
 	CK_RV rv;
@@ -426,11 +427,62 @@ int p11_login(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin)
 		(void)s->f->C_Logout(s->handle);
 		rv = s->f->C_Login(s->handle, who, pin->data, pin->len);
 	}
+	*rv_out = rv;
 	if (rv != CKR_OK)
 		return p11_err(rv, "%s login to token \"%s\" (serial %s)", role, s->token.label,
 			       s->token.serial);
 	s->logged_in_as = who;
 	return 0;
+}
+
+int p11_login(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin)
+{
+	CK_RV rv;
+
+	return p11_login_rv(s, who, pin, &rv);
+}
+
+int p11_login_retryable(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin,
+			int *may_retry)
+{
+	CK_TOKEN_INFO ti;
+	CK_FLAGS stop = who == CKU_SO ? (CKF_SO_PIN_LOCKED | CKF_SO_PIN_FINAL_TRY)
+				      : (CKF_USER_PIN_LOCKED | CKF_USER_PIN_FINAL_TRY);
+	CK_RV rv = CKR_OK;
+	int r;
+
+	*may_retry = 0;
+	if ((r = p11_login_rv(s, who, pin, &rv)) == 0)
+		return 0;
+	/* Only a plain wrong PIN is asked again, and never when the token says the next
+	 * wrong try is its last (or it is locked already): a person decides that. */
+	if (rv != CKR_PIN_INCORRECT)
+		return r;
+	rv = s->f->C_GetTokenInfo(s->token.slot, &ti);
+	*may_retry = rv == CKR_OK && (ti.flags & stop) == 0;
+	return r;
+}
+
+int p11_login_asking(struct p11_session *s, CK_USER_TYPE who, const char *source,
+		     const char *what)
+{
+	struct secret *pin = NULL;
+	int r;
+
+	/* A wrong PIN typed at the terminal is asked again (issue 11.2), while the token is
+	 * not at its final try; a PIN from a source is tried once. */
+	for (int try = 1;; try++) {
+		int may_retry = 0;
+		if ((r = secret_read(source, what, SECRET_PIN_MAX, &pin)) != 0)
+			return r;
+		r = p11_login_retryable(s, who, pin, &may_retry);
+		secret_free(pin); /* STYLE 14: wiped right after C_Login */
+		pin = NULL;
+		if (r == 0 || source != NULL || !may_retry || try == SECRET_ENTRY_TRIES)
+			return r;
+		secret_tty_say("wrong PIN for token \"%s\"; try %d of %d\n", s->token.label,
+			       try + 1, SECRET_ENTRY_TRIES);
+	}
 }
 
 int p11_logout(struct p11_session *s)

@@ -91,7 +91,6 @@ int backup_cards_resolve(struct p11_module *m, const struct backup_cards *in,
 
 int backup_card_login(struct p11_module *m, struct backup_card *c)
 {
-	struct secret *pin = NULL;
 	char prompt[200];
 	int r;
 
@@ -99,13 +98,9 @@ int backup_card_login(struct p11_module *m, struct backup_card *c)
 		return r;
 	if (snprintf(prompt, sizeof(prompt), "card PIN for %s", c->what) >= (int)sizeof(prompt))
 		prompt[sizeof(prompt) - 1] = '\0';
-	if ((r = secret_read(c->pin_source, prompt, SECRET_PIN_MAX, &pin)) != 0)
-		goto out;
-	r = p11_login(c->session, CKU_USER, pin);
+	r = p11_login_asking(c->session, CKU_USER, c->pin_source, prompt);
 	if (r != 0)
 		cer_err_prefix("card %zu: ", c->position);
-out:
-	secret_free(pin); /* STYLE 14: wiped right after C_Login */
 	if (r != 0)
 		backup_card_logout(c);
 	return r;

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceremony/airgap.h"
 #include "ceremony/config.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
@@ -14,12 +15,22 @@
 int runner_record(struct runner *rn, const char *action, json_t *details)
 {
 	struct transcript *t = NULL;
+	json_t *override = NULL;
 	int r;
 
 	/* Reopened each time: the steps' commands append to the same file in between. */
-	r = transcript_open_after(rn->transcript, rn->script->id,
-				  rn->started ? NULL : rn->ctx->previous_path, &t);
+	r = airgap_check(rn->ctx->allow_network, &override);
+	if (r == 0)
+		r = transcript_open_after(rn->transcript, rn->script->id,
+					  rn->started ? NULL : rn->ctx->previous_path, &t);
+	/* The override goes into ceremony.begin when this record is the transcript's first. */
+	if (r == 0 && override != NULL) {
+		r = transcript_begin_note(t, "network_override", override);
+		override = NULL;
+	}
+	json_decref(override);
 	if (r != 0) {
+		transcript_close(t);
 		json_decref(details);
 		return r;
 	}
@@ -144,45 +155,57 @@ static void step_header(struct runner *rn, const struct script_step *st)
 	fprintf(rn->out, "\n");
 }
 
-/* A deviation: record it; 0 to continue, CER_E_REFUSED to stop the ceremony. */
+/* A deviation: record it; 0 to continue, 1 to do the step again, CER_E_REFUSED to stop the
+ * ceremony. Retry is offered at every failed step (issue 11.1). */
 static int step_exception(struct runner *rn, const struct script_step *st, const char *expected,
 			  const char *happened)
 {
 	json_t *ex = NULL;
-	const char *decision;
+	const char *decision, *by;
+	char what[512];
 	int r;
 
-	if ((r = runner_exception_ask(rn, st, expected, happened, &ex)) != 0)
+	if ((r = runner_exception_ask(rn, st, expected, happened, 1, &ex)) != 0)
 		return r;
-	char what[512];
 	decision = json_string_value(json_object_get(ex, "decision"));
-	int go_on = strcmp(decision, "continue") == 0;
-	(void)snprintf(what, sizeof(what), "%s", json_string_value(json_object_get(ex, "happened")));
-	fprintf(rn->out, "      exception recorded: %s (decided by %s)\n", decision,
-		json_string_value(json_object_get(ex, "decided_by")));
+	by = json_string_value(json_object_get(ex, "decided_by"));
+	if (snprintf(what, sizeof(what), "%s", json_string_value(json_object_get(ex, "happened"))) >=
+	    (int)sizeof(what))
+		what[sizeof(what) - 4] = '.', what[sizeof(what) - 3] = '.', what[sizeof(what) - 2] = '.';
+	if (by != NULL)
+		fprintf(rn->out, "      exception recorded: %s (decided by %s)\n", decision, by);
+	else
+		fprintf(rn->out, "      exception recorded, undecided: the ceremony stops here\n");
 	rn->exceptions++;
+	int go_on = strcmp(decision, "continue") == 0, again = strcmp(decision, "retry") == 0;
 	if ((r = runner_record(rn, "step.exception", ex)) != 0)
 		return r;
 	if (go_on)
 		return 0;
-	(void)happened;
+	if (again) {
+		rn->retried[st - rn->script->steps]++;
+		fprintf(rn->out, "      doing step %s again\n", st->id);
+		return 1;
+	}
 	if ((r = runner_record(rn, "ceremony.stopped",
-			       json_pack("{s:s, s:s}", "step", st->id, "reason", what))) != 0)
+			       json_pack("{s:s, s:s}", "step", st->id, "reason",
+					 by != NULL ? what : "no decision was given"))) != 0)
 		return r;
 	return cer_err(CER_E_REFUSED,
 		       "the ceremony stopped at step %s: %s; the transcript records why, and a later "
 		       "run of the same script resumes here",
-		       st->id, what);
+		       st->id, by != NULL ? what : "no decision was given");
 }
 
-static int step_run_command(struct runner *rn, const struct script_step *st, int *ok)
+/* 0 done, 1 failed and the decision was continue, 2 failed and the decision was retry. */
+static int step_run_command(struct runner *rn, const struct script_step *st, int *outcome)
 {
 	char *argv[RUNNER_ARGV_MAX];
 	json_t *display = NULL;
 	int argc = 0, status = 0, r;
 	char happened[128];
 
-	*ok = 0;
+	*outcome = 0;
 	if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
 		return r;
 	r = runner_record(rn, "step.begin",
@@ -192,30 +215,34 @@ static int step_run_command(struct runner *rn, const struct script_step *st, int
 	if (r == 0)
 		r = runner_exec(rn, argv, &status);
 	runner_argv_free(argv, argc);
-	if (r != 0)
+	if (r != 0 || status == 0)
 		return r;
-	if (status == 0) {
-		*ok = 1;
-		return 0;
-	}
 	(void)snprintf(happened, sizeof(happened), "the command exited with status %d (its reason "
 						    "is printed above)",
 		       status);
 	if ((r = runner_record(rn, "step.failed", json_pack("{s:s, s:i}", "step", st->id, "exit",
 							    status))) != 0)
 		return r;
-	return step_exception(rn, st, "the command succeeds", happened);
+	if ((r = step_exception(rn, st, "the command succeeds", happened)) < 0)
+		return r;
+	*outcome = r == 1 ? 2 : 1;
+	return 0;
 }
 
-static int step_run(struct runner *rn, const struct script_step *st, int command_done)
+/* One attempt at a step; *again when the participants decided to do it again. */
+static int step_attempt(struct runner *rn, const struct script_step *st, int command_done,
+			int *again)
 {
-	int ok = 1, yes = 0, r;
+	int outcome = 0, yes = 0, r;
 
+	*again = 0;
 	if (st->n_args > 0 && !command_done) {
-		if ((r = step_run_command(rn, st, &ok)) != 0)
+		if ((r = step_run_command(rn, st, &outcome)) != 0)
 			return r;
-		if (!ok)
-			return 0; /* deviation recorded, the participants chose to continue */
+		if (outcome == 2)
+			*again = 1;
+		if (outcome != 0)
+			return 0; /* deviation recorded: retry, or the participants chose to go on */
 	} else if (!command_done && (r = runner_record(rn, "step.begin",
 				      json_pack("{s:s, s:i, s:i, s:s, s:s}", "step", st->id, "number",
 						st->number, "act", st->act, "role", st->role, "say",
@@ -229,12 +256,28 @@ static int step_run(struct runner *rn, const struct script_step *st, int command
 						 st->role, "question", st->confirm, "answer",
 						 yes ? "yes" : "no"))) != 0)
 			return r;
-		if (!yes)
-			return step_exception(rn, st, st->confirm, "the role did not confirm");
+		if (!yes) {
+			if ((r = step_exception(rn, st, st->confirm, "the role did not confirm")) < 0)
+				return r;
+			*again = r == 1;
+			return 0;
+		}
 	}
 	if ((r = runner_record(rn, "step.done", json_pack("{s:s}", "step", st->id))) != 0)
 		return r;
 	fprintf(rn->out, "      ✓ recorded\n");
+	return 0;
+}
+
+static int step_run(struct runner *rn, const struct script_step *st, int command_done)
+{
+	int again = 0, r;
+
+	do {
+		if ((r = step_attempt(rn, st, command_done, &again)) != 0)
+			return r;
+		command_done = 0; /* a retry does the whole step, its command too */
+	} while (again);
 	return 0;
 }
 
@@ -489,6 +532,22 @@ static int runner_preflight(struct runner *rn)
 	return 0;
 }
 
+/* A resumed run may be on another day, on another machine state: its own air-gap note. */
+static int runner_record_resumed(struct runner *rn)
+{
+	json_t *override = NULL, *d;
+	int r;
+
+	if ((r = airgap_check(rn->ctx->allow_network, &override)) != 0)
+		return r;
+	d = json_pack("{s:s}", "script", rn->script->path);
+	if (d == NULL || (override != NULL && json_object_set_new(d, "network_override", override))) {
+		json_decref(d);
+		return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	return runner_record(rn, "ceremony.resumed", d);
+}
+
 int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 {
 	const struct config *cfg = NULL;
@@ -521,8 +580,7 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 	if (!rn.started)
 		r = ceremony_start(&rn);
 	else
-		r = runner_record(&rn, "ceremony.resumed", json_pack("{s:s}", "script",
-								     rn.script->path));
+		r = runner_record_resumed(&rn);
 	for (int i = 0; r == 0 && i < rn.script->n_steps; i++) {
 		const struct script_step *st = &rn.script->steps[i];
 		int command_done = 0;

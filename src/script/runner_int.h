@@ -10,6 +10,8 @@
 #include "ceremony/script.h"
 
 #define RUNNER_ARGV_MAX (SCRIPT_MAX_ARGS + 32)
+/* How often a question is asked before an unrecognised answer ends it (issue 11.2). */
+#define RUNNER_ASK_TRIES 3
 
 struct runner {
 	struct ceremony_ctx *ctx;
@@ -21,6 +23,7 @@ struct runner {
 	int done[SCRIPT_MAX_STEPS];  /* finished in an earlier run */
 	int begun[SCRIPT_MAX_STEPS]; /* begun but not finished */
 	long begun_seq[SCRIPT_MAX_STEPS];
+	int retried[SCRIPT_MAX_STEPS]; /* retries decided in this run */
 	int exceptions;
 	int resumed;
 	int started; /* ceremony.start is in the transcript */
@@ -38,9 +41,10 @@ const char *runner_role_name(const struct runner *rn, const char *role);
 /* Ask the role a yes/no question (answers file, or the terminal). */
 int runner_confirm(struct runner *rn, const struct script_step *st, int *yes)
 	__attribute__((warn_unused_result));
-/* What happened, the decision (continue/abort) and who decided. */
+/* What happened, the decision (retry/continue/abort, or "undecided" after RUNNER_ASK_TRIES
+ * unrecognised answers) and who decided. Never takes an unrecognised answer as a decision. */
 int runner_exception_ask(struct runner *rn, const struct script_step *st, const char *expected,
-			 const char *happened_default, json_t **exception)
+			 const char *happened_default, int retry_offered, json_t **exception)
 	__attribute__((warn_unused_result));
 int runner_ask_names(struct runner *rn, json_t **roles) __attribute__((warn_unused_result));
 

@@ -1,6 +1,7 @@
 /* runner: the answers file, and questions asked on the terminal. */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "ceremony/err.h"
@@ -8,6 +9,17 @@
 #include "runner_int.h"
 
 #define ANSWER_MAX 512
+
+/* 1 yes, 0 no, -1 neither. */
+static int yes_no(const char *s)
+{
+	if (!strcasecmp(s, "y") || !strcasecmp(s, "yes"))
+		return 1;
+	if (!strcasecmp(s, "n") || !strcasecmp(s, "no"))
+		return 0;
+	return -1;
+}
+
 
 static int answers_role_ok(struct runner *rn, const char *role, json_t *v)
 {
@@ -41,6 +53,47 @@ static int answers_role_ok(struct runner *rn, const char *role, json_t *v)
 	return 0;
 }
 
+/* Every step's answers are checked before anything happens: a typo is never a decision. */
+static int answers_steps_ok(struct runner *rn)
+{
+	const char *id, *k;
+	json_t *v, *x;
+
+	json_object_foreach(json_object_get(rn->answers, "steps"), id, v)
+	{
+		const char *d = json_string_value(json_object_get(v, "decision"));
+		const char *by = json_string_value(json_object_get(v, "decided_by"));
+		json_t *c = json_object_get(v, "confirm");
+		int known = 0;
+		for (int i = 0; i < rn->script->n_steps; i++)
+			known |= strcmp(rn->script->steps[i].id, id) == 0;
+		if (!known)
+			return cer_err(CER_E_INPUT, "%s: steps.%s: the script has no such step",
+				       rn->o->answers_path, id);
+		json_object_foreach(v, k, x)
+		{
+			if (strcmp(k, "confirm") && strcmp(k, "happened") && strcmp(k, "decision") &&
+			    strcmp(k, "decided_by"))
+				return cer_err(CER_E_INPUT, "%s: steps.%s.%s: unknown setting",
+					       rn->o->answers_path, id, k);
+		}
+		if (json_object_get(v, "decision") != NULL &&
+		    (d == NULL || (strcmp(d, "retry") && strcmp(d, "continue") && strcmp(d, "abort"))))
+			return cer_err(CER_E_INPUT, "%s: steps.%s.decision: retry, continue or abort",
+				       rn->o->answers_path, id);
+		if (json_object_get(v, "decided_by") != NULL &&
+		    (by == NULL || script_role_title(rn->script, by) == NULL))
+			return cer_err(CER_E_INPUT, "%s: steps.%s.decided_by: not a role of this "
+						    "ceremony",
+				       rn->o->answers_path, id);
+		if (c != NULL && !json_is_boolean(c) &&
+		    (!json_is_string(c) || yes_no(json_string_value(c)) < 0))
+			return cer_err(CER_E_INPUT, "%s: steps.%s.confirm: yes or no",
+				       rn->o->answers_path, id);
+	}
+	return 0;
+}
+
 int runner_answers_load(struct runner *rn)
 {
 	json_t *roles;
@@ -59,6 +112,8 @@ int runner_answers_load(struct runner *rn)
 		if (strcmp(k, "confirm_all") && strcmp(k, "roles") && strcmp(k, "steps"))
 			return cer_err(CER_E_INPUT, "%s: %s: unknown setting", rn->o->answers_path, k);
 	}
+	if ((r = answers_steps_ok(rn)) != 0)
+		return r;
 	roles = json_object_get(rn->answers, "roles");
 	for (int i = 0; i < rn->script->n_roles; i++) {
 		v = json_object_get(roles, rn->script->roles[i]);
@@ -111,6 +166,19 @@ static json_t *step_answer(const struct runner *rn, const struct script_step *st
 	return json_object_get(json_object_get(json_object_get(rn->answers, "steps"), st->id), key);
 }
 
+/* An answer that is none of the expected ones: said, recorded (never its text: someone
+ * may have typed a secret at the wrong prompt), and asked again. */
+static int unrecognised(struct runner *rn, const struct script_step *st, const char *question,
+			const char *expected, int try)
+{
+	fprintf(rn->out, "      not understood: please answer %s (try %d of %d)\n", expected, try,
+		RUNNER_ASK_TRIES);
+	return runner_record(rn, "step.unrecognised",
+			     json_pack("{s:s, s:s, s:s, s:i, s:i}", "step", st->id, "question",
+				       question, "expected", expected, "try", try, "tries",
+				       RUNNER_ASK_TRIES));
+}
+
 int runner_confirm(struct runner *rn, const struct script_step *st, int *yes)
 {
 	char line[ANSWER_MAX], prompt[ANSWER_MAX + 64];
@@ -122,48 +190,145 @@ int runner_confirm(struct runner *rn, const struct script_step *st, int *yes)
 		a = step_answer(rn, st, "confirm");
 		if (a == NULL)
 			a = json_object_get(rn->answers, "confirm_all");
-		*yes = json_is_string(a) && (strcmp(json_string_value(a), "yes") == 0 ||
-					     strcmp(json_string_value(a), "true") == 0);
-		fprintf(rn->out, "      %s: %s? [y/N] %s (answers)\n", st->role, st->confirm,
+		*yes = json_is_true(a) || (json_is_string(a) && yes_no(json_string_value(a)) == 1);
+		fprintf(rn->out, "      %s: %s? [y/n] %s (answers)\n", st->role, st->confirm,
 			*yes ? "y" : "n");
 		return 0;
 	}
-	(void)snprintf(prompt, sizeof(prompt), "      %s: %s? [y/N] ", st->role, st->confirm);
-	if ((r = ask_line(prompt, line, sizeof(line))) != 0)
-		return r;
-	*yes = strcmp(line, "y") == 0 || strcmp(line, "Y") == 0 || strcmp(line, "yes") == 0;
+	if (snprintf(prompt, sizeof(prompt), "      %s (%s): %s? [y/n] ", st->role,
+		     script_role_title(rn->script, st->role), st->confirm) >= (int)sizeof(prompt))
+		prompt[sizeof(prompt) - 1] = '\0';
+	for (int try = 1; try <= RUNNER_ASK_TRIES; try++) {
+		if ((r = ask_line(prompt, line, sizeof(line))) != 0)
+			return r;
+		if ((r = yes_no(line)) >= 0) {
+			*yes = r;
+			return 0;
+		}
+		if ((r = unrecognised(rn, st, "confirm", "y or n", try)) != 0)
+			return r;
+	}
+	/* Never taken as a yes: the step is not confirmed, an exception follows. */
+	fprintf(rn->out, "      no answer understood after %d tries: the step is not confirmed\n",
+		RUNNER_ASK_TRIES);
 	return 0;
 }
 
-int runner_exception_ask(struct runner *rn, const struct script_step *st, const char *expected,
-			 const char *happened_default, json_t **exception)
+static int decision_ok(const char *d, int retry_offered)
 {
-	char happened[ANSWER_MAX], decision[64], by[64];
+	return !strcmp(d, "continue") || !strcmp(d, "abort") ||
+	       (retry_offered && !strcmp(d, "retry"));
+}
+
+/* The exception's decision and who decided, from the answers file. */
+static int exception_from_answers(struct runner *rn, const struct script_step *st,
+				  const char *happened_default, char *happened, size_t hsize,
+				  char *decision, size_t dsize, char *by, size_t bsize)
+{
 	const char *s;
+
+	s = json_string_value(step_answer(rn, st, "happened"));
+	(void)snprintf(happened, hsize, "%s", s != NULL ? s : happened_default);
+	s = json_string_value(step_answer(rn, st, "decision"));
+	/* Without a recorded decision, a deviation stops the ceremony; a retry is taken once. */
+	if (s == NULL || (!strcmp(s, "retry") && rn->retried[st - rn->script->steps] > 0))
+		s = "abort";
+	(void)snprintf(decision, dsize, "%s", s);
+	s = json_string_value(step_answer(rn, st, "decided_by"));
+	(void)snprintf(by, bsize, "%s", s != NULL ? s : st->role);
+	if (script_role_title(rn->script, by) == NULL)
+		return cer_err(CER_E_INPUT, "%s: steps.%s.decided_by: \"%s\" is not a role of this "
+					    "ceremony",
+			       rn->o->answers_path, st->id, by);
+	return 0;
+}
+
+/* Ask until the answer is one of the choices; *got 0 when none was after the tries. */
+static int ask_choice(struct runner *rn, const struct script_step *st, const char *question,
+		      const char *prompt, const char *expected, int retry_offered, int roles,
+		      char *buf, size_t size, int *got)
+{
 	int r;
+
+	*got = 0;
+	for (int try = 1; try <= RUNNER_ASK_TRIES; try++) {
+		if ((r = ask_line(prompt, buf, size)) != 0)
+			return r;
+		if (roles ? script_role_title(rn->script, buf) != NULL
+			  : decision_ok(buf, retry_offered)) {
+			*got = 1;
+			return 0;
+		}
+		if ((r = unrecognised(rn, st, question, expected, try)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+static void role_list(const struct runner *rn, char *buf, size_t size)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < rn->script->n_roles; i++) {
+		int n = snprintf(buf + used, size - used, "%s%s", i > 0 ? ", " : "",
+				 rn->script->roles[i]);
+		if (n < 0 || (size_t)n >= size - used)
+			return; /* a long list is cut; the prompt still names the question */
+		used += (size_t)n;
+	}
+}
+
+int runner_exception_ask(struct runner *rn, const struct script_step *st, const char *expected,
+			 const char *happened_default, int retry_offered, json_t **exception)
+{
+	char happened[ANSWER_MAX], decision[64], by[64], roles[256], prompt[400];
+	int r, got = 0;
 
 	*exception = NULL;
 	if (rn->answers != NULL) {
-		s = json_string_value(step_answer(rn, st, "happened"));
-		(void)snprintf(happened, sizeof(happened), "%s", s != NULL ? s : happened_default);
-		s = json_string_value(step_answer(rn, st, "decision"));
-		/* Without a recorded decision, a deviation stops the ceremony. */
-		(void)snprintf(decision, sizeof(decision), "%s", s != NULL ? s : "abort");
-		s = json_string_value(step_answer(rn, st, "decided_by"));
-		(void)snprintf(by, sizeof(by), "%s", s != NULL ? s : st->role);
+		if ((r = exception_from_answers(rn, st, happened_default, happened, sizeof(happened),
+						decision, sizeof(decision), by, sizeof(by))) != 0)
+			return r;
+		if (!decision_ok(decision, retry_offered))
+			return cer_err(CER_E_INPUT, "%s: steps.%s.decision: \"%s\" is not one of %s",
+				       rn->o->answers_path, st->id, decision,
+				       retry_offered ? "retry, continue, abort" : "continue, abort");
 	} else {
 		fprintf(rn->out, "      Exception at step %s. Expected: %s\n", st->id, expected);
-		if ((r = ask_line("      What happened? ", happened, sizeof(happened))) != 0 ||
-		    (r = ask_line("      Decision (continue/abort)? ", decision, sizeof(decision))) != 0 ||
-		    (r = ask_line("      Decided by (role)? ", by, sizeof(by))) != 0)
+		if ((r = ask_line("      What happened? ", happened, sizeof(happened))) != 0)
 			return r;
 		if (happened[0] == '\0')
 			(void)snprintf(happened, sizeof(happened), "%s", happened_default);
+		if (retry_offered)
+			fprintf(rn->out, "      retry: do the step again; continue: go on as if it were "
+					 "done; abort: stop here (a later run resumes here)\n");
+		r = ask_choice(rn, st, "decision",
+			       retry_offered ? "      Decision (retry/continue/abort)? "
+					     : "      Decision (continue/abort)? ",
+			       retry_offered ? "retry, continue or abort" : "continue or abort",
+			       retry_offered, 0, decision, sizeof(decision), &got);
+		if (r != 0)
+			return r;
+		if (got) {
+			role_list(rn, roles, sizeof(roles));
+			if (snprintf(prompt, sizeof(prompt), "      Decided by (role: %s)? ", roles) >=
+			    (int)sizeof(prompt))
+				prompt[sizeof(prompt) - 1] = '\0';
+			r = ask_choice(rn, st, "decided_by", prompt, "one of the ceremony's roles", 0, 1,
+				       by, sizeof(by), &got);
+			if (r != 0)
+				return r;
+		}
+		if (!got) {
+			/* No decision was made: never guess one. The exception is recorded as
+			 * undecided and the ceremony stops where a later run resumes. */
+			*exception = json_pack("{s:s, s:s, s:s, s:s, s:n}", "step", st->id,
+					       "expected", expected, "happened", happened,
+					       "decision", "undecided", "decided_by");
+			return *exception == NULL ? cer_err(CER_E_NOMEM, "out of memory") : 0;
+		}
 	}
-	if (strcmp(decision, "continue") != 0 && strcmp(decision, "abort") != 0)
-		(void)snprintf(decision, sizeof(decision), "abort");
-	if (script_role_title(rn->script, by) == NULL)
-		return cer_err(CER_E_INPUT, "step %s: \"%s\" is not a role of this ceremony", st->id, by);
 	*exception = json_pack("{s:s, s:s, s:s, s:s, s:s}", "step", st->id, "expected", expected,
 			       "happened", happened, "decision", decision, "decided_by", by);
 	return *exception == NULL ? cer_err(CER_E_NOMEM, "out of memory") : 0;
@@ -182,8 +347,13 @@ int runner_ask_names(struct runner *rn, json_t **roles)
 		if (who == NULL) {
 			(void)snprintf(prompt, sizeof(prompt), "Who is %s (%s)? ", role,
 				       rn->script->role_titles[i]);
-			if ((r = ask_line(prompt, name, sizeof(name))) != 0)
-				return r;
+			name[0] = '\0';
+			for (int try = 0; name[0] == '\0' && try < RUNNER_ASK_TRIES; try++)
+				if ((r = ask_line(prompt, name, sizeof(name))) != 0)
+					return r;
+			if (name[0] == '\0')
+				return cer_err(CER_E_INPUT, "no name given for %s; nothing was recorded",
+					       role);
 			who = name;
 		}
 		json_object_set_new(*roles, role,

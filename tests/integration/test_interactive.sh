@@ -48,17 +48,17 @@ tmux -S "$sock" new-session -d -s cer -x 220 -y 60 \
 	"cd '$PWD' && SOFTHSM2_CONF='$SOFTHSM2_CONF' CEREMONY_MODULE='$CEREMONY_MODULE' '$CEREMONY' run '$T/script.yaml' --transcript '$T/tty.jsonl'; echo EXIT=\$? >'$T/exit'; sleep 30"
 answer "asks who fills CA" "Who is CA (Ceremony Administrator)?" "Alice Example"
 answer "asks who fills SO" "Who is SO (Security Officer)?" "Bob Example"
-answer "asks the SO to confirm" "SO: Is the bag intact? [y/N]" "y"
-answer "asks CA to confirm the log" "CA: Does the log match? [y/N]" "n"
+answer "asks the SO to confirm, naming the role" "SO (Security Officer): Is the bag intact? [y/n]" "y"
+answer "asks CA to confirm the log" "CA (Ceremony Administrator): Does the log match? [y/n]" "n"
 answer "a refusal asks what happened" "What happened?" "log page 3 torn"
-answer "asks the decision" "Decision (continue/abort)?" "continue"
-answer "asks who decided" "Decided by (role)?" "SO"
+answer "asks the decision, offering retry" "Decision (retry/continue/abort)?" "continue"
+answer "asks who decided, listing the roles" "Decided by (role: CA, SO)?" "SO"
 answer "asks for the new SO PIN" 'new SO PIN for token "tty-hsm":' "so-secret-314"
 answer "asks for it again" 'new SO PIN for token "tty-hsm" (again):' "so-secret-314"
 answer "asks for the new user PIN" 'new user PIN for token "tty-hsm":' "user-secret-271"
 answer "asks for it again" 'new user PIN for token "tty-hsm" (again):' "user-secret-271"
 answer "asks for the user PIN to generate" 'user PIN for token "tty-hsm":' "user-secret-271"
-answer "asks CA to confirm the fingerprint" "CA: Was the fingerprint read aloud? [y/N]" "y"
+answer "asks CA to confirm the fingerprint" "CA (Ceremony Administrator): Was the fingerprint read aloud? [y/n]" "y"
 for _ in $(seq 1 500); do [ -s "$T/exit" ] && break; sleep 0.02; done
 screen=$(pane)
 tmux -S "$sock" kill-server 2>/dev/null

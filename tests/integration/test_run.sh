@@ -85,4 +85,27 @@ check "the resumed run is recorded" grep -q '"action":"ceremony.resumed"' "$T/ex
 printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1.2": {confirm: "no", happened: "bag number typo in the log", decision: continue, decided_by: IW}\n' >"$T/cont.yaml"
 expect_ok "a deviation the participants accept continues" "$CEREMONY" run "$T/ex.yaml" --answers "$T/cont.yaml" --transcript "$T/ex2.jsonl"
 check "... with the exception and the end recorded" bash -c "grep -q '\"decision\":\"continue\"' '$T/ex2.jsonl' && grep -q '\"action\":\"ceremony.end\".*\"exceptions\":1' '$T/ex2.jsonl'"
+# The answers file is checked before anything happens: a typo is never a decision (11.2).
+printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1.2": {confirm: "no", decision: contine, decided_by: IW}\n' >"$T/typo.yaml"
+expect_fail "an unrecognised decision in the answers file is refused" 1 'steps.1.2.decision: retry, continue or abort' \
+	"$CEREMONY" run "$T/ex.yaml" --answers "$T/typo.yaml" --transcript "$T/typo.jsonl"
+check "... and nothing was written" test ! -e "$T/typo.jsonl"
+printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1.2": {confirm: "no", decision: abort, decided_by: Alice}\n' >"$T/who.yaml"
+expect_fail "a decider who is not a role is refused" 1 'steps.1.2.decided_by: not a role' \
+	"$CEREMONY" run "$T/ex.yaml" --answers "$T/who.yaml" --transcript "$T/who.jsonl"
+printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1.2": {confirm: "ye"}\n' >"$T/ye.yaml"
+expect_fail "a confirmation that is neither yes nor no is refused" 1 'steps.1.2.confirm: yes or no' \
+	"$CEREMONY" run "$T/ex.yaml" --answers "$T/ye.yaml" --transcript "$T/ye.jsonl"
+# Retry from an answers file: taken once per step; the step is done again (11.1).
+printf 'ceremony: rt\ntitle: retry\nroles: {CA: Administrator}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: show a key that is not there yet, run: [key, show, --token, rt-hsm, --label, nokey]}\n' >"$T/rt.yaml"
+new_token rt-hsm
+printf 'confirm_all: yes\nroles:\n  CA: {name: A, pin: "file:%s"}\nsteps:\n  "1.1": {happened: "no such key", decision: retry, decided_by: CA}\n' "$T/pins/user" >"$T/rt-answers.yaml"
+"$CEREMONY" run "$T/rt.yaml" --answers "$T/rt-answers.yaml" --transcript "$T/rt.jsonl" >"$T/rt.out" 2>&1
+rc=$?
+check "a retried step that fails again stops the ceremony" bash -c "test $rc -eq 1 && grep -q 'doing step 1.1 again' '$T/rt.out' && grep -q 'stopped at step 1.1' '$T/rt.out'"
+check "the retry was recorded, then the second failure's abort" bash -c "grep '\"action\":\"step.exception\"' '$T/rt.jsonl' | head -1 | grep -q '\"decision\":\"retry\",\"decided_by\":\"CA\"' && grep '\"action\":\"step.exception\"' '$T/rt.jsonl' | tail -1 | grep -q '\"decision\":\"abort\"'"
+check "the step began twice" test "$(grep -c '"action":"step.begin"' "$T/rt.jsonl")" -eq 2
+# The air-gap override is recorded in the ceremony.begin of a run's transcript (11.6).
+check "a scripted ceremony's ceremony.begin records the air-gap override" bash -c "head -1 '$S/0001-root-keygen.jsonl' | grep -q '\"action\":\"ceremony.begin\".*\"network_override\":{.*\"allowed_by\":\"CEREMONY_ALLOW_NETWORK=1\"'"
+check "a resumed run records the override again" grep -q '"action":"ceremony.resumed".*"network_override"' "$T/ex.jsonl"
 finish
