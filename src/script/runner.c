@@ -19,7 +19,7 @@ int runner_record(struct runner *rn, const char *action, json_t *details)
 	int r;
 
 	/* Reopened each time: the steps' commands append to the same file in between. */
-	r = airgap_check(rn->ctx->allow_network, &override);
+	r = airgap_check(rn->ctx->allow_network, rn->ctx->env_allow_network, &override);
 	if (r == 0)
 		r = transcript_open_after(rn->transcript, rn->script->id,
 					  rn->started ? NULL : rn->ctx->previous_path, &t);
@@ -538,7 +538,7 @@ static int runner_record_resumed(struct runner *rn)
 	json_t *override = NULL, *d;
 	int r;
 
-	if ((r = airgap_check(rn->ctx->allow_network, &override)) != 0)
+	if ((r = airgap_check(rn->ctx->allow_network, rn->ctx->env_allow_network, &override)) != 0)
 		return r;
 	d = json_pack("{s:s}", "script", rn->script->path);
 	if (d == NULL || (override != NULL && json_object_set_new(d, "network_override", override))) {
