@@ -21,6 +21,7 @@ struct audit_opts {
 	const char *dir;
 	const char *root_path; /* NULL: the root certificate the first ceremony made */
 	int verbose;           /* a verdict per record */
+	int partial;           /* --partial: what could not be checked does not fail the audit */
 };
 
 int audit_run(const struct audit_opts *o, FILE *out) __attribute__((warn_unused_result));

@@ -27,6 +27,7 @@ struct runner_opts {
 	const char *script_path;
 	const char *answers_path; /* NULL: interactive, on the terminal */
 	int dry_run;
+	const char *abandon_reason; /* --abandon: retire the ceremony, with this reason */
 	const char *self; /* the ceremony binary the steps run */
 };
 

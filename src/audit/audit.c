@@ -34,6 +34,15 @@ struct ceremony_file {
 	char root_path[PATH_MAX]; /* the cert.root output, if any */
 	long records;
 	long before, after; /* neighbours in the chain, -1 if none */
+	/* How the ceremony went (issue 11.4): listed per ceremony, never judged. */
+	int abandoned;             /* a ceremony.abandoned record: out of the chain */
+	char abandon_reason[256];
+	char mode[16];             /* "answers" or "interactive", from ceremony.start */
+	long exceptions, stops, resumes, unrecognised, overrides, test_cost;
+	char decisions[160];       /* "1.2 continue, 3.1 retry" */
+	char override_by[64];
+	long consequential;        /* records other than the runner's own */
+	char first_consequential[48];
 };
 
 struct audit {
@@ -46,6 +55,10 @@ struct audit {
 	int n_roots;
 	struct countersig_registry *reg;
 	struct audit_history hist;
+	size_t n_abandoned;
+	/* What could not be checked: the verdict names it, and without --partial it fails. */
+	long not_replayed, files_missing, unproven_abandoned;
+	const char *in_progress; /* the latest ceremony's file, when it is not sealed yet */
 };
 
 static int hex32(json_t *o, const char *key, uint8_t out[32])
@@ -90,12 +103,97 @@ static int scan_begin(struct ceremony_file *f, json_t *rec)
 	return 0;
 }
 
+/* A test-cost setting anywhere in a record's details ("test_cost": true). */
+static int has_test_cost(json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+
+	if (json_is_object(v)) {
+		if (json_is_true(json_object_get(v, "test_cost")))
+			return 1;
+		json_object_foreach(v, k, x)
+		if (has_test_cost(x))
+			return 1;
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+		if (has_test_cost(x))
+			return 1;
+	}
+	return 0;
+}
+
+/* "1.2 continue, 3.1 retry": cut with "..." when it does not fit. */
+static void append_decision(char *buf, size_t size, const char *step, const char *decision)
+{
+	size_t used = strlen(buf);
+
+	if (used + 4 >= size)
+		return;
+	if (snprintf(buf + used, size - used, "%s%s %s", used > 0 ? ", " : "", step, decision) >=
+	    (int)(size - used))
+		(void)snprintf(buf + size - 4, 4, "...");
+}
+
+static int runner_action(const char *a)
+{
+	return strncmp(a, "ceremony.", 9) == 0 || strncmp(a, "step.", 5) == 0 ||
+	       strcmp(a, "media.manifest") == 0;
+}
+
+/* What the summary lists for each ceremony: how it was run and what went off script. */
+static void scan_conduct(struct ceremony_file *f, const char *action, json_t *d)
+{
+	json_t *ov = json_object_get(d, "network_override");
+
+	if (ov != NULL && (strcmp(action, "ceremony.begin") == 0 ||
+			   strcmp(action, "ceremony.resumed") == 0)) {
+		f->overrides++;
+		(void)snprintf(f->override_by, sizeof(f->override_by), "%s",
+			       json_string_value(json_object_get(ov, "allowed_by")) != NULL
+				       ? json_string_value(json_object_get(ov, "allowed_by"))
+				       : "?");
+	}
+	if (has_test_cost(d))
+		f->test_cost++;
+	if (strcmp(action, "ceremony.start") == 0)
+		(void)snprintf(f->mode, sizeof(f->mode), "%s",
+			       json_string_value(json_object_get(d, "mode")) != NULL
+				       ? json_string_value(json_object_get(d, "mode"))
+				       : "?");
+	else if (strcmp(action, "step.exception") == 0) {
+		f->exceptions++;
+		append_decision(f->decisions, sizeof(f->decisions),
+			    json_string_value(json_object_get(d, "step")) ? json_string_value(json_object_get(d, "step")) : "?",
+			    json_string_value(json_object_get(d, "decision")) ? json_string_value(json_object_get(d, "decision")) : "?");
+	} else if (strcmp(action, "ceremony.stopped") == 0)
+		f->stops++;
+	else if (strcmp(action, "ceremony.resumed") == 0)
+		f->resumes++;
+	else if (strcmp(action, "step.unrecognised") == 0)
+		f->unrecognised++;
+	else if (strcmp(action, "ceremony.abandoned") == 0) {
+		f->abandoned = 1;
+		(void)snprintf(f->abandon_reason, sizeof(f->abandon_reason), "%s",
+			       json_string_value(json_object_get(d, "reason")) != NULL
+				       ? json_string_value(json_object_get(d, "reason"))
+				       : "no reason recorded");
+	}
+	if (!runner_action(action) && f->consequential++ == 0)
+		(void)snprintf(f->first_consequential, sizeof(f->first_consequential), "%s", action);
+}
+
 static int scan_cb(void *arg, long line, json_t *rec)
 {
 	struct ceremony_file *f = arg;
 	const char *when = json_string_value(json_object_get(rec, "time"));
 	const char *action = json_string_value(json_object_get(rec, "action"));
 	int r;
+
+	if (action == NULL)
+		return cer_err(CER_E_VERIFY, "%s line %ld: a record without an action", f->path, line);
+	scan_conduct(f, action, json_object_get(rec, "details"));
 
 	f->records = line;
 	if (line == 1) {
@@ -175,6 +273,7 @@ static int audit_scan(struct audit *a)
 		if (snprintf(seal, sizeof(seal), "%s.sig", f->path) >= (int)sizeof(seal))
 			return cer_err(CER_E_INPUT, "%s: path too long", f->path);
 		f->sealed = file_exists(seal);
+		a->n_abandoned += f->abandoned != 0;
 		if (f->sealed && (r = file_sha256(seal, f->seal_sha256)) != 0)
 			return r;
 	}
@@ -227,7 +326,7 @@ static int audit_order(struct audit *a, size_t *order)
 	int r;
 
 	for (size_t i = 0; i < a->n; i++) {
-		if (!a->files[i].first)
+		if (!a->files[i].first || a->files[i].abandoned)
 			continue;
 		if (first >= 0)
 			return cer_err(CER_E_VERIFY,
@@ -242,14 +341,20 @@ static int audit_order(struct audit *a, size_t *order)
 			       "first was removed",
 			       a->o->dir);
 	for (size_t i = 0; i < a->n; i++)
-		if (!a->files[i].first && (r = link_one(a, i)) != 0)
+		if (!a->files[i].first && !a->files[i].abandoned && (r = link_one(a, i)) != 0)
 			return r;
 	for (cur = first; cur >= 0 && n < a->n; cur = a->files[cur].after)
 		order[n++] = (size_t)cur;
-	for (size_t i = 0; i < a->n && n < a->n; i++)
-		if (a->files[i].before < 0 && (long)i != first)
+	for (size_t i = 0; i < a->n; i++)
+		if (a->files[i].before < 0 && (long)i != first && !a->files[i].abandoned)
 			return cer_err(CER_E_VERIFY, "%s: not on the chain", a->files[i].path);
-	return n == a->n ? 0 : cer_err(CER_E_VERIFY, "%s: the chain loops", a->o->dir);
+	if (n != a->n - a->n_abandoned)
+		return cer_err(CER_E_VERIFY, "%s: the chain loops", a->o->dir);
+	/* Abandoned ceremonies are checked after the chain, in name order. */
+	for (size_t i = 0; i < a->n; i++)
+		if (a->files[i].abandoned)
+			order[n++] = i;
+	return 0;
 }
 
 static void seconds_text(double s, char *out, size_t size)
@@ -262,35 +367,78 @@ static void seconds_text(double s, char *out, size_t size)
 		(void)snprintf(out, size, "%.1f s", s);
 }
 
+/* How the ceremony was run: listed whether or not anything went off script. */
+static void conduct_line(FILE *out, const struct ceremony_file *f)
+{
+	fprintf(out, "     run: %s", f->mode[0] ? (strcmp(f->mode, "answers") == 0
+							? "answers file (non-interactive)"
+							: f->mode)
+						 : "single command (no script)");
+	fprintf(out, "; %ld exception%s", f->exceptions, f->exceptions == 1 ? "" : "s");
+	if (f->exceptions > 0) {
+		fputs(" (", out);
+		printout_safe(out, f->decisions);
+		fputs(")", out);
+	}
+	fprintf(out, "; %ld stop%s; %ld resume%s", f->stops, f->stops == 1 ? "" : "s", f->resumes,
+		f->resumes == 1 ? "" : "s");
+	if (f->unrecognised > 0)
+		fprintf(out, "; %ld answer%s asked again", f->unrecognised,
+			f->unrecognised == 1 ? "" : "s");
+	if (f->overrides > 0) {
+		fprintf(out, "; AIR GAP OVERRIDDEN %ld time%s (", f->overrides,
+			f->overrides == 1 ? "" : "s");
+		printout_safe(out, f->override_by);
+		fputs(")", out);
+	} else
+		fputs("; air gap not overridden", out);
+	if (f->test_cost > 0)
+		fprintf(out, "; TEST COST settings in %ld record%s (not for production)",
+			f->test_cost, f->test_cost == 1 ? "" : "s");
+	fputc('\n', out);
+}
+
 static void ceremony_line(struct audit *a, size_t pos, const struct ceremony_file *f,
-			  const struct replay_report *rr, const struct countersig_report *cs)
+			  const struct replay_report *rr, const struct countersig_report *cs,
+			  long files_missing)
 {
 	const struct audit_counts *c = &a->hist.now;
 	char t[32];
 
 	fprintf(a->out, "%04zu %-24s ", pos, f->name);
 	printout_safe(a->out, f->id);
-	fprintf(a->out, "  %.10s  %ld records  sealed \u2713", f->first_time, f->records);
+	fprintf(a->out, "  %.10s  %ld records  %s", f->first_time, f->records,
+		f->sealed ? "sealed \u2713" : "NOT SEALED (hash chain checked)");
 	if (cs->count > 0)
 		fprintf(a->out, "  countersigned by %s \u2713", cs->roles);
 	if (c->witnesses > 0)
 		fprintf(a->out, "  %ld witness key%s registered", c->witnesses,
 			c->witnesses == 1 ? "" : "s");
-	if (c->certificates > 0)
-		fprintf(a->out, "  %ld certificate%s \u2713 (CSR, profile, issuer, serial unique)",
-			c->certificates, c->certificates == 1 ? "" : "s");
-	if (c->crls > 0)
-		fprintf(a->out, "  CRL %lld \u2713", a->hist.crl_number);
+	/* A ✓ only for what was replayed (issue 11.4). */
+	if (rr->certificates > 0)
+		fprintf(a->out, "  %ld certificate%s replayed \u2713 (signature, key, profile, "
+				"serial unique)",
+			rr->certificates, rr->certificates == 1 ? "" : "s");
+	if (rr->crls > 0)
+		fprintf(a->out, "  CRL %lld replayed \u2713", a->hist.crl_number);
+	else if (c->crls > 0)
+		fprintf(a->out, "  CRL %lld recorded", a->hist.crl_number);
 	if (c->backups_created > 0)
 		fprintf(a->out, "  backup created%s", c->backups_superseded ? " (rekey)" : "");
 	if (c->drills + c->recoveries > 0) {
 		seconds_text(c->last_drill_seconds, t, sizeof(t));
-		fprintf(a->out, "  %s: reconstituted in %s \u2713", c->drills ? "drill" : "recovery",
+		/* Recorded, not replayable offline: no ✓. */
+		fprintf(a->out, "  %s recorded: reconstituted in %s", c->drills ? "drill" : "recovery",
 			t);
 	}
 	if (rr->not_present > 0)
-		fprintf(a->out, "  (%ld records' files not present: not replayed)", rr->not_present);
+		fprintf(a->out, "  NOT REPLAYED: %ld record%s (files not present)", rr->not_present,
+			rr->not_present == 1 ? "" : "s");
+	if (files_missing > 0)
+		fprintf(a->out, "  NOT CHECKED: %ld recorded file%s not present", files_missing,
+			files_missing == 1 ? "" : "s");
 	fputc('\n', a->out);
+	conduct_line(a->out, f);
 }
 
 static void counts_add(struct audit_counts *t, const struct audit_counts *c)
@@ -372,8 +520,13 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 
 	if (v != NULL)
 		fprintf(v, "%s\n", f->path);
-	if ((r = transcript_verify(f->path, a->root, 0, v, &rep)) != 0)
+	/* Only the latest ceremony may be unsealed (link_one refused any other): it is
+	 * still in progress, and what it did is not proven yet. */
+	if ((r = transcript_verify(f->path, a->root, !f->sealed, v, &rep)) != 0)
 		return r;
+	if (!f->sealed)
+		a->in_progress = f->name;
+	a->files_missing += rep.outputs_missing;
 	memcpy(heads[idx], rep.head, 32);
 	if (f->before >= 0 && CRYPTO_memcmp(heads[f->before], f->prev_head, 32) != 0)
 		return cer_err(CER_E_VERIFY, "%s line 1: the head of %s is not the one recorded",
@@ -393,7 +546,92 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 	if ((r = transcript_each(f->path, audit_history_record, &a->hist)) != 0)
 		return r;
 	counts_add(&a->hist.total, &a->hist.now);
-	ceremony_line(a, pos, f, &rr, &cs);
+	a->not_replayed += rr.not_present;
+	ceremony_line(a, pos, f, &rr, &cs, rep.outputs_missing);
+	return 0;
+}
+
+/* An abandoned ceremony: out of the chain, checked as far as it can be, listed as such. */
+static int audit_abandoned(struct audit *a, struct ceremony_file *f)
+{
+	FILE *v = a->o->verbose ? a->out : NULL;
+	struct transcript_report rep;
+	struct replay_report rr;
+	int r;
+
+	if (v != NULL)
+		fprintf(v, "%s\n", f->path);
+	if ((r = transcript_verify(f->path, a->root, !f->sealed, v, &rep)) != 0 ||
+	    (r = replay_transcript(f->path, a->root, v, &rr)) != 0)
+		return r;
+	a->files_missing += rep.outputs_missing;
+	a->not_replayed += rr.not_present;
+	fprintf(a->out, "---- %-24s ", f->name);
+	printout_safe(a->out, f->id);
+	fprintf(a->out, "  %.10s  %ld records  ABANDONED: ", f->first_time, f->records);
+	printout_safe(a->out, f->abandon_reason);
+	if (f->sealed)
+		fputs("; sealed \u2713", a->out);
+	else if (f->consequential == 0)
+		fputs("; not sealed (hash chain checked; it records no key, certificate, card or "
+		      "backup action)",
+		      a->out);
+	else {
+		a->unproven_abandoned++;
+		fprintf(a->out, "; NOT SEALED: its %ld action record%s (first: %s) are unproven",
+			f->consequential, f->consequential == 1 ? "" : "s", f->first_consequential);
+	}
+	if (rr.certificates > 0)
+		fprintf(a->out, "; %ld certificate%s replayed \u2713 (not in the inventory)",
+			rr.certificates, rr.certificates == 1 ? "" : "s");
+	if (rr.not_present > 0)
+		fprintf(a->out, "; NOT REPLAYED: %ld record%s", rr.not_present,
+			rr.not_present == 1 ? "" : "s");
+	if (rep.outputs_missing > 0)
+		fprintf(a->out, "; NOT CHECKED: %ld recorded file%s not present",
+			rep.outputs_missing, rep.outputs_missing == 1 ? "" : "s");
+	fputc('\n', a->out);
+	conduct_line(a->out, f);
+	return 0;
+}
+
+/* Say what could not be checked; without --partial that is a failed audit. */
+static int audit_gaps(struct audit *a, int *gaps)
+{
+	FILE *out = a->out;
+
+	*gaps = 0;
+	if (a->in_progress != NULL) {
+		fprintf(out, "Not checked: %s is in progress (not sealed): its hash chain holds, but "
+			     "nothing it records is proven until it is sealed\n",
+			a->in_progress);
+		(*gaps)++;
+	}
+	if (a->not_replayed > 0) {
+		fprintf(out, "Not checked: %ld record%s could not be replayed (the certificates, CSRs, "
+			     "profiles or CRLs they name are not present; see docs/audit.md for the "
+			     "archive an auditor needs)\n",
+			a->not_replayed, a->not_replayed == 1 ? "" : "s");
+		(*gaps)++;
+	}
+	if (a->files_missing > 0) {
+		fprintf(out, "Not checked: %ld recorded file%s not present, so %s hash%s not "
+			     "compared\n",
+			a->files_missing, a->files_missing == 1 ? "" : "s",
+			a->files_missing == 1 ? "its" : "their", a->files_missing == 1 ? " was" : "es were");
+		(*gaps)++;
+	}
+	if (a->unproven_abandoned > 0) {
+		fprintf(out, "Not checked: %ld abandoned ceremon%s not sealed but record%s actions\n",
+			a->unproven_abandoned, a->unproven_abandoned == 1 ? "y is" : "ies are",
+			a->unproven_abandoned == 1 ? "s" : "");
+		(*gaps)++;
+	}
+	if (*gaps > 0 && !a->o->partial)
+		return cer_err(CER_E_VERIFY,
+			       "the audit is incomplete: %d kind%s of check could not be done (listed "
+			       "above); give --partial to accept a partial audit",
+			       *gaps, *gaps == 1 ? "" : "s");
 	return 0;
 }
 
@@ -403,7 +641,8 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	size_t *order = NULL;
 	uint8_t(*heads)[32] = NULL;
 	long live = 0;
-	int r;
+	size_t chain;
+	int r, gaps = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.o = o;
@@ -420,26 +659,49 @@ int audit_run(const struct audit_opts *o, FILE *out)
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
+	if (a.n_abandoned == a.n) {
+		r = cer_err(CER_E_NOTFOUND, "%s: every transcript is of an abandoned ceremony; "
+					    "there is no history to audit",
+			    o->dir);
+		goto out;
+	}
 	if ((r = audit_order(&a, order)) != 0)
 		goto out;
-	fprintf(out, "Auditing %zu ceremon%s in %s%s\n", a.n, a.n == 1 ? "y" : "ies", o->dir,
+	chain = a.n - a.n_abandoned;
+	fprintf(out, "Auditing %zu ceremon%s in %s%s", chain, chain == 1 ? "y" : "ies", o->dir,
 		o->root_path != NULL ? " against the given root" : "");
-	for (size_t i = 0; i < a.n; i++)
+	if (a.n_abandoned > 0)
+		fprintf(out, ", and %zu abandoned", a.n_abandoned);
+	fputc('\n', out);
+	for (size_t i = 0; i < chain; i++)
 		if ((r = audit_one(&a, i + 1, &a.files[order[i]], heads)) != 0)
 			goto out;
+	for (size_t i = chain; i < a.n; i++)
+		if ((r = audit_abandoned(&a, &a.files[order[i]])) != 0)
+			goto out;
 	audit_history_print(&a.hist, out, &live);
-	readaloud_print(out, "last head", heads[order[a.n - 1]], 32);
-	fprintf(out, "History intact: %zu ceremonies, %ld records, %ld live certificate%s, ", a.n,
+	readaloud_print(out, "last head", heads[order[chain - 1]], 32);
+	if ((r = audit_gaps(&a, &gaps)) != 0)
+		goto out;
+	fprintf(out, "History intact%s: %zu ceremonies, %ld records, %ld live certificate%s, ",
+		gaps > 0 ? " AS FAR AS CHECKED (partial audit, --partial)" : "", chain,
 		a.hist.records, live, live == 1 ? "" : "s");
 	if (a.n_roots > 1)
 		fprintf(out, "%d roots (rolled over), ", a.n_roots);
 	if (a.hist.crl_number > 0)
-		fprintf(out, "CRL number %lld.\n", a.hist.crl_number);
+		fprintf(out, "CRL number %lld", a.hist.crl_number);
 	else
-		fprintf(out, "no CRL yet.\n");
+		fprintf(out, "no CRL yet");
+	if (a.n_abandoned > 0)
+		fprintf(out, "; %zu abandoned ceremon%s, not part of the chain", a.n_abandoned,
+			a.n_abandoned == 1 ? "y" : "ies");
+	fputs(".\n", out);
 	r = 0;
 out:
-	if (r != 0)
+	if (r != 0 && gaps > 0)
+		fprintf(out, "INCOMPLETE: not everything could be checked (listed above); the "
+			     "reason follows on standard error\n");
+	else if (r != 0)
 		fprintf(out, "FAULT: audit stopped; the reason follows on standard error\n");
 	free(order);
 	free(heads);

@@ -9,7 +9,8 @@
 #include "ceremony/runner.h"
 
 static const char run_usage[] =
-	"usage: ceremony run SCRIPT --transcript FILE [--answers FILE] [--dry-run] [options]\n"
+	"usage: ceremony run SCRIPT --transcript FILE [--answers FILE] [--dry-run | --abandon REASON]\n"
+	"       [options]\n"
 	"\nRuns a ceremony script (docs/scripts.md): act by act, step by step, showing who\n"
 	"acts and what to read aloud, running each step's ceremony command, asking each\n"
 	"confirmation, recording everything in the transcript, and sealing it at the end.\n"
@@ -18,6 +19,9 @@ static const char run_usage[] =
 	"\n  --answers FILE        non-interactive run: names, confirmations and each role's\n"
 	"                        PIN/passphrase sources (file:PATH); never the secrets\n"
 	"  --dry-run             print every step and the exact command; touch nothing\n"
+	"  --abandon REASON      retire a ceremony that will not be finished: record\n"
+	"                        ceremony.abandoned with the reason, and seal it if the\n"
+	"                        sealing key exists; audit lists it apart from the history\n"
 	"(--transcript is the ceremony's transcript: a new one, or one to resume.)\n\n" CLI_COMMON_HELP;
 
 struct run_state {
@@ -31,6 +35,11 @@ static int run_opt(void *state, int c, const char *arg)
 	switch (c) {
 	case 'a': o->answers_path = arg; return 0;
 	case 'n': o->dry_run = 1; return 0;
+	case 'A':
+		if (arg[0] == '\0')
+			return cer_err(CER_E_USAGE, "--abandon needs a reason");
+		o->abandon_reason = arg;
+		return 0;
 	default: return -1;
 	}
 }
@@ -39,9 +48,10 @@ int cmd_run(struct ceremony_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {{"answers", required_argument, NULL, 'a'},
 						 {"dry-run", no_argument, NULL, 'n'},
+						 {"abandon", required_argument, NULL, 'A'},
 						 CLI_COMMON_OPTIONS,
 						 {NULL, 0, NULL, 0}};
-	struct runner_opts o = {NULL, NULL, 0, NULL};
+	struct runner_opts o = {NULL, NULL, 0, NULL, NULL};
 	char self[PATH_MAX];
 	ssize_t n;
 	int first, r;

@@ -85,6 +85,8 @@ static int scan_cb(void *arg, long line, json_t *rec)
 		rn->started = 1;
 	} else if (strcmp(a, "ceremony.end") == 0)
 		rn->ended = 1;
+	else if (strcmp(a, "ceremony.abandoned") == 0)
+		rn->abandoned = 1;
 	else if (strcmp(a, "media.manifest") == 0 && rn->start_manifest == NULL)
 		rn->start_manifest = json_incref(json_object_get(d, "files"));
 	else if (strcmp(a, "step.begin") == 0 && i >= 0) {
@@ -133,7 +135,11 @@ static int runner_scan(struct runner *rn, struct scan *sc)
 					      "nothing was done",
 			       rn->transcript, rn->script->path);
 	if (file_exists(sig))
-		return cer_err(CER_E_REFUSED, "%s is complete and sealed; nothing to resume",
+		return cer_err(CER_E_REFUSED, "%s is %s and sealed; nothing to resume",
+			       rn->transcript, rn->abandoned ? "abandoned" : "complete");
+	if (rn->abandoned && rn->o->abandon_reason == NULL)
+		return cer_err(CER_E_REFUSED, "%s was abandoned; start the ceremony again in a new "
+					      "transcript (with the same --previous)",
 			       rn->transcript);
 	rn->resumed = 1;
 	return 0;
@@ -548,6 +554,53 @@ static int runner_record_resumed(struct runner *rn)
 	return runner_record(rn, "ceremony.resumed", d);
 }
 
+/* Retire a ceremony that will not be finished (issue 11.3): ceremony.abandoned with the
+ * reason, then the seal when the sealing key exists, so audit lists it apart from the chain. */
+static int runner_abandon(struct runner *rn)
+{
+	const char *args[12];
+	char sig[PATH_MAX];
+	int n, done = 0, r;
+	const char *at = NULL;
+
+	if (!rn->started)
+		return cer_err(CER_E_REFUSED, "%s: there is no ceremony to abandon (no transcript "
+					      "yet); nothing was written",
+			       rn->transcript);
+	for (int i = 0; i < rn->script->n_steps; i++) {
+		if (rn->script->steps[i].after_seal)
+			continue;
+		if (rn->done[i])
+			done++;
+		else if (at == NULL)
+			at = rn->script->steps[i].id;
+	}
+	if (!rn->abandoned) {
+		json_t *d = json_pack("{s:s, s:i, s:s?}", "reason", rn->o->abandon_reason,
+				      "steps_done", done, "next_step", at);
+		if ((r = runner_record(rn, "ceremony.abandoned", d)) != 0)
+			return r;
+	}
+	fprintf(rn->out, "Ceremony abandoned after %d step%s: %s (recorded)\n", done,
+		done == 1 ? "" : "s", rn->o->abandon_reason);
+	(void)snprintf(sig, sizeof(sig), "%s.sig", rn->transcript);
+	if (rn->script->seal == NULL) {
+		fprintf(rn->out, "Not sealed: the script has no seal: section\n");
+		return 0;
+	}
+	(void)seal_args(rn, "transcript", "seal", rn->transcript, args, &n);
+	if ((r = run_as_sealer(rn, args, n)) != 0) {
+		/* Often the sealing key was never made (a root key generation stopped early). */
+		fprintf(rn->out, "Not sealed: %s. The abandonment is recorded; audit lists this "
+				 "transcript as abandoned and unsealed.\n",
+			cer_err_msg(r));
+		cer_err_clear();
+		return 0;
+	}
+	fprintf(rn->out, "Transcript sealed.\n");
+	return 0;
+}
+
 int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 {
 	const struct config *cfg = NULL;
@@ -572,9 +625,15 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 		r = cer_err(CER_E_USAGE, "run needs --transcript FILE (a new one, or one to resume)");
 		goto out;
 	}
-	if ((r = runner_answers_load(&rn)) != 0 || (r = runner_preflight(&rn)) != 0 ||
+	/* Abandoning needs only the transcript: not the medium, not every command line. */
+	if ((r = runner_answers_load(&rn)) != 0 ||
+	    (o->abandon_reason == NULL && (r = runner_preflight(&rn)) != 0) ||
 	    (r = runner_scan(&rn, &sc)) != 0)
 		goto out;
+	if (o->abandon_reason != NULL) {
+		r = runner_abandon(&rn);
+		goto out;
+	}
 	fprintf(out, "%s\nTranscript: %s%s\n", rn.script->title, rn.transcript,
 		rn.resumed ? " (resuming)" : "");
 	if (!rn.started)

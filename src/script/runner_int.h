@@ -28,6 +28,7 @@ struct runner {
 	int resumed;
 	int started; /* ceremony.start is in the transcript */
 	int ended;   /* ceremony.end is in the transcript */
+	int abandoned; /* ceremony.abandoned is in the transcript */
 	json_t *start_manifest; /* media files at the start */
 	int last_act;           /* for act headings */
 	json_t *names;          /* role -> who fills it, once known */
