@@ -80,8 +80,8 @@ printf '%s\n' "$out" | sed 's/^/# /'
 has() { printf '%s\n' "$out" | grep -qE -- "$1"; }
 check "audit: ceremony 1 sealed and countersigned by IW and KE1" has '^0001 0001-root-keygen.jsonl +root-keygen .* sealed ✓  countersigned by IW, KE1 ✓  2 witness keys registered'
 check "audit: ceremony 1 shows the backup" has '^0001 .*backup created'
-check "audit: ceremony 2 replays its 2 certificates" has '^0002 0002-sign.jsonl +sign-2027 .* sealed ✓  2 certificates ✓'
-check "audit: ceremony 3 has CRL 1" has '^0003 0003-crl.jsonl +crl-2027 .* sealed ✓  CRL 1 ✓'
+check "audit: ceremony 2 replays its 2 certificates" has '^0002 0002-sign.jsonl +sign-2027 .* sealed ✓  2 certificates replayed ✓'
+check "audit: ceremony 3 has CRL 1" has '^0003 0003-crl.jsonl +crl-2027 .* sealed ✓  CRL 1 replayed ✓'
 check "audit: the intermediate is live" has 'CN=ACME Factory 1 IDevID CA'
 check "audit: the revoked MASA signer is not in the live list" bash -c "! printf '%s\n' \"\$1\" | sed -n '/^Live/,/^Revoked/p' | grep -q 'MASA'" _ "$out"
 check "audit: the revocation is listed" has "serial $masa_serial +superseded"
