@@ -134,8 +134,11 @@ check "openssl proves the recovered key is the root's" bash -c "openssl x509 -in
 	openssl dgst -sha384 -verify '$F/root.pub' -signature '$S/out/challenge.sig' '$S/out/challenge.txt'"
 expect_ok "the DR ceremony is sealed by the recovered root" ncer transcript seal --token backup-hsm --key root \
 	--cert "$S/out/root.pem" "$DR"
-out=$("$NEW" audit --root "$S/out/root.pem" "$S/transcripts" 2>&1)
+# The kit carries the current blob only, so the superseded ones' hashes cannot be
+# compared: a partial audit, which audit says rather than marking it ✓.
+out=$("$NEW" audit --partial --root "$S/out/root.pem" "$S/transcripts" 2>&1)
 rc=$?
 expect_eq "the audit of the history continued by the DR ceremony holds" 0 "$rc"
+check "... as far as the kit's files allow, and says so" bash -c "printf '%s' \"\$1\" | grep -q 'AS FAR AS CHECKED (partial audit, --partial)'" _ "$out"
 check "the audit names the DR ceremony in the one chain" bash -c "printf '%s' \"\$1\" | grep -q '0003-dr.jsonl'" _ "$out"
 finish
