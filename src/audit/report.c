@@ -1,4 +1,3 @@
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "ceremony/err.h"
+#include "ceremony/fileio.h"
 #include "ceremony/pem.h"
 #include "ceremony/printout.h"
 #include "ceremony/report.h"
@@ -216,11 +216,6 @@ static int report_pass(struct report *rp, const char *dir, char **names, size_t 
 	return 0;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static long days_between(const char *from, const char *to)
 {
 	struct tm a, b;
@@ -333,36 +328,16 @@ static void print_backup(const struct report *rp, FILE *out)
 int report_print(const char *dir, FILE *out)
 {
 	struct report *rp = calloc(1, sizeof(*rp));
-	char *names[REPORT_MAX_TRANSCRIPTS], now[32];
+	char **names = NULL, now[32];
 	size_t n = 0;
-	struct dirent *de;
 	time_t t = time(NULL);
 	struct tm tm;
-	DIR *d;
 	int r = 0;
 
 	if (rp == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	rp->spare_shares = -1;
-	d = opendir(dir);
-	if (d == NULL) {
-		free(rp);
-		return cer_err(CER_E_IO, "%s: cannot read the folder: %s", dir, strerror(errno));
-	}
-	while ((de = readdir(d)) != NULL && r == 0) {
-		size_t len = strlen(de->d_name);
-		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
-			continue;
-		if (n == REPORT_MAX_TRANSCRIPTS)
-			r = cer_err(CER_E_INPUT, "%s: more than %d transcripts", dir,
-				    REPORT_MAX_TRANSCRIPTS);
-		else if ((names[n] = strdup(de->d_name)) == NULL)
-			r = cer_err(CER_E_NOMEM, "out of memory");
-		else
-			n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), by_name);
+	r = file_list_dir(dir, ".jsonl", REPORT_MAX_TRANSCRIPTS, &names, &n);
 	if (r == 0 && n == 0)
 		r = cer_err(CER_E_NOTFOUND, "%s: no transcripts (*.jsonl)", dir);
 	if (r == 0)
@@ -380,8 +355,7 @@ int report_print(const char *dir, FILE *out)
 		print_storage(rp, out);
 		print_backup(rp, out);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+	file_names_free(names);
 	free(rp);
 	return r;
 }

@@ -413,28 +413,14 @@ out:
 /* Every sealed transcript in dir, verified, adds its witness keys. */
 static int registry_add_dir(struct countersig_registry *reg, const char *dir, X509 *root)
 {
-	char *names[256];
+	char **names = NULL;
 	size_t n = 0;
-	struct dirent *de;
-	DIR *d = opendir(dir);
-	int r = 0;
+	int r;
 
-	if (d == NULL)
-		return cer_err(CER_E_IO, "%s: cannot read the registry folder: %s", dir,
-			       strerror(errno));
-	while ((de = readdir(d)) != NULL && r == 0) {
-		size_t len = strlen(de->d_name);
-		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
-			continue;
-		if (n == sizeof(names) / sizeof(names[0]))
-			r = cer_err(CER_E_INPUT, "%s: more than %zu transcripts", dir, n);
-		else if ((names[n] = strdup(de->d_name)) == NULL)
-			r = cer_err(CER_E_NOMEM, "out of memory");
-		else
-			n++;
+	if ((r = file_list_dir(dir, ".jsonl", 256, &names, &n)) != 0) {
+		cer_err_prefix("registry: ");
+		return r;
 	}
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), by_name);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		struct transcript_report rep;
 		char path[PATH_MAX];
@@ -445,8 +431,7 @@ static int registry_add_dir(struct countersig_registry *reg, const char *dir, X5
 		else
 			r = countersig_registry_add(reg, path);
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+	file_names_free(names);
 	return r;
 }
 
