@@ -26,5 +26,6 @@ int cmd_csr(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_witness(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_report(struct ceremony_ctx *ctx, int argc, char **argv);
+int cmd_quorum(struct ceremony_ctx *ctx, int argc, char **argv);
 
 #endif

@@ -15,6 +15,9 @@
 
 #include <stdio.h>
 
+#include <openssl/x509.h>
+
+#include "ceremony/approve.h"
 #include "ceremony/context.h"
 
 #define CRL_MAX_REVOKE 64
@@ -29,7 +32,20 @@ struct crl_opts {
 	const char *reason[CRL_MAX_REVOKE]; /* revoke[i]'s own reason (its --reason) */
 	int allow_unknown_serial; /* revoke serials the history never issued (recorded) */
 	int reason_misplaced;	  /* a --reason not right after its --revoke */
+	struct approve_opts approve;        /* the quorum's approvers (approve.h) */
 };
+
+/*
+ * The quorum's approval of the CRL's final TBSCertList, before the HSM signs
+ * (crl_quorum.c): its SHA-256 in tbs, recorded with the approvals. And after
+ * the HSM signed: the signed TBS must be that one.
+ */
+struct transcript;
+int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl_opts *o,
+	       X509 *issuer, X509_CRL *crl, FILE *out, unsigned char tbs[32])
+	__attribute__((warn_unused_result));
+int crl_quorum_signed(X509_CRL *crl, const unsigned char tbs[32])
+	__attribute__((warn_unused_result));
 
 int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	__attribute__((warn_unused_result));

@@ -15,6 +15,7 @@
 
 #include <stdio.h>
 
+#include "ceremony/approve.h"
 #include "ceremony/context.h"
 #include "ceremony/profile.h"
 
@@ -27,6 +28,7 @@ struct issue_opts {
 	const char *history_dir;       /* default: the transcript's folder */
 	int n_policies;
 	char policies[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
+	struct approve_opts approve; /* the quorum's approvers (approve.h) */
 };
 
 int issue_sign(struct ceremony_ctx *ctx, const struct issue_opts *o, FILE *out)

@@ -54,6 +54,9 @@ int transcript_append(struct transcript *t, const char *action, json_t *inputs, 
 
 const char *transcript_ceremony(const struct transcript *t);
 
+/* The seq the next transcript_append's record will get (after a pending ceremony.begin). */
+long transcript_next_seq(const struct transcript *t);
+
 /* Add a field to a new transcript's ceremony.begin record (no effect on an existing one). */
 int transcript_begin_note(struct transcript *t, const char *key, json_t *value)
 	__attribute__((warn_unused_result));

@@ -15,6 +15,7 @@
 #include "ceremony/fileio.h"
 #include "ceremony/pem.h"
 #include "ceremony/printout.h"
+#include "ceremony/quorum.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/replay.h"
 #include "ceremony/transcript.h"
@@ -59,6 +60,7 @@ struct audit {
 	/* What could not be checked: the verdict names it, and without --partial it fails. */
 	long not_replayed, files_missing, unproven_abandoned;
 	const char *in_progress; /* the latest ceremony's file, when it is not sealed yet */
+	struct quorum_state quorum;
 };
 
 static int hex32(json_t *o, const char *key, uint8_t out[32])
@@ -548,7 +550,8 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 	counts_add(&a->hist.total, &a->hist.now);
 	a->not_replayed += rr.not_present;
 	ceremony_line(a, pos, f, &rr, &cs, rep.outputs_missing);
-	return 0;
+	/* Every certificate, CRL and policy change after the policy carries approvals (quorum.h). */
+	return quorum_check_transcript(&a->quorum, f->path, a->out);
 }
 
 /* An abandoned ceremony: out of the chain, checked as far as it can be, listed as such. */
@@ -645,6 +648,7 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	int r, gaps = 0;
 
 	memset(&a, 0, sizeof(a));
+	quorum_state_init(&a.quorum);
 	a.o = o;
 	a.out = out;
 	a.n_roots = 1;
@@ -680,6 +684,7 @@ int audit_run(const struct audit_opts *o, FILE *out)
 		if ((r = audit_abandoned(&a, &a.files[order[i]])) != 0)
 			goto out;
 	audit_history_print(&a.hist, out, &live);
+	quorum_report(&a.quorum, out);
 	readaloud_print(out, "last head", heads[order[chain - 1]], 32);
 	if ((r = audit_gaps(&a, &gaps)) != 0)
 		goto out;
@@ -706,6 +711,7 @@ out:
 	free(order);
 	free(heads);
 	audit_history_free(&a.hist);
+	quorum_state_free(&a.quorum);
 	countersig_registry_free(a.reg);
 	free(a.files);
 	X509_free(a.root);

@@ -83,7 +83,8 @@ static const char sign_usage[] =
 	"  --csr-dir DIR         every *.csr, *.der, *.pem in DIR ...\n"
 	"  --out-dir DIR         ... signed into DIR/NAME.pem\n"
 	"  --policy OID          a certificate policy besides the profile's (repeatable)\n"
-	"  --history DIR         the folder of the CA's transcripts\n\n" CLI_COMMON_HELP;
+	"  --history DIR         the folder of the CA's transcripts\n" APPROVE_HELP
+	"\n" CLI_COMMON_HELP;
 
 static int sign_opt(void *state, int c, const char *arg)
 {
@@ -99,6 +100,8 @@ static int sign_opt(void *state, int c, const char *arg)
 	case 'C': o->csr_dir = arg; return 0;
 	case 'O': o->out_dir = arg; return 0;
 	case 'H': o->history_dir = arg; return 0;
+	case OPT_APPROVERS: o->approve.approvers = arg; return 0;
+	case OPT_APPROVER_PINS: o->approve.pin_sources = arg; return 0;
 	case 'P':
 		if (o->n_policies == PROFILE_MAX_OIDS || strlen(arg) >= PROFILE_OID_MAX)
 			return -1;
@@ -116,7 +119,7 @@ static int cmd_cert_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 		{"csr", required_argument, NULL, 'c'},	   {"out", required_argument, NULL, 'o'},
 		{"csr-dir", required_argument, NULL, 'C'}, {"out-dir", required_argument, NULL, 'O'},
 		{"policy", required_argument, NULL, 'P'},  {"history", required_argument, NULL, 'H'},
-		CLI_COMMON_OPTIONS,			   {NULL, 0, NULL, 0}};
+		APPROVE_OPTIONS,			   CLI_COMMON_OPTIONS,			   {NULL, 0, NULL, 0}};
 	struct issue_opts o;
 	int first, r;
 

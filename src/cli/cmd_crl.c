@@ -25,7 +25,8 @@ static const char sign_usage[] =
 	"  --allow-unknown-serial  also revoke serials the CA's history never issued (recorded)\n"
 	"  --next-update DAYS    1 to 365 (CA/B BR 4.9.7)\n"
 	"  --out FILE            where to write the PEM CRL (never overwritten)\n"
-	"  --history DIR         the folder of the CA's transcripts\n\n" CLI_COMMON_HELP;
+	"  --history DIR         the folder of the CA's transcripts\n" APPROVE_HELP
+	"\n" CLI_COMMON_HELP;
 
 static int sign_opt(void *state, int c, const char *arg)
 {
@@ -46,6 +47,8 @@ static int sign_opt(void *state, int c, const char *arg)
 		return 0;
 	case 'U': o->allow_unknown_serial = 1; return 0;
 	case 'H': o->history_dir = arg; return 0;
+	case OPT_APPROVERS: o->approve.approvers = arg; return 0;
+	case OPT_APPROVER_PINS: o->approve.pin_sources = arg; return 0;
 	case 'n':
 		o->next_update_days = strtol(arg, &end, 10);
 		return *arg == '\0' || *end != '\0' ? -1 : 0;
@@ -66,6 +69,7 @@ static int cmd_crl_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 		{"reason", required_argument, NULL, 'R'},  {"revoke", required_argument, NULL, 'r'},
 		{"next-update", required_argument, NULL, 'n'}, {"history", required_argument, NULL, 'H'},
 		{"allow-unknown-serial", no_argument, NULL, 'U'},
+		APPROVE_OPTIONS,
 		CLI_COMMON_OPTIONS,			   {NULL, 0, NULL, 0}};
 	struct crl_opts o = {0};
 	int first, r;

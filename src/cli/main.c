@@ -20,6 +20,7 @@ static const struct cli_command main_commands[] = {
 	{"media", cmd_media, "sign a file on the removable medium (its manifest)"},
 	{"transcript", cmd_transcript, "seal, verify, print and countersign ceremony transcripts"},
 	{"witness", cmd_witness, "give witnesses card keys for countersigning transcripts"},
+	{"quorum", cmd_quorum, "fix who must approve each root operation; show it"},
 	{"audit", cmd_audit, "replay a root's whole history of transcripts, offline"},
 	{"report", cmd_report, "answer the disclosure questions (pkilevel, spare shares, ...)"},
 	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)"},

@@ -266,7 +266,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	struct p11key k;
 	X509 *issuer = NULL;
 	X509_CRL *crl = NULL;
-	uint8_t *pem = NULL, md[32];
+	uint8_t *pem = NULL, md[32], tbs[32];
 	size_t pem_len = 0;
 	unsigned int mdlen = 0;
 	unsigned char *der = NULL;
@@ -286,6 +286,9 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	number = h->max_crl_number + 1;
 	if ((r = crl_build(o, issuer, h, number, now, &crl)) != 0)
 		goto out;
+	/* The quorum approves the final TBSCertList before the HSM signs (docs/quorum.md). */
+	if ((r = crl_quorum(ctx, tr, o, issuer, crl, out, tbs)) != 0)
+		goto out;
 	if ((r = hsm_open(ctx, o->token, &hs)) != 0 || (r = hsm_login_user(ctx, &hs)) != 0 ||
 	    (r = p11key_find(hs.session, o->key, &k)) != 0 ||
 	    (r = hsmkey_open(p11_module_path(hs.module), &hs.token, &k, &hk)) != 0)
@@ -303,6 +306,8 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 		r = cer_err_ssl(CER_E_VERIFY, "the CRL's signature does not verify; nothing was written");
 		goto out;
 	}
+	if ((r = crl_quorum_signed(crl, tbs)) != 0)
+		goto out;
 	/* The lints transcript verify and audit run again (docs/lint.md). */
 	if ((r = lint_crl(crl, issuer)) != 0) {
 		cer_err_prefix("the signed CRL was not written: ");

@@ -425,6 +425,9 @@ int issue_sign(struct ceremony_ctx *ctx, const struct issue_opts *o, FILE *out)
 	if ((r = hsm_open(ctx, o->token, &h)) != 0 || (r = issue_shadow_new(run->issuer, &sh)) != 0 ||
 	    (r = issue_check_all(run, &h, &sh, 2)) != 0)
 		goto out;
+	/* The quorum approves the final TBS before the HSM signs (docs/quorum.md). */
+	if ((r = issue_quorum(ctx, run->tr, o, &run->profile, run->items, run->n_items, out)) != 0)
+		goto out;
 	r = issue_hsm_sign(run, ctx, &h, out);
 out:
 	for (size_t i = 0; i < run->n_items; i++) {

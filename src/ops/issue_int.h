@@ -36,4 +36,14 @@ void issue_shadow_free(struct issue_shadow *sh);
 int issue_lint(struct issue_item *it, X509 *issuer, const struct issue_shadow *sh,
 	       const struct profile *p, char (*policies)[PROFILE_OID_MAX], int n_policies);
 
+/*
+ * The hook between building and signing (issue_quorum.c): every item's final
+ * TBS exists; collect and record the quorum's approvals of exactly those
+ * bytes, or refuse before the HSM signs anything.
+ */
+struct transcript;
+int issue_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct issue_opts *o,
+		 const struct profile *p, struct issue_item *items, size_t n, FILE *out)
+	__attribute__((warn_unused_result));
+
 #endif

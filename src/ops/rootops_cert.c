@@ -19,6 +19,7 @@
 #include "ceremony/hsmkey.h"
 #include "ceremony/p11key.h"
 #include "ceremony/pem.h"
+#include "ceremony/quorum.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/replay.h"
@@ -258,6 +259,8 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 		r = replay_transcript(transcript, root, out, &rr);
 	if (r == 0)
 		r = countersig_verify_transcript(transcript, root, registry, out);
+	if (r == 0)
+		r = quorum_verify_transcript(transcript, out); /* docs/quorum.md */
 	if (r == 0) {
 		fprintf(out, "Replayed: %ld certificates, %ld CRLs; %ld records' files not present\n",
 			rr.certificates, rr.crls, rr.not_present);

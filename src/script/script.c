@@ -12,7 +12,7 @@
 /* Options that carry secrets' sources: only the runner adds them, from the answers. */
 static const char *const secret_options[] = {"--pin-source", "--so-pin-source",
 					     "--passphrase-source", "--card-pin-sources",
-					     "--passphrase-sources"};
+					     "--passphrase-sources", "--approver-pin-sources"};
 
 static int is_secret_option(const char *arg)
 {

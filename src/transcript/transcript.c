@@ -240,6 +240,11 @@ static void rfc3339_now(char out[32])
 		out[0] = '\0';
 }
 
+long transcript_next_seq(const struct transcript *t)
+{
+	return t->next_seq + (t->pending_begin != NULL ? 1 : 0);
+}
+
 int transcript_append(struct transcript *t, const char *action, json_t *inputs, json_t *outputs,
 		      json_t *details, long *seq)
 {

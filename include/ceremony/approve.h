@@ -1,0 +1,74 @@
+/*
+ * approve — collecting the quorum's approvals from officers' cards before the root key signs.
+ *
+ * Owns: reading the history's quorum (policy, officers), refusing a list of
+ * approvers that cannot meet the policy before any card is touched, showing
+ * what is approved (operation, each item, the TBS SHA-256 in PGP words, the
+ * ceremony and record position), then person by person: the officer's card,
+ * its PIN, the approval statement signed on the card; checking the set against
+ * the registered keys and the policy; and recording it (quorum.approve).
+ * Also the quorum commands' operations: fixing the policy, changing it,
+ * retiring an officer. Does not own: the statement format and the checks
+ * (quorum), building what is approved (issue, crl, backup).
+ */
+#ifndef CEREMONY_APPROVE_H
+#define CEREMONY_APPROVE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "ceremony/context.h"
+#include "ceremony/quorum.h"
+
+struct transcript;
+
+/* Options of every command the quorum approves (cert sign, crl sign, quorum policy, ...). */
+enum { OPT_APPROVERS = 3000, OPT_APPROVER_PINS };
+#define APPROVE_OPTIONS                                                                     \
+	{"approvers", required_argument, NULL, OPT_APPROVERS},                              \
+	{"approver-pin-sources", required_argument, NULL, OPT_APPROVER_PINS}
+#define APPROVE_HELP                                                                        \
+	"  --approvers ROLES     the officers who approve, in order: KE1,KE2 (the quorum\n"  \
+	"                        policy in the history says who must; see docs/quorum.md)\n" \
+	"  --approver-pin-sources LIST  file:PATH per approver, for their card PINs\n"     \
+	"                        (default: each is asked on the terminal)\n"
+
+struct approve_opts {
+	const char *approvers;   /* "KE1,KE2": roles, in the order they approve; NULL: none */
+	const char *pin_sources; /* "file:A,file:B", one per approver; NULL: asked on the terminal */
+};
+
+struct approve_item {
+	uint8_t tbs_sha256[32];
+	int has_csr;
+	uint8_t csr_sha256[32];
+	char what[512]; /* read aloud: "certificate for CN=..., serial ..." */
+};
+
+struct approve_request {
+	enum quorum_op op;
+	size_t n_items;
+	const struct approve_item *items;
+	int has_profile;
+	uint8_t profile_sha256[32];
+	const char *history_dir; /* NULL: the transcript's folder */
+};
+
+/*
+ * Collect, check and record approvals of rq in tr. Without a quorum policy in
+ * the history, nothing is asked or recorded (and out says so); *approved tells
+ * whether approvals were recorded.
+ */
+int approve_collect(struct ceremony_ctx *ctx, struct transcript *tr,
+		    const struct approve_request *rq, const struct approve_opts *ao, FILE *out,
+		    int *approved) __attribute__((warn_unused_result));
+
+/* ceremony quorum policy: fix the policy (first time) or change it (the current quorum approves). */
+int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const char *history_dir,
+		       const struct approve_opts *ao, FILE *out) __attribute__((warn_unused_result));
+
+/* ceremony quorum show: the policy in force and the officers, from the history. */
+int approve_show(struct ceremony_ctx *ctx, const char *history_dir, FILE *out)
+	__attribute__((warn_unused_result));
+
+#endif

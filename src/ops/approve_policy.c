@@ -1,0 +1,181 @@
+/* approve: the quorum commands' operations (see approve.h). */
+#include <libgen.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ceremony/approve.h"
+#include "ceremony/ctx_transcript.h"
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/readaloud.h"
+#include "ceremony/transcript.h"
+
+static int dir_of(struct ceremony_ctx *ctx, const char *given, char *out, size_t size,
+		  const char **tpath)
+{
+	char copy[PATH_MAX];
+	int r;
+
+	if ((r = ctx_transcript_path(ctx, "quorum", tpath)) != 0)
+		return r;
+	if (given != NULL)
+		return snprintf(out, size, "%s", given) >= (int)size
+			       ? cer_err(CER_E_INPUT, "%s: path too long", given)
+			       : 0;
+	if (snprintf(copy, sizeof(copy), "%s", *tpath) >= (int)sizeof(copy) ||
+	    snprintf(out, size, "%s", dirname(copy)) >= (int)size)
+		return cer_err(CER_E_INPUT, "%s: path too long", *tpath);
+	return 0;
+}
+
+/* Every rule can be met by the active, approved officers. */
+static int policy_feasible(const struct quorum_state *st, const struct quorum_policy *p)
+{
+	for (int op = 0; op < QOP_COUNT; op++)
+		for (int c = 0; c < p->rules[op].n; c++) {
+			const struct quorum_clause *cl = &p->rules[op].c[c];
+			int have = 0;
+			for (size_t i = 0; i < st->n_officers; i++)
+				have += st->officers[i].retired[0] == '\0' &&
+					!st->officers[i].unapproved &&
+					quorum_role_matches(st->officers[i].role, cl->role);
+			if (have < cl->need)
+				return cer_err(CER_E_REFUSED,
+					       "%s needs %d of %s, but %d such officer%s registered: "
+					       "register the officers first (witness register)",
+					       quorum_op_name((enum quorum_op)op), cl->need, cl->role,
+					       have, have == 1 ? " is" : "s are");
+		}
+	return 0;
+}
+
+static json_t *officers_json(const struct quorum_state *st)
+{
+	json_t *a = json_array();
+	char hex[65];
+
+	for (size_t i = 0; a != NULL && i < st->n_officers; i++) {
+		const struct quorum_officer *o = &st->officers[i];
+		if (o->retired[0] != '\0' || o->unapproved)
+			continue;
+		hex_encode(o->spki_sha256, 32, hex);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "role", o->role, "name",
+						   o->name, "spki_sha256", hex));
+	}
+	return a;
+}
+
+static void policy_print(const struct quorum_policy *p, FILE *out)
+{
+	char text[160];
+
+	for (int op = 0; op < QOP_COUNT; op++) {
+		quorum_rule_text(&p->rules[op], text, sizeof(text));
+		fprintf(out, "  %-17s %s\n", quorum_op_name((enum quorum_op)op), text);
+	}
+	readaloud_print(out, "policy sha256", p->sha256, 32);
+}
+
+int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const char *history_dir,
+		       const struct approve_opts *ao, FILE *out)
+{
+	struct quorum_policy p;
+	struct quorum_state st;
+	struct transcript *tr = NULL;
+	struct approve_item item;
+	struct approve_request rq;
+	char dir[PATH_MAX], hex[65];
+	const char *tpath;
+	int r, change, approved = 0;
+
+	quorum_state_init(&st);
+	if ((r = quorum_policy_load(policy_path, &p)) != 0 ||
+	    (r = dir_of(ctx, history_dir, dir, sizeof(dir), &tpath)) != 0 ||
+	    (r = quorum_state_load(&st, dir, tpath)) != 0)
+		goto out;
+	change = st.has_policy;
+	if (!change && !st.root_here) {
+		r = cer_err(CER_E_REFUSED,
+			    "%s records no root certificate: the first quorum policy is fixed in the "
+			    "root key generation ceremony; nothing was recorded",
+			    tpath);
+		goto out;
+	}
+	if (!change && ao->approvers != NULL) {
+		r = cer_err(CER_E_USAGE, "the first policy needs no approvals (--approvers)");
+		goto out;
+	}
+	if ((r = policy_feasible(&st, &p)) != 0)
+		goto out;
+	fprintf(out, "Quorum policy %s:\n", policy_path);
+	policy_print(&p, out);
+	if ((r = ctx_transcript_open(ctx, "quorum policy", &tr)) != 0)
+		goto out;
+	if (change) {
+		memset(&item, 0, sizeof(item));
+		memcpy(item.tbs_sha256, p.sha256, 32);
+		hex_encode(p.sha256, 32, hex);
+		(void)snprintf(item.what, sizeof(item.what), "the new quorum policy %s (sha256 %s)",
+			       policy_path, hex);
+		memset(&rq, 0, sizeof(rq));
+		rq.op = QOP_POLICY_CHANGE;
+		rq.n_items = 1;
+		rq.items = &item;
+		rq.history_dir = history_dir;
+		if ((r = approve_collect(ctx, tr, &rq, ao, out, &approved)) != 0)
+			goto out;
+		if (!approved) {
+			r = cer_err(CER_E_INTERNAL, "the policy change was not approved");
+			goto out;
+		}
+	}
+	hex_encode(p.sha256, 32, hex);
+	r = transcript_append(tr, "quorum.policy", NULL, NULL,
+			      json_pack("{s:{s:o, s:s, s:b, s:o}}", "quorum_policy", "policy",
+					quorum_policy_json(&p), "policy_sha256", hex, "change",
+					change, "officers", officers_json(&st)),
+			      NULL);
+	if (r != 0)
+		goto out;
+	fprintf(out, "Quorum policy %s and recorded in %s.\n", change ? "changed" : "fixed", tpath);
+out:
+	transcript_close(tr);
+	quorum_state_free(&st);
+	return r;
+}
+
+int approve_show(struct ceremony_ctx *ctx, const char *history_dir, FILE *out)
+{
+	struct quorum_state st;
+	char dir[PATH_MAX];
+	const char *tpath = NULL;
+	int r;
+
+	quorum_state_init(&st);
+	if (history_dir != NULL) {
+		if (snprintf(dir, sizeof(dir), "%s", history_dir) >= (int)sizeof(dir))
+			return cer_err(CER_E_INPUT, "%s: path too long", history_dir);
+	} else if ((r = dir_of(ctx, NULL, dir, sizeof(dir), &tpath)) != 0) {
+		return r;
+	}
+	if ((r = quorum_state_load(&st, dir, tpath)) != 0)
+		goto out;
+	if (!st.has_policy) {
+		fprintf(out, "No quorum policy in %s.\n", dir);
+	} else {
+		fprintf(out, "Quorum policy in force (%s):\n", st.policy_where);
+		policy_print(&st.policy, out);
+	}
+	fprintf(out, "Officers:\n");
+	for (size_t i = 0; i < st.n_officers; i++) {
+		const struct quorum_officer *o = &st.officers[i];
+		fprintf(out, "  %-6s %-24s card \"%s\" key \"%s\"  %s%s%s\n", o->role, o->name,
+			o->card_label, o->key_label, o->where,
+			o->retired[0] != '\0' ? ", retired " : "", o->retired);
+	}
+	r = 0;
+out:
+	quorum_state_free(&st);
+	return r;
+}

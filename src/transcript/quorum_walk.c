@@ -1,0 +1,617 @@
+/* quorum: walking a history's records in order (see quorum.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ceremony/encode.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/quorum.h"
+#include "ceremony/transcript.h"
+
+#define QUORUM_MAX_TRANSCRIPTS 4096
+#define QUORUM_CERT_MAX_BYTES (256 * 1024)
+#define QUORUM_SPKI_MAX 1024
+
+void quorum_state_init(struct quorum_state *st)
+{
+	memset(st, 0, sizeof(*st));
+}
+
+void quorum_state_free(struct quorum_state *st)
+{
+	for (size_t i = 0; i < st->n_officers; i++)
+		EVP_PKEY_free(st->officers[i].key);
+	free(st->officers);
+	json_decref(st->approved);
+	memset(st, 0, sizeof(*st));
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash != NULL ? slash + 1 : path;
+}
+
+void quorum_state_begin(struct quorum_state *st, const char *path)
+{
+	st->path = path;
+	(void)snprintf(st->file, sizeof(st->file), "%s", base_name(path));
+	st->root_here = 0;
+	json_decref(st->approved);
+	st->approved = json_array();
+}
+
+static int hex32(json_t *v, uint8_t out[32])
+{
+	const char *s = json_string_value(v);
+	return s != NULL && strlen(s) == 64 && hex_decode(s, 64, out, 32) == 0 ? 0 : -1;
+}
+
+static void copy_text(char *dst, size_t size, const char *src)
+{
+	(void)snprintf(dst, size, "%s", src != NULL ? src : "");
+}
+
+static int fault(const struct quorum_state *st, long line, int code, const char *what)
+{
+	return cer_err(code, "%s line %ld: %s", st->file, line, what);
+}
+
+/* An approved set of this transcript for op that covers tbs; its item in *item. */
+static json_t *approved_find(const struct quorum_state *st, enum quorum_op op,
+			     const uint8_t tbs[32], json_t **item)
+{
+	size_t i, j;
+	json_t *a, *it;
+
+	json_array_foreach(st->approved, i, a)
+	{
+		if (strcmp(json_string_value(json_object_get(a, "operation")), quorum_op_name(op)) != 0)
+			continue;
+		json_array_foreach(json_object_get(a, "items"), j, it)
+		{
+			uint8_t md[32];
+			if (hex32(json_object_get(it, "tbs_sha256"), md) == 0 &&
+			    CRYPTO_memcmp(md, tbs, 32) == 0) {
+				*item = it;
+				return a;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void approvers_note(struct quorum_state *st, json_t *approvals)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(approvals, i, a)
+	{
+		const char *role = json_string_value(json_object_get(a, "role"));
+		size_t used = strlen(st->approvers_seen), rl;
+		char pat[QUORUM_ROLE_MAX + 3];
+		if (role == NULL)
+			continue;
+		(void)snprintf(pat, sizeof(pat), ",%s,", role);
+		char padded[sizeof(st->approvers_seen) + 2];
+		(void)snprintf(padded, sizeof(padded), ",%s,", st->approvers_seen);
+		for (char *p = padded; *p != '\0'; p++)
+			if (*p == ' ')
+				*p = ',';
+		if (strstr(padded, pat) != NULL)
+			continue;
+		rl = strlen(role);
+		if (used + rl + 3 < sizeof(st->approvers_seen))
+			(void)snprintf(st->approvers_seen + used, sizeof(st->approvers_seen) - used,
+				       "%s%s", used > 0 ? " " : "", role);
+	}
+}
+
+/* The subject a quorum.approve record states, rebuilt from its own items. */
+static int subject_from_record(const struct quorum_state *st, long line, json_t *rec, json_t *q,
+			       struct quorum_subject *s)
+{
+	json_t *items = json_object_get(q, "items"), *it;
+	uint8_t(*tbs)[32] = NULL, (*csr)[32] = NULL, recorded[32];
+	size_t i, n = json_array_size(items);
+	int r = 0, all_csr = 1;
+
+	memset(s, 0, sizeof(*s));
+	if (quorum_op_parse(json_string_value(json_object_get(q, "operation")) != NULL
+				    ? json_string_value(json_object_get(q, "operation"))
+				    : "",
+			    &s->op) != 0 ||
+	    n == 0 || n > QUORUM_MAX_ITEMS || hex32(json_object_get(q, "tbs_sha256"), recorded) != 0)
+		return fault(st, line, CER_E_VERIFY, "quorum.approve record is malformed");
+	tbs = calloc(n, 32);
+	csr = calloc(n, 32);
+	if (tbs == NULL || csr == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	json_array_foreach(items, i, it)
+	{
+		if (hex32(json_object_get(it, "tbs_sha256"), tbs[i]) != 0) {
+			r = fault(st, line, CER_E_VERIFY, "quorum.approve item is malformed");
+			goto out;
+		}
+		if (hex32(json_object_get(it, "csr_sha256"), csr[i]) != 0)
+			all_csr = 0;
+	}
+	s->n_items = n;
+	quorum_combine((const uint8_t(*)[32])tbs, n, s->tbs_sha256);
+	if (CRYPTO_memcmp(s->tbs_sha256, recorded, 32) != 0) {
+		r = fault(st, line, CER_E_VERIFY,
+			  "quorum.approve: tbs_sha256 is not the hash of its own items' list");
+		goto out;
+	}
+	if (all_csr) {
+		s->has_csr = 1;
+		quorum_combine((const uint8_t(*)[32])csr, n, s->csr_sha256);
+	}
+	s->has_profile = hex32(json_object_get(q, "profile_sha256"), s->profile_sha256) == 0;
+	copy_text(s->ceremony, sizeof(s->ceremony),
+		  json_string_value(json_object_get(rec, "ceremony")));
+	s->position = (long)json_integer_value(json_object_get(rec, "seq"));
+out:
+	free(tbs);
+	free(csr);
+	return r;
+}
+
+static int on_approve(struct quorum_state *st, long line, json_t *rec)
+{
+	json_t *q = json_object_get(json_object_get(rec, "details"), "quorum");
+	struct quorum_subject s;
+	int r;
+
+	if ((r = subject_from_record(st, line, rec, q, &s)) != 0)
+		return r;
+	if (!st->has_policy)
+		return fault(st, line, CER_E_VERIFY, "approvals recorded before any quorum policy");
+	if ((r = quorum_approvals_check(st, &s, json_object_get(q, "approvals"))) != 0) {
+		cer_err_prefix("%s line %ld: %s: ", st->file, line, quorum_op_name(s.op));
+		return CER_E_VERIFY;
+	}
+	st->approvals_sets++;
+	approvers_note(st, json_object_get(q, "approvals"));
+	return json_array_append_new(st->approved,
+				     json_pack("{s:s, s:O, s:O, s:I}", "operation",
+					       quorum_op_name(s.op), "items",
+					       json_object_get(q, "items"), "profile_sha256",
+					       json_object_get(q, "profile_sha256"), "line",
+					       (json_int_t)line)) == 0
+		       ? 0
+		       : cer_err(CER_E_NOMEM, "out of memory");
+}
+
+static int officer_add(struct quorum_state *st, long line, json_t *rec)
+{
+	json_t *w = json_object_get(json_object_get(rec, "details"), "witness");
+	const char *spki_hex = json_string_value(json_object_get(w, "spki"));
+	json_t *card = json_object_get(w, "card"), *key = json_object_get(w, "key"), *item;
+	struct quorum_officer o, *grown;
+	uint8_t der[QUORUM_SPKI_MAX], md[32];
+	const unsigned char *p = der;
+	size_t hexlen = spki_hex != NULL ? strlen(spki_hex) : 0;
+	unsigned int mdlen = 0;
+
+	memset(&o, 0, sizeof(o));
+	if (hex32(json_object_get(w, "spki_sha256"), o.spki_sha256) != 0 ||
+	    json_string_value(json_object_get(w, "role")) == NULL || hexlen == 0 ||
+	    hexlen % 2 != 0 || hexlen / 2 > sizeof(der) ||
+	    hex_decode(spki_hex, hexlen, der, hexlen / 2) != 0)
+		return fault(st, line, CER_E_VERIFY, "witness.register record is malformed");
+	if (!EVP_Digest(der, hexlen / 2, md, &mdlen, EVP_sha256(), NULL) ||
+	    CRYPTO_memcmp(md, o.spki_sha256, 32) != 0)
+		return fault(st, line, CER_E_VERIFY,
+			     "the registered key does not hash to its spki_sha256");
+	o.key = d2i_PUBKEY(NULL, &p, (long)(hexlen / 2));
+	if (o.key == NULL || EVP_PKEY_get_base_id(o.key) != EVP_PKEY_EC) {
+		EVP_PKEY_free(o.key);
+		return fault(st, line, CER_E_VERIFY, "the registered key is not an EC public key");
+	}
+	copy_text(o.role, sizeof(o.role), json_string_value(json_object_get(w, "role")));
+	copy_text(o.name, sizeof(o.name), json_string_value(json_object_get(w, "name")));
+	copy_text(o.card_label, sizeof(o.card_label),
+		  json_string_value(json_object_get(card, "label")));
+	copy_text(o.card_serial, sizeof(o.card_serial),
+		  json_string_value(json_object_get(card, "serial")));
+	copy_text(o.key_label, sizeof(o.key_label), json_string_value(json_object_get(key, "label")));
+	(void)snprintf(o.where, sizeof(o.where), "%s line %ld", st->file, line);
+	/* Under a policy, a new officer needs the quorum's approval of its key. */
+	o.unapproved = st->has_policy &&
+		       approved_find(st, QOP_OFFICER_REGISTER, o.spki_sha256, &item) == NULL;
+	grown = realloc(st->officers, (st->n_officers + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		EVP_PKEY_free(o.key);
+		return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	st->officers = grown;
+	st->officers[st->n_officers++] = o;
+	return 0;
+}
+
+static int on_retire(struct quorum_state *st, long line, json_t *rec)
+{
+	json_t *q = json_object_get(json_object_get(rec, "details"), "quorum_retire"), *item;
+	uint8_t md[32];
+	int found = 0;
+
+	if (hex32(json_object_get(q, "spki_sha256"), md) != 0)
+		return fault(st, line, CER_E_VERIFY, "quorum.retire record is malformed");
+	if (!st->has_policy || approved_find(st, QOP_OFFICER_RETIRE, md, &item) == NULL)
+		return fault(st, line, CER_E_VERIFY,
+			     "an officer was retired without the quorum's approval (officer-retire)");
+	for (size_t i = 0; i < st->n_officers; i++)
+		if (CRYPTO_memcmp(st->officers[i].spki_sha256, md, 32) == 0 &&
+		    st->officers[i].retired[0] == '\0') {
+			(void)snprintf(st->officers[i].retired, sizeof(st->officers[i].retired),
+				       "%s line %ld", st->file, line);
+			found = 1;
+		}
+	return found ? 0 : fault(st, line, CER_E_VERIFY, "retires a key that is not registered");
+}
+
+static int on_policy(struct quorum_state *st, long line, json_t *rec)
+{
+	json_t *q = json_object_get(json_object_get(rec, "details"), "quorum_policy"), *item;
+	struct quorum_policy p;
+	uint8_t recorded[32];
+	int r;
+
+	if ((r = quorum_policy_from_json(st->file, json_object_get(q, "policy"), &p)) != 0) {
+		cer_err_prefix("line %ld: ", line);
+		return CER_E_VERIFY;
+	}
+	if (hex32(json_object_get(q, "policy_sha256"), recorded) != 0 ||
+	    CRYPTO_memcmp(recorded, p.sha256, 32) != 0)
+		return fault(st, line, CER_E_VERIFY,
+			     "quorum.policy: policy_sha256 is not the hash of the policy recorded");
+	if (!st->has_policy && !st->root_here)
+		return fault(st, line, CER_E_VERIFY,
+			     "the first quorum policy must be fixed in the root key generation "
+			     "ceremony (the one that makes the root certificate)");
+	if (st->has_policy && approved_find(st, QOP_POLICY_CHANGE, p.sha256, &item) == NULL)
+		return fault(st, line, CER_E_VERIFY,
+			     "the quorum policy was changed without the approval of the quorum then "
+			     "in force (policy-change)");
+	st->policy = p;
+	st->has_policy = 1;
+	(void)snprintf(st->policy_where, sizeof(st->policy_where), "%s line %ld", st->file, line);
+	return 0;
+}
+
+/* SHA-256 of a certificate's or CRL's own TBS, read from the file the record names. */
+static int output_tbs(const struct quorum_state *st, json_t *rec, int is_crl, uint8_t md[32],
+		      int *present)
+{
+	const char *rel = json_string_value(
+		json_object_get(json_array_get(json_object_get(rec, "outputs"), 0), "path"));
+	char path[PATH_MAX];
+	uint8_t *pem = NULL;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	unsigned int mdlen = 0;
+	BIO *b = NULL;
+	X509 *x = NULL;
+	X509_CRL *crl = NULL;
+	int n = -1, r;
+
+	*present = 0;
+	if (rel == NULL || transcript_record_path(st->path, rel, path, sizeof(path)) != 0)
+		return CER_E_VERIFY;
+	if (!file_exists(path))
+		return 0;
+	*present = 1;
+	if ((r = file_read_all(path, QUORUM_CERT_MAX_BYTES, &pem, &len)) != 0)
+		return r;
+	b = BIO_new_mem_buf(pem, (int)len);
+	if (b != NULL && is_crl && (crl = PEM_read_bio_X509_CRL(b, NULL, NULL, NULL)) != NULL)
+		n = i2d_re_X509_CRL_tbs(crl, &der);
+	else if (b != NULL && !is_crl && (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) != NULL)
+		n = i2d_re_X509_tbs(x, &der);
+	r = n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL) ? 0 : CER_E_VERIFY;
+	OPENSSL_free(der);
+	X509_free(x);
+	X509_CRL_free(crl);
+	BIO_free(b);
+	free(pem);
+	return r;
+}
+
+static int input_sha256(json_t *rec, size_t i, uint8_t md[32])
+{
+	return hex32(json_object_get(json_array_get(json_object_get(rec, "inputs"), i), "sha256"), md);
+}
+
+/* A certificate or CRL signed while a policy is in force needs approvals of its TBS. */
+static int on_signed(struct quorum_state *st, long line, json_t *rec, int is_crl)
+{
+	json_t *d = json_object_get(rec, "details"), *a, *item = NULL;
+	const char *kind = json_string_value(json_object_get(d, "profile_kind"));
+	enum quorum_op op = is_crl ? QOP_CRL_SIGN
+			    : kind != NULL && strcmp(kind, "end-entity") == 0 ? QOP_ISSUE_EE
+									      : QOP_ISSUE_CA;
+	const char *what = is_crl ? "the CRL" : "the certificate";
+	uint8_t tbs[32], md[32], want[32];
+	int present = 0;
+
+	if (!st->has_policy)
+		return 0;
+	if (output_tbs(st, rec, is_crl, tbs, &present) != 0)
+		return cer_err(CER_E_VERIFY, "%s line %ld: cannot read %s's TBS", st->file, line,
+			       what);
+	if (!present) {
+		st->unchecked_ops++;
+		return 0;
+	}
+	a = approved_find(st, op, tbs, &item);
+	if (a == NULL)
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: %s (%s) carries no approvals of its own TBS: no earlier "
+			       "quorum.approve in this ceremony approves these bytes",
+			       st->file, line, what, quorum_op_name(op));
+	if (!is_crl) {
+		/* The approved request and profile are the ones the record names. */
+		if (input_sha256(rec, 0, md) != 0 ||
+		    hex32(json_object_get(item, "csr_sha256"), want) != 0 ||
+		    CRYPTO_memcmp(md, want, 32) != 0)
+			return cer_err(CER_E_VERIFY,
+				       "%s line %ld: the certificate's request is not the one approved "
+				       "(line %lld)",
+				       st->file, line,
+				       (long long)json_integer_value(json_object_get(a, "line")));
+		if (input_sha256(rec, 1, md) != 0 ||
+		    hex32(json_object_get(a, "profile_sha256"), want) != 0 ||
+		    CRYPTO_memcmp(md, want, 32) != 0)
+			return cer_err(CER_E_VERIFY,
+				       "%s line %ld: the certificate's profile is not the one approved "
+				       "(line %lld)",
+				       st->file, line,
+				       (long long)json_integer_value(json_object_get(a, "line")));
+	}
+	st->approved_ops++;
+	return 0;
+}
+
+int quorum_state_record(void *arg, long line, json_t *rec)
+{
+	struct quorum_state *st = arg;
+	const char *action = json_string_value(json_object_get(rec, "action"));
+
+	if (action == NULL)
+		return 0;
+	if (strcmp(action, "cert.root") == 0) {
+		st->root_here = 1;
+		return 0;
+	}
+	if (strcmp(action, "witness.register") == 0)
+		return officer_add(st, line, rec);
+	if (strcmp(action, "quorum.approve") == 0)
+		return on_approve(st, line, rec);
+	if (strcmp(action, "quorum.policy") == 0)
+		return on_policy(st, line, rec);
+	if (strcmp(action, "quorum.retire") == 0)
+		return on_retire(st, line, rec);
+	if (strcmp(action, "cert.issue") == 0)
+		return on_signed(st, line, rec, 0);
+	if (strcmp(action, "crl.sign") == 0)
+		return on_signed(st, line, rec, 1);
+	return 0;
+}
+
+struct dated {
+	char path[PATH_MAX];
+	char first_time[40];
+};
+
+static int first_time_cb(void *arg, long line, json_t *rec)
+{
+	struct dated *d = arg;
+
+	if (line == 1)
+		copy_text(d->first_time, sizeof(d->first_time),
+			  json_string_value(json_object_get(rec, "time")));
+	return 0;
+}
+
+static int by_time(const void *a, const void *b)
+{
+	const struct dated *x = a, *y = b;
+	int c = strcmp(x->first_time, y->first_time);
+	return c != 0 ? c : strcmp(x->path, y->path);
+}
+
+static int walk_one(struct quorum_state *st, const char *path)
+{
+	quorum_state_begin(st, path);
+	return transcript_each(path, quorum_state_record, st);
+}
+
+static int list_dated(const char *dir, struct dated **out, size_t *n)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int r = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (d == NULL)
+		return errno == ENOENT ? 0
+				       : cer_err(CER_E_IO, "%s: cannot read the folder: %s", dir,
+						 strerror(errno));
+	while ((de = readdir(d)) != NULL && r == 0) {
+		size_t len = strlen(de->d_name);
+		struct dated *grown;
+		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
+			continue;
+		if (*n == QUORUM_MAX_TRANSCRIPTS) {
+			r = cer_err(CER_E_INPUT, "%s: too many transcripts", dir);
+			break;
+		}
+		grown = realloc(*out, (*n + 1) * sizeof(*grown));
+		if (grown == NULL) {
+			r = cer_err(CER_E_NOMEM, "out of memory");
+			break;
+		}
+		*out = grown;
+		memset(&grown[*n], 0, sizeof(grown[*n]));
+		if (snprintf(grown[*n].path, sizeof(grown[*n].path), "%s/%s", dir, de->d_name) >=
+		    (int)sizeof(grown[*n].path))
+			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
+		(*n)++;
+	}
+	closedir(d);
+	for (size_t i = 0; i < *n && r == 0; i++)
+		r = transcript_each((*out)[i].path, first_time_cb, &(*out)[i]);
+	if (r == 0 && *n > 1)
+		qsort(*out, *n, sizeof(**out), by_time);
+	return r;
+}
+
+int quorum_state_load(struct quorum_state *st, const char *dir, const char *current)
+{
+	struct dated *files = NULL;
+	char cur_real[PATH_MAX], real[PATH_MAX];
+	size_t n = 0;
+	int r, current_seen = 0, have_cur;
+
+	have_cur = current != NULL && realpath(current, cur_real) != NULL;
+	if ((r = list_dated(dir, &files, &n)) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		if (have_cur && realpath(files[i].path, real) != NULL && strcmp(real, cur_real) == 0)
+			current_seen = 1;
+		if ((r = walk_one(st, files[i].path)) != 0)
+			goto out;
+	}
+	if (have_cur && !current_seen && (r = walk_one(st, current)) != 0)
+		goto out;
+	r = 0;
+out:
+	if (r != 0)
+		cer_err_prefix("the history's quorum record is broken: ");
+	free(files);
+	return r;
+}
+
+int quorum_check_transcript(struct quorum_state *st, const char *path, FILE *out)
+{
+	long sets = st->approvals_sets, ops = st->approved_ops, unchecked = st->unchecked_ops;
+	int had = st->has_policy, r;
+
+	if ((r = walk_one(st, path)) != 0) {
+		if (out != NULL)
+			fprintf(out, "     quorum FAULT: %s\n", cer_err_msg(r));
+		return r;
+	}
+	if (out == NULL)
+		return 0;
+	if (!had && st->has_policy)
+		fprintf(out, "     quorum policy fixed (%s)\n", st->policy_where);
+	if (st->approvals_sets > sets)
+		fprintf(out,
+			"     quorum \u2713 %ld approval set%s checked; %ld signature%s approved by "
+			"the quorum from %s own TBS%s\n",
+			st->approvals_sets - sets, st->approvals_sets - sets == 1 ? "" : "s",
+			st->approved_ops - ops, st->approved_ops - ops == 1 ? "" : "s",
+			st->approved_ops - ops == 1 ? "its" : "their",
+			st->unchecked_ops > unchecked ? " (some files not present: not checked)" : "");
+	return 0;
+}
+
+void quorum_report(const struct quorum_state *st, FILE *out)
+{
+	if (!st->has_policy) {
+		fprintf(out, "Quorum: no quorum policy in this history: nobody's approval is "
+			     "recorded or checked.\n");
+		return;
+	}
+	fprintf(out,
+		"Quorum: policy of %s; %ld certificate/CRL signature%s approved (each from its own "
+		"TBS), %ld approval set%s by %s",
+		st->policy_where, st->approved_ops, st->approved_ops == 1 ? "" : "s",
+		st->approvals_sets, st->approvals_sets == 1 ? "" : "s",
+		st->approvers_seen[0] != '\0' ? st->approvers_seen : "nobody");
+	if (st->unchecked_ops > 0)
+		fprintf(out, "; %ld not checked (their files are not present)", st->unchecked_ops);
+	fprintf(out, ".\n");
+}
+
+struct chain_link {
+	char previous[PATH_MAX]; /* "" for the first ceremony */
+};
+
+static int previous_cb(void *arg, long line, json_t *rec)
+{
+	struct chain_link *l = arg;
+	json_t *prev = json_object_get(json_object_get(rec, "details"), "previous");
+	const char *action = json_string_value(json_object_get(rec, "action"));
+
+	if (line == 1 && action != NULL && strcmp(action, "ceremony.begin") == 0)
+		copy_text(l->previous, sizeof(l->previous),
+			  json_string_value(json_object_get(prev, "path")));
+	return 0;
+}
+
+int quorum_verify_transcript(const char *transcript, FILE *out)
+{
+	struct quorum_state st;
+	char (*chain)[PATH_MAX] = calloc(QUORUM_MAX_TRANSCRIPTS, PATH_MAX);
+	size_t n = 0;
+	int r = 0;
+
+	quorum_state_init(&st);
+	if (chain == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	/* Back along ceremony.begin's previous links: the history before this ceremony. */
+	copy_text(chain[n++], PATH_MAX, transcript);
+	while (r == 0) {
+		struct chain_link l = {""};
+		if ((r = transcript_each(chain[n - 1], previous_cb, &l)) != 0 || l.previous[0] == '\0')
+			break;
+		if (n == QUORUM_MAX_TRANSCRIPTS) {
+			r = cer_err(CER_E_INPUT, "%s: more than %d ceremonies before it", transcript,
+				    QUORUM_MAX_TRANSCRIPTS);
+			break;
+		}
+		if (transcript_record_path(chain[n - 1], l.previous, chain[n], PATH_MAX) != 0) {
+			r = cer_err(CER_E_INPUT, "%s: path too long", l.previous);
+			break;
+		}
+		if (!file_exists(chain[n])) {
+			if (out != NULL)
+				fprintf(out, "Quorum: %s (the previous ceremony) is not here: approvals "
+					     "are checked from the transcripts present only\n",
+					chain[n]);
+			break;
+		}
+		n++;
+	}
+	for (size_t i = n; r == 0 && i > 1; i--)
+		r = walk_one(&st, chain[i - 1]);
+	if (r == 0)
+		r = quorum_check_transcript(&st, transcript, out);
+	if (r == 0 && out != NULL) {
+		if (st.has_policy)
+			fprintf(out,
+				"Quorum: policy of %s; %ld signature%s up to here approved from %s own "
+				"TBS\n",
+				st.policy_where, st.approved_ops, st.approved_ops == 1 ? "" : "s",
+				st.approved_ops == 1 ? "its" : "their");
+		else
+			fprintf(out, "Quorum: no quorum policy in this transcript's history\n");
+	}
+	quorum_state_free(&st);
+	free(chain);
+	return r;
+}
