@@ -7,7 +7,7 @@
 . "$(dirname "$0")/../../ceremony-scripts/demo-site.sh"
 setup_hsm
 base=$T
-steps=15
+steps=21 # the root key generation script's steps
 finished=0
 refused=0
 resumed=0
