@@ -67,6 +67,19 @@ int approve_collect(struct ceremony_ctx *ctx, struct transcript *tr,
 int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const char *history_dir,
 		       const struct approve_opts *ao, FILE *out) __attribute__((warn_unused_result));
 
+/*
+ * witness register: once a policy is in force, the quorum approves a new
+ * officer's key (officer-register, over its SPKI SHA-256) before it is recorded.
+ */
+int approve_officer_register(struct ceremony_ctx *ctx, struct transcript *tr, const char *role,
+			     const char *name, const char *card, const uint8_t spki_sha256[32],
+			     const struct approve_opts *ao, FILE *out)
+	__attribute__((warn_unused_result));
+
+/* ceremony quorum retire: the quorum approves retiring ROLE's key (officer-retire). */
+int approve_retire(struct ceremony_ctx *ctx, const char *role, const char *history_dir,
+		   const struct approve_opts *ao, FILE *out) __attribute__((warn_unused_result));
+
 /* ceremony quorum show: the policy in force and the officers, from the history. */
 int approve_show(struct ceremony_ctx *ctx, const char *history_dir, FILE *out)
 	__attribute__((warn_unused_result));

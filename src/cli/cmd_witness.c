@@ -1,12 +1,15 @@
 /* ceremony witness register */
 #include <stdio.h>
+#include <string.h>
 
+#include "ceremony/approve.h"
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
 #include "ceremony/witness.h"
 
 struct witness_opts {
 	const char *token, *label, *role, *name;
+	struct approve_opts approve;
 };
 
 static const char register_usage[] =
@@ -21,7 +24,9 @@ static const char register_usage[] =
 	"  --label L             the key's label on the card\n"
 	"  --role ROLE           IW, KE1, SO, ... (letters, digits, - and _)\n"
 	"  --name NAME           who holds the card (recorded in the transcript)\n"
-	"(--pin-source is the card's PIN; default: asked on the terminal.)\n\n" CLI_COMMON_HELP;
+	"(--pin-source is the card's PIN; default: asked on the terminal.)\n"
+	"Once the CA's history holds a quorum policy, a new officer is an officer-register\n"
+	"operation the quorum approves (docs/quorum.md):\n" APPROVE_HELP "\n" CLI_COMMON_HELP;
 
 static int witness_opt(void *state, int c, const char *arg)
 {
@@ -32,6 +37,8 @@ static int witness_opt(void *state, int c, const char *arg)
 	case 'l': o->label = arg; return 0;
 	case 'r': o->role = arg; return 0;
 	case 'n': o->name = arg; return 0;
+	case OPT_APPROVERS: o->approve.approvers = arg; return 0;
+	case OPT_APPROVER_PINS: o->approve.pin_sources = arg; return 0;
 	default: return -1;
 	}
 }
@@ -41,10 +48,12 @@ static int cmd_witness_register(struct ceremony_ctx *ctx, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"token", required_argument, NULL, 't'}, {"label", required_argument, NULL, 'l'},
 		{"role", required_argument, NULL, 'r'},	 {"name", required_argument, NULL, 'n'},
-		CLI_COMMON_OPTIONS,			 {NULL, 0, NULL, 0}};
-	struct witness_opts o = {NULL, NULL, NULL, NULL};
+		APPROVE_OPTIONS,			 CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0}};
+	struct witness_opts o;
 	int first, r;
 
+	memset(&o, 0, sizeof(o));
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, register_usage, witness_opt, &o,
 			    &first)) != 0)
 		return r > 0 ? 0 : r;
@@ -55,7 +64,7 @@ static int cmd_witness_register(struct ceremony_ctx *ctx, int argc, char **argv)
 	    (r = cli_require(o.role, "--role", register_usage)) != 0 ||
 	    (r = cli_require(o.name, "--name", register_usage)) != 0)
 		return r;
-	return witness_register(ctx, o.token, o.label, o.role, o.name, stdout);
+	return witness_register(ctx, o.token, o.label, o.role, o.name, &o.approve, stdout);
 }
 
 static const struct cli_command witness_commands[] = {

@@ -145,6 +145,91 @@ out:
 	return r;
 }
 
+int approve_officer_register(struct ceremony_ctx *ctx, struct transcript *tr, const char *role,
+			     const char *name, const char *card, const uint8_t spki_sha256[32],
+			     const struct approve_opts *ao, FILE *out)
+{
+	struct approve_item item;
+	struct approve_request rq;
+	char hex[65];
+	int approved = 0;
+
+	memset(&item, 0, sizeof(item));
+	memcpy(item.tbs_sha256, spki_sha256, 32);
+	hex_encode(spki_sha256, 32, hex);
+	(void)snprintf(item.what, sizeof(item.what),
+		       "register officer %s (%.128s): the key with SPKI sha256 %s on card \"%s\"",
+		       role, name, hex, card);
+	memset(&rq, 0, sizeof(rq));
+	rq.op = QOP_OFFICER_REGISTER;
+	rq.n_items = 1;
+	rq.items = &item;
+	return approve_collect(ctx, tr, &rq, ao, out, &approved);
+}
+
+int approve_retire(struct ceremony_ctx *ctx, const char *role, const char *history_dir,
+		   const struct approve_opts *ao, FILE *out)
+{
+	struct quorum_state st;
+	struct transcript *tr = NULL;
+	struct approve_item item;
+	struct approve_request rq;
+	const struct quorum_officer *o;
+	char dir[PATH_MAX], hex[65], name[QUORUM_NAME_MAX + 1];
+	const char *tpath;
+	size_t idx;
+	int r, approved = 0;
+
+	quorum_state_init(&st);
+	if ((r = dir_of(ctx, history_dir, dir, sizeof(dir), &tpath)) != 0 ||
+	    (r = quorum_state_load(&st, dir, tpath)) != 0)
+		goto out;
+	if (!st.has_policy) {
+		r = cer_err(CER_E_REFUSED, "%s: no quorum policy in this history: nothing to retire "
+					   "from; nothing was recorded",
+			    dir);
+		goto out;
+	}
+	if ((o = quorum_officer_by_role(&st, role)) == NULL) {
+		r = cer_err(CER_E_NOTFOUND, "%s is not an active officer; nothing was recorded", role);
+		goto out;
+	}
+	/* Retiring must leave every rule of the policy possible. */
+	idx = (size_t)(o - st.officers);
+	st.officers[idx].retired[0] = '-';
+	r = policy_feasible(&st, &st.policy);
+	st.officers[idx].retired[0] = '\0';
+	if (r != 0) {
+		cer_err_prefix("retiring %s would leave the policy unmeetable: ", role);
+		goto out;
+	}
+	memset(&item, 0, sizeof(item));
+	memcpy(item.tbs_sha256, o->spki_sha256, 32);
+	hex_encode(o->spki_sha256, 32, hex);
+	(void)snprintf(name, sizeof(name), "%s", o->name);
+	(void)snprintf(item.what, sizeof(item.what),
+		       "retire officer %s (%.128s): the key with SPKI sha256 %s, registered at %.80s",
+		       role, o->name, hex, o->where);
+	memset(&rq, 0, sizeof(rq));
+	rq.op = QOP_OFFICER_RETIRE;
+	rq.n_items = 1;
+	rq.items = &item;
+	rq.history_dir = history_dir;
+	if ((r = ctx_transcript_open(ctx, "quorum retire", &tr)) != 0 ||
+	    (r = approve_collect(ctx, tr, &rq, ao, out, &approved)) != 0)
+		goto out;
+	r = transcript_append(tr, "quorum.retire", NULL, NULL,
+			      json_pack("{s:{s:s, s:s, s:s}}", "quorum_retire", "role", role, "name",
+					name, "spki_sha256", hex),
+			      NULL);
+	if (r == 0)
+		fprintf(out, "Officer %s (%s) retired; recorded in %s.\n", role, name, tpath);
+out:
+	transcript_close(tr);
+	quorum_state_free(&st);
+	return r;
+}
+
 int approve_show(struct ceremony_ctx *ctx, const char *history_dir, FILE *out)
 {
 	struct quorum_state st;

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ceremony/approve.h"
 #include "ceremony/countersig.h"
 #include "ceremony/encode.h"
 #include "ceremony/ctx_transcript.h"
@@ -195,7 +196,7 @@ static json_t *witness_record(const struct p11_token *card, const struct p11key 
 }
 
 int witness_register(struct ceremony_ctx *ctx, const char *token, const char *label,
-		     const char *role, const char *name, FILE *out)
+		     const char *role, const char *name, const struct approve_opts *ao, FILE *out)
 {
 	struct hsm h;
 	struct transcript *tr = NULL;
@@ -236,6 +237,9 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 	}
 	hex_encode(spki, spki_len, spki_hex);
 	hex_encode(md, sizeof(md), md_hex);
+	/* Under a quorum policy a new officer's key is approved first (docs/quorum.md). */
+	if ((r = approve_officer_register(ctx, tr, role, name, h.token.label, md, ao, out)) != 0)
+		goto out;
 	details = witness_record(&h.token, &k, &ev, generated, role, name, spki_hex, md_hex);
 	if (details == NULL) {
 		r = cer_err(CER_E_INPUT, "cannot record the witness (is --name valid UTF-8?)");

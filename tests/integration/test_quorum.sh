@@ -209,4 +209,34 @@ PY
 seal "$d/transcripts/0003-policy.jsonl" >/dev/null 2>&1
 expect_fail "audit names a policy change without the old quorum" 1 'the quorum policy was changed without the approval of the quorum then in force' \
 	"$CEREMONY" audit "$d/transcripts"
+
+# Officers after the policy: registering and retiring are approved by the quorum.
+OT=$S/0004-officers.jsonl
+in_ot() { "$CEREMONY" --config "$SITE_CONFIG" "$@" --transcript "$OT" $([ -e "$OT" ] || echo --previous "$PT"); }
+expect_ok "card 6 is initialised" in_ot --so-pin-source "file:$P/SO.pin" --pin-source "file:$P/KE6.pin" token init --label card-6
+register6() { in_ot --pin-source "file:$P/KE6.pin" witness register --token card-6 --label ke6-officer --role KE6 --name "Person KE6" "$@"; }
+expect_fail "a new officer without the quorum's approval is refused" 1 'officer-register needs approvals of 2 of KE and 1 of IW .*none were given' register6
+check "... and not recorded" bash -c "! grep -q '\"action\":\"witness.register\"' '$OT'"
+expect_ok "the quorum approves a new officer" register6 --approvers KE1,KE2,IW \
+	--approver-pin-sources "file:$P/KE1.pin,file:$P/KE2.pin,file:$P/IW.pin"
+expect_fail "retiring an officer without the quorum is refused" 1 'officer-retire needs approvals of 2 of KE and 1 of IW; 1 approver \(KE1\) gives only 1 of KE' \
+	in_ot quorum retire --role KE4 --approvers KE1 --approver-pin-sources "file:$P/KE1.pin"
+expect_ok "the quorum, with the new officer, retires KE4" in_ot quorum retire --role KE4 --approvers KE6,KE1,IW \
+	--approver-pin-sources "file:$P/KE6.pin,file:$P/KE1.pin,file:$P/IW.pin"
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/f2.key" \
+	-subj "/C=DE/O=ACME Devices/CN=ACME Factory 2 IDevID CA" -out "$T/f2.csr" 2>/dev/null
+sign2() { in_ot --pin-source "file:$P/CA.pin" cert sign --token root-hsm --key root --issuer "$SITE/out/root.pem" \
+	--profile "$SITE_PROFILES/intermediate-ca.yaml" --csr "$T/f2.csr" --out "$1" --approvers "$2" --approver-pin-sources "$3"; }
+expect_fail "a retired officer's approval is refused" 1 'KE4 is not a registered officer \(or was retired\)' \
+	sign2 "$T/r8.pem" KE3,KE4,KE1 "file:$P/KE3.pin,file:$P/KE4.pin,file:$P/KE1.pin"
+check "... nothing was written" test ! -e "$T/r8.pem"
+expect_fail "the new policy's three Key Executives are needed now" 1 'issue-ca needs approvals of 3 of KE; 2 approvers \(KE6, KE1\) give only 2 of KE' \
+	sign2 "$T/r9.pem" KE6,KE1 "file:$P/KE6.pin,file:$P/KE1.pin"
+expect_ok "the new officer approves a certificate with two others" \
+	sign2 "$SITE/out/f2.pem" KE6,KE1,KE2 "file:$P/KE6.pin,file:$P/KE1.pin,file:$P/KE2.pin"
+expect_ok "the officers' transcript is sealed" seal "$OT"
+out=$("$CEREMONY" audit "$S" 2>&1)
+check "audit accepts the officers' changes and reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 3 approval sets checked; 1 signature approved'"
+check "quorum show lists KE4 as retired and KE6 as an officer" bash -c \
+	"'$CEREMONY' quorum show --history '$S' | grep -q 'KE4 .*retired' && '$CEREMONY' quorum show --history '$S' | grep -q 'KE6 *Person KE6'"
 finish
