@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "ceremony/approve.h"
 #include "ceremony/context.h"
 
 struct cross_params {
@@ -23,6 +24,7 @@ struct cross_params {
 	const char *out_path;
 	const char *history_dir;  /* NULL: the transcript's folder */
 	int old_root_may_issue;   /* recorded: the old root may still issue after the rollover */
+	struct approve_opts approve; /* the quorum approves the exact TBS (issue-ca) */
 };
 
 int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out)

@@ -25,8 +25,8 @@ static const char cross_usage[] =
 	"  --profile FILE        a root profile\n"
 	"  --out FILE            the cross certificate (PEM, new)\n"
 	"  --history DIR         the CA's transcripts (default: the transcript's folder)\n"
-	"  --old-root-may-issue  the old root may still issue after this rollover (recorded)\n\n"
-	CLI_COMMON_HELP;
+	"  --old-root-may-issue  the old root may still issue after this rollover (recorded)\n"
+	APPROVE_HELP "\n" CLI_COMMON_HELP;
 
 enum { X_TOKEN = OPT_COMMON_LAST + 1, X_KEY, X_ISSUER, X_SUBJECT, X_PROFILE, X_OUT, X_HISTORY,
        X_MAY_ISSUE };
@@ -44,6 +44,8 @@ static int cross_opt(void *state, int c, const char *arg)
 	case X_OUT: p->out_path = arg; return 0;
 	case X_HISTORY: p->history_dir = arg; return 0;
 	case X_MAY_ISSUE: p->old_root_may_issue = 1; return 0;
+	case OPT_APPROVERS: p->approve.approvers = arg; return 0;
+	case OPT_APPROVER_PINS: p->approve.pin_sources = arg; return 0;
 	default: return -1;
 	}
 }
@@ -59,6 +61,7 @@ int cmd_cert_cross(struct ceremony_ctx *ctx, int argc, char **argv)
 		{"out", required_argument, NULL, X_OUT},
 		{"history", required_argument, NULL, X_HISTORY},
 		{"old-root-may-issue", no_argument, NULL, X_MAY_ISSUE},
+		APPROVE_OPTIONS,
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0}};
 	struct cross_params p;

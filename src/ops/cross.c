@@ -3,9 +3,11 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "ceremony/approve.h"
 #include "ceremony/certbuild.h"
 #include "ceremony/certinfo.h"
 #include "ceremony/cross.h"
@@ -16,6 +18,7 @@
 #include "ceremony/history.h"
 #include "ceremony/hsm.h"
 #include "ceremony/hsmkey.h"
+#include "ceremony/keytype.h"
 #include "ceremony/p11key.h"
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
@@ -78,6 +81,59 @@ static int fresh_serial(struct hsm *h, const struct history *hist, ASN1_INTEGER 
 	return r;
 }
 
+/* SHA-256 of the TBSCertificate as it stands (its signature algorithm must be set). */
+static int tbs_sha256(X509 *x, uint8_t md[32])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int n = i2d_re_X509_tbs(x, &der), ok;
+
+	ok = n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot encode the TBS certificate");
+}
+
+/* Fix the TBS's signature algorithm as the HSM key will write it: sign once with a
+ * throwaway key of the same type and digest (the HSM's signature replaces it). */
+static int tbs_finalise(X509 *x, enum key_type t, const EVP_MD *md)
+{
+	const struct key_type_info *ki = key_type_info(t);
+	EVP_PKEY *tmp = ki->is_ec ? EVP_PKEY_Q_keygen(NULL, NULL, "EC", ki->curve_name)
+				  : EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)ki->bits);
+	int ok = tmp != NULL && X509_sign(x, tmp, md) > 0;
+
+	EVP_PKEY_free(tmp);
+	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot fix the TBS certificate");
+}
+
+/* A cross certificate is a CA certificate by the root: the issue-ca rule of the quorum. */
+static int cross_approve(struct ceremony_ctx *ctx, struct transcript *tr,
+			 const struct cross_params *p, X509 *x, X509 *issuer, FILE *out,
+			 uint8_t tbs[32])
+{
+	struct approve_request rq;
+	struct approve_item item;
+	char subject[256] = "", by[256] = "";
+	int approved = 0, r;
+
+	memset(&rq, 0, sizeof(rq));
+	memset(&item, 0, sizeof(item));
+	memcpy(item.tbs_sha256, tbs, 32);
+	(void)X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
+	(void)X509_NAME_oneline(X509_get_subject_name(issuer), by, sizeof(by));
+	if (snprintf(item.what, sizeof(item.what), "cross certificate for %s by %s (root rollover)",
+		     subject, by) >= (int)sizeof(item.what))
+		item.what[sizeof(item.what) - 1] = '\0';
+	rq.op = QOP_ISSUE_CA;
+	rq.n_items = 1;
+	rq.items = &item;
+	rq.history_dir = p->history_dir;
+	rq.has_profile = 1;
+	if ((r = file_sha256(p->profile, rq.profile_sha256)) != 0)
+		return r;
+	return approve_collect(ctx, tr, &rq, &p->approve, out, &approved);
+}
+
 int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out)
 {
 	struct hsm h;
@@ -88,7 +144,7 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	struct p11key k;
 	X509 *issuer = NULL, *subject = NULL, *x = NULL;
 	ASN1_INTEGER *serial = NULL;
-	uint8_t *pem = NULL, fp[32], issuer_spki[32], subject_spki[32];
+	uint8_t *pem = NULL, fp[32], issuer_spki[32], subject_spki[32], tbs[32], signed_tbs[32];
 	size_t pem_len = 0;
 	json_t *ins = NULL, *outs = NULL, *e[4] = {NULL, NULL, NULL, NULL};
 	const char *tpath;
@@ -133,9 +189,19 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 			       issuer, serial, NULL, 0, &x)) != 0 ||
 	    (r = add_aki(x, issuer)) != 0)
 		goto out;
-	/* Signed in the HSM, verified with the issuer certificate's key before it is written. */
-	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), X509_get0_pubkey(issuer))) != 0)
+	/* The quorum approves these exact bytes before the HSM signs them (docs/quorum.md). */
+	if ((r = tbs_finalise(x, k.type, hsmkey_digest(k.type))) != 0 || (r = tbs_sha256(x, tbs)) != 0 ||
+	    (r = cross_approve(ctx, tr, p, x, issuer, out, tbs)) != 0)
 		goto out;
+	/* Signed in the HSM, verified with the issuer certificate's key before it is written. */
+	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), X509_get0_pubkey(issuer))) != 0 ||
+	    (r = tbs_sha256(x, signed_tbs)) != 0)
+		goto out;
+	if (CRYPTO_memcmp(tbs, signed_tbs, 32) != 0) {
+		r = cer_err(CER_E_INTERNAL, "the HSM signed other bytes than the ones approved; "
+					    "nothing was written");
+		goto out;
+	}
 	if (X509_check_issued(issuer, x) != X509_V_OK ||
 	    ASN1_OCTET_STRING_cmp(X509_get0_subject_key_id(x), X509_get0_subject_key_id(subject)) != 0) {
 		r = cer_err(CER_E_INTERNAL, "the cross certificate does not chain as built; nothing "

@@ -383,6 +383,39 @@ static int on_signed(struct quorum_state *st, long line, json_t *rec, int is_crl
 	return 0;
 }
 
+/* A rollover's cross certificate (cert.cross) is a CA certificate by the root: its TBS
+ * needs issue-ca approvals; its first input is the profile (there is no request). */
+static int on_cross(struct quorum_state *st, long line, json_t *rec)
+{
+	json_t *a, *item = NULL;
+	uint8_t tbs[32], md[32], want[32];
+	int present = 0;
+
+	if (!st->has_policy)
+		return 0;
+	if (output_tbs(st, rec, 0, tbs, &present) != 0)
+		return cer_err(CER_E_VERIFY, "%s line %ld: cannot read the cross certificate's TBS",
+			       st->file, line);
+	if (!present) {
+		st->unchecked_ops++;
+		return 0;
+	}
+	a = approved_find(st, QOP_ISSUE_CA, tbs, &item);
+	if (a == NULL)
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: the cross certificate (issue-ca) carries no approvals of "
+			       "its own TBS: no earlier quorum.approve in this ceremony approves these "
+			       "bytes",
+			       st->file, line);
+	if (input_sha256(rec, 0, md) != 0 || hex32(json_object_get(a, "profile_sha256"), want) != 0 ||
+	    CRYPTO_memcmp(md, want, 32) != 0)
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: the cross certificate's profile is not the one approved",
+			       st->file, line);
+	st->approved_ops++;
+	return 0;
+}
+
 int quorum_state_record(void *arg, long line, json_t *rec)
 {
 	struct quorum_state *st = arg;
@@ -406,6 +439,8 @@ int quorum_state_record(void *arg, long line, json_t *rec)
 		return on_signed(st, line, rec, 0);
 	if (strcmp(action, "crl.sign") == 0)
 		return on_signed(st, line, rec, 1);
+	if (strcmp(action, "cert.cross") == 0)
+		return on_cross(st, line, rec);
 	return 0;
 }
 

@@ -25,6 +25,18 @@ check "demo audits by hand too" "$CEREMONY" audit --root "$O/root.pem" "$D/demo/
 # No secret on disk: no PIN or passphrase in any file the demo's tool wrote (the
 # pins/ folder and the answers file are the demo's own inputs), nor in the tokens.
 check "no PIN or passphrase in transcripts, outputs, media or tokens" bash -c "! grep -rlE 'pin-of-|passphrase of' '$D/demo/transcripts' '$D/demo/out' '$D/demo/media' '$D/demo/internal' '$D/demo/tokens' '$D/demo/audit'"
+# The rollover and the recovery kits the demo leaves.
+check "demo leaves the new root as out/root-2.pem" openssl verify -x509_strict -CAfile "$O/root-2.pem" "$O/root-2.pem"
+check "demo leaves the cross certificate; the old root verifies it" bash -c "ls '$O'/*cross*.pem >/dev/null && openssl verify -x509_strict -CAfile '$O/root.pem' '$O/cross-root-signs-root-2.pem'"
+check "demo leaves the recovery kits, which verify" bash -c "'$CEREMONY' backup kit verify --root '$O/root.pem' '$D/demo/kit-medium/recovery-kit-2' >/dev/null"
+# After the demo a cross certificate without the quorum's approvals is refused, nothing written.
+export SOFTHSM2_CONF=$D/demo/softhsm2.conf CEREMONY_ALLOW_NETWORK=1
+expect_fail "after the demo, cert cross with no approvals is refused" 1 'issue-ca needs approvals.*nothing was signed' \
+	"$CEREMONY" --config "$D/demo/ceremony.yaml" --pin-source "file:$D/demo/pins/CA.pin" cert cross --token root-hsm --key root \
+	--issuer-cert "$O/root.pem" --subject-cert "$O/root-2.pem" --profile ceremony-scripts/profiles/root.yaml \
+	--out "$O/cross-again.pem" --transcript "$D/demo/transcripts/after.jsonl" --previous "$D/demo/transcripts/rollover.jsonl"
+check "... and nothing was written" test ! -e "$O/cross-again.pem"
+unset SOFTHSM2_CONF
 check "a second run replaces the demo folder" bash -c "DEMO_DIR='$D/demo' CEREMONY='$CEREMONY' ceremony-scripts/demo.sh >/dev/null 2>&1"
 mkdir -p "$D/notdemo" && touch "$D/notdemo/keep"
 expect_fail "a folder that is not a demo is left alone" 1 'not a demo folder' \

@@ -92,7 +92,7 @@ expect_contains "... as issuance by a root no longer in force" "$out" "not the g
 # A second history whose rollover lets the old root go on issuing: audit holds.
 B=$T/b
 mkdir -p "$B/transcripts" "$B/out"
-cp "$TR1" "$TR1.sig" "$B/transcripts/" && cp "$OLD" "$A/out/old-ica.pem" "$B/out/"
+cp "$TR1" "$TR1.sig" "$B/transcripts/" && cp "$OLD" "$A"/out/old-ica*.pem "$B/out/"
 BR=$B/transcripts/0002-rollover.jsonl
 cer key generate --token root-hsm --label root-3 --type ec-p384 --transcript "$BR" --previous "$B/transcripts/0001-root.jsonl" >/dev/null || fatal "key 3"
 cer cert root --token root-hsm --key root-3 --profile "$P/root.yaml" --subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA 2047" \
@@ -113,7 +113,7 @@ expect_contains "... and says so" "$out" "the old root may still issue (recorded
 # A second root without a cross certificate is no rollover.
 C=$T/c
 mkdir -p "$C/transcripts" "$C/out"
-cp "$TR1" "$TR1.sig" "$C/transcripts/" && cp "$OLD" "$C/out/"
+cp "$TR1" "$TR1.sig" "$C/transcripts/" && cp "$OLD" "$A"/out/old-ica*.pem "$C/out/"
 CR=$C/transcripts/0002-rogue.jsonl
 cer key generate --token root-hsm --label rogue --type ec-p384 --transcript "$CR" --previous "$C/transcripts/0001-root.jsonl" >/dev/null || fatal "rogue key"
 cer cert root --token root-hsm --key rogue --profile "$P/root.yaml" --subject "/C=DE/O=ACME Devices/CN=Rogue Root" \
