@@ -34,7 +34,7 @@ DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-dev libp11-k
 	libsodium-dev libyaml-dev libjansson-dev libcmocka-dev softhsm2 opensc gnutls-bin \
 	libnss3-tools valgrind jq tmux cmark
 # Programs the tests and the demo run beyond a minimal Debian (tests/integration/test_deps.sh checks).
-DEB_PACKAGES += iproute2 xxd python3 groff-base
+DEB_PACKAGES += iproute2 xxd python3 groff-base man-db python3-cryptography
 
 ifeq ($(V),1)
 Q =
