@@ -22,6 +22,9 @@ kit_medium: $SITE/kit-medium
 toolkit: ${SITE_TOOLKIT:-$(dirname "$CEREMONY")/toolkit}
 revoke_serial: 0DEC0DE0DEC0DE01
 revoke_reason: cessationOfOperation
+# The backup's k and n: confidential, so here and in no script (issue 11.5).
+backup_threshold: 3
+backup_shares: 5
 CONF
 	SITE_ANSWERS=$SITE/answers.yaml
 	{

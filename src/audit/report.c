@@ -46,6 +46,10 @@ struct report {
 	char root_subjects[8][256]; /* the first eight */
 	char drill_tokens[REPORT_MAX_TOKENS][17];
 	size_t n_drill_tokens;
+	/* The first public record that discloses k or n (issue 11.5): the report then
+	 * says so instead of claiming they are not disclosed. */
+	char disclosed_where[PATH_MAX + 32];
+	char disclosed_what[128];
 };
 
 static void copy_text(char *dst, size_t size, const char *src)
@@ -170,13 +174,103 @@ static void report_backup(struct report *rp, json_t *rec, const char *action)
 	}
 }
 
+static const char *const confidential_options[] = {"--threshold", "--shares", "--group",
+						   "--group-threshold", "--cards", "--holders"};
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash != NULL ? slash + 1 : path;
+}
+
+static void disclosed(struct report *rp, long line, const char *what)
+{
+	if (rp->disclosed_where[0] != '\0')
+		return; /* the first one is named */
+	(void)snprintf(rp->disclosed_where, sizeof(rp->disclosed_where), "%s line %ld",
+		       base_name(rp->path), line);
+	copy_text(rp->disclosed_what, sizeof(rp->disclosed_what), what);
+}
+
+/* "3 of 5", "3-of-5": a text that states a threshold and a count. */
+static int states_k_of_n(const char *t)
+{
+	for (const char *p = t; t != NULL && *p != '\0'; p++) {
+		const char *q = p;
+		if (*p < '0' || *p > '9' || (p > t && p[-1] >= '0' && p[-1] <= '9'))
+			continue;
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if ((strncmp(q, " of ", 4) == 0 || strncmp(q, "-of-", 4) == 0) && q[4] >= '0' &&
+		    q[4] <= '9')
+			return 1;
+	}
+	return 0;
+}
+
+/* A confidential option's value, or a count of per-card sources, in a recorded command. */
+static void command_discloses(struct report *rp, long line, json_t *cmd)
+{
+	size_t i;
+	json_t *a;
+
+	json_array_foreach(cmd, i, a)
+	{
+		const char *s = json_string_value(a), *next;
+		if (s == NULL)
+			continue;
+		if (s[0] == '<' && s[1] >= '0' && s[1] <= '9' && strstr(s, " sources>") != NULL)
+			disclosed(rp, line, "a count of per-card secret sources (the number of cards)");
+		for (size_t k = 0; k < sizeof(confidential_options) / sizeof(*confidential_options);
+		     k++) {
+			size_t len = strlen(confidential_options[k]);
+			if (strncmp(s, confidential_options[k], len) != 0)
+				continue;
+			if (s[len] == '=' && strcmp(s + len + 1, "<confidential>") != 0)
+				disclosed(rp, line, confidential_options[k]);
+			next = json_string_value(json_array_get(cmd, i + 1));
+			if (s[len] == '\0' && next != NULL && strcmp(next, "<confidential>") != 0)
+				disclosed(rp, line, confidential_options[k]);
+		}
+	}
+}
+
+static void report_disclosure(struct report *rp, long line, const char *action, json_t *d)
+{
+	json_t *c = json_object_get(d, "confidential");
+	const char *k;
+	json_t *v;
+
+	if (strcmp(action, "step.begin") == 0) {
+		command_discloses(rp, line, json_object_get(d, "command"));
+		if (states_k_of_n(json_string_value(json_object_get(d, "say"))))
+			disclosed(rp, line, "the text read aloud states k of n");
+	} else if (strcmp(action, "step.confirm") == 0 &&
+		   states_k_of_n(json_string_value(json_object_get(d, "question"))))
+		disclosed(rp, line, "a confirmation question states k of n");
+	if (strncmp(action, "backup.", 7) != 0)
+		return;
+	json_object_foreach(d, k, v)
+	{
+		if (!strcmp(k, "threshold") || !strcmp(k, "shares") || !strcmp(k, "k") ||
+		    !strcmp(k, "n") || !strcmp(k, "holders") || !strcmp(k, "cards"))
+			disclosed(rp, line, k);
+	}
+	json_object_foreach(c, k, v)
+	{
+		if (strcmp(k, "spare_shares") && strcmp(k, "parameters_commitment") &&
+		    strcmp(k, "cards_commitment") && strcmp(k, "commitment_scheme"))
+			disclosed(rp, line, k);
+	}
+}
+
 static int report_cb(void *arg, long line, json_t *rec)
 {
 	struct report *rp = arg;
 	const char *action = json_string_value(json_object_get(rec, "action"));
 	json_t *d = json_object_get(rec, "details");
 
-	(void)line;
+	report_disclosure(rp, line, action, d);
 	if (strcmp(action, "cert.root") == 0) {
 		if (rp->roots < 8)
 			copy_text(rp->root_subjects[rp->roots], sizeof(rp->root_subjects[0]),
@@ -311,8 +405,19 @@ static void print_backup(const struct report *rp, FILE *out)
 	else if (rp->spare_shares < 0)
 		fprintf(out, "   a backup of %.10s is recorded without its spare-share count\n",
 			rp->backup_time);
-	else
-		fprintf(out, "   %ld (the backup of %.10s; k and n are not disclosed)\n",
+	else if (rp->disclosed_where[0] != '\0') {
+		/* Never claim what the transcripts contradict, nor add the figure that
+		 * would complete k and n. */
+		fputs("   not given: ", out);
+		printout_safe(out, rp->disclosed_where);
+		fputs(" discloses ", out);
+		printout_safe(out, rp->disclosed_what);
+		fputs(";\n   with n - k that would reveal k and n (docs/backup.md, confidential "
+		      "parameters)\n",
+		      out);
+	} else
+		fprintf(out, "   %ld (the backup of %.10s; k and n are in no public record these "
+			     "transcripts hold)\n",
 			rp->spare_shares, rp->backup_time);
 	fputs("6. Continents on which the key can be recovered without travel:\n"
 	      "   not recorded in the transcripts",

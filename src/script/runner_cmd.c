@@ -81,7 +81,8 @@ static int push_list(struct runner *rn, const struct script_step *st, int i, cha
 			return cer_err(CER_E_INPUT, "step %s: %s too long", st->id, st->list_option[i]);
 		used += (size_t)n;
 	}
-	(void)snprintf(shown, sizeof(shown), "<%zu sources>", json_array_size(st->list_refs[i]));
+	/* No count: the number of per-card sources is the number of cards, n (issue 11.5). */
+	(void)snprintf(shown, sizeof(shown), "<confidential>");
 	int r = push(argv, argc, display, st->list_option[i], NULL);
 	return r != 0 ? r : push(argv, argc, display, value, shown);
 }

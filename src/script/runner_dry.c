@@ -42,7 +42,7 @@ static int dry_step(struct runner *rn, const struct script_step *st, int *last_a
 		json_decref(display);
 	}
 	if (st->confirm != NULL)
-		fprintf(rn->out, "        %s confirms: %s? [y/N]\n", st->role, st->confirm);
+		fprintf(rn->out, "        %s confirms: %s? [y/n]\n", st->role, st->confirm);
 	return 0;
 }
 

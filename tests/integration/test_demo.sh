@@ -37,6 +37,25 @@ expect_fail "after the demo, cert cross with no approvals is refused" 1 'issue-c
 	--out "$O/cross-again.pem" --transcript "$D/demo/transcripts/after.jsonl" --previous "$D/demo/transcripts/rollover.jsonl"
 check "... and nothing was written" test ! -e "$O/cross-again.pem"
 unset SOFTHSM2_CONF
+# k = 3 and n = 5 are confidential (issue 11.5): no public output of the demo states
+# them, alone or in a form that adds up to them. Public: the transcripts and their
+# seals and countersignatures, out/, the medium's text files, the audit run, and what
+# audit, report and transcript print (text and HTML) show; the say and confirm texts
+# of the shipped scripts. Not public: internal/ (the internal records) and pins/.
+P=$D/public
+mkdir -p "$P"
+"$CEREMONY" audit --root "$O/root.pem" "$D/demo/transcripts" >"$P/audit.txt" 2>&1
+"$CEREMONY" report "$D/demo/transcripts" >"$P/report.txt" 2>&1
+for t in "$D"/demo/transcripts/*.jsonl; do
+	"$CEREMONY" transcript print "$t" >"$P/$(basename "$t").txt" 2>&1
+	"$CEREMONY" transcript print --html "$t" >"$P/$(basename "$t").html" 2>&1
+done
+grep -hE '^ *(say|confirm):' ceremony-scripts/*.yaml >"$P/scripts-say.txt"
+leaks='\b3 ?(of|-of-|/) ?5\b|"--(threshold|shares)","[0-9]|--(threshold|shares)=[0-9]|<[0-9]+ sources>|"(threshold|shares|k|n)": ?[0-9]|\b(three|five) (of|cards|shares|old shares|Key Executives)\b|cards? [0-9]+(, [0-9]+)+,? and [0-9]+'
+check "no public output of the demo states k or n" bash -c "! grep -rIliE -- '$leaks' '$P' '$D/demo/transcripts' '$O' '$D/demo/media' '$D/demo/audit'"
+check "the same search finds k and n where they are kept (the internal record)" bash -c "grep -rIqiE -- '$leaks' '$D/demo/internal'"
+check "the report gives n - k, saying no public record holds k and n" grep -q 'k and n are in no public record' "$P/report.txt"
+check "a recorded command line shows per-card sources without their count" grep -q '"--card-pin-sources","<confidential>"' "$D/demo/transcripts/root-keygen.jsonl"
 check "a second run replaces the demo folder" bash -c "DEMO_DIR='$D/demo' CEREMONY='$CEREMONY' ceremony-scripts/demo.sh >/dev/null 2>&1"
 mkdir -p "$D/notdemo" && touch "$D/notdemo/keep"
 expect_fail "a folder that is not a demo is left alone" 1 'not a demo folder' \

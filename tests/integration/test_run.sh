@@ -108,4 +108,14 @@ check "the step began twice" test "$(grep -c '"action":"step.begin"' "$T/rt.json
 # The air-gap override is recorded in the ceremony.begin of a run's transcript (11.6).
 check "a scripted ceremony's ceremony.begin records the air-gap override" bash -c "head -1 '$S/0001-root-keygen.jsonl' | grep -q '\"action\":\"ceremony.begin\".*\"network_override\":{.*\"allowed_by\":\"CEREMONY_ALLOW_NETWORK=1\"'"
 check "a resumed run records the override again" grep -q '"action":"ceremony.resumed".*"network_override"' "$T/ex.jsonl"
+# The report never claims k and n are undisclosed when a public record says them (11.5).
+mkdir -p "$T/leak"
+cp "$S"/*.jsonl "$S"/*.sig "$T/leak/"
+printf 'ceremony: leak\ntitle: leak\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: "the KEK was split 3 of 5", confirm: ok}\n' >"$T/leak.yaml"
+printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n' >"$T/leak-answers.yaml"
+"$CEREMONY" run "$T/leak.yaml" --answers "$T/leak-answers.yaml" --transcript "$T/leak/zz-leak.jsonl" >/dev/null 2>&1
+"$CEREMONY" report "$S" >"$T/report-clean.txt" 2>&1
+"$CEREMONY" report "$T/leak" >"$T/report-leak.txt" 2>&1
+check "the report gives n - k when no public record states k or n" grep -q 'k and n are in no public record' "$T/report-clean.txt"
+check "the report withholds n - k and names the record that states k of n" bash -c "grep -q 'not given: zz-leak.jsonl line [0-9]* discloses the text read aloud states k of n' '$T/report-leak.txt' && ! grep -q 'k and n are in no public record' '$T/report-leak.txt'"
 finish
