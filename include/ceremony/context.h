@@ -24,11 +24,21 @@ struct ceremony_ctx {
 	/* From the environment, read once by ctx_read_env. */
 	const char *env_module;      /* CEREMONY_MODULE */
 	int env_allow_network;       /* CEREMONY_ALLOW_NETWORK=1 (recorded) */
+	/* Set by `ceremony run` for its steps, so a PIN prompt names whose turn it is and
+	 * what for (CEREMONY_PROMPT_USER, CEREMONY_PROMPT_SO, CEREMONY_PROMPT_PURPOSE). */
+	const char *env_prompt_user, *env_prompt_so, *env_prompt_purpose;
 	struct config *config;       /* loaded on first use */
 };
 
 /* Fill the env_* fields from the process environment (main calls it once). */
 void ctx_read_env(struct ceremony_ctx *ctx);
+
+#define CTX_PROMPT_MAX 320
+/* A PIN prompt's text: what, preceded by the role whose PIN it is (so: the SO's) and the
+ * purpose when `ceremony run` gave them: "CA (Ceremony Administrator), step 3.3: user PIN
+ * for token "root-hsm"". Never fails: cut at size. */
+void ctx_prompt(const struct ceremony_ctx *ctx, int so, const char *what, char *out,
+		size_t size);
 
 /* The site configuration (--config, else ./ceremony.yaml if present; *out NULL if none). */
 int ctx_config(struct ceremony_ctx *ctx, const struct config **out) __attribute__((warn_unused_result));

@@ -21,6 +21,10 @@ int file_write_new(const char *path, const void *data, size_t len)
 /* Fail with CER_E_EXISTS if path exists, CER_E_IO if its folder is missing. */
 int file_check_new(const char *path) __attribute__((warn_unused_result));
 
+/* file_write_new, mode 0644: for what is public (certificates, CRLs), never for secrets. */
+int file_write_public(const char *path, const void *data, size_t len)
+	__attribute__((warn_unused_result));
+
 /* Read the whole file (at most max bytes, else CER_E_INPUT). *out is malloc'd, NUL-terminated. */
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 	__attribute__((warn_unused_result));

@@ -91,19 +91,41 @@ static void field_digest(struct printer *pr, const char *label, const uint8_t *d
 {
 	char hex[5 * READALOUD_DIGEST_MAX / 2 + 1];
 	char words[READALOUD_DIGEST_MAX * (READALOUD_WORD_MAX + 1) + 1];
+	char rest[READALOUD_DIGEST_MAX * (READALOUD_WORD_MAX + 1) + 1], part[64];
+	size_t n = READALOUD_WORDS_DEFAULT;
 
+	/* The screen reads aloud words 1-8; the paper marks the same part, then gives the
+	 * rest for a full comparison (an even split keeps each word's list: 8 is even). */
 	hex_encode_grouped(d, len, hex);
-	if (readaloud_words(d, len, READALOUD_WORDS_ALL, words, sizeof(words)) != 0)
-		words[0] = '\0';
+	if (len <= n || readaloud_words(d, len, n, words, sizeof(words)) != 0 ||
+	    readaloud_words(d + n, len - n, READALOUD_WORDS_ALL, rest, sizeof(rest)) != 0) {
+		n = len;
+		rest[0] = '\0';
+		if (readaloud_words(d, len, READALOUD_WORDS_ALL, words, sizeof(words)) != 0)
+			words[0] = '\0';
+	}
+	if (rest[0] != '\0')
+		(void)snprintf(part, sizeof(part), "read aloud (words 1-%zu of %zu, as on screen)", n,
+			       len);
+	else
+		(void)snprintf(part, sizeof(part), "read aloud");
 	field_begin(pr, label);
 	if (pr->html) {
 		fputs("<code class=\"hash\">", pr->out);
 		put(pr, hex);
-		fputs("</code><br><span class=\"words\">read aloud: ", pr->out);
+		fprintf(pr->out, "</code><br><span class=\"words\">%s: <strong>", part);
 		put(pr, words);
+		fputs("</strong>", pr->out);
+		if (rest[0] != '\0') {
+			fprintf(pr->out, "<br>words %zu-%zu, to compare the whole hash: ", n + 1, len);
+			put(pr, rest);
+		}
 		fputs("</span>", pr->out);
 	} else {
-		fprintf(pr->out, "%s\n    %-24s read aloud: \"%s\"", hex, "", words);
+		fprintf(pr->out, "%s\n    %-24s %s: \"%s\"", hex, "", part, words);
+		if (rest[0] != '\0')
+			fprintf(pr->out, "\n    %-24s words %zu-%zu, to compare the whole hash: \"%s\"",
+				"", n + 1, len, rest);
 	}
 	field_end(pr);
 }
@@ -141,6 +163,47 @@ static void scalar_text(json_t *v, const char *key, char *out, size_t size)
 }
 
 static void field_value(struct printer *pr, const char *label, json_t *v, int depth);
+static int value_is_inline(json_t *v);
+
+/* An array of short scalars (a command's arguments, a list of names). */
+static int array_is_words(json_t *a)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(a, i, e)
+	if (!(json_is_string(e) || json_is_integer(e) || json_is_boolean(e)) ||
+	    !value_is_inline(e))
+		return 0;
+	return 1;
+}
+
+/* One row, the elements separated by spaces; an element with a space is quoted. */
+static void field_words(struct printer *pr, const char *label, json_t *a)
+{
+	char text[1024];
+	size_t i;
+	json_t *e;
+
+	field_begin(pr, label);
+	if (pr->html)
+		fputs("<code>", pr->out);
+	json_array_foreach(a, i, e)
+	{
+		scalar_text(e, label, text, sizeof(text));
+		if (i > 0)
+			fputc(' ', pr->out);
+		if (strchr(text, ' ') != NULL || text[0] == '\0') {
+			fputc('"', pr->out);
+			put(pr, text);
+			fputc('"', pr->out);
+		} else
+			put(pr, text);
+	}
+	if (pr->html)
+		fputs("</code>", pr->out);
+	field_end(pr);
+}
 
 /* Digests and long hex values get their own line; short scalars share one. */
 static int value_is_inline(json_t *v)
@@ -196,7 +259,10 @@ static void field_value(struct printer *pr, const char *label, json_t *v, int de
 	} else if (json_is_array(v)) {
 		if (json_array_size(v) == 0)
 			field_text(pr, label, "none");
-		json_array_foreach(v, i, e) field_value(pr, label, e, depth + 1);
+		else if (array_is_words(v))
+			field_words(pr, label, v); /* a command line reads as one line */
+		else
+			json_array_foreach(v, i, e) field_value(pr, label, e, depth + 1);
 	} else if (s != NULL && strlen(s) == 64 && is_hex(s, 64)) {
 		uint8_t d[32];
 		if (hex_decode(s, 64, d, sizeof(d)) == 0)
@@ -229,23 +295,48 @@ static void file_list(struct printer *pr, const char *label, json_t *list)
 	}
 }
 
+/* Records a reader must not miss: deviations, failures, refusals, stops. */
+static const char *record_alert(const char *action)
+{
+	static const char *const alerts[][2] = {
+		{"step.exception", "EXCEPTION"},     {"step.failed", "FAILED"},
+		{"ceremony.stopped", "STOPPED"},     {"ceremony.abandoned", "ABANDONED"},
+		{"step.abandoned", "STEP ABANDONED"}, {"step.unrecognised", "ANSWER NOT UNDERSTOOD"},
+	};
+	size_t len = action != NULL ? strlen(action) : 0;
+
+	for (size_t i = 0; action != NULL && i < sizeof(alerts) / sizeof(alerts[0]); i++)
+		if (strcmp(action, alerts[i][0]) == 0)
+			return alerts[i][1];
+	if (len > 8 && strcmp(action + len - 8, ".refused") == 0)
+		return "REFUSED";
+	if (len > 7 && strcmp(action + len - 7, ".failed") == 0)
+		return "FAILED";
+	return NULL;
+}
+
 static int print_record(void *arg, long line, json_t *rec)
 {
 	struct printer *pr = arg;
 	const char *action = json_string_value(json_object_get(rec, "action"));
 	const char *when = json_string_value(json_object_get(rec, "time"));
+	const char *alert = record_alert(action);
 	char head[64];
 
 	pr->records = line;
 	(void)snprintf(head, sizeof(head), "#%ld", line);
 	if (pr->html) {
-		fprintf(pr->out, "<section class=\"record\"><h2>%s ", head);
+		fprintf(pr->out, "<section class=\"record%s\"><h2>%s ", alert ? " alert" : "", head);
+		if (alert != NULL)
+			fprintf(pr->out, "<span class=\"alert\">%s</span> ", alert);
 		put(pr, action);
 		fputs(" <small>", pr->out);
 		put(pr, when);
 		fputs("</small></h2>\n<table>\n", pr->out);
 	} else {
 		fprintf(pr->out, "\n%-5s %s  ", head, when);
+		if (alert != NULL)
+			fprintf(pr->out, "!! %s: ", alert);
 		put(pr, action);
 		fputc('\n', pr->out);
 	}
@@ -270,6 +361,8 @@ static const char html_head[] =
 	"code.hash{font-size:1.05em;letter-spacing:.05em}\n"
 	".words{font-style:italic}\n"
 	"section.record{page-break-inside:avoid;margin-top:1.2em}\n"
+	"section.alert{border-left:.4em solid #b00;padding-left:.5em;background:#fff0f0}\n"
+	"span.alert{color:#b00;font-weight:bold}\n"
 	"h2{font-size:1.1em;margin:.2em 0}\n"
 	"@media print{body{margin:0}}\n</style></head><body>\n";
 

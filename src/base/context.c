@@ -13,6 +13,25 @@ void ctx_read_env(struct ceremony_ctx *ctx)
 
 	ctx->env_module = getenv("CEREMONY_MODULE");
 	ctx->env_allow_network = v != NULL && strcmp(v, "1") == 0;
+	ctx->env_prompt_user = getenv("CEREMONY_PROMPT_USER");
+	ctx->env_prompt_so = getenv("CEREMONY_PROMPT_SO");
+	ctx->env_prompt_purpose = getenv("CEREMONY_PROMPT_PURPOSE");
+}
+
+void ctx_prompt(const struct ceremony_ctx *ctx, int so, const char *what, char *out,
+		size_t size)
+{
+	const char *who = so ? ctx->env_prompt_so : ctx->env_prompt_user;
+	const char *why = ctx->env_prompt_purpose;
+	int n;
+
+	if (who != NULL && who[0] != '\0')
+		n = snprintf(out, size, "%s%s%s: %s", who, why != NULL && why[0] ? ", " : "",
+			     why != NULL ? why : "", what);
+	else
+		n = snprintf(out, size, "%s", what);
+	if (n < 0 && size > 0)
+		out[0] = '\0';
 }
 
 int ctx_config(struct ceremony_ctx *ctx, const struct config **out)

@@ -75,7 +75,20 @@ int file_check_new(const char *path)
 	return 0;
 }
 
+static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode);
+
 int file_write_new(const char *path, const void *data, size_t len)
+{
+	return write_new_mode(path, data, len, 0600);
+}
+
+int file_write_public(const char *path, const void *data, size_t len)
+{
+	/* Certificates and CRLs are public: readable by everyone, whatever the umask. */
+	return write_new_mode(path, data, len, 0644);
+}
+
+static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	uint8_t rnd[8];
@@ -93,7 +106,7 @@ int file_write_new(const char *path, const void *data, size_t len)
 	if (fd < 0)
 		return cer_err(CER_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
 	created = 1;
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
 		r = cer_err(CER_E_IO, "%s: cannot write: %s", tmp, strerror(errno));
 		goto out;
 	}

@@ -100,6 +100,12 @@ void readaloud_print(FILE *out, const char *label, const uint8_t *digest, size_t
 		return;
 	hex_encode_grouped(digest, len, hex);
 	fprintf(out, "  %-14s %s\n", label, hex);
-	if (readaloud_words(digest, len, READALOUD_WORDS_DEFAULT, words, sizeof(words)) == 0)
-		fprintf(out, "  %-14s \"%s ...\"\n", "read aloud", words);
+	/* The same words the printed transcript marks for reading aloud, and which they are. */
+	if (readaloud_words(digest, len, READALOUD_WORDS_DEFAULT, words, sizeof(words)) != 0)
+		return;
+	if (len > READALOUD_WORDS_DEFAULT)
+		fprintf(out, "  %-14s \"%s\" (words 1-%d of %zu)\n", "read aloud", words,
+			READALOUD_WORDS_DEFAULT, len);
+	else
+		fprintf(out, "  %-14s \"%s\"\n", "read aloud", words);
 }

@@ -191,7 +191,7 @@ static int secret_read_tty(const char *prompt, const char *what, struct secret *
 int secret_read(const char *source, const char *what, size_t max, struct secret **out)
 {
 	struct secret *s = NULL;
-	char prompt[128];
+	char prompt[400];
 	int r;
 
 	*out = NULL;
@@ -220,7 +220,7 @@ int secret_read(const char *source, const char *what, size_t max, struct secret 
 int secret_read_new(const char *source, const char *what, size_t max, struct secret **out)
 {
 	struct secret *a = NULL, *b = NULL;
-	char again[96];
+	char again[400];
 	int r = 0;
 
 	*out = NULL;

@@ -34,12 +34,13 @@ fail:
 
 int hsm_login_user(struct ceremony_ctx *ctx, struct hsm *h)
 {
-	char what[96];
+	char what[96], prompt[CTX_PROMPT_MAX];
 
 	if (snprintf(what, sizeof(what), "user PIN for token \"%s\"", h->token.label) >=
 	    (int)sizeof(what))
 		what[sizeof(what) - 1] = '\0';
-	return p11_login_asking(h->session, CKU_USER, ctx->pin_source, what);
+	ctx_prompt(ctx, 0, what, prompt, sizeof(prompt));
+	return p11_login_asking(h->session, CKU_USER, ctx->pin_source, prompt);
 }
 
 void hsm_session_end(struct hsm *h)

@@ -117,8 +117,10 @@ static int wrap_root(struct ceremony_ctx *ctx, struct create_state *st, const ch
 		return r;
 	if ((r = p11_session_open(st->h.module, &st->h.token, &st->so)) != 0)
 		return r;
+	char prompt[CTX_PROMPT_MAX];
 	(void)snprintf(what, sizeof(what), "SO PIN for token \"%s\"", st->h.token.label);
-	if ((r = secret_read(ctx->so_pin_source, what, SECRET_PIN_MAX, &so_pin)) != 0)
+	ctx_prompt(ctx, 1, what, prompt, sizeof(prompt));
+	if ((r = secret_read(ctx->so_pin_source, prompt, SECRET_PIN_MAX, &so_pin)) != 0)
 		goto out;
 	r = p11_login(st->so, CKU_SO, so_pin);
 	secret_free(so_pin);

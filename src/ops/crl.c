@@ -314,7 +314,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 		goto out;
 	}
 	if ((r = pem_encode_crl(crl, &pem, &pem_len)) != 0 ||
-	    (r = file_write_new(o->out, pem, pem_len)) != 0)
+	    (r = file_write_public(o->out, pem, pem_len)) != 0)
 		goto out;
 	if ((r = transcript_file_entry(tr, o->issuer, &e)) != 0)
 		goto out;

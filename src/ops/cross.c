@@ -209,7 +209,7 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 		goto out;
 	}
 	if ((r = certbuild_fingerprint(x, fp)) != 0 || (r = pem_encode_cert(x, &pem, &pem_len)) != 0 ||
-	    (r = file_write_new(p->out_path, pem, pem_len)) != 0)
+	    (r = file_write_public(p->out_path, pem, pem_len)) != 0)
 		goto out;
 	if ((r = transcript_file_entry(tr, p->profile, &e[0])) != 0 ||
 	    (r = transcript_file_entry(tr, p->issuer_cert, &e[1])) != 0 ||

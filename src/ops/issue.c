@@ -277,8 +277,8 @@ static int item_sign(struct issue_run *run, struct issue_item *it, EVP_PKEY *hsm
 	    (r = pem_encode_cert(it->cert, &chain, &chain_len)) != 0 ||
 	    (r = pem_encode_cert(run->issuer, &chain, &chain_len)) != 0)
 		goto out;
-	if ((r = file_write_new(it->out_path, pem, pem_len)) != 0 ||
-	    (r = file_write_new(it->chain_path, chain, chain_len)) != 0)
+	if ((r = file_write_public(it->out_path, pem, pem_len)) != 0 ||
+	    (r = file_write_public(it->chain_path, chain, chain_len)) != 0)
 		goto out;
 	if ((r = transcript_file_entry(run->tr, it->csr_path, &e1)) != 0 ||
 	    (r = transcript_file_entry(run->tr, run->o->profile, &e2)) != 0 ||

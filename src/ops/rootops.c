@@ -69,7 +69,7 @@ int rootops_token_init(struct ceremony_ctx *ctx, const char *label, FILE *out)
 	struct secret *so = NULL, *user = NULL;
 	struct p11_token tok;
 	const char *path, *tpath;
-	char what[96];
+	char what[96], prompt[CTX_PROMPT_MAX];
 	int r;
 
 	if ((r = ctx_transcript_path(ctx, "token init", &tpath)) != 0)
@@ -79,10 +79,12 @@ int rootops_token_init(struct ceremony_ctx *ctx, const char *label, FILE *out)
 	if ((r = ctx_module_path(ctx, &path)) != 0 || (r = p11_module_load(path, &m)) != 0)
 		goto out;
 	(void)snprintf(what, sizeof(what), "new SO PIN for token \"%.32s\"", label);
-	if ((r = secret_read_new(ctx->so_pin_source, what, SECRET_PIN_MAX, &so)) != 0)
+	ctx_prompt(ctx, 1, what, prompt, sizeof(prompt));
+	if ((r = secret_read_new(ctx->so_pin_source, prompt, SECRET_PIN_MAX, &so)) != 0)
 		goto out;
 	(void)snprintf(what, sizeof(what), "new user PIN for token \"%.32s\"", label);
-	if ((r = secret_read_new(ctx->pin_source, what, SECRET_PIN_MAX, &user)) != 0)
+	ctx_prompt(ctx, 0, what, prompt, sizeof(prompt));
+	if ((r = secret_read_new(ctx->pin_source, prompt, SECRET_PIN_MAX, &user)) != 0)
 		goto out;
 	if ((r = p11_token_init(m, label, so, user, &tok)) != 0)
 		goto out;

@@ -88,7 +88,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 		goto out;
 	if ((r = pem_encode_cert(x, &pem, &pem_len)) != 0)
 		goto out;
-	if ((r = file_write_new(out_path, pem, pem_len)) != 0)
+	if ((r = file_write_public(out_path, pem, pem_len)) != 0)
 		goto out;
 	if ((r = transcript_file_entry(tr, profile, &entry)) != 0)
 		goto out;

@@ -218,8 +218,13 @@ static int step_run_command(struct runner *rn, const struct script_step *st, int
 			  json_pack("{s:s, s:i, s:i, s:s, s:s, s:o}", "step", st->id, "number",
 				    st->number, "act", st->act, "role", st->role, "say", st->say,
 				    "command", display));
-	if (r == 0)
+	if (r == 0) {
+		char purpose[64];
+		(void)snprintf(purpose, sizeof(purpose), "step %s", st->id);
+		runner_prompt_for(rn, st->pin_role != NULL ? st->pin_role : st->role,
+				  st->so_pin_role != NULL ? st->so_pin_role : st->role, purpose);
 		r = runner_exec(rn, argv, &status);
+	}
 	runner_argv_free(argv, argc);
 	if (r != 0 || status == 0)
 		return r;
@@ -376,6 +381,9 @@ static int run_as_sealer(struct runner *rn, const char *const *args, int n)
 	if ((r = runner_argv_raw(rn, args, n, role, NULL, argv, &argc, &display)) != 0)
 		return r;
 	json_decref(display);
+	runner_prompt_for(rn, role, NULL,
+			  strcmp(args[0], "transcript") == 0 ? "to seal the transcript"
+							     : "to sign the medium's manifest");
 	r = runner_exec(rn, argv, &status);
 	runner_argv_free(argv, argc);
 	if (r == 0 && status != 0)
@@ -484,6 +492,8 @@ static int ceremony_finish(struct runner *rn)
 		if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
 			return r;
 		json_decref(display);
+		runner_prompt_for(rn, st->pin_role != NULL ? st->pin_role : st->role,
+				  st->so_pin_role, "after the seal");
 		r = runner_exec(rn, argv, &status);
 		runner_argv_free(argv, argc);
 		if (r != 0)
@@ -500,6 +510,8 @@ static int runner_preflight(struct runner *rn)
 	json_t *display = NULL;
 	int argc = 0, r;
 
+	if ((r = runner_missing_vars(rn)) != 0)
+		return r;
 	for (int i = 0; i < rn->script->n_steps; i++) {
 		const struct script_step *st = &rn->script->steps[i];
 		if (st->n_args > 0 && strcmp(st->args[0], "transcript") == 0 && st->n_args > 1 &&

@@ -188,6 +188,41 @@ int runner_argv(struct runner *rn, const struct script_step *st, char **argv, in
 	return 0;
 }
 
+static void role_text(const struct runner *rn, const char *role, char *out, size_t size)
+{
+	const char *title = role != NULL ? script_role_title(rn->script, role) : NULL;
+
+	out[0] = '\0';
+	if (role != NULL && snprintf(out, size, title != NULL ? "%s (%s)" : "%s", role,
+				     title != NULL ? title : "") >= (int)size)
+		out[size - 1] = '\0';
+}
+
+void runner_prompt_for(struct runner *rn, const char *user_role, const char *so_role,
+		       const char *purpose)
+{
+	role_text(rn, user_role, rn->prompt_user, sizeof(rn->prompt_user));
+	role_text(rn, so_role, rn->prompt_so, sizeof(rn->prompt_so));
+	if (snprintf(rn->prompt_purpose, sizeof(rn->prompt_purpose), "%s",
+		     purpose != NULL ? purpose : "") >= (int)sizeof(rn->prompt_purpose))
+		rn->prompt_purpose[sizeof(rn->prompt_purpose) - 1] = '\0';
+}
+
+/* In the child: the prompt texts for ctx_prompt, and nothing inherited from elsewhere. */
+static void child_prompt_env(const struct runner *rn)
+{
+	const char *names[] = {"CEREMONY_PROMPT_USER", "CEREMONY_PROMPT_SO",
+			       "CEREMONY_PROMPT_PURPOSE"};
+	const char *values[] = {rn->prompt_user, rn->prompt_so, rn->prompt_purpose};
+
+	for (int i = 0; i < 3; i++) {
+		if (values[i][0] != '\0')
+			(void)setenv(names[i], values[i], 1); /* cosmetic: a plain prompt if not */
+		else
+			(void)unsetenv(names[i]);
+	}
+}
+
 int runner_exec(struct runner *rn, char **argv, int *status)
 {
 	pid_t pid;
@@ -199,6 +234,7 @@ int runner_exec(struct runner *rn, char **argv, int *status)
 	if (pid < 0)
 		return cer_err(CER_E_INTERNAL, "cannot start %s: %s", argv[0], strerror(errno));
 	if (pid == 0) {
+		child_prompt_env(rn);
 		execv(argv[0], argv);
 		fprintf(stderr, "ceremony: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);

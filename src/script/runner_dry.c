@@ -46,13 +46,83 @@ static int dry_step(struct runner *rn, const struct script_step *st, int *last_a
 	return 0;
 }
 
+/* Add each ${name} of text that neither the script nor ceremony.yaml sets to missing. */
+static int missing_in(struct runner *rn, const char *text, const char *where, json_t *missing)
+{
+	char name[128], probe[140], out[SCRIPT_ARG_MAX];
+	const char *p = text, *end;
+
+	while (text != NULL && (p = strstr(p, "${")) != NULL) {
+		end = strchr(p, '}');
+		if (end == NULL || (size_t)(end - p - 2) >= sizeof(name))
+			return 0; /* malformed: script_expand names it with its own message */
+		memcpy(name, p + 2, (size_t)(end - p - 2));
+		name[end - p - 2] = '\0';
+		p = end + 1;
+		/* Built in: the transcript, and who fills each role. */
+		if (strcmp(name, "transcript") == 0 || strncmp(name, "name.", 5) == 0)
+			continue;
+		(void)snprintf(probe, sizeof(probe), "${%s}", name);
+		if (script_expand(rn->script, rn->ctx->config, NULL, NULL, 0, probe, out,
+				  sizeof(out)) == 0 ||
+		    json_object_get(missing, name) != NULL)
+			continue;
+		cer_err_clear();
+		if (json_object_set_new(missing, name, json_string(where)) != 0)
+			return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
+int runner_missing_vars(struct runner *rn)
+{
+	json_t *missing = json_object(), *v;
+	char list[1024] = "";
+	const char *k;
+	size_t used = 0;
+	int r = 0;
+
+	if (missing == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	r = missing_in(rn, rn->script->media, "media", missing);
+	json_object_foreach(rn->script->seal, k, v)
+	if (r == 0)
+		r = missing_in(rn, json_string_value(v), "seal", missing);
+	for (int i = 0; r == 0 && i < rn->script->n_steps; i++)
+		for (int j = 0; r == 0 && j < rn->script->steps[i].n_args; j++)
+			r = missing_in(rn, rn->script->steps[i].args[j], rn->script->steps[i].id,
+				       missing);
+	json_object_foreach(missing, k, v)
+	{
+		int n = snprintf(list + used, sizeof(list) - used, "%s%s (%s%s)", used ? ", " : "", k,
+				 strcmp(json_string_value(v), "media") &&
+						 strcmp(json_string_value(v), "seal")
+					 ? "step "
+					 : "",
+				 json_string_value(v));
+		if (n < 0 || (size_t)n >= sizeof(list) - used)
+			break; /* the first ones are named; that is enough to go and fix them */
+		used += (size_t)n;
+	}
+	if (r == 0 && used > 0)
+		r = cer_err(CER_E_INPUT,
+			    "%s needs settings that neither the script nor the site configuration "
+			    "(%s) has: %s; ceremony-scripts/ceremony.yaml.example shows each one; "
+			    "nothing was done",
+			    rn->script->path,
+			    rn->ctx->config_path != NULL ? rn->ctx->config_path : "no --config given",
+			    list);
+	json_decref(missing);
+	return r;
+}
+
 int runner_dry_run(struct runner *rn)
 {
 	char sha[100], media[4096];
 	const char *xn[] = {"transcript"}, *xv[] = {rn->transcript};
 	int last_act = 0, total = 0, r;
 
-	if ((r = runner_answers_load(rn)) != 0)
+	if ((r = runner_missing_vars(rn)) != 0 || (r = runner_answers_load(rn)) != 0)
 		return r;
 	for (int i = 0; i < rn->script->n_steps; i++)
 		total += !rn->script->steps[i].after_seal;

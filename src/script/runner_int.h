@@ -32,6 +32,8 @@ struct runner {
 	json_t *start_manifest; /* media files at the start */
 	int last_act;           /* for act headings */
 	json_t *names;          /* role -> who fills it, once known */
+	/* What the next child's PIN prompts say: whose PIN, and what for (issue 11.10). */
+	char prompt_user[96], prompt_so[96], prompt_purpose[160];
 };
 
 /* Answers and prompts (runner_io.c). */
@@ -57,6 +59,10 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 		    const char *so_pin_role, char **argv, int *argc, json_t **display)
 	__attribute__((warn_unused_result));
 void runner_argv_free(char **argv, int argc);
+/* The next child's prompts name user_role's and so_role's PINs (either may be NULL) and
+ * the purpose ("step 3.3", "to seal the transcript"). */
+void runner_prompt_for(struct runner *rn, const char *user_role, const char *so_role,
+		       const char *purpose);
 /* Run argv as a child; *status is its exit code. */
 int runner_exec(struct runner *rn, char **argv, int *status) __attribute__((warn_unused_result));
 
@@ -65,6 +71,9 @@ int runner_record(struct runner *rn, const char *action, json_t *details)
 	__attribute__((warn_unused_result));
 
 /* Dry run (runner_dry.c). */
+/* Every ${name} the script uses that neither it nor ceremony.yaml sets, named in one error
+ * with the step that uses it, before anything else. */
+int runner_missing_vars(struct runner *rn) __attribute__((warn_unused_result));
 int runner_dry_run(struct runner *rn) __attribute__((warn_unused_result));
 
 #endif

@@ -152,7 +152,13 @@ out=$("$CEREMONY" transcript print "$TR1" 2>&1)
 check "print: records with time and action" bash -c "printf '%s' \"\$1\" | grep -qE '^#2 +[0-9T:-]+Z  key.generate'" _ "$out"
 spki=$(grep '"action":"key.generate"' "$TR1" | jq -r .details.spki_sha256)
 grouped=$(printf '%s' "$spki" | cut -c1-16 | sed 's/\(....\)/\1 /g; s/ $//')
-check "print: the root key's SPKI hash in groups, with words" bash -c "printf '%s' \"\$1\" | grep -A1 'spki_sha256' | grep -q '$grouped' && printf '%s' \"\$1\" | grep -A1 'spki_sha256' | grep -q 'read aloud: \"'" _ "$out"
+check "print: the root key's SPKI hash in groups, with words" bash -c "printf '%s' \"\$1\" | grep -A1 'spki_sha256' | grep -q '$grouped' && printf '%s' \"\$1\" | grep -A1 'spki_sha256' | grep -q 'read aloud (words 1-8 of 32, as on screen): \"'" _ "$out"
+# One length to read aloud on screen and on paper (issue 11.10): the screen's 8 words are
+# the words the printout marks, and both say which part of the hash they are.
+last=$(ls "$H"/*.jsonl | sort | tail -n1)
+screen=$("$CEREMONY" audit --root "$ROOT" "$H" 2>&1 | grep -A1 'last head' | sed -n 's/.*read aloud *"\([^"]*\)" (words 1-8 of 32)$/\1/p')
+paper=$("$CEREMONY" transcript print "$last" 2>&1 | grep -A1 'head (last line)' | sed -n 's/.*read aloud (words 1-8 of 32, as on screen): "\([^"]*\)"$/\1/p')
+check "the words read aloud on screen are the ones the printout marks" test -n "$screen" -a "$screen" = "$paper"
 check "print: the witness registration" bash -c "printf '%s' \"\$1\" | grep -q 'witness  *role IW, name Iris Witness'" _ "$out"
 HT=$T/transcripts/hostile.jsonl
 openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$M/keys/h.key" \
@@ -178,7 +184,7 @@ check "report: pkilevel 2 for the voucher signer" has '^   2: for 1 end-entity c
 check "report: the intermediate's life" has 'issued [0-9-]+, notAfter 9999-12-31 \(no expiry'
 check "report: says the root's transcripts cannot count device certificates" has 'not known from the root.s transcripts'
 check "report: the HSM model and manufacturer" has 'manufacturer "SoftHSM project", model "SoftHSM v2"'
-check "report: spare shares n - k = 1" has '^   1 \(the backup of [0-9-]+; k and n are not disclosed\)'
+check "report: spare shares n - k = 1" has '^   1 \(the backup of [0-9-]+; k and n are in no public record these transcripts hold\)'
 check "report: no names" bash -c "! printf '%s' \"\$1\" | grep -qiE 'Iris|Karl|Kim|Kai|Mallory|holder'" _ "$out"
 check "report: no k or n" bash -c "! printf '%s' \"\$1\" | grep -qiE 'threshold|2 of 3|2-of-3|of 3 |shares: 3|k = |n = '" _ "$out"
 finish

@@ -53,11 +53,11 @@ answer "asks CA to confirm the log" "CA (Ceremony Administrator): Does the log m
 answer "a refusal asks what happened" "What happened?" "log page 3 torn"
 answer "asks the decision, offering retry" "Decision (retry/continue/abort)?" "continue"
 answer "asks who decided, listing the roles" "Decided by (role: CA, SO)?" "SO"
-answer "asks for the new SO PIN" 'new SO PIN for token "tty-hsm":' "so-secret-314"
-answer "asks for it again" 'new SO PIN for token "tty-hsm" (again):' "so-secret-314"
-answer "asks for the new user PIN" 'new user PIN for token "tty-hsm":' "user-secret-271"
-answer "asks for it again" 'new user PIN for token "tty-hsm" (again):' "user-secret-271"
-answer "asks for the user PIN to generate" 'user PIN for token "tty-hsm":' "user-secret-271"
+answer "asks the SO for the new SO PIN, naming role and step" 'SO (Security Officer), step 1.3: new SO PIN for token "tty-hsm":' "so-secret-314"
+answer "asks for it again" 'SO (Security Officer), step 1.3: new SO PIN for token "tty-hsm" (again):' "so-secret-314"
+answer "asks the CA for the new user PIN, naming role and step" 'CA (Ceremony Administrator), step 1.3: new user PIN for token "tty-hsm":' "user-secret-271"
+answer "asks for it again" 'CA (Ceremony Administrator), step 1.3: new user PIN for token "tty-hsm" (again):' "user-secret-271"
+answer "asks the CA for the user PIN to generate" 'CA (Ceremony Administrator), step 2.1: user PIN for token "tty-hsm":' "user-secret-271"
 answer "asks CA to confirm the fingerprint" "CA (Ceremony Administrator): Was the fingerprint read aloud? [y/n]" "y"
 for _ in $(seq 1 500); do [ -s "$T/exit" ] && break; sleep 0.02; done
 screen=$(pane)

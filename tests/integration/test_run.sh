@@ -47,6 +47,16 @@ for s in root-key-generation signing root-crl dr-drill custodian-rekey root-roll
 	check "dry run of $s matches tests/golden/dry-run-$s.txt" diff -u "tests/golden/dry-run-$s.txt" "$T/$s.dry"
 done
 
+# The sample site configuration: every shipped script's dry run builds from it; a
+# configuration that lacks settings is told all of them at once, with the step using each.
+for s in ceremony-scripts/*.yaml; do
+	check "the sample ceremony.yaml.example serves $(basename "$s")" "$CEREMONY" --config ceremony-scripts/ceremony.yaml.example run "$s" --dry-run
+done
+grep -vE '^(backup_threshold|backup_shares|root_subject):' ceremony-scripts/ceremony.yaml.example >"$T/lacking.yaml"
+expect_fail "a dry run names every missing setting up front, with its step" 1 \
+	'has: root_subject \(step 3.3\), backup_threshold \(step 6.1\), backup_shares \(step 6.1\); ceremony-scripts/ceremony.yaml.example shows each one' \
+	"$CEREMONY" --config "$T/lacking.yaml" run ceremony-scripts/root-key-generation.yaml --dry-run
+
 # The printable checklist.
 "$CEREMONY" --config "$SITE_CONFIG" script print ceremony-scripts/root-key-generation.yaml >"$T/checklist.html"
 check "the checklist has a box for each of the 23 steps (22 and the kit after the seal)" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 23
@@ -66,7 +76,7 @@ expect_fail "an answers file holding a PIN itself is refused" 1 'never the secre
 check "nothing was written" test ! -e "$T/x.jsonl"
 printf 'ceremony: x\ntitle: x\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: XX, say: s, confirm: ok}\n' >"$T/role.yaml"
 expect_fail "a step by an undeclared role is refused" 1 'role "XX" is not declared' "$CEREMONY" run "$T/role.yaml" --dry-run
-expect_fail "an unset variable is refused before anything runs" 1 'is not set' \
+expect_fail "an unset variable is refused before anything runs" 1 'needs settings that neither the script nor the site configuration .* has: media \(media\), out \(seal\)' \
 	"$CEREMONY" run ceremony-scripts/signing.yaml --answers "$SITE_ANSWERS" --transcript "$T/y.jsonl"
 check "... and nothing was written" test ! -e "$T/y.jsonl"
 expect_fail "a sealed ceremony is not run again" 1 'complete and sealed' run_script signing 0002-signing
@@ -105,6 +115,12 @@ rc=$?
 check "a retried step that fails again stops the ceremony" bash -c "test $rc -eq 1 && grep -q 'doing step 1.1 again' '$T/rt.out' && grep -q 'stopped at step 1.1' '$T/rt.out'"
 check "the retry was recorded, then the second failure's abort" bash -c "grep '\"action\":\"step.exception\"' '$T/rt.jsonl' | head -1 | grep -q '\"decision\":\"retry\",\"decided_by\":\"CA\"' && grep '\"action\":\"step.exception\"' '$T/rt.jsonl' | tail -1 | grep -q '\"decision\":\"abort\"'"
 check "the step began twice" test "$(grep -c '"action":"step.begin"' "$T/rt.jsonl")" -eq 2
+# The HTML transcript: a command's arguments in one row; deviations stand out (11.10).
+"$CEREMONY" transcript print --html "$T/rt.jsonl" >"$T/rt.html" 2>&1
+check "each recorded command is one row of the HTML transcript" bash -c "test \$(grep -c '<th>command</th>' '$T/rt.html') -eq 2 && grep -q '<th>command</th><td><code>key show --token rt-hsm --label nokey --transcript ' '$T/rt.html'"
+check "exceptions and failures are highlighted" bash -c "grep -q '<section class=\"record alert\"><h2>#[0-9]* <span class=\"alert\">EXCEPTION</span> step.exception' '$T/rt.html' && grep -q '<span class=\"alert\">FAILED</span> step.failed' '$T/rt.html' && grep -q '<span class=\"alert\">STOPPED</span> ceremony.stopped' '$T/rt.html'"
+check "ordinary records are not highlighted" bash -c "grep -q '<section class=\"record\"><h2>#[0-9]* step.begin' '$T/rt.html'"
+check "the text transcript marks them too" bash -c "\"$CEREMONY\" transcript print '$T/rt.jsonl' | grep -q '!! EXCEPTION: step.exception'"
 # The air-gap override is recorded in the ceremony.begin of a run's transcript (11.6).
 check "a scripted ceremony's ceremony.begin records the air-gap override" bash -c "head -1 '$S/0001-root-keygen.jsonl' | grep -q '\"action\":\"ceremony.begin\".*\"network_override\":{.*\"allowed_by\":\"CEREMONY_ALLOW_NETWORK=1\"'"
 check "a resumed run records the override again" grep -q '"action":"ceremony.resumed".*"network_override"' "$T/ex.jsonl"
