@@ -15,7 +15,7 @@ SANFLAGS =
 OPTFLAGS = -O2 -g -D_FORTIFY_SOURCE=2
 endif
 
-PKGS     = libcrypto p11-kit-1 libp11 libsodium yaml-0.1 jansson
+PKGS     = libcrypto p11-kit-1 libsodium yaml-0.1 jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -30,7 +30,7 @@ LIBS_ALL = $(PKG_LIBS) -ldl
 
 # Debian 12 packages: build libraries, the HSM used by tests and the demo, and
 # the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).
-DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-dev libp11-kit-dev p11-kit \
+DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-kit-dev p11-kit \
 	libsodium-dev libyaml-dev libjansson-dev libcmocka-dev softhsm2 opensc gnutls-bin \
 	libnss3-tools valgrind jq tmux cmark
 # Programs the tests and the demo run beyond a minimal Debian (tests/integration/test_deps.sh checks).

@@ -1,12 +1,14 @@
 /*
  * hsmkey — an OpenSSL EVP_PKEY whose private operations run inside the HSM.
  *
- * Owns: asking libp11 for the key we already found (by token serial + CKA_ID),
- * so OpenSSL can sign certificates, CRLs and CMS with it, and the signature
- * digest that goes with each key type. Never logs in, never opens a read-write
- * libp11 session, never unloads the module (research/pkcs11-probe.md Q5): the
- * p11 session must already be logged in as the user, and hsmkey_free must be
- * called after the p11 session is closed (libp11 closes all sessions of the slot).
+ * Owns: an EVP_PKEY built from the key's public half (read from the token)
+ * whose sign operation is C_SignInit + C_Sign on OUR logged-in p11 session —
+ * CKM_ECDSA (the token's r||s becomes a DER ECDSA-Sig-Value) or CKM_RSA_PKCS
+ * over OpenSSL's DigestInfo (RSASSA-PKCS1-v1_5) — and the signature digest that
+ * goes with each key type. No second PKCS#11 library, no second session, no
+ * wait on any lock: a failed call returns its CKR_ code at once, in the OpenSSL
+ * error queue (cer_err_ssl shows it). Does not own: the session (p11), which
+ * must stay open and logged in as the user while the EVP_PKEY signs.
  */
 #ifndef CEREMONY_HSMKEY_H
 #define CEREMONY_HSMKEY_H
@@ -18,9 +20,11 @@
 
 struct hsmkey;
 
-int hsmkey_open(const char *module_path, const struct p11_token *token, const struct p11key *key,
-		struct hsmkey **out) __attribute__((warn_unused_result));
+/* An EVP_PKEY for key on session s; reads its public key from the token. */
+int hsmkey_open(struct p11_session *s, const struct p11key *key, struct hsmkey **out)
+	__attribute__((warn_unused_result));
 EVP_PKEY *hsmkey_pkey(struct hsmkey *h);
+/* Free the EVP_PKEY and the methods; no PKCS#11 call. NULL is fine. */
 void hsmkey_free(struct hsmkey *h);
 
 /* SHA-384 for P-384, SHA-256 for P-256 and RSA (PKCS#1 v1.5). */

@@ -6,7 +6,7 @@
  * root private key under it, (3) the runtime RFC 5649 section 6 known-answer
  * test of the token's wrap mechanism, (4) an unwrap-only KEK and C_UnwrapKey
  * of the root key with the root template at a backup token, (5) recreating the
- * public-key object from an SPKI (libp11 pairs keys by CKA_ID; CMS needs it),
+ * public-key object from an SPKI (hsmkey reads the public half from it),
  * and (6) private CKO_DATA objects found by application and label. Measured
  * behaviour behind every choice: research/pkcs11-probe.md Q2, Q3, Q6.
  * Does not own: sessions and logins (p11), the KEK's bytes or life (backup).

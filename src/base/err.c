@@ -31,18 +31,28 @@ int cer_err_ssl(int code, const char *fmt, ...)
 {
 	va_list ap;
 	unsigned long e;
-	char ssl[256];
+	char ssl[256], cause[512];
+	const char *data = NULL;
+	int flags = 0;
 	size_t used;
 
 	va_start(ap, fmt);
 	err_vset(fmt, ap);
 	va_end(ap);
 	e = ERR_peek_last_error();
-	if (e != 0) {
+	if (e != 0)
 		ERR_error_string_n(e, ssl, sizeof(ssl));
-		used = strlen(err_detail);
+	/* Our own callbacks (hsmkey's C_Sign) leave the cause as text: it beats OpenSSL's wrapper. */
+	cause[0] = '\0';
+	while (cause[0] == '\0' && ERR_get_error_all(NULL, NULL, NULL, &data, &flags) != 0)
+		if ((flags & ERR_TXT_STRING) && data != NULL && data[0] != '\0' &&
+		    strstr(data, "CKR_") != NULL)
+			(void)snprintf(cause, sizeof(cause), "%s", data); /* truncation is fine */
+	used = strlen(err_detail);
+	if (cause[0] != '\0')
+		(void)snprintf(err_detail + used, sizeof(err_detail) - used, ": %s", cause);
+	else if (e != 0)
 		(void)snprintf(err_detail + used, sizeof(err_detail) - used, " (%s)", ssl);
-	}
 	ERR_clear_error();
 	return code;
 }

@@ -180,7 +180,7 @@ void p11_module_free(struct p11_module *m)
 		return;
 	if (m->initialized_by_us)
 		(void)m->f->C_Finalize(NULL);
-	/* Not dlclose'd: libp11 may hold the same handle until exit. */
+	/* Not dlclose'd: a module may leave exit handlers or threads that point into it. */
 	free(m);
 }
 

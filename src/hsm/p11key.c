@@ -106,7 +106,7 @@ int p11key_generate(struct p11_session *s, const char *label, enum key_type type
 
 	if (label_len == 0 || label_len > P11KEY_LABEL_MAX)
 		return cer_err(CER_E_INPUT, "key label must be 1 to %d bytes", P11KEY_LABEL_MAX);
-	/* A random CKA_ID: libp11 pairs keys by ID alone (research/pkcs11-probe.md Q5.5). */
+	/* A random CKA_ID: tools that pair keys by ID alone (libp11, OpenSC) must find this pair. */
 	if ((r = p11_random_mixed(s, id, sizeof(id))) != 0)
 		return r;
 	if ((r = p11key_name_taken(s, label, id, sizeof(id), &taken)) != 0)

@@ -225,7 +225,7 @@ static int prove(struct recover_state *st)
 	if (n < 0 || (size_t)n >= sizeof(st->challenge))
 		return cer_err(CER_E_INTERNAL, "challenge too long");
 	st->challenge_len = (size_t)n;
-	if ((r = hsmkey_open(p11_module_path(st->h.module), &st->h.token, &st->key, &st->hk)) != 0)
+	if ((r = hsmkey_open(st->h.session, &st->key, &st->hk)) != 0)
 		return r;
 	const EVP_MD *md = hsmkey_digest(st->key.type);
 	if ((mc = EVP_MD_CTX_new()) == NULL ||
@@ -439,7 +439,7 @@ out:
 		r = backup_err_untouched(r, "nothing was imported or kept");
 	}
 	hsm_session_end(&st->h);
-	hsmkey_free(st->hk); /* after our session: libp11 closes all sessions of the slot */
+	hsmkey_free(st->hk);
 	for (size_t i = 0; st->cards != NULL && i < p->cards.count; i++)
 		backup_card_logout(&st->cards[i]);
 	hsm_close(&st->h);

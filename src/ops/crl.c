@@ -291,7 +291,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 		goto out;
 	if ((r = hsm_open(ctx, o->token, &hs)) != 0 || (r = hsm_login_user(ctx, &hs)) != 0 ||
 	    (r = p11key_find(hs.session, o->key, &k)) != 0 ||
-	    (r = hsmkey_open(p11_module_path(hs.module), &hs.token, &k, &hk)) != 0)
+	    (r = hsmkey_open(hs.session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(issuer), hsmkey_pkey(hk)) != 1) {
 		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing was signed",

@@ -24,7 +24,7 @@ int docsign_detached(struct ceremony_ctx *ctx, const char *token, const char *ke
 	memset(&h, 0, sizeof(h));
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
 	    (r = p11key_find(h.session, key, &k)) != 0 ||
-	    (r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0)
+	    (r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {
 		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing signed",

@@ -363,7 +363,7 @@ static int issue_hsm_sign(struct issue_run *run, struct ceremony_ctx *ctx, struc
 	int r;
 
 	if ((r = hsm_login_user(ctx, h)) != 0 || (r = p11key_find(h->session, run->o->key, &k)) != 0 ||
-	    (r = hsmkey_open(p11_module_path(h->module), &h->token, &k, &hk)) != 0)
+	    (r = hsmkey_open(h->session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(run->issuer), hsmkey_pkey(hk)) != 1) {
 		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing was signed",
@@ -378,7 +378,7 @@ static int issue_hsm_sign(struct issue_run *run, struct ceremony_ctx *ctx, struc
 		run->o->key);
 out:
 	hsm_session_end(h);
-	hsmkey_free(hk); /* after our session: libp11 closes all sessions of the slot */
+	hsmkey_free(hk);
 	return r;
 }
 

@@ -79,7 +79,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 		goto out;
 	if ((r = certbuild_new(&prof, name, pub, NULL, serial, NULL, 0, &x)) != 0)
 		goto out;
-	if ((r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0)
+	if ((r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
 	/* Signed in the HSM, checked with the token's public key object before writing. */
 	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), pub)) != 0)
@@ -116,7 +116,7 @@ out:
 	X509_free(x);
 	X509_NAME_free(name);
 	hsm_session_end(&h);
-	hsmkey_free(hk); /* after our session: libp11 closes all sessions of the slot */
+	hsmkey_free(hk);
 	hsm_close(&h);
 	transcript_close(tr);
 	return r;
@@ -179,7 +179,7 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 		return r;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
 	    (r = p11key_find(h.session, key, &k)) != 0 ||
-	    (r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0)
+	    (r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {
 		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing sealed",

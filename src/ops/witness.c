@@ -336,7 +336,7 @@ int witness_countersign(struct ceremony_ctx *ctx, const char *token, const char 
 		r = cer_err_ssl(CER_E_CRYPTO, "cannot decode the card's public key");
 		goto out;
 	}
-	if ((r = hsmkey_open(p11_module_path(h.module), &h.token, &k, &hk)) != 0 ||
+	if ((r = hsmkey_open(h.session, &k, &hk)) != 0 ||
 	    (r = witness_sign(hsmkey_pkey(hk), pub, md, sig, &sig_len)) != 0)
 		goto out;
 	if ((r = countersig_encode(transcript, md, role, spki_md, sig, sig_len, &text)) != 0 ||
@@ -351,7 +351,7 @@ out:
 	free(spki);
 	EVP_PKEY_free(pub);
 	hsm_session_end(&h);
-	hsmkey_free(hk); /* after our session: libp11 closes all sessions of the slot */
+	hsmkey_free(hk);
 	hsm_close(&h);
 	return r;
 }
