@@ -1,4 +1,5 @@
 /* backup: create and rekey — wrap the root key under a fresh KEK and split it to cards. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
+#include "ceremony/leftover.h"
 #include "ceremony/p11key.h"
 #include "ceremony/p11wrap.h"
 #include "ceremony/transcript.h"
@@ -565,13 +567,62 @@ static int create_validate(struct create_state *st, const struct backup_create_p
 	return 0;
 }
 
-static void create_free(struct create_state *st, int failed)
+/*
+ * After a failure: destroy every share this run wrote, and end the message with
+ * the truth: no card changed, or which share objects are LEFT on which card
+ * (the message, read by the operator) and that shares of this backup may remain
+ * (the transcript: no card names or counts, which would tell n).
+ */
+static int create_undo(struct create_state *st, int r)
+{
+	char left[768], what[1024], label[256], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
+	size_t used = 0;
+	int w;
+
+	left[0] = '\0';
+	for (size_t i = 0; i < st->ncards; i++) {
+		struct backup_card *c = &st->cards[i];
+		const struct slip39_share *s;
+		CK_RV rv;
+		if (st->written[i] == CK_INVALID_HANDLE || c->session == NULL)
+			continue;
+		/* Raw call: the first error's message stays; rv goes into ours. */
+		rv = c->session->f->C_DestroyObject(c->session->handle, st->written[i]);
+		if (rv == CKR_OK) {
+			st->written[i] = CK_INVALID_HANDLE;
+			continue;
+		}
+		s = &st->set->shares[i]; /* written[i] is set only after the split */
+		if (backup_share_label(st->key.label, st->blob->backup_id, s->group_index + 1u,
+				       s->member_index + 1u, label, sizeof(label)) != 0)
+			label[0] = '\0'; /* too long to name; the card is still named */
+		w = snprintf(left + used, sizeof(left) - used, "%sshare \"%s\" on %s (%s)",
+			     used == 0 ? "" : ", ", label, c->what,
+			     p11_rv_name(rv) != NULL ? p11_rv_name(rv) : "unknown CKR code");
+		if (w > 0 && (size_t)w < sizeof(left) - used)
+			used += (size_t)w;
+	}
+	if (used == 0)
+		return backup_err_untouched(r, "no backup was made (no card, blob or transcript "
+					       "changed)");
+	w = snprintf(what, sizeof(what),
+		     "no backup was made and no blob kept, but destroying its shares failed: LEFT "
+		     "on the cards: %s",
+		     left);
+	if (w < 0 || (size_t)w >= sizeof(what))
+		what[sizeof(what) - 1] = '\0';
+	r = backup_err_untouched(r, what);
+	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	return leftover_record(st->tr, r, backup_token_json(&st->h.token),
+			       json_pack("[{s:s, s:s, s:s, s:s}]", "class", "data", "application",
+					 BACKUP_APPLICATION, "backup_id", id_hex, "where",
+					 "some of this backup's cards"),
+			       "backup.create failed");
+}
+
+static void create_free(struct create_state *st)
 {
 	for (size_t i = 0; i < st->ncards; i++) {
-		/* A failed step leaves no share behind: nothing changed on any card. */
-		if (failed && st->written[i] != CK_INVALID_HANDLE && st->cards[i].session != NULL)
-			(void)st->cards[i].session->f->C_DestroyObject(st->cards[i].session->handle,
-								      st->written[i]);
 		backup_card_logout(&st->cards[i]);
 		secret_free(st->passphrases[i]);
 	}
@@ -656,9 +707,8 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	r = 0;
 out:
 	if (r != 0)
-		r = backup_err_untouched(r, "no backup was made (no card, blob or transcript "
-					    "changed)");
-	create_free(st, r != 0);
+		r = create_undo(st, r);
+	create_free(st);
 	free(st);
 	return r;
 }

@@ -15,6 +15,7 @@
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
 #include "ceremony/hsmkey.h"
+#include "ceremony/leftover.h"
 #include "ceremony/p11key.h"
 #include "ceremony/p11wrap.h"
 #include "ceremony/pem.h"
@@ -344,6 +345,68 @@ out:
 	return r;
 }
 
+/*
+ * After a failure: destroy what this run put on the backup token (the KEK, the
+ * recovered key pair) and end the message with the truth: nothing imported or
+ * kept, or exactly what is LEFT there, recorded as hsm.leftover.
+ */
+static int recover_undo(struct recover_state *st, int r)
+{
+	static const char *const what[3] = {"the imported KEK", "the recovered private key",
+					    "the recovered public key"};
+	CK_OBJECT_HANDLE obj[3] = {st->kek_obj, st->priv, st->pub};
+	char left[640], msg[800], id_hex[2 * 64 + 1], kek_label[64];
+	size_t used = 0;
+	json_t *objects = json_array();
+	int w;
+
+	left[0] = '\0';
+	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	w = snprintf(kek_label, sizeof(kek_label), "ceremony-recovery-kek-%s", id_hex);
+	if (w < 0 || (size_t)w >= sizeof(kek_label))
+		kek_label[0] = '\0';
+	for (size_t i = 0; i < 3; i++) {
+		CK_RV rv;
+		if (obj[i] == CK_INVALID_HANDLE)
+			continue;
+		/* Raw call: the first error's message stays; rv goes into ours. */
+		rv = st->h.session != NULL ? st->h.session->f->C_DestroyObject(st->h.session->handle,
+									      obj[i])
+					   : CKR_SESSION_HANDLE_INVALID;
+		if (rv == CKR_OK)
+			continue;
+		w = snprintf(left + used, sizeof(left) - used, "%s%s \"%s\" (%s)",
+			     used == 0 ? "" : ", ", what[i],
+			     i == 0 ? kek_label : st->b->root_label,
+			     p11_rv_name(rv) != NULL ? p11_rv_name(rv) : "unknown CKR code");
+		if (w > 0 && (size_t)w < sizeof(left) - used)
+			used += (size_t)w;
+		if (i > 0) { /* the KEK is a session object (CKA_TOKEN FALSE): it ends with the session */
+			hex_encode(st->b->root_id, st->b->root_id_len, id_hex);
+			json_array_append_new(objects, json_pack("{s:s, s:s, s:s}", "class",
+								 i == 1 ? "private key" : "public key",
+								 "label", st->b->root_label, "id",
+								 id_hex));
+		}
+	}
+	st->kek_obj = st->priv = st->pub = CK_INVALID_HANDLE;
+	if (used == 0) {
+		json_decref(objects);
+		return backup_err_untouched(r, "nothing was imported or kept");
+	}
+	w = snprintf(msg, sizeof(msg), "destroying what was imported failed: LEFT on token \"%s\": %s",
+		     st->h.token.label, left);
+	if (w < 0 || (size_t)w >= sizeof(msg))
+		msg[sizeof(msg) - 1] = '\0';
+	r = backup_err_untouched(r, msg);
+	if (json_array_size(objects) == 0) {
+		json_decref(objects);
+		return r;
+	}
+	return leftover_record(st->tr, r, backup_token_json(&st->h.token), objects,
+			       "backup.recover failed");
+}
+
 static double elapsed(const struct timespec *a)
 {
 	struct timespec b;
@@ -429,15 +492,8 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 	st->priv = st->pub = CK_INVALID_HANDLE; /* kept: the recovery succeeded */
 	r = 0;
 out:
-	if (r != 0) {
-		/* Nothing left behind on the backup token by a failed recovery. */
-		CK_OBJECT_HANDLE left[3] = {st->kek_obj, st->priv, st->pub};
-		for (size_t i = 0; st->h.session != NULL && i < 3; i++)
-			if (left[i] != CK_INVALID_HANDLE) /* raw: keep the first error's message */
-				(void)st->h.session->f->C_DestroyObject(st->h.session->handle,
-									left[i]);
-		r = backup_err_untouched(r, "nothing was imported or kept");
-	}
+	if (r != 0)
+		r = recover_undo(st, r);
 	hsm_session_end(&st->h);
 	hsmkey_free(st->hk);
 	for (size_t i = 0; st->cards != NULL && i < p->cards.count; i++)

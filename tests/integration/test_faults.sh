@@ -3,7 +3,7 @@
 # module (tests/faultp11) in front of SoftHSM2: the operation must fail closed,
 # say which fault, write nothing, leave nothing unnamed, and work when rerun.
 # FAULTS_FULL=1 fails every call of every operation (the default samples the
-# read-only calls of the longer operations).
+# read-only calls of the longer operations); FAULTS_ONLY="keygen seal" sweeps only those.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/faults_lib.sh"
 setup_hsm
@@ -21,8 +21,7 @@ sweep keygen all root-hsm
 
 # Token removal after the key pair exists: the pair cannot be destroyed, so the
 # message names it and the transcript records it.
-n=$(awk '$2 == "C_GenerateKeyPair" {print NR; exit}' "$T/trace-keygen")
-err=$(FAULTP11_FAIL=$((n + 1)) FAULTP11_REMOVE=1 op_keygen removed 2>&1 >/dev/null)
+err=$(FAULTP11_FUNC=C_GetAttributeValue FAULTP11_FAIL=1 FAULTP11_REMOVE=1 op_keygen removed 2>&1 >/dev/null)
 check "keygen: removal after the pair exists fails" test $? -ne 0
 check "keygen: removal names the fault" grep -q CKR_DEVICE_REMOVED <<<"$err"
 check "keygen: removal names the pair left on the token" grep -q 'key pair "kremoved" (CKA_ID [0-9a-f]*) is LEFT on the token' <<<"$err"
@@ -86,5 +85,90 @@ outputs_rsasign() { echo "$T/out/rsa-int-$1.pem $T/out/rsa-int-$1-chain.pem"; }
 done_rsasign() { openssl verify -CAfile "$T/out/rsa-root.pem" "$T/out/rsa-int-$1.pem"; }
 sweep rsasign sign rsa-hsm
 
-echo "# fault points: $FAULT_POINTS, clean: $FAULT_CLEAN"
+# Backup create, recover and the drill: three cards (2 of 3) with the user PIN.
+export CEREMONY_TEST_ARGON2=1
+for i in 1 2 3; do
+	CEREMONY_MODULE=$FAULTP11_MODULE new_token "ke$i" "$T/transcripts/setup.jsonl"
+	printf 'passphrase of KE%s' "$i" >"$T/pins/pass$i"
+done
+CEREMONY_MODULE=$FAULTP11_MODULE new_token rec "$T/transcripts/setup.jsonl"
+CARDS=(--cards ke1,ke2,ke3 --card-pin-sources "file:$T/pins/user,file:$T/pins/user,file:$T/pins/user"
+	--passphrase-sources "file:$T/pins/pass1,file:$T/pins/pass2,file:$T/pins/pass3")
+TR=$T/transcripts/backup.jsonl
+op_backup() {
+	cer backup create --token sign-hsm --key root --threshold 2 --shares 3 "${CARDS[@]}" \
+		--out "$T/out/b-$1.blob" --internal-record "$T/out/b-$1.json" --transcript "$TR"
+}
+outputs_backup() { echo "$T/out/b-$1.blob $T/out/b-$1.json"; }
+done_backup() { test -s "$T/out/b-$1.blob"; }
+reset_backup() { [ "$1" = 0 ] || restore_to "$SWEEP_BEFORE" ke1 ke2 ke3; }
+sweep backup sample sign-hsm ke1 ke2 ke3
+
+# Cards pulled while the third share is written (the last C_CreateObject): the two
+# shares already written cannot be destroyed. The message names them and their
+# cards; the transcript records that shares of the backup may remain, without
+# naming the cards (that would tell n); no blob is written.
+n=$(awk '$2 == "C_CreateObject"' "$T/trace-backup" | wc -l)
+before=$(snapshot ke1 ke2 ke3)
+err=$(FAULTP11_FUNC=C_CreateObject FAULTP11_FAIL=$n FAULTP11_REMOVE=1 op_backup removed 2>&1 >/dev/null)
+check "backup: removal at the third share fails" test $? -ne 0
+added=$(comm -13 <(printf '%s\n' "$before") <(snapshot ke1 ke2 ke3))
+check "backup: removal leaves two share objects (pkcs11-tool)" test "$(printf '%s\n' "$added" | grep -c '|Data object|')" -eq 2
+while IFS= read -r obj; do
+	o=$(printf '%s' "$obj" | cut -d'|' -f3)
+	check "backup: the message names the left share \"$o\"" grep -qF "\"$o\"" <<<"$err"
+done <<<"$added"
+
+check "backup: removal names the fault" grep -q CKR_DEVICE_REMOVED <<<"$err"
+check "backup: removal does not claim no card changed" bash -c "! grep -q 'no card, blob or transcript changed' <<<\"\$1\"" _ "$err"
+check "backup: the message says the shares are LEFT" grep -q 'LEFT on the cards: share' <<<"$err"
+check "backup: no blob after the removal" test ! -e "$T/out/b-removed.blob"
+check "backup: the leftover is recorded" grep -q '"action":"hsm.leftover".*"backup.create failed"' "$TR"
+check "backup: the record names no card" bash -c "! grep '\"action\":\"hsm.leftover\"' '$TR' | grep -q '\"ke[0-9]'"
+check "backup: the transcript still verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
+restore_to "$before" ke1 ke2 ke3 # as the record tells an operator to
+
+op_drill() {
+	cer backup recover --token rec --blob "$T/out/b-0.blob" --root "$T/out/root.pem" --drill \
+		"${CARDS[@]}" --transcript "$TR"
+}
+outputs_drill() { :; }
+done_drill() { grep -q '"action":"backup.drill"' "$TR"; }
+sweep drill sample rec
+
+op_recover() {
+	cer backup recover --token rec --blob "$T/out/b-0.blob" --root "$T/out/root.pem" \
+		"${CARDS[@]}" --signature-out "$T/out/rec-$1.sig" --challenge-out "$T/out/rec-$1.txt" \
+		--transcript "$TR"
+}
+outputs_recover() { echo "$T/out/rec-$1.sig $T/out/rec-$1.txt"; }
+done_recover() { test -s "$T/out/rec-$1.sig"; }
+reset_recover() { # the recovered key goes, so the next point recovers into the same token
+	local type
+	for type in privkey pubkey; do
+		pkcs11-tool --module "$FAULTP11_MODULE" --token-label rec --login --pin "$(cat "$T/pins/user")" \
+			--delete-object --type "$type" --label root >/dev/null 2>&1
+	done
+}
+sweep recover from:C_UnwrapKey rec
+
+# The backup token pulled right after C_UnwrapKey: the recovered key stays there.
+# The message says so (never "nothing was imported or kept") and the record names it.
+n=$(awk '$2 == "C_UnwrapKey" {print NR + 1; exit}' "$T/trace-recover")
+fn=$(sed -n "${n}p" "$T/trace-recover" | cut -d' ' -f2)
+k=$(head -n "$n" "$T/trace-recover" | awk -v f="$fn" '$2 == f' | wc -l)
+before=$(snapshot rec)
+err=$(FAULTP11_FUNC=$fn FAULTP11_FAIL=$k FAULTP11_REMOVE=1 op_recover removed 2>&1 >/dev/null)
+check "recover: removal after the unwrap fails" test $? -ne 0
+added=$(comm -13 <(printf '%s\n' "$before") <(snapshot rec))
+check "recover: the recovered private key is left (pkcs11-tool)" grep -q '|Private Key|root|' <<<"$added"
+check "recover: removal names the fault" grep -q CKR_DEVICE_REMOVED <<<"$err"
+check "recover: the message names the key left on the token" grep -q 'LEFT on token "rec": the recovered private key "root"' <<<"$err"
+check "recover: never 'nothing was imported or kept' then" bash -c "! grep -q 'nothing was imported or kept' <<<\"\$1\"" _ "$err"
+check "recover: the leftover is recorded" grep -q '"action":"hsm.leftover".*"backup.recover failed"' "$TR"
+check "recover: no challenge or signature written" test ! -e "$T/out/rec-removed.sig" -a ! -e "$T/out/rec-removed.txt"
+check "recover: the transcript still verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
+reset_recover removed
+
+echo "# fault points: $FAULT_POINTS, clean: $FAULT_CLEAN (survived: $FAULT_SURVIVED), level ${FAULTS_LEVEL:-quick}"
 finish
