@@ -59,7 +59,7 @@ check "pkcs11-tool: the recovered key is sensitive" bash -c "printf '%s\n' \"\$1
 check "pkcs11-tool: the recovered key is not extractable" bash -c "printf '%s\n' \"\$1\" | grep -A12 'Private Key Object' | grep 'Access:' | grep -qv 'extractable'" _ "$objs"
 check "pkcs11-tool: the public key object was recreated" bash -c "printf '%s\n' \"\$1\" | grep -q 'Public Key Object; EC'" _ "$objs"
 cp "$TR" "$T/transcripts/dr.jsonl"
-expect_ok "the recovered key seals a transcript (CMS, via libp11)" cer transcript seal --token backup-hsm --key root-2026 --cert "$T/out/root.pem" "$T/transcripts/dr.jsonl"
+expect_ok "the recovered key seals a transcript (CMS, signed in the HSM)" cer transcript seal --token backup-hsm --key root-2026 --cert "$T/out/root.pem" "$T/transcripts/dr.jsonl"
 check "openssl cms verifies that seal with root.pem" openssl cms -verify -binary -inform DER -in "$T/transcripts/dr.jsonl.sig" -content "$T/transcripts/dr.jsonl" -CAfile "$T/out/root.pem" -purpose any -out /dev/null
 check "pkcs11-tool: no KEK left on the backup token" bash -c "! printf '%s\n' \"\$1\" | grep -q 'Secret Key Object'" _ "$objs"
 

@@ -27,7 +27,7 @@ else
 	objs="src/shares/shamir.c src/base/err.c"
 	what="src/shares/shamir.c (build/libceremony.a is not built)"
 fi
-flags=$(pkg-config --cflags --libs libcrypto libsodium jansson yaml-0.1 p11-kit-1 libp11)
+flags=$(pkg-config --cflags --libs libcrypto libsodium jansson yaml-0.1 p11-kit-1)
 # shellcheck disable=SC2086
 if cc -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -O2 -g -Iinclude \
 	-o "$tmp/ct_gf256" tests/ct/ct_gf256.c $objs $flags -ldl 2>"$tmp/cc.log"; then
