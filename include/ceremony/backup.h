@@ -1,7 +1,7 @@
 /*
  * backup — the root key's backup: KEK life, shares on Key Executive cards, recovery.
  *
- * Owns: making the KEK (HSM RNG XOR libsodium, secure memory only), the order
+ * Owns: making the KEK (HSM RNG and libsodium hashed together, secure memory only), the order
  * of the backup step (validate everything, log in to every card, wrap under a
  * trusted session KEK, split with SLIP-39, seal each share to its executive's
  * passphrase, write, read back, check every share against its commitment,

@@ -108,9 +108,11 @@ int p11_attr_ulong(struct p11_session *s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYP
 int p11_random(struct p11_session *s, uint8_t *buf, size_t len)
 	__attribute__((warn_unused_result));
 /*
- * len bytes of the token's RNG XOR libsodium's, so neither a weak HSM RNG nor a
- * weak host RNG alone decides them (KEKs, serials, key IDs, challenges). buf
- * may be secure memory; the host's bytes pass only through secure memory.
+ * len bytes hashed (BLAKE2b, secret_random_mix) from the token's RNG and
+ * libsodium's, so neither a weak HSM RNG nor a weak host RNG alone decides
+ * them (KEKs, serials, key IDs, challenges). A token whose RNG returns zeros
+ * or repeated blocks is refused. buf may be secure memory; both sources'
+ * bytes pass only through secure memory.
  */
 int p11_random_mixed(struct p11_session *s, uint8_t *buf, size_t len)
 	__attribute__((warn_unused_result));

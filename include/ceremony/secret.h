@@ -50,4 +50,20 @@ void secret_tty_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Fill buf with bytes from libsodium's CSPRNG. */
 void secret_random(uint8_t *buf, size_t len);
 
+/* The fewest bytes secret_random_mix takes from the other source: two blocks to compare. */
+#define SECRET_MIX_BLOCK 16
+#define SECRET_MIX_MIN_DRAW (2 * SECRET_MIX_BLOCK)
+#define SECRET_MIX_MAX_DRAW 1024
+/* How many bytes to draw from the other source for len output bytes (a multiple of the block). */
+size_t secret_random_mix_draw(size_t len);
+/*
+ * out (len bytes) = BLAKE2b(domain, counter, other, libsodium's bytes), so
+ * neither source alone decides it. other (other_len bytes, from
+ * secret_random_mix_draw) is refused first, naming source, when it is all
+ * zeros or when two of its 16-byte blocks are equal: an RNG that answers OK
+ * with a constant is found, not trusted. out may be secure memory.
+ */
+int secret_random_mix(const uint8_t *other, size_t other_len, const char *source, uint8_t *out,
+		      size_t len) __attribute__((warn_unused_result));
+
 #endif

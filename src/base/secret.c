@@ -66,6 +66,71 @@ void secret_random(uint8_t *buf, size_t len)
 	randombytes_buf(buf, len);
 }
 
+size_t secret_random_mix_draw(size_t len)
+{
+	size_t n = (len + SECRET_MIX_BLOCK - 1) / SECRET_MIX_BLOCK * SECRET_MIX_BLOCK;
+
+	return n < SECRET_MIX_MIN_DRAW ? SECRET_MIX_MIN_DRAW : n;
+}
+
+/* A source that says OK but gives zeros or a repeating pattern is broken, not random. */
+static int secret_random_check(const uint8_t *other, size_t len, const char *source)
+{
+	size_t blocks = len / SECRET_MIX_BLOCK;
+
+	if (sodium_is_zero(other, len))
+		return cer_err(CER_E_CRYPTO,
+			       "%s's random generator returned %zu zero bytes: it is broken, refused",
+			       source, len);
+	for (size_t i = 0; i < blocks; i++)
+		for (size_t j = i + 1; j < blocks; j++)
+			if (sodium_memcmp(other + i * SECRET_MIX_BLOCK, other + j * SECRET_MIX_BLOCK,
+					  SECRET_MIX_BLOCK) == 0)
+				return cer_err(CER_E_CRYPTO,
+					       "%s's random generator returned the same %d-byte "
+					       "block twice in one draw: it is broken, refused",
+					       source, SECRET_MIX_BLOCK);
+	return 0;
+}
+
+int secret_random_mix(const uint8_t *other, size_t other_len, const char *source, uint8_t *out,
+		      size_t len)
+{
+	static const char domain[] = "ceremony random mix v1: BLAKE2b(counter, other, host)";
+	crypto_generichash_state st;
+	struct secret *host = NULL;
+	uint8_t counter;
+	size_t done = 0;
+	int r;
+
+	if (other_len < secret_random_mix_draw(len) || other_len % SECRET_MIX_BLOCK != 0 ||
+	    other_len > SECRET_MIX_MAX_DRAW || len > 255 * crypto_generichash_BYTES_MAX)
+		return cer_err(CER_E_INTERNAL, "random mix: %zu bytes from %zu is out of range", len,
+			       other_len);
+	if ((r = secret_random_check(other, other_len, source)) != 0)
+		return r;
+	if ((r = secret_new(crypto_generichash_BYTES_MAX, &host)) != 0)
+		return r;
+	randombytes_buf(host->data, crypto_generichash_BYTES_MAX);
+	for (counter = 0; done < len; counter++) {
+		size_t n = len - done < crypto_generichash_BYTES_MAX ? len - done
+								    : crypto_generichash_BYTES_MAX;
+		if (crypto_generichash_init(&st, NULL, 0, n) != 0 ||
+		    crypto_generichash_update(&st, (const uint8_t *)domain, sizeof(domain)) != 0 ||
+		    crypto_generichash_update(&st, &counter, 1) != 0 ||
+		    crypto_generichash_update(&st, other, other_len) != 0 ||
+		    crypto_generichash_update(&st, host->data, crypto_generichash_BYTES_MAX) != 0 ||
+		    crypto_generichash_final(&st, out + done, n) != 0) {
+			r = cer_err(CER_E_CRYPTO, "random mix: BLAKE2b failed");
+			break;
+		}
+		done += n;
+	}
+	sodium_memzero(&st, sizeof(st));
+	secret_free(host);
+	return r;
+}
+
 /* Read up to s->cap bytes from fd straight into secure memory. */
 static int secret_read_fd(int fd, struct secret *s, const char *what, const char *path, int line)
 {

@@ -593,16 +593,17 @@ int p11_random(struct p11_session *s, uint8_t *buf, size_t len)
 
 int p11_random_mixed(struct p11_session *s, uint8_t *buf, size_t len)
 {
-	struct secret *host = NULL;
+	struct secret *hsm = NULL;
+	size_t draw = secret_random_mix_draw(len);
+	char source[96];
 	int r;
 
-	if ((r = secret_new(len, &host)) != 0)
+	if (snprintf(source, sizeof(source), "token \"%s\"", s->token.label) >= (int)sizeof(source))
+		source[sizeof(source) - 1] = '\0';
+	if ((r = secret_new(draw, &hsm)) != 0)
 		return r;
-	if ((r = p11_random(s, buf, len)) == 0) {
-		secret_random(host->data, len);
-		for (size_t i = 0; i < len; i++)
-			buf[i] ^= host->data[i];
-	}
-	secret_free(host);
+	if ((r = p11_random(s, hsm->data, draw)) == 0)
+		r = secret_random_mix(hsm->data, draw, source, buf, len);
+	secret_free(hsm);
 	return r;
 }

@@ -88,7 +88,7 @@ static int cards_prepare(struct create_state *st)
 	return 0;
 }
 
-/* The KEK: the HSM's RNG XOR libsodium's, in secure memory only (DESIGN.md). */
+/* The KEK: the HSM's RNG and libsodium's hashed together (BLAKE2b), in secure memory only. */
 static int kek_generate(struct create_state *st)
 {
 	int r;
