@@ -228,7 +228,7 @@ static int cards_write(struct create_state *st, const struct seal_limits *lim, F
 		    (r = backup_share_label(st->key.label, st->blob->backup_id, g, m, label,
 					    sizeof(label))) != 0 ||
 		    (r = backup_share_meta(st->key.label, st->blob->backup_id, s->id, g, m,
-					   c->holder, &meta, &meta_len)) != 0 ||
+					   c->holder, &c->token, &meta, &meta_len)) != 0 ||
 		    (r = seal_share(st->passphrases[i], packed->data, packed->len,
 				    (const uint8_t *)meta, meta_len, lim, &sealed, &sealed_len)) != 0 ||
 		    (r = p11wrap_data_create(c->session, BACKUP_APPLICATION, label, sealed,

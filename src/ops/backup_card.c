@@ -15,7 +15,8 @@
 #include "ceremony/transcript.h"
 
 #define CARD_OBJECTS_MAX 64
-#define META_FORMAT "ceremony-backup-share-v1"
+#define META_FORMAT_V1 "ceremony-backup-share-v1" /* not bound to a card */
+#define META_FORMAT "ceremony-backup-share-v2"    /* binds the card's serial and label */
 
 json_t *backup_token_json(const struct p11_token *t)
 {
@@ -125,15 +126,17 @@ int backup_share_label(const char *root, const uint8_t id[static BACKUPBLOB_ID_L
 
 int backup_share_meta(const char *root, const uint8_t id[static BACKUPBLOB_ID_LEN],
 		      uint16_t slip39_id, unsigned group, unsigned member, const char *holder,
-		      char **out, size_t *len)
+		      const struct p11_token *card, char **out, size_t *len)
 {
 	char hex[2 * BACKUPBLOB_ID_LEN + 1];
 	json_t *o;
 
 	hex_encode(id, BACKUPBLOB_ID_LEN, hex);
-	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s}", "format", META_FORMAT, "backup", hex,
-		      "root", root, "slip39_id", (int)slip39_id, "group", (int)group, "member",
-		      (int)member, "holder", holder);
+	/* Issue 9 item 17: the card's serial and label are authenticated with the share. */
+	o = json_pack("{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s}", "format", META_FORMAT,
+		      "backup", hex, "root", root, "slip39_id", (int)slip39_id, "group", (int)group,
+		      "member", (int)member, "holder", holder, "card_serial", card->serial,
+		      "card_label", card->label);
 	*out = o != NULL ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	if (*out == NULL)
@@ -147,6 +150,9 @@ struct share_claim {
 	char backup[2 * BACKUPBLOB_ID_LEN + 1];
 	char root[P11KEY_LABEL_MAX + 1];
 	char holder[128];
+	char card_serial[sizeof(((struct p11_token *)0)->serial)];
+	char card_label[sizeof(((struct p11_token *)0)->label)];
+	int bound; /* v2: card_serial and card_label are set */
 	int group, member, slip39_id;
 };
 
@@ -155,6 +161,7 @@ static int claim_parse(const uint8_t *blob, size_t len, struct share_claim *c)
 	const uint8_t *meta;
 	size_t meta_len;
 	const char *format = NULL, *backup = NULL, *root = NULL, *holder = NULL;
+	const char *serial = NULL, *label = NULL;
 	json_t *o;
 	int r;
 
@@ -163,13 +170,22 @@ static int claim_parse(const uint8_t *blob, size_t len, struct share_claim *c)
 		return r;
 	o = json_loadb((const char *)meta, meta_len, JSON_REJECT_DUPLICATES, NULL);
 	if (o == NULL ||
-	    json_unpack(o, "{s:s, s:s, s:s, s:i, s:i, s:i, s:s}", "format", &format, "backup",
-			&backup, "root", &root, "slip39_id", &c->slip39_id, "group", &c->group,
-			"member", &c->member, "holder", &holder) != 0 ||
-	    strcmp(format, META_FORMAT) != 0 || strlen(backup) != 2 * BACKUPBLOB_ID_LEN ||
-	    strlen(root) > P11KEY_LABEL_MAX) {
+	    json_unpack(o, "{s:s, s:s, s:s, s:i, s:i, s:i, s:s, s?s, s?s}", "format", &format,
+			"backup", &backup, "root", &root, "slip39_id", &c->slip39_id, "group",
+			&c->group, "member", &c->member, "holder", &holder, "card_serial", &serial,
+			"card_label", &label) != 0 ||
+	    (strcmp(format, META_FORMAT) != 0 && strcmp(format, META_FORMAT_V1) != 0) ||
+	    strlen(backup) != 2 * BACKUPBLOB_ID_LEN || strlen(root) > P11KEY_LABEL_MAX ||
+	    (strcmp(format, META_FORMAT) == 0 &&
+	     (serial == NULL || label == NULL || strlen(serial) >= sizeof(c->card_serial) ||
+	      strlen(label) >= sizeof(c->card_label)))) {
 		json_decref(o);
 		return cer_err(CER_E_INPUT, "the share's metadata is not %s", META_FORMAT);
+	}
+	c->bound = strcmp(format, META_FORMAT) == 0;
+	if (c->bound) {
+		memcpy(c->card_serial, serial, strlen(serial) + 1);
+		memcpy(c->card_label, label, strlen(label) + 1);
 	}
 	memcpy(c->backup, backup, strlen(backup) + 1);
 	memcpy(c->root, root, strlen(root) + 1);
@@ -267,6 +283,15 @@ int backup_card_open_share(struct backup_card *c, const struct backupblob *b,
 		r = cer_err(CER_E_VERIFY, "%s: the share does not belong to this backup", c->what);
 		goto out;
 	}
+	/* Authenticated too: a sealed share copied onto another card is found here. */
+	if (claim.bound && (strcmp(claim.card_serial, c->token.serial) != 0 ||
+			    strcmp(claim.card_label, c->token.label) != 0)) {
+		r = cer_err(CER_E_VERIFY,
+			    "%s: this share was sealed for card \"%s\" (serial %s), not this one: "
+			    "it was copied here from another card",
+			    c->what, claim.card_label, claim.card_serial);
+		goto out;
+	}
 	if ((r = backupblob_check_share(b, share->group_index, share->member_index, packed->data,
 					packed->len)) != 0) {
 		cer_err_prefix("%s: ", c->what);
@@ -314,8 +339,12 @@ int backup_card_show(struct ceremony_ctx *ctx, const char *card, FILE *out)
 		if (claim_parse(v, vlen, &claim) == 0 && seal_peek_limits(v, vlen, &lim) == 0)
 			fprintf(out,
 				"    claims: backup %s of root \"%s\", share %d-%d (group-member), "
-				"holder \"%s\"\n    Argon2id %llu pass(es), %zu KiB%s\n",
+				"holder \"%s\"\n    sealed for %s%s%s%s\n"
+				"    Argon2id %llu pass(es), %zu KiB%s\n",
 				claim.backup, claim.root, claim.group, claim.member, claim.holder,
+				claim.bound ? "card \"" : "any card (an older share, not bound to a card)",
+				claim.bound ? claim.card_label : "",
+				claim.bound ? "\", serial " : "", claim.bound ? claim.card_serial : "",
 				lim.opslimit, lim.memlimit / 1024,
 				lim.test_limits_allowed ? " (TEST cost, not for production)" : "");
 		else

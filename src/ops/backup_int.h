@@ -37,10 +37,14 @@ void backup_card_logout(struct backup_card *c);
 int backup_share_label(const char *root, const uint8_t id[static BACKUPBLOB_ID_LEN],
 		       unsigned group, unsigned member, char *out, size_t size)
 	__attribute__((warn_unused_result));
-/* The clear metadata sealed with the share (JSON, authenticated as AD). */
+/*
+ * The clear metadata sealed with the share (JSON, authenticated as AD),
+ * binding it to the card's serial and label.
+ */
 int backup_share_meta(const char *root, const uint8_t id[static BACKUPBLOB_ID_LEN],
 		      uint16_t slip39_id, unsigned group, unsigned member, const char *holder,
-		      char **out, size_t *len) __attribute__((warn_unused_result));
+		      const struct p11_token *card, char **out, size_t *len)
+	__attribute__((warn_unused_result));
 
 /*
  * On a logged-in card: find its share of blob b, ask the passphrase (unless

@@ -143,6 +143,20 @@ expect_fail "a share with one bit flipped" 1 'card 3 \(token "ke5".*wrong passph
 check "nothing imported after the flipped share" test "$(count_b2)" -eq 0
 rm -f "$T/share5.orig" "$T/share5.flip"
 
+# Issue 9 item 17: ke4's sealed share copied onto ke9 opens with ke4's passphrase but names its card.
+P4=(--module "$CEREMONY_MODULE" --token-label ke4 --login --pin "$(cat "$T/pins/card4")")
+P9=(--module "$CEREMONY_MODULE" --token-label ke9 --login --pin "$(cat "$T/pins/card9")")
+lab4=$(pkcs11-tool "${P4[@]}" --list-objects --type data 2>/dev/null | grep -o "'root-2026 backup [0-9a-f]* share 1-4'" | head -1 | tr -d "'")
+pkcs11-tool "${P4[@]}" --read-object --type data --label "$lab4" -o "$T/share4.copy" >/dev/null 2>&1
+pkcs11-tool "${P9[@]}" --write-object "$T/share4.copy" --type data --label "$lab4" --application-label ceremony/backup-share-v1 --private >/dev/null 2>&1
+expect_fail "a sealed share copied to another card is detected" 1 'token "ke9".*this share was sealed for card "ke4" \(serial [0-9a-f]+\), not this one: it was copied here' \
+	cer backup recover "${R[@]}" --cards "$(cards 1 2 9)" --card-pin-sources "$(pins 1 2 9)" --passphrase-sources "$(passes 1 2 4)"
+check "nothing imported after the copied share" test "$(count_b2)" -eq 0
+out=$(cer --pin-source "file:$T/pins/card4" card show ke4)
+check "card show says which card a share was sealed for" bash -c "printf '%s' \"\$1\" | grep -q 'sealed for card \"ke4\", serial '" _ "$out"
+pkcs11-tool "${P9[@]}" --delete-object --type data --label "$lab4" >/dev/null 2>&1
+rm -f "$T/share4.copy"
+
 # Rekey to a new set of cards; the old blob is superseded; old cards wiped.
 expect_ok "backup rekey to cards 6, 7, 8 (2 of 3)" cer backup rekey --old-blob "$T/out/root.blob" --token root-hsm --key root-2026 \
 	--threshold 2 --shares 3 --cards "$(cards 6 7 8)" --card-pin-sources "$(pins 6 7 8)" --passphrase-sources "$(passes 6 7 8)" \
