@@ -23,14 +23,16 @@
 #include <stdio.h>
 
 #include "ceremony/context.h"
+#include "ceremony/seal.h"
 #include "ceremony/secret.h"
 #include "ceremony/shamir.h"
 #include "ceremony/slip39.h"
 
 #define BACKUP_APPLICATION "ceremony/backup-share-v1"
 #define BACKUP_CARDS_MAX SLIP39_MAX_SHARES
-/* Beyond this many qualifying subsets, creation tests a covering set instead. */
-#define BACKUP_SUBSETS_MAX 2000
+/* Beyond this many qualifying subsets (each a Shamir interpolation, no PBKDF2), creation
+ * tests a covering set instead: every group and every share takes part. */
+#define BACKUP_SUBSETS_MAX 20000
 
 struct backup_cards {
 	const char *const *names;            /* token labels or pkcs11: URIs, in share order */
@@ -51,6 +53,7 @@ struct backup_create_params {
 	const char *out_path;        /* the blob */
 	const char *internal_record; /* k, n, cards: the confidential record */
 	const char *supersedes;      /* rekey: the old blob, marked superseded */
+	int test_cost;               /* --test-cost: seal at the test Argon2id cost (loud) */
 };
 
 int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p, FILE *out)
@@ -64,6 +67,8 @@ struct backup_recover_params {
 	int drill;       /* destroy the reconstituted key after the proof */
 	int extractable; /* keep the copy exportable under a trusted KEK */
 	const char *challenge_out, *signature_out; /* optional proof files */
+	int test_cost;        /* accept shares sealed at the test Argon2id cost */
+	int allow_superseded; /* recover a blob a backup.rekey record superseded (recorded) */
 };
 
 int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params *p, FILE *out)
@@ -83,9 +88,23 @@ int backup_kek_from_cards(struct ceremony_ctx *ctx, const char *blob_path,
 int backup_card_show(struct ceremony_ctx *ctx, const char *card, FILE *out)
 	__attribute__((warn_unused_result));
 int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *blob_path,
-		       const char *passphrase_source, FILE *out) __attribute__((warn_unused_result));
-/* blob_path NULL: every share object of this tool on the card. */
+		       const char *passphrase_source, int test_cost, FILE *out)
+	__attribute__((warn_unused_result));
+/*
+ * The share of one backup: named by its blob (blob_path) or by its backup id
+ * (backup_id, 16 hex digits, for a backup whose blob was never written, such as
+ * an interrupted create that its backup.intent record names). Both NULL: every
+ * share object of this tool on the card.
+ */
 int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blob_path,
-		     FILE *out) __attribute__((warn_unused_result));
+		     const char *backup_id, FILE *out) __attribute__((warn_unused_result));
+
+/*
+ * The Argon2id cost of this run: the test cost when test_cost (--test-cost) or
+ * CEREMONY_TEST_ARGON2=1, announced on out in capitals; else production.
+ * *because names what lowered it (for the record), or NULL.
+ */
+void backup_seal_limits(int test_cost, const char *doing, FILE *out, struct seal_limits *lim,
+			const char **because);
 
 #endif

@@ -1,7 +1,7 @@
 /*
  * certbuild — building X.509 certificates from a profile, and signing them.
  *
- * Owns: serial numbers (HSM RNG XOR libsodium, 126 random bits, positive),
+ * Owns: serial numbers (HSM RNG and libsodium hashed together, 126 random bits, positive),
  * subject names from "/C=DE/O=Org/CN=Name" text, validity, the extensions a
  * profile fixes (basicConstraints, keyUsage, EKU, policies, SKI, AKI), signing
  * with an HSM key and checking the signature with the expected public key

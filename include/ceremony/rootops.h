@@ -32,8 +32,13 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *key,
 		      const char *cert_path, const char *path, FILE *out)
 	__attribute__((warn_unused_result));
-/* registry: a folder of transcripts whose registered witness keys are accepted too (or NULL). */
+/*
+ * registry: a folder of transcripts whose registered witness keys are accepted too (or NULL).
+ * A backup sealed at the test Argon2id cost fails the verdict unless allow_test_cost (or
+ * CEREMONY_TEST_ARGON2=1 in the verifier's own environment).
+ */
 int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
-			      const char *registry, FILE *out) __attribute__((warn_unused_result));
+			      int allow_test_cost, const char *registry, FILE *out)
+	__attribute__((warn_unused_result));
 
 #endif

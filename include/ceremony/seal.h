@@ -97,6 +97,29 @@ int seal_share(const struct secret *passphrase, const uint8_t *share, size_t sha
 	       uint8_t **blob, size_t *blob_len) __attribute__((warn_unused_result));
 
 /*
+ * A passphrase's sealing key: a fresh random salt, the cost lim (checked
+ * against the policy), and the Argon2id key, all in secure memory. Derive it
+ * once per share and use it both to seal and to read the share back, so
+ * creating a share costs one Argon2id run. Thread-safe: several keys may be
+ * derived at once (one Argon2id buffer each).
+ */
+struct seal_key;
+int seal_key_derive(const struct secret *passphrase, const struct seal_limits *lim,
+		    struct seal_key **out) __attribute__((warn_unused_result));
+/* Wipe and release; NULL is fine. */
+void seal_key_free(struct seal_key *k);
+/* seal_share with a derived key: the blob carries the key's salt and cost. */
+int seal_share_with_key(const struct seal_key *k, const uint8_t *share, size_t share_len,
+			const uint8_t *meta, size_t meta_len, uint8_t **blob, size_t *blob_len)
+	__attribute__((warn_unused_result));
+/*
+ * Open a blob sealed with k (its salt and cost must be k's, else CER_E_VERIFY)
+ * without another Argon2id run; otherwise as seal_open.
+ */
+int seal_open_with_key(const struct seal_key *k, const uint8_t *blob, size_t len,
+		       struct secret **share_out) __attribute__((warn_unused_result));
+
+/*
  * Open a blob. allowed is the least cost the caller accepts (normally
  * seal_limits_default()); the blob's own cost must be at least that, at least
  * the floor (the test floor only if allowed->test_limits_allowed), and at most

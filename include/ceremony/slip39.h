@@ -97,6 +97,16 @@ int slip39_combine_shares(const struct slip39_share *shares, size_t n, const cha
 			  size_t passphrase_len, uint8_t *secret, size_t cap, size_t *len)
 	__attribute__((warn_unused_result));
 
+/*
+ * The same checks and Shamir interpolation (digest share included) as
+ * slip39_combine_shares, but stop at the encrypted master secret: no
+ * passphrase decryption, so no PBKDF2. Two qualifying subsets of one split
+ * give the same EMS; a caller that has checked one subset's secret can test
+ * every other subset against that EMS cheaply.
+ */
+int slip39_combine_ems(const struct slip39_share *shares, size_t n, uint8_t *ems, size_t cap,
+		       size_t *len) __attribute__((warn_unused_result));
+
 /* Decode each mnemonic (refusal names "share N") and slip39_combine_shares them. */
 int slip39_combine(const char *const *mnemonics, size_t n, const char *passphrase,
 		   size_t passphrase_len, uint8_t *secret, size_t cap, size_t *len)

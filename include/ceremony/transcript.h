@@ -70,6 +70,8 @@ struct transcript_report {
 	long outputs_checked;
 	long outputs_missing;
 	int sealed;
+	long test_cost_records; /* backups sealed at the test Argon2id cost (issue 9 item 14) */
+	long test_cost_line;    /* the first of them */
 	char signer[256];
 	uint8_t head[32]; /* SHA-256 of the last line */
 };
@@ -81,6 +83,15 @@ struct transcript_report {
  */
 int transcript_verify(const char *path, X509 *root, int allow_unsealed, FILE *out,
 		      struct transcript_report *rep) __attribute__((warn_unused_result));
+
+/*
+ * Issue 9 item 14: after transcript_verify, refuse a transcript whose backups
+ * were sealed at the test Argon2id cost, unless allow (an option the verifier
+ * gave) or CEREMONY_TEST_ARGON2=1 in the verifier's environment; when allowed,
+ * say so on out. CER_E_VERIFY names the first such record.
+ */
+int transcript_test_cost_check(const char *path, const struct transcript_report *rep, int allow,
+			       FILE *out) __attribute__((warn_unused_result));
 
 /* The file a record names: a recorded path resolved against the transcript's folder. */
 int transcript_record_path(const char *transcript, const char *recorded, char *out, size_t size)

@@ -6,7 +6,8 @@
 #include "ceremony/err.h"
 
 static const char audit_usage[] =
-	"usage: ceremony audit [--root root.pem] [--partial] [--verbose] DIR\n"
+	"usage: ceremony audit [--root root.pem] [--partial] [--verbose] [--allow-test-cost]\n"
+	"                      DIR\n"
 	"\nReplays a root's whole life from its folder of transcripts, with no HSM. Orders\n"
 	"them by each ceremony.begin record's link to the previous sealed transcript (one\n"
 	"chain: a missing, forked, renamed or reordered ceremony is a fault); for each, in\n"
@@ -24,7 +25,10 @@ static const char audit_usage[] =
 	"                        the one the first ceremony made)\n"
 	"  --partial             accept a partial audit: what could not be checked is listed\n"
 	"                        and the verdict says \"partial\", but the exit status is 0\n"
-	"  -v, --verbose         a verdict for every record\n\n" CLI_COMMON_HELP;
+	"  -v, --verbose         a verdict for every record\n"
+	"  --allow-test-cost     accept backups sealed at the test Argon2id cost (a test\n"
+	"                        history; a fault otherwise, as is CEREMONY_TEST_ARGON2=1)\n"
+	"\n" CLI_COMMON_HELP;
 
 static int audit_opt(void *state, int c, const char *arg)
 {
@@ -34,6 +38,7 @@ static int audit_opt(void *state, int c, const char *arg)
 	case 'r': o->root_path = arg; return 0;
 	case 'v': o->verbose = 1; return 0;
 	case 'p': o->partial = 1; return 0;
+	case 'T': o->allow_test_cost = 1; return 0;
 	default: return -1;
 	}
 }
@@ -43,9 +48,10 @@ int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv)
 	static const struct option longopts[] = {{"root", required_argument, NULL, 'r'},
 						 {"verbose", no_argument, NULL, 'v'},
 						 {"partial", no_argument, NULL, 'p'},
+						 {"allow-test-cost", no_argument, NULL, 'T'},
 						 CLI_COMMON_OPTIONS,
 						 {NULL, 0, NULL, 0}};
-	struct audit_opts o = {NULL, NULL, 0, 0};
+	struct audit_opts o = {NULL, NULL, 0, 0, 0};
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "hv", longopts, audit_usage, audit_opt, &o, &first)) !=

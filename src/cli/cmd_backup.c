@@ -35,6 +35,10 @@ static const char create_usage[] =
 	"  --passphrase-sources LIST    file:PATH per card for the executives' new share\n"
 	"                               passphrases (default: asked twice on the terminal)\n"
 	"  --card-module PATH      the cards' PKCS#11 module (default: the HSM's)\n"
+	"  --test-cost             seal at the TEST Argon2id cost (1 pass, 8 KiB) instead of\n"
+	"                          3 passes, 256 MiB: for tests and demos only; announced,\n"
+	"                          recorded, and refused by transcript verify and audit\n"
+	"                          unless they are told (CEREMONY_TEST_ARGON2=1 does the same)\n"
 	"\n" CLI_COMMON_HELP;
 
 static const char rekey_usage[] =
@@ -66,6 +70,9 @@ static const char recover_usage[] =
 	"  --challenge-out FILE    write the signed challenge\n"
 	"  --signature-out FILE    write the signature (DER ECDSA / PKCS#1 v1.5)\n"
 	"  --card-module PATH      the cards' PKCS#11 module (default: the HSM's)\n"
+	"  --allow-superseded      recover a blob that a backup.rekey record superseded\n"
+	"                          (refused otherwise; recorded)\n"
+	"  --test-cost             accept shares sealed at the TEST Argon2id cost (announced)\n"
 	"\n" CLI_COMMON_HELP;
 
 enum {
@@ -89,6 +96,8 @@ enum {
 	OPT_EXTRACTABLE,
 	OPT_CHALLENGE_OUT,
 	OPT_SIGNATURE_OUT,
+	OPT_TEST_COST,
+	OPT_ALLOW_SUPERSEDED,
 };
 
 struct backup_opts {
@@ -96,7 +105,7 @@ struct backup_opts {
 	const char *internal, *card_pins, *passphrases, *card_module, *old_blob, *blob, *root;
 	const char *challenge_out, *signature_out;
 	const char *groups[SLIP39_MAX_GROUPS + 1];
-	int group_count, drill, extractable;
+	int group_count, drill, extractable, test_cost, allow_superseded;
 };
 
 static int backup_opt(void *state, int c, const char *arg)
@@ -123,6 +132,8 @@ static int backup_opt(void *state, int c, const char *arg)
 	case OPT_EXTRACTABLE: o->extractable = 1; return 0;
 	case OPT_CHALLENGE_OUT: o->challenge_out = arg; return 0;
 	case OPT_SIGNATURE_OUT: o->signature_out = arg; return 0;
+	case OPT_TEST_COST: o->test_cost = 1; return 0;
+	case OPT_ALLOW_SUPERSEDED: o->allow_superseded = 1; return 0;
 	case OPT_GROUP:
 		if (o->group_count > SLIP39_MAX_GROUPS)
 			return -1;
@@ -153,6 +164,8 @@ static const struct option backup_longopts[] = {
 	{"extractable", no_argument, NULL, OPT_EXTRACTABLE},
 	{"challenge-out", required_argument, NULL, OPT_CHALLENGE_OUT},
 	{"signature-out", required_argument, NULL, OPT_SIGNATURE_OUT},
+	{"test-cost", no_argument, NULL, OPT_TEST_COST},
+	{"allow-superseded", no_argument, NULL, OPT_ALLOW_SUPERSEDED},
 	CLI_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0}};
 
@@ -290,7 +303,7 @@ static int create_or_rekey(struct ceremony_ctx *ctx, int argc, char **argv, cons
 		goto out;
 	}
 	if (o.blob != NULL || o.root != NULL || o.drill || o.extractable || o.challenge_out ||
-	    o.signature_out || (!rekey && o.old_blob != NULL)) {
+	    o.signature_out || o.allow_superseded || (!rekey && o.old_blob != NULL)) {
 		r = cli_usage_error(usage, "an option of another backup command was given");
 		goto out;
 	}
@@ -306,6 +319,7 @@ static int create_or_rekey(struct ceremony_ctx *ctx, int argc, char **argv, cons
 	p.out_path = o.out;
 	p.internal_record = o.internal;
 	p.supersedes = rekey ? o.old_blob : NULL;
+	p.test_cost = o.test_cost;
 	r = backup_create(ctx, &p, stdout);
 out:
 	lists_free(l);
@@ -357,6 +371,8 @@ static int cmd_backup_recover(struct ceremony_ctx *ctx, int argc, char **argv)
 	p.extractable = o.extractable;
 	p.challenge_out = o.challenge_out;
 	p.signature_out = o.signature_out;
+	p.test_cost = o.test_cost;
+	p.allow_superseded = o.allow_superseded;
 	r = backup_recover(ctx, &p, stdout);
 out:
 	lists_free(l);

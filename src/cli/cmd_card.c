@@ -19,21 +19,26 @@ static const char verify_usage[] =
 	"in the blob, alone, without any other share. Recorded when --transcript is given.\n"
 	"\n  --blob FILE               the backup blob\n"
 	"  --passphrase-source SRC   file:PATH (default: asked on the terminal)\n"
+	"  --test-cost               accept a share sealed at the TEST Argon2id cost\n"
 	"\n" CLI_COMMON_HELP;
 
 static const char wipe_usage[] =
-	"usage: ceremony card wipe CARD (--blob FILE | --all) --transcript T [options]\n"
-	"\nDestroys the card's share of the backup in FILE (or, with --all, every share\n"
-	"object this tool wrote) and records it. For cards of a superseded backup.\n"
+	"usage: ceremony card wipe CARD (--blob FILE | --backup ID | --all) --transcript T\n"
+	"                          [options]\n"
+	"\nDestroys the card's share of the backup in FILE (or of backup ID, or, with --all,\n"
+	"every share object this tool wrote) and records it. For cards of a superseded\n"
+	"backup, or a share an interrupted backup create left (its backup.intent record\n"
+	"names the ID; card show lists it).\n"
 	"\n  --blob FILE   only the share of this backup\n"
+	"  --backup ID   only the share of backup ID (16 hex digits), when there is no blob\n"
 	"  --all         every backup share on the card\n"
 	"\n" CLI_COMMON_HELP;
 
-enum { OPT_BLOB = OPT_COMMON_LAST + 1, OPT_PASSPHRASE_SOURCE, OPT_ALL };
+enum { OPT_BLOB = OPT_COMMON_LAST + 1, OPT_PASSPHRASE_SOURCE, OPT_ALL, OPT_BACKUP, OPT_TEST_COST };
 
 struct card_opts {
-	const char *blob, *passphrase_source;
-	int all;
+	const char *blob, *passphrase_source, *backup;
+	int all, test_cost;
 };
 
 static int card_opt(void *state, int c, const char *arg)
@@ -44,6 +49,8 @@ static int card_opt(void *state, int c, const char *arg)
 	case OPT_BLOB: o->blob = arg; return 0;
 	case OPT_PASSPHRASE_SOURCE: o->passphrase_source = arg; return 0;
 	case OPT_ALL: o->all = 1; return 0;
+	case OPT_BACKUP: o->backup = arg; return 0;
+	case OPT_TEST_COST: o->test_cost = 1; return 0;
 	default: return -1;
 	}
 }
@@ -52,6 +59,8 @@ static const struct option card_longopts[] = {
 	{"blob", required_argument, NULL, OPT_BLOB},
 	{"passphrase-source", required_argument, NULL, OPT_PASSPHRASE_SOURCE},
 	{"all", no_argument, NULL, OPT_ALL},
+	{"backup", required_argument, NULL, OPT_BACKUP},
+	{"test-cost", no_argument, NULL, OPT_TEST_COST},
 	CLI_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0}};
 
@@ -80,7 +89,8 @@ static int cmd_card_show(struct ceremony_ctx *ctx, int argc, char **argv)
 
 	if ((r = card_parse(ctx, argc, argv, show_usage, &o, &card)) != 0)
 		return r > 0 ? 0 : r;
-	if (o.blob != NULL || o.passphrase_source != NULL || o.all)
+	if (o.blob != NULL || o.passphrase_source != NULL || o.all || o.backup != NULL ||
+	    o.test_cost)
 		return cli_usage_error(show_usage, "card show takes only the card");
 	return backup_card_show(ctx, card, stdout);
 }
@@ -95,9 +105,9 @@ static int cmd_card_verify(struct ceremony_ctx *ctx, int argc, char **argv)
 		return r > 0 ? 0 : r;
 	if ((r = cli_require(o.blob, "--blob", verify_usage)) != 0)
 		return r;
-	if (o.all)
-		return cli_usage_error(verify_usage, "card verify takes no --all");
-	return backup_card_verify(ctx, card, o.blob, o.passphrase_source, stdout);
+	if (o.all || o.backup != NULL)
+		return cli_usage_error(verify_usage, "card verify takes no --all or --backup");
+	return backup_card_verify(ctx, card, o.blob, o.passphrase_source, o.test_cost, stdout);
 }
 
 static int cmd_card_wipe(struct ceremony_ctx *ctx, int argc, char **argv)
@@ -108,11 +118,11 @@ static int cmd_card_wipe(struct ceremony_ctx *ctx, int argc, char **argv)
 
 	if ((r = card_parse(ctx, argc, argv, wipe_usage, &o, &card)) != 0)
 		return r > 0 ? 0 : r;
-	if ((o.blob == NULL) == (o.all == 0))
-		return cli_usage_error(wipe_usage, "give either --blob FILE or --all");
-	if (o.passphrase_source != NULL)
+	if ((o.blob != NULL) + (o.backup != NULL) + (o.all != 0) != 1)
+		return cli_usage_error(wipe_usage, "give one of --blob FILE, --backup ID or --all");
+	if (o.passphrase_source != NULL || o.test_cost)
 		return cli_usage_error(wipe_usage, "card wipe needs no passphrase");
-	return backup_card_wipe(ctx, card, o.blob, stdout);
+	return backup_card_wipe(ctx, card, o.blob, o.backup, stdout);
 }
 
 static const struct cli_command card_commands[] = {

@@ -9,7 +9,7 @@
 
 struct tr_opts {
 	const char *token, *key, *cert, *root;
-	int allow_unsealed;
+	int allow_unsealed, allow_test_cost;
 	const char *registry, *role;
 	int html;
 };
@@ -28,7 +28,7 @@ static const char seal_usage[] =
 
 static const char verify_usage[] =
 	"usage: ceremony transcript verify [--root root.pem] [--allow-unsealed]\n"
-	"                                  [--registry DIR] TRANSCRIPT\n"
+	"                                  [--allow-test-cost] [--registry DIR] TRANSCRIPT\n"
 	"\nChecks, with no HSM: every line's seq and prev (the hash chain), the SHA-256 of\n"
 	"every recorded output that is still present, and the seal TRANSCRIPT.sig (against\n"
 	"--root, or else against a key the transcript itself recorded), and every\n"
@@ -37,6 +37,8 @@ static const char verify_usage[] =
 	"Exit 0 only if everything holds.\n"
 	"\n  --root FILE           the root certificate the seal must verify against\n"
 	"  --allow-unsealed      accept a transcript with no .sig (still checks the chain)\n"
+	"  --allow-test-cost     accept backups sealed at the test Argon2id cost (a test\n"
+	"                        ceremony; refused otherwise, as is CEREMONY_TEST_ARGON2=1)\n"
 	"  --registry DIR        also accept witness keys registered in DIR's transcripts\n"
 	"\n" CLI_COMMON_HELP;
 
@@ -69,6 +71,7 @@ static int tr_opt(void *state, int c, const char *arg)
 	case 'c': o->cert = arg; return 0;
 	case 'r': o->root = arg; return 0;
 	case 'u': o->allow_unsealed = 1; return 0;
+	case 'T': o->allow_test_cost = 1; return 0;
 	case 'R': o->registry = arg; return 0;
 	case 'o': o->role = arg; return 0;
 	case 'H': o->html = 1; return 0;
@@ -82,7 +85,7 @@ static int cmd_transcript_seal(struct ceremony_ctx *ctx, int argc, char **argv)
 		{"token", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
 		{"cert", required_argument, NULL, 'c'},	 CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0}};
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, NULL, NULL, 0};
+	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, seal_usage, tr_opt, &o, &first)) != 0)
@@ -100,10 +103,11 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 	static const struct option longopts[] = {
 		{"root", required_argument, NULL, 'r'},
 		{"allow-unsealed", no_argument, NULL, 'u'},
+		{"allow-test-cost", no_argument, NULL, 'T'},
 		{"registry", required_argument, NULL, 'R'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0}};
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, NULL, NULL, 0};
+	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, verify_usage, tr_opt, &o, &first)) !=
@@ -111,14 +115,15 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(verify_usage, "give exactly one transcript file");
-	return rootops_transcript_verify(argv[first], o.root, o.allow_unsealed, o.registry, stdout);
+	return rootops_transcript_verify(argv[first], o.root, o.allow_unsealed, o.allow_test_cost,
+					 o.registry, stdout);
 }
 
 static int cmd_transcript_print(struct ceremony_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"html", no_argument, NULL, 'H'}, CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, NULL, NULL, 0};
+	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, print_usage, tr_opt, &o, &first)) != 0)
@@ -134,7 +139,7 @@ static int cmd_transcript_countersign(struct ceremony_ctx *ctx, int argc, char *
 		{"token", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
 		{"role", required_argument, NULL, 'o'},	 CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0}};
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, NULL, NULL, 0};
+	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, countersign_usage, tr_opt, &o,

@@ -1,7 +1,10 @@
 /* backup: create and rekey — wrap the root key under a fresh KEK and split it to cards. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -25,10 +28,12 @@ struct create_state {
 	struct p11_module *card_module; /* NULL when the cards share the HSM's module */
 	struct backup_card cards[BACKUP_CARDS_MAX];
 	struct secret *passphrases[BACKUP_CARDS_MAX];
+	struct seal_key *keys[BACKUP_CARDS_MAX]; /* each card's sealing key, derived once */
+	struct secret *so_pin, *user_pin;         /* asked before the KEK exists */
 	CK_OBJECT_HANDLE written[BACKUP_CARDS_MAX];
 	size_t ncards;
 	struct transcript *tr;
-	struct secret *kek;
+	struct secret *kek, *ems; /* ems: the split's encrypted master secret, for subset tests */
 	struct slip39_share_set *set, *readback, *scratch;
 	struct backupblob *blob, *parsed;
 	uint8_t *blob_bytes, *spki, *wrapped, *old_raw;
@@ -38,6 +43,8 @@ struct create_state {
 	struct p11wrap_mech mech;
 	size_t subsets;
 	int exhaustive;
+	int intent_recorded;
+	const char *test_cost_because; /* NULL: production cost */
 };
 
 static int total_shares(const struct backup_create_params *p, int *n, int *kmin)
@@ -88,6 +95,126 @@ static int cards_prepare(struct create_state *st)
 	return 0;
 }
 
+/*
+ * Each executive's sealing key, derived from the passphrase once (Argon2id),
+ * on every core at once (at most BACKUP_DERIVE_THREADS, so memory stays about
+ * one Argon2id buffer per core); the key seals the share and reads it back.
+ */
+#define BACKUP_DERIVE_THREADS 2
+
+struct derive_job {
+	struct create_state *st;
+	const struct seal_limits *lim;
+	FILE *out;
+	pthread_mutex_t lock;
+	size_t next;
+	int r;
+	size_t failed; /* the card whose derivation failed first */
+	char msg[256];
+};
+
+static double seconds_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void *derive_worker(void *arg)
+{
+	struct derive_job *j = arg;
+	struct timespec t0;
+
+	for (;;) {
+		size_t i;
+		int r;
+
+		pthread_mutex_lock(&j->lock);
+		if (j->r != 0 || j->next == j->st->ncards) {
+			pthread_mutex_unlock(&j->lock);
+			return NULL;
+		}
+		i = j->next++;
+		pthread_mutex_unlock(&j->lock);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = seal_key_derive(j->st->passphrases[i], j->lim, &j->st->keys[i]);
+		pthread_mutex_lock(&j->lock);
+		if (r != 0 && j->r == 0) {
+			j->r = r;
+			j->failed = i;
+			if (snprintf(j->msg, sizeof(j->msg), "%s", cer_err_msg(r)) >=
+			    (int)sizeof(j->msg))
+				j->msg[sizeof(j->msg) - 1] = '\0';
+		} else if (r == 0) {
+			fprintf(j->out, "  %s: sealing key derived (%.1f s)\n", j->st->cards[i].what,
+				seconds_since(&t0));
+			fflush(j->out);
+		}
+		pthread_mutex_unlock(&j->lock);
+	}
+}
+
+static int keys_derive(struct create_state *st, const struct seal_limits *lim, FILE *out)
+{
+	struct derive_job j;
+	pthread_t t[BACKUP_DERIVE_THREADS];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nt = cores < 1 ? 1 : (size_t)cores, started = 0;
+
+	if (nt > BACKUP_DERIVE_THREADS)
+		nt = BACKUP_DERIVE_THREADS;
+	if (nt > st->ncards)
+		nt = st->ncards;
+	memset(&j, 0, sizeof(j));
+	j.st = st;
+	j.lim = lim;
+	j.out = out;
+	if (pthread_mutex_init(&j.lock, NULL) != 0)
+		return cer_err(CER_E_INTERNAL, "cannot make a lock for the Argon2id threads");
+	/* Issue 11 item 10: say what the silence is before it starts. */
+	fprintf(out,
+		"  deriving each executive's sealing key: Argon2id, %llu pass%s, %zu KiB each, "
+		"%zu at a time%s\n",
+		lim->opslimit, lim->opslimit == 1 ? "" : "es", lim->memlimit / 1024, nt,
+		seal_limits_is_test(lim) ? " (TEST cost)" : " (about a second or more per card)");
+	fflush(out);
+	for (size_t i = 1; i < nt; i++)
+		if (pthread_create(&t[i], NULL, derive_worker, &j) == 0)
+			started++;
+	derive_worker(&j); /* this thread works too */
+	for (size_t i = 1; i <= started; i++)
+		pthread_join(t[i], NULL);
+	pthread_mutex_destroy(&j.lock);
+	/* The keys are derived: the passphrases are no longer needed. */
+	for (size_t i = 0; i < st->ncards; i++) {
+		secret_free(st->passphrases[i]);
+		st->passphrases[i] = NULL;
+	}
+	if (j.r != 0)
+		return cer_err(j.r, "%s: %s", st->cards[j.failed].what, j.msg);
+	return 0;
+}
+
+/* The root token's SO and user PINs, asked before the KEK exists (issue 9 item 16). */
+static int hsm_pins_read(struct ceremony_ctx *ctx, struct create_state *st)
+{
+	char what[96], prompt[CTX_PROMPT_MAX];
+	int r;
+
+	if (snprintf(what, sizeof(what), "SO PIN for token \"%s\"", st->h.token.label) >=
+	    (int)sizeof(what))
+		what[sizeof(what) - 1] = '\0';
+	ctx_prompt(ctx, 1, what, prompt, sizeof(prompt));
+	if ((r = secret_read(ctx->so_pin_source, prompt, SECRET_PIN_MAX, &st->so_pin)) != 0)
+		return r;
+	if (snprintf(what, sizeof(what), "user PIN for token \"%s\"", st->h.token.label) >=
+	    (int)sizeof(what))
+		what[sizeof(what) - 1] = '\0';
+	ctx_prompt(ctx, 0, what, prompt, sizeof(prompt));
+	return secret_read(ctx->pin_source, prompt, SECRET_PIN_MAX, &st->user_pin);
+}
+
 /* The KEK: the HSM's RNG and libsodium's hashed together (BLAKE2b), in secure memory only. */
 static int kek_generate(struct create_state *st)
 {
@@ -100,32 +227,32 @@ static int kek_generate(struct create_state *st)
 	return 0;
 }
 
+static void kek_wipe(struct create_state *st)
+{
+	secret_free(st->kek);
+	st->kek = NULL;
+}
+
 /*
  * research/pkcs11-probe.md Q2: the SO makes the trusted KEK as a public session
  * object in session B and logs out, B stays open; the user logs in on session A
- * and wraps; the KEK is destroyed before B closes.
+ * and wraps; the KEK is destroyed before B closes. Each PIN is wiped right
+ * after its C_Login.
  */
-static int wrap_root(struct ceremony_ctx *ctx, struct create_state *st, const char *key_label)
+static int wrap_root(struct create_state *st, const char *key_label)
 {
-	struct secret *so_pin = NULL;
 	struct p11key_evidence ev;
 	CK_OBJECT_HANDLE kek_b = CK_INVALID_HANDLE, kek_a;
-	char label[64], hex[2 * BACKUPBLOB_ID_LEN + 1], what[96];
+	char label[64], hex[2 * BACKUPBLOB_ID_LEN + 1];
 	int r, r2;
 
 	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, hex);
 	(void)snprintf(label, sizeof(label), KEK_LABEL_PREFIX "%s", hex);
-	if ((r = p11wrap_kat_run(st->h.session, &st->mech)) != 0)
-		return r;
 	if ((r = p11_session_open(st->h.module, &st->h.token, &st->so)) != 0)
 		return r;
-	char prompt[CTX_PROMPT_MAX];
-	(void)snprintf(what, sizeof(what), "SO PIN for token \"%s\"", st->h.token.label);
-	ctx_prompt(ctx, 1, what, prompt, sizeof(prompt));
-	if ((r = secret_read(ctx->so_pin_source, prompt, SECRET_PIN_MAX, &so_pin)) != 0)
-		goto out;
-	r = p11_login(st->so, CKU_SO, so_pin);
-	secret_free(so_pin);
+	r = p11_login(st->so, CKU_SO, st->so_pin);
+	secret_free(st->so_pin);
+	st->so_pin = NULL;
 	if (r != 0)
 		goto out;
 	r = p11wrap_kek_create_trusted(st->so, st->kek->data, st->mech.mechanism, label, &kek_b);
@@ -133,8 +260,10 @@ static int wrap_root(struct ceremony_ctx *ctx, struct create_state *st, const ch
 		r = r2;
 	if (r != 0)
 		goto out;
-	if ((r = hsm_login_user(ctx, &st->h)) != 0 ||
-	    (r = p11key_find(st->h.session, key_label, &st->key)) != 0 ||
+	r = p11_login(st->h.session, CKU_USER, st->user_pin);
+	secret_free(st->user_pin);
+	st->user_pin = NULL;
+	if (r != 0 || (r = p11key_find(st->h.session, key_label, &st->key)) != 0 ||
 	    (r = p11key_evidence_read(st->h.session, &st->key, &ev)) != 0)
 		goto out;
 	if (ev.extractable != 1 || ev.wrap_with_trusted != 1) {
@@ -208,7 +337,7 @@ out:
 	return r;
 }
 
-/* Seal each share to its executive's passphrase, write it, read it back and check it. */
+/* Seal each share with its executive's key, write it, read it back with that key and check it. */
 static int cards_write(struct create_state *st, const struct seal_limits *lim, FILE *out)
 {
 	struct secret *packed = NULL;
@@ -229,8 +358,8 @@ static int cards_write(struct create_state *st, const struct seal_limits *lim, F
 					    sizeof(label))) != 0 ||
 		    (r = backup_share_meta(st->key.label, st->blob->backup_id, s->id, g, m,
 					   c->holder, &c->token, &meta, &meta_len)) != 0 ||
-		    (r = seal_share(st->passphrases[i], packed->data, packed->len,
-				    (const uint8_t *)meta, meta_len, lim, &sealed, &sealed_len)) != 0 ||
+		    (r = seal_share_with_key(st->keys[i], packed->data, packed->len,
+					     (const uint8_t *)meta, meta_len, &sealed, &sealed_len)) != 0 ||
 		    (r = p11wrap_data_create(c->session, BACKUP_APPLICATION, label, sealed,
 					     sealed_len, &st->written[i])) != 0)
 			goto out;
@@ -238,8 +367,8 @@ static int cards_write(struct create_state *st, const struct seal_limits *lim, F
 		free(sealed);
 		meta = NULL;
 		sealed = NULL;
-		/* Read back through the same path recovery uses. */
-		if ((r = backup_card_open_share(c, st->parsed, lim, st->passphrases[i],
+		/* Read back through the path recovery uses, with the key derived at sealing. */
+		if ((r = backup_card_open_share(c, st->parsed, lim, NULL, st->keys[i],
 						&st->readback->shares[i], &obj)) != 0)
 			goto out;
 		st->readback->count = i + 1;
@@ -254,7 +383,14 @@ out:
 	return r;
 }
 
-/* Subset testing: every qualifying subset (or a covering set when too many). */
+/*
+ * Subset testing: every qualifying subset (or a covering set when there are
+ * too many). The first subset is combined in full and its KEK checked against
+ * the blob's commitment and MAC (the KEK itself is gone by then); every other
+ * subset is interpolated on the Shamir layer only and must give the same
+ * encrypted master secret, which decrypts to that KEK (issue 13 item 4: no
+ * PBKDF2 per subset).
+ */
 struct combos {
 	struct create_state *st;
 	const struct backup_create_params *p;
@@ -262,24 +398,40 @@ struct combos {
 	size_t nmembers[SLIP39_MAX_GROUPS];
 	int chosen[SLIP39_MAX_GROUPS];
 	size_t pos;
-	int full_level; /* -1: all levels enumerate every combination */
+	int have_ems;
 	struct secret *out;
 };
 
 static int combine_check(struct combos *cx)
 {
+	struct create_state *st = cx->st;
 	size_t len = 0;
 	int r;
 
-	r = slip39_combine_shares(cx->st->scratch->shares, cx->pos, "", 0, cx->out->data,
-				  cx->out->cap, &len);
-	if (r == 0 && (len != BACKUPBLOB_KEK_LEN ||
-		       sodium_memcmp(cx->out->data, cx->st->kek->data, BACKUPBLOB_KEK_LEN) != 0))
-		r = cer_err(CER_E_VERIFY, "a subset of the cards combines to another KEK");
-	cx->st->subsets++;
+	if (!cx->have_ems) {
+		r = slip39_combine_shares(st->scratch->shares, cx->pos, "", 0, cx->out->data,
+					  cx->out->cap, &len);
+		if (r == 0 && len != BACKUPBLOB_KEK_LEN)
+			r = cer_err(CER_E_VERIFY, "a subset of the cards combines to %zu bytes", len);
+		if (r == 0 && backupblob_check_kek(st->parsed, cx->out->data) != 0)
+			r = cer_err(CER_E_VERIFY, "a subset of the cards combines to a KEK the blob "
+						  "does not commit to");
+		if (r == 0 && (r = slip39_combine_ems(st->scratch->shares, cx->pos, st->ems->data,
+						      st->ems->cap, &st->ems->len)) == 0)
+			cx->have_ems = 1;
+		sodium_memzero(cx->out->data, cx->out->cap);
+	} else {
+		r = slip39_combine_ems(st->scratch->shares, cx->pos, cx->out->data, cx->out->cap,
+				       &len);
+		if (r == 0 && (len != st->ems->len ||
+			       sodium_memcmp(cx->out->data, st->ems->data, len) != 0))
+			r = cer_err(CER_E_VERIFY, "a subset of the cards combines to another KEK");
+	}
+	st->subsets++;
 	return r;
 }
 
+/* Exhaustive: every member subset of every group at this level and below. */
 static int members_walk(struct combos *cx, int level)
 {
 	int g, t, n, idx[SLIP39_MAX_MEMBERS], r;
@@ -299,8 +451,6 @@ static int members_walk(struct combos *cx, int level)
 		cx->pos = base + (size_t)t;
 		if ((r = members_walk(cx, level + 1)) != 0)
 			return r;
-		if (cx->full_level != -1 && cx->full_level != level)
-			break;
 		int i = t - 1;
 		while (i >= 0 && idx[i] == n - t + i)
 			i--;
@@ -314,12 +464,41 @@ static int members_walk(struct combos *cx, int level)
 	return 0;
 }
 
+/* Covering: in each chosen group, the member_threshold members from rotation rot on. */
+static int members_rotation(struct combos *cx, int rot)
+{
+	cx->pos = 0;
+	for (int level = 0; level < cx->p->group_threshold; level++) {
+		int g = cx->chosen[level], t = cx->p->groups[g].member_threshold;
+		size_t n = cx->nmembers[g];
+		for (int i = 0; i < t; i++)
+			cx->st->scratch->shares[cx->pos++] =
+				cx->st->readback->shares[cx->members[g][((size_t)rot + (size_t)i) % n]];
+	}
+	return combine_check(cx);
+}
+
 static double choose(int n, int k)
 {
 	double c = 1;
 	for (int i = 1; i <= k; i++)
 		c = c * (n - k + i) / i;
 	return c;
+}
+
+/* The next combination of G of n in gi (sorted), or 0 after the last. */
+static int combination_next(int *gi, int G, int n)
+{
+	int i = G - 1;
+
+	while (i >= 0 && gi[i] == n - G + i)
+		i--;
+	if (i < 0)
+		return 0;
+	gi[i]++;
+	for (int j = i + 1; j < G; j++)
+		gi[j] = gi[j - 1] + 1;
+	return 1;
 }
 
 static int subsets_test(struct create_state *st, const struct backup_create_params *p)
@@ -335,53 +514,45 @@ static int subsets_test(struct create_state *st, const struct backup_create_para
 		const struct slip39_share *s = &st->readback->shares[i];
 		cx.members[s->group_index][cx.nmembers[s->group_index]++] = i;
 	}
-	if ((r = secret_new(SLIP39_MAX_SECRET_LEN, &cx.out)) != 0)
-		return r;
+	if ((r = secret_new(SLIP39_MAX_SECRET_LEN, &cx.out)) != 0 ||
+	    (r = secret_new(SLIP39_MAX_SECRET_LEN, &st->ems)) != 0)
+		goto out;
+	/* Count the qualifying subsets to choose exhaustive or covering. */
 	for (int i = 0; i < G; i++)
 		gi[i] = i;
-	/* Count the qualifying subsets to choose exhaustive or covering. */
-	for (;;) {
+	do {
 		double prod = 1;
 		for (int i = 0; i < G; i++)
 			prod *= choose(p->groups[gi[i]].member_count, p->groups[gi[i]].member_threshold);
 		total += prod;
-		int i = G - 1;
-		while (i >= 0 && gi[i] == n - G + i)
-			i--;
-		if (i < 0)
-			break;
-		gi[i]++;
-		for (int j = i + 1; j < G; j++)
-			gi[j] = gi[j - 1] + 1;
-	}
+	} while (combination_next(gi, G, n));
 	st->exhaustive = total <= BACKUP_SUBSETS_MAX;
 	if (st->exhaustive) {
-		cx.full_level = -1;
 		for (int i = 0; i < G; i++)
 			gi[i] = i;
-		for (;;) {
+		do {
 			memcpy(cx.chosen, gi, sizeof(gi));
+			cx.pos = 0;
 			if ((r = members_walk(&cx, 0)) != 0)
 				goto out;
-			int i = G - 1;
-			while (i >= 0 && gi[i] == n - G + i)
-				i--;
-			if (i < 0)
-				break;
-			gi[i]++;
-			for (int j = i + 1; j < G; j++)
-				gi[j] = gi[j - 1] + 1;
-		}
+		} while (combination_next(gi, G, n));
 	} else {
-		/* Covering: every member subset of every group, with the first subsets of others. */
+		/*
+		 * Covering: G consecutive groups from each group on (every group takes part),
+		 * and in them every rotation of members (every share takes part, and each is
+		 * combined with several different others).
+		 */
 		for (int g = 0; g < n; g++) {
-			cx.chosen[0] = g;
-			for (int i = 1, o = 0; i < G; o++)
-				if (o != g)
-					cx.chosen[i++] = o;
-			cx.full_level = 0;
-			if ((r = members_walk(&cx, 0)) != 0)
-				goto out;
+			int rotations = 0;
+			for (int i = 0; i < G; i++)
+				gi[i] = (g + i) % n;
+			memcpy(cx.chosen, gi, sizeof(gi));
+			for (int i = 0; i < G; i++)
+				if (p->groups[gi[i]].member_count > rotations)
+					rotations = p->groups[gi[i]].member_count;
+			for (int rot = 0; rot < rotations; rot++)
+				if ((r = members_rotation(&cx, rot)) != 0)
+					goto out;
 		}
 	}
 	r = 0;
@@ -466,6 +637,34 @@ out:
 	return r;
 }
 
+/*
+ * Issue 11 item 8: before the first card is written, the transcript says a
+ * backup with this id is being made, so a share left by an interrupted step
+ * belongs to a recorded backup ("card wipe --backup ID" removes it). Neither k
+ * nor n, nor the cards, appear here.
+ */
+static int record_intent(struct create_state *st, const struct backup_create_params *p)
+{
+	uint8_t md[32];
+	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], spki_sha[65];
+	json_t *d;
+	int r;
+
+	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	crypto_hash_sha256(md, st->spki, st->spki_len);
+	hex_encode(md, 32, spki_sha);
+	d = json_pack("{s:s, s:{s:o, s:s, s:s}, s:s, s:s}", "backup_id", id_hex, "root", "token",
+		      backup_token_json(&st->h.token), "key", st->key.label, "spki_sha256",
+		      spki_sha, "blob", p->out_path, "next",
+		      "shares are written to the cards; backup.create or backup.rekey follows");
+	if (d == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((r = transcript_append(st->tr, "backup.intent", NULL, NULL, d, NULL)) != 0)
+		return r;
+	st->intent_recorded = 1;
+	return 0;
+}
+
 static int record_step(struct create_state *st, const struct backup_create_params *p, int n,
 		       int kmin, const struct seal_limits *lim)
 {
@@ -499,7 +698,7 @@ static int record_step(struct create_state *st, const struct backup_create_param
 	json_array_append_new(outs, e);
 	details = json_pack(
 		"{s:s, s:{s:o, s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s, s:i, s:O, s:b, s:s, "
-		"s:{s:I, s:I, s:b}, s:b}",
+		"s:{s:I, s:I, s:b, s:s?}, s:b}",
 		"backup_id", id_hex, "root", "token", backup_token_json(&st->h.token), "key",
 		st->key.label, "id", key_id, "type", key_type_name(st->key.type), "spki_sha256",
 		spki_sha, "wrap", "mechanism", p11wrap_mechanism_name(st->mech.mechanism),
@@ -510,6 +709,7 @@ static int record_step(struct create_state *st, const struct backup_create_param
 		st->exhaustive ? "every qualifying subset" : "a covering set (too many to try all)",
 		"seal_cost", "argon2id_opslimit", (json_int_t)lim->opslimit, "argon2id_memlimit_kib",
 		(json_int_t)(lim->memlimit / 1024), "test_cost", seal_limits_is_test(lim),
+		"test_cost_because", st->test_cost_because,
 		"kek_destroyed_and_wiped", 1);
 	if (details == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
@@ -603,8 +803,11 @@ static int create_undo(struct create_state *st, int r)
 			used += (size_t)w;
 	}
 	if (used == 0)
-		return backup_err_untouched(r, "no backup was made (no card, blob or transcript "
-					       "changed)");
+		return backup_err_untouched(r, st->intent_recorded
+						       ? "no backup was made (no card or blob changed; "
+							 "the transcript holds its backup.intent record)"
+						       : "no backup was made (no card, blob or transcript "
+							 "changed)");
 	w = snprintf(what, sizeof(what),
 		     "no backup was made and no blob kept, but destroying its shares failed: LEFT "
 		     "on the cards: %s",
@@ -625,7 +828,11 @@ static void create_free(struct create_state *st)
 	for (size_t i = 0; i < st->ncards; i++) {
 		backup_card_logout(&st->cards[i]);
 		secret_free(st->passphrases[i]);
+		seal_key_free(st->keys[i]);
 	}
+	secret_free(st->so_pin);
+	secret_free(st->user_pin);
+	secret_free(st->ems);
 	p11_session_close(st->so);
 	hsm_close(&st->h);
 	p11_module_free(st->card_module);
@@ -646,7 +853,7 @@ static void create_free(struct create_state *st)
 int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p, FILE *out)
 {
 	struct create_state *st = calloc(1, sizeof(*st));
-	struct seal_limits lim = seal_limits_default();
+	struct seal_limits lim;
 	const char *tpath, *cmd = p->supersedes != NULL ? "backup rekey" : "backup create";
 	char hex[2 * BACKUPBLOB_ID_LEN + 1];
 	int n = 0, kmin = 0, r;
@@ -660,6 +867,7 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	if ((r = ctx_transcript_path(ctx, cmd, &tpath)) != 0 ||
 	    (r = create_validate(st, p, &n, &kmin)) != 0)
 		goto out;
+	backup_seal_limits(p->test_cost, "sealing the shares", out, &lim, &st->test_cost_because);
 	if ((st->blob = calloc(1, sizeof(*st->blob))) == NULL ||
 	    (st->parsed = calloc(1, sizeof(*st->parsed))) == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
@@ -676,10 +884,17 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 								 &st->card_module)) != 0)
 		goto out;
 	if ((r = backup_cards_resolve(st->card_module != NULL ? st->card_module : st->h.module,
-				      &p->cards, &st->h.token, st->cards)) != 0 ||
-	    (r = cards_prepare(st)) != 0)
+				      &p->cards, &st->h.token, st->cards)) != 0)
 		goto out;
-	if ((r = kek_generate(st)) != 0 || (r = wrap_root(ctx, st, p->key_label)) != 0)
+	/* Issue 12 item 3: the token's RFC 5649 wrap, before anyone types anything. */
+	if ((r = p11wrap_kat_run(st->h.session, &st->mech)) != 0)
+		goto out;
+	/* Issue 9 item 16: every PIN and passphrase in, and the sealing keys derived, before
+	 * the KEK exists; it is wiped as soon as the blob is built. */
+	if ((r = cards_prepare(st)) != 0 || (r = keys_derive(st, &lim, out)) != 0 ||
+	    (r = hsm_pins_read(ctx, st)) != 0)
+		goto out;
+	if ((r = kek_generate(st)) != 0 || (r = wrap_root(st, p->key_label)) != 0)
 		goto out;
 	if (st->old != NULL && (st->old->spki_len != st->spki_len ||
 				memcmp(st->old->spki, st->spki, st->spki_len) != 0)) {
@@ -687,23 +902,28 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 			    p->supersedes, p->key_label, st->h.token.label);
 		goto out;
 	}
+	if ((r = blob_build(st, p)) != 0)
+		goto out;
+	kek_wipe(st);
 	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, hex);
 	fprintf(out, "Backup %s of key \"%s\" (token \"%s\", serial %s)\n", hex, p->key_label,
 		st->h.token.label, st->h.token.serial);
-	fprintf(out, "  wrapped with %s (RFC 5649 known answer: %s); KEK destroyed in the HSM\n",
+	fprintf(out,
+		"  wrapped with %s (RFC 5649 known answer: %s); KEK destroyed in the HSM and, "
+		"once split and committed to, wiped from memory\n",
 		p11wrap_mechanism_name(st->mech.mechanism), p11wrap_kat_name(st->mech.kat));
-	if ((r = blob_build(st, p)) != 0 || (r = cards_write(st, &lim, out)) != 0 ||
-	    (r = subsets_test(st, p)) != 0)
+	if ((r = record_intent(st, p)) != 0)
 		goto out;
-	fprintf(out, "  all %zu shares verified; %zu qualifying subset%s recover the KEK (%s)\n",
-		st->ncards, st->subsets, st->subsets == 1 ? "" : "s",
-		st->exhaustive ? "every one tried" : "a covering set");
+	if ((r = cards_write(st, &lim, out)) != 0 || (r = subsets_test(st, p)) != 0)
+		goto out;
+	fprintf(out,
+		"  all shares verified; %zu qualifying subset%s recover the KEK the blob commits "
+		"to (%s)\n",
+		st->subsets, st->subsets == 1 ? "" : "s",
+		st->exhaustive ? "every one tried" : "a covering set: every group and every share");
 	if ((r = record_step(st, p, n, kmin, &lim)) != 0)
 		goto out;
-	secret_free(st->kek);
-	st->kek = NULL;
-	fprintf(out, "  KEK wiped from memory. Blob written to %s; internal record %s\n",
-		p->out_path, p->internal_record);
+	fprintf(out, "  Blob written to %s; internal record %s\n", p->out_path, p->internal_record);
 	r = 0;
 out:
 	if (r != 0)

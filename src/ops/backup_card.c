@@ -24,6 +24,27 @@ json_t *backup_token_json(const struct p11_token *t)
 			 t->model);
 }
 
+void backup_seal_limits(int test_cost, const char *doing, FILE *out, struct seal_limits *lim,
+			const char **because)
+{
+	/* The environment variable is the scripted runs' way to say it (ceremony run). */
+	int env = seal_limits_default().test_limits_allowed;
+
+	*because = NULL;
+	if (!test_cost && !env) {
+		*lim = seal_limits_production();
+		return;
+	}
+	*lim = seal_limits_test();
+	*because = test_cost ? "--test-cost" : SEAL_TEST_ENV "=1";
+	fprintf(out,
+		"*** TEST COST (%s): %s at Argon2id %llu pass, %zu KiB, not 3 passes, 256 MiB.\n"
+		"*** Shares sealed this way are NOT protected for production use; the transcript\n"
+		"*** records it, and transcript verify and audit refuse it unless told.\n",
+		*because, doing, lim->opslimit, lim->memlimit / 1024);
+	fflush(out);
+}
+
 int backup_err_untouched(int r, const char *what)
 {
 	char msg[1024];
@@ -250,7 +271,8 @@ out:
 
 int backup_card_open_share(struct backup_card *c, const struct backupblob *b,
 			   const struct seal_limits *lim, const struct secret *passphrase,
-			   struct slip39_share *share, CK_OBJECT_HANDLE *object)
+			   const struct seal_key *key, struct slip39_share *share,
+			   CK_OBJECT_HANDLE *object)
 {
 	struct secret *pass = NULL, *packed = NULL;
 	struct share_claim claim;
@@ -266,10 +288,12 @@ int backup_card_open_share(struct backup_card *c, const struct backupblob *b,
 	if (snprintf(prompt, sizeof(prompt), "share passphrase for %s", c->what) >=
 	    (int)sizeof(prompt))
 		prompt[sizeof(prompt) - 1] = '\0';
-	if (passphrase == NULL &&
+	if (key == NULL && passphrase == NULL &&
 	    (r = secret_read(c->passphrase_source, prompt, SLIP39_PASSPHRASE_MAX, &pass)) != 0)
 		goto out;
-	if ((r = seal_open(passphrase != NULL ? passphrase : pass, value, len, lim, &packed)) != 0) {
+	if ((key != NULL ? (r = seal_open_with_key(key, value, len, &packed))
+			 : (r = seal_open(passphrase != NULL ? passphrase : pass, value, len, lim,
+					  &packed))) != 0) {
 		cer_err_prefix("%s: ", c->what);
 		goto out;
 	}
@@ -363,15 +387,16 @@ out:
 
 /* ceremony card verify */
 int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *blob_path,
-		       const char *passphrase_source, FILE *out)
+		       const char *passphrase_source, int test_cost, FILE *out)
 {
 	struct p11_module *m = NULL;
 	struct backup_card c;
 	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
 	struct backupblob *b = NULL;
 	struct slip39_share_set *set = NULL;
-	struct seal_limits lim = seal_limits_default();
+	struct seal_limits lim;
 	struct transcript *tr = NULL;
+	const char *because;
 	CK_OBJECT_HANDLE obj;
 	uint8_t *raw = NULL;
 	size_t raw_len = 0;
@@ -387,6 +412,7 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 		return cer_err(CER_E_NOMEM, "out of memory");
 	if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
 		goto out;
+	backup_seal_limits(test_cost, "accepting a share sealed", out, &lim, &because);
 	if (ctx->transcript_path != NULL &&
 	    (r = ctx_transcript_open(ctx, "card verify", &tr)) != 0)
 		goto out;
@@ -394,13 +420,14 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 		goto out;
 	if ((r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
 	    (r = backup_card_login(m, &c)) != 0 ||
-	    (r = backup_card_open_share(&c, b, &lim, NULL, &set->shares[0], &obj)) != 0)
+	    (r = backup_card_open_share(&c, b, &lim, NULL, NULL, &set->shares[0], &obj)) != 0)
 		goto out;
 	hex_encode(b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
 	if (tr != NULL &&
 	    (r = transcript_append(tr, "card.verify", NULL, NULL,
-				   json_pack("{s:o, s:s, s:b}", "card", backup_token_json(&c.token),
-					     "backup_id", id_hex, "share_matches_commitment", 1),
+				   json_pack("{s:o, s:s, s:b, s:s?}", "card", backup_token_json(&c.token),
+					     "backup_id", id_hex, "share_matches_commitment", 1,
+					     "test_cost_accepted_because", because),
 				   NULL)) != 0)
 		goto out;
 	fprintf(out,
@@ -419,7 +446,8 @@ out:
 }
 
 /* ceremony card wipe */
-int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blob_path, FILE *out)
+int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blob_path,
+		     const char *backup_id, FILE *out)
 {
 	struct p11_module *m = NULL;
 	struct backup_card c;
@@ -448,6 +476,20 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 		if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
 			goto out;
 		hex_encode(b->backup_id, BACKUPBLOB_ID_LEN, want);
+	} else if (backup_id != NULL) {
+		size_t i;
+		for (i = 0; backup_id[i] != '\0' && i < 2 * BACKUPBLOB_ID_LEN; i++)
+			if (!((backup_id[i] >= '0' && backup_id[i] <= '9') ||
+			      (backup_id[i] >= 'a' && backup_id[i] <= 'f')))
+				break;
+		if (i != 2 * BACKUPBLOB_ID_LEN || backup_id[i] != '\0') {
+			r = cer_err(CER_E_USAGE,
+				    "--backup \"%.40s\": a backup id is %d lowercase hex digits (card "
+				    "show lists them); nothing was wiped",
+				    backup_id, 2 * BACKUPBLOB_ID_LEN);
+			goto out;
+		}
+		memcpy(want, backup_id, sizeof(want));
 	}
 	if ((r = ctx_transcript_open(ctx, "card wipe", &tr)) != 0 ||
 	    (r = backup_cards_module(ctx, NULL, &m)) != 0 ||
@@ -460,8 +502,8 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 	for (size_t i = 0; i < n; i++) {
 		if ((r = p11wrap_data_read(c.session, h[i], &v, &vlen, label, sizeof(label))) != 0)
 			goto out;
-		if (blob_path == NULL || (claim_parse(v, vlen, &claim) == 0 &&
-					  strcmp(claim.backup, want) == 0)) {
+		if (want[0] == '\0' ||
+		    (claim_parse(v, vlen, &claim) == 0 && strcmp(claim.backup, want) == 0)) {
 			if ((r = p11wrap_destroy(c.session, h[i], label)) != 0)
 				goto out;
 			json_array_append_new(labels, json_string(label));
@@ -472,12 +514,12 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 	}
 	if (wiped == 0) {
 		r = cer_err(CER_E_NOTFOUND, "%s holds no share%s%s; nothing was wiped", c.what,
-			    blob_path != NULL ? " of backup " : " objects", want);
+			    want[0] != '\0' ? " of backup " : " objects", want);
 		goto out;
 	}
 	r = transcript_append(tr, "card.wipe", NULL, NULL,
 			      json_pack("{s:o, s:s?, s:O}", "card", backup_token_json(&c.token),
-					"backup_id", blob_path != NULL ? want : NULL, "objects",
+					"backup_id", want[0] != '\0' ? want : NULL, "objects",
 					labels),
 			      NULL);
 	if (r != 0)

@@ -47,14 +47,16 @@ int backup_share_meta(const char *root, const uint8_t id[static BACKUPBLOB_ID_LE
 	__attribute__((warn_unused_result));
 
 /*
- * On a logged-in card: find its share of blob b, ask the passphrase (unless
- * given), open,
- * unpack into *share (secure memory the caller owns), check the SLIP-39
- * identifier and the share's commitment. Messages name the card.
+ * On a logged-in card: find its share of blob b, open it (with key, the
+ * sealing key derived at creation, when not NULL: no Argon2id run; else with
+ * passphrase, or the passphrase asked now), unpack into *share (secure memory
+ * the caller owns), check the SLIP-39 identifier, the card it was sealed for
+ * and the share's commitment. Messages name the card.
  */
 int backup_card_open_share(struct backup_card *c, const struct backupblob *b,
 			   const struct seal_limits *lim, const struct secret *passphrase,
-			   struct slip39_share *share, CK_OBJECT_HANDLE *object) __attribute__((warn_unused_result));
+			   const struct seal_key *key, struct slip39_share *share,
+			   CK_OBJECT_HANDLE *object) __attribute__((warn_unused_result));
 
 /* Put ";  <what>" after the current message (what was left untouched). */
 int backup_err_untouched(int r, const char *what);

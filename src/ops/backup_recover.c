@@ -1,4 +1,7 @@
 /* backup: recovery and drills at a backup token. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,11 +56,10 @@ static int shares_enough(const struct slip39_share_set *got, struct slip39_share
 
 /* Read cards in order until enough valid shares are in; combine and check the KEK. */
 static int collect_and_combine(struct p11_module *m, struct backup_card *cards, size_t n,
-			       const struct backupblob *b, struct secret *kek, size_t *used,
-			       FILE *out)
+			       const struct backupblob *b, const struct seal_limits *lim,
+			       struct secret *kek, size_t *used, FILE *out)
 {
 	struct slip39_share_set *got = NULL, *pick = NULL;
-	struct seal_limits lim = seal_limits_default();
 	CK_OBJECT_HANDLE obj;
 	size_t len = 0, skipped = 0;
 	char first[512] = "";
@@ -73,7 +75,7 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 		struct slip39_share *s = &got->shares[got->count];
 		r = backup_card_login(m, c);
 		if (r == 0)
-			r = backup_card_open_share(c, b, &lim, NULL, s, &obj);
+			r = backup_card_open_share(c, b, lim, NULL, NULL, s, &obj);
 		backup_card_logout(c);
 		for (size_t j = 0; r == 0 && j < got->count; j++)
 			if (got->shares[j].group_index == s->group_index &&
@@ -147,7 +149,10 @@ int backup_kek_from_cards(struct ceremony_ctx *ctx, const char *blob_path,
 	    (r = backup_cards_resolve(m, cards, NULL, cs)) != 0 ||
 	    (r = secret_new(SLIP39_MAX_SECRET_LEN, kek)) != 0)
 		goto out;
-	r = collect_and_combine(m, cs, cards->count, b, *kek, used, NULL);
+	{
+		struct seal_limits lim = seal_limits_default();
+		r = collect_and_combine(m, cs, cards->count, b, &lim, *kek, used, NULL);
+	}
 out:
 	if (r != 0) {
 		secret_free(*kek);
@@ -157,6 +162,77 @@ out:
 	free(cs);
 	free(raw);
 	free(b);
+	return r;
+}
+
+/*
+ * Issue 9 item 15: is this backup named in a backup.rekey record's supersedes
+ * (in any transcript beside the recovery's)? A superseded backup's cards may
+ * be with people who have left; recovering it is refused unless told.
+ */
+struct superseded_scan {
+	const char *want;            /* backup id, hex */
+	const char *file;            /* the transcript being read */
+	char by[2 * BACKUPBLOB_ID_LEN + 1]; /* the backup that superseded it */
+	char where[PATH_MAX + 32];
+	int found;
+};
+
+static int superseded_record(void *arg, long line, json_t *rec)
+{
+	struct superseded_scan *sc = arg;
+	const char *action = json_string_value(json_object_get(rec, "action"));
+	json_t *d = json_object_get(rec, "details");
+	const char *old = json_string_value(
+		json_object_get(json_object_get(d, "supersedes"), "backup_id"));
+	const char *by = json_string_value(json_object_get(d, "backup_id"));
+
+	if (sc->found || action == NULL || strcmp(action, "backup.rekey") != 0 || old == NULL ||
+	    strcmp(old, sc->want) != 0)
+		return 0;
+	sc->found = 1;
+	if (snprintf(sc->by, sizeof(sc->by), "%s", by != NULL ? by : "?") >= (int)sizeof(sc->by))
+		sc->by[sizeof(sc->by) - 1] = '\0';
+	if (snprintf(sc->where, sizeof(sc->where), "%s line %ld", sc->file, line) >=
+	    (int)sizeof(sc->where))
+		sc->where[sizeof(sc->where) - 1] = '\0';
+	return 0;
+}
+
+static int superseded_find(const char *transcript, struct superseded_scan *sc)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+	const char *slash = strrchr(transcript, '/');
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if (slash == NULL)
+		memcpy(dir, ".", 2);
+	else if ((size_t)(slash - transcript) >= sizeof(dir))
+		return cer_err(CER_E_INPUT, "%s: path too long", transcript);
+	else {
+		memcpy(dir, transcript, (size_t)(slash - transcript));
+		dir[slash - transcript] = '\0';
+	}
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0
+				       : cer_err(CER_E_IO, "%s: cannot read the transcripts folder: %s",
+						 dir, strerror(errno));
+	while (r == 0 && !sc->found && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
+			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
+			break;
+		}
+		sc->file = path;
+		if ((r = transcript_each(path, superseded_record, sc)) != 0)
+			cer_err_prefix("checking whether the blob was superseded (--allow-superseded "
+				       "skips this): ");
+	}
+	closedir(d);
 	return r;
 }
 
@@ -172,6 +248,9 @@ struct recover_state {
 	struct transcript *tr;
 	struct secret *kek;
 	struct p11wrap_mech mech;
+	struct seal_limits lim;
+	const char *test_cost_because; /* NULL: production cost only */
+	struct superseded_scan superseded;
 	CK_OBJECT_HANDLE kek_obj, priv, pub;
 	struct p11key key;
 	struct p11key_evidence ev;
@@ -327,7 +406,7 @@ static int recover_record(struct recover_state *st, const struct backup_recover_
 		json_array_append_new(outs, e);
 	}
 	d = json_pack("{s:s, s:o, s:{s:s, s:s, s:s}, s:s, s:b, s:b, s:{s:s, s:s}, s:o, "
-		      "s:{s:s, s:b}, s:f, s:b, s:b}",
+		      "s:{s:s, s:b}, s:f, s:b, s:b, s:s?, s:b}",
 		      "backup_id", id_hex, "token", backup_token_json(&st->h.token), "key", "label",
 		      st->b->root_label, "id", key_id, "type", key_type_name(st->b->key_type),
 		      "kek_commitment", kc, "kek_matches_commitment", 1, "blob_mac_verified", 1,
@@ -335,7 +414,9 @@ static int recover_record(struct recover_state *st, const struct backup_recover_
 		      "rfc5649_known_answer", p11wrap_kat_name(st->mech.kat), "evidence",
 		      evidence_json(&st->ev), "proof", "challenge_sha256", ch,
 		      "signature_verified_with_root_certificate", 1, "reconstitution_seconds",
-		      seconds, "kek_destroyed_and_wiped", 1, "key_destroyed_after_drill", p->drill);
+		      seconds, "kek_destroyed_and_wiped", 1, "key_destroyed_after_drill", p->drill,
+		      "test_cost_accepted_because", st->test_cost_because,
+		      "allow_superseded", p->allow_superseded);
 	r = transcript_append(st->tr, p->drill ? "backup.drill" : "backup.recover", ins, outs, d,
 			      NULL);
 	ins = outs = NULL;
@@ -431,6 +512,20 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 	if ((r = ctx_transcript_path(ctx, "backup recover", &tpath)) != 0 ||
 	    (r = recover_validate(st, p)) != 0)
 		goto out;
+	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	st->superseded.want = id_hex;
+	if (!p->allow_superseded && (r = superseded_find(tpath, &st->superseded)) != 0)
+		goto out;
+	if (st->superseded.found) {
+		r = cer_err(CER_E_REFUSED,
+			    "%s is backup %s, which backup %s superseded (%s): its cards may be "
+			    "in the hands of people who left; give --allow-superseded to recover "
+			    "it anyway (recorded)",
+			    p->blob_path, id_hex, st->superseded.by, st->superseded.where);
+		goto out;
+	}
+	backup_seal_limits(p->test_cost, "accepting shares sealed", out, &st->lim,
+			   &st->test_cost_because);
 	if ((st->cards = calloc(p->cards.count, sizeof(*st->cards))) == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
@@ -462,7 +557,8 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((r = secret_new(SLIP39_MAX_SECRET_LEN, &st->kek)) != 0 ||
 	    (r = collect_and_combine(st->card_module != NULL ? st->card_module : st->h.module,
-				     st->cards, p->cards.count, st->b, st->kek, &used, out)) != 0)
+				     st->cards, p->cards.count, st->b, &st->lim, st->kek, &used,
+				     out)) != 0)
 		goto out;
 	fprintf(out, "  KEK combined (%zu card%s asked); it matches the blob's commitment and MAC\n",
 		used, used == 1 ? "" : "s");

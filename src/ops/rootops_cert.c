@@ -244,7 +244,7 @@ out:
 }
 
 int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
-			      const char *registry, FILE *out)
+			      int allow_test_cost, const char *registry, FILE *out)
 {
 	struct transcript_report rep;
 	struct replay_report rr;
@@ -261,6 +261,8 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 		r = countersig_verify_transcript(transcript, root, registry, out);
 	if (r == 0)
 		r = quorum_verify_transcript(transcript, out); /* docs/quorum.md */
+	if (r == 0)
+		r = transcript_test_cost_check(transcript, &rep, allow_test_cost, out);
 	if (r == 0) {
 		fprintf(out, "Replayed: %ld certificates, %ld CRLs; %ld records' files not present\n",
 			rr.certificates, rr.crls, rr.not_present);

@@ -161,7 +161,7 @@ out:
 }
 
 /* The derived key is wiped explicitly, not only by secret_free, so no path forgets it. */
-static void seal_key_free(struct secret *key)
+static void seal_key_wipe(struct secret *key)
 {
 	if (key != NULL)
 		sodium_memzero(key->data, key->cap);
@@ -190,8 +190,46 @@ static int seal_derive_key(const struct secret *passphrase, const uint8_t *salt,
 	key = NULL;
 	r = 0;
 out:
-	seal_key_free(key);
+	seal_key_wipe(key);
 	return r;
+}
+
+struct seal_key {
+	struct seal_limits cost;
+	uint8_t salt[SEAL_SALT_LEN];
+	struct secret *key;
+};
+
+int seal_key_derive(const struct secret *passphrase, const struct seal_limits *lim,
+		    struct seal_key **out)
+{
+	struct seal_key *k = NULL;
+	int r;
+
+	*out = NULL;
+	if (passphrase == NULL || passphrase->len == 0)
+		return cer_err(CER_E_PIN, "sealing a share: the passphrase is empty");
+	if ((r = seal_cost_check("sealing a share", lim->opslimit, lim->memlimit, lim)) != 0)
+		return r;
+	if ((k = sodium_malloc(sizeof(*k))) == NULL)
+		return cer_err(CER_E_NOMEM, "cannot allocate secure memory");
+	sodium_memzero(k, sizeof(*k));
+	k->cost = *lim;
+	secret_random(k->salt, sizeof(k->salt));
+	if ((r = seal_derive_key(passphrase, k->salt, lim, &k->key)) != 0) {
+		seal_key_free(k);
+		return r;
+	}
+	*out = k;
+	return 0;
+}
+
+void seal_key_free(struct seal_key *k)
+{
+	if (k == NULL)
+		return;
+	seal_key_wipe(k->key);
+	sodium_free(k); /* wipes the salt and cost too */
 }
 
 /* Writing our own blob: the length is computed first, so no check is needed per field. */
@@ -218,12 +256,10 @@ static size_t seal_put_bytes(uint8_t *out, size_t off, const uint8_t *in, size_t
 	return off + len;
 }
 
-int seal_share(const struct secret *passphrase, const uint8_t *share, size_t share_len,
-	       const uint8_t *meta, size_t meta_len, const struct seal_limits *lim,
-	       uint8_t **blob, size_t *blob_len)
+int seal_share_with_key(const struct seal_key *k, const uint8_t *share, size_t share_len,
+			const uint8_t *meta, size_t meta_len, uint8_t **blob, size_t *blob_len)
 {
-	uint8_t salt[SEAL_SALT_LEN], nonce[SEAL_NONCE_LEN];
-	struct secret *key = NULL;
+	uint8_t nonce[SEAL_NONCE_LEN];
 	uint8_t *out = NULL;
 	unsigned long long ct_len = 0;
 	size_t total, ad_len, off = 0;
@@ -231,10 +267,6 @@ int seal_share(const struct secret *passphrase, const uint8_t *share, size_t sha
 
 	*blob = NULL;
 	*blob_len = 0;
-	if (passphrase == NULL || passphrase->len == 0) {
-		r = cer_err(CER_E_PIN, "sealing a share: the passphrase is empty");
-		goto out;
-	}
 	if (share_len == 0 || share_len > SEAL_SHARE_MAX) {
 		r = cer_err(CER_E_INPUT, "sealing a share: %zu bytes is not within 1..%d",
 			    share_len, SEAL_SHARE_MAX);
@@ -245,18 +277,8 @@ int seal_share(const struct secret *passphrase, const uint8_t *share, size_t sha
 			    meta_len, SEAL_META_MAX);
 		goto out;
 	}
-	if ((r = seal_cost_check("sealing a share", lim->opslimit, lim->memlimit, lim)) != 0)
-		goto out;
-	if (sodium_init() < 0) {
-		r = cer_err(CER_E_CRYPTO, "libsodium failed to initialise");
-		goto out;
-	}
-	secret_random(salt, sizeof(salt));
-	/* A 192-bit random nonce is safe (XChaCha20); each derived key seals one share anyway. */
+	/* A 192-bit random nonce is safe (XChaCha20), even if one key sealed several shares. */
 	secret_random(nonce, sizeof(nonce));
-	if ((r = seal_derive_key(passphrase, salt, lim, &key)) != 0)
-		goto out;
-
 	ad_len = SEAL_HEADER_LEN + 4 + meta_len + 4;
 	total = ad_len + share_len + SEAL_TAG_LEN;
 	if ((out = malloc(total)) == NULL) {
@@ -265,9 +287,9 @@ int seal_share(const struct secret *passphrase, const uint8_t *share, size_t sha
 	}
 	off = seal_put_bytes(out, off, (const uint8_t *)SEAL_MAGIC, SEAL_MAGIC_LEN);
 	off = seal_put_u16(out, off, SEAL_VERSION);
-	off = seal_put_u32(out, off, (uint32_t)lim->opslimit);
-	off = seal_put_u32(out, off, (uint32_t)(lim->memlimit / 1024));
-	off = seal_put_bytes(out, off, salt, sizeof(salt));
+	off = seal_put_u32(out, off, (uint32_t)k->cost.opslimit);
+	off = seal_put_u32(out, off, (uint32_t)(k->cost.memlimit / 1024));
+	off = seal_put_bytes(out, off, k->salt, sizeof(k->salt));
 	off = seal_put_bytes(out, off, nonce, sizeof(nonce));
 	off = seal_put_u32(out, off, (uint32_t)meta_len);
 	off = seal_put_bytes(out, off, meta, meta_len);
@@ -277,7 +299,7 @@ int seal_share(const struct secret *passphrase, const uint8_t *share, size_t sha
 		goto out;
 	}
 	if (crypto_aead_xchacha20poly1305_ietf_encrypt(out + ad_len, &ct_len, share, share_len,
-						       out, ad_len, NULL, nonce, key->data) != 0 ||
+						       out, ad_len, NULL, nonce, k->key->data) != 0 ||
 	    ct_len != share_len + SEAL_TAG_LEN) {
 		r = cer_err(CER_E_CRYPTO, "sealing a share: XChaCha20-Poly1305 failed");
 		goto out;
@@ -287,17 +309,78 @@ int seal_share(const struct secret *passphrase, const uint8_t *share, size_t sha
 	out = NULL;
 	r = 0;
 out:
-	seal_key_free(key);
 	free(out);
 	return r;
+}
+
+int seal_share(const struct secret *passphrase, const uint8_t *share, size_t share_len,
+	       const uint8_t *meta, size_t meta_len, const struct seal_limits *lim,
+	       uint8_t **blob, size_t *blob_len)
+{
+	struct seal_key *k = NULL;
+	int r;
+
+	*blob = NULL;
+	*blob_len = 0;
+	if (share_len == 0 || share_len > SEAL_SHARE_MAX)
+		return cer_err(CER_E_INPUT, "sealing a share: %zu bytes is not within 1..%d",
+			       share_len, SEAL_SHARE_MAX);
+	if (meta_len > SEAL_META_MAX)
+		return cer_err(CER_E_INPUT, "sealing a share: metadata of %zu bytes is above %d",
+			       meta_len, SEAL_META_MAX);
+	if ((r = seal_key_derive(passphrase, lim, &k)) != 0)
+		return r;
+	r = seal_share_with_key(k, share, share_len, meta, meta_len, blob, blob_len);
+	seal_key_free(k);
+	return r;
+}
+
+/* Decrypt a parsed blob with its key; the tag covers every byte before the ciphertext. */
+static int seal_decrypt(const struct secret *key, const uint8_t *blob, const struct seal_parsed *p,
+			struct secret **share_out)
+{
+	struct secret *share = NULL;
+	unsigned long long share_len = 0;
+	int r;
+
+	if ((r = secret_new(p->ct_len - SEAL_TAG_LEN, &share)) != 0)
+		return r;
+	/* p->ct follows the associated data in the same blob: both came out of seal_parse. */
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(share->data, &share_len, NULL, p->ct,
+						       p->ct_len, blob, p->ad_len, p->nonce,
+						       key->data) != 0 ||
+	    share_len != p->ct_len - SEAL_TAG_LEN) {
+		secret_free(share);
+		return cer_err(CER_E_PIN, "wrong passphrase or damaged sealed share");
+	}
+	share->len = (size_t)share_len;
+	*share_out = share;
+	return 0;
+}
+
+int seal_open_with_key(const struct seal_key *k, const uint8_t *blob, size_t len,
+		       struct secret **share_out)
+{
+	struct seal_parsed p;
+	int r;
+
+	*share_out = NULL;
+	if ((r = seal_parse(blob, len, &p)) != 0)
+		return r;
+	/* The key fits only the salt and cost it was derived with: a blob that says otherwise
+	 * was not sealed with this key. */
+	if (p.cost.opslimit != k->cost.opslimit || p.cost.memlimit != k->cost.memlimit ||
+	    sodium_memcmp(p.salt, k->salt, SEAL_SALT_LEN) != 0)
+		return cer_err(CER_E_VERIFY, "sealed share: not sealed with this key (salt or cost "
+					     "differ)");
+	return seal_decrypt(k->key, blob, &p, share_out);
 }
 
 int seal_open(const struct secret *passphrase, const uint8_t *blob, size_t len,
 	      const struct seal_limits *allowed, struct secret **share_out)
 {
 	struct seal_parsed p;
-	struct secret *key = NULL, *share = NULL;
-	unsigned long long share_len = 0;
+	struct secret *key = NULL;
 	int r = CER_E_INTERNAL;
 
 	*share_out = NULL;
@@ -316,23 +399,9 @@ int seal_open(const struct secret *passphrase, const uint8_t *blob, size_t len,
 	}
 	if ((r = seal_derive_key(passphrase, p.salt, &p.cost, &key)) != 0)
 		goto out;
-	if ((r = secret_new(p.ct_len - SEAL_TAG_LEN, &share)) != 0)
-		goto out;
-	/* p.ct follows the associated data in the same blob: both came out of seal_parse. */
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(share->data, &share_len, NULL, p.ct,
-						       p.ct_len, blob, p.ad_len, p.nonce,
-						       key->data) != 0 ||
-	    share_len != p.ct_len - SEAL_TAG_LEN) {
-		r = cer_err(CER_E_PIN, "wrong passphrase or damaged sealed share");
-		goto out;
-	}
-	share->len = (size_t)share_len;
-	*share_out = share;
-	share = NULL;
-	r = 0;
+	r = seal_decrypt(key, blob, &p, share_out);
 out:
-	seal_key_free(key);
-	secret_free(share);
+	seal_key_wipe(key);
 	return r;
 }
 

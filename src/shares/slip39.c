@@ -359,8 +359,9 @@ static int slip39_recover_ems(const struct slip39_share *shares,
 	return r;
 }
 
-int slip39_combine_shares(const struct slip39_share *shares, size_t n, const char *passphrase,
-			  size_t passphrase_len, uint8_t *secret, size_t cap, size_t *len)
+/* Every combining check, then the EMS; decrypt (passphrase not NULL) into the master secret. */
+static int slip39_combine_common(const struct slip39_share *shares, size_t n, const char *passphrase,
+				 size_t passphrase_len, uint8_t *secret, size_t cap, size_t *len)
 {
 	uint8_t members[SLIP39_MAX_GROUPS][SLIP39_MAX_MEMBERS];
 	size_t counts[SLIP39_MAX_GROUPS];
@@ -376,7 +377,7 @@ int slip39_combine_shares(const struct slip39_share *shares, size_t n, const cha
 			       SLIP39_MAX_SHARES);
 	if ((r = slip39_check_common(shares, n)) != 0 ||
 	    (r = slip39_check_groups(shares, n, members, counts)) != 0 ||
-	    (r = slip39_check_passphrase(passphrase, passphrase_len)) != 0)
+	    (passphrase != NULL && (r = slip39_check_passphrase(passphrase, passphrase_len)) != 0))
 		return r;
 	if (cap < a->value_len)
 		return cer_err(CER_E_INPUT, "the secret of %zu bytes does not fit in %zu",
@@ -385,14 +386,30 @@ int slip39_combine_shares(const struct slip39_share *shares, size_t n, const cha
 		goto out;
 	if ((r = slip39_recover_ems(shares, members, counts, w)) != 0)
 		goto out;
-	if ((r = slip39_feistel(w->ems, a->value_len, passphrase, passphrase_len,
-				a->iteration_exponent, a->id, a->ext, 1, secret)) != 0)
+	if (passphrase == NULL)
+		memcpy(secret, w->ems, a->value_len);
+	else if ((r = slip39_feistel(w->ems, a->value_len, passphrase, passphrase_len,
+				     a->iteration_exponent, a->id, a->ext, 1, secret)) != 0)
 		goto out;
 	*len = a->value_len;
 	r = 0;
 out:
 	sodium_free(w);
 	return r;
+}
+
+int slip39_combine_shares(const struct slip39_share *shares, size_t n, const char *passphrase,
+			  size_t passphrase_len, uint8_t *secret, size_t cap, size_t *len)
+{
+	if (passphrase == NULL)
+		return cer_err(CER_E_INPUT, "no passphrase (use \"\" for none)");
+	return slip39_combine_common(shares, n, passphrase, passphrase_len, secret, cap, len);
+}
+
+int slip39_combine_ems(const struct slip39_share *shares, size_t n, uint8_t *ems, size_t cap,
+		       size_t *len)
+{
+	return slip39_combine_common(shares, n, NULL, 0, ems, cap, len);
 }
 
 int slip39_combine(const char *const *mnemonics, size_t n, const char *passphrase,

@@ -5,6 +5,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/seal.h"
 #include "ceremony/transcript.h"
 #include "transcript_int.h"
 
@@ -183,9 +184,37 @@ static int verify_cb(void *arg, long line, json_t *rec)
 		st->n_spki++;
 	}
 	st->rep->records = line;
+	/* A backup whose shares were sealed at the test Argon2id cost is no production backup. */
+	if (json_is_true(json_object_get(json_object_get(json_object_get(rec, "details"),
+							  "seal_cost"),
+					 "test_cost")) &&
+	    st->rep->test_cost_records++ == 0)
+		st->rep->test_cost_line = line;
 	if (st->out != NULL)
 		fprintf(st->out, "  line %ld: %-22s ok\n", line,
 			json_string_value(json_object_get(rec, "action")));
+	return 0;
+}
+
+int transcript_test_cost_check(const char *path, const struct transcript_report *rep, int allow,
+			       FILE *out)
+{
+	struct seal_limits env = seal_limits_default();
+
+	if (rep->test_cost_records == 0)
+		return 0;
+	if (!allow && !env.test_limits_allowed)
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: a backup's shares were sealed at the TEST Argon2id cost "
+			       "(not a production backup); give --allow-test-cost to accept a test "
+			       "ceremony",
+			       path, rep->test_cost_line);
+	if (out != NULL)
+		fprintf(out,
+			"TEST COST: %ld backup record%s sealed at the test Argon2id cost (first at "
+			"line %ld), accepted because of %s\n",
+			rep->test_cost_records, rep->test_cost_records == 1 ? "" : "s",
+			rep->test_cost_line, allow ? "--allow-test-cost" : SEAL_TEST_ENV "=1");
 	return 0;
 }
 

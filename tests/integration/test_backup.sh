@@ -35,6 +35,14 @@ expect_ok "backup create 3-of-5" cer backup create --token root-hsm --key root-2
 	--cards "$(cards 1 2 3 4 5)" --card-pin-sources "$(pins 1 2 3 4 5)" --passphrase-sources "$(passes 1 2 3 4 5)" \
 	--out "$T/out/root.blob" --internal-record "$T/out/root-internal.json" --transcript "$TR"
 echo "# create took $((SECONDS - START)) s"
+# Issue 11 item 8: the intent is recorded before any card is written, with the same backup id, and no k or n.
+check "backup.intent precedes backup.create and names its backup id" bash -c "
+	i=\$(grep -n '\"action\":\"backup.intent\"' '$TR' | head -1); c=\$(grep -n '\"action\":\"backup.create\"' '$TR' | head -1)
+	[ -n \"\$i\" ] && [ -n \"\$c\" ] && [ \"\${i%%:*}\" -lt \"\${c%%:*}\" ] &&
+	[ \"\$(printf '%s' \"\${i#*:}\" | jq -r .details.backup_id)\" = \"\$(printf '%s' \"\${c#*:}\" | jq -r .details.backup_id)\" ]"
+check "backup.intent reveals neither k nor n nor the cards" bash -c "! grep '\"action\":\"backup.intent\"' '$TR' | grep -qE '\"(k|n|threshold|shares|cards|spare_shares)\"|ke[0-9]'"
+# Issue 9 item 14: the test cost is announced and recorded, with what lowered it.
+check "the test cost is recorded with its cause" bash -c "grep '\"action\":\"backup.create\"' '$TR' | jq -e '.details.seal_cost.test_cost == true and .details.seal_cost.test_cost_because == \"CEREMONY_TEST_ARGON2=1\"'"
 check "backup.create recorded with the blob's hash" bash -c "grep '\"action\":\"backup.create\"' '$TR' | grep -q \"\$(sha256sum '$T/out/root.blob' | cut -c1-64)\""
 check "the transcript shows spare shares n-k = 2" bash -c "grep '\"action\":\"backup.create\"' '$TR' | grep -q '\"spare_shares\":2'"
 check "the transcript does not show k or n" bash -c "! grep '\"action\":\"backup.create\"' '$TR' | grep -qE '\"(k|n|threshold)\":'"
@@ -168,6 +176,39 @@ expect_fail "the wiped card no longer opens the old backup" 1 'holds no share of
 expect_ok "drill from the rekeyed cards" cer backup recover --token drill-hsm --blob "$T/out/rekey.blob" --root "$T/out/root.pem" \
 	--transcript "$TR" --drill --cards "$(cards 8 6)" --card-pin-sources "$(pins 8 6)" --passphrase-sources "$(passes 8 6)"
 check "the transcript verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
+
+# Issue 9 item 15: the superseded blob is refused at recovery unless told; the override is recorded.
+expect_fail "recovering a superseded backup is refused" 1 'root.blob is backup [0-9a-f]+, which backup [0-9a-f]+ superseded \(.*line [0-9]+\).*--allow-superseded' \
+	cer backup recover "${R[@]}" --drill --cards "$(cards 2 3 4)" --card-pin-sources "$(pins 2 3 4)" --passphrase-sources "$(passes 2 3 4)"
+check "the refusal imported nothing" test "$(count_b2)" -eq 0
+expect_ok "--allow-superseded recovers it (a drill)" cer backup recover "${R[@]}" --drill --allow-superseded \
+	--cards "$(cards 2 3 4)" --card-pin-sources "$(pins 2 3 4)" --passphrase-sources "$(passes 2 3 4)"
+check "the override is recorded" bash -c "grep '\"action\":\"backup.drill\"' '$TR' | tail -1 | jq -e '.details.allow_superseded == true'"
+
+# Issue 9 item 14: without the variable, --test-cost is the explicit way; it is announced on the screen.
+out=$(env -u CEREMONY_TEST_ARGON2 "$CEREMONY" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" backup create \
+	--token root-hsm --key root-2026 --threshold 1 --shares 1 --cards ke9 --card-pin-sources "$(pins 9)" --passphrase-sources "$(passes 9)" \
+	--out "$T/out/tc.blob" --internal-record "$T/out/tc.json" --transcript "$TR" --test-cost 2>&1)
+check "--test-cost is announced in capitals" bash -c "printf '%s' \"\$1\" | grep -q '^\*\*\* TEST COST (--test-cost): sealing the shares at Argon2id 1 pass, 8 KiB'" _ "$out"
+check "--test-cost is recorded as the cause" bash -c "grep '\"action\":\"backup.create\"' '$TR' | tail -1 | jq -e '.details.seal_cost.test_cost_because == \"--test-cost\"'"
+check "the sealing keys are derived before the KEK is made and the root key wrapped" bash -c "
+	d=\$(printf '%s\n' \"\$1\" | grep -n 'sealing key derived' | head -1 | cut -d: -f1); w=\$(printf '%s\n' \"\$1\" | grep -n 'wrapped with' | cut -d: -f1)
+	[ -n \"\$d\" ] && [ -n \"\$w\" ] && [ \"\$d\" -lt \"\$w\" ]" _ "$out"
+expect_fail "transcript verify refuses test-cost backups unless told" 1 'line [0-9]+: a backup.s shares were sealed at the TEST Argon2id cost' \
+	env -u CEREMONY_TEST_ARGON2 "$CEREMONY" transcript verify --allow-unsealed "$TR"
+out=$(env -u CEREMONY_TEST_ARGON2 "$CEREMONY" transcript verify --allow-unsealed --allow-test-cost "$TR" 2>&1)
+check "--allow-test-cost accepts them and says so" bash -c "printf '%s' \"\$1\" | grep -q 'TEST COST: [0-9]* backup records sealed at the test Argon2id cost.*accepted because of --allow-test-cost'" _ "$out"
+expect_fail "production cost refuses a test-cost share" 1 'opslimit 1 is below the floor of 3 \(test limits not allowed\)' \
+	env -u CEREMONY_TEST_ARGON2 "$CEREMONY" --pin-source "file:$T/pins/card9" card verify ke9 --blob "$T/out/tc.blob" --passphrase-source "file:$T/pins/pass9"
+
+# Issue 11 item 8: a share can be wiped by its backup id alone (no blob), and the wipe is recorded.
+tcid=$(grep '"action":"backup.create"' "$TR" | tail -1 | jq -r .details.backup_id)
+expect_fail "card wipe --backup refuses a malformed id, wiping nothing" 2 'a backup id is 16 lowercase hex digits.*nothing was wiped' \
+	cer --pin-source "file:$T/pins/card9" card wipe ke9 --backup "XYZ" --transcript "$TR"
+expect_ok "card wipe --backup ID" cer --pin-source "file:$T/pins/card9" card wipe ke9 --backup "$tcid" --transcript "$TR"
+check "the wipe by id is recorded" bash -c "grep '\"action\":\"card.wipe\"' '$TR' | tail -1 | jq -e '.details.backup_id == \"$tcid\"'"
+out=$(cer --pin-source "file:$T/pins/card9" card show ke9)
+check "card show no longer lists that backup" bash -c "! printf '%s' \"\$1\" | grep -q '$tcid'" _ "$out"
 
 # No secret in clear: the passphrases and PINs are in no file the runs wrote, nor in tokens.
 check "no passphrase or card PIN in outputs, transcript or token folders" bash -c "! grep -rqa -e 'passphrase of KE' -e 'card-pin-' '$T/out' '$T/transcripts' '$T/tokens'"

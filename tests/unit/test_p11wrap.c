@@ -310,7 +310,7 @@ static void test_backup_leaves_no_kek_on_disk(void **state)
 		assert_int_equal(backup_cards_resolve(m, &p.cards, NULL, cs), 0);
 		for (int i = 0; i < 3; i++) {
 			assert_int_equal(backup_card_login(m, &cs[i]), 0);
-			assert_int_equal(backup_card_open_share(&cs[i], bb, &lim, NULL, sh, &obj), 0);
+			assert_int_equal(backup_card_open_share(&cs[i], bb, &lim, NULL, NULL, sh, &obj), 0);
 			backup_card_logout(&cs[i]);
 			assert_int_equal(slip39_share_pack(sh, packed, sizeof(packed), &plen), 0);
 			assert_int_equal(slip39_share_encode(sh, words, sizeof(words)), 0);

@@ -448,6 +448,45 @@ static void test_seal_round_trip_at_production_cost(void **state)
 	free(blob);
 }
 
+/* Issue 13 item 4: one Argon2id run per share: the key that sealed it reads it back. */
+static void test_seal_key_seals_and_reads_back_without_another_derivation(void **state)
+{
+	struct seal_limits lim = seal_limits_test();
+	struct secret *p = pass_new("correct horse battery staple"), *share = NULL;
+	struct seal_key *k = NULL, *other = NULL;
+	uint8_t *blob = NULL, *blob2 = NULL;
+	size_t len = 0, len2 = 0;
+
+	(void)state;
+	assert_int_equal(seal_key_derive(p, &lim, &k), 0);
+	assert_int_equal(seal_share_with_key(k, share_bytes, sizeof(share_bytes),
+					     (const uint8_t *)meta_ke1, strlen(meta_ke1), &blob, &len),
+			 0);
+	assert_int_equal(seal_open_with_key(k, blob, len, &share), 0);
+	assert_int_equal(share->len, sizeof(share_bytes));
+	assert_memory_equal(share->data, share_bytes, sizeof(share_bytes));
+	secret_free(share);
+	share = NULL;
+	/* The passphrase alone opens it too, as at recovery. */
+	assert_int_equal(open_with("correct horse battery staple", blob, len, &lim), 0);
+	/* Another key of the same passphrase has another salt: refused, no share. */
+	assert_int_equal(seal_key_derive(p, &lim, &other), 0);
+	assert_int_equal(seal_open_with_key(other, blob, len, &share), CER_E_VERIFY);
+	assert_null(share);
+	/* A changed byte fails the tag as with seal_open. */
+	blob[len - 1] ^= 1;
+	assert_int_equal(seal_open_with_key(k, blob, len, &share), CER_E_PIN);
+	assert_null(share);
+	/* A blob sealed by the passphrase (its own salt) is not this key's. */
+	seal_test("correct horse battery staple", meta_ke2, &blob2, &len2);
+	assert_int_equal(seal_open_with_key(k, blob2, len2, &share), CER_E_VERIFY);
+	seal_key_free(k);
+	seal_key_free(other);
+	secret_free(p);
+	free(blob);
+	free(blob2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -466,6 +505,7 @@ int main(void)
 		cmocka_unit_test(test_seal_blob_never_contains_share_bytes),
 		cmocka_unit_test(test_seal_limits_default_follows_test_variable_exactly),
 		cmocka_unit_test(test_seal_round_trip_at_production_cost),
+		cmocka_unit_test(test_seal_key_seals_and_reads_back_without_another_derivation),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

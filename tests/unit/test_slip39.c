@@ -507,6 +507,41 @@ static void test_unpack_refuses_bad_lengths_and_tails(void **state)
 	slip39_share_set_free(set);
 }
 
+/* Issue 13 item 4: every subset gives one EMS without PBKDF2; a foreign share is refused. */
+static void test_combine_ems_is_the_same_for_every_subset_and_not_the_secret(void **state)
+{
+	struct test_rng t;
+	struct shamir_rng rng = test_rng_make(&t, 7);
+	struct slip39_share_set *set = NULL, *other = NULL, *pick = NULL;
+	uint8_t secret[32], ems1[SLIP39_MAX_SECRET_LEN], ems2[SLIP39_MAX_SECRET_LEN];
+	size_t len1 = 0, len2 = 0;
+	(void)state;
+
+	shamir_random(&rng, secret, sizeof(secret));
+	assert_int_equal(split_one_group(secret, sizeof(secret), 3, 5, 1, 0, &rng, &set), 0);
+	assert_int_equal(split_one_group(secret, sizeof(secret), 3, 5, 1, 0, &rng, &other), 0);
+	assert_int_equal(slip39_share_set_new(&pick), 0);
+	pick->shares[0] = set->shares[0];
+	pick->shares[1] = set->shares[1];
+	pick->shares[2] = set->shares[2];
+	assert_int_equal(slip39_combine_ems(pick->shares, 3, ems1, sizeof(ems1), &len1), 0);
+	pick->shares[0] = set->shares[4];
+	pick->shares[1] = set->shares[3];
+	assert_int_equal(slip39_combine_ems(pick->shares, 3, ems2, sizeof(ems2), &len2), 0);
+	assert_int_equal(len1, 32);
+	assert_int_equal(len2, 32);
+	assert_memory_equal(ems1, ems2, 32);
+	assert_memory_not_equal(ems1, secret, 32); /* encrypted, not the master secret */
+	/* A share of another split of the same secret: different identifier, refused. */
+	pick->shares[2] = other->shares[2];
+	assert_int_not_equal(slip39_combine_ems(pick->shares, 3, ems2, sizeof(ems2), &len2), 0);
+	/* Too few shares: refused as by slip39_combine_shares. */
+	assert_int_not_equal(slip39_combine_ems(pick->shares, 2, ems2, sizeof(ems2), &len2), 0);
+	slip39_share_set_free(set);
+	slip39_share_set_free(other);
+	slip39_share_set_free(pick);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -521,6 +556,7 @@ int main(void)
 		cmocka_unit_test(test_ext0_and_iteration_exponent_round_trip),
 		cmocka_unit_test(test_split_refuses_bad_parameters),
 		cmocka_unit_test(test_unpack_refuses_bad_lengths_and_tails),
+		cmocka_unit_test(test_combine_ems_is_the_same_for_every_subset_and_not_the_secret),
 	};
 	if (sodium_init() < 0)
 		return 1;
