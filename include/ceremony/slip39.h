@@ -107,6 +107,17 @@ int slip39_combine_shares(const struct slip39_share *shares, size_t n, const cha
 int slip39_combine_ems(const struct slip39_share *shares, size_t n, uint8_t *ems, size_t cap,
 		       size_t *len) __attribute__((warn_unused_result));
 
+/*
+ * slip39_combine_ems with its working memory allocated once (secure memory,
+ * wiped after each call and when freed), for testing many subsets in a row.
+ * One combiner per thread.
+ */
+struct slip39_combiner;
+int slip39_combiner_new(struct slip39_combiner **out) __attribute__((warn_unused_result));
+void slip39_combiner_free(struct slip39_combiner *c);
+int slip39_combiner_ems(struct slip39_combiner *c, const struct slip39_share *shares, size_t n,
+			uint8_t *ems, size_t cap, size_t *len) __attribute__((warn_unused_result));
+
 /* Decode each mnemonic (refusal names "share N") and slip39_combine_shares them. */
 int slip39_combine(const char *const *mnemonics, size_t n, const char *passphrase,
 		   size_t passphrase_len, uint8_t *secret, size_t cap, size_t *len)

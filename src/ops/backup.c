@@ -400,6 +400,7 @@ struct combos {
 	size_t pos;
 	int have_ems;
 	struct secret *out;
+	struct slip39_combiner *combiner;
 };
 
 static int combine_check(struct combos *cx)
@@ -421,8 +422,8 @@ static int combine_check(struct combos *cx)
 			cx->have_ems = 1;
 		sodium_memzero(cx->out->data, cx->out->cap);
 	} else {
-		r = slip39_combine_ems(st->scratch->shares, cx->pos, cx->out->data, cx->out->cap,
-				       &len);
+		r = slip39_combiner_ems(cx->combiner, st->scratch->shares, cx->pos, cx->out->data,
+					cx->out->cap, &len);
 		if (r == 0 && (len != st->ems->len ||
 			       sodium_memcmp(cx->out->data, st->ems->data, len) != 0))
 			r = cer_err(CER_E_VERIFY, "a subset of the cards combines to another KEK");
@@ -515,7 +516,8 @@ static int subsets_test(struct create_state *st, const struct backup_create_para
 		cx.members[s->group_index][cx.nmembers[s->group_index]++] = i;
 	}
 	if ((r = secret_new(SLIP39_MAX_SECRET_LEN, &cx.out)) != 0 ||
-	    (r = secret_new(SLIP39_MAX_SECRET_LEN, &st->ems)) != 0)
+	    (r = secret_new(SLIP39_MAX_SECRET_LEN, &st->ems)) != 0 ||
+	    (r = slip39_combiner_new(&cx.combiner)) != 0)
 		goto out;
 	/* Count the qualifying subsets to choose exhaustive or covering. */
 	for (int i = 0; i < G; i++)
@@ -558,6 +560,7 @@ static int subsets_test(struct create_state *st, const struct backup_create_para
 	r = 0;
 out:
 	secret_free(cx.out);
+	slip39_combiner_free(cx.combiner);
 	return r;
 }
 

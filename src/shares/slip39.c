@@ -360,12 +360,13 @@ static int slip39_recover_ems(const struct slip39_share *shares,
 }
 
 /* Every combining check, then the EMS; decrypt (passphrase not NULL) into the master secret. */
-static int slip39_combine_common(const struct slip39_share *shares, size_t n, const char *passphrase,
-				 size_t passphrase_len, uint8_t *secret, size_t cap, size_t *len)
+static int slip39_combine_common(struct slip39_work *given, const struct slip39_share *shares,
+				 size_t n, const char *passphrase, size_t passphrase_len,
+				 uint8_t *secret, size_t cap, size_t *len)
 {
 	uint8_t members[SLIP39_MAX_GROUPS][SLIP39_MAX_MEMBERS];
 	size_t counts[SLIP39_MAX_GROUPS];
-	struct slip39_work *w = NULL;
+	struct slip39_work *w = given;
 	const struct slip39_share *a = &shares[0];
 	int r;
 
@@ -382,7 +383,7 @@ static int slip39_combine_common(const struct slip39_share *shares, size_t n, co
 	if (cap < a->value_len)
 		return cer_err(CER_E_INPUT, "the secret of %zu bytes does not fit in %zu",
 			       a->value_len, cap);
-	if ((r = slip39_alloc(sizeof(*w), (void **)&w)) != 0)
+	if (w == NULL && (r = slip39_alloc(sizeof(*w), (void **)&w)) != 0)
 		goto out;
 	if ((r = slip39_recover_ems(shares, members, counts, w)) != 0)
 		goto out;
@@ -394,7 +395,10 @@ static int slip39_combine_common(const struct slip39_share *shares, size_t n, co
 	*len = a->value_len;
 	r = 0;
 out:
-	sodium_free(w);
+	if (w != given)
+		sodium_free(w);
+	else
+		sodium_memzero(w, sizeof(*w));
 	return r;
 }
 
@@ -403,13 +407,33 @@ int slip39_combine_shares(const struct slip39_share *shares, size_t n, const cha
 {
 	if (passphrase == NULL)
 		return cer_err(CER_E_INPUT, "no passphrase (use \"\" for none)");
-	return slip39_combine_common(shares, n, passphrase, passphrase_len, secret, cap, len);
+	return slip39_combine_common(NULL, shares, n, passphrase, passphrase_len, secret, cap, len);
 }
 
 int slip39_combine_ems(const struct slip39_share *shares, size_t n, uint8_t *ems, size_t cap,
 		       size_t *len)
 {
-	return slip39_combine_common(shares, n, NULL, 0, ems, cap, len);
+	return slip39_combine_common(NULL, shares, n, NULL, 0, ems, cap, len);
+}
+
+struct slip39_combiner {
+	struct slip39_work w;
+};
+
+int slip39_combiner_new(struct slip39_combiner **out)
+{
+	return slip39_alloc(sizeof(**out), (void **)out);
+}
+
+void slip39_combiner_free(struct slip39_combiner *c)
+{
+	sodium_free(c); /* wipes first; NULL is fine */
+}
+
+int slip39_combiner_ems(struct slip39_combiner *c, const struct slip39_share *shares, size_t n,
+			uint8_t *ems, size_t cap, size_t *len)
+{
+	return slip39_combine_common(&c->w, shares, n, NULL, 0, ems, cap, len);
 }
 
 int slip39_combine(const char *const *mnemonics, size_t n, const char *passphrase,

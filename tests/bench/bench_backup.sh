@@ -32,24 +32,26 @@ list() { # PREFIX SUFFIX COUNT
 	for i in $(seq 1 "$3"); do s="$s${s:+,}$1$i$2"; done
 	echo "$s"
 }
-run=0
-# create K N [extra options]: wall seconds and peak RSS KiB of one backup create
+# create K N [extra options]: wall seconds and peak RSS KiB of one backup create (its blob: $T/out/last)
 create() {
-	local k=$1 n=$2
+	local k=$1 n=$2 run
 	shift 2
-	run=$((run + 1))
+	run=$(mktemp -u "$T/out/bXXXXXX")
+	rm -f "$T/out/last"
+	ln -s "$run.blob" "$T/out/last"
 	/usr/bin/time -f "%e %M" -o "$T/time" "${CER[@]}" backup create --token root-hsm --key root \
 		--threshold "$k" --shares "$n" --cards "$(list card- "" "$n")" \
 		--card-pin-sources "$(list "file:$T/pins/user" "" "$n" | sed "s/user[0-9]*/user/g")" \
 		--passphrase-sources "$(list "file:$T/pins/pass" "" "$n")" \
-		--out "$T/out/b$run.blob" --internal-record "$T/out/b$run.json" --transcript "$TR" "$@" \
-		>"$T/create.log" 2>&1 || { cat "$T/create.log" >&2; exit 1; }
+		--out "$run.blob" --internal-record "$run.json" --transcript "$TR" "$@" \
+		>"$T/create.log" 2>&1 || { cat "$T/create.log" >&2; return 1; }
 	cat "$T/time"
 }
 best() { # K N [options]: the fastest of three runs' seconds, and its RSS
 	local b="" r s m
 	for r in 1 2 3; do
-		read -r s m < <(create "$@")
+		create "$@" >"$T/one" || exit 1
+		read -r s m <"$T/one"
 		if [ -z "$b" ] || awk -v a="$s" -v c="$b" 'BEGIN{exit !(a<c)}'; then b=$s; fi
 	done
 	echo "$b"
@@ -60,9 +62,10 @@ echo "backup create at test cost: 3-of-5 ${t35} s, 10-of-16 ${t1016} s" >&2
 ratio=$(awk -v a="$t1016" -v b="$t35" 'BEGIN{printf "%.2f", (b > 0 ? a / b : 0)}')
 prod="null" rss="null" derive="null" perc="null"
 if [ "$quick" = 0 ]; then
-	read -r prod rss < <(create 3 5)
+	create 3 5 >"$T/one" || exit 1
+	read -r prod rss <"$T/one"
 	# One Argon2id derivation at the production cost, as card verify does it (one card).
-	blob=$T/out/b$run.blob
+	blob=$(readlink "$T/out/last")
 	/usr/bin/time -f "%e" -o "$T/time1" "${CER[@]}" card verify card-1 --blob "$blob" \
 		--passphrase-source "file:$T/pins/pass1" >/dev/null 2>&1
 	/usr/bin/time -f "%e" -o "$T/time0" "${CER[@]}" card show card-1 >/dev/null 2>&1
