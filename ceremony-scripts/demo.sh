@@ -107,4 +107,4 @@ printf '  %-18s %s\n' "backups" "$DEMO_DIR/media/backup/ (k and n only in intern
 printf '  %-18s %s\n' "recovery kits" "$DEMO_DIR/kit-medium/recovery-kit (root key generation), recovery-kit-2 (after the rekey)"
 printf '  %-18s %s\n' "transcripts" "$DEMO_DIR/transcripts/ (each sealed; root-keygen countersigned by IW)"
 printf '  %-18s %s\n' "tokens" "$DEMO_DIR/tokens (SOFTHSM2_CONF=$SOFTHSM2_CONF)"
-printf '\nBy hand: %s --config %s audit %s\n' "$CEREMONY" "$SITE_CONFIG" "$DEMO_DIR/transcripts"
+printf '\nBy hand: %s --config %s audit --allow-test-cost %s\n' "$CEREMONY" "$SITE_CONFIG" "$DEMO_DIR/transcripts"

@@ -22,7 +22,8 @@ struct audit_opts {
 	const char *root_path; /* NULL: the root certificate the first ceremony made */
 	int verbose;           /* a verdict per record */
 	int partial;           /* --partial: what could not be checked does not fail the audit */
-	int allow_test_cost;   /* accept backups sealed at the test Argon2id cost */
+	/* What lets backups sealed at the test Argon2id cost pass (NULL: they fail). */
+	const char *test_cost_allowed;
 };
 
 int audit_run(const struct audit_opts *o, FILE *out) __attribute__((warn_unused_result));

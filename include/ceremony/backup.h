@@ -104,7 +104,7 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
  * CEREMONY_TEST_ARGON2=1, announced on out in capitals; else production.
  * *because names what lowered it (for the record), or NULL.
  */
-void backup_seal_limits(int test_cost, const char *doing, FILE *out, struct seal_limits *lim,
-			const char **because);
+void backup_seal_limits(const struct ceremony_ctx *ctx, int test_cost, const char *doing,
+			FILE *out, struct seal_limits *lim, const char **because);
 
 #endif

@@ -27,6 +27,7 @@ struct ceremony_ctx {
 	/* Set by `ceremony run` for its steps, so a PIN prompt names whose turn it is and
 	 * what for (CEREMONY_PROMPT_USER, CEREMONY_PROMPT_SO, CEREMONY_PROMPT_PURPOSE). */
 	const char *env_prompt_user, *env_prompt_so, *env_prompt_purpose;
+	int env_test_argon2;         /* CEREMONY_TEST_ARGON2=1: test Argon2id cost (loud, recorded) */
 	struct config *config;       /* loaded on first use */
 };
 

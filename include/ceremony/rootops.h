@@ -34,11 +34,11 @@ int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *k
 	__attribute__((warn_unused_result));
 /*
  * registry: a folder of transcripts whose registered witness keys are accepted too (or NULL).
- * A backup sealed at the test Argon2id cost fails the verdict unless allow_test_cost (or
- * CEREMONY_TEST_ARGON2=1 in the verifier's own environment).
+ * A backup sealed at the test Argon2id cost fails the verdict unless test_cost_allowed names
+ * what allowed it (--allow-test-cost, or CEREMONY_TEST_ARGON2=1 in the verifier's environment).
  */
 int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
-			      int allow_test_cost, const char *registry, FILE *out)
+			      const char *test_cost_allowed, const char *registry, FILE *out)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -86,12 +86,14 @@ int transcript_verify(const char *path, X509 *root, int allow_unsealed, FILE *ou
 
 /*
  * Issue 9 item 14: after transcript_verify, refuse a transcript whose backups
- * were sealed at the test Argon2id cost, unless allow (an option the verifier
- * gave) or CEREMONY_TEST_ARGON2=1 in the verifier's environment; when allowed,
- * say so on out. CER_E_VERIFY names the first such record.
+ * were sealed at the test Argon2id cost, unless allowed_because names what
+ * allowed it (the verifier's --allow-test-cost, or CEREMONY_TEST_ARGON2=1 in
+ * the verifier's own environment); when allowed, say so on out. CER_E_VERIFY
+ * names the first such record.
  */
-int transcript_test_cost_check(const char *path, const struct transcript_report *rep, int allow,
-			       FILE *out) __attribute__((warn_unused_result));
+int transcript_test_cost_check(const char *path, const struct transcript_report *rep,
+			       const char *allowed_because, FILE *out)
+	__attribute__((warn_unused_result));
 
 /* The file a record names: a recorded path resolved against the transcript's folder. */
 int transcript_record_path(const char *transcript, const char *recorded, char *out, size_t size)

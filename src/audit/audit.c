@@ -525,7 +525,7 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 	/* Only the latest ceremony may be unsealed (link_one refused any other): it is
 	 * still in progress, and what it did is not proven yet. */
 	if ((r = transcript_verify(f->path, a->root, !f->sealed, v, &rep)) != 0 ||
-	    (r = transcript_test_cost_check(f->path, &rep, a->o->allow_test_cost, a->out)) != 0)
+	    (r = transcript_test_cost_check(f->path, &rep, a->o->test_cost_allowed, a->out)) != 0)
 		return r;
 	if (!f->sealed)
 		a->in_progress = f->name;

@@ -16,6 +16,9 @@ void ctx_read_env(struct ceremony_ctx *ctx)
 	ctx->env_prompt_user = getenv("CEREMONY_PROMPT_USER");
 	ctx->env_prompt_so = getenv("CEREMONY_PROMPT_SO");
 	ctx->env_prompt_purpose = getenv("CEREMONY_PROMPT_PURPOSE");
+	/* Exactly "1": a stray or empty value never lowers the backup's Argon2id cost. */
+	v = getenv("CEREMONY_TEST_ARGON2");
+	ctx->env_test_argon2 = v != NULL && strcmp(v, "1") == 0;
 }
 
 void ctx_prompt(const struct ceremony_ctx *ctx, int so, const char *what, char *out,

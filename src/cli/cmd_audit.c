@@ -38,7 +38,7 @@ static int audit_opt(void *state, int c, const char *arg)
 	case 'r': o->root_path = arg; return 0;
 	case 'v': o->verbose = 1; return 0;
 	case 'p': o->partial = 1; return 0;
-	case 'T': o->allow_test_cost = 1; return 0;
+	case 'T': o->test_cost_allowed = "--allow-test-cost"; return 0;
 	default: return -1;
 	}
 }
@@ -51,7 +51,7 @@ int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv)
 						 {"allow-test-cost", no_argument, NULL, 'T'},
 						 CLI_COMMON_OPTIONS,
 						 {NULL, 0, NULL, 0}};
-	struct audit_opts o = {NULL, NULL, 0, 0, 0};
+	struct audit_opts o = {NULL, NULL, 0, 0, NULL};
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "hv", longopts, audit_usage, audit_opt, &o, &first)) !=
@@ -60,5 +60,7 @@ int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv)
 	if (argc - first != 1)
 		return cli_usage_error(audit_usage, "give exactly one folder of transcripts");
 	o.dir = argv[first];
+	if (o.test_cost_allowed == NULL && ctx->env_test_argon2)
+		o.test_cost_allowed = "CEREMONY_TEST_ARGON2=1";
 	return audit_run(&o, stdout);
 }

@@ -108,6 +108,7 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0}};
 	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
+	const char *test_cost = NULL;
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, verify_usage, tr_opt, &o, &first)) !=
@@ -115,7 +116,11 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(verify_usage, "give exactly one transcript file");
-	return rootops_transcript_verify(argv[first], o.root, o.allow_unsealed, o.allow_test_cost,
+	if (o.allow_test_cost)
+		test_cost = "--allow-test-cost";
+	else if (ctx->env_test_argon2)
+		test_cost = "CEREMONY_TEST_ARGON2=1";
+	return rootops_transcript_verify(argv[first], o.root, o.allow_unsealed, test_cost,
 					 o.registry, stdout);
 }
 

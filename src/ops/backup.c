@@ -870,7 +870,8 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	if ((r = ctx_transcript_path(ctx, cmd, &tpath)) != 0 ||
 	    (r = create_validate(st, p, &n, &kmin)) != 0)
 		goto out;
-	backup_seal_limits(p->test_cost, "sealing the shares", out, &lim, &st->test_cost_because);
+	backup_seal_limits(ctx, p->test_cost, "sealing the shares", out, &lim,
+			   &st->test_cost_because);
 	if ((st->blob = calloc(1, sizeof(*st->blob))) == NULL ||
 	    (st->parsed = calloc(1, sizeof(*st->parsed))) == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
@@ -920,9 +921,9 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	if ((r = cards_write(st, &lim, out)) != 0 || (r = subsets_test(st, p)) != 0)
 		goto out;
 	fprintf(out,
-		"  all shares verified; %zu qualifying subset%s recover the KEK the blob commits "
-		"to (%s)\n",
-		st->subsets, st->subsets == 1 ? "" : "s",
+		"  all %zu shares verified; %zu qualifying subset%s recover the KEK the blob "
+		"commits to (%s)\n",
+		st->ncards, st->subsets, st->subsets == 1 ? "" : "s",
 		st->exhaustive ? "every one tried" : "a covering set: every group and every share");
 	if ((r = record_step(st, p, n, kmin, &lim)) != 0)
 		goto out;

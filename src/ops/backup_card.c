@@ -24,11 +24,11 @@ json_t *backup_token_json(const struct p11_token *t)
 			 t->model);
 }
 
-void backup_seal_limits(int test_cost, const char *doing, FILE *out, struct seal_limits *lim,
-			const char **because)
+void backup_seal_limits(const struct ceremony_ctx *ctx, int test_cost, const char *doing,
+			FILE *out, struct seal_limits *lim, const char **because)
 {
 	/* The environment variable is the scripted runs' way to say it (ceremony run). */
-	int env = seal_limits_default().test_limits_allowed;
+	int env = ctx->env_test_argon2;
 
 	*because = NULL;
 	if (!test_cost && !env) {
@@ -412,7 +412,7 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 		return cer_err(CER_E_NOMEM, "out of memory");
 	if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
 		goto out;
-	backup_seal_limits(test_cost, "accepting a share sealed", out, &lim, &because);
+	backup_seal_limits(ctx, test_cost, "accepting a share sealed", out, &lim, &because);
 	if (ctx->transcript_path != NULL &&
 	    (r = ctx_transcript_open(ctx, "card verify", &tr)) != 0)
 		goto out;

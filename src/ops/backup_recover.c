@@ -524,7 +524,7 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 			    p->blob_path, id_hex, st->superseded.by, st->superseded.where);
 		goto out;
 	}
-	backup_seal_limits(p->test_cost, "accepting shares sealed", out, &st->lim,
+	backup_seal_limits(ctx, p->test_cost, "accepting shares sealed", out, &st->lim,
 			   &st->test_cost_because);
 	if ((st->cards = calloc(p->cards.count, sizeof(*st->cards))) == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");

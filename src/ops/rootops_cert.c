@@ -244,7 +244,7 @@ out:
 }
 
 int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
-			      int allow_test_cost, const char *registry, FILE *out)
+			      const char *test_cost_allowed, const char *registry, FILE *out)
 {
 	struct transcript_report rep;
 	struct replay_report rr;
@@ -262,7 +262,7 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 	if (r == 0)
 		r = quorum_verify_transcript(transcript, out); /* docs/quorum.md */
 	if (r == 0)
-		r = transcript_test_cost_check(transcript, &rep, allow_test_cost, out);
+		r = transcript_test_cost_check(transcript, &rep, test_cost_allowed, out);
 	if (r == 0) {
 		fprintf(out, "Replayed: %ld certificates, %ld CRLs; %ld records' files not present\n",
 			rr.certificates, rr.crls, rr.not_present);

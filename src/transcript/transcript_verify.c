@@ -5,7 +5,6 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
-#include "ceremony/seal.h"
 #include "ceremony/transcript.h"
 #include "transcript_int.h"
 
@@ -196,14 +195,12 @@ static int verify_cb(void *arg, long line, json_t *rec)
 	return 0;
 }
 
-int transcript_test_cost_check(const char *path, const struct transcript_report *rep, int allow,
-			       FILE *out)
+int transcript_test_cost_check(const char *path, const struct transcript_report *rep,
+			       const char *allowed_because, FILE *out)
 {
-	struct seal_limits env = seal_limits_default();
-
 	if (rep->test_cost_records == 0)
 		return 0;
-	if (!allow && !env.test_limits_allowed)
+	if (allowed_because == NULL)
 		return cer_err(CER_E_VERIFY,
 			       "%s line %ld: a backup's shares were sealed at the TEST Argon2id cost "
 			       "(not a production backup); give --allow-test-cost to accept a test "
@@ -214,7 +211,7 @@ int transcript_test_cost_check(const char *path, const struct transcript_report 
 			"TEST COST: %ld backup record%s sealed at the test Argon2id cost (first at "
 			"line %ld), accepted because of %s\n",
 			rep->test_cost_records, rep->test_cost_records == 1 ? "" : "s",
-			rep->test_cost_line, allow ? "--allow-test-cost" : SEAL_TEST_ENV "=1");
+			rep->test_cost_line, allowed_because);
 	return 0;
 }
 

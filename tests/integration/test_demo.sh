@@ -11,7 +11,11 @@ O=$D/demo/out
 check "demo prints the root's fingerprint" bash -c "printf '%s' \"\$1\" | grep -qE 'root.pem +([0-9A-F]{2}:){31}[0-9A-F]{2}'" _ "$out"
 check "demo ends with the audit holding" bash -c "printf '%s' \"\$1\" | grep -q 'History intact: 6 ceremonies'" _ "$out"
 check "demo made root.pem" openssl verify -x509_strict -CAfile "$O/root.pem" "$O/root.pem"
-check "demo's root-keygen transcript is sealed and verifies" "$CEREMONY" transcript verify --root "$O/root.pem" "$D/demo/transcripts/root-keygen.jsonl"
+# The demo seals shares at the test Argon2id cost (CEREMONY_TEST_ARGON2=1 in its own run): a
+# verifier or auditor without it is refused, and must say --allow-test-cost (issue 9 item 14).
+check "demo's root-keygen transcript is sealed and verifies" "$CEREMONY" transcript verify --allow-test-cost --root "$O/root.pem" "$D/demo/transcripts/root-keygen.jsonl"
+expect_fail "verify refuses the demo's test-cost backup unless told" 1 'sealed at the TEST Argon2id cost' \
+	env -u CEREMONY_TEST_ARGON2 "$CEREMONY" transcript verify --root "$O/root.pem" "$D/demo/transcripts/root-keygen.jsonl"
 for f in intermediate legacy-tpm masa; do
 	check "demo made $f.pem and its chain" bash -c "test -s '$O/$f.pem' && test -s '$O/$f-chain.pem'"
 done
@@ -21,7 +25,8 @@ legacy_serial=$(openssl x509 -in "$O/legacy-tpm.pem" -noout -serial | cut -d= -f
 check "demo's CRL verifies and revokes the legacy-tpm intermediate, ceased operation" bash -c "openssl crl -in '$O/root.crl' -CAfile '$O/root.pem' -verify -noout -text 2>&1 | grep -A4 'Serial Number: $legacy_serial' | grep -q 'Cessation Of Operation'"
 check "demo's drill challenge verifies with root.pem (openssl)" bash -c "printf '%s' \"\$1\" | grep -q 'openssl: Verified OK'" _ "$out"
 check "demo shows the 3-of-5 split checked at creation" bash -c "printf '%s' \"\$1\" | grep -q 'all 5 shares verified'" _ "$out"
-check "demo audits by hand too" "$CEREMONY" audit --root "$O/root.pem" "$D/demo/transcripts"
+check "demo audits by hand too" "$CEREMONY" audit --allow-test-cost --root "$O/root.pem" "$D/demo/transcripts"
+check "the audit fails on the test-cost backup unless told" bash -c "! env -u CEREMONY_TEST_ARGON2 '$CEREMONY' audit --root '$O/root.pem' '$D/demo/transcripts' >/dev/null 2>&1"
 # No secret on disk: no PIN or passphrase in any file the demo's tool wrote (the
 # pins/ folder and the answers file are the demo's own inputs), nor in the tokens.
 check "no PIN or passphrase in transcripts, outputs, media or tokens" bash -c "! grep -rlE 'pin-of-|passphrase of' '$D/demo/transcripts' '$D/demo/out' '$D/demo/media' '$D/demo/internal' '$D/demo/tokens' '$D/demo/audit'"
