@@ -26,13 +26,13 @@ CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -Wsh
 	-Wformat=2 -fstack-protector-strong $(OPTFLAGS) $(SANFLAGS) -Iinclude -MMD -MP \
 	-DCEREMONY_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
-LIBS_ALL = $(PKG_LIBS) -ldl
+LIBS_ALL = $(PKG_LIBS) -lzxcvbn -lm -ldl
 
 # Debian 12 packages: build libraries, the HSM used by tests and the demo, and
 # the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).
 DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-kit-dev p11-kit \
 	libsodium-dev libyaml-dev libjansson-dev libcmocka-dev softhsm2 opensc gnutls-bin \
-	libnss3-tools valgrind jq tmux cmark
+	libnss3-tools valgrind jq tmux cmark libzxcvbn-dev
 # Programs the tests and the demo run beyond a minimal Debian (tests/integration/test_deps.sh checks).
 DEB_PACKAGES += iproute2 xxd python3 groff-base man-db python3-cryptography
 

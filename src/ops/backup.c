@@ -13,6 +13,7 @@
 #include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/passphrase.h"
 #include "ceremony/hsm.h"
 #include "ceremony/leftover.h"
 #include "ceremony/p11key.h"
@@ -74,22 +75,46 @@ static int total_shares(const struct backup_create_params *p, int *n, int *kmin)
 	return 0;
 }
 
-/* Login to every card and take its executive's new passphrase, before any key work. */
-static int cards_prepare(struct create_state *st)
+/*
+ * A new passphrase that follows the rule (passphrase.h). Typed at the terminal,
+ * a weak one is refused with the reason and asked again, up to
+ * BACKUP_PASSPHRASE_TRIES times; from a file, once.
+ */
+static int passphrase_new(struct backup_card *c, struct secret **out)
 {
 	char prompt[200];
+	int tries = c->passphrase_source == NULL ? BACKUP_PASSPHRASE_TRIES : 1, r = 0;
+
+	if (snprintf(prompt, sizeof(prompt), "new share passphrase for %s", c->what) >=
+	    (int)sizeof(prompt))
+		prompt[sizeof(prompt) - 1] = '\0';
+	for (int t = 1; t <= tries; t++) {
+		if ((r = secret_read_new(c->passphrase_source, prompt, SLIP39_PASSPHRASE_MAX,
+					 out)) != 0)
+			return r;
+		if ((r = passphrase_check(*out, c->what)) == 0)
+			return 0;
+		secret_free(*out);
+		*out = NULL;
+		if (t < tries)
+			fprintf(stderr, "ceremony: %s; try %d of %d\n", cer_err_msg(r), t + 1, tries);
+	}
+	return r;
+}
+
+/* Login to every card and take its executive's new passphrase, before any key work. */
+static int cards_prepare(struct create_state *st, FILE *out)
+{
 	int r;
 
+	/* Issue 11 item 9: the rule is on the screen before anyone types. */
+	fprintf(out, "  Passphrase rule: %s.\n", passphrase_rule());
+	fflush(out);
 	for (size_t i = 0; i < st->ncards; i++) {
 		struct backup_card *c = &st->cards[i];
 		if ((r = backup_card_login(st->card_module != NULL ? st->card_module : st->h.module,
-					   c)) != 0)
-			return r;
-		if (snprintf(prompt, sizeof(prompt), "new share passphrase for %s", c->what) >=
-		    (int)sizeof(prompt))
-			prompt[sizeof(prompt) - 1] = '\0';
-		if ((r = secret_read_new(c->passphrase_source, prompt, SLIP39_PASSPHRASE_MAX,
-					 &st->passphrases[i])) != 0)
+					   c)) != 0 ||
+		    (r = passphrase_new(c, &st->passphrases[i])) != 0)
 			return r;
 	}
 	return 0;
@@ -895,7 +920,7 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 		goto out;
 	/* Issue 9 item 16: every PIN and passphrase in, and the sealing keys derived, before
 	 * the KEK exists; it is wiped as soon as the blob is built. */
-	if ((r = cards_prepare(st)) != 0 || (r = keys_derive(st, &lim, out)) != 0 ||
+	if ((r = cards_prepare(st, out)) != 0 || (r = keys_derive(st, &lim, out)) != 0 ||
 	    (r = hsm_pins_read(ctx, st)) != 0)
 		goto out;
 	if ((r = kek_generate(st)) != 0 || (r = wrap_root(st, p->key_label)) != 0)

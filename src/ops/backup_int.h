@@ -13,6 +13,9 @@
 #include "ceremony/seal.h"
 #include "ceremony/slip39.h"
 
+/* How often a passphrase typed at the terminal is asked before the card is given up. */
+#define BACKUP_PASSPHRASE_TRIES 3
+
 /* One Key Executive card during a step. */
 struct backup_card {
 	size_t position; /* 1-based, in the order given */

@@ -55,12 +55,73 @@ static int shares_enough(const struct slip39_share_set *got, struct slip39_share
 }
 
 /* Read cards in order until enough valid shares are in; combine and check the KEK. */
+/*
+ * Issue 11 item 7: every failed card opening is recorded (which card, which
+ * try, and the reason, never a PIN or passphrase), so a failed attempt leaves
+ * a trace even when the recovery goes on with other cards.
+ */
+static int record_failed_opening(struct transcript *tr, const struct backupblob *b,
+				 const struct backup_card *c, int attempt, int code)
+{
+	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], reason[512];
+
+	if (tr == NULL)
+		return 0;
+	if (snprintf(reason, sizeof(reason), "%s", cer_err_msg(code)) >= (int)sizeof(reason))
+		reason[sizeof(reason) - 1] = '\0';
+	hex_encode(b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
+	return transcript_append(tr, "backup.card_failed", NULL, NULL,
+				 json_pack("{s:s, s:o, s:i, s:s, s:s}", "backup_id", id_hex, "card",
+					   backup_token_json(&c->token), "attempt", attempt,
+					   "reason", reason, "secret_recorded", "none"),
+				 NULL);
+}
+
+/*
+ * Open one card's share: log in, then open; a passphrase typed at the terminal
+ * that does not open the share is asked again, up to BACKUP_PASSPHRASE_TRIES
+ * times. Every failure is recorded.
+ */
+static int card_share_open(struct p11_module *m, struct backup_card *c, const struct backupblob *b,
+			   const struct seal_limits *lim, struct transcript *tr,
+			   struct slip39_share *s, FILE *out, int *fatal)
+{
+	int tries = c->passphrase_source == NULL ? BACKUP_PASSPHRASE_TRIES : 1, r, r2;
+	CK_OBJECT_HANDLE obj;
+
+	*fatal = 0;
+	if ((r = backup_card_login(m, c)) != 0) {
+		if ((r2 = record_failed_opening(tr, b, c, 1, r)) != 0) {
+			*fatal = 1;
+			r = r2;
+		}
+		return r;
+	}
+	for (int t = 1; t <= tries; t++) {
+		r = backup_card_open_share(c, b, lim, NULL, NULL, s, &obj);
+		if (r == 0)
+			break;
+		if ((r2 = record_failed_opening(tr, b, c, t, r)) != 0) {
+			*fatal = 1;
+			r = r2;
+			break;
+		}
+		/* Only a wrong passphrase is worth another try; a damaged or foreign share is not. */
+		if (r != CER_E_PIN || t == tries)
+			break;
+		if (out != NULL)
+			fprintf(out, "  %s; recorded; try %d of %d\n", cer_err_msg(r), t + 1, tries);
+		fprintf(stderr, "ceremony: %s; try %d of %d\n", cer_err_msg(r), t + 1, tries);
+	}
+	backup_card_logout(c);
+	return r;
+}
+
 static int collect_and_combine(struct p11_module *m, struct backup_card *cards, size_t n,
 			       const struct backupblob *b, const struct seal_limits *lim,
-			       struct secret *kek, size_t *used, FILE *out)
+			       struct transcript *tr, struct secret *kek, size_t *used, FILE *out)
 {
 	struct slip39_share_set *got = NULL, *pick = NULL;
-	CK_OBJECT_HANDLE obj;
 	size_t len = 0, skipped = 0;
 	char first[512] = "";
 	int r, enough = 0;
@@ -73,10 +134,10 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 	for (size_t i = 0; i < n && !enough; i++) {
 		struct backup_card *c = &cards[i];
 		struct slip39_share *s = &got->shares[got->count];
-		r = backup_card_login(m, c);
-		if (r == 0)
-			r = backup_card_open_share(c, b, lim, NULL, NULL, s, &obj);
-		backup_card_logout(c);
+		int fatal = 0;
+		r = card_share_open(m, c, b, lim, tr, s, out, &fatal);
+		if (fatal)
+			goto out; /* the transcript cannot take the record: stop */
 		for (size_t j = 0; r == 0 && j < got->count; j++)
 			if (got->shares[j].group_index == s->group_index &&
 			    got->shares[j].member_index == s->member_index)
@@ -151,7 +212,7 @@ int backup_kek_from_cards(struct ceremony_ctx *ctx, const char *blob_path,
 		goto out;
 	{
 		struct seal_limits lim = seal_limits_default();
-		r = collect_and_combine(m, cs, cards->count, b, &lim, *kek, used, NULL);
+		r = collect_and_combine(m, cs, cards->count, b, &lim, NULL, *kek, used, NULL);
 	}
 out:
 	if (r != 0) {
@@ -557,8 +618,8 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((r = secret_new(SLIP39_MAX_SECRET_LEN, &st->kek)) != 0 ||
 	    (r = collect_and_combine(st->card_module != NULL ? st->card_module : st->h.module,
-				     st->cards, p->cards.count, st->b, &st->lim, st->kek, &used,
-				     out)) != 0)
+				     st->cards, p->cards.count, st->b, &st->lim, st->tr, st->kek,
+				     &used, out)) != 0)
 		goto out;
 	fprintf(out, "  KEK combined (%zu card%s asked); it matches the blob's commitment and MAC\n",
 		used, used == 1 ? "" : "s");

@@ -47,7 +47,7 @@ pins=""
 passes=""
 for n in 1 2 3 4 5; do
 	new_token "card-$n" "$T/transcripts/cards.jsonl"
-	printf 'bench passphrase %s' "$n" >"$T/pins/pass$n"
+	printf 'bench passphrase %s, long enough' "$n" >"$T/pins/pass$n"
 	cards="$cards${cards:+,}card-$n"
 	pins="$pins${pins:+,}file:$T/pins/user"
 	passes="$passes${passes:+,}file:$T/pins/pass$n"

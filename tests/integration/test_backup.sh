@@ -108,7 +108,12 @@ expect_fail "backup create with a wrong card PIN writes no share" 1 'card 3: use
 	cer backup create --token root-hsm --key root-2026 --threshold 2 --shares 3 --cards "$(cards 1 2 3)" \
 	--card-pin-sources "file:$T/pins/card1,file:$T/pins/card2,file:$T/pins/wrongcard" --passphrase-sources "$(passes 1 2 3)" \
 	--out "$T/out/x.blob" --internal-record "$T/out/x.json" --transcript "$TR"
-check "refusals added no transcript record" test "$(wc -l <"$TR")" -eq "$before"
+# Issue 11 item 7: only the failed card openings (wrong card PIN, wrong passphrase, a card that
+# gave no share) were recorded, each naming the card and the reason, never a secret.
+check "refusals added only backup.card_failed records" bash -c "tail -n +$((before + 1)) '$TR' | jq -r .action | sort -u | grep -vqx 'backup.card_failed' && exit 1; tail -n +$((before + 1)) '$TR' | grep -q card_failed"
+check "the wrong card PIN is recorded with the card and the reason" bash -c "tail -n +$((before + 1)) '$TR' | jq -s -e 'map(select(.action == \"backup.card_failed\" and .details.card.label == \"ke3\" and (.details.reason | test(\"wrong PIN\")))) | length > 0' >/dev/null"
+check "the wrong passphrase is recorded with the card and the reason" bash -c "tail -n +$((before + 1)) '$TR' | jq -s -e 'map(select(.action == \"backup.card_failed\" and .details.card.label == \"ke3\" and (.details.reason | test(\"wrong passphrase\")))) | length > 0' >/dev/null"
+check "no failed-opening record holds a PIN or passphrase" bash -c "! tail -n +$((before + 1)) '$TR' | grep -qe 'not-the-pin' -e 'not the passphrase' -e 'card-pin-' -e 'passphrase of KE'"
 check "refusals left nothing on the backup token" test "$(count_b2)" -eq 0
 check "refusals wrote no blob or record" test ! -e "$T/out/x.blob" -a ! -e "$T/out/x.json"
 n1=$(pkcs11-tool --module "$CEREMONY_MODULE" --token-label ke1 --login --pin "$(cat "$T/pins/card1")" --list-objects --type data 2>/dev/null | grep -c 'Data object')
@@ -209,6 +214,59 @@ expect_ok "card wipe --backup ID" cer --pin-source "file:$T/pins/card9" card wip
 check "the wipe by id is recorded" bash -c "grep '\"action\":\"card.wipe\"' '$TR' | tail -1 | jq -e '.details.backup_id == \"$tcid\"'"
 out=$(cer --pin-source "file:$T/pins/card9" card show ke9)
 check "card show no longer lists that backup" bash -c "! printf '%s' \"\$1\" | grep -q '$tcid'" _ "$out"
+
+# Issue 11 item 9: a weak new passphrase is refused from a file, before any card is written.
+printf 'abc' >"$T/pins/weak"
+expect_fail "a 3-character passphrase is refused with the rule" 1 'ke9.*3 characters is too short: a share passphrase needs at least 12 characters' \
+	cer backup create --token root-hsm --key root-2026 --threshold 1 --shares 1 --cards ke9 --card-pin-sources "$(pins 9)" \
+	--passphrase-sources "file:$T/pins/weak" --out "$T/out/weak.blob" --internal-record "$T/out/weak.json" --transcript "$TR"
+printf 'password123456' >"$T/pins/weak2"
+expect_fail "a long but guessable passphrase is refused by its estimate" 1 'estimated strength [0-9]+ bits is too weak' \
+	cer backup create --token root-hsm --key root-2026 --threshold 1 --shares 1 --cards ke9 --card-pin-sources "$(pins 9)" \
+	--passphrase-sources "file:$T/pins/weak2" --out "$T/out/weak.blob" --internal-record "$T/out/weak.json" --transcript "$TR"
+check "the refused creates wrote no blob" test ! -e "$T/out/weak.blob"
+
+# Under a terminal (tmux): the rule is shown before typing, a weak passphrase is asked again;
+# at recovery a mistyped passphrase is asked again and the failed try recorded.
+if command -v tmux >/dev/null; then
+	sock="$T/tmux.sock"
+	pane() { tmux -S "$sock" capture-pane -p -J -t cer 2>/dev/null; }
+	wait_for() { for _ in $(seq 1 500); do pane | grep -v '^$' | tail -n 1 | grep -qF -- "$1" && return 0; sleep 0.02; done; return 1; }
+	type_line() { tmux -S "$sock" send-keys -t cer -l -- "$1"; tmux -S "$sock" send-keys -t cer Enter; }
+	answer() { if wait_for "$2"; then type_line "$3"; pass "$1"; else fail "$1" "no prompt \"$2\": $(pane | tail -5)"; fi; }
+	run_tty() { # COMMAND...: run in tmux, exit status to $T/exit
+		rm -f "$T/exit"
+		tmux -S "$sock" kill-server 2>/dev/null
+		tmux -S "$sock" new-session -d -s cer -x 250 -y 60 \
+			"cd '$PWD' && SOFTHSM2_CONF='$SOFTHSM2_CONF' CEREMONY_MODULE='$CEREMONY_MODULE' CEREMONY_ALLOW_NETWORK=1 $*; echo EXIT=\$? >'$T/exit'; sleep 30"
+	}
+	wait_text() { for _ in $(seq 1 500); do pane | grep -q -- "$1" && return 0; sleep 0.02; done; return 1; }
+	wait_exit() { for _ in $(seq 1 1000); do [ -s "$T/exit" ] && break; sleep 0.02; done; cat "$T/exit" 2>/dev/null; }
+	run_tty "'$CEREMONY' --pin-source 'file:$T/pins/user' --so-pin-source 'file:$T/pins/so' backup create --test-cost --token root-hsm --key root-2026 --threshold 1 --shares 1 --cards ke9 --card-pin-sources 'file:$T/pins/card9' --out '$T/out/tty.blob' --internal-record '$T/out/tty.json' --transcript '$TR'"
+	answer "tty create: asks the new passphrase" 'new share passphrase for card "ke9"' "abc"
+	answer "tty create: asks it again" '(again):' "abc"
+	if wait_text 'try 2 of 3' && wait_for 'new share passphrase for card "ke9"'; then
+		check "tty create: the rule was on the screen before the first prompt" bash -c "printf '%s' \"\$1\" | grep -q 'Passphrase rule: a share passphrase needs at least 12 characters'" _ "$(pane)"
+		check "tty create: the weak one is refused with the reason and asked again" bash -c "printf '%s' \"\$1\" | grep -q 'too short.*try 2 of 3'" _ "$(pane)"
+		type_line "tty passphrase of KE9, long enough"
+	else fail "tty create: asked again after a weak passphrase" "$(pane | tail -5)"; fi
+	answer "tty create: asks the strong one again" '(again):' "tty passphrase of KE9, long enough"
+	res=$(wait_exit)
+	check "tty create: succeeds" test "$res" = EXIT=0
+	run_tty "'$CEREMONY' --pin-source 'file:$T/pins/user' backup recover --test-cost --drill --token drill-hsm --blob '$T/out/tty.blob' --root '$T/out/root.pem' --cards ke9 --card-pin-sources 'file:$T/pins/card9' --transcript '$TR'"
+	answer "tty recover: asks the passphrase" 'share passphrase for card "ke9"' "a typo in the passphrase"
+	if wait_text 'try 2 of 3' && wait_for 'share passphrase for card "ke9"'; then
+		check "tty recover: a mistyped passphrase is asked again" bash -c "printf '%s' \"\$1\" | grep -q 'wrong passphrase.*try 2 of 3'" _ "$(pane)"
+		type_line "tty passphrase of KE9, long enough"
+	else fail "tty recover: asked again after a mistyped passphrase" "$(pane | tail -5)"; fi
+	res=$(wait_exit)
+	check "tty recover: the drill succeeds on the second try" test "$res" = EXIT=0
+	check "tty recover: the failed try is recorded (card, attempt 1, reason)" bash -c "jq -s -e 'map(select(.action == \"backup.card_failed\" and .details.card.label == \"ke9\" and .details.attempt == 1 and (.details.reason | test(\"wrong passphrase\")))) | length > 0' '$TR' >/dev/null"
+	check "tty: no typed passphrase reached the transcript" bash -c "! grep -qe 'a typo in the passphrase' -e 'tty passphrase of KE9' '$TR'"
+	tmux -S "$sock" kill-server 2>/dev/null
+else
+	fail "tmux is installed" "make deps installs it"
+fi
 
 # No secret in clear: the passphrases and PINs are in no file the runs wrote, nor in tokens.
 check "no passphrase or card PIN in outputs, transcript or token folders" bash -c "! grep -rqa -e 'passphrase of KE' -e 'card-pin-' '$T/out' '$T/transcripts' '$T/tokens'"

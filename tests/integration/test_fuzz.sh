@@ -20,8 +20,8 @@ new_token root-hsm "$T/transcripts/f.jsonl"
 new_token card-a "$T/transcripts/f.jsonl"
 new_token card-b "$T/transcripts/f.jsonl"
 cer key generate --token root-hsm --label root --type ec-p256 --transcript "$T/transcripts/f.jsonl" >/dev/null
-printf 'p1' >"$T/pins/pa"
-printf 'p2' >"$T/pins/pb"
+printf 'first fuzz passphrase, long enough' >"$T/pins/pa"
+printf 'second fuzz passphrase, long enough' >"$T/pins/pb"
 CEREMONY_TEST_ARGON2=1 cer backup create --token root-hsm --key root --threshold 2 --shares 2 --cards card-a,card-b \
 	--card-pin-sources "file:$T/pins/user,file:$T/pins/user" --passphrase-sources "file:$T/pins/pa,file:$T/pins/pb" \
 	--out "$S/root.blob" --internal-record "$T/internal.json" --transcript "$T/transcripts/f.jsonl" >/dev/null

@@ -67,7 +67,7 @@ static int setup(void **state)
 		       "log.level = ERROR\nslots.removable = false\n",
 		       dir);
 	if (write_text("softhsm2.conf", text) != 0 || write_text("so", "so-pin-0000") != 0 ||
-	    write_text("user", "user-pin-1234") != 0 || write_text("pass", "a passphrase") != 0)
+	    write_text("user", "user-pin-1234") != 0 || write_text("pass", "a passphrase long enough for the rule") != 0)
 		return -1;
 	(void)snprintf(conf, sizeof(conf), "%s/softhsm2.conf", dir);
 	setenv("SOFTHSM2_CONF", conf, 1);
@@ -273,6 +273,7 @@ static void test_backup_leaves_no_kek_on_disk(void **state)
 	p.cards.passphrase_sources = passes;
 	p.out_path = blob;
 	p.internal_record = rec;
+	p.test_cost = 1; /* explicit: this test has no time for 256 MiB per card */
 	assert_int_equal(backup_create(&ctx, &p, devnull), 0);
 
 	/* The KEK, as the test can know it: combined from two cards through the library. */
