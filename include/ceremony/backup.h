@@ -100,6 +100,16 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 		     const char *backup_id, FILE *out) __attribute__((warn_unused_result));
 
 /*
+ * For the audit (issue 11 item 8): log in to card (PIN: ctx->pin_source or the
+ * terminal) and check every backup share on it against the transcripts in
+ * dir: a share of a backup that no backup.create/backup.rekey records (none at
+ * all, or only its backup.intent: an interrupted backup) is flagged, with the
+ * command that wipes it, and makes the result CER_E_VERIFY.
+ */
+int backup_card_audit(struct ceremony_ctx *ctx, const char *card, const char *dir, FILE *out)
+	__attribute__((warn_unused_result));
+
+/*
  * The Argon2id cost of this run: the test cost when test_cost (--test-cost) or
  * CEREMONY_TEST_ARGON2=1, announced on out in capitals; else production.
  * *because names what lowered it (for the record), or NULL.

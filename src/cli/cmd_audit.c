@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "ceremony/audit.h"
+#include "ceremony/backup.h"
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
 
@@ -28,13 +29,30 @@ static const char audit_usage[] =
 	"  -v, --verbose         a verdict for every record\n"
 	"  --allow-test-cost     accept backups sealed at the test Argon2id cost (a test\n"
 	"                        history; a fault otherwise, as is CEREMONY_TEST_ARGON2=1)\n"
+	"  --card CARD           also check a Key Executive card (its PIN: --pin-source or the\n"
+	"                        terminal): every backup share on it must belong to a backup\n"
+	"                        DIR records as made; repeat for several cards\n"
 	"\n" CLI_COMMON_HELP;
+
+#define AUDIT_CARDS_MAX 16
+
+struct audit_cli {
+	struct audit_opts o;
+	const char *cards[AUDIT_CARDS_MAX];
+	size_t ncards;
+};
 
 static int audit_opt(void *state, int c, const char *arg)
 {
-	struct audit_opts *o = state;
+	struct audit_cli *cl = state;
+	struct audit_opts *o = &cl->o;
 
 	switch (c) {
+	case 'C':
+		if (cl->ncards == AUDIT_CARDS_MAX)
+			return -1;
+		cl->cards[cl->ncards++] = arg;
+		return 0;
 	case 'r': o->root_path = arg; return 0;
 	case 'v': o->verbose = 1; return 0;
 	case 'p': o->partial = 1; return 0;
@@ -49,18 +67,23 @@ int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv)
 						 {"verbose", no_argument, NULL, 'v'},
 						 {"partial", no_argument, NULL, 'p'},
 						 {"allow-test-cost", no_argument, NULL, 'T'},
+						 {"card", required_argument, NULL, 'C'},
 						 CLI_COMMON_OPTIONS,
 						 {NULL, 0, NULL, 0}};
-	struct audit_opts o = {NULL, NULL, 0, 0, NULL};
+	struct audit_cli cl = {{NULL, NULL, 0, 0, NULL}, {NULL}, 0};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "hv", longopts, audit_usage, audit_opt, &o, &first)) !=
+	if ((r = cli_getopt(ctx, argc, argv, "hv", longopts, audit_usage, audit_opt, &cl, &first)) !=
 	    0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(audit_usage, "give exactly one folder of transcripts");
-	o.dir = argv[first];
-	if (o.test_cost_allowed == NULL && ctx->env_test_argon2)
-		o.test_cost_allowed = "CEREMONY_TEST_ARGON2=1";
-	return audit_run(&o, stdout);
+	cl.o.dir = argv[first];
+	if (cl.o.test_cost_allowed == NULL && ctx->env_test_argon2)
+		cl.o.test_cost_allowed = "CEREMONY_TEST_ARGON2=1";
+	r = audit_run(&cl.o, stdout);
+	/* Issue 11 item 8: cards shown to the audit may hold shares no transcript accounts for. */
+	for (size_t i = 0; r == 0 && i < cl.ncards; i++)
+		r = backup_card_audit(ctx, cl.cards[i], cl.o.dir, stdout);
+	return r;
 }

@@ -1,4 +1,7 @@
 /* backup: Key Executive cards — login, share objects, and the card commands. */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +46,34 @@ void backup_seal_limits(const struct ceremony_ctx *ctx, int test_cost, const cha
 		"*** records it, and transcript verify and audit refuse it unless told.\n",
 		*because, doing, lim->opslimit, lim->memlimit / 1024);
 	fflush(out);
+}
+
+int backup_history_each(const char *dir, int (*fn)(void *arg, long line, json_t *rec), void *arg,
+			const char **file)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int r = 0;
+
+	if ((d = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0
+				       : cer_err(CER_E_IO, "%s: cannot read the transcripts folder: %s",
+						 dir, strerror(errno));
+	while (r == 0 && (de = readdir(d)) != NULL) {
+		size_t len = strlen(de->d_name);
+		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
+			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
+			break;
+		}
+		*file = path;
+		r = transcript_each(path, fn, arg);
+	}
+	closedir(d);
+	*file = NULL;
+	return r;
 }
 
 int backup_err_untouched(int r, const char *what)
@@ -533,5 +564,114 @@ out:
 	transcript_close(tr);
 	free(raw);
 	free(b);
+	return r;
+}
+
+/* Which backups the history records, and how far each got (issue 11 item 8). */
+#define CARD_AUDIT_MAX_BACKUPS 1024
+
+struct recorded_backups {
+	char id[CARD_AUDIT_MAX_BACKUPS][2 * BACKUPBLOB_ID_LEN + 1];
+	int finished[CARD_AUDIT_MAX_BACKUPS]; /* backup.create or backup.rekey, not only intent */
+	size_t n;
+	const char *file;
+};
+
+static int recorded_backup(void *arg, long line, json_t *rec)
+{
+	struct recorded_backups *rb = arg;
+	const char *a = json_string_value(json_object_get(rec, "action"));
+	const char *id = json_string_value(json_object_get(json_object_get(rec, "details"),
+							   "backup_id"));
+	int finished;
+	size_t i;
+
+	(void)line;
+	if (a == NULL || id == NULL || strlen(id) != 2 * BACKUPBLOB_ID_LEN)
+		return 0;
+	if (strcmp(a, "backup.intent") == 0)
+		finished = 0;
+	else if (strcmp(a, "backup.create") == 0 || strcmp(a, "backup.rekey") == 0)
+		finished = 1;
+	else
+		return 0;
+	for (i = 0; i < rb->n && strcmp(rb->id[i], id) != 0; i++)
+		;
+	if (i == rb->n) {
+		if (rb->n == CARD_AUDIT_MAX_BACKUPS)
+			return cer_err(CER_E_INPUT, "%s: more than %d backups recorded", rb->file,
+				       CARD_AUDIT_MAX_BACKUPS);
+		memcpy(rb->id[rb->n++], id, 2 * BACKUPBLOB_ID_LEN + 1);
+	}
+	rb->finished[i] |= finished;
+	return 0;
+}
+
+int backup_card_audit(struct ceremony_ctx *ctx, const char *card, const char *dir, FILE *out)
+{
+	struct p11_module *m = NULL;
+	struct backup_card c;
+	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
+	struct recorded_backups *rb = calloc(1, sizeof(*rb));
+	CK_OBJECT_HANDLE h[CARD_OBJECTS_MAX];
+	struct share_claim claim;
+	uint8_t *v = NULL;
+	size_t n = 0, vlen = 0, unrecorded = 0;
+	char label[256];
+	int r;
+
+	const char *pins[1] = {ctx->pin_source};
+	memset(&c, 0, sizeof(c));
+	one.pin_sources = pins;
+	if (rb == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((r = backup_history_each(dir, recorded_backup, rb, &rb->file)) != 0 ||
+	    (r = backup_cards_module(ctx, NULL, &m)) != 0 ||
+	    (r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
+	    (r = backup_card_login(m, &c)) != 0 ||
+	    (r = p11wrap_data_find(c.session, BACKUP_APPLICATION, NULL, h, CARD_OBJECTS_MAX, &n)) != 0)
+		goto out;
+	fprintf(out, "Card %s: %zu backup share object%s, against the %zu backup%s %s records\n",
+		c.what, n, n == 1 ? "" : "s", rb->n, rb->n == 1 ? "" : "s", dir);
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		if ((r = p11wrap_data_read(c.session, h[i], &v, &vlen, label, sizeof(label))) != 0)
+			goto out;
+		r = claim_parse(v, vlen, &claim);
+		free(v);
+		v = NULL;
+		if (r != 0) {
+			fprintf(out, "  \"%s\": NOT a share of any recorded backup (unreadable)\n",
+				label);
+			unrecorded++;
+			continue;
+		}
+		while (k < rb->n && strcmp(rb->id[k], claim.backup) != 0)
+			k++;
+		if (k == rb->n) {
+			fprintf(out,
+				"  backup %s share %d-%d: NOT RECORDED in any transcript of %s: an "
+				"unrecorded backup's share (wipe it: ceremony card wipe %s --backup %s)\n",
+				claim.backup, claim.group, claim.member, dir, card, claim.backup);
+			unrecorded++;
+		} else if (!rb->finished[k]) {
+			fprintf(out,
+				"  backup %s share %d-%d: only its backup.intent is recorded: a backup "
+				"that never finished (wipe it: ceremony card wipe %s --backup %s)\n",
+				claim.backup, claim.group, claim.member, card, claim.backup);
+			unrecorded++;
+		} else
+			fprintf(out, "  backup %s share %d-%d: recorded\n", claim.backup, claim.group,
+				claim.member);
+	}
+	r = unrecorded == 0 ? 0 /* every share object above belongs to a finished, recorded backup */
+			    : cer_err(CER_E_VERIFY,
+				      "%s holds %zu share%s of backups %s does not record as made",
+				      c.what, unrecorded, unrecorded == 1 ? "" : "s", dir);
+out:
+	free(v);
+	backup_card_logout(&c);
+	p11_module_free(m);
+	free(rb);
 	return r;
 }

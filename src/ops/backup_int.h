@@ -70,4 +70,12 @@ int backup_cards_module(struct ceremony_ctx *ctx, const char *path, struct p11_m
 
 json_t *backup_token_json(const struct p11_token *t);
 
+/*
+ * fn for every record of every chain-verified transcript (*.jsonl) in dir (a
+ * missing dir has none); *file names the transcript being read while fn runs.
+ * Stops at the first error.
+ */
+int backup_history_each(const char *dir, int (*fn)(void *arg, long line, json_t *rec), void *arg,
+			const char **file) __attribute__((warn_unused_result));
+
 #endif

@@ -1,6 +1,4 @@
 /* backup: recovery and drills at a backup token. */
-#include <dirent.h>
-#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -233,7 +231,7 @@ out:
  */
 struct superseded_scan {
 	const char *want;            /* backup id, hex */
-	const char *file;            /* the transcript being read */
+	const char *file;            /* the transcript being read (backup_history_each sets it) */
 	char by[2 * BACKUPBLOB_ID_LEN + 1]; /* the backup that superseded it */
 	char where[PATH_MAX + 32];
 	int found;
@@ -262,11 +260,9 @@ static int superseded_record(void *arg, long line, json_t *rec)
 
 static int superseded_find(const char *transcript, struct superseded_scan *sc)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
+	char dir[PATH_MAX];
 	const char *slash = strrchr(transcript, '/');
-	struct dirent *de;
-	DIR *d;
-	int r = 0;
+	int r;
 
 	if (slash == NULL)
 		memcpy(dir, ".", 2);
@@ -276,24 +272,9 @@ static int superseded_find(const char *transcript, struct superseded_scan *sc)
 		memcpy(dir, transcript, (size_t)(slash - transcript));
 		dir[slash - transcript] = '\0';
 	}
-	if ((d = opendir(dir)) == NULL)
-		return errno == ENOENT ? 0
-				       : cer_err(CER_E_IO, "%s: cannot read the transcripts folder: %s",
-						 dir, strerror(errno));
-	while (r == 0 && !sc->found && (de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name);
-		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
-			continue;
-		if (snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= (int)sizeof(path)) {
-			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
-			break;
-		}
-		sc->file = path;
-		if ((r = transcript_each(path, superseded_record, sc)) != 0)
-			cer_err_prefix("checking whether the blob was superseded (--allow-superseded "
-				       "skips this): ");
-	}
-	closedir(d);
+	if ((r = backup_history_each(dir, superseded_record, sc, &sc->file)) != 0)
+		cer_err_prefix("checking whether the blob was superseded (--allow-superseded skips "
+			       "this): ");
 	return r;
 }
 

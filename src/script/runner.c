@@ -107,7 +107,10 @@ static int scan_cb(void *arg, long line, json_t *rec)
 	} else if (strcmp(a, "step.abandoned") == 0 && i >= 0) {
 		rn->begun[i] = 0;
 		sc->open_step = -1;
-	} else if (!is_runner_action(a) && sc->open_step >= 0 && strcmp(a, "cert.refused") != 0)
+	} else if (!is_runner_action(a) && sc->open_step >= 0 && strcmp(a, "cert.refused") != 0 &&
+		   /* a backup's intent and its failed card openings are written before the
+		    * command finishes: they do not mean it did */
+		   strcmp(a, "backup.intent") != 0 && strcmp(a, "backup.card_failed") != 0)
 		sc->command_recorded[sc->open_step] = 1;
 	return 0;
 }

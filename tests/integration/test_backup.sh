@@ -268,6 +268,26 @@ else
 	fail "tmux is installed" "make deps installs it"
 fi
 
+# Issue 11 item 8: shown a card, the audit flags a share of a backup its history does not record.
+CA=$T/ca
+mkdir -p "$CA"
+printf 'audit passphrase for ke8, long enough' >"$T/pins/pass8b"
+expect_ok "a sealed history that records one backup on ke8" cer backup create --test-cost --token root-hsm --key root-2026 \
+	--threshold 1 --shares 1 --cards ke8 --card-pin-sources "$(pins 8)" --passphrase-sources "file:$T/pins/pass8b" \
+	--out "$CA/ca.blob" --internal-record "$CA/ca.json" --transcript "$CA/0001-ca.jsonl"
+cer transcript seal --token root-hsm --key root-2026 --cert "$T/out/root.pem" "$CA/0001-ca.jsonl" >/dev/null
+caid=$(jq -r 'select(.action == "backup.create") | .details.backup_id' "$CA/0001-ca.jsonl")
+rkid=$(grep '"action":"backup.rekey"' "$TR" | head -1 | jq -r .details.backup_id)
+out=$(cer --pin-source "file:$T/pins/card8" audit --allow-test-cost --partial --root "$T/out/root.pem" --card ke8 "$CA" 2>&1)
+rc=$?
+check "audit --card fails on ke8's share of a backup this history does not record" test "$rc" -eq 1
+check "... names it, with the command that wipes it" bash -c "printf '%s' \"\$1\" | grep -q 'backup $rkid share 1-3: NOT RECORDED.*ceremony card wipe ke8 --backup $rkid'" _ "$out"
+check "... and says the recorded one is recorded" bash -c "printf '%s' \"\$1\" | grep -q 'backup $caid share 1-1: recorded'" _ "$out"
+cer --pin-source "file:$T/pins/card8" card wipe ke8 --backup "$rkid" --transcript "$TR" >/dev/null
+cer --pin-source "file:$T/pins/card8" card wipe ke8 --blob "$T/out/groups.blob" --transcript "$TR" >/dev/null
+out=$(cer --pin-source "file:$T/pins/card8" audit --allow-test-cost --partial --root "$T/out/root.pem" --card ke8 "$CA" 2>&1)
+check "after the wipes, audit --card passes: every share on ke8 is recorded" test $? -eq 0
+
 # No secret in clear: the passphrases and PINs are in no file the runs wrote, nor in tokens.
 check "no passphrase or card PIN in outputs, transcript or token folders" bash -c "! grep -rqa -e 'passphrase of KE' -e 'card-pin-' '$T/out' '$T/transcripts' '$T/tokens'"
 finish
