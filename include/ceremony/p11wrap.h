@@ -42,6 +42,15 @@ const char *p11wrap_mechanism_name(CK_MECHANISM_TYPE m);
 const char *p11wrap_kat_name(enum p11wrap_kat k);
 
 /*
+ * Issue 12 item 3: before any prompt, ask the token (C_GetMechanismInfo) whether
+ * it has an RFC 5649 mechanism (CKM_AES_KEY_WRAP_KWP or _PAD) with every flag of
+ * need (CKF_WRAP, CKF_UNWRAP) for a 256-bit AES key. CER_E_REFUSED names what
+ * is missing; any other answer than CKR_OK or CKR_MECHANISM_INVALID is an error.
+ */
+int p11wrap_mechanisms_check(struct p11_session *s, CK_FLAGS need)
+	__attribute__((warn_unused_result));
+
+/*
  * Run the RFC 5649 section 6 vectors on the token (session must be able to
  * create public session objects): a throwaway AES-192 KEK and generic secrets
  * of 20 and 7 bytes, wrapped with 0x210B, else 0x210A, checked with OpenSSL's

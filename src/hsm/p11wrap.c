@@ -122,6 +122,38 @@ static int kat_one(struct p11_session *s, CK_MECHANISM_TYPE mech, CK_OBJECT_HAND
 	return 0;
 }
 
+int p11wrap_mechanisms_check(struct p11_session *s, CK_FLAGS need)
+{
+	static const CK_MECHANISM_TYPE mechs[] = {P11WRAP_CKM_AES_KEY_WRAP_KWP,
+						  P11WRAP_CKM_AES_KEY_WRAP_PAD};
+	char seen[160] = "";
+
+	for (size_t i = 0; i < ARRAY_LEN(mechs); i++) {
+		CK_MECHANISM_INFO info;
+		size_t l = strlen(seen);
+		CK_RV rv = s->f->C_GetMechanismInfo(s->token.slot, mechs[i], &info);
+
+		if (rv == CKR_MECHANISM_INVALID)
+			continue;
+		if (rv != CKR_OK)
+			return p11_err(rv, "token \"%s\": C_GetMechanismInfo(%s)", s->token.label,
+				       p11wrap_mechanism_name(mechs[i]));
+		/* ulMin/ulMaxKeySize are in bytes for AES (PKCS#11 2.40 section 2.12) */
+		if ((info.flags & need) == need && info.ulMinKeySize <= 32 && info.ulMaxKeySize >= 32)
+			return 0;
+		(void)snprintf(seen + l, sizeof(seen) - l, "%s%s without %s%s", l > 0 ? "; " : "",
+			       p11wrap_mechanism_name(mechs[i]),
+			       (info.flags & need) != need ? "the flags needed" : "",
+			       (info.flags & need) != need ? "" : "256-bit keys");
+	}
+	return cer_err(CER_E_REFUSED,
+		       "token \"%s\" cannot %s with RFC 5649 (C_GetMechanismInfo: %s): the backup "
+		       "needs CKM_AES_KEY_WRAP_KWP (0x210B) or CKM_AES_KEY_WRAP_PAD (0x210A); nothing "
+		       "was asked or changed",
+		       s->token.label, need & CKF_UNWRAP ? "unwrap" : "wrap",
+		       seen[0] != '\0' ? seen : "neither mechanism");
+}
+
 int p11wrap_kat_run(struct p11_session *s, struct p11wrap_mech *out)
 {
 	static const CK_MECHANISM_TYPE mechs[] = {P11WRAP_CKM_AES_KEY_WRAP_KWP,

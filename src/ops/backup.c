@@ -915,8 +915,9 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	if ((r = backup_cards_resolve(st->card_module != NULL ? st->card_module : st->h.module,
 				      &p->cards, &st->h.token, st->cards)) != 0)
 		goto out;
-	/* Issue 12 item 3: the token's RFC 5649 wrap, before anyone types anything. */
-	if ((r = p11wrap_kat_run(st->h.session, &st->mech)) != 0)
+	/* Issue 12 item 3: the token's RFC 5649 wrap, asked and tried, before anyone types. */
+	if ((r = p11wrap_mechanisms_check(st->h.session, CKF_WRAP)) != 0 ||
+	    (r = p11wrap_kat_run(st->h.session, &st->mech)) != 0)
 		goto out;
 	/* Issue 9 item 16: every PIN and passphrase in, and the sealing keys derived, before
 	 * the KEK exists; it is wiped as soon as the blob is built. */

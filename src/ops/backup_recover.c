@@ -581,7 +581,9 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 	if ((r = backup_cards_resolve(st->card_module != NULL ? st->card_module : st->h.module,
 				      &p->cards, &st->h.token, st->cards)) != 0)
 		goto out;
-	if ((r = hsm_login_user(ctx, &st->h)) != 0 ||
+	/* Issue 12 item 3: the token can unwrap RFC 5649, before anyone types a PIN. */
+	if ((r = p11wrap_mechanisms_check(st->h.session, CKF_UNWRAP)) != 0 ||
+	    (r = hsm_login_user(ctx, &st->h)) != 0 ||
 	    (r = p11key_name_taken(st->h.session, st->b->root_label, st->b->root_id,
 				   st->b->root_id_len, &taken)) != 0)
 		goto out;

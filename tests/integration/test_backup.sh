@@ -215,6 +215,26 @@ check "the wipe by id is recorded" bash -c "grep '\"action\":\"card.wipe\"' '$TR
 out=$(cer --pin-source "file:$T/pins/card9" card show ke9)
 check "card show no longer lists that backup" bash -c "! printf '%s' \"\$1\" | grep -q '$tcid'" _ "$out"
 
+# Issue 12 item 3: the token's wrap mechanisms are asked (C_GetMechanismInfo) before any prompt.
+# Through the fault module, the first C_GetMechanismInfo fails: the refusal names it, and no
+# PIN or passphrase was asked (none has a source here and there is no terminal).
+SHIM=$PWD/${BUILD:-build}/faultp11.so
+[ -f "$SHIM" ] || SHIM=$(dirname "$CEREMONY")/faultp11.so
+if [ -f "$SHIM" ]; then
+	before=$(wc -l <"$TR")
+	expect_fail "backup create asks the token's RFC 5649 mechanisms before any prompt" 1 'token "root-hsm": C_GetMechanismInfo\(CKM_AES_KEY_WRAP_KWP\).*device error' \
+		env FAULTP11_MODULE="$CEREMONY_MODULE" FAULTP11_FUNC=C_GetMechanismInfo FAULTP11_FAIL=1 FAULTP11_RV=CKR_DEVICE_ERROR \
+		"$CEREMONY" --module "$SHIM" backup create --token root-hsm --key root-2026 --threshold 1 --shares 1 --cards ke9 \
+		--out "$T/out/mech.blob" --internal-record "$T/out/mech.json" --transcript "$TR" </dev/null
+	check "... and wrote nothing" bash -c "test ! -e '$T/out/mech.blob' && test \$(wc -l <'$TR') -eq $before"
+	expect_fail "backup recover asks the unwrap mechanism before any prompt" 1 'token "drill-hsm": C_GetMechanismInfo\(CKM_AES_KEY_WRAP_KWP\).*device error' \
+		env FAULTP11_MODULE="$CEREMONY_MODULE" FAULTP11_FUNC=C_GetMechanismInfo FAULTP11_FAIL=1 FAULTP11_RV=CKR_DEVICE_ERROR \
+		"$CEREMONY" --module "$SHIM" backup recover --token drill-hsm --blob "$T/out/rekey.blob" --root "$T/out/root.pem" \
+		--cards ke6,ke7 --drill --transcript "$T/transcripts/mech.jsonl" </dev/null
+else
+	fail "the fault module is built" "$SHIM is missing (make check builds it)"
+fi
+
 # Issue 11 item 9: a weak new passphrase is refused from a file, before any card is written.
 printf 'abc' >"$T/pins/weak"
 expect_fail "a 3-character passphrase is refused with the rule" 1 'ke9.*3 characters is too short: a share passphrase needs at least 12 characters' \
@@ -230,6 +250,7 @@ check "the refused creates wrote no blob" test ! -e "$T/out/weak.blob"
 # at recovery a mistyped passphrase is asked again and the failed try recorded.
 if command -v tmux >/dev/null; then
 	sock="$T/tmux.sock"
+	ttys=0
 	pane() { tmux -S "$sock" capture-pane -p -J -t cer 2>/dev/null; }
 	wait_for() { for _ in $(seq 1 500); do pane | grep -v '^$' | tail -n 1 | grep -qF -- "$1" && return 0; sleep 0.02; done; return 1; }
 	type_line() { tmux -S "$sock" send-keys -t cer -l -- "$1"; tmux -S "$sock" send-keys -t cer Enter; }
@@ -237,6 +258,9 @@ if command -v tmux >/dev/null; then
 	run_tty() { # COMMAND...: run in tmux, exit status to $T/exit
 		rm -f "$T/exit"
 		tmux -S "$sock" kill-server 2>/dev/null
+		ttys=$((ttys + 1))
+		sock="$T/tmux$ttys.sock" # a fresh server each time: no race with the old one's exit
+		on_exit "tmux -S '$sock' kill-server 2>/dev/null"
 		tmux -S "$sock" new-session -d -s cer -x 250 -y 60 \
 			"cd '$PWD' && SOFTHSM2_CONF='$SOFTHSM2_CONF' CEREMONY_MODULE='$CEREMONY_MODULE' CEREMONY_ALLOW_NETWORK=1 $*; echo EXIT=\$? >'$T/exit'; sleep 30"
 	}
