@@ -30,28 +30,26 @@ struct p11_token {
 	char model[17];
 	char serial[17];
 	CK_FLAGS flags;
+	CK_ULONG min_pin_len, max_pin_len; /* ulMinPinLen, ulMaxPinLen as reported */
 };
 
-struct p11_session {
-	struct p11_module *module;
-	CK_FUNCTION_LIST_PTR f;
-	CK_SESSION_HANDLE handle;
-	struct p11_token token;
-	CK_USER_TYPE logged_in_as; /* (CK_USER_TYPE)-1 when logged out */
-};
+/* Opaque outside src/hsm: only this layer makes PKCS#11 calls on a session. */
+struct p11_session;
 
 int p11_module_load(const char *path, struct p11_module **out) __attribute__((warn_unused_result));
 /* C_Finalize and release; NULL is fine. */
 void p11_module_free(struct p11_module *m);
 const char *p11_module_path(const struct p11_module *m);
-CK_FUNCTION_LIST_PTR p11_module_functions(struct p11_module *m);
 
 /* CKR_PIN_INCORRECT -> "wrong PIN" etc. */
 const char *p11_rv_str(CK_RV rv);
-/* CKR_DEVICE_REMOVED -> "CKR_DEVICE_REMOVED"; NULL for a code not in the table. */
+/* CKR_SESSION_READ_ONLY for 0xb5: every code PKCS#11 3.0 defines, by name; NULL for others. */
 const char *p11_rv_name(CK_RV rv);
 /* cer_err() with "what: words (CKR_X)"; returns the mapped CER_E_* code. */
 int p11_err(CK_RV rv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* CKM_AES_KEY_WRAP_PAD, CKA_EXTRACTABLE, ...; "CKM 0x..." for others (static buffer-free). */
+const char *p11_mech_name(CK_MECHANISM_TYPE m);
+const char *p11_attr_name(CK_ATTRIBUTE_TYPE a);
 
 /* Every slot with its token information (uninitialised tokens included). */
 int p11_tokens_list(struct p11_module *m, struct p11_token **out, size_t *n)
@@ -65,16 +63,94 @@ int p11_tokens_list(struct p11_module *m, struct p11_token **out, size_t *n)
 int p11_token_find(struct p11_module *m, const char *name, struct p11_token *out)
 	__attribute__((warn_unused_result));
 
-/* Initialise the first uninitialised token with label, SO PIN and user PIN. */
-int p11_token_init(struct p11_module *m, const char *label, const struct secret *so_pin,
-		   const struct secret *user_pin, struct p11_token *out)
+/*
+ * The first uninitialised token (its slot's reported PIN lengths included), for
+ * a new token labelled label; refuses a label an initialised token has.
+ */
+int p11_token_find_free(struct p11_module *m, const char *label, struct p11_token *out)
 	__attribute__((warn_unused_result));
+
+/*
+ * Initialise the first uninitialised token with label, SO PIN and user PIN.
+ * Checks both PINs against the token's length rule before C_InitToken, so a
+ * refused PIN changes nothing. If a later step fails, the message says the
+ * token is initialised but not finished ("ceremony token set-user-pin");
+ * *created says whether C_InitToken succeeded.
+ */
+int p11_token_init(struct p11_module *m, const char *label, const struct secret *so_pin,
+		   const struct secret *user_pin, struct p11_token *out, int *created)
+	__attribute__((warn_unused_result));
+
+/*
+ * Finish a token whose SO PIN is set but whose user PIN is not (a C_InitToken
+ * whose C_InitPIN never ran): log in as SO and set the user PIN. Refuses a
+ * token whose user PIN is already set. Checks the PIN length first.
+ */
+int p11_token_set_user_pin(struct p11_module *m, const struct p11_token *token,
+			   const struct secret *so_pin, const struct secret *user_pin)
+	__attribute__((warn_unused_result));
+/* C_SetPIN as who (CKU_SO or CKU_USER): old -> new. Checks the new PIN's length first. */
+int p11_token_change_pin(struct p11_module *m, const struct p11_token *token, CK_USER_TYPE who,
+			 const struct secret *old_pin, const struct secret *new_pin)
+	__attribute__((warn_unused_result));
+/*
+ * C_InitToken on an already initialised token (erases every object on it):
+ * only for a token that this ceremony's transcript shows it created. Keeps the
+ * label. Checks the PIN lengths first.
+ */
+int p11_token_reinit(struct p11_module *m, const struct p11_token *token,
+		     const struct secret *so_pin, const struct secret *user_pin,
+		     struct p11_token *out) __attribute__((warn_unused_result));
+
+/* The PIN rule of the token, "4 to 255 characters", for prompts. */
+void p11_pin_rule(const struct p11_token *t, char *out, size_t size);
+/* CER_E_PIN naming what and the rule if len is outside ulMinPinLen..ulMaxPinLen. */
+int p11_pin_len_check(const struct p11_token *t, const char *what, size_t len)
+	__attribute__((warn_unused_result));
+/* 0 when the token flags a PIN as still to be changed (CKF_*_PIN_TO_BE_CHANGED). */
+int p11_token_pins_usable(const struct p11_token *t) __attribute__((warn_unused_result));
+/* Does the serial tell this token apart (not blank, not all zeros as on tpm2-pkcs11)? */
+int p11_token_serial_is_unique(const struct p11_token *t);
+
+/*
+ * Is mechanism mech in the token's list (C_GetMechanismInfo), with all of the
+ * flags need (CKF_GENERATE_KEY_PAIR, CKF_SIGN, CKF_WRAP, ...) and a key size
+ * range that holds key_size (0: any; bits for RSA and EC; for AES either bits
+ * or bytes, as modules differ)? 0 if so, else CER_E_REFUSED naming the token,
+ * the mechanism and what is missing. Call it before the first prompt.
+ */
+int p11_mech_check(struct p11_module *m, const struct p11_token *token, CK_MECHANISM_TYPE mech,
+		   CK_FLAGS need, CK_ULONG key_size) __attribute__((warn_unused_result));
+/* The same on an open session's token. */
+int p11_mech_supported(struct p11_session *s, CK_MECHANISM_TYPE mech, CK_FLAGS need,
+		       CK_ULONG key_size) __attribute__((warn_unused_result));
+/* The token's mechanism list (malloc'd) and one mechanism's info. */
+int p11_mech_list(struct p11_module *m, const struct p11_token *token, CK_MECHANISM_TYPE **out,
+		  size_t *n) __attribute__((warn_unused_result));
+int p11_mech_info(struct p11_module *m, const struct p11_token *token, CK_MECHANISM_TYPE mech,
+		  CK_MECHANISM_INFO *info) __attribute__((warn_unused_result));
 
 /* A read-write session on token. */
 int p11_session_open(struct p11_module *m, const struct p11_token *token,
 		     struct p11_session **out) __attribute__((warn_unused_result));
 /* Logs out if logged in, closes; NULL is fine. */
 void p11_session_close(struct p11_session *s);
+/* The token the session is on (label, serial, ... for messages and records). */
+const struct p11_token *p11_session_token(const struct p11_session *s);
+struct p11_module *p11_session_module(const struct p11_session *s);
+
+/* C_DestroyObject; CK_INVALID_HANDLE is fine (0). what names it in the message. */
+int p11_object_destroy(struct p11_session *s, CK_OBJECT_HANDLE h, const char *what)
+	__attribute__((warn_unused_result));
+/*
+ * Cleanup after a failure: destroy h but keep the first error's message and
+ * code. If the destroy fails too, the message gains "; <what> may remain on
+ * token T (<reason>)". Returns 0 if h is gone (or was CK_INVALID_HANDLE),
+ * else the destroy's error code; the caller's r stays the first error.
+ */
+int p11_object_destroy_keep_error(struct p11_session *s, CK_OBJECT_HANDLE h, const char *what);
+/* C_DestroyObject's own answer, the error message untouched (CKR_OK for CK_INVALID_HANDLE). */
+CK_RV p11_object_destroy_rv(struct p11_session *s, CK_OBJECT_HANDLE h);
 
 /* C_Login as CKU_USER or CKU_SO; the caller wipes the PIN right after. */
 int p11_login(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin)

@@ -1,12 +1,15 @@
 /*
  * p11key — the root key's PKCS#11 template, generation, lookup and evidence.
  *
- * Owns: the exact root-key
- * template of DESIGN.md (TOKEN, PRIVATE, SENSITIVE, EXTRACTABLE only with
- * WRAP_WITH_TRUSTED, SIGN; DECRYPT, UNWRAP, DERIVE, SIGN_RECOVER false; random
- * CKA_ID), refusing duplicate labels/IDs, reading back the attributes that are
- * the key's generation evidence, and the public key as a DER SPKI. Does not own:
- * signing (hsmkey), wrapping (backup).
+ * Owns: the key policies and their templates (root with --backup wrap: the exact root-key template of
+ * DESIGN.md, TOKEN, PRIVATE, SENSITIVE, EXTRACTABLE only with
+ * WRAP_WITH_TRUSTED, SIGN; DECRYPT, UNWRAP, DERIVE, SIGN_RECOVER false; root
+ * with --backup none: never extractable; witness: never extractable, P-256),
+ * the one C_GenerateKeyPair of the program, refusing duplicate labels/IDs,
+ * reading back the attributes that are the key's evidence, checking them
+ * against the policy and its recorded waivers (an attribute a module cannot
+ * honour or does not report, named, stored beside the key), and the public key
+ * as a DER SPKI. Does not own: signing (hsmkey), wrapping (backup).
  */
 #ifndef CEREMONY_P11KEY_H
 #define CEREMONY_P11KEY_H
@@ -38,15 +41,58 @@ struct p11key_evidence {
 	CK_ULONG key_gen_mechanism;
 };
 
+/* What a key is for, and so which template it gets and which evidence it must show. */
+enum p11key_policy {
+	P11KEY_ROOT_WRAP, /* root key, exportable only under an SO-trusted KEK (--backup wrap) */
+	P11KEY_ROOT_NONE, /* root key, never extractable (--backup none) */
+	P11KEY_WITNESS,	  /* a witness's countersigning key: never extractable */
+};
+
+/* "wrap" / "none" <-> policy (the root policies only). */
+int p11key_policy_parse(const char *backup, enum p11key_policy *out)
+	__attribute__((warn_unused_result));
+const char *p11key_policy_name(enum p11key_policy p);
+
 /*
- * Generate a root key pair with the root template. Refuses if any object on the
- * token already has this label or the chosen CKA_ID, and refuses (destroying
- * the new pair) if the read-back evidence is not what was asked. On failure,
- * out->priv is CK_INVALID_HANDLE unless a pair could not be destroyed: then out
- * names what is left (and the message says so).
+ * Waivers: one bit per evidence rule a module may not honour (tpm2-pkcs11
+ * forces CKA_DECRYPT TRUE; openCryptoki reports no CKA_KEY_GEN_MECHANISM, nor
+ * CKA_WRAP_WITH_TRUSTED). Named by the attribute: "CKA_DECRYPT".
+ */
+#define P11KEY_WAIVERS_MAX 16
+int p11key_waiver_parse(const char *attr, unsigned *waivers) __attribute__((warn_unused_result));
+/* "CKA_DECRYPT,CKA_KEY_GEN_MECHANISM" ("" for none). */
+void p11key_waivers_format(unsigned waivers, char *out, size_t size);
+/* Each waived attribute's name in turn: i from 0 while it returns non-NULL. */
+const char *p11key_waiver_name(unsigned waivers, size_t i);
+
+/*
+ * Generate a key pair under policy. Refuses if any object on the token already
+ * has this label or the chosen CKA_ID, and refuses (destroying the new pair) if
+ * the read-back evidence is not what was asked and no waiver covers exactly
+ * that attribute; refuses a waiver the key does not need. Waivers used are
+ * stored on the token beside the key (a private CKO_DATA object, application
+ * "ceremony-key-waivers", same CKA_ID), so signing can check them later.
  */
 int p11key_generate(struct p11_session *s, const char *label, enum key_type type,
-		    struct p11key *out, struct p11key_evidence *ev)
+		    enum p11key_policy policy, unsigned waivers, struct p11key *out,
+		    struct p11key_evidence *ev) __attribute__((warn_unused_result));
+
+/* The waivers stored beside k (0 if none). */
+int p11key_waivers_read(struct p11_session *s, const struct p11key *k, unsigned *waivers)
+	__attribute__((warn_unused_result));
+
+/*
+ * The key labelled label, found for signing: its evidence read and checked
+ * against the root rules and its stored waivers. A key whose evidence fails is
+ * refused, naming the attribute. A key that is not CKA_LOCAL (recovered from a
+ * backup) is held to the rules on what it can do, not to how it was made.
+ * waivers_used may be NULL.
+ */
+int p11key_find_signer(struct p11_session *s, const char *label, struct p11key *out,
+		       unsigned *waivers_used) __attribute__((warn_unused_result));
+
+/* Does the token offer what generating type needs (mechanism, size or curve)? */
+int p11key_generate_possible(struct p11_module *m, const struct p11_token *t, enum key_type type)
 	__attribute__((warn_unused_result));
 
 /*
@@ -71,8 +117,12 @@ int p11key_find(struct p11_session *s, const char *label, struct p11key *out)
 int p11key_evidence_read(struct p11_session *s, const struct p11key *k,
 			 struct p11key_evidence *ev) __attribute__((warn_unused_result));
 
-/* Check evidence against the root template; names the first attribute that differs. */
-int p11key_evidence_check(const struct p11key_evidence *ev, int generated_here)
+/*
+ * Check evidence against policy; names the first attribute that differs and is
+ * not waived. *used (may be NULL) gets the waivers that were needed.
+ */
+int p11key_evidence_check(const struct p11key_evidence *ev, enum p11key_policy policy,
+			  int generated_here, unsigned waivers, unsigned *used)
 	__attribute__((warn_unused_result));
 
 /* The public key as DER SubjectPublicKeyInfo (malloc'd), from the public object. */

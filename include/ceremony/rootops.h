@@ -1,5 +1,5 @@
 /*
- * rootops — the root's own steps: tokens, root key, root certificate, seal, verify.
+ * rootops — the root's own steps: root key, root certificate, seal, verify.
  *
  * Owns: the order of each step (validate every input and output path first,
  * then log in, act, check the result, write outputs atomically, record the
@@ -13,12 +13,11 @@
 #include <stdio.h>
 
 #include "ceremony/context.h"
+#include "ceremony/p11key.h"
 
-int rootops_token_list(struct ceremony_ctx *ctx, FILE *out) __attribute__((warn_unused_result));
-int rootops_token_init(struct ceremony_ctx *ctx, const char *label, FILE *out)
-	__attribute__((warn_unused_result));
 int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char *label,
-			 const char *type, FILE *out) __attribute__((warn_unused_result));
+			 const char *type, enum p11key_policy policy, unsigned waivers, FILE *out)
+	__attribute__((warn_unused_result));
 int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *label, FILE *out)
 	__attribute__((warn_unused_result));
 int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *key,

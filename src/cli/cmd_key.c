@@ -9,6 +9,9 @@ struct key_opts {
 	const char *token;
 	const char *label;
 	const char *type;
+	const char *backup;
+	const char *waive[P11KEY_WAIVERS_MAX];
+	int nwaivers;
 };
 
 static const char generate_usage[] =
@@ -18,15 +21,25 @@ static const char generate_usage[] =
 	"(CKA_WRAP_WITH_TRUSTED), signing only, a random CKA_ID. Reads back CKA_LOCAL,\n"
 	"CKA_ALWAYS_SENSITIVE, CKA_EXTRACTABLE, CKA_WRAP_WITH_TRUSTED, CKA_KEY_GEN_MECHANISM\n"
 	"and refuses (destroying the pair) if the HSM did not do what was asked.\n"
-	"Refuses a label or ID already used by any object on the token.\n"
+	"Refuses a label or ID already used by any object on the token. Checks that the\n"
+	"token offers the key type (mechanism, size or curve) before asking the PIN.\n"
 	"\n  --token T             token label or PKCS#11 URI (pkcs11:token=...)\n"
 	"  --label L             the key's label\n"
-	"  --type TYPE           ec-p384, ec-p256, rsa-3072 or rsa-4096\n\n" CLI_COMMON_HELP;
+	"  --type TYPE           ec-p384, ec-p256, rsa-3072 or rsa-4096\n"
+	"  --backup POLICY       wrap (default): extractable only under a trusted KEK, for\n"
+	"                        \"backup create\"; none: never extractable, no backup by this\n"
+	"                        tool (tokens without key wrap, or cloned by the vendor's means)\n"
+	"  --waive CKA_X         accept that the module cannot honour or does not report\n"
+	"                        attribute CKA_X (e.g. CKA_DECRYPT on tpm2-pkcs11); repeat for\n"
+	"                        each; recorded, stored beside the key, and refused if the\n"
+	"                        key does not need it\n\n" CLI_COMMON_HELP;
 
 static const char show_usage[] =
 	"usage: ceremony key show --token T --label L [options]\n"
-	"\nShows a key's attributes (its generation evidence) and its SPKI SHA-256\n"
-	"fingerprint in groups for reading aloud. Needs the user PIN.\n"
+	"\nShows a key's attributes (its generation evidence), its recorded waivers and its\n"
+	"SPKI SHA-256 fingerprint in groups for reading aloud, and the verdict. Exits 1\n"
+	"when the evidence fails (the tool then refuses to sign with the key). Needs the\n"
+	"user PIN.\n"
 	"\n  --token T             token label or PKCS#11 URI\n"
 	"  --label L             the key's label\n\n" CLI_COMMON_HELP;
 
@@ -38,13 +51,20 @@ static int key_opt(void *state, int c, const char *arg)
 	case 't': o->token = arg; return 0;
 	case 'l': o->label = arg; return 0;
 	case 'k': o->type = arg; return 0;
+	case 'b': o->backup = arg; return 0;
+	case 'w':
+		if (o->nwaivers >= P11KEY_WAIVERS_MAX)
+			return -1;
+		o->waive[o->nwaivers++] = arg;
+		return 0;
 	default: return -1;
 	}
 }
 
 static const struct option key_longopts[] = {
 	{"token", required_argument, NULL, 't'}, {"label", required_argument, NULL, 'l'},
-	{"type", required_argument, NULL, 'k'},	 CLI_COMMON_OPTIONS,
+	{"type", required_argument, NULL, 'k'},	 {"backup", required_argument, NULL, 'b'},
+	{"waive", required_argument, NULL, 'w'}, CLI_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0}};
 
 static int key_parse(struct ceremony_ctx *ctx, int argc, char **argv, const char *usage,
@@ -64,25 +84,32 @@ static int key_parse(struct ceremony_ctx *ctx, int argc, char **argv, const char
 
 static int cmd_key_generate(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	struct key_opts o = {NULL, NULL, NULL};
+	struct key_opts o = {0};
+	enum p11key_policy policy = P11KEY_ROOT_WRAP;
+	unsigned waivers = 0;
 	int r;
 
 	if ((r = key_parse(ctx, argc, argv, generate_usage, &o)) != 0)
 		return r > 0 ? 0 : r;
 	if ((r = cli_require(o.type, "--type", generate_usage)) != 0)
 		return r;
-	return rootops_key_generate(ctx, o.token, o.label, o.type, stdout);
+	if (o.backup != NULL && (r = p11key_policy_parse(o.backup, &policy)) != 0)
+		return r;
+	for (int i = 0; i < o.nwaivers; i++)
+		if ((r = p11key_waiver_parse(o.waive[i], &waivers)) != 0)
+			return r;
+	return rootops_key_generate(ctx, o.token, o.label, o.type, policy, waivers, stdout);
 }
 
 static int cmd_key_show(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	struct key_opts o = {NULL, NULL, NULL};
+	struct key_opts o = {0};
 	int r;
 
 	if ((r = key_parse(ctx, argc, argv, show_usage, &o)) != 0)
 		return r > 0 ? 0 : r;
-	if (o.type != NULL)
-		return cli_usage_error(show_usage, "key show takes no --type");
+	if (o.type != NULL || o.backup != NULL || o.nwaivers != 0)
+		return cli_usage_error(show_usage, "key show takes no --type, --backup or --waive");
 	return rootops_key_show(ctx, o.token, o.label, stdout);
 }
 

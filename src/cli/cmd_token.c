@@ -1,64 +1,165 @@
-/* ceremony token list | init */
+/* ceremony token list | probe | init | set-user-pin | change-pin */
 #include <stdio.h>
 #include <string.h>
 
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
-#include "ceremony/rootops.h"
+#include "ceremony/tokenops.h"
 
 static const char list_usage[] =
 	"usage: ceremony token list [options]\n"
 	"\nLists the slots and tokens of the configured PKCS#11 module.\n\n" CLI_COMMON_HELP;
 
+static const char probe_usage[] =
+	"usage: ceremony token probe [--token T] [options]\n"
+	"\nAsks each token (or the one named) what it can do, without a PIN and without\n"
+	"changing anything: its PIN length rule, its flags (CKF_SO_PIN_TO_BE_CHANGED, ...),\n"
+	"its mechanisms with key sizes, and which of the tool's operations it can serve:\n"
+	"root key types, signing, RFC 5649 wrap for \"backup create\", unwrap for\n"
+	"\"backup recover\", witness keys, random numbers, and whether its serial tells it\n"
+	"apart from other tokens.\n"
+	"\n  --token T             token label or PKCS#11 URI (default: every slot)\n\n"
+	CLI_COMMON_HELP;
+
 static const char init_usage[] =
 	"usage: ceremony token init --label LABEL --transcript FILE [options]\n"
 	"\nInitialises the first uninitialised token of the module with LABEL and sets its\n"
 	"security officer PIN (--so-pin-source, else asked twice on the terminal) and\n"
-	"user PIN (--pin-source, else asked twice). Refuses a label that already exists.\n"
-	"\n  --label LABEL         the new token's label (1 to 32 bytes)\n\n" CLI_COMMON_HELP;
+	"user PIN (--pin-source, else asked twice). States the token's PIN length rule\n"
+	"before asking, and checks both PINs against it before anything changes. Refuses\n"
+	"a label that already exists, and a token left flagged CKF_*_PIN_TO_BE_CHANGED.\n"
+	"A token initialised but not finished is recorded (token.init_unfinished).\n"
+	"\n  --label LABEL         the new token's label (1 to 32 bytes)\n"
+	"  --reinit              erase and initialise again the token labelled LABEL, only\n"
+	"                        if this transcript records that this ceremony created it;\n"
+	"                        needs its current SO PIN (kept) and a new user PIN\n\n"
+	CLI_COMMON_HELP;
+
+static const char set_user_pin_usage[] =
+	"usage: ceremony token set-user-pin --token T --transcript FILE [options]\n"
+	"\nFinishes a half-initialised token (SO PIN set, no user PIN): the security officer\n"
+	"logs in (--so-pin-source) and sets the user PIN (--pin-source, else asked twice),\n"
+	"checked against the token's PIN length rule first. Refuses a token that already\n"
+	"has a user PIN.\n"
+	"\n  --token T             token label or PKCS#11 URI\n\n" CLI_COMMON_HELP;
+
+static const char change_pin_usage[] =
+	"usage: ceremony token change-pin --token T [--so] --transcript FILE [options]\n"
+	"\nChanges the user PIN (or with --so the security officer PIN: a default SO PIN, or\n"
+	"one flagged CKF_SO_PIN_TO_BE_CHANGED) with C_SetPIN. The current PIN comes from\n"
+	"--pin-source (--so-pin-source with --so), the new one from --new-pin-source, else\n"
+	"it is asked twice; it is checked against the token's PIN length rule first.\n"
+	"\n  --token T             token label or PKCS#11 URI\n"
+	"  --so                  change the security officer PIN\n"
+	"  --new-pin-source SRC  where the new PIN comes from (file:PATH)\n\n" CLI_COMMON_HELP;
+
+struct token_opts {
+	const char *token, *label, *new_pin_source;
+	int reinit, so;
+};
+
+static int token_opt(void *state, int c, const char *arg)
+{
+	struct token_opts *o = state;
+
+	switch (c) {
+	case 't': o->token = arg; return 0;
+	case 'l': o->label = arg; return 0;
+	case 'n': o->new_pin_source = arg; return 0;
+	case 'r': o->reinit = 1; return 0;
+	case 's': o->so = 1; return 0;
+	default: return -1;
+	}
+}
+
+static int token_parse(struct ceremony_ctx *ctx, int argc, char **argv, const char *usage,
+		       const struct option *longopts, struct token_opts *o)
+{
+	int first, r;
+
+	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, usage, token_opt, o, &first)) != 0)
+		return r;
+	if (first != argc)
+		return cli_usage_error(usage, "unexpected argument \"%s\"", argv[first]);
+	return 0;
+}
 
 static int cmd_token_list(struct ceremony_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-	int first, r;
+	struct token_opts o = {0};
+	int r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, list_usage, NULL, NULL, &first)) != 0)
+	if ((r = token_parse(ctx, argc, argv, list_usage, longopts, &o)) != 0)
 		return r > 0 ? 0 : r;
-	if (first != argc)
-		return cli_usage_error(list_usage, "token list takes no arguments");
-	return rootops_token_list(ctx, stdout);
+	return tokenops_list(ctx, stdout);
 }
 
-static int init_opt(void *state, int c, const char *arg)
+static int cmd_token_probe(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	const char **label = state;
+	static const struct option longopts[] = {
+		{"token", required_argument, NULL, 't'}, CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	struct token_opts o = {0};
+	int r;
 
-	if (c != 'l')
-		return -1;
-	*label = arg;
-	return 0;
+	if ((r = token_parse(ctx, argc, argv, probe_usage, longopts, &o)) != 0)
+		return r > 0 ? 0 : r;
+	return tokenops_probe(ctx, o.token, stdout);
 }
 
 static int cmd_token_init(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"label", required_argument, NULL, 'l'}, CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
-	const char *label = NULL;
-	int first, r;
+	static const struct option longopts[] = {{"label", required_argument, NULL, 'l'},
+						 {"reinit", no_argument, NULL, 'r'},
+						 CLI_COMMON_OPTIONS,
+						 {NULL, 0, NULL, 0}};
+	struct token_opts o = {0};
+	int r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "hl:", longopts, init_usage, init_opt, &label,
-			    &first)) != 0)
+	if ((r = token_parse(ctx, argc, argv, init_usage, longopts, &o)) != 0)
 		return r > 0 ? 0 : r;
-	if (first != argc)
-		return cli_usage_error(init_usage, "unexpected argument \"%s\"", argv[first]);
-	if ((r = cli_require(label, "--label", init_usage)) != 0)
+	if ((r = cli_require(o.label, "--label", init_usage)) != 0)
 		return r;
-	return rootops_token_init(ctx, label, stdout);
+	return tokenops_init(ctx, o.label, o.reinit, stdout);
+}
+
+static int cmd_token_set_user_pin(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"token", required_argument, NULL, 't'}, CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+	struct token_opts o = {0};
+	int r;
+
+	if ((r = token_parse(ctx, argc, argv, set_user_pin_usage, longopts, &o)) != 0)
+		return r > 0 ? 0 : r;
+	if ((r = cli_require(o.token, "--token", set_user_pin_usage)) != 0)
+		return r;
+	return tokenops_set_user_pin(ctx, o.token, stdout);
+}
+
+static int cmd_token_change_pin(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {{"token", required_argument, NULL, 't'},
+						 {"so", no_argument, NULL, 's'},
+						 {"new-pin-source", required_argument, NULL, 'n'},
+						 CLI_COMMON_OPTIONS,
+						 {NULL, 0, NULL, 0}};
+	struct token_opts o = {0};
+	int r;
+
+	if ((r = token_parse(ctx, argc, argv, change_pin_usage, longopts, &o)) != 0)
+		return r > 0 ? 0 : r;
+	if ((r = cli_require(o.token, "--token", change_pin_usage)) != 0)
+		return r;
+	return tokenops_change_pin(ctx, o.token, o.so, o.new_pin_source, stdout);
 }
 
 static const struct cli_command token_commands[] = {
 	{"list", cmd_token_list, "list slots and tokens (like pkcs11-tool -L)"},
+	{"probe", cmd_token_probe, "say what each token can do, before anything changes"},
 	{"init", cmd_token_init, "initialise a token and set its SO and user PINs"},
+	{"set-user-pin", cmd_token_set_user_pin, "finish a half-initialised token (SO sets the user PIN)"},
+	{"change-pin", cmd_token_change_pin, "change the user or SO PIN (C_SetPIN)"},
 	{NULL, NULL, NULL},
 };
 

@@ -4,6 +4,7 @@
 #include <openssl/ecdsa.h>
 
 #include "ceremony/cardsign.h"
+#include "p11_int.h"
 #include "ceremony/err.h"
 
 int cardsign_p256(struct p11_session *s, const struct p11key *k, const uint8_t md[32],

@@ -24,6 +24,9 @@ int hsm_open(struct ceremony_ctx *ctx, const char *token_name, struct hsm *out)
 		return r;
 	if ((r = p11_token_find(out->module, token_name, &out->token)) != 0)
 		goto fail;
+	/* A token whose PIN is still a default or expired is not used (issue 12 item 4). */
+	if ((r = p11_token_pins_usable(&out->token)) != 0)
+		goto fail;
 	if ((r = p11_session_open(out->module, &out->token, &out->session)) != 0)
 		goto fail;
 	return 0;

@@ -17,6 +17,7 @@
 
 #include "ceremony/err.h"
 #include "ceremony/hsmkey.h"
+#include "p11_int.h"
 
 /* ex_data index 0 is OpenSSL's reserved "app data" slot: no global index to allocate. */
 #define HSMKEY_EX_INDEX 0

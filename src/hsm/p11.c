@@ -8,6 +8,7 @@
 
 #include "ceremony/err.h"
 #include "ceremony/p11.h"
+#include "p11_int.h"
 
 #define P11_MAX_SLOTS 256
 
@@ -87,7 +88,122 @@ static const struct {
 	{CKR_DEVICE_REMOVED, "CKR_DEVICE_REMOVED", "token removed", CER_E_P11},
 	{CKR_SESSION_CLOSED, "CKR_SESSION_CLOSED", "session closed", CER_E_P11},
 	{CKR_OPERATION_ACTIVE, "CKR_OPERATION_ACTIVE", "another operation is active", CER_E_P11},
+	{CKR_SESSION_READ_ONLY, "CKR_SESSION_READ_ONLY", "the session is read-only", CER_E_P11},
+	{CKR_KEY_SIZE_RANGE, "CKR_KEY_SIZE_RANGE", "key size not supported", CER_E_P11},
+	{CKR_CURVE_NOT_SUPPORTED, "CKR_CURVE_NOT_SUPPORTED", "curve not supported", CER_E_P11},
+	{CKR_FUNCTION_NOT_SUPPORTED, "CKR_FUNCTION_NOT_SUPPORTED",
+	 "the module does not implement this function", CER_E_P11},
+	{CKR_PIN_TOO_WEAK, "CKR_PIN_TOO_WEAK", "PIN too weak", CER_E_PIN},
+	{CKR_ACTION_PROHIBITED, "CKR_ACTION_PROHIBITED", "the token's policy forbids it",
+	 CER_E_REFUSED},
 };
+
+/* Every code's name, for codes without words above (p11_rv_names.inc). */
+static const struct {
+	CK_RV rv;
+	const char *name;
+} p11_rv_names[] = {
+#define X(name) {name, #name},
+#include "p11_rv_names.inc"
+#undef X
+};
+
+const char *p11_rv_name(CK_RV rv)
+{
+	for (size_t i = 0; i < sizeof(p11_rv_names) / sizeof(p11_rv_names[0]); i++)
+		if (p11_rv_names[i].rv == rv)
+			return p11_rv_names[i].name;
+	return NULL;
+}
+
+/* The name, or for a vendor or undefined code words built in buf. */
+static const char *p11_rv_name_any(CK_RV rv, char *buf, size_t size)
+{
+	const char *name = p11_rv_name(rv);
+
+	if (name != NULL)
+		return name;
+	if (rv & CKR_VENDOR_DEFINED) {
+		if (snprintf(buf, size, "CKR_VENDOR_DEFINED+0x%lx",
+			     (unsigned long)(rv & ~CKR_VENDOR_DEFINED)) >= (int)size)
+			return "CKR_VENDOR_DEFINED";
+	} else if (snprintf(buf, size, "an undefined CKR code") >= (int)size) {
+		return "?";
+	}
+	return buf;
+}
+
+static const struct {
+	CK_ULONG v;
+	const char *name;
+} p11_mech_names[] = {
+	{CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN"},
+	{CKM_RSA_PKCS, "CKM_RSA_PKCS"},
+	{CKM_RSA_PKCS_PSS, "CKM_RSA_PKCS_PSS"},
+	{CKM_RSA_X_509, "CKM_RSA_X_509"},
+	{CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS"},
+	{CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN"},
+	{CKM_ECDSA, "CKM_ECDSA"},
+	{CKM_EC_EDWARDS_KEY_PAIR_GEN, "CKM_EC_EDWARDS_KEY_PAIR_GEN"},
+	{CKM_EDDSA, "CKM_EDDSA"},
+	{CKM_AES_KEY_GEN, "CKM_AES_KEY_GEN"},
+	{CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP"},
+	{CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD"},
+	{0x210BUL, "CKM_AES_KEY_WRAP_KWP"},
+	{CKM_SHA256, "CKM_SHA256"},
+	{CKM_SHA384, "CKM_SHA384"},
+};
+
+const char *p11_mech_name(CK_MECHANISM_TYPE m)
+{
+	for (size_t i = 0; i < sizeof(p11_mech_names) / sizeof(p11_mech_names[0]); i++)
+		if (p11_mech_names[i].v == m)
+			return p11_mech_names[i].name;
+	return m & CKM_VENDOR_DEFINED ? "a vendor mechanism" : "another mechanism";
+}
+
+static const struct {
+	CK_ULONG v;
+	const char *name;
+} p11_attr_names[] = {
+	{CKA_CLASS, "CKA_CLASS"},
+	{CKA_TOKEN, "CKA_TOKEN"},
+	{CKA_PRIVATE, "CKA_PRIVATE"},
+	{CKA_LABEL, "CKA_LABEL"},
+	{CKA_VALUE, "CKA_VALUE"},
+	{CKA_TRUSTED, "CKA_TRUSTED"},
+	{CKA_KEY_TYPE, "CKA_KEY_TYPE"},
+	{CKA_ID, "CKA_ID"},
+	{CKA_SENSITIVE, "CKA_SENSITIVE"},
+	{CKA_ENCRYPT, "CKA_ENCRYPT"},
+	{CKA_DECRYPT, "CKA_DECRYPT"},
+	{CKA_WRAP, "CKA_WRAP"},
+	{CKA_UNWRAP, "CKA_UNWRAP"},
+	{CKA_SIGN, "CKA_SIGN"},
+	{CKA_SIGN_RECOVER, "CKA_SIGN_RECOVER"},
+	{CKA_VERIFY, "CKA_VERIFY"},
+	{CKA_DERIVE, "CKA_DERIVE"},
+	{CKA_MODULUS, "CKA_MODULUS"},
+	{CKA_MODULUS_BITS, "CKA_MODULUS_BITS"},
+	{CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT"},
+	{CKA_EXTRACTABLE, "CKA_EXTRACTABLE"},
+	{CKA_LOCAL, "CKA_LOCAL"},
+	{CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE"},
+	{CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE"},
+	{CKA_KEY_GEN_MECHANISM, "CKA_KEY_GEN_MECHANISM"},
+	{CKA_EC_PARAMS, "CKA_EC_PARAMS"},
+	{CKA_EC_POINT, "CKA_EC_POINT"},
+	{CKA_WRAP_WITH_TRUSTED, "CKA_WRAP_WITH_TRUSTED"},
+	{CKA_APPLICATION, "CKA_APPLICATION"},
+};
+
+const char *p11_attr_name(CK_ATTRIBUTE_TYPE a)
+{
+	for (size_t i = 0; i < sizeof(p11_attr_names) / sizeof(p11_attr_names[0]); i++)
+		if (p11_attr_names[i].v == a)
+			return p11_attr_names[i].name;
+	return a & CKA_VENDOR_DEFINED ? "a vendor attribute" : "another attribute";
+}
 
 static size_t p11_rv_index(CK_RV rv)
 {
@@ -100,13 +216,7 @@ static size_t p11_rv_index(CK_RV rv)
 const char *p11_rv_str(CK_RV rv)
 {
 	size_t i = p11_rv_index(rv);
-	return i == (size_t)-1 ? "unexpected PKCS#11 error" : p11_rv_table[i].words;
-}
-
-const char *p11_rv_name(CK_RV rv)
-{
-	size_t i = p11_rv_index(rv);
-	return i == (size_t)-1 ? NULL : p11_rv_table[i].name;
+	return i == (size_t)-1 ? "PKCS#11 error" : p11_rv_table[i].words;
 }
 
 int p11_err(CK_RV rv, const char *fmt, ...)
@@ -119,9 +229,11 @@ int p11_err(CK_RV rv, const char *fmt, ...)
 	if (vsnprintf(what, sizeof(what), fmt, ap) < 0)
 		what[0] = '\0';
 	va_end(ap);
-	if (i == (size_t)-1)
-		return cer_err(CER_E_P11, "%s: unexpected PKCS#11 error 0x%lx", what,
-			       (unsigned long)rv);
+	if (i == (size_t)-1) {
+		char name[64];
+		return cer_err(CER_E_P11, "%s: the module returned %s (0x%lx)", what,
+			       p11_rv_name_any(rv, name, sizeof(name)), (unsigned long)rv);
+	}
 	return cer_err(p11_rv_table[i].code, "%s: %s (%s)", what, p11_rv_table[i].words,
 		       p11_rv_table[i].name);
 }
@@ -229,6 +341,8 @@ static int p11_token_read(struct p11_module *m, CK_SLOT_ID slot, struct p11_toke
 	p11_string(t->serial, sizeof(t->serial), ti.serialNumber, sizeof(ti.serialNumber));
 	t->flags = ti.flags;
 	t->initialized = (ti.flags & CKF_TOKEN_INITIALIZED) != 0;
+	t->min_pin_len = ti.ulMinPinLen;
+	t->max_pin_len = ti.ulMaxPinLen;
 	return 0;
 }
 
@@ -319,33 +433,160 @@ out:
 	return r;
 }
 
+int p11_token_serial_is_unique(const struct p11_token *t)
+{
+	size_t n = strlen(t->serial);
+
+	/* tpm2-pkcs11 gives every token 0000000000000000; blank is no serial either. */
+	return n > 0 && strspn(t->serial, "0") != n;
+}
+
 void p11_token_describe(const struct p11_token *t, char *out, size_t size)
 {
-	if (snprintf(out, size, "\"%s\" (serial %s)", t->label, t->serial) >= (int)size)
+	int n;
+
+	if (p11_token_serial_is_unique(t))
+		n = snprintf(out, size, "\"%s\" (serial %s)", t->label, t->serial);
+	else /* a serial that cannot tell tokens apart: name the slot, model, maker */
+		n = snprintf(out, size, "\"%s\" (slot 0x%lx, %s %s, serial %s shared by every such token)",
+			     t->label, (unsigned long)t->slot, t->manufacturer, t->model,
+			     t->serial[0] != '\0' ? t->serial : "blank");
+	if (n < 0 || n >= (int)size)
 		out[size - 1] = '\0';
 }
 
-int p11_token_init(struct p11_module *m, const char *label, const struct secret *so_pin,
-		   const struct secret *user_pin, struct p11_token *out)
+int p11_pin_len_check(const struct p11_token *t, const char *what, size_t len)
 {
-	struct p11_token *tokens = NULL;
+	CK_ULONG min = t->min_pin_len, max = t->max_pin_len;
+
+	/* Some modules report 0 or CK_UNAVAILABLE_INFORMATION for "no limit". */
+	if (min == CK_UNAVAILABLE_INFORMATION)
+		min = 0;
+	if (max == CK_UNAVAILABLE_INFORMATION || max == 0)
+		max = (CK_ULONG)-1;
+	if (len < min || len > max) {
+		if (max == (CK_ULONG)-1)
+			return cer_err(CER_E_PIN,
+				       "%s has %zu characters; this token (%s %s) takes at least %lu",
+				       what, len, t->manufacturer, t->model, (unsigned long)min);
+		return cer_err(CER_E_PIN,
+			       "%s has %zu characters; this token (%s %s) takes %lu to %lu", what,
+			       len, t->manufacturer, t->model, (unsigned long)min,
+			       (unsigned long)max);
+	}
+	return 0;
+}
+
+void p11_pin_rule(const struct p11_token *t, char *out, size_t size)
+{
+	CK_ULONG min = t->min_pin_len, max = t->max_pin_len;
+	int n;
+
+	if (min == CK_UNAVAILABLE_INFORMATION)
+		min = 0;
+	if (max == CK_UNAVAILABLE_INFORMATION || max == 0)
+		n = snprintf(out, size, "at least %lu characters", (unsigned long)min);
+	else
+		n = snprintf(out, size, "%lu to %lu characters", (unsigned long)min,
+			     (unsigned long)max);
+	if (n < 0 || n >= (int)size)
+		out[size - 1] = '\0';
+}
+
+/* Both PINs against the token's ulMinPinLen/ulMaxPinLen, before anything changes. */
+static int p11_pins_check(const struct p11_token *t, const struct secret *so_pin,
+			  const struct secret *user_pin)
+{
+	char rule[64];
+	int r;
+
+	if ((so_pin != NULL && (r = p11_pin_len_check(t, "the SO PIN", so_pin->len)) != 0) ||
+	    (user_pin != NULL && (r = p11_pin_len_check(t, "the user PIN", user_pin->len)) != 0)) {
+		p11_pin_rule(t, rule, sizeof(rule));
+		cer_err_prefix("PINs on this token must have %s: ", rule);
+		return r;
+	}
+	return 0;
+}
+
+int p11_token_pins_usable(const struct p11_token *t)
+{
+	if (t->flags & CKF_SO_PIN_TO_BE_CHANGED)
+		return cer_err(CER_E_REFUSED,
+			       "token \"%s\" flags its SO PIN as still to be changed "
+			       "(CKF_SO_PIN_TO_BE_CHANGED: a default or expired SO PIN); set a new "
+			       "one first (ceremony token change-pin --so)",
+			       t->label);
+	if (t->flags & CKF_USER_PIN_TO_BE_CHANGED)
+		return cer_err(CER_E_REFUSED,
+			       "token \"%s\" flags its user PIN as still to be changed "
+			       "(CKF_USER_PIN_TO_BE_CHANGED); set a new one first (ceremony "
+			       "token change-pin)",
+			       t->label);
+	return 0;
+}
+
+/* SO login on token, C_InitPIN(user_pin). */
+static int p11_init_user_pin(struct p11_module *m, const struct p11_token *t,
+			     const struct secret *so_pin, const struct secret *user_pin)
+{
 	struct p11_session *s = NULL;
-	unsigned char padded[32];
-	size_t n = 0, free_slot = (size_t)-1;
 	CK_RV rv;
 	int r;
 
-	if (strlen(label) == 0 || strlen(label) > sizeof(padded))
+	if ((r = p11_session_open(m, t, &s)) != 0)
+		return r;
+	if ((r = p11_login(s, CKU_SO, so_pin)) != 0)
+		goto out;
+	if ((rv = m->f->C_InitPIN(s->handle, user_pin->data, user_pin->len)) != CKR_OK) {
+		r = p11_err(rv, "setting the user PIN of token \"%s\"", t->label);
+		goto out;
+	}
+	r = 0;
+out:
+	p11_session_close(s);
+	return r;
+}
+
+/* After C_InitToken: the token by label, its user PIN set, no PIN left to be changed. */
+static int p11_token_finish(struct p11_module *m, const char *label, const struct secret *so_pin,
+			    const struct secret *user_pin, struct p11_token *out)
+{
+	int r;
+
+	/* Some modules give the token a new slot once initialised: look it up by label. */
+	if ((r = p11_token_find(m, label, out)) != 0)
+		return r;
+	if ((r = p11_init_user_pin(m, out, so_pin, user_pin)) != 0)
+		return r;
+	if ((r = p11_token_find(m, label, out)) != 0)
+		return r;
+	return p11_token_pins_usable(out);
+}
+
+int p11_token_find_free(struct p11_module *m, const char *label, struct p11_token *out)
+{
+	struct p11_token *tokens = NULL;
+	size_t n = 0, free_slot = (size_t)-1;
+	int r;
+
+	if (strlen(label) == 0 || strlen(label) > 32)
 		return cer_err(CER_E_INPUT, "token label must be 1 to 32 bytes");
 	if ((r = p11_tokens_list(m, &tokens, &n)) != 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
 		if (tokens[i].present && tokens[i].initialized &&
 		    strcmp(tokens[i].label, label) == 0) {
+			char who[160];
+			p11_token_describe(&tokens[i], who, sizeof(who));
 			r = cer_err(CER_E_EXISTS,
-				    "a token labelled \"%s\" already exists (serial %s); nothing "
-				    "was initialised",
-				    label, tokens[i].serial);
+				    "a token labelled \"%s\" already exists: %s; nothing was "
+				    "initialised%s",
+				    label, who,
+				    (tokens[i].flags & CKF_USER_PIN_INITIALIZED)
+					    ? ""
+					    : " (its user PIN is not set: finish it with "
+					      "\"ceremony token set-user-pin\")");
 			goto out;
 		}
 		if (free_slot == (size_t)-1 && tokens[i].present && !tokens[i].initialized)
@@ -355,30 +596,259 @@ int p11_token_init(struct p11_module *m, const char *label, const struct secret 
 		r = cer_err(CER_E_NOTFOUND, "%s: no uninitialised token to initialise", m->path);
 		goto out;
 	}
-	memset(padded, ' ', sizeof(padded));
-	memcpy(padded, label, strlen(label));
-	rv = m->f->C_InitToken(tokens[free_slot].slot, so_pin->data, so_pin->len, padded);
-	if (rv != CKR_OK) {
-		r = p11_err(rv, "initialising token \"%s\" in slot %lu", label,
-			    (unsigned long)tokens[free_slot].slot);
-		goto out;
-	}
-	/* Some modules give the token a new slot once initialised: look it up by label. */
-	if ((r = p11_token_find(m, label, out)) != 0)
-		goto out;
-	if ((r = p11_session_open(m, out, &s)) != 0)
-		goto out;
-	if ((r = p11_login(s, CKU_SO, so_pin)) != 0)
-		goto out;
-	if ((rv = m->f->C_InitPIN(s->handle, user_pin->data, user_pin->len)) != CKR_OK) {
-		r = p11_err(rv, "setting the user PIN of token \"%s\"", label);
-		goto out;
-	}
-	r = p11_token_find(m, label, out);
+	*out = tokens[free_slot];
+	r = 0;
 out:
-	p11_session_close(s);
 	free(tokens);
 	return r;
+}
+
+int p11_token_init(struct p11_module *m, const char *label, const struct secret *so_pin,
+		   const struct secret *user_pin, struct p11_token *out, int *created)
+{
+	struct p11_token slot;
+	unsigned char padded[32];
+	CK_RV rv;
+	int r;
+
+	*created = 0;
+	if ((r = p11_token_find_free(m, label, &slot)) != 0)
+		return r;
+	/* Issue 11 item 1: a PIN the token would refuse must not leave it half-initialised. */
+	if ((r = p11_pins_check(&slot, so_pin, user_pin)) != 0) {
+		cer_err_prefix("slot 0x%lx: nothing was initialised: ", (unsigned long)slot.slot);
+		return r;
+	}
+	memset(padded, ' ', sizeof(padded));
+	memcpy(padded, label, strlen(label));
+	rv = m->f->C_InitToken(slot.slot, so_pin->data, so_pin->len, padded);
+	if (rv != CKR_OK)
+		return p11_err(rv, "initialising token \"%s\" in slot 0x%lx; nothing was initialised",
+			       label, (unsigned long)slot.slot);
+	*created = 1;
+	if ((r = p11_token_finish(m, label, so_pin, user_pin, out)) != 0)
+		cer_err_prefix("token \"%s\" was initialised (SO PIN set) but not finished: ", label);
+	return r;
+}
+
+int p11_token_set_user_pin(struct p11_module *m, const struct p11_token *token,
+			   const struct secret *so_pin, const struct secret *user_pin)
+{
+	int r;
+
+	if (token->flags & CKF_USER_PIN_INITIALIZED)
+		return cer_err(CER_E_EXISTS,
+			       "token \"%s\" already has a user PIN; nothing was changed "
+			       "(change it with \"ceremony token change-pin\")",
+			       token->label);
+	if ((r = p11_pins_check(token, NULL, user_pin)) != 0)
+		return r;
+	return p11_init_user_pin(m, token, so_pin, user_pin);
+}
+
+int p11_token_change_pin(struct p11_module *m, const struct p11_token *token, CK_USER_TYPE who,
+			 const struct secret *old_pin, const struct secret *new_pin)
+{
+	struct p11_session *s = NULL;
+	CK_RV rv;
+	int r;
+
+	if ((r = p11_pins_check(token, who == CKU_SO ? new_pin : NULL,
+				who == CKU_SO ? NULL : new_pin)) != 0)
+		return r;
+	if ((r = p11_session_open(m, token, &s)) != 0)
+		return r;
+	if ((r = p11_login(s, who, old_pin)) != 0)
+		goto out;
+	rv = m->f->C_SetPIN(s->handle, old_pin->data, old_pin->len, new_pin->data, new_pin->len);
+	if (rv != CKR_OK) {
+		r = p11_err(rv, "changing the %s PIN of token \"%s\"", who == CKU_SO ? "SO" : "user",
+			    token->label);
+		goto out;
+	}
+	r = 0;
+out:
+	p11_session_close(s);
+	return r;
+}
+
+int p11_token_reinit(struct p11_module *m, const struct p11_token *token,
+		     const struct secret *so_pin, const struct secret *user_pin,
+		     struct p11_token *out)
+{
+	unsigned char padded[32];
+	CK_RV rv;
+	int r;
+
+	if ((r = p11_pins_check(token, so_pin, user_pin)) != 0)
+		return r;
+	memset(padded, ' ', sizeof(padded));
+	memcpy(padded, token->label, strlen(token->label));
+	/* C_InitToken on an initialised token needs its current SO PIN (PKCS#11 5.6). */
+	if ((rv = m->f->C_InitToken(token->slot, so_pin->data, so_pin->len, padded)) != CKR_OK)
+		return p11_err(rv, "re-initialising token \"%s\" in slot 0x%lx", token->label,
+			       (unsigned long)token->slot);
+	if ((r = p11_token_finish(m, token->label, so_pin, user_pin, out)) != 0)
+		cer_err_prefix("token \"%s\" was re-initialised (emptied) but not finished: ",
+			       token->label);
+	return r;
+}
+
+static int p11_mech_token_check(const struct p11_token *t)
+{
+	if (!t->present)
+		return cer_err(CER_E_NOTFOUND, "slot 0x%lx has no token", (unsigned long)t->slot);
+	return 0;
+}
+
+int p11_mech_list(struct p11_module *m, const struct p11_token *token, CK_MECHANISM_TYPE **out,
+		  size_t *n)
+{
+	CK_ULONG count = 0;
+	CK_MECHANISM_TYPE *list;
+	CK_RV rv;
+	int r;
+
+	*out = NULL;
+	*n = 0;
+	if ((r = p11_mech_token_check(token)) != 0)
+		return r;
+	if ((rv = m->f->C_GetMechanismList(token->slot, NULL, &count)) != CKR_OK)
+		return p11_err(rv, "token \"%s\": listing mechanisms", token->label);
+	list = calloc(count > 0 ? count : 1, sizeof(*list));
+	if (list == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((rv = m->f->C_GetMechanismList(token->slot, list, &count)) != CKR_OK) {
+		free(list);
+		return p11_err(rv, "token \"%s\": listing mechanisms", token->label);
+	}
+	*out = list;
+	*n = count;
+	return 0;
+}
+
+int p11_mech_info(struct p11_module *m, const struct p11_token *token, CK_MECHANISM_TYPE mech,
+		  CK_MECHANISM_INFO *info)
+{
+	CK_RV rv;
+
+	memset(info, 0, sizeof(*info));
+	if ((rv = m->f->C_GetMechanismInfo(token->slot, mech, info)) != CKR_OK)
+		return p11_err(rv, "token \"%s\": C_GetMechanismInfo(%s)", token->label,
+			       p11_mech_name(mech));
+	return 0;
+}
+
+static int p11_size_fits(const CK_MECHANISM_INFO *info, CK_MECHANISM_TYPE mech, CK_ULONG size)
+{
+	int aes = mech == CKM_AES_KEY_WRAP || mech == CKM_AES_KEY_WRAP_PAD ||
+		  mech == 0x210BUL /* CKM_AES_KEY_WRAP_KWP */ || mech == CKM_AES_KEY_GEN;
+
+	if (size == 0)
+		return 1;
+	/* Both 0 is "no stated limit" on some modules. */
+	if (info->ulMinKeySize == 0 && info->ulMaxKeySize == 0)
+		return 1;
+	if (size >= info->ulMinKeySize && size <= info->ulMaxKeySize)
+		return 1;
+	/* PKCS#11 states AES sizes in bytes; some modules give bits. */
+	return aes && size / 8 >= info->ulMinKeySize && size / 8 <= info->ulMaxKeySize;
+}
+
+static const struct {
+	CK_FLAGS flag;
+	const char *name;
+} p11_mech_flags[] = {
+	{CKF_GENERATE_KEY_PAIR, "CKF_GENERATE_KEY_PAIR"}, {CKF_GENERATE, "CKF_GENERATE"},
+	{CKF_SIGN, "CKF_SIGN"},				  {CKF_VERIFY, "CKF_VERIFY"},
+	{CKF_WRAP, "CKF_WRAP"},				  {CKF_UNWRAP, "CKF_UNWRAP"},
+	{CKF_ENCRYPT, "CKF_ENCRYPT"},			  {CKF_DECRYPT, "CKF_DECRYPT"},
+	{CKF_DIGEST, "CKF_DIGEST"},			  {CKF_DERIVE, "CKF_DERIVE"},
+};
+
+int p11_mech_check(struct p11_module *m, const struct p11_token *token, CK_MECHANISM_TYPE mech,
+		   CK_FLAGS need, CK_ULONG key_size)
+{
+	CK_MECHANISM_INFO info;
+	CK_RV rv;
+	int r;
+
+	if ((r = p11_mech_token_check(token)) != 0)
+		return r;
+	memset(&info, 0, sizeof(info));
+	rv = m->f->C_GetMechanismInfo(token->slot, mech, &info);
+	if (rv == CKR_MECHANISM_INVALID)
+		return cer_err(CER_E_REFUSED, "token \"%s\" (%s %s) does not offer %s",
+			       token->label, token->manufacturer, token->model,
+			       p11_mech_name(mech));
+	if (rv != CKR_OK)
+		return p11_err(rv, "token \"%s\": C_GetMechanismInfo(%s)", token->label,
+			       p11_mech_name(mech));
+	for (size_t i = 0; i < sizeof(p11_mech_flags) / sizeof(p11_mech_flags[0]); i++)
+		if ((need & p11_mech_flags[i].flag) && !(info.flags & p11_mech_flags[i].flag))
+			return cer_err(CER_E_REFUSED,
+				       "token \"%s\" (%s %s) offers %s but not for %s", token->label,
+				       token->manufacturer, token->model, p11_mech_name(mech),
+				       p11_mech_flags[i].name);
+	if (!p11_size_fits(&info, mech, key_size))
+		return cer_err(CER_E_REFUSED,
+			       "token \"%s\" (%s %s) does %s only with key sizes %lu to %lu, not %lu",
+			       token->label, token->manufacturer, token->model, p11_mech_name(mech),
+			       (unsigned long)info.ulMinKeySize, (unsigned long)info.ulMaxKeySize,
+			       (unsigned long)key_size);
+	return 0;
+}
+
+int p11_mech_supported(struct p11_session *s, CK_MECHANISM_TYPE mech, CK_FLAGS need,
+		       CK_ULONG key_size)
+{
+	return p11_mech_check(s->module, &s->token, mech, need, key_size);
+}
+
+const struct p11_token *p11_session_token(const struct p11_session *s)
+{
+	return &s->token;
+}
+
+struct p11_module *p11_session_module(const struct p11_session *s)
+{
+	return s->module;
+}
+
+int p11_object_destroy(struct p11_session *s, CK_OBJECT_HANDLE h, const char *what)
+{
+	CK_RV rv;
+
+	if (h == CK_INVALID_HANDLE)
+		return 0;
+	if ((rv = s->f->C_DestroyObject(s->handle, h)) != CKR_OK)
+		return p11_err(rv, "token \"%s\": destroying %s", s->token.label, what);
+	return 0;
+}
+
+CK_RV p11_object_destroy_rv(struct p11_session *s, CK_OBJECT_HANDLE h)
+{
+	return h == CK_INVALID_HANDLE ? CKR_OK : s->f->C_DestroyObject(s->handle, h);
+}
+
+int p11_object_destroy_keep_error(struct p11_session *s, CK_OBJECT_HANDLE h, const char *what)
+{
+	char first[1024], name[64];
+	CK_RV rv;
+	int n;
+
+	if (h == CK_INVALID_HANDLE || s == NULL)
+		return 0;
+	/* The message of the failure that made us clean up is the one to show. */
+	n = snprintf(first, sizeof(first), "%s", cer_err_msg(CER_E_INTERNAL));
+	if (n < 0 || n >= (int)sizeof(first))
+		first[sizeof(first) - 1] = '\0';
+	if ((rv = s->f->C_DestroyObject(s->handle, h)) == CKR_OK)
+		return 0;
+	(void)cer_err(CER_E_P11, "%s; %s may remain on token \"%s\" (destroying it failed: %s, 0x%lx)",
+		      first, what, s->token.label, p11_rv_name_any(rv, name, sizeof(name)),
+		      (unsigned long)rv);
+	return CER_E_P11;
 }
 
 int p11_session_open(struct p11_module *m, const struct p11_token *token,
@@ -527,18 +997,18 @@ int p11_attr_get(struct p11_session *s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE 
 	*out = NULL;
 	*len = 0;
 	if ((rv = s->f->C_GetAttributeValue(s->handle, obj, &a, 1)) != CKR_OK)
-		return p11_err(rv, "token \"%s\": reading attribute 0x%lx", s->token.label,
-			       (unsigned long)type);
+		return p11_err(rv, "token \"%s\": reading attribute %s", s->token.label,
+			       p11_attr_name(type));
 	if (a.ulValueLen == CK_UNAVAILABLE_INFORMATION || a.ulValueLen > 1024 * 1024)
-		return cer_err(CER_E_P11, "token \"%s\": attribute 0x%lx unavailable",
-			       s->token.label, (unsigned long)type);
+		return cer_err(CER_E_P11, "token \"%s\": attribute %s unavailable",
+			       s->token.label, p11_attr_name(type));
 	a.pValue = malloc(a.ulValueLen + 1);
 	if (a.pValue == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	if ((rv = s->f->C_GetAttributeValue(s->handle, obj, &a, 1)) != CKR_OK) {
 		free(a.pValue);
-		return p11_err(rv, "token \"%s\": reading attribute 0x%lx", s->token.label,
-			       (unsigned long)type);
+		return p11_err(rv, "token \"%s\": reading attribute %s", s->token.label,
+			       p11_attr_name(type));
 	}
 	((uint8_t *)a.pValue)[a.ulValueLen] = 0;
 	*out = a.pValue;
@@ -555,11 +1025,21 @@ int p11_attr_bool(struct p11_session *s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYPE
 
 	*value = -1;
 	rv = s->f->C_GetAttributeValue(s->handle, obj, &a, 1);
-	if (rv == CKR_ATTRIBUTE_TYPE_INVALID || a.ulValueLen == CK_UNAVAILABLE_INFORMATION)
+	/*
+	 * Absent only when the module says the object has no such attribute. Any
+	 * other error (also one that sets the length to -1, such as
+	 * CKR_ATTRIBUTE_SENSITIVE or a device fault) is an error: an unreadable
+	 * CKA_EXTRACTABLE must never pass for an absent one.
+	 */
+	if (rv == CKR_ATTRIBUTE_TYPE_INVALID)
 		return 0;
 	if (rv != CKR_OK)
-		return p11_err(rv, "token \"%s\": reading attribute 0x%lx", s->token.label,
-			       (unsigned long)type);
+		return p11_err(rv, "token \"%s\": reading attribute %s", s->token.label,
+			       p11_attr_name(type));
+	if (a.ulValueLen != sizeof(b))
+		return cer_err(CER_E_P11,
+			       "token \"%s\": attribute %s has length %ld, not a CK_BBOOL",
+			       s->token.label, p11_attr_name(type), (long)a.ulValueLen);
 	*value = b ? 1 : 0;
 	return 0;
 }
@@ -577,8 +1057,11 @@ int p11_attr_ulong(struct p11_session *s, CK_OBJECT_HANDLE obj, CK_ATTRIBUTE_TYP
 		return 0;
 	}
 	if (rv != CKR_OK)
-		return p11_err(rv, "token \"%s\": reading attribute 0x%lx", s->token.label,
-			       (unsigned long)type);
+		return p11_err(rv, "token \"%s\": reading attribute %s", s->token.label,
+			       p11_attr_name(type));
+	if (a.ulValueLen != sizeof(*value))
+		return cer_err(CER_E_P11, "token \"%s\": attribute %s has length %ld, not a CK_ULONG",
+			       s->token.label, p11_attr_name(type), (long)a.ulValueLen);
 	return 0;
 }
 

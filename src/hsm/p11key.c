@@ -11,6 +11,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/p11key.h"
+#include "p11_int.h"
 
 static int key_is_ec(enum key_type t)
 {
@@ -85,27 +86,327 @@ int p11key_discard(struct p11_session *s, const struct p11key *k)
 	return gone ? 0 : CER_E_P11;
 }
 
-int p11key_generate(struct p11_session *s, const char *label, enum key_type type,
-		    struct p11key *out, struct p11key_evidence *ev)
+int p11key_policy_parse(const char *backup, enum p11key_policy *out)
 {
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
+	if (strcmp(backup, "wrap") == 0)
+		*out = P11KEY_ROOT_WRAP;
+	else if (strcmp(backup, "none") == 0)
+		*out = P11KEY_ROOT_NONE;
+	else
+		return cer_err(CER_E_INPUT,
+			       "unknown backup policy \"%s\": use wrap (exportable only under a "
+			       "trusted KEK, for \"backup create\") or none (never extractable)",
+			       backup);
+	return 0;
+}
+
+const char *p11key_policy_name(enum p11key_policy p)
+{
+	switch (p) {
+	case P11KEY_ROOT_WRAP: return "wrap";
+	case P11KEY_ROOT_NONE: return "none";
+	case P11KEY_WITNESS: return "witness";
+	}
+	return "?";
+}
+
+/* The evidence rules; a rule's index is its waiver bit. */
+enum {
+	RULE_TOKEN,
+	RULE_PRIVATE,
+	RULE_SENSITIVE,
+	RULE_SIGN,
+	RULE_DECRYPT,
+	RULE_UNWRAP,
+	RULE_DERIVE,
+	RULE_SIGN_RECOVER,
+	RULE_EXTRACTABLE,
+	RULE_WRAP_WITH_TRUSTED,
+	RULE_LOCAL,
+	RULE_ALWAYS_SENSITIVE,
+	RULE_NEVER_EXTRACTABLE,
+	RULE_KEY_GEN_MECHANISM,
+	RULE_COUNT
+};
+
+static const char *const rule_names[RULE_COUNT] = {
+	"CKA_TOKEN",	       "CKA_PRIVATE",	     "CKA_SENSITIVE",	      "CKA_SIGN",
+	"CKA_DECRYPT",	       "CKA_UNWRAP",	     "CKA_DERIVE",	      "CKA_SIGN_RECOVER",
+	"CKA_EXTRACTABLE",     "CKA_WRAP_WITH_TRUSTED", "CKA_LOCAL",	      "CKA_ALWAYS_SENSITIVE",
+	"CKA_NEVER_EXTRACTABLE", "CKA_KEY_GEN_MECHANISM",
+};
+
+#define WAIVED(w, rule) (((w) >> (rule)) & 1U)
+
+int p11key_waiver_parse(const char *attr, unsigned *waivers)
+{
+	for (unsigned i = 0; i < RULE_COUNT; i++) {
+		if (strcmp(attr, rule_names[i]) == 0) {
+			/* Never waivable: they are what makes a key a signing-only token key. */
+			if (i == RULE_TOKEN || i == RULE_PRIVATE || i == RULE_SENSITIVE ||
+			    i == RULE_SIGN || i == RULE_EXTRACTABLE)
+				return cer_err(CER_E_INPUT, "%s cannot be waived", attr);
+			*waivers |= 1U << i;
+			return 0;
+		}
+	}
+	return cer_err(CER_E_INPUT,
+		       "unknown waiver \"%s\": name the attribute the module cannot honour or does "
+		       "not report (CKA_DECRYPT, CKA_UNWRAP, CKA_DERIVE, CKA_SIGN_RECOVER, "
+		       "CKA_WRAP_WITH_TRUSTED, CKA_LOCAL, CKA_ALWAYS_SENSITIVE, "
+		       "CKA_NEVER_EXTRACTABLE, CKA_KEY_GEN_MECHANISM)",
+		       attr);
+}
+
+const char *p11key_waiver_name(unsigned waivers, size_t i)
+{
+	for (unsigned b = 0; b < RULE_COUNT; b++)
+		if (WAIVED(waivers, b) && i-- == 0)
+			return rule_names[b];
+	return NULL;
+}
+
+void p11key_waivers_format(unsigned waivers, char *out, size_t size)
+{
+	const char *name;
+	size_t used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; (name = p11key_waiver_name(waivers, i)) != NULL; i++) {
+		int n = snprintf(out + used, size - used, "%s%s", i > 0 ? "," : "", name);
+		if (n < 0 || (size_t)n >= size - used) {
+			out[used] = '\0';
+			return;
+		}
+		used += (size_t)n;
+	}
+}
+
+static int key_gen_mechanism_ok(CK_ULONG m)
+{
+	return m == CKM_EC_KEY_PAIR_GEN || m == CKM_RSA_PKCS_KEY_PAIR_GEN;
+}
+
+int p11key_evidence_check(const struct p11key_evidence *ev, enum p11key_policy policy,
+			  int generated_here, unsigned waivers, unsigned *used)
+{
+	const int skip = 2; /* "not checked here" */
+	const int never = policy != P11KEY_ROOT_WRAP;
+	int kgm = ev->key_gen_mechanism == CK_UNAVAILABLE_INFORMATION
+			  ? -1
+			  : key_gen_mechanism_ok(ev->key_gen_mechanism);
+	const struct {
+		int got, want;
+	} rules[RULE_COUNT] = {
+		[RULE_TOKEN] = {ev->token, 1},
+		[RULE_PRIVATE] = {ev->private_, 1},
+		[RULE_SENSITIVE] = {ev->sensitive, 1},
+		[RULE_SIGN] = {ev->sign, 1},
+		[RULE_DECRYPT] = {ev->decrypt, 0},
+		[RULE_UNWRAP] = {ev->unwrap, 0},
+		[RULE_DERIVE] = {ev->derive, 0},
+		[RULE_SIGN_RECOVER] = {ev->sign_recover, 0},
+		/* Signing accepts either root policy: only generation asks for one. */
+		[RULE_EXTRACTABLE] = {generated_here || policy == P11KEY_WITNESS ? ev->extractable
+										 : skip,
+				      policy == P11KEY_ROOT_WRAP ? 1 : 0},
+		/* EXTRACTABLE is acceptable only together with WRAP_WITH_TRUSTED. */
+		[RULE_WRAP_WITH_TRUSTED] = {ev->extractable == 1 ? ev->wrap_with_trusted : skip, 1},
+		[RULE_LOCAL] = {generated_here ? ev->local : skip, 1},
+		[RULE_ALWAYS_SENSITIVE] = {generated_here ? ev->always_sensitive : skip, 1},
+		[RULE_NEVER_EXTRACTABLE] = {generated_here && never ? ev->never_extractable : skip, 1},
+		[RULE_KEY_GEN_MECHANISM] = {generated_here ? kgm : skip, 1},
+	};
+
+	if (used != NULL)
+		*used = 0;
+	for (unsigned i = 0; i < RULE_COUNT; i++) {
+		if (rules[i].got == skip || rules[i].got == rules[i].want)
+			continue;
+		if (WAIVED(waivers, i)) {
+			if (used != NULL)
+				*used |= 1U << i;
+			continue;
+		}
+		if (i == RULE_KEY_GEN_MECHANISM && rules[i].got == 0)
+			return cer_err(CER_E_REFUSED,
+				       "the HSM reports CKA_KEY_GEN_MECHANISM = 0x%lx, expected a "
+				       "key-pair generation mechanism, and no recorded waiver covers it",
+				       (unsigned long)ev->key_gen_mechanism);
+		return cer_err(CER_E_REFUSED,
+			       "the HSM reports %s = %s, expected %s, and no recorded waiver covers "
+			       "it",
+			       rule_names[i],
+			       rules[i].got < 0 ? "absent" : rules[i].got ? "TRUE" : "FALSE",
+			       rules[i].want ? "TRUE" : "FALSE");
+	}
+	return 0;
+}
+
+#define WAIVER_APP "ceremony-key-waivers"
+
+/* Store the waivers used beside the key: a private data object with its label. */
+static int p11key_waivers_store(struct p11_session *s, const struct p11key *k, unsigned waivers,
+				CK_OBJECT_HANDLE *obj)
+{
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_BBOOL yes = CK_TRUE;
+	char text[P11KEY_WAIVERS_MAX * 32];
+	CK_RV rv;
+
+	*obj = CK_INVALID_HANDLE;
+	if (waivers == 0)
+		return 0;
+	p11key_waivers_format(waivers, text, sizeof(text));
+	CK_ATTRIBUTE t[] = {
+		{CKA_CLASS, &cls, sizeof(cls)},
+		{CKA_TOKEN, &yes, sizeof(yes)},
+		{CKA_PRIVATE, &yes, sizeof(yes)},
+		{CKA_LABEL, (void *)k->label, strlen(k->label)},
+		{CKA_APPLICATION, (void *)WAIVER_APP, strlen(WAIVER_APP)},
+		{CKA_VALUE, text, strlen(text)},
+	};
+	rv = s->f->C_CreateObject(s->handle, t, sizeof(t) / sizeof(t[0]), obj);
+	if (rv != CKR_OK)
+		return p11_err(rv, "token \"%s\": storing the waivers of key \"%s\"", s->token.label,
+			       k->label);
+	return 0;
+}
+
+int p11key_waivers_read(struct p11_session *s, const struct p11key *k, unsigned *waivers)
+{
+	CK_OBJECT_CLASS cls = CKO_DATA;
+	CK_ATTRIBUTE t[] = {
+		{CKA_CLASS, &cls, sizeof(cls)},
+		{CKA_APPLICATION, (void *)WAIVER_APP, strlen(WAIVER_APP)},
+		{CKA_LABEL, (void *)k->label, strlen(k->label)},
+	};
+	CK_OBJECT_HANDLE h[2];
+	uint8_t *v = NULL;
+	size_t n = 0, len = 0;
+	char *save = NULL, *tok;
+	int r = 0;
+
+	*waivers = 0;
+	if ((r = p11_objects_find(s, t, 3, h, 2, &n)) != 0)
+		return r;
+	if (n == 0)
+		return 0;
+	if (n > 1)
+		return cer_err(CER_E_REFUSED, "token \"%s\": key \"%s\" has several waiver records",
+			       s->token.label, k->label);
+	if ((r = p11_attr_get(s, h[0], CKA_VALUE, &v, &len)) != 0)
+		return r;
+	for (tok = strtok_r((char *)v, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save))
+		if ((r = p11key_waiver_parse(tok, waivers)) != 0) {
+			cer_err_prefix("token \"%s\": key \"%s\"'s waiver record: ", s->token.label,
+				       k->label);
+			break;
+		}
+	free(v);
+	return r;
+}
+
+/* A template being built. */
+struct tmpl {
+	CK_ATTRIBUTE a[16];
+	CK_ULONG n;
+};
+
+static void tmpl_add(struct tmpl *t, CK_ATTRIBUTE_TYPE type, void *v, CK_ULONG len)
+{
+	if (t->n < sizeof(t->a) / sizeof(t->a[0])) {
+		t->a[t->n].type = type;
+		t->a[t->n].pValue = v;
+		t->a[t->n].ulValueLen = len;
+		t->n++;
+	}
+}
+
+/* A boolean the policy asks for, left out when waived: the module then picks it. */
+static void tmpl_bool(struct tmpl *t, CK_ATTRIBUTE_TYPE type, CK_BBOOL *v, unsigned waivers,
+		      unsigned rule)
+{
+	if (!WAIVED(waivers, rule))
+		tmpl_add(t, type, v, sizeof(*v));
+}
+
+int p11key_generate_possible(struct p11_module *m, const struct p11_token *t, enum key_type type)
+{
+	if (key_is_ec(type))
+		return p11_mech_check(m, t, CKM_EC_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR,
+				      key_type_info(type)->bits);
+	return p11_mech_check(m, t, CKM_RSA_PKCS_KEY_PAIR_GEN, CKF_GENERATE_KEY_PAIR,
+			      key_type_info(type)->bits);
+}
+
+static void p11key_templates(struct tmpl *pt, struct tmpl *kt_, enum key_type type,
+			     enum p11key_policy policy, unsigned waivers, const char *label,
+			     uint8_t id[P11KEY_ID_LEN], CK_ULONG *bits, CK_OBJECT_CLASS *classes,
+			     CK_KEY_TYPE *kt)
+{
+	static CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	static uint8_t exponent[] = {0x01, 0x00, 0x01};
+	size_t label_len = strlen(label);
+
+	tmpl_add(pt, CKA_CLASS, &classes[0], sizeof(classes[0]));
+	tmpl_add(pt, CKA_KEY_TYPE, kt, sizeof(*kt));
+	tmpl_add(pt, CKA_TOKEN, &yes, sizeof(yes));
+	tmpl_add(pt, CKA_PRIVATE, &no, sizeof(no));
+	tmpl_add(pt, CKA_VERIFY, &yes, sizeof(yes));
+	tmpl_bool(pt, CKA_ENCRYPT, &no, waivers, RULE_DECRYPT);
+	tmpl_add(pt, CKA_WRAP, &no, sizeof(no));
+	tmpl_bool(pt, CKA_DERIVE, &no, waivers, RULE_DERIVE);
+	tmpl_add(pt, CKA_LABEL, (void *)label, label_len);
+	tmpl_add(pt, CKA_ID, id, P11KEY_ID_LEN);
+	if (key_is_ec(type)) {
+		tmpl_add(pt, CKA_EC_PARAMS, (void *)key_type_info(type)->ec_params,
+			 key_type_info(type)->ec_params_len);
+	} else {
+		tmpl_add(pt, CKA_MODULUS_BITS, bits, sizeof(*bits));
+		tmpl_add(pt, CKA_PUBLIC_EXPONENT, exponent, sizeof(exponent));
+	}
+	/* DESIGN.md "Root key template": exportable only wrapped under an SO-trusted KEK. */
+	tmpl_add(kt_, CKA_CLASS, &classes[1], sizeof(classes[1]));
+	tmpl_add(kt_, CKA_KEY_TYPE, kt, sizeof(*kt));
+	tmpl_add(kt_, CKA_TOKEN, &yes, sizeof(yes));
+	tmpl_add(kt_, CKA_PRIVATE, &yes, sizeof(yes));
+	tmpl_add(kt_, CKA_SENSITIVE, &yes, sizeof(yes));
+	tmpl_add(kt_, CKA_EXTRACTABLE, policy == P11KEY_ROOT_WRAP ? &yes : &no, sizeof(yes));
+	if (policy == P11KEY_ROOT_WRAP)
+		tmpl_bool(kt_, CKA_WRAP_WITH_TRUSTED, &yes, waivers, RULE_WRAP_WITH_TRUSTED);
+	tmpl_add(kt_, CKA_SIGN, &yes, sizeof(yes));
+	tmpl_bool(kt_, CKA_SIGN_RECOVER, &no, waivers, RULE_SIGN_RECOVER);
+	tmpl_bool(kt_, CKA_DECRYPT, &no, waivers, RULE_DECRYPT);
+	tmpl_bool(kt_, CKA_UNWRAP, &no, waivers, RULE_UNWRAP);
+	tmpl_bool(kt_, CKA_DERIVE, &no, waivers, RULE_DERIVE);
+	tmpl_add(kt_, CKA_LABEL, (void *)label, label_len);
+	tmpl_add(kt_, CKA_ID, id, P11KEY_ID_LEN);
+}
+
+int p11key_generate(struct p11_session *s, const char *label, enum key_type type,
+		    enum p11key_policy policy, unsigned waivers, struct p11key *out,
+		    struct p11key_evidence *ev)
+{
+	CK_OBJECT_CLASS classes[2] = {CKO_PUBLIC_KEY, CKO_PRIVATE_KEY};
 	CK_KEY_TYPE kt = key_is_ec(type) ? CKK_EC : CKK_RSA;
 	CK_ULONG bits = key_type_info(type)->bits;
-	uint8_t exponent[] = {0x01, 0x00, 0x01};
-	const uint8_t *curve = key_type_info(type)->ec_params;
-	size_t curve_len = key_type_info(type)->ec_params_len;
 	CK_MECHANISM mech = {key_is_ec(type) ? CKM_EC_KEY_PAIR_GEN : CKM_RSA_PKCS_KEY_PAIR_GEN,
 			     NULL, 0};
+	const char *what = policy == P11KEY_WITNESS ? "witness key" : "key";
 	uint8_t id[P11KEY_ID_LEN];
-	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
+	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE, wobj;
+	struct tmpl pt = {.n = 0}, kt_ = {.n = 0};
 	size_t label_len = strlen(label);
-	CK_ULONG npub;
+	unsigned used = 0;
+	char names[P11KEY_WAIVERS_MAX * 32];
 	CK_RV rv;
 	int r, taken;
 
 	if (label_len == 0 || label_len > P11KEY_LABEL_MAX)
 		return cer_err(CER_E_INPUT, "key label must be 1 to %d bytes", P11KEY_LABEL_MAX);
+	if (policy == P11KEY_WITNESS && type != KEY_EC_P256)
+		return cer_err(CER_E_INTERNAL, "a witness key is ec-p256");
 	/* A random CKA_ID: tools that pair keys by ID alone (libp11, OpenSC) must find this pair. */
 	if ((r = p11_random_mixed(s, id, sizeof(id))) != 0)
 		return r;
@@ -116,48 +417,13 @@ int p11key_generate(struct p11_session *s, const char *label, enum key_type type
 			       "token \"%s\" already has an object labelled \"%s\"; no key was "
 			       "generated",
 			       s->token.label, label);
-
-	CK_ATTRIBUTE pub_ec[] = {
-		{CKA_CLASS, &pub_class, sizeof(pub_class)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &yes, sizeof(yes)},		    {CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_VERIFY, &yes, sizeof(yes)},	    {CKA_ENCRYPT, &no, sizeof(no)},
-		{CKA_WRAP, &no, sizeof(no)},		    {CKA_DERIVE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)label, label_len},	    {CKA_ID, id, sizeof(id)},
-		{CKA_EC_PARAMS, (void *)curve, curve_len},
-	};
-	CK_ATTRIBUTE pub_rsa[] = {
-		{CKA_CLASS, &pub_class, sizeof(pub_class)}, {CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &yes, sizeof(yes)},		    {CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_VERIFY, &yes, sizeof(yes)},	    {CKA_ENCRYPT, &no, sizeof(no)},
-		{CKA_WRAP, &no, sizeof(no)},		    {CKA_DERIVE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)label, label_len},	    {CKA_ID, id, sizeof(id)},
-		{CKA_MODULUS_BITS, &bits, sizeof(bits)},    {CKA_PUBLIC_EXPONENT, exponent, 3},
-	};
-	/* DESIGN.md "Root key template": exportable only wrapped under an SO-trusted KEK. */
-	CK_ATTRIBUTE priv_tmpl[] = {
-		{CKA_CLASS, &priv_class, sizeof(priv_class)},
-		{CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &yes, sizeof(yes)},
-		{CKA_SENSITIVE, &yes, sizeof(yes)},
-		{CKA_EXTRACTABLE, &yes, sizeof(yes)},
-		{CKA_WRAP_WITH_TRUSTED, &yes, sizeof(yes)},
-		{CKA_SIGN, &yes, sizeof(yes)},
-		{CKA_SIGN_RECOVER, &no, sizeof(no)},
-		{CKA_DECRYPT, &no, sizeof(no)},
-		{CKA_UNWRAP, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)label, label_len},
-		{CKA_ID, id, sizeof(id)},
-	};
-	npub = key_is_ec(type) ? sizeof(pub_ec) / sizeof(pub_ec[0])
-			       : sizeof(pub_rsa) / sizeof(pub_rsa[0]);
-	rv = s->f->C_GenerateKeyPair(s->handle, &mech, key_is_ec(type) ? pub_ec : pub_rsa, npub,
-				     priv_tmpl, sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), &pub,
-				     &priv);
+	p11key_templates(&pt, &kt_, type, policy, waivers, label, id, &bits, classes, &kt);
+	rv = s->f->C_GenerateKeyPair(s->handle, &mech, pt.a, pt.n, kt_.a, kt_.n, &pub, &priv);
 	if (rv != CKR_OK)
-		return p11_err(rv, "token \"%s\": generating %s key \"%s\"", s->token.label,
-			       key_type_name(type), label);
+		return p11_err(rv, "token \"%s\": generating %s %s \"%s\" (policy %s); nothing was "
+				   "generated",
+			       s->token.label, key_type_name(type), what, label,
+			       p11key_policy_name(policy));
 	memset(out, 0, sizeof(*out));
 	out->type = type;
 	out->priv = priv;
@@ -166,14 +432,47 @@ int p11key_generate(struct p11_session *s, const char *label, enum key_type type
 	out->id_len = sizeof(id);
 	memcpy(out->label, label, label_len + 1);
 	if ((r = p11key_evidence_read(s, out, ev)) != 0 ||
-	    (r = p11key_evidence_check(ev, 1)) != 0) {
-		/* Not what was asked: do not leave a key that could be mistaken for the root. */
-		if (p11key_discard(s, out) == 0)
-			out->priv = out->pub = CK_INVALID_HANDLE;
-		/* else out still names the pair, so the caller can record it */
-		return r;
+	    (r = p11key_evidence_check(ev, policy, 1, waivers, &used)) != 0)
+		goto fail;
+	if (used != waivers) {
+		p11key_waivers_format(waivers & ~used, names, sizeof(names));
+		r = cer_err(CER_E_INPUT,
+			    "waiver %s not needed: the HSM honours it (a waiver must cover exactly "
+			    "what the module cannot do)",
+			    names);
+		goto fail;
 	}
+	if ((r = p11key_waivers_store(s, out, used, &wobj)) != 0)
+		goto fail;
 	return 0;
+fail:
+	/* Not what was asked: do not leave a key that could be mistaken for the root. */
+	if (p11key_discard(s, out) == 0)
+		out->priv = out->pub = CK_INVALID_HANDLE;
+	/* else out still names the pair, so the caller can record it */
+	return r;
+}
+
+int p11key_find_signer(struct p11_session *s, const char *label, struct p11key *out,
+		       unsigned *waivers_used)
+{
+	struct p11key_evidence ev;
+	unsigned waivers = 0, used = 0;
+	int r;
+
+	if (waivers_used == NULL)
+		waivers_used = &used;
+	*waivers_used = 0;
+	if ((r = p11key_find(s, label, out)) != 0 || (r = p11key_evidence_read(s, out, &ev)) != 0 ||
+	    (r = p11key_waivers_read(s, out, &waivers)) != 0)
+		return r;
+	/* Issue 12 item 2: never sign with a key whose evidence fails, unless waived. */
+	r = p11key_evidence_check(&ev, ev.extractable == 1 ? P11KEY_ROOT_WRAP : P11KEY_ROOT_NONE,
+				  ev.local == 1, waivers, waivers_used);
+	if (r != 0)
+		cer_err_prefix("token \"%s\": refusing to sign with key \"%s\": ", s->token.label,
+			       label);
+	return r;
 }
 
 int p11key_evidence_read(struct p11_session *s, const struct p11key *k,
@@ -203,41 +502,6 @@ int p11key_evidence_read(struct p11_session *s, const struct p11key *k,
 		if ((r = p11_attr_bool(s, k->priv, bools[i].type, bools[i].field)) != 0)
 			return r;
 	return p11_attr_ulong(s, k->priv, CKA_KEY_GEN_MECHANISM, &ev->key_gen_mechanism);
-}
-
-int p11key_evidence_check(const struct p11key_evidence *ev, int generated_here)
-{
-	const struct {
-		const char *name;
-		int got, want;
-	} rules[] = {
-		{"CKA_TOKEN", ev->token, 1},
-		{"CKA_PRIVATE", ev->private_, 1},
-		{"CKA_SENSITIVE", ev->sensitive, 1},
-		{"CKA_SIGN", ev->sign, 1},
-		{"CKA_DECRYPT", ev->decrypt, 0},
-		{"CKA_UNWRAP", ev->unwrap, 0},
-		{"CKA_DERIVE", ev->derive, 0},
-		{"CKA_SIGN_RECOVER", ev->sign_recover, 0},
-		/* EXTRACTABLE is acceptable only together with WRAP_WITH_TRUSTED. */
-		{"CKA_WRAP_WITH_TRUSTED", ev->extractable == 1 ? ev->wrap_with_trusted : 1, 1},
-		{"CKA_LOCAL", generated_here ? ev->local : 1, 1},
-		{"CKA_ALWAYS_SENSITIVE", generated_here ? ev->always_sensitive : 1, 1},
-	};
-
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
-		if (rules[i].got != rules[i].want)
-			return cer_err(CER_E_REFUSED, "the HSM reports %s = %s, expected %s",
-				       rules[i].name,
-				       rules[i].got < 0 ? "absent" : rules[i].got ? "TRUE" : "FALSE",
-				       rules[i].want ? "TRUE" : "FALSE");
-	}
-	if (generated_here && ev->key_gen_mechanism != CKM_EC_KEY_PAIR_GEN &&
-	    ev->key_gen_mechanism != CKM_RSA_PKCS_KEY_PAIR_GEN)
-		return cer_err(CER_E_REFUSED, "the HSM reports CKA_KEY_GEN_MECHANISM = 0x%lx, "
-					      "expected a key-pair generation mechanism",
-			       (unsigned long)ev->key_gen_mechanism);
-	return 0;
 }
 
 int p11key_find(struct p11_session *s, const char *label, struct p11key *out)

@@ -8,6 +8,7 @@
 
 #include "ceremony/err.h"
 #include "ceremony/p11wrap.h"
+#include "p11_int.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 

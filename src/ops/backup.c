@@ -814,8 +814,8 @@ static int create_undo(struct create_state *st, int r)
 		CK_RV rv;
 		if (st->written[i] == CK_INVALID_HANDLE || c->session == NULL)
 			continue;
-		/* Raw call: the first error's message stays; rv goes into ours. */
-		rv = c->session->f->C_DestroyObject(c->session->handle, st->written[i]);
+		/* The first error's message stays; rv goes into ours. */
+		rv = p11_object_destroy_rv(c->session, st->written[i]);
 		if (rv == CKR_OK) {
 			st->written[i] = CK_INVALID_HANDLE;
 			continue;

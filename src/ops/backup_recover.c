@@ -399,7 +399,8 @@ static int reconstitute(struct recover_state *st, const struct backup_recover_pa
 				       &st->pub)) != 0 ||
 	    (r = p11key_find(st->h.session, st->b->root_label, &st->key)) != 0 ||
 	    (r = p11key_evidence_read(st->h.session, &st->key, &st->ev)) != 0 ||
-	    (r = p11key_evidence_check(&st->ev, 0)) != 0)
+	    (r = p11key_evidence_check(&st->ev, p->extractable ? P11KEY_ROOT_WRAP : P11KEY_ROOT_NONE,
+				       0, 0, NULL)) != 0)
 		return r;
 	if (st->key.priv != st->priv || st->key.pub != st->pub || st->ev.sensitive != 1 ||
 	    st->ev.extractable != (p->extractable ? 1 : 0))
@@ -492,9 +493,8 @@ static int recover_undo(struct recover_state *st, int r)
 		CK_RV rv;
 		if (obj[i] == CK_INVALID_HANDLE)
 			continue;
-		/* Raw call: the first error's message stays; rv goes into ours. */
-		rv = st->h.session != NULL ? st->h.session->f->C_DestroyObject(st->h.session->handle,
-									      obj[i])
+		/* The first error's message stays; rv goes into ours. */
+		rv = st->h.session != NULL ? p11_object_destroy_rv(st->h.session, obj[i])
 					   : CKR_SESSION_HANDLE_INVALID;
 		if (rv == CKR_OK)
 			continue;

@@ -290,7 +290,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	if ((r = crl_quorum(ctx, tr, o, issuer, crl, out, tbs)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, o->token, &hs)) != 0 || (r = hsm_login_user(ctx, &hs)) != 0 ||
-	    (r = p11key_find(hs.session, o->key, &k)) != 0 ||
+	    (r = p11key_find_signer(hs.session, o->key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(hs.session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(issuer), hsmkey_pkey(hk)) != 1) {

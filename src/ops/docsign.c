@@ -23,7 +23,7 @@ int docsign_detached(struct ceremony_ctx *ctx, const char *token, const char *ke
 	*der_len = 0;
 	memset(&h, 0, sizeof(h));
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
-	    (r = p11key_find(h.session, key, &k)) != 0 ||
+	    (r = p11key_find_signer(h.session, key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {

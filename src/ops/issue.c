@@ -362,7 +362,7 @@ static int issue_hsm_sign(struct issue_run *run, struct ceremony_ctx *ctx, struc
 	struct p11key k;
 	int r;
 
-	if ((r = hsm_login_user(ctx, h)) != 0 || (r = p11key_find(h->session, run->o->key, &k)) != 0 ||
+	if ((r = hsm_login_user(ctx, h)) != 0 || (r = p11key_find_signer(h->session, run->o->key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(h->session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(run->issuer), hsmkey_pkey(hk)) != 1) {

@@ -26,82 +26,6 @@ static json_t *token_json(const struct p11_token *t)
 			 t->model, "manufacturer", t->manufacturer);
 }
 
-int rootops_token_list(struct ceremony_ctx *ctx, FILE *out)
-{
-	struct p11_module *m = NULL;
-	struct p11_token *tokens = NULL;
-	const char *path;
-	size_t n = 0;
-	int r;
-
-	if ((r = ctx_module_path(ctx, &path)) != 0)
-		return r;
-	if ((r = p11_module_load(path, &m)) != 0)
-		return r;
-	if ((r = p11_tokens_list(m, &tokens, &n)) != 0)
-		goto out;
-	fprintf(out, "Module %s: %zu slot%s\n", path, n, n == 1 ? "" : "s");
-	for (size_t i = 0; i < n; i++) {
-		const struct p11_token *t = &tokens[i];
-		fprintf(out, "Slot 0x%lx: %s\n", (unsigned long)t->slot, t->slot_description);
-		if (!t->present)
-			fprintf(out, "  (no token)\n");
-		else if (!t->initialized)
-			fprintf(out, "  token: uninitialised\n");
-		else
-			fprintf(out,
-				"  token label:  %s\n  manufacturer: %s\n  model:        %s\n"
-				"  serial:       %s\n  login:        %s\n",
-				t->label, t->manufacturer, t->model, t->serial,
-				(t->flags & CKF_USER_PIN_INITIALIZED) ? "user PIN set"
-								      : "user PIN not set");
-	}
-	r = 0;
-out:
-	free(tokens);
-	p11_module_free(m);
-	return r;
-}
-
-int rootops_token_init(struct ceremony_ctx *ctx, const char *label, FILE *out)
-{
-	struct p11_module *m = NULL;
-	struct transcript *tr = NULL;
-	struct secret *so = NULL, *user = NULL;
-	struct p11_token tok;
-	const char *path, *tpath;
-	char what[96], prompt[CTX_PROMPT_MAX];
-	int r;
-
-	if ((r = ctx_transcript_path(ctx, "token init", &tpath)) != 0)
-		return r;
-	if ((r = ctx_transcript_open(ctx, "token init", &tr)) != 0)
-		return r;
-	if ((r = ctx_module_path(ctx, &path)) != 0 || (r = p11_module_load(path, &m)) != 0)
-		goto out;
-	(void)snprintf(what, sizeof(what), "new SO PIN for token \"%.32s\"", label);
-	ctx_prompt(ctx, 1, what, prompt, sizeof(prompt));
-	if ((r = secret_read_new(ctx->so_pin_source, prompt, SECRET_PIN_MAX, &so)) != 0)
-		goto out;
-	(void)snprintf(what, sizeof(what), "new user PIN for token \"%.32s\"", label);
-	ctx_prompt(ctx, 0, what, prompt, sizeof(prompt));
-	if ((r = secret_read_new(ctx->pin_source, prompt, SECRET_PIN_MAX, &user)) != 0)
-		goto out;
-	if ((r = p11_token_init(m, label, so, user, &tok)) != 0)
-		goto out;
-	if ((r = transcript_append(tr, "token.init", NULL, NULL,
-				   json_pack("{s:o}", "token", token_json(&tok)), NULL)) != 0)
-		goto out;
-	fprintf(out, "Token \"%s\" initialised (serial %s, model %s); SO and user PINs set.\n",
-		tok.label, tok.serial, tok.model);
-out:
-	secret_free(so);
-	secret_free(user);
-	p11_module_free(m);
-	transcript_close(tr);
-	return r;
-}
-
 static json_t *evidence_json(const struct p11key_evidence *ev)
 {
 	const struct {
@@ -178,8 +102,18 @@ static int key_leftover_record(struct transcript *tr, struct hsm *h, const struc
 			       "key.generate failed");
 }
 
+static json_t *waivers_json(unsigned waivers)
+{
+	json_t *a = json_array();
+	const char *name;
+
+	for (size_t i = 0; a != NULL && (name = p11key_waiver_name(waivers, i)) != NULL; i++)
+		json_array_append_new(a, json_string(name));
+	return a;
+}
+
 int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char *label,
-			 const char *type, FILE *out)
+			 const char *type, enum p11key_policy policy, unsigned waivers, FILE *out)
 {
 	struct hsm h;
 	struct transcript *tr = NULL;
@@ -200,9 +134,12 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 		return r;
 	if ((r = ctx_transcript_open(ctx, "key generate", &tr)) != 0)
 		return r;
-	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
+	/* Issue 12 item 3: what the token cannot do is said before the PIN prompt. */
+	if ((r = hsm_open(ctx, token, &h)) != 0 ||
+	    (r = p11key_generate_possible(h.module, &h.token, kt)) != 0 ||
+	    (r = hsm_login_user(ctx, &h)) != 0)
 		goto out;
-	if ((r = p11key_generate(h.session, label, kt, &key, &ev)) != 0) {
+	if ((r = p11key_generate(h.session, label, kt, policy, waivers, &key, &ev)) != 0) {
 		if (key.priv != CK_INVALID_HANDLE)
 			r = key_leftover_record(tr, &h, &key, r);
 		goto out;
@@ -219,10 +156,11 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 	hex_encode(key.id, key.id_len, id_hex);
 	hex_encode(md, sizeof(md), md_hex);
 	r = transcript_append(tr, "key.generate", NULL, NULL,
-			      json_pack("{s:o, s:{s:s, s:s, s:s}, s:o, s:s, s:s}", "token",
+			      json_pack("{s:o, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:s, s:o}", "token",
 					token_json(&h.token), "key", "label", label, "id", id_hex,
 					"type", key_type_name(kt), "evidence", evidence_json(&ev),
-					"spki_sha256", md_hex, "spki", spki_hex),
+					"spki_sha256", md_hex, "spki", spki_hex, "backup_policy",
+					p11key_policy_name(policy), "waivers", waivers_json(waivers)),
 			      NULL);
 	if (r != 0)
 		goto out;
@@ -230,6 +168,13 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 	fprintf(out, "Generated %s key \"%s\" in token \"%s\" (serial %s), CKA_ID %s\n",
 		key_type_name(kt), label, h.token.label, h.token.serial, id_hex);
 	fprintf(out, "  generated in the HSM: evidence recorded\n");
+	fprintf(out, "  backup policy  %s\n",
+		policy == P11KEY_ROOT_WRAP ? "wrap (exportable only under a trusted KEK)"
+					   : "none (never extractable: this key has no backup)");
+	for (size_t i = 0; p11key_waiver_name(waivers, i) != NULL; i++)
+		fprintf(out, "  waiver         %s (the module cannot honour or does not report it; "
+			     "recorded)\n",
+			p11key_waiver_name(waivers, i));
 	print_evidence(out, &ev);
 	readaloud_print(out, "SPKI sha256", md, 32);
 out:
@@ -249,13 +194,15 @@ int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *la
 	struct p11key_evidence ev;
 	uint8_t *spki = NULL, md[32];
 	size_t spki_len = 0;
+	unsigned waivers = 0, used = 0;
 	char id_hex[2 * sizeof(key.id) + 1];
-	int r;
+	int r, local;
 
 	if ((r = hsm_open(ctx, token, &h)) != 0)
 		return r;
 	if ((r = hsm_login_user(ctx, &h)) != 0 || (r = p11key_find(h.session, label, &key)) != 0 ||
 	    (r = p11key_evidence_read(h.session, &key, &ev)) != 0 ||
+	    (r = p11key_waivers_read(h.session, &key, &waivers)) != 0 ||
 	    (r = key_public(h.session, &key, &spki, &spki_len, md, NULL)) != 0)
 		goto out;
 	hex_encode(key.id, key.id_len, id_hex);
@@ -263,12 +210,25 @@ int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *la
 		label, h.token.label, h.token.serial, key_type_name(key.type), id_hex);
 	print_evidence(out, &ev);
 	readaloud_print(out, "SPKI sha256", md, 32);
-	r = p11key_evidence_check(&ev, 1);
-	fprintf(out, "  verdict        %s\n",
-		r == 0 ? "generated in this HSM, never in the clear, exportable only under a "
-			 "trusted KEK"
-		       : cer_err_msg(r));
-	r = 0;
+	for (size_t i = 0; p11key_waiver_name(waivers, i) != NULL; i++)
+		fprintf(out, "  waiver         %s (recorded at generation)\n",
+			p11key_waiver_name(waivers, i));
+	/* A key that is not LOCAL came from a backup: held to what it can do, not how it was made. */
+	local = ev.local == 1;
+	r = p11key_evidence_check(&ev, ev.extractable == 1 ? P11KEY_ROOT_WRAP : P11KEY_ROOT_NONE,
+				  local, waivers, &used);
+	if (r != 0)
+		fprintf(out, "  verdict        FAILS: %s; the tool will not sign with this key\n",
+			cer_err_msg(r));
+	else
+		fprintf(out, "  verdict        %s, never in the clear, %s%s\n",
+			local ? "generated in this HSM"
+			      : "not generated in this HSM (CKA_LOCAL FALSE: recovered from a backup "
+				"or imported)",
+			ev.extractable == 1 ? "exportable only under a trusted KEK"
+					    : "never extractable",
+			used != 0 ? "; with the recorded waivers above" : "");
+	/* Issue 12 item 2: a failing verdict is a failure (exit 1), not a report. */
 out:
 	free(spki);
 	hsm_close(&h);

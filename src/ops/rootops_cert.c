@@ -62,7 +62,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 		goto out;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
 		goto out;
-	if ((r = p11key_find(h.session, key, &k)) != 0)
+	if ((r = p11key_find_signer(h.session, key, &k, NULL)) != 0)
 		goto out;
 	if ((r = profile_check_key_type(&prof, k.type)) != 0)
 		goto out;
@@ -178,7 +178,7 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 	if ((r = pem_load_cert(cert_path, &cert)) != 0)
 		return r;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
-	    (r = p11key_find(h.session, key, &k)) != 0 ||
+	    (r = p11key_find_signer(h.session, key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {

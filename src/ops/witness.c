@@ -19,10 +19,6 @@
 #include "ceremony/transcript.h"
 #include "ceremony/witness.h"
 
-/* DER OID of namedCurve P-256 for CKA_EC_PARAMS. */
-static const uint8_t witness_oid_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
-					   0xce, 0x3d, 0x03, 0x01, 0x07};
-
 static int witness_name_check(const char *name)
 {
 	size_t len = strlen(name);
@@ -37,109 +33,13 @@ static int witness_name_check(const char *name)
 
 /*
  * A witness key signs countersignatures and nothing else, and never leaves its
- * card: unlike the root key it has no backup, so EXTRACTABLE is FALSE outright.
+ * card: unlike the root key it has no backup, so EXTRACTABLE is FALSE outright
+ * (p11key's witness policy).
  */
-static int witness_evidence_check(const struct p11key_evidence *ev, int generated_here)
-{
-	const struct {
-		const char *name;
-		int got, want;
-	} rules[] = {
-		{"CKA_TOKEN", ev->token, 1},
-		{"CKA_PRIVATE", ev->private_, 1},
-		{"CKA_SENSITIVE", ev->sensitive, 1},
-		{"CKA_EXTRACTABLE", ev->extractable, 0},
-		{"CKA_SIGN", ev->sign, 1},
-		{"CKA_DECRYPT", ev->decrypt, 0},
-		{"CKA_UNWRAP", ev->unwrap, 0},
-		{"CKA_DERIVE", ev->derive, 0},
-		{"CKA_SIGN_RECOVER", ev->sign_recover, 0},
-		{"CKA_LOCAL", generated_here ? ev->local : 1, 1},
-		{"CKA_ALWAYS_SENSITIVE", generated_here ? ev->always_sensitive : 1, 1},
-		{"CKA_NEVER_EXTRACTABLE", generated_here ? ev->never_extractable : 1, 1},
-	};
-
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (rules[i].got != rules[i].want)
-			return cer_err(CER_E_REFUSED, "the card reports %s = %s, expected %s",
-				       rules[i].name,
-				       rules[i].got < 0 ? "absent" : rules[i].got ? "TRUE" : "FALSE",
-				       rules[i].want ? "TRUE" : "FALSE");
-	return 0;
-}
-
 static int witness_key_generate(struct p11_session *s, const char *label, struct p11key *out,
 				struct p11key_evidence *ev)
 {
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_OBJECT_CLASS pub_class = CKO_PUBLIC_KEY, priv_class = CKO_PRIVATE_KEY;
-	CK_KEY_TYPE kt = CKK_EC;
-	CK_MECHANISM mech = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
-	CK_OBJECT_HANDLE pub = CK_INVALID_HANDLE, priv = CK_INVALID_HANDLE;
-	uint8_t id[P11KEY_ID_LEN];
-	size_t label_len = strlen(label);
-	CK_RV rv;
-	int r, taken;
-
-	/* A random CKA_ID: libp11 pairs keys by ID alone (docs/hsm.md). */
-	if ((r = p11_random_mixed(s, id, sizeof(id))) != 0)
-		return r;
-	if ((r = p11key_name_taken(s, label, id, sizeof(id), &taken)) != 0)
-		return r;
-	if (taken)
-		return cer_err(CER_E_EXISTS,
-			       "card \"%s\" already has an object labelled \"%s\" that is not a "
-			       "private key; nothing was generated",
-			       s->token.label, label);
-	CK_ATTRIBUTE pub_tmpl[] = {
-		{CKA_CLASS, &pub_class, sizeof(pub_class)},
-		{CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_VERIFY, &yes, sizeof(yes)},
-		{CKA_ENCRYPT, &no, sizeof(no)},
-		{CKA_WRAP, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)label, label_len},
-		{CKA_ID, id, sizeof(id)},
-		{CKA_EC_PARAMS, (void *)witness_oid_p256, sizeof(witness_oid_p256)},
-	};
-	CK_ATTRIBUTE priv_tmpl[] = {
-		{CKA_CLASS, &priv_class, sizeof(priv_class)},
-		{CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &yes, sizeof(yes)},
-		{CKA_PRIVATE, &yes, sizeof(yes)},
-		{CKA_SENSITIVE, &yes, sizeof(yes)},
-		{CKA_EXTRACTABLE, &no, sizeof(no)},
-		{CKA_SIGN, &yes, sizeof(yes)},
-		{CKA_SIGN_RECOVER, &no, sizeof(no)},
-		{CKA_DECRYPT, &no, sizeof(no)},
-		{CKA_UNWRAP, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},
-		{CKA_LABEL, (void *)label, label_len},
-		{CKA_ID, id, sizeof(id)},
-	};
-	rv = s->f->C_GenerateKeyPair(s->handle, &mech, pub_tmpl,
-				     sizeof(pub_tmpl) / sizeof(pub_tmpl[0]), priv_tmpl,
-				     sizeof(priv_tmpl) / sizeof(priv_tmpl[0]), &pub, &priv);
-	if (rv != CKR_OK)
-		return p11_err(rv, "card \"%s\": generating witness key \"%s\"", s->token.label,
-			       label);
-	memset(out, 0, sizeof(*out));
-	out->type = KEY_EC_P256;
-	out->priv = priv;
-	out->pub = pub;
-	memcpy(out->id, id, sizeof(id));
-	out->id_len = sizeof(id);
-	memcpy(out->label, label, label_len + 1);
-	if ((r = p11key_evidence_read(s, out, ev)) != 0 ||
-	    (r = witness_evidence_check(ev, 1)) != 0) {
-		(void)s->f->C_DestroyObject(s->handle, priv);
-		(void)s->f->C_DestroyObject(s->handle, pub);
-		cer_err_prefix("card \"%s\": witness key \"%s\" destroyed: ", s->token.label, label);
-		return r;
-	}
-	return 0;
+	return p11key_generate(s, label, KEY_EC_P256, P11KEY_WITNESS, 0, out, ev);
 }
 
 /* The existing key labelled label, or a new one; *generated says which. */
@@ -159,9 +59,10 @@ static int witness_key_get(struct p11_session *s, const char *label, struct p11k
 		return r;
 	if (k->type != KEY_EC_P256)
 		return cer_err(CER_E_REFUSED, "card \"%s\": key \"%s\" is %s; a witness key is ec-p256",
-			       s->token.label, label, key_type_name(k->type));
-	if ((r = p11key_evidence_read(s, k, ev)) != 0 || (r = witness_evidence_check(ev, 0)) != 0)
-		cer_err_prefix("card \"%s\": key \"%s\": ", s->token.label, label);
+			       p11_session_token(s)->label, label, key_type_name(k->type));
+	if ((r = p11key_evidence_read(s, k, ev)) != 0 ||
+	    (r = p11key_evidence_check(ev, P11KEY_WITNESS, 0, 0, NULL)) != 0)
+		cer_err_prefix("card \"%s\": key \"%s\": ", p11_session_token(s)->label, label);
 	return r;
 }
 

@@ -28,6 +28,7 @@
 #include "ceremony/p11key.h"
 #include "ceremony/p11wrap.h"
 #include "ceremony/seal.h"
+#include "../../src/hsm/p11_int.h" /* the test creates objects directly */
 #include "ceremony/secret.h"
 
 static char dir[256], module_path[256];
