@@ -106,7 +106,8 @@ static void token_new(const char *label, struct p11_token *t)
 	struct p11_module *m = NULL;
 
 	assert_int_equal(p11_module_load(module_path, &m), 0);
-	assert_int_equal(p11_token_init(m, label, so, user, t), 0);
+	int created = 0;
+	assert_int_equal(p11_token_init(m, label, so, user, t, &created), 0);
 	p11_module_free(m);
 	secret_free(so);
 	secret_free(user);
@@ -153,7 +154,7 @@ static void test_p11wrap_refuses_an_untrusted_kek_and_takes_the_trusted_one(void
 	assert_true(mech.mechanism == P11WRAP_CKM_AES_KEY_WRAP_PAD ||
 		    mech.mechanism == P11WRAP_CKM_AES_KEY_WRAP_KWP);
 	assert_int_equal(p11_login(a, CKU_USER, user), 0);
-	assert_int_equal(p11key_generate(a, "root", KEY_EC_P256, &key, &ev), 0);
+	assert_int_equal(p11key_generate(a, "root", KEY_EC_P256, P11KEY_ROOT_WRAP, 0, &key, &ev), 0);
 
 	/* CKA_WRAP_WITH_TRUSTED: an untrusted key may not wrap the root. */
 	h = untrusted_kek(a);
@@ -244,7 +245,7 @@ static void test_backup_leaves_no_kek_on_disk(void **state)
 	assert_int_equal(p11_token_find(m, "root-hsm", &tok), 0);
 	assert_int_equal(p11_session_open(m, &tok, &s), 0);
 	assert_int_equal(p11_login(s, CKU_USER, user), 0);
-	assert_int_equal(p11key_generate(s, "root", KEY_EC_P384, &key, &ev), 0);
+	assert_int_equal(p11key_generate(s, "root", KEY_EC_P384, P11KEY_ROOT_WRAP, 0, &key, &ev), 0);
 	p11_session_close(s);
 	(void)snprintf(pinsrc, sizeof(pinsrc), "file:%s/user", dir);
 	(void)snprintf(sosrc, sizeof(sosrc), "file:%s/so", dir);
