@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "../../src/p11_int.h" /* the test reads attributes directly */
+#include "../../src/hsm/p11_int.h" /* the test reads attributes directly */
 #include "ceremony/err.h"
 #include "ceremony/p11.h"
 #include "ceremony/p11key.h"
