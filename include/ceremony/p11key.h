@@ -60,6 +60,9 @@ const char *p11key_policy_name(enum p11key_policy p);
  */
 #define P11KEY_WAIVERS_MAX 16
 int p11key_waiver_parse(const char *attr, unsigned *waivers) __attribute__((warn_unused_result));
+/* "CKA_DECRYPT,CKA_KEY_GEN_MECHANISM", or "none" (for scripts), added to *waivers. */
+int p11key_waivers_parse_list(const char *list, unsigned *waivers)
+	__attribute__((warn_unused_result));
 /* "CKA_DECRYPT,CKA_KEY_GEN_MECHANISM" ("" for none). */
 void p11key_waivers_format(unsigned waivers, char *out, size_t size);
 /* Each waived attribute's name in turn: i from 0 while it returns non-NULL. */

@@ -19,12 +19,14 @@
 /*
  * Generate (or find) the witness key label on card token, and record
  * witness.register {role, name, card, key, evidence, spki, spki_sha256} in
- * ctx's transcript.
+ * ctx's transcript. waive: the attributes the card's module cannot honour
+ * ("CKA_DECRYPT", comma-separated, "none" or NULL for none), as key generate's.
  */
 struct approve_opts;
 /* ao: the quorum's approvers when a policy is in force (officer-register; approve.h). */
 int witness_register(struct ceremony_ctx *ctx, const char *token, const char *label,
-		     const char *role, const char *name, const struct approve_opts *ao, FILE *out)
+		     const char *role, const char *name, const char *waive,
+		     const struct approve_opts *ao, FILE *out)
 	__attribute__((warn_unused_result));
 
 /* Sign the sealed transcript with card key label; write TRANSCRIPT.countersig-ROLE. */

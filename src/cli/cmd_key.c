@@ -29,10 +29,11 @@ static const char generate_usage[] =
 	"  --backup POLICY       wrap (default): extractable only under a trusted KEK, for\n"
 	"                        \"backup create\"; none: never extractable, no backup by this\n"
 	"                        tool (tokens without key wrap, or cloned by the vendor's means)\n"
-	"  --waive CKA_X         accept that the module cannot honour or does not report\n"
-	"                        attribute CKA_X (e.g. CKA_DECRYPT on tpm2-pkcs11); repeat for\n"
-	"                        each; recorded, stored beside the key, and refused if the\n"
-	"                        key does not need it\n\n" CLI_COMMON_HELP;
+	"  --waive CKA_X[,CKA_Y] accept that the module cannot honour or does not report\n"
+	"                        attribute CKA_X (e.g. CKA_DECRYPT on tpm2-pkcs11); repeat or\n"
+	"                        list with commas (\"none\" waives nothing, for scripts); recorded,\n"
+	"                        stored beside the key, refused if the key does not need it\n\n"
+	CLI_COMMON_HELP;
 
 static const char show_usage[] =
 	"usage: ceremony key show --token T --label L [options]\n"
@@ -96,7 +97,7 @@ static int cmd_key_generate(struct ceremony_ctx *ctx, int argc, char **argv)
 	if (o.backup != NULL && (r = p11key_policy_parse(o.backup, &policy)) != 0)
 		return r;
 	for (int i = 0; i < o.nwaivers; i++)
-		if ((r = p11key_waiver_parse(o.waive[i], &waivers)) != 0)
+		if ((r = p11key_waivers_parse_list(o.waive[i], &waivers)) != 0)
 			return r;
 	return rootops_key_generate(ctx, o.token, o.label, o.type, policy, waivers, stdout);
 }

@@ -8,7 +8,7 @@
 #include "ceremony/witness.h"
 
 struct witness_opts {
-	const char *token, *label, *role, *name;
+	const char *token, *label, *role, *name, *waive;
 	struct approve_opts approve;
 };
 
@@ -24,6 +24,8 @@ static const char register_usage[] =
 	"  --label L             the key's label on the card\n"
 	"  --role ROLE           IW, KE1, SO, ... (letters, digits, - and _)\n"
 	"  --name NAME           who holds the card (recorded in the transcript)\n"
+	"  --waive CKA_X[,...]   what the card's module cannot honour (as key generate's;\n"
+	"                        \"none\" for nothing); recorded, stored beside the key\n"
 	"(--pin-source is the card's PIN; default: asked on the terminal.)\n"
 	"Once the CA's history holds a quorum policy, a new officer is an officer-register\n"
 	"operation the quorum approves (docs/quorum.md):\n" APPROVE_HELP "\n" CLI_COMMON_HELP;
@@ -39,6 +41,7 @@ static int witness_opt(void *state, int c, const char *arg)
 	case 'n': o->name = arg; return 0;
 	case OPT_APPROVERS: o->approve.approvers = arg; return 0;
 	case OPT_APPROVER_PINS: o->approve.pin_sources = arg; return 0;
+	case 'w': o->waive = arg; return 0;
 	default: return -1;
 	}
 }
@@ -48,8 +51,8 @@ static int cmd_witness_register(struct ceremony_ctx *ctx, int argc, char **argv)
 	static const struct option longopts[] = {
 		{"token", required_argument, NULL, 't'}, {"label", required_argument, NULL, 'l'},
 		{"role", required_argument, NULL, 'r'},	 {"name", required_argument, NULL, 'n'},
-		APPROVE_OPTIONS,			 CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
+		{"waive", required_argument, NULL, 'w'}, APPROVE_OPTIONS,
+		CLI_COMMON_OPTIONS,			 {NULL, 0, NULL, 0}};
 	struct witness_opts o;
 	int first, r;
 
@@ -64,7 +67,7 @@ static int cmd_witness_register(struct ceremony_ctx *ctx, int argc, char **argv)
 	    (r = cli_require(o.role, "--role", register_usage)) != 0 ||
 	    (r = cli_require(o.name, "--name", register_usage)) != 0)
 		return r;
-	return witness_register(ctx, o.token, o.label, o.role, o.name, &o.approve, stdout);
+	return witness_register(ctx, o.token, o.label, o.role, o.name, o.waive, &o.approve, stdout);
 }
 
 static const struct cli_command witness_commands[] = {

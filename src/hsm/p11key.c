@@ -158,6 +158,33 @@ int p11key_waiver_parse(const char *attr, unsigned *waivers)
 		       attr);
 }
 
+int p11key_waivers_parse_list(const char *list, unsigned *waivers)
+{
+	char name[64];
+	const char *p = list, *comma;
+	size_t len;
+	int r;
+
+	if (strcmp(list, "none") == 0) /* for scripts: a value that waives nothing */
+		return 0;
+	while (*p != '\0') {
+		comma = strchr(p, ',');
+		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
+		if (len == 0 || len >= sizeof(name))
+			return cer_err(CER_E_INPUT, "--waive \"%s\": a comma-separated list of "
+						    "attribute names (CKA_DECRYPT,...)",
+				       list);
+		memcpy(name, p, len);
+		name[len] = '\0';
+		if ((r = p11key_waiver_parse(name, waivers)) != 0)
+			return r;
+		p += len + (comma != NULL ? 1 : 0);
+		if (comma != NULL && *p == '\0')
+			return cer_err(CER_E_INPUT, "--waive \"%s\" ends with a comma", list);
+	}
+	return 0;
+}
+
 const char *p11key_waiver_name(unsigned waivers, size_t i)
 {
 	for (unsigned b = 0; b < RULE_COUNT; b++)

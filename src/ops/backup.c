@@ -17,6 +17,7 @@
 #include "ceremony/hsm.h"
 #include "ceremony/leftover.h"
 #include "ceremony/p11key.h"
+#include "ceremony/p11probe.h"
 #include "ceremony/p11wrap.h"
 #include "ceremony/transcript.h"
 
@@ -909,6 +910,11 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	if ((r = ctx_transcript_open(ctx, "backup", &st->tr)) != 0 ||
 	    (r = hsm_open(ctx, p->token, &st->h)) != 0)
 		goto out;
+	/* Issue 12 item 3: a token without RFC 5649 wrap is refused before any prompt. */
+	if ((r = p11probe_check(st->h.module, &st->h.token, P11PROBE_WRAP)) != 0) {
+		cer_err_prefix("backup create: nothing was asked or changed: ");
+		goto out;
+	}
 	if (p->cards.module != NULL && (r = backup_cards_module(ctx, p->cards.module,
 								 &st->card_module)) != 0)
 		goto out;

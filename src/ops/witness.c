@@ -15,6 +15,7 @@
 #include "ceremony/hsm.h"
 #include "ceremony/hsmkey.h"
 #include "ceremony/p11key.h"
+#include "ceremony/p11probe.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/transcript.h"
 #include "ceremony/witness.h"
@@ -36,15 +37,12 @@ static int witness_name_check(const char *name)
  * card: unlike the root key it has no backup, so EXTRACTABLE is FALSE outright
  * (p11key's witness policy).
  */
-static int witness_key_generate(struct p11_session *s, const char *label, struct p11key *out,
-				struct p11key_evidence *ev)
-{
-	return p11key_generate(s, label, KEY_EC_P256, P11KEY_WITNESS, 0, out, ev);
-}
-
-/* The existing key labelled label, or a new one; *generated says which. */
+/*
+ * The existing key labelled label (its stored waivers in *waivers), or a new one
+ * under the waivers asked; *generated says which.
+ */
 static int witness_key_get(struct p11_session *s, const char *label, struct p11key *k,
-			   struct p11key_evidence *ev, int *generated)
+			   struct p11key_evidence *ev, unsigned *waivers, int *generated)
 {
 	int r;
 
@@ -53,15 +51,15 @@ static int witness_key_get(struct p11_session *s, const char *label, struct p11k
 	if (r == CER_E_NOTFOUND) {
 		cer_err_clear();
 		*generated = 1;
-		return witness_key_generate(s, label, k, ev);
+		return p11key_generate(s, label, KEY_EC_P256, P11KEY_WITNESS, *waivers, k, ev);
 	}
 	if (r != 0)
 		return r;
 	if (k->type != KEY_EC_P256)
 		return cer_err(CER_E_REFUSED, "card \"%s\": key \"%s\" is %s; a witness key is ec-p256",
 			       p11_session_token(s)->label, label, key_type_name(k->type));
-	if ((r = p11key_evidence_read(s, k, ev)) != 0 ||
-	    (r = p11key_evidence_check(ev, P11KEY_WITNESS, 0, 0, NULL)) != 0)
+	if ((r = p11key_evidence_read(s, k, ev)) != 0 || (r = p11key_waivers_read(s, k, waivers)) != 0 ||
+	    (r = p11key_evidence_check(ev, P11KEY_WITNESS, 0, *waivers, NULL)) != 0)
 		cer_err_prefix("card \"%s\": key \"%s\": ", p11_session_token(s)->label, label);
 	return r;
 }
@@ -81,23 +79,30 @@ static json_t *witness_evidence_json(const struct p11key_evidence *ev)
  * witness key must never pass for the CA's own.
  */
 static json_t *witness_record(const struct p11_token *card, const struct p11key *k,
-			      const struct p11key_evidence *ev, int generated, const char *role,
-			      const char *name, const char *spki_hex, const char *md_hex)
+			      const struct p11key_evidence *ev, unsigned waivers, int generated,
+			      const char *role, const char *name, const char *spki_hex,
+			      const char *md_hex)
 {
 	char id_hex[2 * sizeof(k->id) + 1];
+	json_t *w = json_array();
+	const char *n;
 
+	for (size_t i = 0; w != NULL && (n = p11key_waiver_name(waivers, i)) != NULL; i++)
+		json_array_append_new(w, json_string(n));
 	hex_encode(k->id, k->id_len, id_hex);
-	return json_pack("{s:{s:s, s:s, s:{s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:b}, s:o, "
-			 "s:s, s:s}}",
+	return json_pack("{s:{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:b}, s:o, "
+			 "s:o, s:s, s:s}}",
 			 "witness", "role", role, "name", name, "card", "label", card->label,
 			 "serial", card->serial, "model", card->model, "manufacturer",
-			 card->manufacturer, "key", "label", k->label, "id", id_hex, "type",
-			 key_type_name(k->type), "generated_now", generated, "evidence",
-			 witness_evidence_json(ev), "spki", spki_hex, "spki_sha256", md_hex);
+			 card->manufacturer, "slot_description", card->slot_description, "key",
+			 "label", k->label, "id", id_hex, "type", key_type_name(k->type),
+			 "generated_now", generated, "evidence", witness_evidence_json(ev),
+			 "waivers", w, "spki", spki_hex, "spki_sha256", md_hex);
 }
 
 int witness_register(struct ceremony_ctx *ctx, const char *token, const char *label,
-		     const char *role, const char *name, const struct approve_opts *ao, FILE *out)
+		     const char *role, const char *name, const char *waive,
+		     const struct approve_opts *ao, FILE *out)
 {
 	struct hsm h;
 	struct transcript *tr = NULL;
@@ -109,11 +114,13 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 	json_t *details;
 	size_t spki_len = 0;
 	unsigned int mdlen = 0;
+	unsigned waivers = 0;
 	int generated = 0, r;
 
 	memset(&h, 0, sizeof(h));
 	/* STYLE 9: every input before the card is touched. */
-	if ((r = countersig_role_check(role)) != 0 || (r = witness_name_check(name)) != 0)
+	if ((r = countersig_role_check(role)) != 0 || (r = witness_name_check(name)) != 0 ||
+	    (waive != NULL && (r = p11key_waivers_parse_list(waive, &waivers)) != 0))
 		return r;
 	if (strlen(label) == 0 || strlen(label) > P11KEY_LABEL_MAX)
 		return cer_err(CER_E_INPUT, "key label must be 1 to %d bytes", P11KEY_LABEL_MAX);
@@ -121,9 +128,11 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 		return r;
 	if ((r = ctx_transcript_open(ctx, "witness register", &tr)) != 0)
 		return r;
-	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0)
+	if ((r = hsm_open(ctx, token, &h)) != 0 ||
+	    (r = p11probe_check(h.module, &h.token, P11PROBE_WITNESS)) != 0 ||
+	    (r = hsm_login_user(ctx, &h)) != 0)
 		goto out;
-	if ((r = witness_key_get(h.session, label, &k, &ev, &generated)) != 0)
+	if ((r = witness_key_get(h.session, label, &k, &ev, &waivers, &generated)) != 0)
 		goto out;
 	if ((r = p11key_spki(h.session, &k, &spki, &spki_len)) != 0)
 		goto out;
@@ -141,7 +150,8 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 	/* Under a quorum policy a new officer's key is approved first (docs/quorum.md). */
 	if ((r = approve_officer_register(ctx, tr, role, name, h.token.label, md, ao, out)) != 0)
 		goto out;
-	details = witness_record(&h.token, &k, &ev, generated, role, name, spki_hex, md_hex);
+	details = witness_record(&h.token, &k, &ev, waivers, generated, role, name, spki_hex,
+				 md_hex);
 	if (details == NULL) {
 		r = cer_err(CER_E_INPUT, "cannot record the witness (is --name valid UTF-8?)");
 		goto out;

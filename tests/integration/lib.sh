@@ -27,9 +27,19 @@ find_softhsm() {
 	dpkg -L softhsm2 2>/dev/null | grep 'libsofthsm2.so$' | head -n1
 }
 
+# The module under test: CEREMONY_TEST_MODULE (docs/hsm.md, "Testing your HSM")
+#   softhsm        SoftHSM2 with a token folder of the test's own (the default)
+#   p11-kit-proxy  the same SoftHSM2 behind p11-kit-proxy.so (a user p11-kit config
+#                  that loads only SoftHSM2)
+#   tpm2           tpm2-pkcs11 on a software TPM (swtpm on a free loopback port, a
+#                  session D-Bus and tpm2-abrmd of the test's own, all stopped at exit)
+#   /path/to.so    any other PKCS#11 module: a real HSM; its empty slots must accept
+#                  C_InitToken with the test's PINs
+# MODULE_KIND says which (softhsm, p11-kit-proxy, tpm2, other) for tests that differ.
 setup_hsm() {
 	T=$(mktemp -d /tmp/ceremony-test.XXXXXX)
 	mkdir -p "$T/tokens" "$T/out" "$T/transcripts" "$T/pins"
+	on_exit 'rm -rf "$T"'
 	cat >"$T/softhsm2.conf" <<CONF
 directories.tokendir = $T/tokens
 objectstore.backend = file
@@ -37,15 +47,110 @@ log.level = ERROR
 slots.removable = false
 CONF
 	export SOFTHSM2_CONF="$T/softhsm2.conf"
-	CEREMONY_MODULE=$(find_softhsm)
-	export CEREMONY_MODULE
 	# Test machines are on a network; the ceremony tool refuses that unless told,
 	# and records the override (test_airgap.sh tests the refusal itself).
 	export CEREMONY_ALLOW_NETWORK=1
 	printf '%s' "so-pin-0000" >"$T/pins/so"
 	printf '%s' "user-pin-1234" >"$T/pins/user"
 	printf '%s\n' "wrong-pin-9999" >"$T/pins/wrong"
-	on_exit 'rm -rf "$T"'
+	setup_module "${CEREMONY_TEST_MODULE:-softhsm}"
+}
+
+# setup_module KIND: point CEREMONY_MODULE at the module under test (see setup_hsm).
+setup_module() {
+	case "$1" in
+	softhsm)
+		MODULE_KIND=softhsm
+		CEREMONY_MODULE=$(find_softhsm)
+		;;
+	p11-kit-proxy)
+		MODULE_KIND=p11-kit-proxy
+		setup_p11kit_proxy
+		;;
+	tpm2)
+		MODULE_KIND=tpm2
+		setup_tpm2
+		;;
+	/*)
+		MODULE_KIND=other
+		[ -f "$1" ] || fatal "CEREMONY_TEST_MODULE=$1: no such module"
+		CEREMONY_MODULE=$1
+		;;
+	*) fatal "CEREMONY_TEST_MODULE=$1: use softhsm, p11-kit-proxy, tpm2 or a module path" ;;
+	esac
+	[ -n "$CEREMONY_MODULE" ] || fatal "no PKCS#11 module for $1"
+	export CEREMONY_MODULE MODULE_KIND
+}
+
+# SoftHSM2 through p11-kit-proxy, which loads every module registered system-wide
+# (p11-kit skips user configurations for root): SoftHSM2 finds the test's tokens through
+# SOFTHSM2_CONF; tpm2-pkcs11, registered too, is pointed at a TPM that does not exist so
+# that it fails at once (it prints "ERROR:" lines; p11-kit then leaves it out).
+setup_p11kit_proxy() {
+	local proxy
+	proxy=$(dpkg -L p11-kit-modules 2>/dev/null | grep '/p11-kit-proxy.so$' | head -n1)
+	[ -n "$proxy" ] || fatal "p11-kit-proxy.so not found (make deps installs p11-kit-modules)"
+	export TPM2_PKCS11_TCTI="device:$T/no-tpm" TPM2_PKCS11_STORE="$T/no-tpm-store"
+	CEREMONY_MODULE=$proxy
+}
+
+# Two free consecutive loopback ports (swtpm's control port is the server port + 1).
+free_port_pair() {
+	python3 - <<'PY'
+import socket
+while True:
+    a = socket.socket()
+    a.bind(("127.0.0.1", 0))
+    p = a.getsockname()[1]
+    if p >= 65535:
+        continue
+    b = socket.socket()
+    try:
+        b.bind(("127.0.0.1", p + 1))
+    except OSError:
+        continue
+    print(p)
+    break
+PY
+}
+
+# tpm2-pkcs11 on swtpm, behind tpm2-abrmd on a session bus of the test's own: the
+# resource manager keeps the TPM's three object slots from running out.
+setup_tpm2() {
+	local port i
+	CEREMONY_MODULE=$(dpkg -L libtpm2-pkcs11-1 2>/dev/null | grep '/libtpm2_pkcs11.so$' | head -n1)
+	[ -n "$CEREMONY_MODULE" ] || fatal "libtpm2_pkcs11.so not found (make deps installs libtpm2-pkcs11-1)"
+	mkdir -p "$T/tpm/state" "$T/tpm/store"
+	for i in 1 2 3; do
+		port=$(free_port_pair) || fatal "no free loopback port"
+		swtpm socket --tpm2 --tpmstate "dir=$T/tpm/state" \
+			--server "type=tcp,port=$port,bindaddr=127.0.0.1" \
+			--ctrl "type=tcp,port=$((port + 1)),bindaddr=127.0.0.1" \
+			--flags not-need-init,startup-clear --pid "file=$T/tpm/swtpm.pid" --daemon \
+			2>"$T/tpm/swtpm.log" && break
+		port=""
+	done
+	[ -n "$port" ] || fatal "swtpm did not start: $(cat "$T/tpm/swtpm.log")"
+	on_exit 'kill "$(cat "$T/tpm/swtpm.pid")" 2>/dev/null'
+	dbus-daemon --session --fork --print-address=3 --print-pid=4 \
+		3>"$T/tpm/dbus.addr" 4>"$T/tpm/dbus.pid" || fatal "dbus-daemon did not start"
+	on_exit 'kill "$(cat "$T/tpm/dbus.pid")" 2>/dev/null'
+	DBUS_SESSION_BUS_ADDRESS=$(head -n1 "$T/tpm/dbus.addr")
+	export DBUS_SESSION_BUS_ADDRESS
+	tpm2-abrmd --session --tcti="swtpm:host=127.0.0.1,port=$port" --allow-root --flush-all \
+		>"$T/tpm/abrmd.log" 2>&1 &
+	echo $! >"$T/tpm/abrmd.pid"
+	on_exit 'kill "$(cat "$T/tpm/abrmd.pid")" 2>/dev/null'
+	export TPM2_PKCS11_TCTI="tabrmd:bus_type=session" TPM2TOOLS_TCTI="tabrmd:bus_type=session"
+	export TPM2_PKCS11_STORE="$T/tpm/store" TPM2_PKCS11_LOG_LEVEL=0
+	# abrmd owns its bus name a moment after it starts.
+	for i in $(seq 1 50); do
+		dbus-send --session --dest=org.freedesktop.DBus --type=method_call --print-reply \
+			/org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner \
+			string:com.intel.tss2.Tabrmd 2>/dev/null | grep -q 'boolean true' && return 0
+		sleep 0.1
+	done
+	fatal "tpm2-abrmd did not come up: $(cat "$T/tpm/abrmd.log")"
 }
 
 # make_root TOKEN LABEL TYPE TRANSCRIPT OUT [SUBJECT]: a token, a root key on it and
