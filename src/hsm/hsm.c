@@ -4,6 +4,7 @@
 #include "ceremony/airgap.h"
 #include "ceremony/err.h"
 #include "ceremony/hsm.h"
+#include "ceremony/p11probe.h"
 #include "ceremony/secret.h"
 
 int hsm_open(struct ceremony_ctx *ctx, const char *token_name, struct hsm *out)
@@ -24,8 +25,11 @@ int hsm_open(struct ceremony_ctx *ctx, const char *token_name, struct hsm *out)
 		return r;
 	if ((r = p11_token_find(out->module, token_name, &out->token)) != 0)
 		goto fail;
-	/* A token whose PIN is still a default or expired is not used (issue 12 item 4). */
-	if ((r = p11_token_pins_usable(&out->token)) != 0)
+	/*
+	 * Before any prompt: a token without a user PIN (initialised, not finished) or
+	 * whose PIN is still a default or expired is not used (issue 12 item 4).
+	 */
+	if ((r = p11probe_check(out->module, &out->token, P11PROBE_PINS_USABLE)) != 0)
 		goto fail;
 	if ((r = p11_session_open(out->module, &out->token, &out->session)) != 0)
 		goto fail;

@@ -14,6 +14,7 @@
 #include "ceremony/hsmkey.h"
 #include "ceremony/leftover.h"
 #include "ceremony/p11key.h"
+#include "ceremony/p11probe.h"
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
@@ -136,8 +137,15 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 		return r;
 	/* Issue 12 item 3: what the token cannot do is said before the PIN prompt. */
 	if ((r = hsm_open(ctx, token, &h)) != 0 ||
-	    (r = p11key_generate_possible(h.module, &h.token, kt)) != 0 ||
-	    (r = hsm_login_user(ctx, &h)) != 0)
+	    (r = p11key_generate_possible(h.module, &h.token, kt)) != 0)
+		goto out;
+	/* A wrap-policy key on a token that cannot wrap could never be backed up. */
+	if (policy == P11KEY_ROOT_WRAP && (r = p11probe_check(h.module, &h.token, P11PROBE_WRAP)) != 0) {
+		cer_err_prefix("--backup wrap (the default) needs RFC 5649 key wrap; give --backup "
+			       "none for a key this tool never exports; nothing was generated: ");
+		goto out;
+	}
+	if ((r = hsm_login_user(ctx, &h)) != 0)
 		goto out;
 	if ((r = p11key_generate(h.session, label, kt, policy, waivers, &key, &ev)) != 0) {
 		if (key.priv != CK_INVALID_HANDLE)

@@ -7,6 +7,7 @@
 #include "ceremony/airgap.h"
 #include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
+#include "ceremony/keytype.h"
 #include "ceremony/p11.h"
 #include "ceremony/p11probe.h"
 #include "ceremony/secret.h"
@@ -428,4 +429,97 @@ out:
 	p11_module_free(m);
 	transcript_close(tr);
 	return r;
+}
+
+/* The value of --name in args, or NULL. */
+static const char *arg_value(const char *const *args, int n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (int i = 0; i < n; i++) {
+		if (strcmp(args[i], name) == 0 && i + 1 < n)
+			return args[i + 1];
+		if (strncmp(args[i], name, len) == 0 && args[i][len] == '=')
+			return args[i] + len + 1;
+	}
+	return NULL;
+}
+
+/* The token named, or (not made yet) the module's first empty slot. */
+static int needs_token(struct p11_module *m, const char *name, struct p11_token *t)
+{
+	struct p11_token *tokens = NULL;
+	size_t n = 0;
+	int r = p11_token_find(m, name, t);
+
+	if (r != CER_E_NOTFOUND)
+		return r;
+	cer_err_clear();
+	if ((r = p11_tokens_list(m, &tokens, &n)) != 0)
+		return r;
+	r = cer_err(CER_E_NOTFOUND, "token \"%s\" is not there and the module has no empty slot",
+		    name);
+	for (size_t i = 0; i < n; i++) {
+		if (tokens[i].present && !tokens[i].initialized) {
+			*t = tokens[i];
+			(void)snprintf(t->label, sizeof(t->label), "%s", name);
+			cer_err_clear();
+			r = 0;
+			break;
+		}
+	}
+	free(tokens);
+	return r;
+}
+
+int tokenops_step_needs(struct ceremony_ctx *ctx, struct p11_module **m, const char *const *args,
+			int n)
+{
+	enum p11probe_need needs[2];
+	const char *token, *backup;
+	struct p11_token t;
+	enum key_type type;
+	json_t *override = NULL;
+	int nneeds = 0, r;
+
+	if (n < 2 || (token = arg_value(args, n, "--token")) == NULL)
+		return 0;
+	if (strcmp(args[0], "key") == 0 && strcmp(args[1], "generate") == 0) {
+		const char *ts = arg_value(args, n, "--type");
+		if (ts == NULL || key_type_parse(ts, &type) != 0) {
+			cer_err_clear();
+			return 0; /* the command itself says what is wrong with its options */
+		}
+		needs[nneeds++] = p11probe_root_need(type);
+		backup = arg_value(args, n, "--backup");
+		if (backup == NULL || strcmp(backup, "none") != 0)
+			needs[nneeds++] = P11PROBE_WRAP;
+	} else if (strcmp(args[0], "backup") == 0 && strcmp(args[1], "create") == 0) {
+		needs[nneeds++] = P11PROBE_WRAP;
+	} else if (strcmp(args[0], "backup") == 0 && strcmp(args[1], "recover") == 0) {
+		needs[nneeds++] = P11PROBE_UNWRAP;
+	} else if (strcmp(args[0], "witness") == 0 && strcmp(args[1], "register") == 0) {
+		needs[nneeds++] = P11PROBE_WITNESS;
+	} else {
+		return 0;
+	}
+	if (*m == NULL) {
+		const char *path;
+		/* Read-only, but still the HSM: the air gap holds here too. */
+		if ((r = airgap_check(ctx->allow_network, ctx->env_allow_network, &override)) != 0)
+			return r;
+		json_decref(override);
+		if ((r = ctx_module_path(ctx, &path)) != 0 || (r = p11_module_load(path, m)) != 0)
+			return r;
+	}
+	if ((r = needs_token(*m, token, &t)) != 0)
+		return r;
+	for (int i = 0; i < nneeds; i++) {
+		if ((r = p11probe_check(*m, &t, needs[i])) != 0) {
+			cer_err_prefix("\"%s %s\" needs %s: ", args[0], args[1],
+				       p11probe_need_name(needs[i]));
+			return r;
+		}
+	}
+	return 0;
 }

@@ -6,6 +6,7 @@
 #include "ceremony/config.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
+#include "ceremony/tokenops.h"
 #include "ceremony/fileio.h"
 #include "ceremony/media.h"
 #include "ceremony/readaloud.h"
@@ -506,6 +507,36 @@ static int ceremony_finish(struct runner *rn)
 	return 0;
 }
 
+/*
+ * What each step needs from the tokens it names (issue 12 item 3): a script
+ * that cannot finish on these tokens must not initialise one.
+ */
+static int runner_needs(struct runner *rn)
+{
+	const char *args[SCRIPT_MAX_ARGS];
+	char buf[SCRIPT_MAX_ARGS][SCRIPT_ARG_MAX];
+	struct p11_module *m = NULL;
+	int r = 0;
+
+	for (int i = 0; r == 0 && i < rn->script->n_steps; i++) {
+		const struct script_step *st = &rn->script->steps[i];
+		int n = st->n_args < SCRIPT_MAX_ARGS ? st->n_args : SCRIPT_MAX_ARGS;
+		for (int j = 0; j < n; j++) {
+			/* ${transcript} and ${name.X} are never token names: keep them as written. */
+			if (script_expand(rn->script, rn->ctx->config, NULL, NULL, 0, st->args[j],
+					  buf[j], sizeof(buf[j])) != 0) {
+				cer_err_clear();
+				(void)snprintf(buf[j], sizeof(buf[j]), "%s", st->args[j]);
+			}
+			args[j] = buf[j];
+		}
+		if ((r = tokenops_step_needs(rn->ctx, &m, args, n)) != 0)
+			cer_err_prefix("%s: step %s: nothing was done: ", rn->script->path, st->id);
+	}
+	p11_module_free(m);
+	return r;
+}
+
 /* Every step's command line must build before anything happens (STYLE 9). */
 static int runner_preflight(struct runner *rn)
 {
@@ -529,6 +560,8 @@ static int runner_preflight(struct runner *rn)
 		runner_argv_free(argv, argc);
 		json_decref(display);
 	}
+	if ((r = runner_needs(rn)) != 0)
+		return r;
 	if ((r = media_dir(rn, media, sizeof(media))) < 0)
 		return r;
 	if (r == 0 && !file_exists(media))

@@ -148,6 +148,48 @@ else
 	check "the refused backup wrote nothing" test ! -e "$T/out/backup.blob"
 fi
 
+# --- a half-initialised token (SO PIN set by another program, no user PIN) is finished
+slot=$(pkcs11-tool --module "$CEREMONY_MODULE" -L 2>/dev/null | grep -B1 -i 'uninitiali' | sed -n 's/^Slot [0-9]* (\(0x[0-9a-f]*\)).*/\1/p' | head -n1)
+if [ "$MODULE_KIND" = tpm2 ]; then
+	# tpm2-pkcs11 flags CKF_USER_PIN_INITIALIZED right after C_InitToken, before any
+	# C_InitPIN: a half-initialised token there cannot be told from a finished one.
+	skip "half-initialised token" "tpm2-pkcs11 reports a user PIN before one is set"
+elif [ -n "$slot" ] && pkcs11-tool --module "$CEREMONY_MODULE" --slot "$slot" --init-token --label half \
+	--so-pin "$(cat "$T/pins/so")" >/dev/null 2>&1; then
+	expect_fail "token init names a half-initialised token and the way to finish it" 1 \
+		'already exists.*user PIN is not set: finish it with "ceremony token set-user-pin"' \
+		mq cer token init --label half --transcript "$TR"
+	expect_fail "key generate on it is refused before the PIN prompt" 1 \
+		'no user PIN.*set-user-pin' mq "$CEREMONY" key generate --token half --label k --type ec-p256 \
+		--backup "$POLICY" --transcript "$TR"
+	expect_ok "token set-user-pin finishes it" cer token set-user-pin --token half --transcript "$TR"
+	check "set-user-pin is recorded" grep -q '"action":"token.set_user_pin"' "$TR"
+	expect_ok "the finished token works" cer key generate --token half --label k --type ec-p256 \
+		--backup "$POLICY" --waive "${WAIVE:-none}" --transcript "$TR"
+	expect_fail "set-user-pin refuses a token that has a user PIN" 1 'already has a user PIN; nothing was changed' \
+		mq cer token set-user-pin --token half --transcript "$TR"
+	expect_fail "init --reinit refuses a token this ceremony did not create" 1 \
+		'does not record that this ceremony created token "half".*nothing was changed' \
+		mq cer token init --reinit --label half --transcript "$TR"
+	check "the refused reinit left the key" cer key show --token half --label k
+else
+	skip "half-initialised token" "pkcs11-tool could not initialise an empty slot"
+fi
+if [ "$MODULE_KIND" = tpm2 ]; then
+	expect_fail "tpm2-pkcs11 cannot re-initialise a token: the module's refusal is named" 1 \
+		're-initialising token "card-3".*CKR_ARGUMENTS_BAD' \
+		mq cer token init --reinit --label card-3 --transcript "$TR"
+else
+	expect_ok "init --reinit re-initialises a token this ceremony created" \
+		cer token init --reinit --label card-3 --transcript "$TR"
+	check "the reinit is recorded" grep -q '"action":"token.reinit"' "$TR"
+fi
+printf '%s' "new-user-pin-5678" >"$T/pins/new"
+expect_ok "token change-pin (user)" cer token change-pin --token card-3 --new-pin-source "file:$T/pins/new" \
+	--transcript "$TR"
+check "the new PIN logs in (OpenSC)" pkcs11-tool --module "$CEREMONY_MODULE" --token-label card-3 --login \
+	--pin new-user-pin-5678 --list-objects
+
 # --- seal and verify
 expect_ok "transcript seal" cer transcript seal --token root-hsm --key root "$TR"
 expect_ok "transcript verify against the root" "$CEREMONY" transcript verify --root "$T/out/root.pem" "$TR"
@@ -189,6 +231,14 @@ fi
 cd "$SRC_ROOT" || fatal "cd $SRC_ROOT"
 make_site "$T/site" >/dev/null 2>&1
 printf 'key_waivers: "%s"\n' "${WAIVE:-none}" >>"$SITE_CONFIG"
+if [ "$POLICY" = none ]; then
+	expect_fail "ceremony run refuses, before step 1, a script these tokens cannot finish" 1 \
+		'step 3.1: nothing was done: "key generate" needs backup create: RFC 5649 wrap' \
+		mq env "${SCRIPT_ENV[@]}" "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/root-key-generation.yaml \
+		--answers "$SITE_ANSWERS" --transcript "$SITE/transcripts/0000-refused.jsonl"
+	check "no token was initialised and no transcript written" bash -c "! env ${SCRIPT_ENV[*]} '$CEREMONY' \
+		token list | grep -q 'token label' && test ! -e '$SITE/transcripts/0000-refused.jsonl'"
+fi
 env "${SCRIPT_ENV[@]}" "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/root-key-generation-no-backup.yaml \
 	--answers "$SITE_ANSWERS" --transcript "$SITE/transcripts/0001-root-keygen.jsonl" >"$T/script.out" 2>&1 &&
 	env "${SCRIPT_ENV[@]}" "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/signing.yaml \

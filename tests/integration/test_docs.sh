@@ -57,7 +57,7 @@ for g in $groups; do
 	grep -qE "^\.BR ceremony\\\\-$g \(1\)" "$MAN/ceremony.1" || fail "ceremony.1 refers to ceremony-$g(1)"
 	# The group's help, and each of its verbs' help when it has verbs.
 	help=$("$CEREMONY" "$g" --help 2>&1)
-	verbs=$(printf '%s\n' "$help" | sed -n '/^Commands:/,/^$/p' | sed -nE 's/^  ([a-z]+) .*/\1/p')
+	verbs=$(printf '%s\n' "$help" | sed -n '/^Commands:/,/^$/p' | sed -nE 's/^  ([a-z][a-z-]*) .*/\1/p')
 	for v in $verbs; do
 		vh=$("$CEREMONY" "$g" "$v" --help 2>&1) || fail "ceremony $g $v --help exits 0"
 		help="$help

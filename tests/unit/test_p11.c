@@ -93,7 +93,10 @@ static void test_p11_names_every_ckr_code(void **state)
 			    "CKR_VENDOR_DEFINED+0x42");
 	assert_int_equal(p11_err(0xB5, "writing"), CER_E_P11);
 	assert_non_null(strstr(cer_err_msg(CER_E_P11), "CKR_SESSION_READ_ONLY"));
-	assert_non_null(strstr(cer_err_msg(CER_E_P11), "0xb5"));
+	assert_int_equal(p11_err(CKR_VENDOR_DEFINED | 0x42, "writing"), CER_E_P11);
+	assert_non_null(strstr(cer_err_msg(CER_E_P11), "CKR_VENDOR_DEFINED+0x42 (0x80000042)"));
+	assert_int_equal(p11_err(CKR_NEXT_OTP, "logging in"), CER_E_P11);
+	assert_non_null(strstr(cer_err_msg(CER_E_P11), "CKR_NEXT_OTP (0x1b1)"));
 	assert_null(strstr(cer_err_msg(CER_E_P11), "unexpected"));
 }
 
