@@ -81,16 +81,11 @@ static struct secret *pin(const char *text)
 
 static void test_p11_names_every_ckr_code(void **state)
 {
-	char buf[64];
-
 	(void)state;
-	assert_string_equal(p11_rv_name(0xB5, buf, sizeof(buf)), "CKR_SESSION_READ_ONLY");
-	assert_string_equal(p11_rv_name(CKR_DEVICE_REMOVED, buf, sizeof(buf)),
-			    "CKR_DEVICE_REMOVED");
-	assert_string_equal(p11_rv_name(CKR_FUNCTION_REJECTED, buf, sizeof(buf)),
-			    "CKR_FUNCTION_REJECTED");
-	assert_string_equal(p11_rv_name(CKR_VENDOR_DEFINED | 0x42, buf, sizeof(buf)),
-			    "CKR_VENDOR_DEFINED+0x42");
+	assert_string_equal(p11_rv_name(0xB5), "CKR_SESSION_READ_ONLY");
+	assert_string_equal(p11_rv_name(CKR_DEVICE_REMOVED), "CKR_DEVICE_REMOVED");
+	assert_string_equal(p11_rv_name(CKR_FUNCTION_REJECTED), "CKR_FUNCTION_REJECTED");
+	assert_null(p11_rv_name(CKR_VENDOR_DEFINED | 0x42));
 	assert_int_equal(p11_err(0xB5, "writing"), CER_E_P11);
 	assert_non_null(strstr(cer_err_msg(CER_E_P11), "CKR_SESSION_READ_ONLY"));
 	assert_int_equal(p11_err(CKR_VENDOR_DEFINED | 0x42, "writing"), CER_E_P11);
