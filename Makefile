@@ -38,7 +38,7 @@ DEB_PACKAGES += iproute2 xxd python3 groff-base man-db python3-cryptography
 # A second real PKCS#11 module for the tests (docs/hsm.md): tpm2-pkcs11 on swtpm, and
 # SoftHSM2 behind p11-kit-proxy.
 DEB_PACKAGES += swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd \
-	libtss2-tcti-tabrmd0 dbus p11-kit-modules
+	libtss2-tcti-tabrmd0 dbus dbus-daemon dbus-bin p11-kit-modules
 
 ifeq ($(V),1)
 Q =

@@ -42,11 +42,12 @@ static int probe_rfc5649(struct p11_module *m, const struct p11_token *t, CK_FLA
 {
 	int r = p11_mech_check(m, t, P11WRAP_CKM_AES_KEY_WRAP_KWP, flag, 32);
 
-	if (r == 0)
-		return 0;
+	/* Only "not offered" (CER_E_REFUSED) lets the next mechanism answer; a fault is a fault. */
+	if (r != CER_E_REFUSED)
+		return r;
 	cer_err_clear();
-	if ((r = p11_mech_check(m, t, P11WRAP_CKM_AES_KEY_WRAP_PAD, flag, 32)) == 0)
-		return 0;
+	if ((r = p11_mech_check(m, t, P11WRAP_CKM_AES_KEY_WRAP_PAD, flag, 32)) != CER_E_REFUSED)
+		return r;
 	cer_err_clear();
 	return cer_err(CER_E_REFUSED,
 		       "token \"%s\" (%s %s) offers no RFC 5649 key wrap (CKM_AES_KEY_WRAP_KWP or "
@@ -69,8 +70,8 @@ int p11probe_check(struct p11_module *m, const struct p11_token *t, enum p11prob
 	case P11PROBE_SIGN_RSA: return p11_mech_check(m, t, CKM_RSA_PKCS, CKF_SIGN, 0);
 	case P11PROBE_SIGN_RSA_PSS:
 		/* libp11 pads PSS on the host and signs with CKM_RSA_X_509. */
-		if ((r = p11_mech_check(m, t, CKM_RSA_PKCS_PSS, CKF_SIGN, 0)) == 0)
-			return 0;
+		if ((r = p11_mech_check(m, t, CKM_RSA_PKCS_PSS, CKF_SIGN, 0)) != CER_E_REFUSED)
+			return r;
 		cer_err_clear();
 		return p11_mech_check(m, t, CKM_RSA_X_509, CKF_SIGN, 0);
 	case P11PROBE_WRAP: return probe_rfc5649(m, t, CKF_WRAP);
