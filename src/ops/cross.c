@@ -176,7 +176,7 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	    (r = ctx_transcript_open(ctx, "cert cross", &tr)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, p->token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
-	    (r = p11key_find(h.session, p->key, &k)) != 0 ||
+	    (r = p11key_find_signer(h.session, p->key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
 	if (EVP_PKEY_eq(X509_get0_pubkey(issuer), hsmkey_pkey(hk)) != 1) {
