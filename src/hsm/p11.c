@@ -376,9 +376,14 @@ int p11_tokens_list(struct p11_module *m, struct p11_token **out, size_t *n)
 static int p11_token_matches(const struct p11_token *t, const char *name, P11KitUri *uri)
 {
 	CK_TOKEN_INFO ti;
+	CK_SLOT_ID slot;
 
 	if (uri == NULL)
 		return strcmp(t->label, name) == 0;
+	/* slot-id (RFC 7512): tokens whose serial is shared (tpm2-pkcs11) are told apart by slot. */
+	slot = p11_kit_uri_get_slot_id(uri);
+	if (slot != (CK_SLOT_ID)-1 && slot != t->slot)
+		return 0;
 	memset(&ti, ' ', sizeof(ti));
 	memcpy(ti.label, t->label, strlen(t->label));
 	memcpy(ti.manufacturerID, t->manufacturer, strlen(t->manufacturer));
@@ -392,14 +397,15 @@ int p11_token_find(struct p11_module *m, const char *name, struct p11_token *out
 {
 	struct p11_token *tokens = NULL;
 	P11KitUri *uri = NULL;
-	size_t n = 0, matches = 0;
+	size_t n = 0, matches = 0, shared = 0;
+	char who[3][160];
 	int r;
 
 	if (strncmp(name, "pkcs11:", 7) == 0) {
 		uri = p11_kit_uri_new();
 		if (uri == NULL)
 			return cer_err(CER_E_NOMEM, "out of memory");
-		r = p11_kit_uri_parse(name, P11_KIT_URI_FOR_TOKEN, uri);
+		r = p11_kit_uri_parse(name, P11_KIT_URI_FOR_TOKEN | P11_KIT_URI_FOR_SLOT, uri);
 		if (r != P11_KIT_URI_OK) {
 			r = cer_err(CER_E_INPUT, "%s: not a valid PKCS#11 token URI (%s)", name,
 				    p11_kit_uri_message(r));
@@ -412,13 +418,24 @@ int p11_token_find(struct p11_module *m, const char *name, struct p11_token *out
 		if (!tokens[i].present || !tokens[i].initialized)
 			continue;
 		if (p11_token_matches(&tokens[i], name, uri)) {
-			if (matches++ == 0)
+			if (matches == 0)
 				*out = tokens[i];
+			if (matches < 3)
+				p11_token_describe(&tokens[i], who[matches], sizeof(who[0]));
+			shared += !p11_token_serial_is_unique(&tokens[i]);
+			matches++;
 		}
 	}
 	if (matches == 0)
 		r = cer_err(CER_E_NOTFOUND, "token \"%s\" not found in %s (see \"ceremony token list\")",
 			    name, m->path);
+	else if (matches > 1 && shared > 0)
+		/* A serial that every such token shares cannot tell them apart: the slot can. */
+		r = cer_err(CER_E_INPUT,
+			    "%zu tokens match \"%s\" (%s; %s%s%s) and their serial tells them "
+			    "apart from no other; name one by slot (pkcs11:token=...;slot-id=N)",
+			    matches, name, who[0], who[1], matches > 2 ? "; " : "",
+			    matches > 2 ? who[2] : "");
 	else if (matches > 1)
 		r = cer_err(CER_E_INPUT,
 			    "%zu tokens match \"%s\"; name one by URI with its serial "
@@ -898,9 +915,11 @@ static int p11_login_rv(struct p11_session *s, CK_USER_TYPE who, const struct se
 		rv = s->f->C_Login(s->handle, who, pin->data, pin->len);
 	}
 	*rv_out = rv;
-	if (rv != CKR_OK)
-		return p11_err(rv, "%s login to token \"%s\" (serial %s)", role, s->token.label,
-			       s->token.serial);
+	if (rv != CKR_OK) {
+		char desc[160];
+		p11_token_describe(&s->token, desc, sizeof(desc));
+		return p11_err(rv, "%s login to token %s", role, desc);
+	}
 	s->logged_in_as = who;
 	return 0;
 }

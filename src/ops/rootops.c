@@ -21,10 +21,12 @@
 #include "ceremony/rootops.h"
 #include "ceremony/transcript.h"
 
+/* Everything that names a token: its serial alone may be shared (tpm2-pkcs11). */
 static json_t *token_json(const struct p11_token *t)
 {
-	return json_pack("{s:s, s:s, s:s, s:s}", "label", t->label, "serial", t->serial, "model",
-			 t->model, "manufacturer", t->manufacturer);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "label", t->label, "serial", t->serial,
+			 "model", t->model, "manufacturer", t->manufacturer, "slot_description",
+			 t->slot_description, "serial_unique", p11_token_serial_is_unique(t));
 }
 
 static json_t *evidence_json(const struct p11key_evidence *ev)
@@ -123,7 +125,7 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 	enum key_type kt;
 	uint8_t *spki = NULL, md[32];
 	size_t spki_len = 0;
-	char id_hex[2 * sizeof(key.id) + 1], md_hex[65], *spki_hex = NULL;
+	char id_hex[2 * sizeof(key.id) + 1], md_hex[65], *spki_hex = NULL, who[192];
 	const char *tpath;
 	int r, generated = 0;
 
@@ -173,8 +175,9 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 	if (r != 0)
 		goto out;
 	generated = 0; /* recorded: the key belongs to the ceremony now */
-	fprintf(out, "Generated %s key \"%s\" in token \"%s\" (serial %s), CKA_ID %s\n",
-		key_type_name(kt), label, h.token.label, h.token.serial, id_hex);
+	p11_token_describe(&h.token, who, sizeof(who));
+	fprintf(out, "Generated %s key \"%s\" in token %s, CKA_ID %s\n", key_type_name(kt), label,
+		who, id_hex);
 	fprintf(out, "  generated in the HSM: evidence recorded\n");
 	fprintf(out, "  backup policy  %s\n",
 		policy == P11KEY_ROOT_WRAP ? "wrap (exportable only under a trusted KEK)"
@@ -203,7 +206,7 @@ int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *la
 	uint8_t *spki = NULL, md[32];
 	size_t spki_len = 0;
 	unsigned waivers = 0, used = 0;
-	char id_hex[2 * sizeof(key.id) + 1];
+	char id_hex[2 * sizeof(key.id) + 1], who[192];
 	int r, local;
 
 	if ((r = hsm_open(ctx, token, &h)) != 0)
@@ -214,8 +217,9 @@ int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *la
 	    (r = key_public(h.session, &key, &spki, &spki_len, md, NULL)) != 0)
 		goto out;
 	hex_encode(key.id, key.id_len, id_hex);
-	fprintf(out, "Key \"%s\" in token \"%s\" (serial %s)\n  type           %s\n  CKA_ID         %s\n",
-		label, h.token.label, h.token.serial, key_type_name(key.type), id_hex);
+	p11_token_describe(&h.token, who, sizeof(who));
+	fprintf(out, "Key \"%s\" in token %s\n  type           %s\n  CKA_ID         %s\n", label, who,
+		key_type_name(key.type), id_hex);
 	print_evidence(out, &ev);
 	readaloud_print(out, "SPKI sha256", md, 32);
 	for (size_t i = 0; p11key_waiver_name(waivers, i) != NULL; i++)

@@ -328,11 +328,18 @@ int tokenops_init(struct ceremony_ctx *ctx, const char *label, int reinit, FILE 
 		    transcript_append(tr, "token.init_unfinished", NULL, NULL,
 				      json_pack("{s:o, s:s}", "token", token_json(&tok), "error",
 						msg),
-				      NULL) == 0)
-			(void)cer_err(r, "%s (recorded; finish it with \"ceremony token "
-					 "set-user-pin --token %s\" or redo it with \"ceremony token "
-					 "init --reinit --label %s\")",
-				      msg, label, label);
+				      NULL) == 0) {
+			if (tok.flags & CKF_USER_PIN_INITIALIZED)
+				(void)cer_err(r, "%s (recorded; finish it with \"ceremony token "
+						 "change-pin --token %s%s\")",
+					      msg, label,
+					      (tok.flags & CKF_SO_PIN_TO_BE_CHANGED) ? " --so" : "");
+			else
+				(void)cer_err(r, "%s (recorded; finish it with \"ceremony token "
+						 "set-user-pin --token %s\" or redo it with \"ceremony "
+						 "token init --reinit --label %s\")",
+					      msg, label, label);
+		}
 		else
 			(void)cer_err(r, "%s (and recording it in %s failed)", msg, tpath);
 		goto out;

@@ -17,6 +17,9 @@
  *   FAULTP11_RV      the code to return: a CKR_ name or a number (CKR_DEVICE_ERROR)
  *   FAULTP11_REMOVE  1: from the Nth call on, the token is gone
  *   FAULTP11_TRACE   append "N C_Name rv" for every call to this file
+ *   FAULTP11_TOKEN_FLAGS  a number OR-ed into every initialised token's flags
+ *                    (C_GetTokenInfo), to play a module that reports, say,
+ *                    CKF_SO_PIN_TO_BE_CHANGED (0x00800000) as openCryptoki does
  * C_GetFunctionList, C_Initialize, C_Finalize and C_GetInfo are never failed
  * (they are the library, not the token) and not counted.
  */
@@ -203,7 +206,22 @@ FORWARD(SCOPE_LIBRARY, C_Initialize, (void *a), (a))
 FORWARD(SCOPE_LIBRARY, C_Finalize, (void *a), (a))
 FORWARD(SCOPE_LIBRARY, C_GetInfo, (CK_INFO_PTR a), (a))
 FORWARD(SCOPE_SLOT, C_GetSlotList, (CK_BBOOL a, CK_SLOT_ID_PTR b, CK_ULONG_PTR c), (a, b, c))
-FORWARD(SCOPE_SLOT, C_GetTokenInfo, (CK_SLOT_ID a, CK_TOKEN_INFO_PTR b), (a, b))
+/* Forwarded, then FAULTP11_TOKEN_FLAGS added to an initialised token's flags. */
+static CK_RV w_C_GetTokenInfo(CK_SLOT_ID a, CK_TOKEN_INFO_PTR b)
+{
+	char buf[64];
+	const char *v;
+	CK_RV rv;
+
+	if ((rv = setup()) != CKR_OK || (rv = fault("C_GetTokenInfo", SCOPE_SLOT)) != CKR_OK)
+		return rv;
+	if ((rv = st.real->C_GetTokenInfo(a, b)) != CKR_OK)
+		return rv;
+	if ((b->flags & CKF_TOKEN_INITIALIZED) &&
+	    (v = conf_get("TOKEN_FLAGS", buf, sizeof(buf))) != NULL)
+		b->flags |= (CK_FLAGS)strtoul(v, NULL, 0);
+	return CKR_OK;
+}
 FORWARD(SCOPE_SLOT, C_WaitForSlotEvent, (CK_FLAGS a, CK_SLOT_ID_PTR b, void *c), (a, b, c))
 FORWARD(SCOPE_SLOT, C_GetMechanismList, (CK_SLOT_ID a, CK_MECHANISM_TYPE_PTR b, CK_ULONG_PTR c),
 	(a, b, c))
