@@ -194,17 +194,19 @@ out:
 }
 
 /* Read a new PIN, stating the token's rule, and check it before anything changes. */
-static int pin_read_new(const char *source, const struct p11_token *t, const char *role,
-			const char *label, struct secret **pin)
+static int pin_read_new(struct ceremony_ctx *ctx, const char *source, const struct p11_token *t,
+			const char *role, const char *label, struct secret **pin)
 {
-	char what[160], rule[64];
+	char what[160], rule[64], prompt[CTX_PROMPT_MAX];
 	int r;
 
 	p11_pin_rule(t, rule, sizeof(rule));
 	if (snprintf(what, sizeof(what), "new %s PIN for token \"%.32s\" (%s)", role, label, rule) >=
 	    (int)sizeof(what))
 		return cer_err(CER_E_INTERNAL, "prompt too long");
-	if ((r = secret_read_new(source, what, SECRET_PIN_MAX, pin)) != 0)
+	/* Whose PIN it is and what for, when ceremony run said so. */
+	ctx_prompt(ctx, strstr(role, "SO") != NULL, what, prompt, sizeof(prompt));
+	if ((r = secret_read_new(source, prompt, SECRET_PIN_MAX, pin)) != 0)
 		return r;
 	if (snprintf(what, sizeof(what), "the new %s PIN", role) >= (int)sizeof(what))
 		return cer_err(CER_E_INTERNAL, "prompt too long");
@@ -213,15 +215,16 @@ static int pin_read_new(const char *source, const struct p11_token *t, const cha
 	return r;
 }
 
-static int pin_read_current(const char *source, const struct p11_token *t, const char *role,
-			    struct secret **pin)
+static int pin_read_current(struct ceremony_ctx *ctx, const char *source,
+			    const struct p11_token *t, const char *role, struct secret **pin)
 {
-	char what[128];
+	char what[128], prompt[CTX_PROMPT_MAX];
 
 	if (snprintf(what, sizeof(what), "%s PIN of token \"%.32s\"", role, t->label) >=
 	    (int)sizeof(what))
 		return cer_err(CER_E_INTERNAL, "prompt too long");
-	return secret_read(source, what, SECRET_PIN_MAX, pin);
+	ctx_prompt(ctx, strstr(role, "SO") != NULL, what, prompt, sizeof(prompt));
+	return secret_read(source, prompt, SECRET_PIN_MAX, pin);
 }
 
 struct created_by_us {
@@ -270,9 +273,9 @@ static int tokenops_reinit(struct ceremony_ctx *ctx, struct p11_module *m,
 			       "%s, model %s); re-initialising would erase a token it did not make; "
 			       "nothing was changed",
 			       tpath, label, old.serial, old.model);
-	if ((r = pin_read_current(ctx->so_pin_source, &old, "SO", &so)) != 0 ||
+	if ((r = pin_read_current(ctx, ctx->so_pin_source, &old, "SO", &so)) != 0 ||
 	    (r = p11_pin_len_check(&old, "the SO PIN", so->len)) != 0 ||
-	    (r = pin_read_new(ctx->pin_source, &old, "user", label, &user)) != 0)
+	    (r = pin_read_new(ctx, ctx->pin_source, &old, "user", label, &user)) != 0)
 		goto out;
 	r = p11_token_reinit(m, &old, so, user, &tok);
 	if (r != 0)
@@ -314,8 +317,8 @@ int tokenops_init(struct ceremony_ctx *ctx, const char *label, int reinit, FILE 
 	/* The slot and its PIN rule are known before the first prompt. */
 	if ((r = p11_token_find_free(m, label, &slot)) != 0)
 		goto out;
-	if ((r = pin_read_new(ctx->so_pin_source, &slot, "SO", label, &so)) != 0 ||
-	    (r = pin_read_new(ctx->pin_source, &slot, "user", label, &user)) != 0)
+	if ((r = pin_read_new(ctx, ctx->so_pin_source, &slot, "SO", label, &so)) != 0 ||
+	    (r = pin_read_new(ctx, ctx->pin_source, &slot, "user", label, &user)) != 0)
 		goto out;
 	r = p11_token_init(m, label, so, user, &tok, &created);
 	if (r != 0 && created) {
@@ -381,8 +384,8 @@ int tokenops_set_user_pin(struct ceremony_ctx *ctx, const char *token, FILE *out
 			    t.label);
 		goto out;
 	}
-	if ((r = pin_read_current(ctx->so_pin_source, &t, "SO", &so)) != 0 ||
-	    (r = pin_read_new(ctx->pin_source, &t, "user", t.label, &user)) != 0)
+	if ((r = pin_read_current(ctx, ctx->so_pin_source, &t, "SO", &so)) != 0 ||
+	    (r = pin_read_new(ctx, ctx->pin_source, &t, "user", t.label, &user)) != 0)
 		goto out;
 	if ((r = p11_token_set_user_pin(m, &t, so, user)) != 0 ||
 	    (r = p11_token_find(m, token, &t)) != 0)
@@ -416,9 +419,9 @@ int tokenops_change_pin(struct ceremony_ctx *ctx, const char *token, int so,
 		return r;
 	if ((r = module_load(ctx, &m)) != 0 || (r = p11_token_find(m, token, &t)) != 0)
 		goto out;
-	if ((r = pin_read_current(so ? ctx->so_pin_source : ctx->pin_source, &t,
+	if ((r = pin_read_current(ctx, so ? ctx->so_pin_source : ctx->pin_source, &t,
 				  so ? "current SO" : "current user", &old)) != 0 ||
-	    (r = pin_read_new(new_pin_source, &t, role, t.label, &new_pin)) != 0)
+	    (r = pin_read_new(ctx, new_pin_source, &t, role, t.label, &new_pin)) != 0)
 		goto out;
 	if ((r = p11_token_change_pin(m, &t, so ? CKU_SO : CKU_USER, old, new_pin)) != 0 ||
 	    (r = p11_token_find(m, token, &t)) != 0)
