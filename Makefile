@@ -145,7 +145,11 @@ bench: deps
 # source archive (the files git tracks, as they are here; every file when there is no
 # git, e.g. when building from a kit), the exact Debian package versions it was built
 # with, and the guides as printable HTML.
+# `make toolkit DEBS=1` adds debs/: the .deb files (this machine's exact versions, with
+# their dependencies) that building and running the tool needs, for a site with no network.
 TOOLKIT := $(BUILD)/toolkit
+KIT_DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-dev libp11-kit-dev \
+	p11-kit libsodium-dev libyaml-dev libjansson-dev softhsm2 opensc make
 SRC_TAR := ceremony-$(VERSION)-src.tar.gz
 .PHONY: toolkit
 toolkit: $(BIN)
@@ -166,6 +170,15 @@ toolkit: $(BIN)
 	  { printf '<!doctype html>\n<html><head><meta charset="utf-8"><title>%s</title>\n' "$$n"; \
 	    printf '<style>body{font:11pt/1.45 serif;max-width:46em;margin:2em auto}pre{white-space:pre-wrap;border:1px solid #999;padding:.5em}table{border-collapse:collapse}td,th{border:1px solid #999;padding:.2em .4em}@media print{pre{page-break-inside:avoid}}</style></head><body>\n'; \
 	    cmark --to html $$f; printf '</body></html>\n'; } >$(TOOLKIT).new/guides/$$n.html || exit 1; done
+	$(Q)if [ "$(DEBS)" = 1 ]; then mkdir -p $(TOOLKIT).new/debs && cd $(TOOLKIT).new/debs && \
+	  list=""; for p in $$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts \
+	    --no-breaks --no-replaces --no-enhances $(KIT_DEB_PACKAGES) | grep -E '^[a-z0-9]' | sort -u); do \
+	    v=$$(dpkg-query -W -f='$${Version}' $$p 2>/dev/null); list="$$list $$p$${v:+=$$v}"; done; \
+	  missing=""; for p in $$list; do apt-cache show $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "make toolkit DEBS=1: not in the archive any more:$$missing;" \
+	    "upgrade them (apt-get upgrade), rebuild, and make the toolkit again, so the kit carries the" \
+	    "versions the tool was built with" >&2; exit 1; fi; \
+	  apt-get download $$list >/dev/null 2>&1 && sha256sum *.deb >SHA256SUMS || exit 1; fi
 	@rm -rf $(TOOLKIT) && mv $(TOOLKIT).new $(TOOLKIT)
 	@[ "$(V)" = 1 ] || echo "  TOOLKIT $(TOOLKIT)"
 

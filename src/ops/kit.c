@@ -213,7 +213,10 @@ static const char kit_readme[] =
 	"   and `openssl cms -verify -binary -inform DER -in MANIFEST.sha256.sig\n"
 	"   -content MANIFEST.sha256 -CAfile <root certificate> -out /dev/null`.\n"
 	"2. Build the tool from tool/ on a Debian 12 machine (the exact package versions it\n"
-	"   was built and tested with are in tool/debian-packages.txt):\n"
+	"   was built and tested with are in tool/debian-packages.txt). With no network, when\n"
+	"   the kit has debs/ (its .deb files, those versions, with their dependencies):\n"
+	"     (cd debs && sha256sum -c SHA256SUMS) && apt-get install ./debs/*.deb\n"
+	"   then:\n"
 	"     mkdir ceremony && tar -C ceremony -xzf tool/ceremony-*-src.tar.gz\n"
 	"     cd ceremony && make deps && make\n"
 	"3. Follow guides/recovery.html: the blob, the root certificate, the history\n"
@@ -282,6 +285,23 @@ static int kit_write_all(struct kit *k, const char *site)
 		goto out;
 	json_object_set_new(k->doc, "guides", guides);
 	guides = NULL;
+	/* The .deb files, when the toolkit has them (make toolkit DEBS=1): no network there. */
+	if (snprintf(path, sizeof(path), "%s/debs/SHA256SUMS", p->toolkit) >= (int)sizeof(path)) {
+		r = cer_err(CER_E_INPUT, "%s: path too long", p->toolkit);
+		goto out;
+	}
+	if (file_exists(path)) {
+		json_t *debs = json_array();
+		path[strlen(path) - strlen("/SHA256SUMS")] = '\0';
+		if (debs == NULL || (r = put_folder(k, path, "debs", debs)) != 0) {
+			json_decref(debs);
+			r = r != 0 ? r : cer_err(CER_E_NOMEM, "out of memory");
+			goto out;
+		}
+		json_object_set_new(k->doc, "debs", json_pack("{s:s, s:i}", "sums", "debs/SHA256SUMS",
+							     "files", (json_int_t)json_array_size(debs) - 1));
+		json_decref(debs);
+	}
 	if (snprintf(path, sizeof(path), "%s/README.txt", k->tmp) >= (int)sizeof(path) ||
 	    (r = file_write_new(path, kit_readme, strlen(kit_readme))) != 0)
 		goto out;
