@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "ceremony/context.h"
 #include "ceremony/quorum.h"
 
@@ -52,6 +54,13 @@ struct approve_request {
 	int has_profile;
 	uint8_t profile_sha256[32];
 	const char *history_dir; /* NULL: the transcript's folder */
+	/*
+	 * Non-NULL: the approvals go into the operation's own record (backups):
+	 * *defer gets {"operation", "tbs_sha256", "items", ..., "approvals"} with
+	 * position = the next record's seq, and nothing (no refusal either) is
+	 * recorded here; the caller appends it as details.quorum of that record.
+	 */
+	json_t **defer;
 };
 
 /*
@@ -62,6 +71,13 @@ struct approve_request {
 int approve_collect(struct ceremony_ctx *ctx, struct transcript *tr,
 		    const struct approve_request *rq, const struct approve_opts *ao, FILE *out,
 		    int *approved) __attribute__((warn_unused_result));
+
+/*
+ * Before an operation touches the HSM: would these approvers meet the policy in
+ * force? (Nothing is asked, touched or recorded.)
+ */
+int approve_precheck(struct ceremony_ctx *ctx, enum quorum_op op, const char *history_dir,
+		     const struct approve_opts *ao) __attribute__((warn_unused_result));
 
 /* ceremony quorum policy: fix the policy (first time) or change it (the current quorum approves). */
 int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const char *history_dir,

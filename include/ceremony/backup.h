@@ -22,6 +22,7 @@
 
 #include <stdio.h>
 
+#include "ceremony/approve.h"
 #include "ceremony/context.h"
 #include "ceremony/seal.h"
 #include "ceremony/secret.h"
@@ -54,6 +55,7 @@ struct backup_create_params {
 	const char *internal_record; /* k, n, cards: the confidential record */
 	const char *supersedes;      /* rekey: the old blob, marked superseded */
 	int test_cost;               /* --test-cost: seal at the test Argon2id cost (loud) */
+	struct approve_opts approve; /* the quorum's approvers (docs/quorum.md) */
 };
 
 int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p, FILE *out)
@@ -69,6 +71,7 @@ struct backup_recover_params {
 	const char *challenge_out, *signature_out; /* optional proof files */
 	int test_cost;        /* accept shares sealed at the test Argon2id cost */
 	int allow_superseded; /* recover a blob a backup.rekey record superseded (recorded) */
+	struct approve_opts approve;               /* the quorum's approvers */
 };
 
 int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params *p, FILE *out)

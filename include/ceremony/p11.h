@@ -151,6 +151,11 @@ int p11_object_destroy(struct p11_session *s, CK_OBJECT_HANDLE h, const char *wh
 int p11_object_destroy_keep_error(struct p11_session *s, CK_OBJECT_HANDLE h, const char *what);
 /* C_DestroyObject's own answer, the error message untouched (CKR_OK for CK_INVALID_HANDLE). */
 CK_RV p11_object_destroy_rv(struct p11_session *s, CK_OBJECT_HANDLE h);
+/*
+ * Close without C_Logout: a token's login is shared by all of the process's
+ * sessions on it, and another one (a backup's card session) may still need it.
+ */
+void p11_session_close_shared(struct p11_session *s);
 
 /* C_Login as CKU_USER or CKU_SO; the caller wipes the PIN right after. */
 int p11_login(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin)

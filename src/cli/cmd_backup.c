@@ -39,6 +39,8 @@ static const char create_usage[] =
 	"                          3 passes, 256 MiB: for tests and demos only; announced,\n"
 	"                          recorded, and refused by transcript verify and audit\n"
 	"                          unless they are told (CEREMONY_TEST_ARGON2=1 does the same)\n"
+	"Once the CA's history holds a quorum policy, the quorum approves the blob's SHA-256\n"
+	"with their cards before any card is written (backup-create, backup-rekey):\n" APPROVE_HELP
 	"\n" CLI_COMMON_HELP;
 
 static const char rekey_usage[] =
@@ -73,7 +75,9 @@ static const char recover_usage[] =
 	"  --allow-superseded      recover a blob that a backup.rekey record superseded\n"
 	"                          (refused otherwise; recorded)\n"
 	"  --test-cost             accept shares sealed at the TEST Argon2id cost (announced)\n"
-	"\n" CLI_COMMON_HELP;
+		"Once the CA's history holds a quorum policy, the quorum approves recovering from\n"
+	"the blob (its SHA-256) before any card or the token is touched (backup-recover):\n"
+	APPROVE_HELP "\n" CLI_COMMON_HELP;
 
 enum {
 	OPT_TOKEN = OPT_COMMON_LAST + 1,
@@ -104,6 +108,7 @@ struct backup_opts {
 	const char *token, *key, *threshold, *shares, *group_threshold, *cards, *holders, *out;
 	const char *internal, *card_pins, *passphrases, *card_module, *old_blob, *blob, *root;
 	const char *challenge_out, *signature_out;
+	struct approve_opts approve;
 	const char *groups[SLIP39_MAX_GROUPS + 1];
 	int group_count, drill, extractable, test_cost, allow_superseded;
 };
@@ -134,6 +139,8 @@ static int backup_opt(void *state, int c, const char *arg)
 	case OPT_SIGNATURE_OUT: o->signature_out = arg; return 0;
 	case OPT_TEST_COST: o->test_cost = 1; return 0;
 	case OPT_ALLOW_SUPERSEDED: o->allow_superseded = 1; return 0;
+	case OPT_APPROVERS: o->approve.approvers = arg; return 0;
+	case OPT_APPROVER_PINS: o->approve.pin_sources = arg; return 0;
 	case OPT_GROUP:
 		if (o->group_count > SLIP39_MAX_GROUPS)
 			return -1;
@@ -166,6 +173,7 @@ static const struct option backup_longopts[] = {
 	{"signature-out", required_argument, NULL, OPT_SIGNATURE_OUT},
 	{"test-cost", no_argument, NULL, OPT_TEST_COST},
 	{"allow-superseded", no_argument, NULL, OPT_ALLOW_SUPERSEDED},
+	APPROVE_OPTIONS,
 	CLI_COMMON_OPTIONS,
 	{NULL, 0, NULL, 0}};
 
@@ -320,6 +328,7 @@ static int create_or_rekey(struct ceremony_ctx *ctx, int argc, char **argv, cons
 	p.internal_record = o.internal;
 	p.supersedes = rekey ? o.old_blob : NULL;
 	p.test_cost = o.test_cost;
+	p.approve = o.approve;
 	r = backup_create(ctx, &p, stdout);
 out:
 	lists_free(l);
@@ -373,6 +382,7 @@ static int cmd_backup_recover(struct ceremony_ctx *ctx, int argc, char **argv)
 	p.signature_out = o.signature_out;
 	p.test_cost = o.test_cost;
 	p.allow_superseded = o.allow_superseded;
+	p.approve = o.approve;
 	r = backup_recover(ctx, &p, stdout);
 out:
 	lists_free(l);

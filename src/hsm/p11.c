@@ -902,6 +902,15 @@ void p11_session_close(struct p11_session *s)
 	free(s);
 }
 
+void p11_session_close_shared(struct p11_session *s)
+{
+	if (s == NULL)
+		return;
+	/* PKCS#11 v2.40 5.6: closing the application's last session on the token logs out. */
+	(void)s->f->C_CloseSession(s->handle);
+	free(s);
+}
+
 static int p11_login_rv(struct p11_session *s, CK_USER_TYPE who, const struct secret *pin,
 			CK_RV *rv_out)
 {

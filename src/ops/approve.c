@@ -190,6 +190,9 @@ out:
 		cer_err_prefix("%s's approval: ", o->role);
 	free(stmt);
 	free(spki);
+	/* The card may also be logged in for a backup in this process: keep that login. */
+	p11_session_close_shared(h.session);
+	h.session = NULL;
 	hsm_close(&h);
 	return r;
 }
@@ -211,11 +214,9 @@ static json_t *request_json(const struct approve_request *rq, const struct quoru
 	hex_encode(s->tbs_sha256, 32, hex);
 	hex_encode(s->profile_sha256, 32, prof);
 	hex_encode(st->policy.sha256, 32, pol);
-	/* Nested under "quorum": transcript verify treats a bare spki_sha256 in details as a sealer. */
-	return json_pack("{s:{s:s, s:s, s:o, s:s?, s:s, s:o}}", "quorum", "operation",
-			 quorum_op_name(rq->op), "tbs_sha256", hex, "items", items,
-			 "profile_sha256", rq->has_profile ? prof : NULL, "policy_sha256", pol,
-			 "approvals", approvals);
+	return json_pack("{s:s, s:s, s:o, s:s?, s:s, s:o}", "operation", quorum_op_name(rq->op),
+			 "tbs_sha256", hex, "items", items, "profile_sha256",
+			 rq->has_profile ? prof : NULL, "policy_sha256", pol, "approvals", approvals);
 }
 
 static void subject_build(const struct approve_request *rq, struct transcript *tr,
@@ -254,6 +255,8 @@ static int record_refusal(struct transcript *tr, const struct approve_request *r
 
 	(void)snprintf(why, sizeof(why), "%s", cer_err_msg(code));
 	hex_encode(s->tbs_sha256, 32, hex);
+	if (rq->defer != NULL) /* the operation's own error says what was left unchanged */
+		return cer_err(code, "%s; nothing was done", why);
 	if (transcript_append(tr, "quorum.refused", NULL, NULL,
 			      json_pack("{s:{s:s, s:s, s:s}}", "quorum", "operation",
 					quorum_op_name(rq->op), "tbs_sha256", hex, "reason", why),
@@ -319,7 +322,20 @@ int approve_collect(struct ceremony_ctx *ctx, struct transcript *tr,
 		goto out;
 	}
 	json_incref(approvals);
-	r = transcript_append(tr, "quorum.approve", NULL, NULL, request_json(rq, &s, &st, approvals),
+	if (rq->defer != NULL) {
+		*rq->defer = request_json(rq, &s, &st, approvals);
+		r = *rq->defer != NULL ? 0 : cer_err(CER_E_NOMEM, "out of memory");
+		if (r == 0) {
+			fprintf(out, "\u2713 %zu approvals checked against the registered keys and the "
+				     "policy; recorded with the operation (#%ld)\n",
+				l.n, s.position);
+			*approved = 1;
+		}
+		goto out;
+	}
+	/* Nested under "quorum": transcript verify treats a bare spki_sha256 in details as a sealer. */
+	r = transcript_append(tr, "quorum.approve", NULL, NULL,
+			      json_pack("{s:o}", "quorum", request_json(rq, &s, &st, approvals)),
 			      &seq);
 	if (r == 0 && seq != s.position)
 		r = cer_err(CER_E_INTERNAL, "the approvals were recorded as #%ld, not #%ld", seq,
@@ -332,6 +348,36 @@ int approve_collect(struct ceremony_ctx *ctx, struct transcript *tr,
 	*approved = 1;
 out:
 	json_decref(approvals);
+	approvers_free(&l);
+	quorum_state_free(&st);
+	return r;
+}
+
+int approve_precheck(struct ceremony_ctx *ctx, enum quorum_op op, const char *history_dir,
+		     const struct approve_opts *ao)
+{
+	struct quorum_state st;
+	struct approver_list l;
+	char dir[PATH_MAX];
+	const char *tpath;
+	int r;
+
+	memset(&l, 0, sizeof(l));
+	quorum_state_init(&st);
+	if ((r = history_dir_of(ctx, history_dir, quorum_op_name(op), dir, sizeof(dir), &tpath)) !=
+		    0 ||
+	    (r = quorum_state_load(&st, dir, tpath)) != 0)
+		goto out;
+	if (!st.has_policy)
+		r = ao->approvers != NULL
+			    ? cer_err(CER_E_REFUSED,
+				      "%s: no quorum policy in this history, so --approvers cannot be "
+				      "checked",
+				      dir)
+			    : 0;
+	else
+		r = approvers_plan(&st, op, ao, &l);
+out:
 	approvers_free(&l);
 	quorum_state_free(&st);
 	return r;

@@ -47,6 +47,7 @@ struct create_state {
 	int exhaustive;
 	int intent_recorded;
 	const char *test_cost_because; /* NULL: production cost */
+	json_t *approval; /* the quorum's, for the record's details.quorum (NULL: no policy) */
 };
 
 static int total_shares(const struct backup_create_params *p, int *n, int *kmin)
@@ -744,6 +745,8 @@ static int record_step(struct create_state *st, const struct backup_create_param
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
+	if (st->approval != NULL) /* the quorum's approvals of this blob (docs/quorum.md) */
+		json_object_set(details, "quorum", st->approval);
 	if (st->old != NULL) {
 		char old_id[2 * BACKUPBLOB_ID_LEN + 1];
 		hex_encode(st->old->backup_id, BACKUPBLOB_ID_LEN, old_id);
@@ -879,6 +882,29 @@ static void create_free(struct create_state *st)
 	free(st->wrapped);
 }
 
+static enum quorum_op quorum_op_backup(const struct backup_create_params *p)
+{
+	return p->supersedes != NULL ? QOP_BACKUP_REKEY : QOP_BACKUP_CREATE;
+}
+
+/* The blob is built, nothing is written: the quorum approves its exact bytes. */
+static int blob_approve(struct ceremony_ctx *ctx, struct create_state *st,
+			const struct backup_create_params *p, FILE *out)
+{
+	uint8_t md[32];
+	char what[512], id[2 * BACKUPBLOB_ID_LEN + 1];
+
+	crypto_hash_sha256(md, st->blob_bytes, st->blob_len);
+	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id);
+	if (snprintf(what, sizeof(what), "backup %s of root key \"%s\" (token \"%s\"), blob %s%s%s",
+		     id, p->key_label, st->h.token.label, p->out_path,
+		     p->supersedes != NULL ? ", superseding " : "",
+		     p->supersedes != NULL ? p->supersedes : "") >= (int)sizeof(what))
+		what[sizeof(what) - 1] = '\0';
+	return backup_quorum(ctx, st->tr, quorum_op_backup(p), md, what, &p->approve, out,
+			     &st->approval);
+}
+
 int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p, FILE *out)
 {
 	struct create_state *st = calloc(1, sizeof(*st));
@@ -894,7 +920,8 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	st->ncards = p->cards.count;
 	/* STYLE 9: every input and output before the first login. */
 	if ((r = ctx_transcript_path(ctx, cmd, &tpath)) != 0 ||
-	    (r = create_validate(st, p, &n, &kmin)) != 0)
+	    (r = create_validate(st, p, &n, &kmin)) != 0 ||
+	    (r = approve_precheck(ctx, quorum_op_backup(p), NULL, &p->approve)) != 0)
 		goto out;
 	backup_seal_limits(ctx, p->test_cost, "sealing the shares", out, &lim,
 			   &st->test_cost_because);
@@ -948,7 +975,7 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 		"  wrapped with %s (RFC 5649 known answer: %s); KEK destroyed in the HSM and, "
 		"once split and committed to, wiped from memory\n",
 		p11wrap_mechanism_name(st->mech.mechanism), p11wrap_kat_name(st->mech.kat));
-	if ((r = record_intent(st, p)) != 0)
+	if ((r = record_intent(st, p)) != 0 || (r = blob_approve(ctx, st, p, out)) != 0)
 		goto out;
 	if ((r = cards_write(st, &lim, out)) != 0 || (r = subsets_test(st, p)) != 0)
 		goto out;
@@ -964,6 +991,7 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 out:
 	if (r != 0)
 		r = create_undo(st, r);
+	json_decref(st->approval);
 	create_free(st);
 	free(st);
 	return r;

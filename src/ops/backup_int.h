@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "ceremony/approve.h"
 #include "ceremony/backup.h"
 #include "ceremony/backupblob.h"
 #include "ceremony/p11.h"
@@ -68,6 +69,7 @@ int backup_err_untouched(int r, const char *what);
 int backup_cards_module(struct ceremony_ctx *ctx, const char *path, struct p11_module **out)
 	__attribute__((warn_unused_result));
 
+struct transcript;
 json_t *backup_token_json(const struct p11_token *t);
 
 /*
@@ -77,5 +79,17 @@ json_t *backup_token_json(const struct p11_token *t);
  */
 int backup_history_each(const char *dir, int (*fn)(void *arg, long line, json_t *rec), void *arg,
 			const char **file) __attribute__((warn_unused_result));
+
+/*
+ * The quorum's approval of a backup operation (backup_quorum.c): over the
+ * SHA-256 of the blob (the one about to be written, or the one recovered
+ * from), before any card is touched and before the blob, a share or a
+ * recovered key exists. *approval (NULL without a policy) goes into the
+ * operation's record as details.quorum, which is why it must be the next
+ * record appended.
+ */
+int backup_quorum(struct ceremony_ctx *ctx, struct transcript *tr, enum quorum_op op,
+		  const uint8_t blob_sha256[32], const char *what, const struct approve_opts *ao,
+		  FILE *out, json_t **approval) __attribute__((warn_unused_result));
 
 #endif

@@ -300,6 +300,7 @@ struct recover_state {
 	size_t challenge_len;
 	uint8_t *sig;
 	size_t sig_len;
+	json_t *approval; /* the quorum's, for the record's details.quorum (NULL: no policy) */
 };
 
 static int recover_validate(struct recover_state *st, const struct backup_recover_params *p)
@@ -460,6 +461,8 @@ static int recover_record(struct recover_state *st, const struct backup_recover_
 		      seconds, "kek_destroyed_and_wiped", 1, "key_destroyed_after_drill", p->drill,
 		      "test_cost_accepted_because", st->test_cost_because,
 		      "allow_superseded", p->allow_superseded);
+	if (d != NULL && st->approval != NULL) /* the quorum's approvals (docs/quorum.md) */
+		json_object_set(d, "quorum", st->approval);
 	r = transcript_append(st->tr, p->drill ? "backup.drill" : "backup.recover", ins, outs, d,
 			      NULL);
 	ins = outs = NULL;
@@ -538,6 +541,25 @@ static double elapsed(const struct timespec *a)
 	return (double)(b.tv_sec - a->tv_sec) + (double)(b.tv_nsec - a->tv_nsec) / 1e9;
 }
 
+/* Before any card or the backup token: the quorum approves recovering from this blob. */
+static int recover_approve(struct ceremony_ctx *ctx, struct recover_state *st,
+			   const struct backup_recover_params *p, FILE *out)
+{
+	uint8_t md[32];
+	char what[512], id[2 * BACKUPBLOB_ID_LEN + 1];
+	int r;
+
+	if ((r = file_sha256(p->blob_path, md)) != 0)
+		return r;
+	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id);
+	if (snprintf(what, sizeof(what), "%s of backup %s (root key \"%s\") from %s at token \"%s\"",
+		     p->drill ? "a recovery drill" : "recovery", id, st->b->root_label, p->blob_path,
+		     p->token) >= (int)sizeof(what))
+		what[sizeof(what) - 1] = '\0';
+	return backup_quorum(ctx, st->tr, QOP_BACKUP_RECOVER, md, what, &p->approve, out,
+			     &st->approval);
+}
+
 int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params *p, FILE *out)
 {
 	struct recover_state *st = calloc(1, sizeof(*st));
@@ -573,7 +595,7 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 		goto out;
 	}
 	if ((r = ctx_transcript_open(ctx, "backup recover", &st->tr)) != 0 ||
-	    (r = hsm_open(ctx, p->token, &st->h)) != 0)
+	    (r = recover_approve(ctx, st, p, out)) != 0 || (r = hsm_open(ctx, p->token, &st->h)) != 0)
 		goto out;
 	if (p->cards.module != NULL &&
 	    (r = backup_cards_module(ctx, p->cards.module, &st->card_module)) != 0)
@@ -647,6 +669,7 @@ out:
 	free(st->cards);
 	free(st->raw);
 	free(st->b);
+	json_decref(st->approval);
 	free(st);
 	return r;
 }

@@ -416,6 +416,48 @@ static int on_cross(struct quorum_state *st, long line, json_t *rec)
 	return 0;
 }
 
+/*
+ * A backup operation carries its approvals in its own record (details.quorum),
+ * over the SHA-256 of the blob it wrote (create, rekey) or recovered from.
+ */
+static int on_backup(struct quorum_state *st, long line, json_t *rec, enum quorum_op op,
+		     int blob_is_input)
+{
+	json_t *q = json_object_get(json_object_get(rec, "details"), "quorum");
+	json_t *blob = json_array_get(json_object_get(rec, blob_is_input ? "inputs" : "outputs"), 0);
+	struct quorum_subject s;
+	uint8_t md[32], want[32];
+	int r;
+
+	if (!st->has_policy)
+		return 0;
+	if (!json_is_object(q))
+		return cer_err(CER_E_VERIFY, "%s line %ld: the backup operation (%s) carries no "
+					     "approvals",
+			       st->file, line, quorum_op_name(op));
+	if ((r = subject_from_record(st, line, rec, q, &s)) != 0)
+		return r;
+	if (s.op != op)
+		return cer_err(CER_E_VERIFY, "%s line %ld: its approvals are for %s, not %s", st->file,
+			       line, quorum_op_name(s.op), quorum_op_name(op));
+	if (hex32(json_object_get(blob, "sha256"), md) != 0 ||
+	    hex32(json_object_get(json_array_get(json_object_get(q, "items"), 0), "tbs_sha256"),
+		  want) != 0 ||
+	    json_array_size(json_object_get(q, "items")) != 1 || CRYPTO_memcmp(md, want, 32) != 0)
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: the approvals are for another blob than the one the "
+			       "record names",
+			       st->file, line);
+	if ((r = quorum_approvals_check(st, &s, json_object_get(q, "approvals"))) != 0) {
+		cer_err_prefix("%s line %ld: %s: ", st->file, line, quorum_op_name(op));
+		return CER_E_VERIFY;
+	}
+	st->approvals_sets++;
+	st->approved_ops++;
+	approvers_note(st, json_object_get(q, "approvals"));
+	return 0;
+}
+
 int quorum_state_record(void *arg, long line, json_t *rec)
 {
 	struct quorum_state *st = arg;
@@ -441,6 +483,12 @@ int quorum_state_record(void *arg, long line, json_t *rec)
 		return on_signed(st, line, rec, 1);
 	if (strcmp(action, "cert.cross") == 0)
 		return on_cross(st, line, rec);
+	if (strcmp(action, "backup.create") == 0)
+		return on_backup(st, line, rec, QOP_BACKUP_CREATE, 0);
+	if (strcmp(action, "backup.rekey") == 0)
+		return on_backup(st, line, rec, QOP_BACKUP_REKEY, 0);
+	if (strcmp(action, "backup.recover") == 0 || strcmp(action, "backup.drill") == 0)
+		return on_backup(st, line, rec, QOP_BACKUP_RECOVER, 1);
 	return 0;
 }
 
@@ -555,8 +603,8 @@ int quorum_check_transcript(struct quorum_state *st, const char *path, FILE *out
 		fprintf(out, "     quorum policy fixed (%s)\n", st->policy_where);
 	if (st->approvals_sets > sets)
 		fprintf(out,
-			"     quorum \u2713 %ld approval set%s checked; %ld signature%s approved by "
-			"the quorum from %s own TBS%s\n",
+			"     quorum \u2713 %ld approval set%s checked; %ld root operation%s approved "
+			"(from %s own bytes)%s\n",
 			st->approvals_sets - sets, st->approvals_sets - sets == 1 ? "" : "s",
 			st->approved_ops - ops, st->approved_ops - ops == 1 ? "" : "s",
 			st->approved_ops - ops == 1 ? "its" : "their",
@@ -572,8 +620,8 @@ void quorum_report(const struct quorum_state *st, FILE *out)
 		return;
 	}
 	fprintf(out,
-		"Quorum: policy of %s; %ld certificate/CRL signature%s approved (each from its own "
-		"TBS), %ld approval set%s by %s",
+		"Quorum: policy of %s; %ld root operation%s approved (certificates and CRLs from "
+		"their own TBS, backups from their blob), %ld approval set%s by %s",
 		st->policy_where, st->approved_ops, st->approved_ops == 1 ? "" : "s",
 		st->approvals_sets, st->approvals_sets == 1 ? "" : "s",
 		st->approvers_seen[0] != '\0' ? st->approvers_seen : "nobody");
@@ -639,8 +687,8 @@ int quorum_verify_transcript(const char *transcript, FILE *out)
 	if (r == 0 && out != NULL) {
 		if (st.has_policy)
 			fprintf(out,
-				"Quorum: policy of %s; %ld signature%s up to here approved from %s own "
-				"TBS\n",
+				"Quorum: policy of %s; %ld root operation%s up to here approved from %s "
+				"own bytes\n",
 				st.policy_where, st.approved_ops, st.approved_ops == 1 ? "" : "s",
 				st.approved_ops == 1 ? "its" : "their");
 		else

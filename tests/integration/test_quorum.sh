@@ -95,7 +95,7 @@ seal() { "$CEREMONY" --pin-source "file:$P/CA.pin" transcript seal --token root-
 expect_ok "the signing transcript is sealed" seal "$TR"
 out=$("$CEREMONY" audit "$S" 2>&1)
 check "audit accepts the approved history" test $? -eq 0
-check "audit reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 1 approval set checked; 1 signature approved' && printf '%s' '$out' | grep -q 'approval sets\? by KE3 KE1'"
+check "audit reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 1 approval set checked; 1 root operation approved' && printf '%s' '$out' | grep -q 'approval sets by KE1 KE2 IW KE3'"
 check "transcript verify checks the quorum too" bash -c \
 	"'$CEREMONY' transcript verify --root '$SITE/out/root.pem' '$TR' | grep -q 'quorum ✓ 1 approval set checked'"
 
@@ -236,7 +236,38 @@ expect_ok "the new officer approves a certificate with two others" \
 	sign2 "$SITE/out/f2.pem" KE6,KE1,KE2 "file:$P/KE6.pin,file:$P/KE1.pin,file:$P/KE2.pin"
 expect_ok "the officers' transcript is sealed" seal "$OT"
 out=$("$CEREMONY" audit "$S" 2>&1)
-check "audit accepts the officers' changes and reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 3 approval sets checked; 1 signature approved'"
+check "audit accepts the officers' changes and reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 3 approval sets checked; 1 root operation approved'"
 check "quorum show lists KE4 as retired and KE6 as an officer" bash -c \
 	"'$CEREMONY' quorum show --history '$S' | grep -q 'KE4 .*retired' && '$CEREMONY' quorum show --history '$S' | grep -q 'KE6 *Person KE6'"
+
+# A backup operation is approved too: without approvers it is refused before the HSM is touched.
+expect_fail "backup create without approvals is refused" 1 'backup-create needs approvals of 2 of KE and 1 of IW .*none were given' \
+	in_ot --pin-source "file:$P/CA.pin" --so-pin-source "file:$P/SO.pin" backup create --token root-hsm --key root \
+	--threshold 2 --shares 2 --cards card-1,card-2 --out "$T/b2.blob" --internal-record "$T/b2.json" \
+	--card-pin-sources "file:$P/KE1.pin,file:$P/KE2.pin" --passphrase-sources "file:$P/KE1.pass,file:$P/KE2.pass"
+check "... no blob or internal record was written" test ! -e "$T/b2.blob" -a ! -e "$T/b2.json"
+check "the root key generation's backup carries its approvals in its record" bash -c \
+	"grep '\"action\":\"backup.create\"' '$S/0001-root-keygen.jsonl' | jq -e '.details.quorum.approvals | length == 3' >/dev/null"
+# The same backup record without its approvals, re-sealed: transcript verify names it.
+d=$T/forged-backup
+cp -r "$SITE" "$d"
+rm -f "$d/transcripts/0001-root-keygen.jsonl.sig" "$d/transcripts/0001-root-keygen.jsonl.countersig-IW"
+python3 - "$d/transcripts/0001-root-keygen.jsonl" <<'PY'
+import hashlib, json, sys
+path = sys.argv[1]
+recs = [json.loads(l) for l in open(path)]
+for r in recs:
+    if r["action"] == "backup.create":
+        del r["details"]["quorum"]
+prev = recs[0]["prev"]
+with open(path, "w") as f:
+    for r in recs:
+        r["prev"] = prev
+        line = json.dumps(r, separators=(",", ":"), ensure_ascii=True)
+        f.write(line + "\n")
+        prev = hashlib.sha256(line.encode()).hexdigest()
+PY
+seal "$d/transcripts/0001-root-keygen.jsonl" >/dev/null 2>&1
+expect_fail "transcript verify names a backup without approvals" 1 'the backup operation \(backup-create\) carries no approvals' \
+	"$CEREMONY" transcript verify --root "$SITE/out/root.pem" "$d/transcripts/0001-root-keygen.jsonl"
 finish
