@@ -234,9 +234,45 @@ expect_fail "the new policy's three Key Executives are needed now" 1 'issue-ca n
 	sign2 "$T/r9.pem" KE6,KE1 "file:$P/KE6.pin,file:$P/KE1.pin"
 expect_ok "the new officer approves a certificate with two others" \
 	sign2 "$SITE/out/f2.pem" KE6,KE1,KE2 "file:$P/KE6.pin,file:$P/KE1.pin,file:$P/KE2.pin"
+# A batch is approved once, over the sorted list of its TBS hashes.
+mkdir -p "$T/batch" "$T/batch-keys" "$T/batch-out"
+for i in 1 2; do
+	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/batch-keys/m$i.key" \
+		-subj "/C=DE/O=ACME Devices/CN=ACME MASA voucher signer $i" -out "$T/batch/m$i.csr" 2>/dev/null
+done
+expect_ok "a batch of two end-entity certificates is approved by two Key Executives" \
+	in_ot --pin-source "file:$P/CA.pin" cert sign --token root-hsm --key root --issuer "$SITE/out/root.pem" \
+	--profile "$SITE_PROFILES/masa-voucher-signer.yaml" --csr-dir "$T/batch" --out-dir "$T/batch-out" \
+	--approvers KE2,KE3 --approver-pin-sources "file:$P/KE2.pin,file:$P/KE3.pin"
+grep '"action":"quorum.approve"' "$OT" | tail -1 >"$T/batch.rec"
+check "the batch's statement covers the SHA-256 of its sorted TBS hashes, each a certificate's own" \
+	python3 - "$T/batch.rec" "$T/batch-out/m1.pem" "$T/batch-out/m2.pem" <<'PY'
+import base64, hashlib, json, sys
+rec = json.loads(open(sys.argv[1]).read())
+q = rec["details"]["quorum"]
+def tbs_hash(path):
+    pem = open(path).read()
+    der = base64.b64decode("".join(l for l in pem.splitlines() if not l.startswith("-----")))
+    def tlv(b, i):
+        n = b[i + 1]
+        if n < 0x80:
+            return i + 2, i + 2 + n
+        k = n & 0x7F
+        return i + 2 + k, i + 2 + k + int.from_bytes(b[i + 2:i + 2 + k], "big")
+    start, _ = tlv(der, 0)
+    _, end = tlv(der, start)
+    return hashlib.sha256(der[start:end]).hexdigest()
+certs = sorted(tbs_hash(p) for p in sys.argv[2:])
+items = sorted(i["tbs_sha256"] for i in q["items"])
+combined = hashlib.sha256(b"".join(bytes.fromhex(h) for h in items)).hexdigest()
+stmt = json.loads(q["approvals"][0]["statement"])
+assert q["operation"] == "issue-ee" and stmt["items"] == 2, stmt
+assert certs == items, (certs, items)
+assert stmt["tbs_sha256"] == combined == q["tbs_sha256"], (stmt, combined)
+PY
 expect_ok "the officers' transcript is sealed" seal "$OT"
 out=$("$CEREMONY" audit "$S" 2>&1)
-check "audit accepts the officers' changes and reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 3 approval sets checked; 1 root operation approved'"
+check "audit accepts the officers' changes and reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 4 approval sets checked; 3 root operations approved'"
 check "quorum show lists KE4 as retired and KE6 as an officer" bash -c \
 	"'$CEREMONY' quorum show --history '$S' | grep -q 'KE4 .*retired' && '$CEREMONY' quorum show --history '$S' | grep -q 'KE6 *Person KE6'"
 
