@@ -12,7 +12,7 @@ static const char create_usage[] =
 	"usage: ceremony backup create --token T --key L --threshold K --shares N\n"
 	"         --cards URI,URI,... --out FILE.blob --internal-record FILE.json [options]\n"
 	"       ceremony backup create ... --group-threshold G --group T/N [--group T/N ...]\n"
-	"\nWraps the root key under a fresh KEK (HSM RNG XOR libsodium, secure memory only),\n"
+	"\nWraps the root key under a fresh KEK (HSM and libsodium RNGs hashed, secure memory only),\n"
 	"imported by the security officer as a trusted session key (SO PIN, then user PIN),\n"
 	"after checking the token's RFC 5649 mechanism against known answers. Splits the KEK\n"
 	"into SLIP-39 shares, seals each to its Key Executive's passphrase and writes it to\n"
