@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "ceremony/backup.h"
+#include "ceremony/cli_split.h"
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
 
@@ -105,12 +106,12 @@ enum {
 };
 
 struct backup_opts {
-	const char *token, *key, *threshold, *shares, *group_threshold, *cards, *holders, *out;
+	struct cli_split_opts split;
+	const char *token, *key, *cards, *holders, *out;
 	const char *internal, *card_pins, *passphrases, *card_module, *old_blob, *blob, *root;
 	const char *challenge_out, *signature_out;
 	struct approve_opts approve;
-	const char *groups[SLIP39_MAX_GROUPS + 1];
-	int group_count, drill, extractable, test_cost, allow_superseded;
+	int drill, extractable, test_cost, allow_superseded;
 };
 
 static int backup_opt(void *state, int c, const char *arg)
@@ -120,9 +121,9 @@ static int backup_opt(void *state, int c, const char *arg)
 	switch (c) {
 	case OPT_TOKEN: o->token = arg; return 0;
 	case OPT_KEY: o->key = arg; return 0;
-	case OPT_THRESHOLD: o->threshold = arg; return 0;
-	case OPT_SHARES: o->shares = arg; return 0;
-	case OPT_GROUP_THRESHOLD: o->group_threshold = arg; return 0;
+	case OPT_THRESHOLD: o->split.threshold = arg; return 0;
+	case OPT_SHARES: o->split.shares = arg; return 0;
+	case OPT_GROUP_THRESHOLD: o->split.group_threshold = arg; return 0;
 	case OPT_CARDS: o->cards = arg; return 0;
 	case OPT_HOLDERS: o->holders = arg; return 0;
 	case OPT_OUT: o->out = arg; return 0;
@@ -142,9 +143,9 @@ static int backup_opt(void *state, int c, const char *arg)
 	case OPT_APPROVERS: o->approve.approvers = arg; return 0;
 	case OPT_APPROVER_PINS: o->approve.pin_sources = arg; return 0;
 	case OPT_GROUP:
-		if (o->group_count > SLIP39_MAX_GROUPS)
+		if (o->split.group_count > SLIP39_MAX_GROUPS)
 			return -1;
-		o->groups[o->group_count++] = arg;
+		o->split.groups[o->split.group_count++] = arg;
 		return 0;
 	default: return -1;
 	}
@@ -202,20 +203,6 @@ static int list_parse(const char *s, const char *option, struct list *l)
 	return 0;
 }
 
-static int parse_int(const char *s, const char *option, int lo, int hi, int *out)
-{
-	char *end = NULL;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || errno != 0 || v < lo || v > hi)
-		return cli_usage_error(NULL, "%s \"%s\": expected a number from %d to %d", option, s,
-				       lo, hi);
-	*out = (int)v;
-	return 0;
-}
-
 /* --cards and the per-card lists, which must match it in length. */
 static int cards_parse(const struct backup_opts *o, const char *usage, struct list l[4],
 		       struct backup_cards *c)
@@ -248,42 +235,7 @@ static int cards_parse(const struct backup_opts *o, const char *usage, struct li
 static int split_parse(const struct backup_opts *o, const char *usage,
 		       struct backup_create_params *p)
 {
-	int r;
-
-	if (o->group_count == 0) {
-		if (o->group_threshold != NULL)
-			return cli_usage_error(usage, "--group-threshold needs --group T/N");
-		if ((r = cli_require(o->threshold, "--threshold", usage)) != 0 ||
-		    (r = cli_require(o->shares, "--shares", usage)) != 0 ||
-		    (r = parse_int(o->shares, "--shares", 1, SLIP39_MAX_MEMBERS,
-				   &p->groups[0].member_count)) != 0 ||
-		    (r = parse_int(o->threshold, "--threshold", 1, p->groups[0].member_count,
-				   &p->groups[0].member_threshold)) != 0)
-			return r;
-		p->group_threshold = p->group_count = 1;
-		return 0;
-	}
-	if (o->threshold != NULL || o->shares != NULL)
-		return cli_usage_error(usage, "use either --threshold/--shares or --group, not both");
-	if (o->group_count > SLIP39_MAX_GROUPS)
-		return cli_usage_error(usage, "at most %d --group options", SLIP39_MAX_GROUPS);
-	if ((r = cli_require(o->group_threshold, "--group-threshold", usage)) != 0 ||
-	    (r = parse_int(o->group_threshold, "--group-threshold", 1, o->group_count,
-			   &p->group_threshold)) != 0)
-		return r;
-	for (int g = 0; g < o->group_count; g++) {
-		int t, n;
-		char extra;
-		if (sscanf(o->groups[g], "%d/%d%c", &t, &n, &extra) != 2 || t < 1 || t > n ||
-		    n > SLIP39_MAX_MEMBERS)
-			return cli_usage_error(usage, "--group \"%s\": expected T/N with 1 <= T <= N "
-						      "<= %d",
-					       o->groups[g], SLIP39_MAX_MEMBERS);
-		p->groups[g].member_threshold = t;
-		p->groups[g].member_count = n;
-	}
-	p->group_count = o->group_count;
-	return 0;
+	return cli_split_parse(&o->split, usage, p->groups, &p->group_threshold, &p->group_count);
 }
 
 static void lists_free(struct list l[4])
@@ -362,8 +314,8 @@ static int cmd_backup_recover(struct ceremony_ctx *ctx, int argc, char **argv)
 		r = cli_usage_error(recover_usage, "unexpected argument \"%s\"", argv[first]);
 		goto out;
 	}
-	if (o.key != NULL || o.threshold != NULL || o.shares != NULL || o.group_count > 0 ||
-	    o.group_threshold != NULL || o.out != NULL || o.internal != NULL || o.old_blob != NULL ||
+	if (o.key != NULL || o.split.threshold != NULL || o.split.shares != NULL ||
+	    o.split.group_count > 0 || o.split.group_threshold != NULL || o.out != NULL || o.internal != NULL || o.old_blob != NULL ||
 	    o.holders != NULL) {
 		r = cli_usage_error(recover_usage, "an option of another backup command was given");
 		goto out;

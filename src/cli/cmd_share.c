@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ceremony/cli_split.h"
 #include "ceremony/commands.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
@@ -59,10 +60,9 @@ enum {
 };
 
 struct split_opts {
-	const char *threshold, *shares, *group_threshold, *passphrase_source, *secret_source;
+	struct cli_split_opts split;
+	const char *passphrase_source, *secret_source;
 	const char *iteration_exponent;
-	const char *groups[SLIP39_MAX_GROUPS + 1];
-	int group_count;
 	int no_extendable;
 };
 
@@ -71,52 +71,20 @@ static int split_opt(void *state, int c, const char *arg)
 	struct split_opts *o = state;
 
 	switch (c) {
-	case OPT_THRESHOLD: o->threshold = arg; return 0;
-	case OPT_SHARES: o->shares = arg; return 0;
-	case OPT_GROUP_THRESHOLD: o->group_threshold = arg; return 0;
+	case OPT_THRESHOLD: o->split.threshold = arg; return 0;
+	case OPT_SHARES: o->split.shares = arg; return 0;
+	case OPT_GROUP_THRESHOLD: o->split.group_threshold = arg; return 0;
 	case OPT_PASSPHRASE_SOURCE: o->passphrase_source = arg; return 0;
 	case OPT_SECRET_SOURCE: o->secret_source = arg; return 0;
 	case OPT_ITERATION_EXPONENT: o->iteration_exponent = arg; return 0;
 	case OPT_NO_EXTENDABLE: o->no_extendable = 1; return 0;
 	case OPT_GROUP:
-		if (o->group_count > SLIP39_MAX_GROUPS)
+		if (o->split.group_count > SLIP39_MAX_GROUPS)
 			return -1;
-		o->groups[o->group_count++] = arg;
+		o->split.groups[o->split.group_count++] = arg;
 		return 0;
 	default: return -1;
 	}
-}
-
-/* A whole decimal number in lo..hi, or a usage error naming the option. */
-static int parse_int(const char *s, const char *option, int lo, int hi, int *out)
-{
-	char *end = NULL;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (s[0] == '\0' || end == NULL || *end != '\0' || errno != 0 || v < lo || v > hi)
-		return cli_usage_error(NULL, "%s \"%s\": expected a number from %d to %d", option,
-				       s, lo, hi);
-	*out = (int)v;
-	return 0;
-}
-
-/* "T/N" for --group. */
-static int parse_group(const char *s, struct slip39_group *g)
-{
-	int t, n;
-	char extra;
-
-	if (sscanf(s, "%d/%d%c", &t, &n, &extra) != 2 || t < 1 || n > SLIP39_MAX_MEMBERS ||
-	    t > n)
-		return cli_usage_error(NULL,
-				       "--group \"%s\": expected T/N with 1 <= T <= N <= %d (T of "
-				       "N shares)",
-				       s, SLIP39_MAX_MEMBERS);
-	g->member_threshold = t;
-	g->member_count = n;
-	return 0;
 }
 
 static int split_params(const struct split_opts *o, struct slip39_group *groups,
@@ -128,37 +96,10 @@ static int split_params(const struct split_opts *o, struct slip39_group *groups,
 	p->iteration_exponent = 0;
 	p->groups = groups;
 	if (o->iteration_exponent != NULL &&
-	    (r = parse_int(o->iteration_exponent, "--iteration-exponent", 0,
-			   SLIP39_MAX_ITERATION_EXPONENT, &p->iteration_exponent)) != 0)
+	    (r = cli_parse_int(o->iteration_exponent, "--iteration-exponent", 0,
+			       SLIP39_MAX_ITERATION_EXPONENT, &p->iteration_exponent)) != 0)
 		return r;
-	if (o->group_count > SLIP39_MAX_GROUPS)
-		return cli_usage_error(split_usage, "at most %d --group options", SLIP39_MAX_GROUPS);
-	if (o->group_count == 0) {
-		if (o->group_threshold != NULL)
-			return cli_usage_error(split_usage, "--group-threshold needs --group T/N");
-		if ((r = cli_require(o->threshold, "--threshold", split_usage)) != 0 ||
-		    (r = cli_require(o->shares, "--shares", split_usage)) != 0 ||
-		    (r = parse_int(o->shares, "--shares", 1, SLIP39_MAX_MEMBERS,
-				   &groups[0].member_count)) != 0 ||
-		    (r = parse_int(o->threshold, "--threshold", 1, groups[0].member_count,
-				   &groups[0].member_threshold)) != 0)
-			return r;
-		p->group_threshold = 1;
-		p->group_count = 1;
-		return 0;
-	}
-	if (o->threshold != NULL || o->shares != NULL)
-		return cli_usage_error(split_usage, "use either --threshold/--shares or --group, "
-						    "not both");
-	if ((r = cli_require(o->group_threshold, "--group-threshold", split_usage)) != 0 ||
-	    (r = parse_int(o->group_threshold, "--group-threshold", 1, o->group_count,
-			   &p->group_threshold)) != 0)
-		return r;
-	for (int g = 0; g < o->group_count; g++)
-		if ((r = parse_group(o->groups[g], &groups[g])) != 0)
-			return r;
-	p->group_count = o->group_count;
-	return 0;
+	return cli_split_parse(&o->split, split_usage, groups, &p->group_threshold, &p->group_count);
 }
 
 static int write_all(int fd, const void *buf, size_t len)
