@@ -21,6 +21,7 @@ sweep keygen all root-hsm
 
 # Token removal after the key pair exists: the pair cannot be destroyed, so the
 # message names it and the transcript records it.
+if [ -z "${FAULTS_ONLY:-}" ]; then
 err=$(FAULTP11_FUNC=C_GetAttributeValue FAULTP11_FAIL=1 FAULTP11_REMOVE=1 op_keygen removed 2>&1 >/dev/null)
 check "keygen: removal after the pair exists fails" test $? -ne 0
 check "keygen: removal names the fault" grep -q CKR_DEVICE_REMOVED <<<"$err"
@@ -28,6 +29,7 @@ check "keygen: removal names the pair left on the token" grep -q 'key pair "krem
 check "keygen: the leftover is recorded" grep -q '"action":"hsm.leftover".*"label":"kremoved"' "$TR"
 check "keygen: pkcs11-tool sees the pair the message names" test "$(objects_of root-hsm | grep -c '|kremoved|')" -eq 2
 check "keygen: the transcript still verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
+fi
 
 # The signing commands, on a P-256 root (and an RSA-3072 one for C_Sign alone).
 P=$SRC_ROOT/ceremony-scripts/profiles
@@ -108,6 +110,7 @@ sweep backup sample sign-hsm ke1 ke2 ke3
 # shares already written cannot be destroyed. The message names them and their
 # cards; the transcript records that shares of the backup may remain, without
 # naming the cards (that would tell n); no blob is written.
+if [ -f "$T/trace-backup" ]; then
 n=$(awk '$2 == "C_CreateObject"' "$T/trace-backup" | wc -l)
 before=$(snapshot ke1 ke2 ke3)
 err=$(FAULTP11_FUNC=C_CreateObject FAULTP11_FAIL=$n FAULTP11_REMOVE=1 op_backup removed 2>&1 >/dev/null)
@@ -127,6 +130,7 @@ check "backup: the leftover is recorded" grep -q '"action":"hsm.leftover".*"back
 check "backup: the record names no card" bash -c "! grep '\"action\":\"hsm.leftover\"' '$TR' | grep -q '\"ke[0-9]'"
 check "backup: the transcript still verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
 restore_to "$before" ke1 ke2 ke3 # as the record tells an operator to
+fi
 
 op_drill() {
 	cer backup recover --token rec --blob "$T/out/b-0.blob" --root "$T/out/root.pem" --drill \
@@ -154,6 +158,7 @@ sweep recover from:C_UnwrapKey rec
 
 # The backup token pulled right after C_UnwrapKey: the recovered key stays there.
 # The message says so (never "nothing was imported or kept") and the record names it.
+if [ -f "$T/trace-recover" ]; then
 n=$(awk '$2 == "C_UnwrapKey" {print NR + 1; exit}' "$T/trace-recover")
 fn=$(sed -n "${n}p" "$T/trace-recover" | cut -d' ' -f2)
 k=$(head -n "$n" "$T/trace-recover" | awk -v f="$fn" '$2 == f' | wc -l)
@@ -169,6 +174,35 @@ check "recover: the leftover is recorded" grep -q '"action":"hsm.leftover".*"bac
 check "recover: no challenge or signature written" test ! -e "$T/out/rec-removed.sig" -a ! -e "$T/out/rec-removed.txt"
 check "recover: the transcript still verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
 reset_recover removed
+fi
+
+# card verify (read only) and card wipe on card 3's share of b-0. Between wipe
+# points the share goes back (pkcs11-tool writes the same bytes under the same
+# label and application), so each point finds what the first run found.
+op_cardverify() {
+	cer card verify ke3 --blob "$T/out/b-0.blob" --passphrase-source "file:$T/pins/pass3" \
+		--transcript "$T/transcripts/verify-$1.jsonl"
+}
+outputs_cardverify() { :; }
+done_cardverify() { grep -q '"action":"card.verify"' "$T/transcripts/verify-$1.jsonl"; }
+sweep cardverify sample ke3
+
+if [ -f "$T/out/b-0.blob" ]; then
+share3=$(objects_of ke3 | grep '|Data object|' | head -1 | cut -d'|' -f3)
+pkcs11-tool --module "$FAULTP11_MODULE" --token-label ke3 --login --pin "$(cat "$T/pins/user")" \
+	--read-object --type data --label "$share3" -o "$T/share3.bin" >/dev/null 2>&1
+check "card 3's share saved for the wipe sweep" test -s "$T/share3.bin"
+op_cardwipe() { cer card wipe ke3 --blob "$T/out/b-0.blob" --transcript "$TR"; }
+outputs_cardwipe() { :; }
+done_cardwipe() { ! objects_of ke3 | grep -qF "|$share3|"; }
+reset_cardwipe() {
+	objects_of ke3 | grep -qF "|$share3|" ||
+		pkcs11-tool --module "$FAULTP11_MODULE" --token-label ke3 --login --pin "$(cat "$T/pins/user")" \
+			--write-object "$T/share3.bin" --type data --label "$share3" \
+			--application-label ceremony/backup-share-v1 --private >/dev/null 2>&1
+}
+sweep cardwipe sample ke3
+fi
 
 echo "# fault points: $FAULT_POINTS, clean: $FAULT_CLEAN (survived: $FAULT_SURVIVED), level ${FAULTS_LEVEL:-quick}"
 finish
