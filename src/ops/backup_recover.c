@@ -1,5 +1,6 @@
 /* backup: recovery and drills at a backup token. */
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -301,6 +302,7 @@ struct recover_state {
 	uint8_t *sig;
 	size_t sig_len;
 	json_t *approval; /* the quorum's, for the record's details.quorum (NULL: no policy) */
+	const char *written[2]; /* the challenge and signature files this run wrote */
 };
 
 static int recover_validate(struct recover_state *st, const struct backup_recover_params *p)
@@ -501,9 +503,9 @@ static int recover_undo(struct recover_state *st, int r)
 					   : CKR_SESSION_HANDLE_INVALID;
 		if (rv == CKR_OK)
 			continue;
-		w = snprintf(left + used, sizeof(left) - used, "%s%s \"%s\" (%s)",
+		w = snprintf(left + used, sizeof(left) - used, "%s%s \"%s\" on token \"%s\" (%s)",
 			     used == 0 ? "" : ", ", what[i],
-			     i == 0 ? kek_label : st->b->root_label,
+			     i == 0 ? kek_label : st->b->root_label, st->h.token.label,
 			     p11_rv_name(rv) != NULL ? p11_rv_name(rv) : "unknown CKR code");
 		if (w > 0 && (size_t)w < sizeof(left) - used)
 			used += (size_t)w;
@@ -516,12 +518,21 @@ static int recover_undo(struct recover_state *st, int r)
 		}
 	}
 	st->kek_obj = st->priv = st->pub = CK_INVALID_HANDLE;
+	/* A proof of a recovery that did not happen is not kept either. */
+	for (size_t i = 0; i < 2; i++) {
+		if (st->written[i] == NULL || remove(st->written[i]) == 0)
+			continue;
+		w = snprintf(left + used, sizeof(left) - used, "%sfile %s (cannot remove it)",
+			     used == 0 ? "" : ", ", st->written[i]);
+		if (w > 0 && (size_t)w < sizeof(left) - used)
+			used += (size_t)w;
+	}
 	if (used == 0) {
 		json_decref(objects);
 		return backup_err_untouched(r, "nothing was imported or kept");
 	}
-	w = snprintf(msg, sizeof(msg), "destroying what was imported failed: LEFT on token \"%s\": %s",
-		     st->h.token.label, left);
+	w = snprintf(msg, sizeof(msg), "not all that this run imported or wrote could be removed: "
+		     "LEFT: %s", left);
 	if (w < 0 || (size_t)w >= sizeof(msg))
 		msg[sizeof(msg) - 1] = '\0';
 	r = backup_err_untouched(r, msg);
@@ -644,11 +655,16 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 		st->pub = CK_INVALID_HANDLE;
 		fprintf(out, "  drill: the reconstituted key was destroyed\n");
 	}
-	if ((p->challenge_out != NULL &&
-	     (r = file_write_new(p->challenge_out, st->challenge, st->challenge_len)) != 0) ||
-	    (p->signature_out != NULL &&
-	     (r = file_write_new(p->signature_out, st->sig, st->sig_len)) != 0))
-		goto out;
+	if (p->challenge_out != NULL) {
+		if ((r = file_write_new(p->challenge_out, st->challenge, st->challenge_len)) != 0)
+			goto out;
+		st->written[0] = p->challenge_out;
+	}
+	if (p->signature_out != NULL) {
+		if ((r = file_write_new(p->signature_out, st->sig, st->sig_len)) != 0)
+			goto out;
+		st->written[1] = p->signature_out;
+	}
 	if ((r = recover_record(st, p, seconds)) != 0)
 		goto out;
 	st->priv = st->pub = CK_INVALID_HANDLE; /* kept: the recovery succeeded */

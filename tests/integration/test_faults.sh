@@ -168,7 +168,7 @@ check "recover: removal after the unwrap fails" test $? -ne 0
 added=$(comm -13 <(printf '%s\n' "$before") <(snapshot rec))
 check "recover: the recovered private key is left (pkcs11-tool)" grep -q '|Private Key|root|' <<<"$added"
 check "recover: removal names the fault" grep -q CKR_DEVICE_REMOVED <<<"$err"
-check "recover: the message names the key left on the token" grep -q 'LEFT on token "rec": the recovered private key "root"' <<<"$err"
+check "recover: the message names the key left on the token" grep -q 'LEFT: the recovered private key "root" on token "rec" (CKR_DEVICE_REMOVED)' <<<"$err"
 check "recover: never 'nothing was imported or kept' then" bash -c "! grep -q 'nothing was imported or kept' <<<\"\$1\"" _ "$err"
 check "recover: the leftover is recorded" grep -q '"action":"hsm.leftover".*"backup.recover failed"' "$TR"
 check "recover: no challenge or signature written" test ! -e "$T/out/rec-removed.sig" -a ! -e "$T/out/rec-removed.txt"
