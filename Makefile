@@ -193,6 +193,7 @@ install: all
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/ceremony
 	install -m 0644 ceremony-scripts/profiles/*.yaml $(DESTDIR)$(PREFIX)/share/ceremony/profiles/
 	install -m 0644 ceremony-scripts/*.yaml $(DESTDIR)$(PREFIX)/share/ceremony/scripts/
+	install -m 0644 ceremony-scripts/ceremony.yaml.example $(DESTDIR)$(PREFIX)/share/ceremony/
 	install -m 0644 docs/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 
 format:

@@ -108,6 +108,7 @@ for f in "$ROOT"/ceremony-scripts/profiles/*.yaml; do
 	cmp -s "$f" "$dest/usr/share/ceremony/profiles/$(basename "$f")" || missing="$missing $(basename "$f")"
 done
 if [ -z "$missing" ]; then pass "every profile is installed in share/ceremony/profiles"; else fail "every profile is installed in share/ceremony/profiles" "missing:$missing"; fi
+check "the sample site configuration is installed" cmp "$ROOT/ceremony-scripts/ceremony.yaml.example" "$dest/usr/share/ceremony/ceremony.yaml.example"
 missing=""
 for f in "$ROOT"/ceremony-scripts/*.yaml; do
 	cmp -s "$f" "$dest/usr/share/ceremony/scripts/$(basename "$f")" || missing="$missing $(basename "$f")"
