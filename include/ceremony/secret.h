@@ -47,6 +47,16 @@ int secret_read_new(const char *source, const char *what, size_t max, struct sec
 /* A line to the person at the terminal (retry notes); nothing when there is none. */
 void secret_tty_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Where each secret typed again is reported, one line "PROMPT<TAB>REASON" (never the
+ * secret), for `ceremony run` to record in the step (issue 11.2); -1 (the default):
+ * nowhere. main sets it once, from CEREMONY_NOTES_FD; like cer_err, process-wide.
+ */
+void secret_notes_to(int fd);
+/* An entry that failed (what: its prompt; reason: "wrong PIN", ...): reported to the notes,
+ * and, when next_try <= tries, said on the terminal with the try that follows. */
+void secret_entry_failed(const char *what, const char *reason, int next_try, int tries);
+
 /* Fill buf with bytes from libsodium's CSPRNG. */
 void secret_random(uint8_t *buf, size_t len);
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "ceremony/config.h"
 #include "ceremony/context.h"
@@ -19,6 +20,15 @@ void ctx_read_env(struct ceremony_ctx *ctx)
 	/* Exactly "1": a stray or empty value never lowers the backup's Argon2id cost. */
 	v = getenv("CEREMONY_TEST_ARGON2");
 	ctx->env_test_argon2 = v != NULL && strcmp(v, "1") == 0;
+	v = getenv("CEREMONY_NOTES_FD");
+	ctx->env_notes_fd = -1;
+	if (v != NULL && strlen(v) > 0 && strlen(v) < 6 && strspn(v, "0123456789") == strlen(v) &&
+	    atoi(v) > 2) {
+		struct stat st;
+		/* Only the pipe the runner handed down: never a number some later file reuses. */
+		if (fstat(atoi(v), &st) == 0 && S_ISFIFO(st.st_mode))
+			ctx->env_notes_fd = atoi(v);
+	}
 }
 
 void ctx_prompt(const struct ceremony_ctx *ctx, int so, const char *what, char *out,

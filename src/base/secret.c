@@ -183,6 +183,28 @@ static int secret_read_file(const char *path, const char *what, struct secret *s
 	return r;
 }
 
+static int notes_fd = -1; /* set once by main (secret_notes_to) */
+
+void secret_notes_to(int fd)
+{
+	notes_fd = fd;
+}
+
+void secret_entry_failed(const char *what, const char *reason, int next_try, int tries)
+{
+	char line[512];
+	int n;
+
+	if (next_try <= tries)
+		secret_tty_say("%s; type it again (try %d of %d)\n", reason, next_try, tries);
+	if (notes_fd < 0)
+		return;
+	n = snprintf(line, sizeof(line), "%s\t%s\n", what, reason);
+	if (n > 0 && (size_t)n < sizeof(line) && write(notes_fd, line, (size_t)n) < 0) {
+		/* the runner's record of a retyped entry is lost; the entry itself is fine */
+	}
+}
+
 void secret_tty_say(const char *fmt, ...)
 {
 	char line[256];
@@ -308,9 +330,7 @@ int secret_read_new(const char *source, const char *what, size_t max, struct sec
 			goto out;
 		}
 		r = cer_err(CER_E_PIN, "the two entries of the %s differ", what);
-		if (try < SECRET_ENTRY_TRIES)
-			secret_tty_say("the two entries differ; type both again (try %d of %d)\n",
-				       try + 1, SECRET_ENTRY_TRIES);
+		secret_entry_failed(what, "the two entries differ", try + 1, SECRET_ENTRY_TRIES);
 	}
 	r = cer_err(CER_E_PIN, "the two entries of the %s differed %d times; nothing was set", what,
 		    SECRET_ENTRY_TRIES);

@@ -89,6 +89,7 @@ int main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx_read_env(&ctx);
+	secret_notes_to(ctx.env_notes_fd);
 	if ((r = secret_init()) != 0) {
 		fprintf(stderr, "ceremony: %s\n", cer_err_msg(r));
 		return cer_exit_code(r);

@@ -978,8 +978,7 @@ int p11_login_asking(struct p11_session *s, CK_USER_TYPE who, const char *source
 		pin = NULL;
 		if (r == 0 || source != NULL || !may_retry || try == SECRET_ENTRY_TRIES)
 			return r;
-		secret_tty_say("wrong PIN for token \"%s\"; try %d of %d\n", s->token.label,
-			       try + 1, SECRET_ENTRY_TRIES);
+		secret_entry_failed(what, "wrong PIN", try + 1, SECRET_ENTRY_TRIES);
 	}
 }
 

@@ -230,6 +230,14 @@ static int step_run_command(struct runner *rn, const struct script_step *st, int
 		r = runner_exec(rn, argv, &status);
 	}
 	runner_argv_free(argv, argc);
+	/* Each secret typed again in the step is recorded: the prompt and why, never the
+	 * secret (issue 11.2). */
+	if (r == 0 && rn->notes != NULL) {
+		r = runner_record(rn, "step.entry_retried",
+				  json_pack("{s:s, s:O}", "step", st->id, "entries", rn->notes));
+		json_decref(rn->notes);
+		rn->notes = NULL;
+	}
 	if (r != 0 || status == 0)
 		return r;
 	(void)snprintf(happened, sizeof(happened), "the command exited with status %d (its reason "
@@ -707,6 +715,7 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 		r = ceremony_finish(&rn);
 out:
 	json_decref(rn.start_manifest);
+	json_decref(rn.notes);
 	json_decref(rn.names);
 	json_decref(rn.answers);
 	script_free(rn.script);

@@ -1,5 +1,6 @@
 /* runner: building a step's command line and running it as a child process. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -208,6 +209,35 @@ void runner_prompt_for(struct runner *rn, const char *user_role, const char *so_
 		rn->prompt_purpose[sizeof(rn->prompt_purpose) - 1] = '\0';
 }
 
+#define RUNNER_NOTES_MAX 8192
+
+/* The child's "PROMPT<TAB>REASON" lines, into rn->notes. */
+static void notes_read(struct runner *rn, int fd)
+{
+	char buf[RUNNER_NOTES_MAX + 1], *line, *save = NULL;
+	size_t used = 0;
+	ssize_t n;
+
+	while (used < RUNNER_NOTES_MAX &&
+	       ((n = read(fd, buf + used, RUNNER_NOTES_MAX - used)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			used += (size_t)n;
+	buf[used] = '\0';
+	json_decref(rn->notes);
+	rn->notes = NULL;
+	for (line = strtok_r(buf, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t');
+		if (tab == NULL)
+			continue;
+		*tab = '\0';
+		if (rn->notes == NULL)
+			rn->notes = json_array();
+		if (rn->notes != NULL)
+			(void)json_array_append_new(rn->notes, json_pack("{s:s, s:s}", "what", line,
+									 "reason", tab + 1));
+	}
+}
+
 /* In the child: the prompt texts for ctx_prompt, and nothing inherited from elsewhere. */
 static void child_prompt_env(const struct runner *rn)
 {
@@ -228,21 +258,41 @@ int runner_exec(struct runner *rn, char **argv, int *status)
 	pid_t pid;
 	int ws = 0;
 
+	int notes[2];
+
 	fflush(rn->out);
 	fflush(stderr);
+	if (pipe2(notes, O_CLOEXEC) != 0)
+		return cer_err(CER_E_INTERNAL, "cannot make a pipe for %s: %s", argv[0],
+			       strerror(errno));
 	pid = fork();
-	if (pid < 0)
+	if (pid < 0) {
+		close(notes[0]);
+		close(notes[1]);
 		return cer_err(CER_E_INTERNAL, "cannot start %s: %s", argv[0], strerror(errno));
+	}
 	if (pid == 0) {
+		char fd[16];
 		child_prompt_env(rn);
+		/* The write end survives exec, non-blocking: a note never stalls the step. */
+		(void)snprintf(fd, sizeof(fd), "%d", notes[1]);
+		if (fcntl(notes[1], F_SETFD, 0) == 0 && fcntl(notes[1], F_SETFL, O_NONBLOCK) == 0)
+			(void)setenv("CEREMONY_NOTES_FD", fd, 1);
+		else
+			(void)unsetenv("CEREMONY_NOTES_FD");
 		execv(argv[0], argv);
 		fprintf(stderr, "ceremony: cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
+	close(notes[1]);
 	while (waitpid(pid, &ws, 0) < 0) {
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			close(notes[0]);
 			return cer_err(CER_E_INTERNAL, "lost the step's process: %s", strerror(errno));
+		}
 	}
+	notes_read(rn, notes[0]);
+	close(notes[0]);
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
 	return 0;
 }

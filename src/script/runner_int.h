@@ -34,6 +34,7 @@ struct runner {
 	json_t *names;          /* role -> who fills it, once known */
 	/* What the next child's PIN prompts say: whose PIN, and what for (issue 11.10). */
 	char prompt_user[96], prompt_so[96], prompt_purpose[160];
+	json_t *notes; /* the last child's retyped entries: [{what, reason}], or NULL */
 };
 
 /* Answers and prompts (runner_io.c). */
