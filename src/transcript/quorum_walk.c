@@ -495,15 +495,19 @@ int quorum_state_record(void *arg, long line, json_t *rec)
 struct dated {
 	char path[PATH_MAX];
 	char first_time[40];
+	int abandoned; /* retired with `run --abandon`: not part of the history */
 };
 
 static int first_time_cb(void *arg, long line, json_t *rec)
 {
 	struct dated *d = arg;
+	const char *action = json_string_value(json_object_get(rec, "action"));
 
 	if (line == 1)
 		copy_text(d->first_time, sizeof(d->first_time),
 			  json_string_value(json_object_get(rec, "time")));
+	if (action != NULL && strcmp(action, "ceremony.abandoned") == 0)
+		d->abandoned = 1;
 	return 0;
 }
 
@@ -574,6 +578,8 @@ int quorum_state_load(struct quorum_state *st, const char *dir, const char *curr
 	for (size_t i = 0; i < n; i++) {
 		if (have_cur && realpath(files[i].path, real) != NULL && strcmp(real, cur_real) == 0)
 			current_seen = 1;
+		else if (files[i].abandoned)
+			continue; /* audit lists it apart; it approves and fixes nothing */
 		if ((r = walk_one(st, files[i].path)) != 0)
 			goto out;
 	}
