@@ -99,7 +99,7 @@ n_unrec=$(grep -c '"action":"step.unrecognised"' "$J")
 check "each unrecognised answer is recorded (2 confirm, 1 decision, 1 role, 3 decisions)" test "$n_unrec" -eq 7
 check "an unrecognised answer's text is never recorded" bash -c "! grep -qE '\"(ye|retyr|go on|cont)\"' '$J'"
 check "the retry is recorded with who decided" grep -q '"action":"step.exception".*"happened":"CA mistyped the PIN three times","decision":"retry","decided_by":"CA"' "$J"
-check "the mistyped PIN confirmation is recorded in its step, with the prompt, never the PIN" grep -q '"action":"step.entry_retried".*"step":"1.2","entries":\[{"what":"SO (Security Officer), step 1.2: new SO PIN for token \\"fg-hsm\\"","reason":"the two entries differ"}\]' "$J"
+check "the mistyped PIN confirmation is recorded in its step, with the prompt, never the PIN" grep -q '"action":"step.entry_retried".*"step":"1.2","entries":\[{"what":"SO (Security Officer), step 1.2: new SO PIN for token \\"fg-hsm\\" (4 to 255 characters)","reason":"the two entries differ"}\]' "$J"
 check "each wrong PIN that was asked again is recorded" grep -q '"action":"step.entry_retried".*"step":"2.1","entries":\[{"what":"CA (Ceremony Administrator), step 2.1: user PIN for token \\"fg-hsm\\"","reason":"wrong PIN"},{"what":"CA (Ceremony Administrator), step 2.1: user PIN for token \\"fg-hsm\\"","reason":"wrong PIN"}\]' "$J"
 check "the retried step began twice" test "$(grep -c '"action":"step.begin".*"step":"2.1"' "$J")" -eq 2
 check "the retried step is done" grep -q '"action":"step.done".*"step":"2.1"' "$J"
