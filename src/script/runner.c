@@ -207,6 +207,51 @@ static int step_exception(struct runner *rn, const struct script_step *st, const
 		       st->id, by != NULL ? what : "no decision was given");
 }
 
+/* Did the step's last attempt leave its token half-initialised (token.init_unfinished after
+ * the step's last step.begin)? Then a retry finishes it with init --reinit. */
+struct unfinished_scan {
+	const char *step, *label;
+	int found;
+};
+
+static int unfinished_cb(void *arg, long line, json_t *rec)
+{
+	struct unfinished_scan *u = arg;
+	const char *a = json_string_value(json_object_get(rec, "action"));
+	json_t *d = json_object_get(rec, "details");
+
+	(void)line;
+	if (a == NULL)
+		return 0;
+	if (strcmp(a, "step.begin") == 0 &&
+	    strcmp(json_string_value(json_object_get(d, "step")) ? json_string_value(json_object_get(d, "step")) : "", u->step) == 0)
+		u->found = 0;
+	else if (strcmp(a, "token.init_unfinished") == 0) {
+		const char *l = json_string_value(json_object_get(json_object_get(d, "token"), "label"));
+		if (l != NULL && strcmp(l, u->label) == 0)
+			u->found = 1;
+	}
+	return 0;
+}
+
+static int token_left_unfinished(struct runner *rn, const struct script_step *st)
+{
+	struct unfinished_scan u = {st->id, NULL, 0};
+
+	if (st->n_args < 2 || strcmp(st->args[0], "token") || strcmp(st->args[1], "init"))
+		return 0;
+	for (int i = 2; i + 1 < st->n_args; i++)
+		if (strcmp(st->args[i], "--label") == 0)
+			u.label = st->args[i + 1];
+	if (u.label == NULL || strchr(u.label, '$') != NULL)
+		return 0; /* a ${variable} label: the runner does not guess what it expands to */
+	if (transcript_each(rn->transcript, unfinished_cb, &u) != 0) {
+		cer_err_clear();
+		return 0;
+	}
+	return u.found;
+}
+
 /* 0 done, 1 failed and the decision was continue, 2 failed and the decision was retry. */
 static int step_run_command(struct runner *rn, const struct script_step *st, int *outcome)
 {
@@ -218,6 +263,20 @@ static int step_run_command(struct runner *rn, const struct script_step *st, int
 	*outcome = 0;
 	if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
 		return r;
+	/* A retried token init whose first attempt left the token half-made finishes it:
+	 * "init --reinit", which the token command allows for a token this ceremony's
+	 * transcript shows it created (issue 11.1). */
+	if (rn->retried[st - rn->script->steps] > 0 && token_left_unfinished(rn, st)) {
+		if (argc >= RUNNER_ARGV_MAX - 1 || (argv[argc] = strdup("--reinit")) == NULL ||
+		    json_array_append_new(display, json_string("--reinit")) != 0) {
+			runner_argv_free(argv, argc);
+			json_decref(display);
+			return cer_err(CER_E_NOMEM, "out of memory");
+		}
+		argv[++argc] = NULL;
+		fprintf(rn->out, "      the token was left half-initialised: initialising it again "
+				 "(token init --reinit)\n");
+	}
 	r = runner_record(rn, "step.begin",
 			  json_pack("{s:s, s:i, s:i, s:s, s:s, s:o}", "step", st->id, "number",
 				    st->number, "act", st->act, "role", st->role, "say", st->say,
