@@ -21,6 +21,9 @@ json_t *certinfo_json(X509 *x, const char *profile_name);
 int certinfo_spki_sha256(EVP_PKEY *key, uint8_t out[32]) __attribute__((warn_unused_result));
 /* Serial as uppercase hex (BN_bn2hex); out holds 41 bytes. */
 int certinfo_serial_hex(X509 *x, char out[41]) __attribute__((warn_unused_result));
+/* SHA-256 of the TBSCertificate as it stands (its signature algorithm must be set):
+ * the bytes the quorum approves and the HSM signs. */
+int certinfo_tbs_sha256(X509 *x, uint8_t out[32]) __attribute__((warn_unused_result));
 /* "  sha256 ...", "  read aloud ...", subject, serial, notAfter, policies. */
 void certinfo_print(FILE *out, X509 *x);
 

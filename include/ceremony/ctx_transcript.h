@@ -7,6 +7,8 @@
 #ifndef CEREMONY_CTX_TRANSCRIPT_H
 #define CEREMONY_CTX_TRANSCRIPT_H
 
+#include <stddef.h>
+
 #include "ceremony/context.h"
 
 struct transcript;
@@ -18,5 +20,10 @@ int ctx_transcript_open(struct ceremony_ctx *ctx, const char *command, struct tr
 /* The transcript path, or a usage error naming the command that needs one. */
 int ctx_transcript_path(struct ceremony_ctx *ctx, const char *command, const char **out)
 	__attribute__((warn_unused_result));
+
+/* The CA's history folder: given (--history) if not NULL, else the transcript's folder;
+ * *tpath is the transcript path (a usage error naming command if none was given). */
+int ctx_history_dir(struct ceremony_ctx *ctx, const char *given, const char *command, char *out,
+		    size_t size, const char **tpath) __attribute__((warn_unused_result));
 
 #endif

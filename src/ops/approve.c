@@ -48,24 +48,6 @@ static void approvers_free(struct approver_list *l)
 	free(l->storage_pins);
 }
 
-static int history_dir_of(struct ceremony_ctx *ctx, const char *given, const char *command,
-			  char *out, size_t size, const char **tpath)
-{
-	char copy[PATH_MAX];
-	int r;
-
-	if ((r = ctx_transcript_path(ctx, command, tpath)) != 0)
-		return r;
-	if (given != NULL)
-		return snprintf(out, size, "%s", given) >= (int)size
-			       ? cer_err(CER_E_INPUT, "%s: path too long", given)
-			       : 0;
-	if (snprintf(copy, sizeof(copy), "%s", *tpath) >= (int)sizeof(copy) ||
-	    snprintf(out, size, "%s", dirname(copy)) >= (int)size)
-		return cer_err(CER_E_INPUT, "%s: path too long", *tpath);
-	return 0;
-}
-
 /* Every check that needs no card: officers exist, are active, differ, and can meet the rule. */
 static int approvers_plan(const struct quorum_state *st, enum quorum_op op,
 			  const struct approve_opts *ao, struct approver_list *l)
@@ -284,7 +266,7 @@ int approve_collect(struct ceremony_ctx *ctx, struct transcript *tr,
 	quorum_state_init(&st);
 	if (rq->n_items == 0 || rq->n_items > QUORUM_MAX_ITEMS)
 		return cer_err(CER_E_INTERNAL, "%zu items to approve", rq->n_items);
-	if ((r = history_dir_of(ctx, rq->history_dir, quorum_op_name(rq->op), dir, sizeof(dir),
+	if ((r = ctx_history_dir(ctx, rq->history_dir, quorum_op_name(rq->op), dir, sizeof(dir),
 				&tpath)) != 0 ||
 	    (r = quorum_state_load(&st, dir, tpath)) != 0)
 		goto out;
@@ -364,7 +346,7 @@ int approve_precheck(struct ceremony_ctx *ctx, enum quorum_op op, const char *hi
 
 	memset(&l, 0, sizeof(l));
 	quorum_state_init(&st);
-	if ((r = history_dir_of(ctx, history_dir, quorum_op_name(op), dir, sizeof(dir), &tpath)) !=
+	if ((r = ctx_history_dir(ctx, history_dir, quorum_op_name(op), dir, sizeof(dir), &tpath)) !=
 		    0 ||
 	    (r = quorum_state_load(&st, dir, tpath)) != 0)
 		goto out;

@@ -11,24 +11,6 @@
 #include "ceremony/readaloud.h"
 #include "ceremony/transcript.h"
 
-static int dir_of(struct ceremony_ctx *ctx, const char *given, char *out, size_t size,
-		  const char **tpath)
-{
-	char copy[PATH_MAX];
-	int r;
-
-	if ((r = ctx_transcript_path(ctx, "quorum", tpath)) != 0)
-		return r;
-	if (given != NULL)
-		return snprintf(out, size, "%s", given) >= (int)size
-			       ? cer_err(CER_E_INPUT, "%s: path too long", given)
-			       : 0;
-	if (snprintf(copy, sizeof(copy), "%s", *tpath) >= (int)sizeof(copy) ||
-	    snprintf(out, size, "%s", dirname(copy)) >= (int)size)
-		return cer_err(CER_E_INPUT, "%s: path too long", *tpath);
-	return 0;
-}
-
 /* Every rule can be met by the active, approved officers. */
 static int policy_feasible(const struct quorum_state *st, const struct quorum_policy *p)
 {
@@ -91,7 +73,7 @@ int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const 
 
 	quorum_state_init(&st);
 	if ((r = quorum_policy_load(policy_path, &p)) != 0 ||
-	    (r = dir_of(ctx, history_dir, dir, sizeof(dir), &tpath)) != 0 ||
+	    (r = ctx_history_dir(ctx, history_dir, "quorum", dir, sizeof(dir), &tpath)) != 0 ||
 	    (r = quorum_state_load(&st, dir, tpath)) != 0)
 		goto out;
 	change = st.has_policy;
@@ -181,7 +163,7 @@ int approve_retire(struct ceremony_ctx *ctx, const char *role, const char *histo
 	int r, approved = 0;
 
 	quorum_state_init(&st);
-	if ((r = dir_of(ctx, history_dir, dir, sizeof(dir), &tpath)) != 0 ||
+	if ((r = ctx_history_dir(ctx, history_dir, "quorum", dir, sizeof(dir), &tpath)) != 0 ||
 	    (r = quorum_state_load(&st, dir, tpath)) != 0)
 		goto out;
 	if (!st.has_policy) {
@@ -241,7 +223,7 @@ int approve_show(struct ceremony_ctx *ctx, const char *history_dir, FILE *out)
 	if (history_dir != NULL) {
 		if (snprintf(dir, sizeof(dir), "%s", history_dir) >= (int)sizeof(dir))
 			return cer_err(CER_E_INPUT, "%s: path too long", history_dir);
-	} else if ((r = dir_of(ctx, NULL, dir, sizeof(dir), &tpath)) != 0) {
+	} else if ((r = ctx_history_dir(ctx, NULL, "quorum", dir, sizeof(dir), &tpath)) != 0) {
 		return r;
 	}
 	if ((r = quorum_state_load(&st, dir, tpath)) != 0)

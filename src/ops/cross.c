@@ -81,18 +81,6 @@ static int fresh_serial(struct hsm *h, const struct history *hist, ASN1_INTEGER 
 	return r;
 }
 
-/* SHA-256 of the TBSCertificate as it stands (its signature algorithm must be set). */
-static int tbs_sha256(X509 *x, uint8_t md[32])
-{
-	unsigned char *der = NULL;
-	unsigned int mdlen = 0;
-	int n = i2d_re_X509_tbs(x, &der), ok;
-
-	ok = n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-	OPENSSL_free(der);
-	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot encode the TBS certificate");
-}
-
 /* Fix the TBS's signature algorithm as the HSM key will write it: sign once with a
  * throwaway key of the same type and digest (the HSM's signature replaces it). */
 static int tbs_finalise(X509 *x, enum key_type t, const EVP_MD *md)
@@ -190,12 +178,12 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	    (r = add_aki(x, issuer)) != 0)
 		goto out;
 	/* The quorum approves these exact bytes before the HSM signs them (docs/quorum.md). */
-	if ((r = tbs_finalise(x, k.type, hsmkey_digest(k.type))) != 0 || (r = tbs_sha256(x, tbs)) != 0 ||
+	if ((r = tbs_finalise(x, k.type, hsmkey_digest(k.type))) != 0 || (r = certinfo_tbs_sha256(x, tbs)) != 0 ||
 	    (r = cross_approve(ctx, tr, p, x, issuer, out, tbs)) != 0)
 		goto out;
 	/* Signed in the HSM, verified with the issuer certificate's key before it is written. */
 	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), X509_get0_pubkey(issuer))) != 0 ||
-	    (r = tbs_sha256(x, signed_tbs)) != 0)
+	    (r = certinfo_tbs_sha256(x, signed_tbs)) != 0)
 		goto out;
 	if (CRYPTO_memcmp(tbs, signed_tbs, 32) != 0) {
 		r = cer_err(CER_E_INTERNAL, "the HSM signed other bytes than the ones approved; "

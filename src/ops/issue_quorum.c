@@ -11,18 +11,6 @@
 #include "ceremony/fileio.h"
 #include "issue_int.h"
 
-/* SHA-256 of the TBSCertificate the HSM will sign: the linted one (item_sign checks they match). */
-static int tbs_sha256(X509 *linted, uint8_t md[32])
-{
-	unsigned char *der = NULL;
-	unsigned int mdlen = 0;
-	int n = i2d_re_X509_tbs(linted, &der), ok;
-
-	ok = n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, EVP_sha256(), NULL);
-	OPENSSL_free(der);
-	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot encode the TBS certificate");
-}
-
 static int item_describe(const struct issue_item *it, const struct profile *p,
 			 struct approve_item *a)
 {
@@ -57,7 +45,7 @@ int issue_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct i
 	if ((r = file_sha256(o->profile, rq.profile_sha256)) != 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		if ((r = tbs_sha256(items[i].linted, ai[i].tbs_sha256)) != 0 ||
+		if ((r = certinfo_tbs_sha256(items[i].linted, ai[i].tbs_sha256)) != 0 ||
 		    (r = file_sha256(items[i].csr_path, ai[i].csr_sha256)) != 0 ||
 		    (r = item_describe(&items[i], p, &ai[i])) != 0)
 			goto out;

@@ -1,4 +1,8 @@
 /* ctx_transcript: the transcript a command was told to write (see its header). */
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+
 #include <jansson.h>
 
 #include "ceremony/airgap.h"
@@ -37,4 +41,22 @@ int ctx_transcript_open(struct ceremony_ctx *ctx, const char *command, struct tr
 		*out = NULL;
 	}
 	return r;
+}
+
+int ctx_history_dir(struct ceremony_ctx *ctx, const char *given, const char *command, char *out,
+		    size_t size, const char **tpath)
+{
+	char copy[PATH_MAX];
+	int r;
+
+	if ((r = ctx_transcript_path(ctx, command, tpath)) != 0)
+		return r;
+	if (given != NULL)
+		return snprintf(out, size, "%s", given) >= (int)size
+			       ? cer_err(CER_E_INPUT, "%s: path too long", given)
+			       : 0;
+	if (snprintf(copy, sizeof(copy), "%s", *tpath) >= (int)sizeof(copy) ||
+	    snprintf(out, size, "%s", dirname(copy)) >= (int)size)
+		return cer_err(CER_E_INPUT, "%s: path too long", *tpath);
+	return 0;
 }

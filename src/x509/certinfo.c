@@ -99,3 +99,14 @@ void certinfo_print(FILE *out, X509 *x)
 	if (X509_digest(x, EVP_sha256(), fp, &len))
 		readaloud_print(out, "sha256", fp, 32);
 }
+
+int certinfo_tbs_sha256(X509 *x, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int n = i2d_re_X509_tbs(x, &der), ok;
+
+	ok = n > 0 && EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot encode the TBS certificate");
+}
