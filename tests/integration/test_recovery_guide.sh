@@ -58,8 +58,8 @@ while IFS= read -r line; do
 	printf '%s\n' "$out" >"$T/step-$n.out"
 	case "$line" in
 	"ceremony key show"*)
-		# The guide explains this: a recovered key was not generated in this token.
-		check "guide: $line (LOCAL FALSE, as the guide explains)" bash -c "printf '%s' \"\$1\" | grep -q 'LOCAL=FALSE' && printf '%s' \"\$1\" | grep -q 'verdict.*CKA_LOCAL'" _ "$out"
+		# The guide explains this verdict: a recovered key was not generated in this token.
+		check "guide: $line (explained LOCAL FALSE verdict, exit 0)" bash -c "[ $rc -eq 0 ] && printf '%s' \"\$1\" | grep -q 'not generated in this HSM (CKA_LOCAL FALSE: recovered from a backup or imported)'" _ "$out"
 		cp "$T/step-$n.out" "$T/keyshow.out"
 		;;
 	*)
