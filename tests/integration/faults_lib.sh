@@ -23,6 +23,15 @@
 SHIM=$(dirname "$CEREMONY")/faultp11.so
 export LC_ALL=C # sort and comm must agree
 FAULT_RV=CKR_DEVICE_ERROR
+FAULT_TIMEOUT=${FAULT_TIMEOUT:-120}
+
+# lib.sh's cer, bounded: a command that waits for ever (libp11 0.4.12 did, after a
+# failed C_OpenSession of its own) fails its point with exit 124 instead of
+# stopping the sweep.
+cer() {
+	timeout "$FAULT_TIMEOUT" "$CEREMONY" --pin-source "file:$T/pins/user" \
+		--so-pin-source "file:$T/pins/so" "$@"
+}
 FAULT_POINTS=0
 FAULT_CLEAN=0
 FAULT_SURVIVED=0
@@ -124,6 +133,7 @@ sweep() {
 		added=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after"))
 		removed=$(comm -23 <(printf '%s\n' "$before") <(printf '%s\n' "$after"))
 		problems=""
+		[ "$rc" -eq 124 ] && problems="; it did not end within ${FAULT_TIMEOUT} s (a wait without bound)"
 		survived=""
 		if [ "$rc" -eq 0 ]; then
 			# The operation got past the fault (a logout at the end, a card skipped
