@@ -15,7 +15,7 @@ SANFLAGS =
 OPTFLAGS = -O2 -g -D_FORTIFY_SOURCE=2
 endif
 
-PKGS     = libcrypto p11-kit-1 libsodium yaml-0.1 jansson
+PKGS     = libcrypto p11-kit-1 libsodium yaml-0.1 jansson libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -32,9 +32,10 @@ LIBS_ALL = $(PKG_LIBS) -lzxcvbn -lm -ldl
 # the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).
 DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-kit-dev p11-kit \
 	libsodium-dev libyaml-dev libjansson-dev libcmocka-dev softhsm2 opensc gnutls-bin \
-	libnss3-tools valgrind jq tmux cmark libzxcvbn-dev
+	libnss3-tools valgrind jq tmux cmark libzxcvbn-dev libutf8proc-dev
 # Programs the tests and the demo run beyond a minimal Debian (tests/integration/test_deps.sh checks).
 DEB_PACKAGES += iproute2 xxd python3 groff-base man-db python3-cryptography
+DEB_PACKAGES += python3-jsonschema
 # A second real PKCS#11 module for the tests (docs/hsm.md): tpm2-pkcs11 on swtpm, and
 # SoftHSM2 behind p11-kit-proxy.
 DEB_PACKAGES += swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd \

@@ -70,6 +70,9 @@ step "Checked with tools we did not write"
 openssl verify -x509_strict -CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/root.pem"
 openssl verify -x509_strict -policy 1.3.6.1.4.1.32473.1.1 -explicit_policy \
 	-CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/intermediate.pem" "$DEMO_DIR/out/legacy-tpm.pem"
+printf 'in 2052 (after a 25-year root would have ended): '
+openssl verify -x509_strict -attime 2587679999 -policy 1.3.6.1.4.1.32473.1.1 -explicit_policy \
+	-CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/intermediate.pem"
 openssl verify -x509_strict -policy 1.3.6.1.4.1.32473.1.2 -explicit_policy \
 	-CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/masa.pem"
 openssl crl -in "$DEMO_DIR/out/root.crl" -CAfile "$DEMO_DIR/out/root.pem" -verify -noout

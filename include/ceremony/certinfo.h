@@ -2,7 +2,7 @@
  * certinfo — what the transcript records about a certificate, and how it is shown.
  *
  * Owns: the JSON object a transcript keeps for every certificate it records
- * (subject, serial in uppercase hex, validity, SHA-256 of the DER, SHA-256 of
+ * (subject as RFC 4514 text and as DER, serial in uppercase hex, validity, SHA-256 of the DER, SHA-256 of
  * the SPKI, profile, policies), and printing a certificate's identity for the
  * people in the room. Does not own: building or checking certificates.
  */
@@ -15,7 +15,17 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
-/* New reference, or NULL on allocation failure. */
+#define CERTINFO_NAME_TEXT_MAX 4096
+
+/* A name as RFC 4514 text (UTF-8; special characters escaped). */
+int certinfo_name_rfc4514(const X509_NAME *name, char *out, size_t size)
+	__attribute__((warn_unused_result));
+/* Sets obj[text_key] = RFC 4514 text and obj[der_key] = the DER in hex; returns obj,
+ * or NULL (obj released) on failure. */
+json_t *certinfo_name_json(const X509_NAME *name, json_t *obj, const char *text_key,
+			   const char *der_key);
+/* New reference, or NULL on allocation failure. subject is RFC 4514 text,
+ * subject_der the subject's DER in hex (the text alone can be ambiguous). */
 json_t *certinfo_json(X509 *x, const char *profile_name);
 /* SHA-256 of the DER SubjectPublicKeyInfo. */
 int certinfo_spki_sha256(EVP_PKEY *key, uint8_t out[32]) __attribute__((warn_unused_result));

@@ -3,8 +3,10 @@
  *
  * Owns: the rule checks run on every certificate before the HSM signs it (on a
  * copy signed with a throwaway key) and again by the offline replay: version,
- * serial, issuer name, validity, each extension against the profile, key
- * identifiers, duplicate extensions, the subject key; and OpenSSL's own strict
+ * serial, issuer name, validity (and its nesting in the issuer's), each
+ * extension against the profile, policy discipline, key identifiers, duplicate
+ * extensions, subject strings, a CA's name unique in the history, the subject
+ * key; a CRL's rules; and OpenSSL's own strict
  * RFC 5280 path validation (with policy checking) against the issuer. Does not
  * own: building certificates (certbuild) or signing them (issue).
  */
@@ -15,6 +17,12 @@
 
 #include "ceremony/profile.h"
 
+/* A name as DER (another CA's subject the certificate must not repeat). */
+struct lint_name_der {
+	const unsigned char *der;
+	size_t len;
+};
+
 struct lint_input {
 	X509 *cert;
 	X509 *issuer; /* NULL for a self-signed root */
@@ -22,6 +30,8 @@ struct lint_input {
 	char (*extra_policies)[PROFILE_OID_MAX];
 	int n_extra;
 	EVP_PKEY *expected_key; /* the key the certificate must carry (the CSR's); may be NULL */
+	const struct lint_name_der *other_cas; /* every other CA subject in the CA's history */
+	size_t n_other_cas;
 };
 
 /* The profile and RFC 5280 rules; CER_E_REFUSED naming the first broken rule. */

@@ -5,7 +5,8 @@
  * validity are refused with the key named), and the profile's rules: kind
  * (root, ca, end-entity), allowed key types, validity (days or a fixed
  * notAfter such as 99991231235959Z), basicConstraints/pathLen, keyUsage,
- * extendedKeyUsage, certificate policies, SKI method, AKI. Does not own:
+ * extendedKeyUsage, certificate policies (carried, allowed to --policy, the
+ * voucher OIDs and who may carry them), SKI method, AKI. Does not own:
  * building certificates (certbuild) or checking CSRs (csr).
  */
 #ifndef CEREMONY_PROFILE_H
@@ -41,8 +42,14 @@ struct profile {
 	unsigned key_usage;   /* KU_* bits */
 	int n_eku;
 	char eku[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
-	int n_policies;
+	int n_policies; /* always carried */
 	char policies[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
+	int n_allowed_policies; /* what --policy may add: nothing else */
+	char allowed_policies[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
+	int n_voucher_policies; /* the PKI's voucher-authorization OIDs */
+	char voucher_policies[PROFILE_MAX_OIDS][PROFILE_OID_MAX];
+	int voucher_signer; /* the MASA voucher signer's profile: the only one carrying them */
+	int validity_beyond_issuer; /* notAfter may be later than the issuer's (recorded) */
 	enum profile_ski ski;
 	int aki; /* include authorityKeyIdentifier (never for a self-signed root) */
 	int policies_required; /* at least one policy, from the profile or --policy */
@@ -72,6 +79,11 @@ struct profile {
 
 int profile_load(const char *path, struct profile *out) __attribute__((warn_unused_result));
 const char *profile_kind_name(enum profile_kind k);
+/* 1 when oid is in the list. */
+int profile_oid_listed(const char *oid, const char (*list)[PROFILE_OID_MAX], int n);
+/* Refuse a --policy OID the profile does not allow (CER_E_REFUSED, naming the rule). */
+int profile_check_extra_policy(const struct profile *p, const char *oid)
+	__attribute__((warn_unused_result));
 /* Refuse a key type the profile does not allow. */
 int profile_check_key_type(const struct profile *p, enum key_type t)
 	__attribute__((warn_unused_result));

@@ -12,4 +12,9 @@
 int subject_compose(const struct profile *p, const X509_NAME *requested, const char *name,
 		    X509_NAME **out);
 
+/* Why one attribute value is refused (docs/csr.md subject-strings: empty, outside
+ * PrintableString, bad UTF-8, controls, Unicode format characters, leading,
+ * trailing or doubled spaces, not NFC, only punctuation), or NULL. */
+const char *subject_value_problem(const ASN1_STRING *s);
+
 #endif

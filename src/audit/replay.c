@@ -89,6 +89,38 @@ static int push_copy(STACK_OF(X509) *s, X509 *x)
 	return 0;
 }
 
+/* The CA subjects met so far in the transcript, for lint cert-ca-name-unique. */
+static int replay_other_cas(struct replay_state *st, struct lint_input *in)
+{
+	struct lint_name_der *cas;
+
+	if (st->seen->n_ca == 0)
+		return 0;
+	if ((cas = calloc(st->seen->n_ca, sizeof(*cas))) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < st->seen->n_ca; i++) {
+		cas[i].der = st->seen->ca[i].subject_der;
+		cas[i].len = st->seen->ca[i].subject_der_len;
+	}
+	in->other_cas = cas;
+	in->n_other_cas = st->seen->n_ca;
+	return 0;
+}
+
+static int replay_note_ca(struct replay_state *st, X509 *x)
+{
+	const unsigned char *der = NULL;
+	size_t len = 0;
+	char hex[41];
+	int r;
+
+	if ((r = certinfo_serial_hex(x, hex)) != 0)
+		return r;
+	if (X509_NAME_get0_der(X509_get_subject_name(x), &der, &len) <= 0)
+		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the subject");
+	return history_add_ca(st->seen, hex, der, len);
+}
+
 static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_root)
 {
 	char cert_path[PATH_MAX], csr_path[PATH_MAX], prof_path[PATH_MAX], issuer_path[PATH_MAX];
@@ -140,8 +172,14 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_
 	}
 	{
 		struct lint_input in = {x, is_root ? NULL : issuer, &prof, policies, n_extra,
-					csr != NULL ? csr_pubkey(csr) : NULL};
-		if ((r = lint_cert(&in)) != 0) {
+					csr != NULL ? csr_pubkey(csr) : NULL, NULL, 0};
+		if ((r = replay_other_cas(st, &in)) != 0)
+			goto out;
+		r = lint_cert(&in);
+		free((void *)in.other_cas);
+		if (r == 0 && prof.kind != PROFILE_END_ENTITY)
+			r = replay_note_ca(st, x);
+		if (r != 0) {
 			cer_err_prefix("line %ld: %s: ", line, cert_path);
 			goto out;
 		}

@@ -108,6 +108,7 @@ static int items_from_dir(struct issue_run *run)
 static int policies_check(const struct issue_run *run)
 {
 	const struct issue_opts *o = run->o;
+	int r;
 
 	for (int i = 0; i < o->n_policies; i++) {
 		ASN1_OBJECT *obj = OBJ_txt2obj(o->policies[i], 1);
@@ -121,6 +122,9 @@ static int policies_check(const struct issue_run *run)
 			if (strcmp(o->policies[i], run->profile.policies[j]) == 0)
 				return cer_err(CER_E_USAGE, "--policy %s is already in the profile",
 					       o->policies[i]);
+		/* issue 10.3: --policy picks only from the profile's allowed_policies. */
+		if ((r = profile_check_extra_policy(&run->profile, o->policies[i])) != 0)
+			return r;
 		for (int j = 0; j < i; j++)
 			if (strcmp(o->policies[i], o->policies[j]) == 0)
 				return cer_err(CER_E_USAGE, "--policy %s given twice", o->policies[i]);
@@ -210,6 +214,20 @@ static int copy_san(struct issue_item *it)
 	return r;
 }
 
+static int issue_note_ca(struct issue_run *run, struct issue_item *it)
+{
+	const unsigned char *der = NULL;
+	size_t len = 0;
+	char hex[41];
+	int r;
+
+	if ((r = certinfo_serial_hex(it->cert, hex)) != 0)
+		return r;
+	if (X509_NAME_get0_der(X509_get_subject_name(it->cert), &der, &len) <= 0)
+		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the subject");
+	return history_add_ca(run->history, hex, der, len);
+}
+
 static int item_build(struct issue_run *run, struct issue_item *it, struct hsm *h,
 		      const struct issue_shadow *sh)
 {
@@ -229,7 +247,9 @@ static int item_build(struct issue_run *run, struct issue_item *it, struct hsm *
 	if (run->profile.allow_san && (r = copy_san(it)) != 0)
 		goto out;
 	r = issue_lint(it, run->issuer, sh, &run->profile, (char(*)[PROFILE_OID_MAX])run->o->policies,
-		       run->o->n_policies);
+		       run->o->n_policies, run->history);
+	if (r == 0 && run->profile.kind == PROFILE_CA)
+		r = issue_note_ca(run, it); /* the next request of the batch sees this name */
 out:
 	ASN1_INTEGER_free(serial);
 	X509_NAME_free(subject);
@@ -295,9 +315,12 @@ static int item_sign(struct issue_run *run, struct issue_item *it, EVP_PKEY *hsm
 	for (int i = 0; pols != NULL && i < run->o->n_policies; i++)
 		json_array_append_new(pols, json_string(run->o->policies[i]));
 	r = transcript_append(run->tr, "cert.issue", in, outs,
-			      json_pack("{s:o, s:o, s:s}", "certificate",
+			      json_pack("{s:o, s:o, s:s, s:b}", "certificate",
 					certinfo_json(it->cert, run->profile.name), "extra_policies",
-					pols, "profile_kind", profile_kind_name(run->profile.kind)),
+					pols, "profile_kind", profile_kind_name(run->profile.kind),
+					"beyond_issuer", /* validity.beyond_issuer allowed it */
+					ASN1_TIME_compare(X509_get0_notAfter(it->cert),
+							  X509_get0_notAfter(run->issuer)) > 0),
 			      NULL);
 	in = outs = NULL;
 	if (r != 0)

@@ -33,8 +33,10 @@ struct issue_shadow {
 const EVP_MD *issue_digest_for(EVP_PKEY *issuer_key);
 int issue_shadow_new(X509 *issuer, struct issue_shadow *sh);
 void issue_shadow_free(struct issue_shadow *sh);
+struct history;
 int issue_lint(struct issue_item *it, X509 *issuer, const struct issue_shadow *sh,
-	       const struct profile *p, char (*policies)[PROFILE_OID_MAX], int n_policies);
+	       const struct profile *p, char (*policies)[PROFILE_OID_MAX], int n_policies,
+	       const struct history *h);
 
 /*
  * The hook between building and signing (issue_quorum.c): every item's final

@@ -1,3 +1,4 @@
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -58,14 +59,55 @@ static json_t *policies_json(X509 *x)
 	return arr;
 }
 
+int certinfo_name_rfc4514(const X509_NAME *name, char *out, size_t size)
+{
+	/* RFC 4514 (the RFC 2253 flags): most significant RDN last, ",+\"\\<>;" and
+	 * leading '#'/space escaped, non-ASCII kept as UTF-8 rather than \XX bytes,
+	 * so a literal backslash sequence and the character it spells differ. */
+	unsigned long flags = (XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) | ASN1_STRFLGS_UTF8_CONVERT;
+	BIO *b = BIO_new(BIO_s_mem());
+	char *data = NULL;
+	long n;
+	int r = 0;
+
+	if (b == NULL || X509_NAME_print_ex(b, name, 0, flags) < 0)
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot print a name");
+	else if ((n = BIO_get_mem_data(b, &data)) < 0 || (size_t)n >= size)
+		r = cer_err(CER_E_INPUT, "a name is longer than %zu bytes as text", size);
+	else {
+		memcpy(out, data, (size_t)n);
+		out[n] = '\0';
+	}
+	BIO_free(b);
+	return r;
+}
+
+json_t *certinfo_name_json(const X509_NAME *name, json_t *obj, const char *text_key,
+			   const char *der_key)
+{
+	char text[CERTINFO_NAME_TEXT_MAX], *hex = NULL;
+	const unsigned char *der = NULL;
+	size_t len = 0;
+
+	if (obj == NULL || certinfo_name_rfc4514(name, text, sizeof(text)) != 0 ||
+	    X509_NAME_get0_der(name, &der, &len) <= 0 || (hex = malloc(2 * len + 1)) == NULL) {
+		json_decref(obj);
+		return NULL;
+	}
+	hex_encode(der, len, hex);
+	json_object_set_new(obj, text_key, json_string(text));
+	json_object_set_new(obj, der_key, json_string(hex));
+	free(hex);
+	return obj;
+}
+
 json_t *certinfo_json(X509 *x, const char *profile_name)
 {
-	char subject[1024], serial[41] = "", nb[32], na[32], fp_hex[65], spki_hex[65];
+	char serial[41] = "", nb[32], na[32], fp_hex[65], spki_hex[65];
 	uint8_t fp[32], spki[32];
 	unsigned int len = 0;
+	json_t *o, *rest;
 
-	if (X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject)) == NULL)
-		subject[0] = '\0';
 	if (certinfo_serial_hex(x, serial) != 0 || !X509_digest(x, EVP_sha256(), fp, &len) ||
 	    certinfo_spki_sha256(X509_get0_pubkey(x), spki) != 0)
 		return NULL;
@@ -73,9 +115,20 @@ json_t *certinfo_json(X509 *x, const char *profile_name)
 	time_text(X509_get0_notAfter(x), na, sizeof(na));
 	hex_encode(fp, 32, fp_hex);
 	hex_encode(spki, 32, spki_hex);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "subject", subject, "serial",
-			 serial, "not_before", nb, "not_after", na, "sha256", fp_hex, "spki_sha256",
-			 spki_hex, "profile", profile_name, "policies", policies_json(x));
+	/* Keys in this order: subject (RFC 4514 text), subject_der (hex), then the rest. */
+	o = certinfo_name_json(X509_get_subject_name(x), json_object(), "subject", "subject_der");
+	if (o == NULL)
+		return NULL;
+	rest = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o}", "serial", serial, "not_before", nb,
+			 "not_after", na, "sha256", fp_hex, "spki_sha256", spki_hex, "profile",
+			 profile_name, "policies", policies_json(x));
+	if (rest == NULL || json_object_update(o, rest) != 0) {
+		json_decref(rest);
+		json_decref(o);
+		return NULL;
+	}
+	json_decref(rest);
+	return o;
 }
 
 void certinfo_print(FILE *out, X509 *x)

@@ -281,13 +281,18 @@ static void csr_check_policies(const struct csr *c, const struct profile *p,
 			return;
 		}
 		for (int k = 0; k < sk_POLICYINFO_num(pol) && why == NULL; k++) {
-			csr_oid_text(sk_POLICYINFO_value(pol, k)->policyid, oid, sizeof(oid));
-			/* research/profiles.md §2.2: never anyPolicy from this root. */
+			POLICYINFO *pi = sk_POLICYINFO_value(pol, k);
+			csr_oid_text(pi->policyid, oid, sizeof(oid));
+			/* research/profiles.md §2.2: never anyPolicy from a request. */
 			if (strcmp(oid, OID_ANY_POLICY) == 0)
-				why = "anyPolicy is never granted";
-			else if (!csr_oid_listed(oid, p->policies,
-						 p->n_policies))
+				why = "anyPolicy is never granted to a request";
+			else if (!csr_oid_listed(oid, p->policies, p->n_policies) &&
+				 !csr_oid_listed(oid, p->allowed_policies, p->n_allowed_policies))
 				why = "not in the profile";
+			/* issue 10.3: the profile writes no qualifiers; refused, never dropped. */
+			else if (sk_POLICYQUALINFO_num(pi->qualifiers) > 0)
+				why = "carries policy qualifiers (CPS URI or user notice), which are "
+				      "never issued";
 		}
 		CERTIFICATEPOLICIES_free(pol);
 		if (why != NULL) {

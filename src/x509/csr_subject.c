@@ -7,6 +7,7 @@
 
 #include "ceremony/csr.h"
 #include "ceremony/err.h"
+#include "ceremony/subject.h"
 #include "csr_int.h"
 
 #define CSR_SUBJECT_MAX_ENTRIES 32
@@ -48,46 +49,6 @@ static int csr_char_count(const ASN1_STRING *s)
 	return n;
 }
 
-/* X.680 41.4: the PrintableString alphabet. */
-static int csr_printable_char(unsigned char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-	       strchr(" '()+,-./:=?", ch) != NULL;
-}
-
-/* Empty string, control characters (C0, DEL, C1), or only metadata characters. */
-static const char *csr_value_problem(const ASN1_STRING *s)
-{
-	const unsigned char *d = ASN1_STRING_get0_data(s);
-	int len = ASN1_STRING_length(s), meta_only = 1;
-	unsigned char *utf8 = NULL;
-	int n;
-
-	if (len == 0)
-		return "is empty";
-	if (ASN1_STRING_type(s) == V_ASN1_PRINTABLESTRING)
-		for (int i = 0; i < len; i++)
-			if (d[i] == '\0' || !csr_printable_char(d[i]))
-				return "has a character PrintableString does not allow";
-	n = ASN1_STRING_to_UTF8(&utf8, s);
-	if (n < 0) {
-		ERR_clear_error();
-		return "is not valid UTF-8";
-	}
-	for (int i = 0; i < n; i++) {
-		if (utf8[i] < 0x20 || utf8[i] == 0x7f ||
-		    (utf8[i] == 0xc2 && i + 1 < n && utf8[i + 1] >= 0x80 && utf8[i + 1] <= 0x9f)) {
-			OPENSSL_free(utf8);
-			return "has a control or NUL character";
-		}
-		if (strchr(" .-_", utf8[i]) == NULL)
-			meta_only = 0;
-	}
-	OPENSSL_free(utf8);
-	/* BR 7.1.4.2: no values made only of metadata such as ".", "-", " ". */
-	return meta_only ? "holds only punctuation or spaces" : NULL;
-}
-
 static void csr_check_strings(const X509_NAME *name, struct csr_report *rep)
 {
 	char attr[CSR_OID_TEXT_MAX];
@@ -108,7 +69,7 @@ static void csr_check_strings(const X509_NAME *name, struct csr_report *rep)
 				    ASN1_tag2str(type));
 			return;
 		}
-		if ((why = csr_value_problem(v)) != NULL) {
+		if ((why = subject_value_problem(v)) != NULL) {
 			csr_verdict(rep, "subject-strings", 0, "%s %s", attr, why);
 			return;
 		}
@@ -254,6 +215,23 @@ static void csr_check_profile_subject(const struct profile *p, const struct csr_
 		csr_verdict(rep, "profile-subject", 1, "CN, O and C present");
 }
 
+/* The profile's subject rules (from_csr, required, forbidden, fixed) by the same
+ * function issuance uses, so csr show --profile and cert sign cannot disagree. */
+static void csr_check_profile_attributes(const struct profile *p, const X509_NAME *name,
+					 struct csr_report *rep)
+{
+	X509_NAME *composed = NULL;
+	int r = subject_compose(p, name, "request", &composed);
+
+	X509_NAME_free(composed);
+	if (r != 0)
+		csr_verdict(rep, "profile-subject-attributes", 0, "%s", cer_err_msg(r));
+	else
+		csr_verdict(rep, "profile-subject-attributes", 1, "as the %s profile composes it",
+			    p->name);
+	cer_err_clear();
+}
+
 void csr_check_subject(const struct csr *c, const struct csr_policy *policy,
 		       struct csr_report *rep)
 {
@@ -266,6 +244,8 @@ void csr_check_subject(const struct csr *c, const struct csr_policy *policy,
 	csr_check_attribute_set(name, rep);
 	csr_check_strings(name, rep);
 	csr_check_country(name, rep);
-	if (policy->profile != NULL)
+	if (policy->profile != NULL) {
 		csr_check_profile_subject(policy->profile, &f, rep);
+		csr_check_profile_attributes(policy->profile, name, rep);
+	}
 }

@@ -149,6 +149,8 @@ static int prof_validity(struct profile *p, json_t *v)
 				      &p->validity_days);
 		else if (strcmp(k, "not_after") == 0)
 			r = prof_not_after(p, item, "validity.not_after");
+		else if (strcmp(k, "beyond_issuer") == 0)
+			r = prof_bool(p, item, "validity.beyond_issuer", &p->validity_beyond_issuer);
 		else
 			r = cer_err(CER_E_INPUT, "%s: validity.%s: unknown setting", p->path, k);
 		if (r != 0)
@@ -419,6 +421,12 @@ static int prof_field(struct profile *p, const char *k, json_t *v)
 		return prof_oids(p, v, k, p->eku, &p->n_eku);
 	if (strcmp(k, "certificate_policies") == 0)
 		return prof_oids(p, v, k, p->policies, &p->n_policies);
+	if (strcmp(k, "allowed_policies") == 0)
+		return prof_oids(p, v, k, p->allowed_policies, &p->n_allowed_policies);
+	if (strcmp(k, "voucher_policies") == 0)
+		return prof_oids(p, v, k, p->voucher_policies, &p->n_voucher_policies);
+	if (strcmp(k, "voucher_signer") == 0)
+		return prof_bool(p, v, k, &p->voucher_signer);
 	if (strcmp(k, "authority_key_identifier") == 0)
 		return prof_bool(p, v, k, &p->aki);
 	if (strcmp(k, "certificate_policies_required") == 0)
@@ -450,6 +458,80 @@ static int prof_field(struct profile *p, const char *k, json_t *v)
 	return cer_err(CER_E_INPUT, "%s: %s: unknown setting", p->path, k);
 }
 
+#define ANY_POLICY "2.5.29.32.0"
+
+int profile_oid_listed(const char *oid, const char (*list)[PROFILE_OID_MAX], int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(oid, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Policy discipline (issue 10.3): anyPolicy never on an end entity and only
+ * where a profile names it; the voucher-authorization OIDs only in the voucher
+ * signer's profile, which carries one (draft-richardson-anima-masa-considerations
+ * 3.3: a pledge tells a MASA's signature from any IDevID's by that OID alone).
+ */
+static int prof_policies_consistent(struct profile *p)
+{
+	const char *lists[2] = {"certificate_policies", "allowed_policies"};
+	char (*oids[2])[PROFILE_OID_MAX] = {p->policies, p->allowed_policies};
+	int n[2] = {p->n_policies, p->n_allowed_policies}, carries_voucher = 0;
+
+	if (p->voucher_signer && p->kind != PROFILE_END_ENTITY)
+		return prof_err(p, "voucher_signer", "only an end-entity profile signs vouchers");
+	if (p->voucher_signer && p->n_voucher_policies == 0)
+		return prof_err(p, "voucher_policies", "the voucher signer's profile names its OIDs");
+	for (int l = 0; l < 2; l++)
+		for (int i = 0; i < n[l]; i++) {
+			if (strcmp(oids[l][i], ANY_POLICY) == 0 && p->kind == PROFILE_END_ENTITY)
+				return prof_err(p, lists[l], "anyPolicy is not for end entities");
+			if (profile_oid_listed(oids[l][i], (const char(*)[PROFILE_OID_MAX])p->voucher_policies,
+					       p->n_voucher_policies)) {
+				if (!p->voucher_signer)
+					return cer_err(CER_E_INPUT,
+						       "%s: %s: %s is a voucher-authorization OID: only a "
+						       "profile with voucher_signer: true carries it",
+						       p->path, lists[l], oids[l][i]);
+				carries_voucher |= l == 0;
+			}
+		}
+	for (int i = 0; i < p->n_allowed_policies; i++)
+		if (profile_oid_listed(p->allowed_policies[i], (const char(*)[PROFILE_OID_MAX])p->policies,
+				       p->n_policies))
+			return cer_err(CER_E_INPUT, "%s: allowed_policies: %s is already carried",
+				       p->path, p->allowed_policies[i]);
+	if (p->voucher_signer && !carries_voucher)
+		return prof_err(p, "certificate_policies",
+				 "the voucher signer's profile carries one of its voucher_policies");
+	if (p->validity_beyond_issuer && p->kind == PROFILE_ROOT)
+		return prof_err(p, "validity.beyond_issuer", "a root has no issuer to outlive");
+	return 0;
+}
+
+int profile_check_extra_policy(const struct profile *p, const char *oid)
+{
+	if (profile_oid_listed(oid, (const char(*)[PROFILE_OID_MAX])p->allowed_policies,
+			       p->n_allowed_policies))
+		return 0;
+	if (profile_oid_listed(oid, (const char(*)[PROFILE_OID_MAX])p->voucher_policies,
+			       p->n_voucher_policies))
+		return cer_err(CER_E_REFUSED,
+			       "--policy %s is a voucher-authorization OID: only the voucher signer's "
+			       "profile carries it",
+			       oid);
+	if (strcmp(oid, ANY_POLICY) == 0)
+		return cer_err(CER_E_REFUSED,
+			       "--policy anyPolicy (2.5.29.32.0): the %s profile does not name it in "
+			       "allowed_policies",
+			       p->name);
+	return cer_err(CER_E_REFUSED,
+		       "--policy %s is not one the %s profile allows (allowed_policies: %d listed)",
+		       oid, p->name, p->n_allowed_policies);
+}
+
 /* Rules that hold whatever the file says (RFC 5280 4.2.1.3, 4.2.1.9; BR 7.1.2.1). */
 static int prof_consistent(struct profile *p)
 {
@@ -478,10 +560,7 @@ static int prof_consistent(struct profile *p)
 		return prof_err(p, "name_constraints", "only for intermediate CA profiles");
 	if (p->kind != PROFILE_END_ENTITY && p->allow_san)
 		return prof_err(p, "subject_alt_name_from_csr", "only for end-entity profiles");
-	for (int i = 0; i < p->n_policies; i++)
-		if (strcmp(p->policies[i], "2.5.29.32.0") == 0 && p->kind == PROFILE_END_ENTITY)
-			return prof_err(p, "certificate_policies", "anyPolicy is not for end entities");
-	return 0;
+	return prof_policies_consistent(p);
 }
 
 int profile_load(const char *path, struct profile *out)

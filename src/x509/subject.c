@@ -4,10 +4,97 @@
  * of the request itself (csr) or the lints (lint). */
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <openssl/err.h>
 #include <openssl/x509.h>
+#include <utf8proc.h>
 
 #include "ceremony/err.h"
 #include "ceremony/subject.h"
+
+/* X.680 41.4: the PrintableString alphabet. */
+static int printable_char(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       strchr(" '()+,-./:=?", ch) != NULL;
+}
+
+/*
+ * Code points a subject never holds: controls (C0, DEL, C1: BR 7.1.4.2) and
+ * Unicode format characters (category Cf: the bidi embeddings and overrides
+ * U+202A-202E and isolates U+2066-2069, zero-width U+200B-200D, the BOM
+ * U+FEFF, soft hyphen, ...), which make two different names look the same.
+ */
+static const char *utf8_problem(const unsigned char *utf8, int n)
+{
+	utf8proc_int32_t cp;
+	int meta_only = 1, prev_space = 0;
+
+	for (utf8proc_ssize_t i = 0, step; i < n; i += step) {
+		step = utf8proc_iterate(utf8 + i, n - i, &cp);
+		if (step <= 0)
+			return "is not valid UTF-8";
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp <= 0x9f))
+			return "has a control or NUL character";
+		if (utf8proc_category(cp) == UTF8PROC_CATEGORY_CF || cp == 0x200B)
+			return "has an invisible Unicode format character (bidi control, zero-width or "
+			       "BOM)";
+		/* zlint e_subject_dn_leading_whitespace / trailing_whitespace; pkilint
+		 * DoubleWhitespaceValidator-like: one meaning, one spelling. */
+		if (cp == ' ' && (i == 0 || i + step == n))
+			return "has a leading or trailing space";
+		if (cp == ' ' && prev_space)
+			return "has two spaces in a row";
+		prev_space = cp == ' ';
+		if (cp > 0x7f || strchr(" .-_", (int)cp) == NULL)
+			meta_only = 0;
+	}
+	/* BR 7.1.4.2: no values made only of metadata such as ".", "-", " ". */
+	return meta_only ? "holds only punctuation or spaces" : NULL;
+}
+
+/* Unicode Normalization Form C (RFC 5280 7.1 compares names after it; RFC 4518). */
+static const char *nfc_problem(const unsigned char *utf8, int n)
+{
+	unsigned char *copy = malloc((size_t)n + 1), *nfc;
+	const char *why = NULL;
+
+	if (copy == NULL)
+		return "cannot be checked (out of memory)";
+	memcpy(copy, utf8, (size_t)n);
+	copy[n] = '\0';
+	nfc = utf8proc_NFC(copy);
+	if (nfc == NULL || strcmp((const char *)nfc, (const char *)copy) != 0)
+		why = "is not in Unicode Normalization Form C";
+	free(nfc);
+	free(copy);
+	return why;
+}
+
+const char *subject_value_problem(const ASN1_STRING *s)
+{
+	const unsigned char *d = ASN1_STRING_get0_data(s);
+	int len = ASN1_STRING_length(s), n;
+	unsigned char *utf8 = NULL;
+	const char *why;
+
+	if (len == 0)
+		return "is empty";
+	if (ASN1_STRING_type(s) == V_ASN1_PRINTABLESTRING)
+		for (int i = 0; i < len; i++)
+			if (d[i] == '\0' || !printable_char(d[i]))
+				return "has a character PrintableString does not allow";
+	n = ASN1_STRING_to_UTF8(&utf8, s);
+	if (n < 0) {
+		ERR_clear_error();
+		return "is not valid UTF-8";
+	}
+	if ((why = utf8_problem(utf8, n)) == NULL)
+		why = nfc_problem(utf8, n);
+	OPENSSL_free(utf8);
+	return why;
+}
 
 
 static int attr_listed(const char *sn, const char (*list)[PROFILE_ATTR_MAX], int n)

@@ -248,6 +248,30 @@ expect_refused "three-letter country" subject-country c3.csr
 build cutf8.csr p256.pem sha256 \
 	"$(tlv 30 "$(rdn $OID_C $UTF8 "$(hexof DE)")$(rdn $OID_CN $UTF8 "$(hexof x)")")" ""
 expect_refused "country as UTF8String" subject-country cutf8.csr
+# Subject hygiene (issue 10.5; zlint/pkilint class): one meaning, one spelling.
+hygiene() { # NAME FILE CN-HEX
+	build "$2" p256.pem sha256 "$(tlv 30 "$(rdn $OID_C $PRINTABLE "$(hexof DE)")$(rdn $OID_O $UTF8 "$(hexof 'ACME Devices')")$(rdn $OID_CN $UTF8 "$3")")" ""
+	expect_refused "$1" subject-strings "$2" $EE
+}
+hygiene "leading space in CN" lead.csr "$(hexof ' MASA 1')"
+hygiene "trailing space in CN" trail.csr "$(hexof 'MASA 1 ')"
+hygiene "two spaces in a row in CN" double.csr "$(hexof 'MASA  1')"
+hygiene "right-to-left override U+202E in CN" rlo.csr "$(hexof 'MASA ')e280ae$(hexof '1')"
+hygiene "left-to-right embedding U+202A in CN" lre.csr "$(hexof 'MASA ')e280aa$(hexof '1')"
+hygiene "first strong isolate U+2068 in CN" fsi.csr "$(hexof 'MASA ')e281a8$(hexof '1')"
+hygiene "zero-width space U+200B in CN" zwsp.csr "$(hexof 'MASA')e2808b$(hexof ' 1')"
+hygiene "zero-width joiner U+200D in CN" zwj.csr "$(hexof 'MASA')e2808d$(hexof ' 1')"
+hygiene "byte order mark U+FEFF in CN" bom.csr "efbbbf$(hexof 'MASA 1')"
+hygiene "decomposed e + U+0301 (not NFC) in CN" nfd.csr "$(hexof 'MASA Caf')65cc81"
+build nfc.csr p256.pem sha256 "$(tlv 30 "$(rdn $OID_C $PRINTABLE "$(hexof DE)")$(rdn $OID_O $UTF8 "$(hexof 'ACME Devices')")$(rdn $OID_CN $UTF8 "$(hexof 'MASA Caf')c3a9")")" ""
+expect_ok "the same CN in NFC (U+00E9) is accepted" "$CEREMONY" csr show nfc.csr $EE
+# csr show --profile gives cert sign's verdict on attributes outside from_csr.
+ossl_req locality.csr p256.pem "$MASA_SUBJ/L=Berlin" -sha256
+expect_refused "L outside the MASA profile's from_csr" profile-subject-attributes locality.csr $EE
+ossl_req email.csr p384.pem "$CA_SUBJ/emailAddress=ca@example.com" -sha384
+expect_refused "emailAddress outside the CA profile's from_csr" profile-subject-attributes email.csr $CA
+ossl_req caserial.csr p384.pem "$CA_SUBJ/serialNumber=42" -sha384
+expect_refused "serialNumber outside the CA profile's from_csr" profile-subject-attributes caserial.csr $CA
 ossl_req serial.csr p256.pem "$MASA_SUBJ/serialNumber=00-D0-E5-F2-00-02" -sha256
 expect_refused "serialNumber in a MASA subject" profile-subject serial.csr $EE
 ossl_req noorg.csr p384.pem "/C=DE/CN=ACME IDevID CA 2" -sha384

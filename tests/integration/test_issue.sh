@@ -130,6 +130,122 @@ check "no output for any refusal" bash -c "! ls '$M/out' | grep -qE 'again|sneak
 check "each refused request is recorded" test "$(grep -c '"action":"cert.refused"' "$TR")" -ge 3
 check "the existing certificate is unchanged" test "$(sha256sum <"$M/out/factory-1.pem")" = "$sum_before"
 
+# CA names are unique (issue 10.2): never the issuer's, another CA's subject or CN.
+TRN=$T/transcripts/0002b-names.jsonl
+csr rootdn "/C=DE/O=ACME Devices/CN=ACME Devices Root CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+csr samecn "/C=DE/O=Other Devices/CN=ACME Factory 1 IDevID CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+csr samedn "/C=DE/O=ACME Devices/CN=ACME Factory 1 IDevID CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+csr rootcn "/C=US/O=Elsewhere/CN=acme devices ROOT ca" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+name_refused() { # NAME CSR PATTERN
+	expect_fail "$1" 1 "$3" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" \
+		--csr "$M/csr/$2.csr" --out "$M/out/$2.pem" --transcript "$TRN"
+	check "... nothing written for $2" test ! -e "$M/out/$2.pem"
+}
+name_refused "a CA named like the root (self-issued) is refused" rootdn "lint cert-ca-name-unique: a CA's subject is its issuer's"
+name_refused "a CA with another CA's subject is refused" samedn "lint cert-ca-name-unique: the subject is that of a CA already in the history"
+name_refused "a CA with another CA's CN (other O) is refused" samecn "lint cert-ca-name-unique: the CN is that of a CA already in the history"
+name_refused "a CA whose CN is the root's but for case and spaces is refused" rootcn "lint cert-ca-name-unique: a CA's CN is its issuer's"
+mkdir -p "$M/twins" "$M/twins-out"
+for i in 1 2; do openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/tw$i.key" -subj "/C=DE/O=ACME Devices $i/CN=Twin CA" -out "$M/twins/t$i.csr" 2>/dev/null; done
+expect_fail "two CAs with one CN in a batch: none is signed" 1 'cert-ca-name-unique' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/twins" --out-dir "$M/twins-out" --transcript "$TRN"
+check "... nothing written by the batch" test -z "$(ls "$M/twins-out")"
+
+# Policy discipline (issue 10.3).
+csr polx "/C=DE/O=ACME Devices/CN=ACME Policy Test CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+pol_sign() { cer cert sign --token root-hsm --key root --issuer "$ROOT" --csr "$M/csr/polx.csr" --out "$M/out/polx.pem" --transcript "$TRN" "$@"; }
+expect_fail "--policy anyPolicy on intermediate-ca is refused" 1 'anyPolicy.*does not name it in allowed_policies' \
+	pol_sign --profile "$P/intermediate-ca.yaml" --policy 2.5.29.32.0
+expect_fail "--policy with the voucher OID on intermediate-ca is refused" 1 "$VOUCHER_OID is a voucher-authorization OID" \
+	pol_sign --profile "$P/intermediate-ca.yaml" --policy "$VOUCHER_OID"
+expect_fail "--policy with the voucher OID on idevid-ca-rsa is refused" 1 "$VOUCHER_OID is a voucher-authorization OID" \
+	pol_sign --profile "$P/idevid-ca-rsa.yaml" --policy "$VOUCHER_OID"
+expect_fail "--policy with an OID the profile does not list is refused" 1 'not one the intermediate-ca profile allows' \
+	pol_sign --profile "$P/intermediate-ca.yaml" --policy 1.3.6.1.4.1.32473.1.9
+check "... nothing written, nothing recorded" bash -c "test ! -e '$M/out/polx.pem' && ! grep -q 'Policy Test' '$TRN'"
+sed -e 's/^certificate_policies: \[1.3.6.1.4.1.32473.1.1\]/certificate_policies: [1.3.6.1.4.1.32473.1.1, 1.3.6.1.4.1.32473.1.2]/' "$P/intermediate-ca.yaml" >"$T/ica-voucher.yaml"
+expect_fail "a CA profile carrying the voucher OID does not load" 1 "1.3.6.1.4.1.32473.1.2 is a voucher-authorization OID: only a profile with voucher_signer: true" \
+	pol_sign --profile "$T/ica-voucher.yaml"
+sed -e 's/^allowed_policies: \[\]/allowed_policies: [1.3.6.1.4.1.32473.1.9, 2.5.29.32.0]/' "$P/intermediate-ca.yaml" >"$T/ica-allowed.yaml"
+expect_ok "--policy picks an OID the profile allows" pol_sign --profile "$T/ica-allowed.yaml" --policy 1.3.6.1.4.1.32473.1.9
+check "openssl: the allowed policy holds on the chain" openssl verify -x509_strict -policy 1.3.6.1.4.1.32473.1.9 -explicit_policy -CAfile "$ROOT" "$M/out/polx.pem"
+check "the record names the --policy" bash -c "tail -1 '$TRN' | grep -q '\"extra_policies\":\[\"1.3.6.1.4.1.32473.1.9\"\]'"
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/q.key" -subj "/C=DE/O=ACME Devices/CN=ACME MASA qualifiers" \
+	-addext "certificatePolicies=@pol" -config <(printf '[req]\ndistinguished_name=dn\n[dn]\n[pol]\npolicyIdentifier=%s\nCPS.1=http://cps.example.com\n' "$VOUCHER_OID") -out "$M/csr/qual.csr" 2>/dev/null
+check "the qualifier request really carries a CPS URI" bash -c "openssl req -in '$M/csr/qual.csr' -noout -text | grep -q 'CPS: http://cps.example.com'"
+expect_fail "requested policy qualifiers are refused, not dropped" 1 'profile-policies' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/masa-voucher-signer.yaml" --csr "$M/csr/qual.csr" --out "$M/out/qual.pem" --transcript "$TRN"
+check "csr show names the qualifiers" bash -c "'$CEREMONY' csr show '$M/csr/qual.csr' --profile '$P/masa-voucher-signer.yaml' | grep -q 'profile-policies: .*qualifiers'"
+
+# Validity nesting (issue 10.4): the root outlives what it signs.
+check "the root never expires (99991231235959Z)" bash -c "openssl x509 -in '$ROOT' -noout -enddate | grep -q 'Dec 31 23:59:59 9999 GMT'"
+PY=/usr/bin/python3 # Debian's python3-cryptography (make deps)
+# An IDevID as IEEE 802.1AR makes them (notAfter 99991231235959Z), by pyca cryptography.
+$PY - "$M/out/factory-1.pem" "$M/keys/factory-1.key" "$M/keys/dev.key" "$T/idevid-9999.pem" "$IDEVID_OID" <<'PY'
+import datetime, sys
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.x509.oid import NameOID
+ca = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+ca_key = serialization.load_pem_private_key(open(sys.argv[2], "rb").read(), None)
+dev = serialization.load_pem_private_key(open(sys.argv[3], "rb").read(), None)
+ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+cert = (x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.SERIAL_NUMBER, "00-D0-E5-F2-00-03")]))
+        .issuer_name(ca.subject).public_key(dev.public_key()).serial_number(0x0102030405060709)
+        .not_valid_before(datetime.datetime(2026, 1, 1))
+        .not_valid_after(datetime.datetime(9999, 12, 31, 23, 59, 59))
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.CertificatePolicies([x509.PolicyInformation(x509.ObjectIdentifier(sys.argv[5]), None)]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ski), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+open(sys.argv[4], "wb").write(cert.public_bytes(serialization.Encoding.PEM))
+PY
+# 2587679999 is 2051-12-31T23:59:59Z: after a 25-year root made in 2026 would have ended.
+for when in 2587679999 2840140800 4102444800; do
+	check "openssl: the IDevID chain verifies at $(date -u -d "@$when" +%Y-%m-%d), strict, with explicit policy" \
+		openssl verify -x509_strict -attime "$when" -policy "$IDEVID_OID" -explicit_policy -CAfile "$ROOT" -untrusted "$M/out/factory-1.pem" "$T/idevid-9999.pem"
+done
+cat "$T/idevid-9999.pem" "$M/out/factory-1.pem" "$ROOT" >"$T/idevid-9999-chain.pem"
+check "certtool: the IDevID chain under the never-expiring root" bash -c "certtool --verify-chain --infile '$T/idevid-9999-chain.pem' 2>&1 | grep -q 'Chain verification output: Verified'"
+certutil -A -d "sql:$T/nss" -n factory-1 -t ",," -i "$M/out/factory-1.pem"
+# (vfychain -b takes UTCTime only, which cannot name a year after 2049: it checks now.)
+check "vfychain: the never-expiring IDevID chain with the IDevID policy" bash -c "vfychain -d 'sql:$T/nss' -pp -o '$IDEVID_OID' -u 1 -a '$T/idevid-9999.pem' 2>&1 | grep -q 'Chain is good'"
+$PY - "$ROOT" "$M/out/factory-1.pem" "$M/out/legacy-tpm.pem" "$M/out/masa.pem" "$T/idevid-9999.pem" <<'PY' && pass "pyca cryptography: each certificate's notAfter nests in its issuer's, signatures verify" || fail "pyca cryptography: each certificate's notAfter nests in its issuer's, signatures verify"
+import sys
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+load = lambda p: x509.load_pem_x509_certificate(open(p, "rb").read())
+root, ica = load(sys.argv[1]), load(sys.argv[2])
+def check(child, issuer):
+    assert child.not_valid_after <= issuer.not_valid_after, child.subject
+    key = issuer.public_key()
+    if isinstance(key, ec.EllipticCurvePublicKey):
+        key.verify(child.signature, child.tbs_certificate_bytes, ec.ECDSA(child.signature_hash_algorithm))
+    else:
+        key.verify(child.signature, child.tbs_certificate_bytes, padding.PKCS1v15(), child.signature_hash_algorithm)
+for p in sys.argv[2:5]:
+    check(load(p), root)
+check(load(sys.argv[5]), ica)
+assert root.not_valid_after.year == 9999
+PY
+sed -e 's/^  not_after: "99991231235959Z"/  days: 3650/' "$P/root.yaml" >"$T/root-10y.yaml"
+TRS=$T/short/transcripts/0001-root.jsonl
+mkdir -p "$T/short/transcripts" "$T/short/out"
+new_token short-hsm "$TRS"
+cer key generate --token short-hsm --label root --type ec-p384 --transcript "$TRS" >/dev/null
+cer cert root --token short-hsm --key root --profile "$T/root-10y.yaml" --subject "/C=DE/O=Short/CN=Short Root" --out "$T/short/out/root.pem" --transcript "$TRS" >/dev/null
+csr short "/C=DE/O=Short/CN=Short IDevID CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+short_sign() { cer cert sign --token short-hsm --key root --issuer "$T/short/out/root.pem" --csr "$M/csr/short.csr" --out "$T/short/out/ica.pem" --transcript "$T/short/transcripts/0002-sign.jsonl" "$@"; }
+expect_fail "a CA outliving its 10-year root is refused" 1 'lint cert-validity-nesting: notAfter is later than the issuer' \
+	short_sign --profile "$P/intermediate-ca.yaml"
+check "... nothing written" test ! -e "$T/short/out/ica.pem"
+sed -e 's/^  not_after: "99991231235959Z"/  not_after: "99991231235959Z"\n  beyond_issuer: true/' "$P/intermediate-ca.yaml" >"$T/ica-beyond.yaml"
+expect_ok "... unless the profile says validity.beyond_issuer" short_sign --profile "$T/ica-beyond.yaml"
+check "... and the record says it outlives its issuer" bash -c "tail -1 '$T/short/transcripts/0002-sign.jsonl' | grep -q '\"beyond_issuer\":true'"
+check "a normal issuance records beyond_issuer false" bash -c "grep '\"action\":\"cert.issue\"' '$TR' | head -1 | grep -q '\"beyond_issuer\":false'"
+
 # A batch in one login; a second ceremony sees the first's serials and keys.
 mkdir -p "$M/batch" "$M/batch-out"
 for i in 1 2 3; do openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/b$i.key" -subj "/C=DE/O=ACME Devices/CN=Factory 1$i CA" -out "$M/batch/f$i.csr" 2>/dev/null; done

@@ -295,6 +295,10 @@ static void masa_profile(struct profile *p)
 	p->n_policies = 1;
 	snprintf(p->policies[0], PROFILE_OID_MAX, "1.3.6.1.4.1.99999.1.2");
 	p->allow_san = 1; /* subject_alt_name_from_csr: true */
+	p->n_subject_from_csr = 3; /* as a loaded profile must have */
+	snprintf(p->subject_from_csr[0], PROFILE_ATTR_MAX, "C");
+	snprintf(p->subject_from_csr[1], PROFILE_ATTR_MAX, "O");
+	snprintf(p->subject_from_csr[2], PROFILE_ATTR_MAX, "CN");
 }
 
 static void test_csr_profile_refuses_what_it_does_not_grant(void **state)
