@@ -2,11 +2,13 @@
 # whose PIN and passphrase sources are files (the demo and the tests have no
 # people to type them; a real ceremony types them), and the CSRs the
 # requesters bring on the medium. Needs CEREMONY_MODULE and SOFTHSM2_CONF set.
-# make_site DIR: DIR/{out,media,internal,transcripts,pins,requester-keys};
+# make_site DIR: DIR/{out,media,backup-media,internal,transcripts,pins,requester-keys};
+# media is the removable medium that goes to the factory (requests in, certificates
+# out); backup-media is the backup blob's own medium, which never goes there;
 # sets SITE, SITE_CONFIG, SITE_ANSWERS.
 make_site() {
 	SITE=$1
-	mkdir -p "$SITE/out" "$SITE/media/csr" "$SITE/media/out" "$SITE/media/backup" \
+	mkdir -p "$SITE/out" "$SITE/media/csr" "$SITE/media/out" "$SITE/backup-media" \
 		"$SITE/kit-medium" "$SITE/internal" "$SITE/transcripts" "$SITE/pins" "$SITE/requester-keys"
 	SITE_CONFIG=$SITE/ceremony.yaml
 	SITE_PROFILES=${SITE_PROFILES:-$PWD/ceremony-scripts/profiles}
@@ -15,6 +17,7 @@ module: $CEREMONY_MODULE
 root_subject: /C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026
 out: $SITE/out
 media: $SITE/media
+backup_media: $SITE/backup-media
 internal: $SITE/internal
 profiles: $SITE_PROFILES
 transcripts: $SITE/transcripts

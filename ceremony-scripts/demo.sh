@@ -106,7 +106,7 @@ done
 printf '  %-18s %s\n' "root-2.pem" "$(fp "$DEMO_DIR/out/root-2.pem") (the new root, after the rollover)"
 printf '  %-18s %s\n' "cross certificates" "out/cross-root-signs-root-2.pem (old-with-new), out/cross-root-2-signs-root.pem (new-with-old)"
 printf '  %-18s %s\n' "root.crl" "$DEMO_DIR/out/root.crl"
-printf '  %-18s %s\n' "backups" "$DEMO_DIR/media/backup/ (k and n only in internal/; after the rekey: root-backup-2.blob)"
+printf '  %-18s %s\n' "backups" "$DEMO_DIR/backup-media/ (its own medium, never the factory's; k and n only in internal/; after the rekey: root-backup-2.blob)"
 printf '  %-18s %s\n' "recovery kits" "$DEMO_DIR/kit-medium/recovery-kit (root key generation), recovery-kit-2 (after the rekey)"
 printf '  %-18s %s\n' "transcripts" "$DEMO_DIR/transcripts/ (each sealed; root-keygen countersigned by IW)"
 printf '  %-18s %s\n' "tokens" "$DEMO_DIR/tokens (SOFTHSM2_CONF=$SOFTHSM2_CONF)"

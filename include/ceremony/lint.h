@@ -40,8 +40,8 @@ int lint_cert(const struct lint_input *in) __attribute__((warn_unused_result));
 /*
  * OpenSSL's X509_verify_cert in strict mode with policy checking
  * (explicit policy, the profile's policies as the initial set) of cert under
- * issuer as the only trust anchor, at time now (or at the cert's notBefore if
- * at_issuance). CER_E_REFUSED with OpenSSL's reason.
+ * issuer as the only trust anchor, at time now if at_issuance, else at the
+ * cert's notBefore (a replay). CER_E_REFUSED with OpenSSL's reason (lint cert-path).
  */
 int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
 	      char (*extra_policies)[PROFILE_OID_MAX], int n_extra, int at_issuance)

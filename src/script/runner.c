@@ -159,7 +159,10 @@ static void step_header(struct runner *rn, const struct script_step *st)
 		fprintf(rn->out, "\nAct %d — %s\n", st->act, st->act_title);
 		rn->last_act = st->act;
 	}
-	fprintf(rn->out, "  %-4s %s", st->role, st->say);
+	char say[RUNNER_SAY_MAX];
+	if (runner_say(rn, st, say, sizeof(say)) != 0)
+		(void)snprintf(say, sizeof(say), "%s", st->say); /* the record step refuses it */
+	fprintf(rn->out, "  %-4s %s", st->role, say);
 	if (!st->after_seal)
 		fprintf(rn->out, "   [step %s, %d/%d]", st->id, st->number, total);
 	fprintf(rn->out, "\n");
@@ -277,10 +280,15 @@ static int step_run_command(struct runner *rn, const struct script_step *st, int
 		fprintf(rn->out, "      the token was left half-initialised: initialising it again "
 				 "(token init --reinit)\n");
 	}
-	r = runner_record(rn, "step.begin",
-			  json_pack("{s:s, s:i, s:i, s:s, s:s, s:o}", "step", st->id, "number",
-				    st->number, "act", st->act, "role", st->role, "say", st->say,
-				    "command", display));
+	char say[RUNNER_SAY_MAX];
+	r = runner_say(rn, st, say, sizeof(say));
+	if (r == 0)
+		r = runner_record(rn, "step.begin",
+				  json_pack("{s:s, s:i, s:i, s:s, s:s, s:o}", "step", st->id, "number",
+					    st->number, "act", st->act, "role", st->role, "say", say,
+					    "command", display));
+	else
+		json_decref(display);
 	if (r == 0) {
 		char purpose[64];
 		(void)snprintf(purpose, sizeof(purpose), "step %s", st->id);
@@ -325,11 +333,15 @@ static int step_attempt(struct runner *rn, const struct script_step *st, int com
 			*again = 1;
 		if (outcome != 0)
 			return 0; /* deviation recorded: retry, or the participants chose to go on */
-	} else if (!command_done && (r = runner_record(rn, "step.begin",
-				      json_pack("{s:s, s:i, s:i, s:s, s:s}", "step", st->id, "number",
-						st->number, "act", st->act, "role", st->role, "say",
-						st->say))) != 0)
-		return r;
+	} else if (!command_done) {
+		char say[RUNNER_SAY_MAX];
+		if ((r = runner_say(rn, st, say, sizeof(say))) != 0 ||
+		    (r = runner_record(rn, "step.begin",
+				       json_pack("{s:s, s:i, s:i, s:s, s:s}", "step", st->id, "number",
+						 st->number, "act", st->act, "role", st->role, "say",
+						 say))) != 0)
+			return r;
+	}
 	if (st->confirm != NULL) {
 		if ((r = runner_confirm(rn, st, &yes)) != 0)
 			return r;

@@ -296,3 +296,13 @@ int runner_exec(struct runner *rn, char **argv, int *status)
 	*status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + (WIFSIGNALED(ws) ? WTERMSIG(ws) : 0);
 	return 0;
 }
+
+/* A step's say text as the people in the room see it: ${...} expanded from the
+ * script's vars, ceremony.yaml and ${transcript}, so the record holds what was
+ * shown (issue 10.7). */
+int runner_say(struct runner *rn, const struct script_step *st, char *out, size_t size)
+{
+	const char *xn[] = {"transcript"}, *xv[] = {rn->transcript};
+
+	return script_expand(rn->script, rn->ctx->config, xn, xv, 1, st->say, out, size);
+}

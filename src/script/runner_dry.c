@@ -33,7 +33,10 @@ static int dry_step(struct runner *rn, const struct script_step *st, int *last_a
 		fprintf(rn->out, "\nAct %d — %s\n", st->act, st->act_title);
 		*last_act = st->act;
 	}
-	fprintf(rn->out, "  %-8s %-4s %s\n", st->id, st->role, st->say);
+	char say[RUNNER_SAY_MAX];
+	if ((r = runner_say(rn, st, say, sizeof(say))) != 0)
+		return r;
+	fprintf(rn->out, "  %-8s %-4s %s\n", st->id, st->role, say);
 	if (st->n_args > 0) {
 		if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
 			return r;

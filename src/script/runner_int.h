@@ -12,6 +12,7 @@
 #define RUNNER_ARGV_MAX (SCRIPT_MAX_ARGS + 32)
 /* How often a question is asked before an unrecognised answer ends it (issue 11.2). */
 #define RUNNER_ASK_TRIES 3
+#define RUNNER_SAY_MAX 1024
 
 struct runner {
 	struct ceremony_ctx *ctx;
@@ -64,6 +65,9 @@ void runner_argv_free(char **argv, int argc);
  * the purpose ("step 3.3", "to seal the transcript"). */
 void runner_prompt_for(struct runner *rn, const char *user_role, const char *so_role,
 		       const char *purpose);
+/* st->say with its ${...} expanded (what is shown and recorded). */
+int runner_say(struct runner *rn, const struct script_step *st, char *out, size_t size)
+	__attribute__((warn_unused_result));
 /* Run argv as a child; *status is its exit code. */
 int runner_exec(struct runner *rn, char **argv, int *status) __attribute__((warn_unused_result));
 

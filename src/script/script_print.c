@@ -89,7 +89,15 @@ int script_print_html(const struct script *s, const struct config *cfg, FILE *f)
 		fprintf(f, "<tr><td>%s</td><td>", st->id);
 		html(f, st->role);
 		fputs("</td><td>", f);
-		html(f, st->say);
+		{
+			/* The say text as the ceremony shows it; without a configuration the
+			 * ${names} stay, for a generic checklist. */
+			const char *xn[] = {"transcript"}, *xv[] = {"TRANSCRIPT"};
+			char say[SCRIPT_ARG_MAX];
+			html(f, script_expand(s, cfg, xn, xv, 1, st->say, say, sizeof(say)) == 0 ? say
+											  : st->say);
+			cer_err_clear();
+		}
 		if (st->n_args > 0 && (r = print_command(s, cfg, st, f)) != 0)
 			return r;
 		if (st->confirm != NULL) {

@@ -282,6 +282,13 @@ int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
 	X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_ANY);
 	if (at_issuance)
 		X509_VERIFY_PARAM_set_time(vp, time(NULL));
+	else {
+		/* A replay judges the certificate as of its issuance (its notBefore), so a
+		 * since-expired end entity still replays. */
+		struct tm tm;
+		if (ASN1_TIME_to_tm(X509_get0_notBefore(cert), &tm) == 1)
+			X509_VERIFY_PARAM_set_time(vp, timegm(&tm));
+	}
 	for (int i = 0; i < n; i++) {
 		const char *oid = i < p->n_policies ? p->policies[i] : extra_policies[i - p->n_policies];
 		ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);

@@ -238,7 +238,27 @@ expect_contains() {
 	esac
 }
 
+# Every record of every transcript the test wrote (*.jsonl under $T) is one
+# docs/transcript-schema.json describes; the checker names an unknown action or field.
+# SCHEMA_SKIP: names of files a test tampers with on purpose.
+schema_check_transcripts() {
+	local out f files=()
+	[ -n "${T:-}" ] && [ -d "$T" ] || return 0
+	while IFS= read -r -d '' f; do
+		case " ${SCHEMA_SKIP:-} " in *" ${f##*/} "*) continue ;; esac
+		files+=("$f")
+	done < <(find "$T" -name '*.jsonl' -type f -print0)
+	[ ${#files[@]} -gt 0 ] || return 0
+	if out=$(/usr/bin/python3 "$SRC_ROOT/tests/transcript-schema-check.py" \
+		"$SRC_ROOT/docs/transcript-schema.json" "${files[@]}" 2>&1); then
+		pass "every transcript record matches docs/transcript-schema.json"
+	else
+		fail "every transcript record matches docs/transcript-schema.json" "$out"
+	fi
+}
+
 finish() {
+	schema_check_transcripts
 	[ "$TESTS_FAILED" -eq 0 ]
 	exit $?
 }

@@ -177,6 +177,23 @@ expect_fail "requested policy qualifiers are refused, not dropped" 1 'profile-po
 	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/masa-voucher-signer.yaml" --csr "$M/csr/qual.csr" --out "$M/out/qual.pem" --transcript "$TRN"
 check "csr show names the qualifiers" bash -c "'$CEREMONY' csr show '$M/csr/qual.csr' --profile '$P/masa-voucher-signer.yaml' | grep -q 'profile-policies: .*qualifiers'"
 
+# Subjects are recorded unambiguously (issue 10.7): RFC 4514 text and DER.
+csr lit "/C=DE/O=ACME Devices/CN=ACME MASA \\\\xC3\\\\x84" -newkey ec -pkeyopt ec_paramgen_curve:P-256
+csr uml "/C=DE/O=ACME Devices/CN=ACME MASA Ä" -newkey ec -pkeyopt ec_paramgen_curve:P-256 -utf8
+for n in lit uml; do
+	expect_ok "sign the MASA named $n" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/masa-voucher-signer.yaml" --csr "$M/csr/$n.csr" --out "$M/out/$n.pem" --transcript "$TRN"
+done
+subj_of() { grep '"action":"cert.issue"' "$TRN" | jq -r "select(.outputs[0].path | endswith(\"/$1.pem\")) | .details.certificate.$2"; }
+check "the two subjects' texts differ" test "$(subj_of lit subject)" != "$(subj_of uml subject)"
+check "the two subjects' DER differ" test "$(subj_of lit subject_der)" != "$(subj_of uml subject_der)"
+der_of() { /usr/bin/python3 -c 'import sys; from cryptography import x509; print(x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read()).subject.public_bytes().hex())' "$1"; }
+check "the recorded subject_der is the certificate's subject DER (pyca)" test "$(subj_of uml subject_der)" = "$(der_of "$M/out/uml.pem")"
+check "... for the literal one too" test "$(subj_of lit subject_der)" = "$(der_of "$M/out/lit.pem")"
+want_uml='CN=ACME MASA Ä,O=ACME Devices,C=DE'
+want_lit='CN=ACME MASA \\xC3\\x84,O=ACME Devices,C=DE'
+check "the text holds the letter, not a byte escape" test "$(subj_of uml subject)" = "$want_uml"
+check "the literal backslashes stay visible, escaped as RFC 4514 says" test "$(subj_of lit subject)" = "$want_lit"
+
 # Validity nesting (issue 10.4): the root outlives what it signs.
 check "the root never expires (99991231235959Z)" bash -c "openssl x509 -in '$ROOT' -noout -enddate | grep -q 'Dec 31 23:59:59 9999 GMT'"
 PY=/usr/bin/python3 # Debian's python3-cryptography (make deps)

@@ -21,6 +21,15 @@ for f in "$S"/*.jsonl; do
 	check "$(basename "$f") verifies against the root" "$CEREMONY" transcript verify --root "$SITE/out/root.pem" "$f"
 done
 check "each ceremony names the previous sealed one" bash -c "head -1 '$S/0003-crl.jsonl' | grep -q '\"previous\":{\"path\":\"0002-signing.jsonl\"'"
+# The factory's medium carries only what goes to the factory (issue 10.8).
+check "the backup blob is on its own medium" test -s "$SITE/backup-media/root-backup.blob"
+check "the factory medium holds no backup blob" bash -c "! find '$SITE/media' -name '*.blob' | grep -q ."
+check "the signed manifest of the factory medium lists no backup" bash -c "test -s '$SITE/media/MANIFEST.sha256' && ! grep -q 'blob' '$SITE/media/MANIFEST.sha256'"
+check "no transcript's media.manifest lists a backup blob" bash -c "! grep '\"action\":\"media.manifest\"' '$S'/*.jsonl | grep -q 'blob'"
+# say text is recorded as shown: variables expanded (issue 10.7).
+crl_serial=$(openssl x509 -in "$SITE/media/out/legacy-tpm.pem" -noout -serial | cut -d= -f2)
+check "step.begin records the say text with its variables expanded" bash -c "grep '\"action\":\"step.begin\"' '$S/0003-crl.jsonl' | grep -q 'serial $crl_serial, reason cessationOfOperation'"
+check "no recorded say text keeps a \${variable}" bash -c "! grep '\"action\":\"step.begin\"' '$S'/*.jsonl | grep -q '\"say\":\"[^\"]*\\\${'"
 check "the script's and configuration's SHA-256 are recorded" bash -c "grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-64)\" && grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum '$SITE_CONFIG' | cut -c1-64)\""
 check "every step is begun and done" test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 21
 check "the witness countersigned after the seal" test -s "$S/0001-root-keygen.jsonl.countersig-IW"
