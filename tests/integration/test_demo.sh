@@ -25,6 +25,13 @@ legacy_serial=$(openssl x509 -in "$O/legacy-tpm.pem" -noout -serial | cut -d= -f
 check "demo's CRL verifies and revokes the legacy-tpm intermediate, ceased operation" bash -c "openssl crl -in '$O/root.crl' -CAfile '$O/root.pem' -verify -noout -text 2>&1 | grep -A4 'Serial Number: $legacy_serial' | grep -q 'Cessation Of Operation'"
 check "demo's drill challenge verifies with root.pem (openssl)" bash -c "printf '%s' \"\$1\" | grep -q 'openssl: Verified OK'" _ "$out"
 check "demo shows the 3-of-5 split checked at creation" bash -c "printf '%s' \"\$1\" | grep -q 'all 5 shares verified'" _ "$out"
+if out=$(/usr/bin/python3 "$SRC_ROOT/tests/transcript-schema-check.py" "$SRC_ROOT/docs/transcript-schema.json" \
+	"$D/demo/transcripts" "$D/demo/audit" 2>&1); then
+	pass "every record of the demo's transcripts matches docs/transcript-schema.json"
+else
+	fail "every record of the demo's transcripts matches docs/transcript-schema.json" "$out"
+fi
+check "the demo's factory medium carries no backup blob" bash -c "! find '$D/demo/media' -name '*.blob' | grep -q . && test -s '$D/demo/backup-media/root-backup.blob'"
 check "demo audits by hand too" "$CEREMONY" audit --allow-test-cost --root "$O/root.pem" "$D/demo/transcripts"
 check "the audit fails on the test-cost backup unless told" bash -c "! env -u CEREMONY_TEST_ARGON2 '$CEREMONY' audit --root '$O/root.pem' '$D/demo/transcripts' >/dev/null 2>&1"
 # No secret on disk: no PIN or passphrase in any file the demo's tool wrote (the
