@@ -70,7 +70,7 @@ check "the report gives n - k, saying no public record holds k and n" grep -q 'k
 check "a recorded command line shows per-card sources without their count" grep -q '"--card-pin-sources","<confidential>"' "$D/demo/transcripts/root-keygen.jsonl"
 # Certificates and CRLs are public: 0644 whatever the umask; secrets' records stay 0600.
 check "root.pem, the certificates, chains and the CRL are written 0644" bash -c "for f in '$O/root.pem' '$O/root.crl' '$D'/demo/media/out/*.pem; do [ \"\$(stat -c %a \"\$f\")\" = 644 ] || exit 1; done"
-check "the internal record and the backup blob stay 0600" bash -c "[ \"\$(stat -c %a '$D/demo/internal/backup-internal.json')\" = 600 ] && [ \"\$(stat -c %a '$D/demo/media/backup/root-backup.blob')\" = 600 ]"
+check "the internal record and the backup blob stay 0600" bash -c "[ \"\$(stat -c %a '$D/demo/internal/backup-internal.json')\" = 600 ] && [ \"\$(stat -c %a '$D/demo/backup-media/root-backup.blob')\" = 600 ]"
 check "a second run replaces the demo folder" bash -c "DEMO_DIR='$D/demo' CEREMONY='$CEREMONY' ceremony-scripts/demo.sh >/dev/null 2>&1"
 mkdir -p "$D/notdemo" && touch "$D/notdemo/keep"
 expect_fail "a folder that is not a demo is left alone" 1 'not a demo folder' \
