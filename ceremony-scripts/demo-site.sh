@@ -11,7 +11,11 @@ make_site() {
 	mkdir -p "$SITE/out" "$SITE/media/csr" "$SITE/media/out" "$SITE/backup-media" \
 		"$SITE/kit-medium" "$SITE/internal" "$SITE/transcripts" "$SITE/pins" "$SITE/requester-keys"
 	SITE_CONFIG=$SITE/ceremony.yaml
-	SITE_PROFILES=${SITE_PROFILES:-$PWD/ceremony-scripts/profiles}
+	# The CA's archive keeps the profiles it issues under: verify, replay and audit
+	# follow recorded paths only inside the archive (the folder above transcripts/).
+	mkdir -p "$SITE/profiles"
+	cp "${SITE_PROFILES:-$PWD/ceremony-scripts/profiles}"/*.yaml "$SITE/profiles/"
+	SITE_PROFILES=$SITE/profiles
 	cat >"$SITE_CONFIG" <<CONF
 module: $CEREMONY_MODULE
 root_subject: /C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026
@@ -40,6 +44,8 @@ CONF
 				"$r" "$r" "$SITE/pins/$r.pin" "$SITE/pins/$r.pin" "$SITE/pins/$r.pass"
 		done
 	} >"$SITE_ANSWERS"
+	# A PIN file others can read is refused: owner only.
+	chmod 600 "$SITE"/pins/*
 	# The requesters make their CSRs before the ceremony and bring them on the medium.
 	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$SITE/requester-keys/factory-1.key" \
 		-subj "/C=DE/O=ACME Devices/CN=ACME Factory 1 IDevID CA" -out "$SITE/media/csr/factory-1.csr" 2>/dev/null

@@ -81,10 +81,13 @@ openssl verify -x509_strict -CAfile "$DEMO_DIR/out/root.pem" -untrusted "$DEMO_D
 	"$DEMO_DIR/out/cross-root-signs-root-2.pem"
 printf 'old root through the link certificate, new root as the only anchor: '
 openssl verify -x509_strict -CAfile "$DEMO_DIR/out/root-2.pem" "$DEMO_DIR/out/cross-root-2-signs-root.pem"
+# Seals: made by the ceremony-signing key the root certified (never by the root key),
+# checked with openssl's default purpose checks (no -purpose any).
+openssl verify -x509_strict -CAfile "$DEMO_DIR/out/root.pem" "$DEMO_DIR/out/ceremony-signer.pem"
 for t in root-keygen signing crl dr-drill rekey rollover; do
 	printf '%s: ' "$t.jsonl.sig"
 	openssl cms -verify -binary -inform DER -in "$DEMO_DIR/transcripts/$t.jsonl.sig" \
-		-content "$DEMO_DIR/transcripts/$t.jsonl" -CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
+		-content "$DEMO_DIR/transcripts/$t.jsonl" -CAfile "$DEMO_DIR/out/root.pem" -out /dev/null
 done
 for k in recovery-kit recovery-kit-2; do
 	printf '%s: ' "$k"
@@ -94,11 +97,12 @@ done
 "$CEREMONY" backup kit verify --root "$DEMO_DIR/out/root.pem" "$DEMO_DIR/kit-medium/recovery-kit-2"
 printf 'media MANIFEST.sha256.sig: '
 openssl cms -verify -binary -inform DER -in "$DEMO_DIR/media/MANIFEST.sha256.sig" \
-	-content "$DEMO_DIR/media/MANIFEST.sha256" -CAfile "$DEMO_DIR/out/root.pem" -purpose any -out /dev/null
+	-content "$DEMO_DIR/media/MANIFEST.sha256" -CAfile "$DEMO_DIR/out/root.pem" -out /dev/null
 
 step "Made"
 fp() { openssl x509 -in "$1" -noout -fingerprint -sha256 | cut -d= -f2; }
 printf '  %-18s %s\n' "root.pem" "$(fp "$DEMO_DIR/out/root.pem")"
+printf '  %-18s %s\n' "ceremony-signer.pem" "$(fp "$DEMO_DIR/out/ceremony-signer.pem")"
 for c in intermediate legacy-tpm masa; do
 	printf '  %-18s %s\n' "$c.pem" "$(fp "$DEMO_DIR/out/$c.pem")"
 	printf '  %-18s %s\n' "  policies" "$(openssl x509 -in "$DEMO_DIR/out/$c.pem" -noout -ext certificatePolicies | awk '/Policy:/ {printf "%s ", $2}')"

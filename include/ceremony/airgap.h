@@ -23,4 +23,18 @@ int airgap_interfaces_up(json_t **out) __attribute__((warn_unused_result));
 int airgap_check(int allowed_by_option, int allowed_by_env, json_t **override)
 	__attribute__((warn_unused_result));
 
+struct ceremony_ctx;
+/*
+ * airgap_check with ctx's --allow-network and CEREMONY_ALLOW_NETWORK, and when an
+ * override is used, a warning on stderr naming the interfaces (once per process),
+ * whether or not a transcript records it: an override is never silent.
+ *
+ * Limit: the check sees the interfaces of the network namespace it runs in. A
+ * process started in a private namespace (unshare -n, a container) sees only its
+ * loopback while the machine may be on a network; the room's procedure (cables
+ * out, radios off, the machine's own state checked by the IW) is what proves the
+ * air gap, this check only catches the common mistake.
+ */
+int airgap_enforce(struct ceremony_ctx *ctx, json_t **override) __attribute__((warn_unused_result));
+
 #endif

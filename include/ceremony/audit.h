@@ -24,6 +24,7 @@ struct audit_opts {
 	int partial;           /* --partial: what could not be checked does not fail the audit */
 	/* What lets backups sealed at the test Argon2id cost pass (NULL: they fail). */
 	const char *test_cost_allowed;
+	int allow_unanchored;  /* without root_path: accept the history's own root (says so) */
 };
 
 int audit_run(const struct audit_opts *o, FILE *out) __attribute__((warn_unused_result));

@@ -29,6 +29,7 @@ struct ceremony_ctx {
 	const char *env_prompt_user, *env_prompt_so, *env_prompt_purpose;
 	int env_test_argon2;         /* CEREMONY_TEST_ARGON2=1: test Argon2id cost (loud, recorded) */
 	int env_notes_fd; /* CEREMONY_NOTES_FD: where `ceremony run` collects retyped entries; -1 */
+	int airgap_warned;           /* the override warning was printed by this process */
 	struct config *config;       /* loaded on first use */
 };
 

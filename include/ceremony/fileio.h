@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #define FILE_SHA256_LEN 32
+/* The largest file file_sha256 hashes (a medium's firmware images fit; no endless file). */
+#define FILE_HASH_MAX_BYTES (64ULL * 1024 * 1024 * 1024)
 
 /* Create path with exactly data; CER_E_EXISTS if path exists (nothing is replaced). */
 int file_write_new(const char *path, const void *data, size_t len)
@@ -25,10 +27,15 @@ int file_check_new(const char *path) __attribute__((warn_unused_result));
 int file_write_public(const char *path, const void *data, size_t len)
 	__attribute__((warn_unused_result));
 
-/* Read the whole file (at most max bytes, else CER_E_INPUT). *out is malloc'd, NUL-terminated. */
+/*
+ * Read the whole file (at most max bytes, else CER_E_INPUT). A regular file only, opened
+ * O_NONBLOCK (a pipe or device is refused, never waited on); the buffer is the file's
+ * size, not max. *out is malloc'd, NUL-terminated.
+ */
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 	__attribute__((warn_unused_result));
 
+/* SHA-256 of a regular file (opened O_NONBLOCK; a pipe or device is refused). */
 int file_sha256(const char *path, uint8_t out[static FILE_SHA256_LEN])
 	__attribute__((warn_unused_result));
 

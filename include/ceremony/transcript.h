@@ -69,19 +69,26 @@ struct transcript_report {
 	long records;
 	long outputs_checked;
 	long outputs_missing;
+	long outputs_outside; /* recorded paths outside the archive, not followed */
 	int sealed;
 	long test_cost_records; /* backups sealed at the test Argon2id cost (issue 9 item 14) */
 	long test_cost_line;    /* the first of them */
+	int anchored; /* the seal was checked against a given root */
 	char signer[256];
 	uint8_t head[32]; /* SHA-256 of the last line */
 };
 
+#define TRANSCRIPT_ALLOW_UNSEALED 1u   /* accept no .sig (the chain is still checked) */
+#define TRANSCRIPT_ALLOW_UNANCHORED 2u /* accept a seal checked only against a recorded key */
+
 /*
- * Verify chain, output hashes and seal. root may be NULL (the seal's signer
- * must then be a key recorded in the transcript). An unsealed transcript fails
- * unless allow_unsealed. Progress lines go to out (may be NULL).
+ * Verify the chain, then the seal, and only then the files the records name (inside
+ * the archive). With root, the seal's signer must chain to it; root NULL checks it
+ * against a key the transcript records, which proves nothing about who wrote it, so
+ * that fails ("unanchored") unless flags allow it. An unsealed transcript fails unless
+ * flags allow it. Progress lines go to out (may be NULL).
  */
-int transcript_verify(const char *path, X509 *root, int allow_unsealed, FILE *out,
+int transcript_verify(const char *path, X509 *root, unsigned flags, FILE *out,
 		      struct transcript_report *rep) __attribute__((warn_unused_result));
 
 /*
@@ -95,7 +102,11 @@ int transcript_test_cost_check(const char *path, const struct transcript_report 
 			       const char *allowed_because, FILE *out)
 	__attribute__((warn_unused_result));
 
-/* The file a record names: a recorded path resolved against the transcript's folder. */
+/*
+ * The file a record names: a recorded path resolved against the transcript's folder.
+ * CER_E_REFUSED (nothing to follow) if it leads outside the archive: the folder that
+ * holds the transcript's folder (absolute, "..", or a symlinked folder out of it).
+ */
 int transcript_record_path(const char *transcript, const char *recorded, char *out, size_t size)
 	__attribute__((warn_unused_result));
 

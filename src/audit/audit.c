@@ -207,9 +207,11 @@ static int scan_cb(void *arg, long line, json_t *rec)
 	if (strcmp(action, "cert.root") == 0 && f->root_path[0] == '\0') {
 		const char *p = json_string_value(
 			json_object_get(json_array_get(json_object_get(rec, "outputs"), 0), "path"));
-		if (p != NULL && transcript_record_path(f->path, p, f->root_path,
-							sizeof(f->root_path)) != 0)
-			return cer_err(CER_E_INPUT, "%s line %ld: path too long", f->path, line);
+		if (p != NULL && (r = transcript_record_path(f->path, p, f->root_path,
+							     sizeof(f->root_path))) != 0) {
+			cer_err_prefix("line %ld: ", line);
+			return r;
+		}
 	}
 	return 0;
 }
@@ -523,8 +525,12 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 	if (v != NULL)
 		fprintf(v, "%s\n", f->path);
 	/* Only the latest ceremony may be unsealed (link_one refused any other): it is
-	 * still in progress, and what it did is not proven yet. */
-	if ((r = transcript_verify(f->path, a->root, !f->sealed, v, &rep)) != 0 ||
+	 * still in progress, and what it did is not proven yet. Without a root (only with
+	 * --allow-unanchored), the first ceremony is checked before its own root is taken. */
+	if ((r = transcript_verify(f->path, a->root,
+				   (f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED) |
+					   (a->root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0),
+				   v, &rep)) != 0 ||
 	    (r = transcript_test_cost_check(f->path, &rep, a->o->test_cost_allowed, a->out)) != 0)
 		return r;
 	if (!f->sealed)
@@ -653,6 +659,11 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	a.o = o;
 	a.out = out;
 	a.n_roots = 1;
+	if (o->root_path == NULL && !o->allow_unanchored)
+		return cer_err(CER_E_USAGE, "audit without --root is unanchored: a history made with "
+					    "any key agrees with itself; give --root root.pem (its "
+					    "fingerprint checked against the paper record), or "
+					    "--allow-unanchored to accept that");
 	if (o->root_path != NULL && (r = pem_load_cert(o->root_path, &a.root)) != 0)
 		return r;
 	if ((r = countersig_registry_new(&a.reg)) != 0 || (r = audit_list(&a)) != 0 ||
@@ -674,7 +685,8 @@ int audit_run(const struct audit_opts *o, FILE *out)
 		goto out;
 	chain = a.n - a.n_abandoned;
 	fprintf(out, "Auditing %zu ceremon%s in %s%s", chain, chain == 1 ? "y" : "ies", o->dir,
-		o->root_path != NULL ? " against the given root" : "");
+		o->root_path != NULL ? " against the given root"
+				     : " (UNANCHORED: against the root the history itself made)");
 	if (a.n_abandoned > 0)
 		fprintf(out, ", and %zu abandoned", a.n_abandoned);
 	fputc('\n', out);
@@ -689,7 +701,8 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	readaloud_print(out, "last head", heads[order[chain - 1]], 32);
 	if ((r = audit_gaps(&a, &gaps)) != 0)
 		goto out;
-	fprintf(out, "History intact%s: %zu ceremonies, %ld records, %ld live certificate%s, ",
+	fprintf(out, "History intact%s%s: %zu ceremonies, %ld records, %ld live certificate%s, ",
+		o->root_path != NULL ? "" : " (unanchored)",
 		gaps > 0 ? " AS FAR AS CHECKED (partial audit, --partial)" : "", chain,
 		a.hist.records, live, live == 1 ? "" : "s");
 	if (a.n_roots > 1)

@@ -119,7 +119,7 @@ static int check_manifest(const char *dir, X509 *root, FILE *out)
 	if ((r = file_read_all(path, KIT_MAX_MANIFEST, &want, &want_len)) != 0 ||
 	    (r = file_read_all(sig, 1024 * 1024, &der, &der_len)) != 0)
 		goto out;
-	if ((r = cms_verify_detached(der, der_len, want, want_len, root)) != 0) {
+	if ((r = cms_verify_detached(der, der_len, want, want_len, root, 0)) != 0) {
 		cer_err_prefix("%s: ", sig);
 		goto out;
 	}

@@ -9,6 +9,7 @@
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/printout.h"
+#include "ceremony/termsafe.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/transcript.h"
 
@@ -24,8 +25,7 @@ struct printer {
 
 void printout_safe(FILE *out, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++)
-		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+	term_put(out, s); /* C0, C1, bidi and invisible characters escaped, never sent raw */
 }
 
 void printout_html(FILE *out, const char *s)
@@ -37,7 +37,18 @@ void printout_html(FILE *out, const char *s)
 		case '>': fputs("&gt;", out); break;
 		case '"': fputs("&quot;", out); break;
 		case '\'': fputs("&#39;", out); break;
-		default: fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, out);
+		default: {
+			long cp;
+			int unsafe;
+			size_t n = term_next(p, &cp, &unsafe);
+			if (!unsafe)
+				fwrite(p, 1, n, out);
+			else if (cp < 0x80)
+				fprintf(out, "\\x%02x", *p);
+			else
+				fprintf(out, "\\u{%04lx}", cp);
+			p += n - 1;
+		}
 		}
 	}
 }
@@ -145,11 +156,29 @@ static void field_long_hex(struct printer *pr, const char *label, const char *he
 	field_text(pr, label, text);
 }
 
+/* A field cut to fit the page says so, and how long it is in full: never silently short. */
+static void mark_truncated(char *out, size_t size, size_t full)
+{
+	char mark[64];
+	size_t m, at;
+
+	m = full > 0 ? (size_t)snprintf(mark, sizeof(mark),
+					" ... [truncated: %zu bytes in the transcript]", full)
+		     : (size_t)snprintf(mark, sizeof(mark), " ... [truncated; see the transcript]");
+	if (m >= size)
+		return;
+	at = size - 1 - m;
+	while (at > 0 && ((unsigned char)out[at] & 0xc0) == 0x80)
+		at--; /* never cut a UTF-8 character in two */
+	memcpy(out + at, mark, m + 1);
+}
+
 static void scalar_text(json_t *v, const char *key, char *out, size_t size)
 {
-	if (json_is_string(v))
-		(void)snprintf(out, size, "%s", json_string_value(v));
-	else if (json_is_integer(v))
+	if (json_is_string(v)) {
+		if (snprintf(out, size, "%s", json_string_value(v)) >= (int)size)
+			mark_truncated(out, size, json_string_length(v));
+	} else if (json_is_integer(v))
 		(void)snprintf(out, size, "%lld", (long long)json_integer_value(v));
 	else if (json_is_real(v))
 		(void)snprintf(out, size, "%.3f", json_real_value(v));
@@ -232,6 +261,8 @@ static void field_object(struct printer *pr, const char *label, json_t *o, int d
 			used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s %s",
 						 used ? ", " : "", key, text);
 	}
+	if (used >= sizeof(line))
+		mark_truncated(line, sizeof(line), 0);
 	if (used > 0)
 		field_text(pr, label, line);
 	json_object_foreach(o, key, v)

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "ceremony/certinfo.h"
+#include "ceremony/cms.h"
 #include "ceremony/csr.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
@@ -38,8 +39,14 @@ static int record_file(struct replay_state *st, json_t *rec, const char *list, s
 
 	if (p == NULL)
 		return cer_err(CER_E_VERIFY, "%s: record has no %s #%zu", st->path, list, i + 1);
-	if (transcript_record_path(st->path, p, out, PATH_MAX) != 0)
-		return cer_err(CER_E_INPUT, "%s: path too long", st->path);
+	switch (transcript_record_path(st->path, p, out, PATH_MAX)) {
+	case 0: break;
+	case CER_E_REFUSED:
+		if (st->out != NULL)
+			fprintf(st->out, "  %s: outside the archive, not followed\n", p);
+		return CER_E_NOTFOUND;
+	default: return cer_err(CER_E_INPUT, "%s: path too long", st->path);
+	}
 	return file_exists(out) ? 0 : CER_E_NOTFOUND;
 }
 
@@ -121,8 +128,12 @@ static int replay_note_ca(struct replay_state *st, X509 *x)
 	return history_add_ca(st->seen, hex, der, len);
 }
 
-static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_root)
+enum replay_kind { REPLAY_ISSUE, REPLAY_ROOT, REPLAY_SIGNER };
+
+/* cert.issue: inputs CSR, profile, issuer; cert.root: profile; cert.signer: profile, issuer. */
+static int replay_issue(struct replay_state *st, long line, json_t *rec, enum replay_kind kind)
 {
+	const int is_root = kind == REPLAY_ROOT, has_csr = kind == REPLAY_ISSUE;
 	char cert_path[PATH_MAX], csr_path[PATH_MAX], prof_path[PATH_MAX], issuer_path[PATH_MAX];
 	struct profile prof;
 	struct csr *csr = NULL;
@@ -134,15 +145,16 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_
 	size_t i;
 
 	if ((r = record_file(st, rec, "outputs", 0, cert_path)) != 0 ||
-	    (r = record_file(st, rec, "inputs", 0, is_root ? prof_path : csr_path)) != 0 ||
-	    (!is_root && (r = record_file(st, rec, "inputs", 1, prof_path)) != 0) ||
-	    (!is_root && (r = record_file(st, rec, "inputs", 2, issuer_path)) != 0))
+	    (r = record_file(st, rec, "inputs", 0, has_csr ? csr_path : prof_path)) != 0 ||
+	    (has_csr && (r = record_file(st, rec, "inputs", 1, prof_path)) != 0) ||
+	    (!is_root && (r = record_file(st, rec, "inputs", has_csr ? 2 : 1, issuer_path)) != 0))
 		goto out;
 	if ((r = pem_load_cert(cert_path, &x)) != 0 || (r = profile_load(prof_path, &prof)) != 0)
 		goto out;
 	if (is_root)
 		issuer = X509_dup(x);
-	else if ((r = pem_load_cert(issuer_path, &issuer)) != 0 || (r = csr_load(csr_path, &csr)) != 0)
+	else if ((r = pem_load_cert(issuer_path, &issuer)) != 0 ||
+		 (has_csr && (r = csr_load(csr_path, &csr)) != 0))
 		goto out;
 	if (issuer == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
@@ -197,12 +209,21 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, int is_
 			goto out;
 		}
 	}
+	/* The ceremony-signing certificate must be one that can seal, and nothing more. */
+	if (kind == REPLAY_SIGNER && (r = cms_signer_check(x)) != 0) {
+		cer_err_prefix("line %ld: %s: ", line, cert_path);
+		goto out;
+	}
 	if ((r = replay_serial(st, line, x, rec)) != 0)
 		goto out;
 	st->rep->certificates++;
 	if (st->out != NULL)
 		fprintf(st->out, "  line %ld: %s replayed: signature, key, subject, profile %s ok\n",
-			line, is_root ? "root certificate" : "certificate", prof.name);
+			line,
+			is_root				? "root certificate"
+			: kind == REPLAY_SIGNER ? "ceremony-signing certificate"
+						: "certificate",
+			prof.name);
 out:
 	X509_NAME_free(subject);
 	csr_free(csr);
@@ -347,8 +368,12 @@ static int replay_cb(void *arg, long line, json_t *rec)
 
 	if (action == NULL)
 		return 0;
-	if (strcmp(action, "cert.issue") == 0 || strcmp(action, "cert.root") == 0)
-		r = replay_issue(st, line, rec, strcmp(action, "cert.root") == 0);
+	if (strcmp(action, "cert.issue") == 0)
+		r = replay_issue(st, line, rec, REPLAY_ISSUE);
+	else if (strcmp(action, "cert.root") == 0)
+		r = replay_issue(st, line, rec, REPLAY_ROOT);
+	else if (strcmp(action, "cert.signer") == 0)
+		r = replay_issue(st, line, rec, REPLAY_SIGNER);
 	else if (strcmp(action, "crl.sign") == 0)
 		r = replay_crl(st, line, rec);
 	else if (strcmp(action, "cert.cross") == 0)

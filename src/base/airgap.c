@@ -1,9 +1,11 @@
 #include <ifaddrs.h>
+#include <stdio.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "ceremony/airgap.h"
+#include "ceremony/context.h"
 #include "ceremony/err.h"
 
 int airgap_interfaces_up(json_t **out)
@@ -66,4 +68,25 @@ int airgap_check(int allowed_by_option, int allowed_by_env, json_t **override)
 		       "network interface%s up (%s): the ceremony machine must be off the network; "
 		       "take them down, or give --allow-network (recorded). Nothing was done",
 		       k > 1 ? "s" : "", list);
+}
+
+int airgap_enforce(struct ceremony_ctx *ctx, json_t **override)
+{
+	json_t *n;
+	size_t k;
+	int r;
+
+	if ((r = airgap_check(ctx->allow_network, ctx->env_allow_network, override)) != 0)
+		return r;
+	if (*override == NULL || ctx->airgap_warned)
+		return 0;
+	ctx->airgap_warned = 1;
+	/* Not an error, so not through cer_err: the command goes on, and says so every time. */
+	fprintf(stderr, "ceremony: WARNING: the air gap is overridden (%s): network interface%s up:",
+		json_string_value(json_object_get(*override, "allowed_by")),
+		json_array_size(json_object_get(*override, "interfaces")) > 1 ? "s" : "");
+	json_array_foreach(json_object_get(*override, "interfaces"), k, n)
+		fprintf(stderr, "%s %s", k > 0 ? "," : "", json_string_value(n));
+	fprintf(stderr, "; a transcript records it, a command without one does not\n");
+	return 0;
 }

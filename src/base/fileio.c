@@ -135,35 +135,73 @@ out:
 	return r;
 }
 
-int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
+/*
+ * Open a file someone else may have named: O_NONBLOCK, so a FIFO or a device cannot
+ * block the open (STYLE 18), and a regular file only, so nothing can be read without
+ * end. *size is its size now.
+ */
+static int open_regular(const char *path, int *fd_out, size_t *size)
 {
 	struct stat st;
-	uint8_t *buf = NULL;
-	size_t total = 0;
-	int fd, r;
+	int fd;
 
-	*out = NULL;
-	*len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	*fd_out = -1;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return cer_err(errno == ENOENT ? CER_E_NOTFOUND : CER_E_IO, "%s: cannot open: %s",
 			       path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = cer_err(CER_E_INPUT, "%s: not a regular file", path);
+		close(fd);
+		return cer_err(CER_E_INPUT, "%s: not a regular file (a pipe, device or folder is "
+					    "never read)",
+			       path);
+	}
+	*fd_out = fd;
+	*size = (size_t)st.st_size;
+	return 0;
+}
+
+int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
+{
+	uint8_t *buf = NULL, *grown;
+	size_t total = 0, cap, size = 0;
+	int fd, r;
+
+	*out = NULL;
+	*len = 0;
+	if ((r = open_regular(path, &fd, &size)) != 0)
+		return r;
+	if (size > max) {
+		r = cer_err(CER_E_INPUT, "%s: %zu bytes is more than the %zu allowed", path, size,
+			    max);
 		goto out;
 	}
-	if ((size_t)st.st_size > max) {
-		r = cer_err(CER_E_INPUT, "%s: %lld bytes is more than the %zu allowed", path,
-			    (long long)st.st_size, max);
-		goto out;
-	}
-	buf = malloc(max + 1);
+	/* As much as the file holds now (not max: a 256 MiB cap is not a 256 MiB buffer),
+	 * growing only if it grows while we read, never past max. */
+	cap = size + 1;
+	buf = malloc(cap + 1);
 	if (buf == NULL) {
 		r = cer_err(CER_E_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, buf + total, max + 1 - total);
+		ssize_t n;
+		if (total == cap) {
+			size_t want = cap > max / 2 ? max + 1 : cap * 2;
+			if (total > max) {
+				r = cer_err(CER_E_INPUT, "%s: more than the %zu bytes allowed", path,
+					    max);
+				goto out;
+			}
+			grown = realloc(buf, want + 1);
+			if (grown == NULL) {
+				r = cer_err(CER_E_NOMEM, "%s: out of memory", path);
+				goto out;
+			}
+			buf = grown;
+			cap = want;
+		}
+		n = read(fd, buf + total, cap - total);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
@@ -194,12 +232,16 @@ int file_sha256(const char *path, uint8_t out[static FILE_SHA256_LEN])
 	EVP_MD_CTX *md = NULL;
 	uint8_t chunk[65536];
 	unsigned int mdlen = 0;
+	size_t size = 0;
 	int fd, r = CER_E_CRYPTO;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return cer_err(errno == ENOENT ? CER_E_NOTFOUND : CER_E_IO, "%s: cannot open: %s",
-			       path, strerror(errno));
+	if ((r = open_regular(path, &fd, &size)) != 0)
+		return r;
+	if (size > FILE_HASH_MAX_BYTES) {
+		close(fd);
+		return cer_err(CER_E_INPUT, "%s: %zu bytes is more than the %llu this tool hashes",
+			       path, size, (unsigned long long)FILE_HASH_MAX_BYTES);
+	}
 	md = EVP_MD_CTX_new();
 	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) <= 0) {
 		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);

@@ -170,15 +170,30 @@ static int secret_read_fd(int fd, struct secret *s, const char *what, const char
 	return 0;
 }
 
+/*
+ * A secret's file: a regular file only (O_NONBLOCK, so a FIFO or a device can neither
+ * block the open nor feed us without end: STYLE 18), not a symlink, and readable by
+ * its owner alone: a PIN file others can read is no secret, so it is refused.
+ */
 static int secret_read_file(const char *path, const char *what, struct secret *s)
 {
+	struct stat st;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return cer_err(CER_E_NOTFOUND, "%s: cannot open the %s source: %s", path, what,
 			       strerror(errno));
-	r = secret_read_fd(fd, s, what, path, 0);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		r = cer_err(CER_E_INPUT, "%s: the %s source is not a regular file (a pipe or device "
+					 "is refused); nothing was read",
+			    path, what);
+	else if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		r = cer_err(CER_E_REFUSED, "%s: the %s source may be read by group or others (mode "
+					   "%04o); chmod 600 it; nothing was read",
+			    path, what, (unsigned)(st.st_mode & 07777));
+	else
+		r = secret_read_fd(fd, s, what, path, 0);
 	close(fd);
 	return r;
 }

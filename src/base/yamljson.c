@@ -47,6 +47,12 @@ static int yj_mapping(struct yj *y, int depth, size_t line, json_t **out)
 			yaml_event_delete(&ev);
 			goto fail;
 		}
+		if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length) != NULL) {
+			r = cer_err(CER_E_INPUT, "%s: line %zu: a key holds a NUL character", y->name,
+				    (size_t)ev.start_mark.line + 1);
+			yaml_event_delete(&ev);
+			goto fail;
+		}
 		key = strdup((char *)ev.data.scalar.value);
 		line = ev.start_mark.line + 1;
 		yaml_event_delete(&ev);
@@ -125,6 +131,13 @@ static int yj_node(struct yj *y, yaml_event_t *ev, int depth, json_t **out)
 		if (ev->data.scalar.anchor != NULL || ev->data.scalar.tag != NULL) {
 			r = cer_err(CER_E_INPUT, "%s: line %zu: anchors and tags are not used here",
 				    y->name, line);
+			break;
+		}
+		/* "\0" in a quoted scalar: a C string would end there, and what the tool acts on
+		 * would differ from what the file says. */
+		if (memchr(ev->data.scalar.value, '\0', ev->data.scalar.length) != NULL) {
+			r = cer_err(CER_E_INPUT, "%s: line %zu: a text holds a NUL character", y->name,
+				    line);
 			break;
 		}
 		*out = json_stringn((char *)ev->data.scalar.value, ev->data.scalar.length);

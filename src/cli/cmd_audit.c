@@ -1,5 +1,6 @@
 /* ceremony audit DIR */
 #include <stdio.h>
+#include <string.h>
 
 #include "ceremony/audit.h"
 #include "ceremony/backup.h"
@@ -7,8 +8,8 @@
 #include "ceremony/err.h"
 
 static const char audit_usage[] =
-	"usage: ceremony audit [--root root.pem] [--partial] [--verbose] [--allow-test-cost]\n"
-	"                      DIR\n"
+	"usage: ceremony audit (--root root.pem | --allow-unanchored) [--partial] [--verbose]\n"
+	"                      [--allow-test-cost] DIR\n"
 	"\nReplays a root's whole life from its folder of transcripts, with no HSM. Orders\n"
 	"them by each ceremony.begin record's link to the previous sealed transcript (one\n"
 	"chain: a missing, forked, renamed or reordered ceremony is a fault); for each, in\n"
@@ -22,8 +23,10 @@ static const char audit_usage[] =
 	"file and line. What could not be checked (files not present, a ceremony still in\n"
 	"progress) is listed, never marked \u2713, and fails the audit unless --partial.\n"
 	"Exit 0 only if the whole history holds. See docs/audit.md.\n"
-	"\n  --root FILE           the root certificate every seal and issuer must be (default:\n"
-	"                        the one the first ceremony made)\n"
+	"\n  --root FILE           the root certificate every seal's signer must chain to and\n"
+	"                        every issuer must be (compare its fingerprint with paper)\n"
+	"  --allow-unanchored    without --root, take the root the first ceremony made: that\n"
+	"                        proves only that the history agrees with itself (UNANCHORED)\n"
 	"  --partial             accept a partial audit: what could not be checked is listed\n"
 	"                        and the verdict says \"partial\", but the exit status is 0\n"
 	"  -v, --verbose         a verdict for every record\n"
@@ -57,6 +60,7 @@ static int audit_opt(void *state, int c, const char *arg)
 	case 'v': o->verbose = 1; return 0;
 	case 'p': o->partial = 1; return 0;
 	case 'T': o->test_cost_allowed = "--allow-test-cost"; return 0;
+	case 'A': o->allow_unanchored = 1; return 0;
 	default: return -1;
 	}
 }
@@ -67,10 +71,13 @@ int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv)
 						 {"verbose", no_argument, NULL, 'v'},
 						 {"partial", no_argument, NULL, 'p'},
 						 {"allow-test-cost", no_argument, NULL, 'T'},
+						 {"allow-unanchored", no_argument, NULL, 'A'},
 						 {"card", required_argument, NULL, 'C'},
 						 CLI_COMMON_OPTIONS,
 						 {NULL, 0, NULL, 0}};
-	struct audit_cli cl = {{NULL, NULL, 0, 0, NULL}, {NULL}, 0};
+	struct audit_cli cl;
+
+	memset(&cl, 0, sizeof(cl));
 	int first, r;
 
 	if ((r = cli_getopt(ctx, argc, argv, "hv", longopts, audit_usage, audit_opt, &cl, &first)) !=

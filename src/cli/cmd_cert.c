@@ -1,4 +1,4 @@
-/* ceremony cert root */
+/* ceremony cert root | signer | sign */
 #include <stdio.h>
 #include <string.h>
 
@@ -139,8 +139,70 @@ static int cmd_cert_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 	return issue_sign(ctx, &o, stdout);
 }
 
+static const char signer_usage[] =
+	"usage: ceremony cert signer --token T --key L --issuer root.pem --profile FILE\n"
+	"                            --label S --out FILE [--subject DN] --transcript FILE\n"
+	"\nMakes the ceremony-signing key S in the root's token (never extractable) and its\n"
+	"certificate, issued by root key L under a ceremony-signing profile: CA:FALSE,\n"
+	"keyUsage digitalSignature, extendedKeyUsage id-kp-documentSigning (RFC 9336). That\n"
+	"key, not the root key, seals transcripts and media manifests, so every seal passes\n"
+	"  openssl cms -verify -binary -inform DER -in T.sig -content T -CAfile root.pem\n"
+	"with its default purpose checks. The certificate never outlives the root. Recorded\n"
+	"as cert.signer; if anything fails after the key exists, the key is destroyed.\n"
+	"\n  --token T             the root's token: label or PKCS#11 URI\n"
+	"  --key L               the root key's label\n"
+	"  --issuer FILE         the root certificate (root.pem)\n"
+	"  --profile FILE        ceremony-scripts/profiles/ceremony-signer.yaml\n"
+	"  --label S             the new signing key's label\n"
+	"  --subject DN          its subject (default: the root's, CN + \" Ceremony Signing\")\n"
+	"  --out FILE            where to write its PEM certificate\n\n" CLI_COMMON_HELP;
+
+static int signer_opt(void *state, int c, const char *arg)
+{
+	struct rootops_signer_opts *o = state;
+
+	switch (c) {
+	case 't': o->token = arg; return 0;
+	case 'k': o->root_key = arg; return 0;
+	case 'i': o->issuer = arg; return 0;
+	case 'p': o->profile = arg; return 0;
+	case 'l': o->label = arg; return 0;
+	case 's': o->subject = arg; return 0;
+	case 'o': o->out_path = arg; return 0;
+	default: return -1;
+	}
+}
+
+static int cmd_cert_signer(struct ceremony_ctx *ctx, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"token", required_argument, NULL, 't'},   {"key", required_argument, NULL, 'k'},
+		{"issuer", required_argument, NULL, 'i'},  {"profile", required_argument, NULL, 'p'},
+		{"label", required_argument, NULL, 'l'},   {"subject", required_argument, NULL, 's'},
+		{"out", required_argument, NULL, 'o'},	   CLI_COMMON_OPTIONS,
+		{NULL, 0, NULL, 0}};
+	struct rootops_signer_opts o;
+	int first, r;
+
+	memset(&o, 0, sizeof(o));
+	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, signer_usage, signer_opt, &o,
+			    &first)) != 0)
+		return r > 0 ? 0 : r;
+	if (first != argc)
+		return cli_usage_error(signer_usage, "unexpected argument \"%s\"", argv[first]);
+	if ((r = cli_require(o.token, "--token", signer_usage)) != 0 ||
+	    (r = cli_require(o.root_key, "--key", signer_usage)) != 0 ||
+	    (r = cli_require(o.issuer, "--issuer", signer_usage)) != 0 ||
+	    (r = cli_require(o.profile, "--profile", signer_usage)) != 0 ||
+	    (r = cli_require(o.label, "--label", signer_usage)) != 0 ||
+	    (r = cli_require(o.out_path, "--out", signer_usage)) != 0)
+		return r;
+	return rootops_signer_create(ctx, &o, stdout);
+}
+
 static const struct cli_command cert_commands[] = {
 	{"root", cmd_cert_root, "make the self-signed root certificate"},
+	{"signer", cmd_cert_signer, "make the ceremony-signing key and its certificate"},
 	{"sign", cmd_cert_sign, "sign intermediate CA / end-entity certificates from CSRs"},
 	{"cross", cmd_cert_cross, "cross-certify another root (root rollover)"},
 	{NULL, NULL, NULL},

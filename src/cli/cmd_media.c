@@ -10,15 +10,19 @@ struct media_opts {
 };
 
 static const char sign_usage[] =
-	"usage: ceremony media sign --token T --key L --cert FILE --transcript T FILE\n"
-	"\nSigns FILE (a medium's MANIFEST.sha256, written by \"ceremony run\") with the HSM\n"
-	"key: FILE.sig, a detached CMS (DER) signature that\n"
-	"  openssl cms -verify -binary -inform DER -in FILE.sig -content FILE -CAfile root.pem "
-	"-purpose any\n"
-	"accepts. Never overwrites.\n"
+	"usage: ceremony media sign --token T --key L --cert FILE --transcript T MEDIUM\n"
+	"\nWrites MEDIUM/MANIFEST.sha256, the files this ceremony wrote to the medium (those\n"
+	"that differ from the transcript's media.manifest record of it, made at the start),\n"
+	"in sha256sum's format, and MEDIUM/MANIFEST.sha256.sig, a detached CMS (DER)\n"
+	"signature of that text by the ceremony-signing key, which\n"
+	"  openssl cms -verify -binary -inform DER -in MANIFEST.sha256.sig \\\n"
+	"      -content MANIFEST.sha256 -CAfile root.pem\n"
+	"accepts with its default purpose checks. The tool signs only the text it builds: a\n"
+	"MANIFEST.sha256 already on the medium that differs from it is refused. Never\n"
+	"overwrites. \"ceremony run\" calls this at the end of a script with media:.\n"
 	"\n  --token T             token label or PKCS#11 URI\n"
-	"  --key L               the key's label\n"
-	"  --cert FILE           the key's certificate\n\n" CLI_COMMON_HELP;
+	"  --key L               the ceremony-signing key's label\n"
+	"  --cert FILE           its certificate\n\n" CLI_COMMON_HELP;
 
 static int media_opt(void *state, int c, const char *arg)
 {
@@ -44,16 +48,16 @@ static int cmd_media_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, sign_usage, media_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
-		return cli_usage_error(sign_usage, "give exactly one file");
+		return cli_usage_error(sign_usage, "give exactly one medium (a folder)");
 	if ((r = cli_require(o.token, "--token", sign_usage)) != 0 ||
 	    (r = cli_require(o.key, "--key", sign_usage)) != 0 ||
 	    (r = cli_require(o.cert, "--cert", sign_usage)) != 0)
 		return r;
-	return rootops_sign_file(ctx, o.token, o.key, o.cert, argv[first], stdout);
+	return rootops_media_sign(ctx, o.token, o.key, o.cert, argv[first], stdout);
 }
 
 static const struct cli_command media_commands[] = {
-	{"sign", cmd_media_sign, "sign a file on the medium with the HSM key"},
+	{"sign", cmd_media_sign, "write and sign the manifest of what the ceremony wrote"},
 	{NULL, NULL, NULL},
 };
 

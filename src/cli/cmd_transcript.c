@@ -5,11 +5,13 @@
 #include "ceremony/err.h"
 #include "ceremony/printout.h"
 #include "ceremony/rootops.h"
+#include "ceremony/transcript.h"
 #include "ceremony/witness.h"
 
 struct tr_opts {
 	const char *token, *key, *cert, *root;
-	int allow_unsealed, allow_test_cost;
+	unsigned verify_flags; /* TRANSCRIPT_ALLOW_* */
+	int allow_test_cost;
 	const char *registry, *role;
 	int html;
 };
@@ -17,26 +19,32 @@ struct tr_opts {
 static const char seal_usage[] =
 	"usage: ceremony transcript seal --token T --key L [--cert FILE] TRANSCRIPT [options]\n"
 	"\nSeals a transcript: writes TRANSCRIPT.sig, a detached CMS (DER) signature made\n"
-	"by HSM key L over the whole file, which\n"
-	"  openssl cms -verify -binary -inform DER -in T.sig -content T -CAfile root.pem "
-	"-purpose any\n"
-	"accepts. The chain is verified first; a sealed transcript is never appended to.\n"
+	"by the ceremony-signing key L (see \"ceremony cert signer\"; never the root key)\n"
+	"over the whole file, SHA-384 for a P-384 key, which\n"
+	"  openssl cms -verify -binary -inform DER -in T.sig -content T -CAfile root.pem\n"
+	"accepts with its default purpose checks. The chain is verified first; a sealed\n"
+	"transcript is never appended to.\n"
 	"\n  --token T             token label or PKCS#11 URI\n"
-	"  --key L               the signing key's label\n"
-	"  --cert FILE           the key's certificate (default: the root certificate the\n"
-	"                        transcript's cert.root record wrote)\n\n" CLI_COMMON_HELP;
+	"  --key L               the ceremony-signing key's label\n"
+	"  --cert FILE           its certificate (default: the one the history's cert.signer\n"
+	"                        record wrote)\n\n" CLI_COMMON_HELP;
 
 static const char verify_usage[] =
 	"usage: ceremony transcript verify [--root root.pem] [--allow-unsealed]\n"
-	"                                  [--allow-test-cost] [--registry DIR] TRANSCRIPT\n"
+	"                                  [--allow-unanchored] [--allow-test-cost]\n"
+	"                                  [--registry DIR] TRANSCRIPT\n"
 	"\nChecks, with no HSM: every line's seq and prev (the hash chain), the SHA-256 of\n"
-	"every recorded output that is still present, and the seal TRANSCRIPT.sig (against\n"
-	"--root, or else against a key the transcript itself recorded), and every\n"
+	"every recorded file still present inside the archive (the folder above the\n"
+	"transcript's; checked only after the seal), the seal TRANSCRIPT.sig (its signer's\n"
+	"certificate must chain to --root; without --root it is checked only against a key\n"
+	"the transcript itself records: \"unanchored\", a failure unless allowed), and every\n"
 	"countersignature TRANSCRIPT.countersig-ROLE against the witness keys registered in\n"
 	"the transcript (and in DIR's sealed transcripts). Names the first bad line or file.\n"
 	"Exit 0 only if everything holds.\n"
 	"\n  --root FILE           the root certificate the seal must verify against\n"
 	"  --allow-unsealed      accept a transcript with no .sig (still checks the chain)\n"
+	"  --allow-unanchored    without --root, accept a seal checked only against a key\n"
+	"                        the transcript records (says UNANCHORED; proves nothing)\n"
 	"  --allow-test-cost     accept backups sealed at the test Argon2id cost (a test\n"
 	"                        ceremony; refused otherwise, as is CEREMONY_TEST_ARGON2=1)\n"
 	"  --registry DIR        also accept witness keys registered in DIR's transcripts\n"
@@ -70,7 +78,8 @@ static int tr_opt(void *state, int c, const char *arg)
 	case 'k': o->key = arg; return 0;
 	case 'c': o->cert = arg; return 0;
 	case 'r': o->root = arg; return 0;
-	case 'u': o->allow_unsealed = 1; return 0;
+	case 'u': o->verify_flags |= TRANSCRIPT_ALLOW_UNSEALED; return 0;
+	case 'A': o->verify_flags |= TRANSCRIPT_ALLOW_UNANCHORED; return 0;
 	case 'T': o->allow_test_cost = 1; return 0;
 	case 'R': o->registry = arg; return 0;
 	case 'o': o->role = arg; return 0;
@@ -104,6 +113,7 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		{"root", required_argument, NULL, 'r'},
 		{"allow-unsealed", no_argument, NULL, 'u'},
 		{"allow-test-cost", no_argument, NULL, 'T'},
+		{"allow-unanchored", no_argument, NULL, 'A'},
 		{"registry", required_argument, NULL, 'R'},
 		CLI_COMMON_OPTIONS,
 		{NULL, 0, NULL, 0}};
@@ -120,7 +130,7 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		test_cost = "--allow-test-cost";
 	else if (ctx->env_test_argon2)
 		test_cost = "CEREMONY_TEST_ARGON2=1";
-	return rootops_transcript_verify(argv[first], o.root, o.allow_unsealed, test_cost,
+	return rootops_transcript_verify(argv[first], o.root, o.verify_flags, test_cost,
 					 o.registry, stdout);
 }
 

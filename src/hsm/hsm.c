@@ -16,7 +16,7 @@ int hsm_open(struct ceremony_ctx *ctx, const char *token_name, struct hsm *out)
 
 	memset(out, 0, sizeof(*out));
 	/* DESIGN.md "Air gap"; a transcript's ceremony.begin records an override. */
-	if ((r = airgap_check(ctx->allow_network, ctx->env_allow_network, &override)) != 0)
+	if ((r = airgap_enforce(ctx, &override)) != 0)
 		return r;
 	json_decref(override);
 	if ((r = ctx_module_path(ctx, &path)) != 0)

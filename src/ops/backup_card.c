@@ -92,7 +92,7 @@ int backup_cards_module(struct ceremony_ctx *ctx, const char *path, struct p11_m
 
 	json_t *override = NULL;
 
-	if ((r = airgap_check(ctx->allow_network, ctx->env_allow_network, &override)) != 0)
+	if ((r = airgap_enforce(ctx, &override)) != 0)
 		return r;
 	json_decref(override); /* recorded by the transcript's ceremony.begin, if any */
 	if (p == NULL && (r = ctx_module_path(ctx, &p)) != 0)

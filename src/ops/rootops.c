@@ -29,7 +29,7 @@ static json_t *token_json(const struct p11_token *t)
 			 t->slot_description, "serial_unique", p11_token_serial_is_unique(t));
 }
 
-static json_t *evidence_json(const struct p11key_evidence *ev)
+json_t *rootops_evidence_json(const struct p11key_evidence *ev)
 {
 	const struct {
 		const char *name;
@@ -168,7 +168,7 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 	r = transcript_append(tr, "key.generate", NULL, NULL,
 			      json_pack("{s:o, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:s, s:o}", "token",
 					token_json(&h.token), "key", "label", label, "id", id_hex,
-					"type", key_type_name(kt), "evidence", evidence_json(&ev),
+					"type", key_type_name(kt), "evidence", rootops_evidence_json(&ev),
 					"spki_sha256", md_hex, "spki", spki_hex, "backup_policy",
 					p11key_policy_name(policy), "waivers", waivers_json(waivers)),
 			      NULL);

@@ -1,7 +1,9 @@
 /* rootops: the root certificate, the transcript seal and its verification. */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -18,6 +20,7 @@
 #include "ceremony/hsm.h"
 #include "ceremony/hsmkey.h"
 #include "ceremony/p11key.h"
+#include "ceremony/media.h"
 #include "ceremony/pem.h"
 #include "ceremony/quorum.h"
 #include "ceremony/profile.h"
@@ -134,7 +137,7 @@ static int find_root_cb(void *arg, long line, json_t *rec)
 	const char *p = json_string_value(json_object_get(o, "path"));
 
 	(void)line;
-	if (action != NULL && strcmp(action, "cert.root") == 0 && p != NULL)
+	if (action != NULL && strcmp(action, "cert.signer") == 0 && p != NULL)
 		(void)snprintf(fr->path, sizeof(fr->path), "%s", p);
 	return 0;
 }
@@ -162,7 +165,8 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 		if ((r = transcript_each(transcript, find_root_cb, &fr)) != 0)
 			return r;
 		if (fr.path[0] == '\0')
-			return cer_err(CER_E_USAGE, "%s records no root certificate; give --cert FILE",
+			return cer_err(CER_E_USAGE, "%s records no ceremony-signing certificate "
+						    "(cert.signer); give --cert FILE",
 				       transcript);
 		(void)snprintf(copy, sizeof(copy), "%s", transcript);
 		if (realpath(transcript, copy) == NULL ||
@@ -200,50 +204,140 @@ out:
 	return r;
 }
 
-int rootops_sign_file(struct ceremony_ctx *ctx, const char *token, const char *key,
-		      const char *cert_path, const char *path, FILE *out)
+/* The start manifest the transcript's media.manifest record holds for this medium. */
+struct media_start {
+	const char *medium_real;
+	json_t *files; /* the last matching record's, referenced */
+	char recorded_media[PATH_MAX];
+};
+
+static int media_start_cb(void *arg, long line, json_t *rec)
+{
+	struct media_start *ms = arg;
+	const char *action = json_string_value(json_object_get(rec, "action"));
+	json_t *d = json_object_get(rec, "details");
+	const char *media = json_string_value(json_object_get(d, "media"));
+	char real[PATH_MAX];
+
+	(void)line;
+	if (action == NULL || strcmp(action, "media.manifest") != 0 || media == NULL)
+		return 0;
+	if (realpath(media, real) == NULL || strcmp(real, ms->medium_real) != 0)
+		return 0;
+	json_decref(ms->files);
+	ms->files = json_incref(json_object_get(d, "files"));
+	(void)snprintf(ms->recorded_media, sizeof(ms->recorded_media), "%s", media);
+	return 0;
+}
+
+/*
+ * MANIFEST.sha256 of what this ceremony wrote: the files that differ from the
+ * transcript's media.manifest record, as the tool itself builds the text now.
+ */
+static int media_manifest_build(const char *transcript, const char *medium, uint8_t **text,
+				size_t *len, size_t *n_files)
+{
+	struct media_manifest *before = NULL, *now = NULL, *written = NULL;
+	struct media_start ms;
+	char real[PATH_MAX];
+	int r;
+
+	memset(&ms, 0, sizeof(ms));
+	if (realpath(medium, real) == NULL)
+		return cer_err(CER_E_NOTFOUND, "%s: the medium is not there: %s", medium,
+			       strerror(errno));
+	ms.medium_real = real;
+	if ((r = transcript_each(transcript, media_start_cb, &ms)) != 0)
+		return r;
+	if (ms.files == NULL)
+		return cer_err(CER_E_REFUSED, "%s records no media.manifest of %s at the start of the "
+					      "ceremony; nothing was signed",
+			       transcript, medium);
+	if ((r = media_manifest_from_json(ms.files, &before)) != 0 ||
+	    (r = media_scan(medium, &now)) != 0 || (r = media_written(before, now, &written)) != 0 ||
+	    (r = media_manifest_text(written, text, len)) != 0)
+		goto out;
+	*n_files = written->n;
+out:
+	json_decref(ms.files);
+	media_manifest_free(before);
+	media_manifest_free(now);
+	media_manifest_free(written);
+	return r;
+}
+
+int rootops_media_sign(struct ceremony_ctx *ctx, const char *token, const char *key,
+		       const char *cert_path, const char *medium, FILE *out)
 {
 	struct transcript *tr = NULL;
 	X509 *cert = NULL;
-	uint8_t *data = NULL, *der = NULL, md[32];
-	size_t len = 0, der_len = 0;
-	char sig[PATH_MAX];
+	uint8_t *text = NULL, *there = NULL, *der = NULL, md[32];
+	size_t len = 0, there_len = 0, der_len = 0, n_files = 0;
+	char path[PATH_MAX], sig[PATH_MAX];
+	const char *tpath;
 	json_t *outs = NULL, *e1 = NULL, *e2 = NULL;
-	int r;
+	int r, written_now = 0;
 
-	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
-		return cer_err(CER_E_INPUT, "%s: path too long", path);
-	if ((r = file_check_new(sig)) != 0 || (r = pem_load_cert(cert_path, &cert)) != 0 ||
-	    (r = file_read_all(path, 64 * 1024 * 1024, &data, &len)) != 0 ||
-	    (r = ctx_transcript_open(ctx, "media sign", &tr)) != 0)
+	if (snprintf(path, sizeof(path), "%s/%s", medium, MEDIA_MANIFEST_NAME) >= (int)sizeof(path) ||
+	    snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
+		return cer_err(CER_E_INPUT, "%s: path too long", medium);
+	if ((r = ctx_transcript_path(ctx, "media sign", &tpath)) != 0 ||
+	    (r = file_check_new(sig)) != 0 || (r = pem_load_cert(cert_path, &cert)) != 0 ||
+	    (r = media_manifest_build(tpath, medium, &text, &len, &n_files)) != 0)
 		goto out;
-	if ((r = docsign_detached(ctx, token, key, cert, cert_path, data, len, &der, &der_len)) != 0 ||
-	    (r = file_write_new(sig, der, der_len)) != 0)
+	/* Never sign bytes the tool did not produce: a manifest already on the medium must be
+	 * exactly the one built now (a rerun after an interruption), else it is refused. */
+	if (file_exists(path)) {
+		if ((r = file_read_all(path, len + 1, &there, &there_len)) != 0 || there_len != len ||
+		    memcmp(there, text, len) != 0) {
+			r = cer_err(CER_E_REFUSED, "%s is not the manifest of what this ceremony "
+						   "wrote (it was not written by this tool, or the "
+						   "medium changed); it was not signed and nothing "
+						   "was written",
+				    path);
+			goto out;
+		}
+	}
+	if ((r = ctx_transcript_open(ctx, "media sign", &tr)) != 0)
+		goto out;
+	if (!file_exists(path)) {
+		if ((r = file_write_public(path, text, len)) != 0)
+			goto out;
+		written_now = 1;
+	}
+	if ((r = docsign_detached(ctx, token, key, cert, cert_path, text, len, &der, &der_len)) != 0 ||
+	    (r = file_write_public(sig, der, der_len)) != 0)
 		goto out;
 	if ((r = transcript_file_entry(tr, path, &e1)) != 0 ||
 	    (r = transcript_file_entry(tr, sig, &e2)) != 0)
 		goto out;
 	outs = json_pack("[o,o]", e1, e2);
 	e1 = e2 = NULL;
-	r = transcript_append(tr, "media.sign", NULL, outs, json_pack("{s:s}", "key", key), NULL);
+	r = transcript_append(tr, "media.sign", NULL, outs,
+			      json_pack("{s:s, s:I}", "key", key, "files", (json_int_t)n_files), NULL);
 	outs = NULL;
 	if (r != 0)
 		goto out;
-	fprintf(out, "Signed %s with key \"%s\": %s\n", path, key, sig);
-	if (file_sha256(path, md) == 0)
+	fprintf(out, "Medium: %s lists the %zu files this ceremony wrote; signed with key \"%s\": "
+		     "%s\n",
+		path, n_files, key, sig);
+	if (EVP_Digest(text, len, md, NULL, EVP_sha256(), NULL))
 		readaloud_print(out, "sha256", md, 32);
 out:
+	if (r != 0 && written_now && !file_exists(sig) && unlink(path) != 0)
+		cer_err_prefix("%s is left unsigned: ", path);
 	json_decref(e1);
 	json_decref(e2);
 	json_decref(outs);
 	OPENSSL_free(der);
-	free(data);
+	free(there);
+	free(text);
 	X509_free(cert);
 	transcript_close(tr);
 	return r;
 }
 
-int rootops_transcript_verify(const char *transcript, const char *root_path, int allow_unsealed,
+int rootops_transcript_verify(const char *transcript, const char *root_path, unsigned flags,
 			      const char *test_cost_allowed, const char *registry, FILE *out)
 {
 	struct transcript_report rep;
@@ -254,7 +348,7 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 	if (root_path != NULL && (r = pem_load_cert(root_path, &root)) != 0)
 		return r;
 	fprintf(out, "Transcript %s\n", transcript);
-	r = transcript_verify(transcript, root, allow_unsealed, out, &rep);
+	r = transcript_verify(transcript, root, flags, out, &rep);
 	if (r == 0)
 		r = replay_transcript(transcript, root, out, &rr);
 	if (r == 0)
@@ -266,15 +360,23 @@ int rootops_transcript_verify(const char *transcript, const char *root_path, int
 	if (r == 0) {
 		fprintf(out, "Replayed: %ld certificates, %ld CRLs; %ld records' files not present\n",
 			rr.certificates, rr.crls, rr.not_present);
-		fprintf(out, "Chain intact: %ld records; %ld outputs match, %ld not present\n",
+		fprintf(out, "Chain intact: %ld records; %ld outputs match, %ld not present",
 			rep.records, rep.outputs_checked, rep.outputs_missing);
-		if (rep.sealed)
-			fprintf(out, "Seal verified: signed by %s%s\n", rep.signer,
-				root != NULL ? " (the given root)" : " (a key the transcript records)");
+		if (rep.outputs_outside > 0)
+			fprintf(out, ", %ld outside the archive (not followed)", rep.outputs_outside);
+		fprintf(out, "\n");
+		if (rep.sealed && rep.anchored)
+			fprintf(out, "Seal verified: signed by %s, whose certificate chains to the "
+				     "given root\n",
+				rep.signer);
+		else if (rep.sealed)
+			fprintf(out, "Seal UNANCHORED: signed by %s, a key the transcript itself "
+				     "records; accepted only because of --allow-unanchored\n",
+				rep.signer);
 		else
 			fprintf(out, "NOT SEALED (accepted because of --allow-unsealed)\n");
 		readaloud_print(out, "head sha256", rep.head, 32);
-		fprintf(out, "Verdict: OK\n");
+		fprintf(out, "Verdict: OK%s\n", rep.sealed && !rep.anchored ? " (unanchored)" : "");
 	}
 	X509_free(root);
 	return r;

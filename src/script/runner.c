@@ -20,7 +20,7 @@ int runner_record(struct runner *rn, const char *action, json_t *details)
 	int r;
 
 	/* Reopened each time: the steps' commands append to the same file in between. */
-	r = airgap_check(rn->ctx->allow_network, rn->ctx->env_allow_network, &override);
+	r = airgap_enforce(rn->ctx, &override);
 	if (r == 0)
 		r = transcript_open_after(rn->transcript, rn->script->id,
 					  rn->started ? NULL : rn->ctx->previous_path, &t);
@@ -496,14 +496,12 @@ static int seal_args(struct runner *rn, const char *verb0, const char *verb1, co
 	return 0;
 }
 
-/* MANIFEST.sha256 of what the ceremony wrote to the medium, signed by the HSM key. */
+/* MANIFEST.sha256 of what the ceremony wrote to the medium, built and signed by
+ * "media sign" (which refuses a manifest it did not build). */
 static int ceremony_media_end(struct runner *rn)
 {
-	struct media_manifest *before = NULL, *now = NULL, *written = NULL;
-	char media[PATH_MAX], path[PATH_MAX];
+	char media[PATH_MAX];
 	const char *args[12];
-	uint8_t *text = NULL;
-	size_t len = 0;
 	int n, r;
 
 	if ((r = media_dir(rn, media, sizeof(media))) > 0)
@@ -513,25 +511,8 @@ static int ceremony_media_end(struct runner *rn)
 	if (rn->script->seal == NULL)
 		return cer_err(CER_E_INPUT, "%s: a script with media needs seal: to sign its manifest",
 			       rn->script->path);
-	if (snprintf(path, sizeof(path), "%s/%s", media, MEDIA_MANIFEST_NAME) >= (int)sizeof(path))
-		return cer_err(CER_E_INPUT, "%s: path too long", media);
-	if ((r = media_manifest_from_json(rn->start_manifest, &before)) != 0 ||
-	    (r = media_scan(media, &now)) != 0 || (r = media_written(before, now, &written)) != 0 ||
-	    (r = media_manifest_text(written, &text, &len)) != 0)
-		goto out;
-	if (!file_exists(path) && (r = file_write_new(path, text, len)) != 0)
-		goto out;
-	(void)seal_args(rn, "media", "sign", path, args, &n);
-	if ((r = run_as_sealer(rn, args, n)) != 0)
-		goto out;
-	fprintf(rn->out, "Medium: %s lists the %zu files this ceremony wrote; signed\n", path,
-		written->n);
-out:
-	free(text);
-	media_manifest_free(before);
-	media_manifest_free(now);
-	media_manifest_free(written);
-	return r;
+	(void)seal_args(rn, "media", "sign", media, args, &n);
+	return run_as_sealer(rn, args, n);
 }
 
 static int ceremony_finish(struct runner *rn)
@@ -671,7 +652,7 @@ static int runner_record_resumed(struct runner *rn)
 	json_t *override = NULL, *d;
 	int r;
 
-	if ((r = airgap_check(rn->ctx->allow_network, rn->ctx->env_allow_network, &override)) != 0)
+	if ((r = airgap_enforce(rn->ctx, &override)) != 0)
 		return r;
 	d = json_pack("{s:s}", "script", rn->script->path);
 	if (d == NULL || (override != NULL && json_object_set_new(d, "network_override", override))) {

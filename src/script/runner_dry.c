@@ -1,9 +1,40 @@
 /* runner: --dry-run, every step and the exact command, touching nothing. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
+#include "ceremony/termsafe.h"
 #include "runner_int.h"
+
+/* One word as a POSIX shell reads it back: bare if it holds only safe characters, else in
+ * single quotes with each ' written '\'' ; control characters escaped for the terminal. */
+static void print_word(FILE *out, const char *s)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				   "0123456789-_./=:,+@%";
+
+	if (s[0] != '\0' && strspn(s, safe) == strlen(s)) {
+		fputs(s, out);
+		return;
+	}
+	fputc('\'', out);
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p == '\'') {
+			fputs("'\\''", out);
+		} else {
+			char one[2] = {*p, '\0'};
+			size_t run = strcspn(p, "'");
+			char *chunk = strndup(p, run);
+			term_put(out, chunk != NULL ? chunk : one);
+			if (chunk == NULL)
+				continue;
+			free(chunk);
+			p += run - 1;
+		}
+	}
+	fputc('\'', out);
+}
 
 static void print_command(struct runner *rn, json_t *display)
 {
@@ -13,12 +44,8 @@ static void print_command(struct runner *rn, json_t *display)
 	fprintf(rn->out, "        $ ceremony");
 	json_array_foreach(display, i, a)
 	{
-		const char *s = json_string_value(a);
-		/* Quote what a shell would split. */
-		if (strpbrk(s, " \t'\"$\\") != NULL || s[0] == '\0')
-			fprintf(rn->out, " '%s'", s);
-		else
-			fprintf(rn->out, " %s", s);
+		fputc(' ', rn->out);
+		print_word(rn->out, json_string_value(a));
 	}
 	fprintf(rn->out, "\n");
 }

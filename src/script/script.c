@@ -7,6 +7,7 @@
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/script.h"
+#include "ceremony/termsafe.h"
 #include "ceremony/yamljson.h"
 
 /* Options that carry secrets' sources: only the runner adds them, from the answers. */
@@ -107,6 +108,19 @@ static int need_string(const struct script *s, json_t *v, const char *what, cons
 	*out = json_string_value(v);
 	if (*out == NULL || (*out)[0] == '\0')
 		return cer_err(CER_E_INPUT, "%s: %s must be a non-empty text", s->path, what);
+	/* What is read aloud and shown must be what the file says: no terminal controls,
+	 * no bidi reordering, no invisible characters. */
+	for (const unsigned char *p = (const unsigned char *)*out; *p != '\0';) {
+		long cp;
+		int unsafe;
+		size_t n = term_next(p, &cp, &unsafe);
+		if (unsafe)
+			return cer_err(CER_E_INPUT, "%s: %s holds a control, bidi or invisible "
+						    "character (%s%04lx at byte %zu); refused",
+				       s->path, what, cp < 0 ? "byte 0x" : "U+", cp < 0 ? (long)*p : cp,
+				       (size_t)(p - (const unsigned char *)*out));
+		p += n;
+	}
 	if (strncmp(*out, "file:", 5) == 0)
 		return cer_err(CER_E_REFUSED, "%s: %s looks like a secret's source; scripts never "
 					      "hold PINs or passphrases or their files",

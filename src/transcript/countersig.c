@@ -426,7 +426,8 @@ static int registry_add_dir(struct countersig_registry *reg, const char *dir, X5
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path))
 			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
-		else if ((r = transcript_verify(path, root, 0, NULL, &rep)) != 0)
+		else if ((r = transcript_verify(path, root, root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0, NULL,
+						   &rep)) != 0)
 			cer_err_prefix("registry: ");
 		else
 			r = countersig_registry_add(reg, path);

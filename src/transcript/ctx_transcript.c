@@ -30,7 +30,7 @@ int ctx_transcript_open(struct ceremony_ctx *ctx, const char *command, struct tr
 	*out = NULL;
 	if ((r = ctx_transcript_path(ctx, command, &path)) != 0)
 		return r;
-	if ((r = airgap_check(ctx->allow_network, ctx->env_allow_network, &override)) != 0)
+	if ((r = airgap_enforce(ctx, &override)) != 0)
 		return r;
 	if ((r = transcript_open_after(path, ctx->ceremony_id, ctx->previous_path, out)) != 0) {
 		json_decref(override);

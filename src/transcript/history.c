@@ -185,7 +185,8 @@ static int history_record(void *arg, long line, json_t *rec)
 		return 0;
 	if (strcmp(action, "key.generate") == 0)
 		return history_spki_hex(h, json_string_value(json_object_get(d, "spki_sha256")));
-	if (strcmp(action, "cert.root") == 0 || strcmp(action, "cert.issue") == 0) {
+	if (strcmp(action, "cert.root") == 0 || strcmp(action, "cert.issue") == 0 ||
+	    strcmp(action, "cert.signer") == 0) {
 		const char *serial = json_string_value(json_object_get(cert, "serial"));
 		const char *kind = json_string_value(json_object_get(d, "profile_kind"));
 		if (serial != NULL && (r = history_add_serial(h, serial)) != 0)

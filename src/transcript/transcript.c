@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <openssl/evp.h>
@@ -74,11 +75,82 @@ static int relpath(const char *base, const char *target, char *out, size_t size)
 	return 0;
 }
 
+/* Join dir (canonical, absolute) and a relative path, resolving "." and ".." by text. */
+static int join_lexical(const char *dir, const char *rel, char out[PATH_MAX])
+{
+	size_t o, n;
+
+	if (snprintf(out, PATH_MAX, "%s", dir) >= PATH_MAX)
+		return -1;
+	o = strlen(out);
+	for (const char *p = rel; *p != '\0'; p += n + (p[n] == '/')) {
+		n = strcspn(p, "/");
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			continue;
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			while (o > 0 && out[o - 1] != '/')
+				o--;
+			if (o > 1)
+				o--; /* drop the slash too, but keep "/" itself */
+			out[o] = '\0';
+			continue;
+		}
+		if (o + 1 + n >= PATH_MAX)
+			return -1;
+		if (o > 1 || out[0] != '/' || o == 0)
+			out[o++] = '/';
+		memcpy(out + o, p, n);
+		o += n;
+		out[o] = '\0';
+	}
+	return 0;
+}
+
+static int inside(const char *root, const char *path)
+{
+	size_t n = strlen(root);
+
+	if (strcmp(root, "/") == 0)
+		return 1;
+	return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/*
+ * The archive is the folder that holds the transcripts' folder (site/transcripts,
+ * site/out, site/media, ...). A recorded path is followed only if it stays inside it:
+ * never an absolute path, never ".." above it, never through a symlinked folder that
+ * leads out of it.
+ */
 int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX])
 {
-	int n = recorded[0] == '/' ? snprintf(out, PATH_MAX, "%s", recorded)
-				   : snprintf(out, PATH_MAX, "%s/%s", dir, recorded);
-	return n >= PATH_MAX ? -1 : 0;
+	char archive[PATH_MAX], parent[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+	char *slash;
+
+	if (snprintf(archive, sizeof(archive), "%s", dir) >= (int)sizeof(archive))
+		return CER_E_INPUT;
+	slash = strrchr(archive, '/');
+	if (slash != NULL && slash != archive)
+		*slash = '\0';
+	else if (slash != NULL)
+		slash[1] = '\0';
+	if (recorded[0] == '/' || recorded[0] == '\0')
+		return CER_E_REFUSED;
+	if (join_lexical(dir, recorded, out) != 0)
+		return CER_E_INPUT;
+	if (!inside(archive, out))
+		return CER_E_REFUSED;
+	if (snprintf(parent, sizeof(parent), "%s", out) >= (int)sizeof(parent))
+		return CER_E_INPUT;
+	slash = strrchr(parent, '/');
+	if (slash != NULL && slash != parent)
+		*slash = '\0';
+	if (realpath(parent, real) != NULL && !inside(archive, real))
+		return CER_E_REFUSED;
+	/* Nor through a symlink as the last step: it may point anywhere. */
+	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode))
+		return CER_E_REFUSED;
+	return 0;
 }
 
 int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
@@ -314,8 +386,12 @@ int transcript_record_path(const char *transcript, const char *recorded, char *o
 
 	if ((r = transcript_dir_of(transcript, dir)) != 0)
 		return r;
-	if (transcript_resolve(dir, recorded, full) != 0 ||
-	    snprintf(out, size, "%s", full) >= (int)size)
+	r = transcript_resolve(dir, recorded, full);
+	if (r == CER_E_REFUSED)
+		return cer_err(CER_E_REFUSED, "%s: recorded path %s leads outside the archive; not "
+					      "followed",
+			       transcript, recorded);
+	if (r != 0 || snprintf(out, size, "%s", full) >= (int)size)
 		return cer_err(CER_E_INPUT, "%s: recorded path too long", transcript);
 	return 0;
 }

@@ -10,6 +10,8 @@
 
 void transcript_sha256_hex(const uint8_t *data, size_t len, char out[65]);
 int transcript_dir_of(const char *path, char out[PATH_MAX]);
+/* 0, CER_E_REFUSED if recorded leads outside the archive (dir's parent), CER_E_INPUT if too long.
+ * Sets no message. */
 int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX]);
 /* hex SHA-256 of the last line of a chain-verified transcript */
 int transcript_last_hash(const char *path, char out[65]);
@@ -18,8 +20,8 @@ int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X5
 			   const char *const *spki_hex, size_t n_spki, char *signer,
 			   size_t signer_size);
 
-/* Verify a detached DER CMS over data with trusted as the only anchor. */
+/* Verify a detached DER CMS over data with trusted as the only anchor (see cms.h). */
 int transcript_seal_verify_der(const uint8_t *der, size_t der_len, const uint8_t *data,
-			       size_t len, X509 *trusted);
+			       size_t len, X509 *trusted, int partial_chain);
 
 #endif

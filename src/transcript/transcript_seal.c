@@ -55,9 +55,9 @@ static int spki_hex_of(X509 *cert, char out[65])
 }
 
 int transcript_seal_verify_der(const uint8_t *der, size_t der_len, const uint8_t *data,
-			       size_t len, X509 *trusted)
+			       size_t len, X509 *trusted, int partial_chain)
 {
-	return cms_verify_detached(der, der_len, data, len, trusted);
+	return cms_verify_detached(der, der_len, data, len, trusted, partial_chain);
 }
 
 int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X509 *root,
@@ -91,14 +91,9 @@ int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X5
 	cert = sk_X509_value(certs, 0);
 	if (X509_NAME_oneline(X509_get_subject_name(cert), signer, (int)signer_size) == NULL)
 		signer[0] = '\0';
-	if (root != NULL) {
-		if (X509_cmp(root, cert) != 0) {
-			r = cer_err(CER_E_VERIFY, "%s: the seal was not made by the given root (%s)",
-				    sig, signer);
-			goto out;
-		}
-	} else {
-		/* No root given: the signer must be a key this transcript generated or recorded. */
+	if (root == NULL) {
+		/* No root given: the signer must be a key this transcript generated or recorded,
+		 * and all that proves is that the transcript agrees with itself (unanchored). */
 		if ((r = spki_hex_of(cert, hex)) != 0)
 			goto out;
 		for (size_t i = 0; i < n_spki; i++)
@@ -111,9 +106,12 @@ int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X5
 			goto out;
 		}
 	}
-	r = transcript_seal_verify_der(der, der_len, data, len, root != NULL ? root : cert);
+	/* With a root: the signer's certificate must chain to it (a ceremony-signing
+	 * certificate the root issued), with OpenSSL's default CMS purpose checks. */
+	r = transcript_seal_verify_der(der, der_len, data, len, root != NULL ? root : cert,
+				       root == NULL);
 	if (r != 0)
-		cer_err_prefix("%s: ", sig);
+		cer_err_prefix("%s: seal by %s: ", sig, signer);
 out:
 	sk_X509_pop_free(certs, X509_free);
 	CMS_ContentInfo_free(cms);

@@ -5,6 +5,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/termsafe.h"
 #include "ceremony/transcript.h"
 #include "transcript_int.h"
 
@@ -137,23 +138,37 @@ static int verify_files(struct verify_state *st, long line, json_t *rec, const c
 		const char *want = json_string_value(json_object_get(o, "sha256"));
 		char full[PATH_MAX], got[65];
 		uint8_t md[FILE_SHA256_LEN];
+		int r;
 
 		if (p == NULL || !is_hex64(want))
 			return cer_err(CER_E_VERIFY, "%s line %ld: %s entry %zu has no path or sha256",
 				       st->path, line, list, i + 1);
-		if (transcript_resolve(st->dir, p, full) != 0)
+		r = transcript_resolve(st->dir, p, full);
+		if (r == CER_E_REFUSED) {
+			st->rep->outputs_outside++;
+			if (st->out != NULL) {
+				fprintf(st->out, "  line %ld: %s ", line, list);
+				term_put(st->out, p);
+				fprintf(st->out, " is outside the archive (not followed)\n");
+			}
+			continue;
+		}
+		if (r != 0)
 			return cer_err(CER_E_VERIFY, "%s line %ld: output path too long", st->path,
 				       line);
 		if (!file_exists(full)) {
 			st->rep->outputs_missing++;
-			if (st->out != NULL)
-				fprintf(st->out, "  line %ld: %s %s not present (not checked)\n",
-					line, list, p);
+			if (st->out != NULL) {
+				fprintf(st->out, "  line %ld: %s ", line, list);
+				term_put(st->out, p);
+				fprintf(st->out, " not present (not checked)\n");
+			}
 			continue;
 		}
-		if (file_sha256(full, md) != 0)
-			return cer_err(CER_E_IO, "%s line %ld: cannot read output %s", st->path, line,
-				       full);
+		if ((r = file_sha256(full, md)) != 0) {
+			cer_err_prefix("%s line %ld: %s: ", st->path, line, list);
+			return r;
+		}
 		hex_encode(md, sizeof(md), got);
 		if (strcmp(got, want) != 0)
 			return cer_err(CER_E_VERIFY,
@@ -166,32 +181,43 @@ static int verify_files(struct verify_state *st, long line, json_t *rec, const c
 	return 0;
 }
 
-static int verify_cb(void *arg, long line, json_t *rec)
+/* First pass: the chain, and the keys the transcript records (for an unanchored seal). */
+static int keys_cb(void *arg, long line, json_t *rec)
 {
 	struct verify_state *st = arg;
 	const char *spki = json_string_value(json_object_get(json_object_get(rec, "details"),
 							     "spki_sha256"));
-	int r;
 
-	if ((r = verify_files(st, line, rec, "inputs")) != 0 ||
-	    (r = verify_files(st, line, rec, "outputs")) != 0)
-		return r;
+	st->rep->records = line;
 	if (spki != NULL && is_hex64(spki) && st->n_spki < VERIFY_MAX_KEYS) {
 		st->spki[st->n_spki] = strdup(spki);
 		if (st->spki[st->n_spki] == NULL)
 			return cer_err(CER_E_NOMEM, "out of memory");
 		st->n_spki++;
 	}
-	st->rep->records = line;
 	/* A backup whose shares were sealed at the test Argon2id cost is no production backup. */
 	if (json_is_true(json_object_get(json_object_get(json_object_get(rec, "details"),
 							  "seal_cost"),
 					 "test_cost")) &&
 	    st->rep->test_cost_records++ == 0)
 		st->rep->test_cost_line = line;
-	if (st->out != NULL)
-		fprintf(st->out, "  line %ld: %-22s ok\n", line,
-			json_string_value(json_object_get(rec, "action")));
+	return 0;
+}
+
+/* Second pass, after the seal: the files the records name. */
+static int files_cb(void *arg, long line, json_t *rec)
+{
+	struct verify_state *st = arg;
+	int r;
+
+	if ((r = verify_files(st, line, rec, "inputs")) != 0 ||
+	    (r = verify_files(st, line, rec, "outputs")) != 0)
+		return r;
+	if (st->out != NULL) {
+		fprintf(st->out, "  line %ld: ", line);
+		term_put(st->out, json_string_value(json_object_get(rec, "action")));
+		fprintf(st->out, " ok\n");
+	}
 	return 0;
 }
 
@@ -215,7 +241,7 @@ int transcript_test_cost_check(const char *path, const struct transcript_report 
 	return 0;
 }
 
-int transcript_verify(const char *path, X509 *root, int allow_unsealed, FILE *out,
+int transcript_verify(const char *path, X509 *root, unsigned flags, FILE *out,
 		      struct transcript_report *rep)
 {
 	struct verify_state st;
@@ -236,27 +262,40 @@ int transcript_verify(const char *path, X509 *root, int allow_unsealed, FILE *ou
 	st.rep = rep;
 	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
 		goto out;
-	if ((r = transcript_walk(path, data, len, verify_cb, &st, head)) != 0)
+	if ((r = transcript_walk(path, data, len, keys_cb, &st, head)) != 0)
 		goto out;
 	if (hex_decode(head, 64, rep->head, sizeof(rep->head)) != 0) {
 		r = cer_err(CER_E_INTERNAL, "bad head hash");
 		goto out;
 	}
+	/* The seal before any path a record names is followed: an unsealed or forged
+	 * transcript must not make the verifier open (or hash) files of its choosing. */
 	if (!file_exists(sig)) {
-		if (!allow_unsealed) {
+		if (!(flags & TRANSCRIPT_ALLOW_UNSEALED)) {
 			r = cer_err(CER_E_VERIFY,
 				    "%s: not sealed (no %s); the chain alone does not prove who "
 				    "wrote it",
 				    path, sig);
 			goto out;
 		}
-		r = 0;
-		goto out;
-	}
-	r = transcript_seal_verify(path, data, len, root, (const char *const *)st.spki, st.n_spki,
-				   rep->signer, sizeof(rep->signer));
-	if (r == 0)
+	} else {
+		r = transcript_seal_verify(path, data, len, root, (const char *const *)st.spki,
+					   st.n_spki, rep->signer, sizeof(rep->signer));
+		if (r != 0)
+			goto out;
 		rep->sealed = 1;
+		rep->anchored = root != NULL;
+		if (root == NULL && !(flags & TRANSCRIPT_ALLOW_UNANCHORED)) {
+			r = cer_err(CER_E_VERIFY,
+				    "%s: unanchored: the seal verifies only against a key the "
+				    "transcript itself records (%s), which anyone can make; give "
+				    "--root root.pem (or --allow-unanchored to accept that)",
+				    path, rep->signer);
+			goto out;
+		}
+	}
+	if ((r = transcript_walk(path, data, len, files_cb, &st, NULL)) != 0)
+		goto out;
 out:
 	for (size_t i = 0; i < st.n_spki; i++)
 		free(st.spki[i]);

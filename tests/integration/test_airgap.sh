@@ -28,4 +28,15 @@ expect_ok "--allow-network overrides it" \
 check "the override is recorded in the new transcript's ceremony.begin" \
 	grep -q '"action":"ceremony.begin".*"network_override":{"interfaces":\["v0"\],"allowed_by":"--allow-network"}' "$TR2"
 expect_ok "offline checks need no air gap (verify)" ns "$up; '$CEREMONY' transcript verify --allow-unsealed '$TR2'"
+# Issue 9.13: an override is never silent: a warning on stderr every time, a transcript
+# or not, naming the interfaces; once per command, not once per check.
+err=$(ns "$up; '$CEREMONY' --allow-network --pin-source file:$T/pins/user key show --token air-hsm --label k2" 2>&1 >/dev/null)
+check "--allow-network on a command without a transcript warns on stderr" bash -c \
+	"printf '%s' \"\$1\" | grep -q '^ceremony: WARNING: the air gap is overridden (--allow-network): network interface up: v0'" _ "$err"
+check "... once" test "$(printf '%s\n' "$err" | grep -c 'WARNING: the air gap')" -eq 1
+err=$(ns "$up; CEREMONY_ALLOW_NETWORK=1 '$CEREMONY' --pin-source file:$T/pins/user key generate --token air-hsm --label k3 --type ec-p256 --transcript '$T/transcripts/air3.jsonl'" 2>&1 >/dev/null)
+check "CEREMONY_ALLOW_NETWORK=1 warns too, with a transcript" bash -c \
+	"printf '%s' \"\$1\" | grep -q 'WARNING: the air gap is overridden (CEREMONY_ALLOW_NETWORK=1)'" _ "$err"
+err=$(ns "ip link set lo up; '$CEREMONY' --allow-network --pin-source file:$T/pins/user key show --token air-hsm --label k2" 2>&1 >/dev/null)
+check "no warning when nothing is overridden (only loopback up)" bash -c "! printf '%s' \"\$1\" | grep -q WARNING" _ "$err"
 finish

@@ -5,7 +5,7 @@
 setup_hsm
 export CEREMONY_TEST_ARGON2=1
 TR=$T/transcripts/backup.jsonl
-PROFILE=$PWD/ceremony-scripts/profiles/root.yaml
+PROFILE=$T/profiles/root.yaml
 new_token root-hsm
 new_token backup-hsm
 new_token backup-2
@@ -67,8 +67,14 @@ check "pkcs11-tool: the recovered key is sensitive" bash -c "printf '%s\n' \"\$1
 check "pkcs11-tool: the recovered key is not extractable" bash -c "printf '%s\n' \"\$1\" | grep -A12 'Private Key Object' | grep 'Access:' | grep -qv 'extractable'" _ "$objs"
 check "pkcs11-tool: the public key object was recreated" bash -c "printf '%s\n' \"\$1\" | grep -q 'Public Key Object; EC'" _ "$objs"
 cp "$TR" "$T/transcripts/dr.jsonl"
-expect_ok "the recovered key seals a transcript (CMS, signed in the HSM)" cer transcript seal --token backup-hsm --key root-2026 --cert "$T/out/root.pem" "$T/transcripts/dr.jsonl"
-check "openssl cms verifies that seal with root.pem" openssl cms -verify -binary -inform DER -in "$T/transcripts/dr.jsonl.sig" -content "$T/transcripts/dr.jsonl" -CAfile "$T/out/root.pem" -purpose any -out /dev/null
+# After a real recovery the root HSM's ceremony-signing key is gone with it (it never
+# leaves its HSM): the recovered root certifies a new one, which seals from then on.
+expect_ok "the recovered root certifies a new ceremony-signing key (signed in the HSM)" cer cert signer --token backup-hsm \
+	--key root-2026 --issuer "$T/out/root.pem" --profile "$T/profiles/ceremony-signer.yaml" --label signing \
+	--out "$T/out/dr-signer.pem" --transcript "$T/transcripts/dr.jsonl"
+expect_ok "the new signing key seals the transcript (CMS)" cer transcript seal --token backup-hsm --key signing \
+	--cert "$T/out/dr-signer.pem" "$T/transcripts/dr.jsonl"
+check "openssl cms verifies that seal with root.pem and its default purpose" openssl cms -verify -binary -inform DER -in "$T/transcripts/dr.jsonl.sig" -content "$T/transcripts/dr.jsonl" -CAfile "$T/out/root.pem" -out /dev/null
 check "pkcs11-tool: no KEK left on the backup token" bash -c "! printf '%s\n' \"\$1\" | grep -q 'Secret Key Object'" _ "$objs"
 
 # Refusals at a fresh backup token: one line each, nothing imported, nothing recorded.

@@ -329,7 +329,7 @@ while read -r f args; do
 	if cer cert sign --token root-hsm --key root --issuer "$T/out/root.pem" --profile "$prof" \
 		--csr "$f" --out "$T/out/$f.pem" --transcript "$STR" >/dev/null 2>"$T/err"; then
 		fail "cert sign refuses $f" "it was signed"
-	elif [ "$(wc -l <"$T/err")" -ne 1 ] || ! grep -q "refused" "$T/err"; then
+	elif [ "$(grep -vc '^ceremony: WARNING: the air gap is overridden' "$T/err")" -ne 1 ] || ! grep -q "refused" "$T/err"; then
 		fail "cert sign refuses $f" "$(cat "$T/err")"
 	else
 		n_refused=$((n_refused + 1))

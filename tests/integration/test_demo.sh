@@ -32,6 +32,29 @@ else
 	fail "every record of the demo's transcripts matches docs/transcript-schema.json" "$out"
 fi
 check "the demo's factory medium carries no backup blob" bash -c "! find '$D/demo/media' -name '*.blob' | grep -q . && test -s '$D/demo/backup-media/root-backup.blob'"
+# Issue 10.6: every seal is made by the ceremony-signing key the root certified, passes
+# openssl's default CMS purpose checks (no -purpose any), uses SHA-384 with the P-384
+# key, offers no SMIMECapabilities, and the root key signs only certificates and CRLs.
+check "the ceremony-signing certificate chains to the root" openssl verify -x509_strict -CAfile "$O/root.pem" "$O/ceremony-signer.pem"
+check "... is CA:FALSE, digitalSignature only, EKU documentSigning" bash -c "t=\$(openssl x509 -in '$O/ceremony-signer.pem' -noout -text); \
+	printf '%s' \"\$t\" | grep -A1 'Basic Constraints' | grep -q 'CA:FALSE' && \
+	printf '%s' \"\$t\" | grep -A1 'X509v3 Key Usage' | grep -qx ' *Digital Signature' && \
+	printf '%s' \"\$t\" | grep -A1 'Extended Key Usage' | grep -q '1.3.6.1.5.5.7.3.36'"
+for sig in "$D"/demo/transcripts/*.jsonl.sig "$D/demo/media/MANIFEST.sha256.sig"; do
+	name=${sig#"$D"/demo/}
+	check "$name passes openssl cms -verify with the default purpose" openssl cms -verify -binary -inform DER \
+		-in "$sig" -content "${sig%.sig}" -CAfile "$O/root.pem" -out /dev/null
+	printed=$(openssl cms -cmsout -print -inform DER -in "$sig")
+	check "$name: SHA-384, no SMIMECapabilities, signed by the signing key" bash -c "p=\$1; \
+		printf '%s' \"\$p\" | grep -A1 'digestAlgorithm:' | grep -q 'sha384' && \
+		! printf '%s' \"\$p\" | grep -qi 'smimeCapabilities\\|1.2.840.113549.1.9.15' && \
+		printf '%s' \"\$p\" | grep -q 'Ceremony Signing'" _ "$printed"
+done
+check "no seal is made by the root key" bash -c "for s in '$D'/demo/transcripts/*.sig '$D/demo/media/MANIFEST.sha256.sig'; do \
+	openssl cms -verify -binary -inform DER -in \"\$s\" -content \"\${s%.sig}\" -CAfile '$O/root.pem' -signer /dev/stdout -out /dev/null 2>/dev/null | \
+	openssl x509 -noout -subject | grep -q 'Ceremony Signing' || exit 1; done"
+check "the DR proof stays a raw signature by the recovered root, checked with root.pem" bash -c "openssl x509 -in '$O/root.pem' -pubkey -noout >'$D/rootpub.pem' && \
+	openssl dgst -sha384 -verify '$D/rootpub.pem' -signature '$O/drill-challenge.sig' '$O/drill-challenge.txt'"
 check "demo audits by hand too" "$CEREMONY" audit --allow-test-cost --root "$O/root.pem" "$D/demo/transcripts"
 check "the audit fails on the test-cost backup unless told" bash -c "! env -u CEREMONY_TEST_ARGON2 '$CEREMONY' audit --root '$O/root.pem' '$D/demo/transcripts' >/dev/null 2>&1"
 # No secret on disk: no PIN or passphrase in any file the demo's tool wrote (the

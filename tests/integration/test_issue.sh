@@ -3,7 +3,7 @@
 # NSS vfychain and GnuTLS certtool with the policies enforced; CRLs; refusals.
 . "$(dirname "$0")/lib.sh"
 setup_hsm
-P=$PWD/ceremony-scripts/profiles
+P=$T/profiles
 IDEVID_OID=1.3.6.1.4.1.32473.1.1
 VOUCHER_OID=1.3.6.1.4.1.32473.1.2
 M=$T/media

@@ -12,6 +12,9 @@ A=$T/archive # the CA's archive: transcripts/, out/, media/, internal/
 mkdir -p "$A/transcripts" "$A/out" "$A/media/backup" "$A/internal"
 TR1=$A/transcripts/0001-root.jsonl
 make_root root-hsm root ec-p384 "$TR1" "$A/out/root.pem"
+SIGNER=$A/out/ceremony-signer.pem
+cer cert signer --token root-hsm --key root --issuer "$A/out/root.pem" --profile "$T/profiles/ceremony-signer.yaml" \
+	--label signing --out "$SIGNER" --transcript "$TR1" >/dev/null || fatal "cert signer"
 for i in 1 2 3; do
 	new_token "card-$i" "$TR1"
 	printf 'passphrase of KE%s, long enough' "$i" >"$T/pins/pass$i"
@@ -27,7 +30,7 @@ backup() { # OUT INTERNAL TRANSCRIPT [--supersedes-style args...]
 }
 backup "$A/media/backup/root-backup.blob" "$A/internal/backup-internal.json" "$TR1" create ||
 	fatal "backup create"
-cer transcript seal --token root-hsm --key root --cert "$A/out/root.pem" "$TR1" >/dev/null || fatal "seal 1"
+cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR1" >/dev/null || fatal "seal 1"
 echo "site: demo" >"$T/ceremony.yaml"
 echo "module: $CEREMONY_MODULE" >>"$T/ceremony.yaml"
 
@@ -36,7 +39,7 @@ kit() { # OUT BLOB INTERNAL [more options]
 	shift 3
 	cer backup kit --out "$out" --blob "$blob" --internal-record "$internal" --root "$A/out/root.pem" \
 		--history "$A/transcripts" --toolkit "$TOOLKIT" --site-config "$T/ceremony.yaml" \
-		--token root-hsm --key root --cert "$A/out/root.pem" "$@"
+		--token root-hsm --key signing --cert "$SIGNER" "$@"
 }
 K=$T/kit-1
 expect_ok "backup kit writes a kit of the current backup" kit "$K" "$A/media/backup/root-backup.blob" \
@@ -51,7 +54,7 @@ check "sha256sum -c accepts the kit's manifest" bash -c "cd '$K' && sha256sum --
 check "the manifest lists every file of the kit but itself" bash -c "cd '$K' && \
 	diff <(find . -type f ! -name 'MANIFEST.sha256*' | sed 's|^\./||' | sort) <(sed 's/^[0-9a-f]*  //' MANIFEST.sha256 | sort)"
 check "openssl cms verifies the manifest's signature under the root" openssl cms -verify -binary -inform DER \
-	-in "$K/MANIFEST.sha256.sig" -content "$K/MANIFEST.sha256" -CAfile "$A/out/root.pem" -purpose any -out /dev/null
+	-in "$K/MANIFEST.sha256.sig" -content "$K/MANIFEST.sha256" -CAfile "$A/out/root.pem" -out /dev/null
 check "the source archive's SHA-256 is the one in SHA256SUMS" bash -c "cd '$K/tool' && sha256sum --quiet -c SHA256SUMS"
 check "debian-packages.txt pins exact versions" grep -qE '^libssl-dev=[0-9]' "$K/tool/debian-packages.txt"
 check "KIT.json names the blob, its backup and the internal record" jq -e \
@@ -72,7 +75,7 @@ expect_fail "another internal record is refused" 1 "internal record is not the o
 expect_fail "a toolkit folder without the toolkit is refused" 1 "no toolkit there" \
 	cer backup kit --out "$T/kit-x" --blob "$A/media/backup/root-backup.blob" --internal-record "$A/internal/backup-internal.json" \
 	--root "$A/out/root.pem" --history "$A/transcripts" --toolkit "$T" --site-config "$T/ceremony.yaml" \
-	--token root-hsm --key root --cert "$A/out/root.pem"
+	--token root-hsm --key signing --cert "$SIGNER"
 check "still nothing written" bash -c "! ls -d '$T'/kit-x* 2>/dev/null"
 
 # A rekey supersedes the first blob: a kit of it is refused; the new one is the kit.
@@ -81,7 +84,7 @@ backup "$A/media/backup/root-backup-2.blob" "$A/internal/backup-internal-2.json"
 	--old-blob "$A/media/backup/root-backup.blob" --previous "$TR1" || fatal "backup rekey"
 out=$(kit "$T/kit-x" "$A/media/backup/root-backup.blob" "$A/internal/backup-internal.json" 2>&1)
 check "an unsealed transcript in the history is refused" bash -c "printf '%s' \"\$1\" | grep -q 'history: .*not sealed\|history: .*unsealed'" _ "$out"
-cer transcript seal --token root-hsm --key root --cert "$A/out/root.pem" "$TR2" >/dev/null || fatal "seal 2"
+cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR2" >/dev/null || fatal "seal 2"
 expect_fail "a superseded blob is refused" 1 "superseded by backup" \
 	kit "$T/kit-x" "$A/media/backup/root-backup.blob" "$A/internal/backup-internal.json"
 check "no partial kit is left" bash -c "! ls -d '$T'/kit-x* 2>/dev/null"
@@ -132,8 +135,14 @@ expect_ok "recover the root from two cards" env CEREMONY_TEST_ARGON2=1 "$NEW" --
 	--challenge-out "$S/out/challenge.txt" --signature-out "$S/out/challenge.sig" --transcript "$DR"
 check "openssl proves the recovered key is the root's" bash -c "openssl x509 -in '$S/out/root.pem' -pubkey -noout >'$F/root.pub' && \
 	openssl dgst -sha384 -verify '$F/root.pub' -signature '$S/out/challenge.sig' '$S/out/challenge.txt'"
-expect_ok "the DR ceremony is sealed by the recovered root" ncer transcript seal --token backup-hsm --key root \
-	--cert "$S/out/root.pem" "$DR"
+# The root HSM's ceremony-signing key is gone with the site: the recovered root certifies
+# a new one (the profile from the kit's source), which seals the DR ceremony.
+mkdir -p "$S/profiles" && cp "$F/ceremony/ceremony-scripts/profiles/ceremony-signer.yaml" "$S/profiles/"
+expect_ok "the recovered root certifies a new ceremony-signing key" ncer cert signer --token backup-hsm --key root \
+	--issuer "$S/out/root.pem" --profile "$S/profiles/ceremony-signer.yaml" --label signing \
+	--out "$S/out/dr-signer.pem" --transcript "$DR"
+expect_ok "the DR ceremony is sealed by that key" ncer transcript seal --token backup-hsm --key signing \
+	--cert "$S/out/dr-signer.pem" "$DR"
 # The kit carries the current blob only, so the superseded ones' hashes cannot be
 # compared: a partial audit, which audit says rather than marking it ✓. The history was
 # made at the test Argon2id cost (CEREMONY_TEST_ARGON2=1 above): the auditor says so too.

@@ -6,20 +6,26 @@
 # root issuing afterwards unless the rollover allowed it.
 . "$(dirname "$0")/lib.sh"
 setup_hsm
-P=$SRC_ROOT/ceremony-scripts/profiles
 A=$T/archive
-mkdir -p "$A/transcripts" "$A/out" "$T/keys" "$T/csr"
+mkdir -p "$A/transcripts" "$A/out" "$T/keys" "$A/csr"
+# Each archive holds its profiles: recorded paths are followed only inside it.
+cp -r "$T/profiles" "$A/profiles"
+P=$A/profiles
+PROFILES=$P
 TR1=$A/transcripts/0001-root.jsonl TR2=$A/transcripts/0002-rollover.jsonl
 TR3=$A/transcripts/0003-sign.jsonl TR4=$A/transcripts/0004-sign-old.jsonl
 OLD=$A/out/root.pem NEW=$A/out/root-2.pem
 CROSS=$A/out/cross-root-signs-root-2.pem LINK=$A/out/cross-root-2-signs-root.pem
 csr() { openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/keys/$1.key" \
-	-subj "/C=DE/O=ACME Devices/CN=$2" -out "$T/csr/$1.csr" 2>/dev/null || fatal "csr $1"; }
+	-subj "/C=DE/O=ACME Devices/CN=$2" -out "$A/csr/$1.csr" 2>/dev/null || fatal "csr $1"; }
 sign() { # KEY ISSUER CSR OUT TRANSCRIPT
 	cer cert sign --token root-hsm --key "$1" --issuer "$2" --profile "$P/intermediate-ca.yaml" \
-		--csr "$T/csr/$3.csr" --out "$4" --transcript "$5" >/dev/null
+		--csr "$A/csr/$3.csr" --out "$4" --transcript "$5" >/dev/null
 }
 seal() { cer transcript seal --token root-hsm --key "$1" --cert "$2" "$3" >/dev/null || fatal "seal $3"; }
+# signer ROOT-KEY ROOT-CERT LABEL OUT TRANSCRIPT PROFILES: the root certifies a ceremony-signing key.
+signer() { cer cert signer --token root-hsm --key "$1" --issuer "$2" --profile "$6/ceremony-signer.yaml" \
+	--label "$3" --out "$4" --transcript "$5" >/dev/null || fatal "cert signer $3"; }
 device() { # CA-CERT CA-KEY NAME: a device certificate under an intermediate, made as a factory would
 	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/keys/$3.key" \
 		-subj "/O=ACME Devices/serialNumber=$3" -out "$T/$3.csr" 2>/dev/null &&
@@ -31,7 +37,9 @@ device() { # CA-CERT CA-KEY NAME: a device certificate under an intermediate, ma
 make_root root-hsm root ec-p384 "$TR1" "$OLD"
 csr old-ica "ACME Factory 1 IDevID CA"
 sign root "$OLD" old-ica "$A/out/old-ica.pem" "$TR1" || fatal "sign under the old root"
-seal root "$OLD" "$TR1"
+S1=$A/out/signer-1.pem
+signer root "$OLD" signing-1 "$S1" "$TR1" "$P"
+seal signing-1 "$S1" "$TR1"
 
 # Ceremony 2: the rollover.
 cer key generate --token root-hsm --label root-2 --type ec-p384 --transcript "$TR2" --previous "$TR1" >/dev/null || fatal "key 2"
@@ -51,17 +59,19 @@ expect_ok "new-with-old: the new root certifies the old key" cer cert cross --to
 expect_fail "cert cross never overwrites" 1 "exists" cer cert cross --token root-hsm --key root \
 	--issuer-cert "$OLD" --subject-cert "$NEW" --profile "$P/root.yaml" --out "$CROSS" --transcript "$TR2"
 check "cert.cross is recorded with both keys' SPKI hashes" bash -c "grep '\"action\":\"cert.cross\"' '$TR2' | head -1 | jq -e '(.details.issuer_spki_sha256 | length) == 64 and (.details.subject_spki_sha256 | length) == 64 and .details.old_root_may_issue == false'"
-seal root "$OLD" "$TR2"
+seal signing-1 "$S1" "$TR2"
 check "the cross certificate has the new root's SKI and the old root's key id as AKI" bash -c "
 	[ \"\$(openssl x509 -in '$CROSS' -noout -ext subjectKeyIdentifier | tail -1)\" = \"\$(openssl x509 -in '$NEW' -noout -ext subjectKeyIdentifier | tail -1)\" ] &&
 	[ \"\$(openssl x509 -in '$CROSS' -noout -ext authorityKeyIdentifier | tail -1 | tr -d ' ')\" = \"\$(openssl x509 -in '$OLD' -noout -ext subjectKeyIdentifier | tail -1 | tr -d ' ')\" ]"
 check "certtool reads the cross certificate as a CA" bash -c "certtool -i --infile '$CROSS' | grep -q 'Certificate Authority (CA): TRUE'"
 
-# Ceremony 3: the new root issues; sealed by the new root.
+# Ceremony 3: the new root issues; sealed by the new root's own ceremony-signing key.
 csr new-ica "ACME Factory 2 IDevID CA"
 expect_ok "the new root signs an intermediate" cer cert sign --token root-hsm --key root-2 --issuer "$NEW" \
-	--profile "$P/intermediate-ca.yaml" --csr "$T/csr/new-ica.csr" --out "$A/out/new-ica.pem" --transcript "$TR3" --previous "$TR2"
-seal root-2 "$NEW" "$TR3"
+	--profile "$P/intermediate-ca.yaml" --csr "$A/csr/new-ica.csr" --out "$A/out/new-ica.pem" --transcript "$TR3" --previous "$TR2"
+S2=$A/out/signer-2.pem
+signer root-2 "$NEW" signing-2 "$S2" "$TR3" "$P"
+seal signing-2 "$S2" "$TR3"
 device "$A/out/new-ica.pem" "$T/keys/new-ica.key" dev-new
 device "$A/out/old-ica.pem" "$T/keys/old-ica.key" dev-old
 expect_ok "openssl -x509_strict: a device under the new root, only the OLD root trusted (through the cross certificate)" \
@@ -80,9 +90,9 @@ expect_contains "report lists both roots" "$out" "the history holds 2 root certi
 # Ceremony 4: the OLD root issues after the rollover: flagged.
 csr late-ica "ACME Factory 3 IDevID CA"
 cer cert sign --token root-hsm --key root --issuer "$OLD" --profile "$P/intermediate-ca.yaml" \
-	--csr "$T/csr/late-ica.csr" --out "$A/out/late-ica.pem" --transcript "$TR4" --previous "$TR3" >/dev/null ||
+	--csr "$A/csr/late-ica.csr" --out "$A/out/late-ica.pem" --transcript "$TR4" --previous "$TR3" >/dev/null ||
 	fatal "the old root signs after the rollover"
-seal root-2 "$NEW" "$TR4"
+seal signing-2 "$S2" "$TR4"
 out=$("$CEREMONY" audit --root "$OLD" "$A/transcripts" 2>&1)
 rc=$?
 expect_eq "audit fails when the old root issues after the rollover" 1 "$rc"
@@ -92,21 +102,21 @@ expect_contains "... as issuance by a root no longer in force" "$out" "not the g
 # A second history whose rollover lets the old root go on issuing: audit holds.
 B=$T/b
 mkdir -p "$B/transcripts" "$B/out"
-cp "$TR1" "$TR1.sig" "$B/transcripts/" && cp "$OLD" "$A"/out/old-ica*.pem "$B/out/"
+cp "$TR1" "$TR1.sig" "$B/transcripts/" && cp "$OLD" "$A/out/old-ica.pem" "$A/out/old-ica-chain.pem" "$S1" "$B/out/" && cp -r "$P" "$B/profiles" && cp -r "$A/csr" "$B/csr"
 BR=$B/transcripts/0002-rollover.jsonl
 cer key generate --token root-hsm --label root-3 --type ec-p384 --transcript "$BR" --previous "$B/transcripts/0001-root.jsonl" >/dev/null || fatal "key 3"
-cer cert root --token root-hsm --key root-3 --profile "$P/root.yaml" --subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA 2047" \
+cer cert root --token root-hsm --key root-3 --profile "$B/profiles/root.yaml" --subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA 2047" \
 	--out "$B/out/root-2.pem" --transcript "$BR" >/dev/null || fatal "root 3"
 expect_ok "a rollover that lets the old root go on issuing (recorded)" cer cert cross --token root-hsm --key root \
-	--issuer-cert "$B/out/root.pem" --subject-cert "$B/out/root-2.pem" --profile "$P/root.yaml" --out "$B/out/cross.pem" \
+	--issuer-cert "$B/out/root.pem" --subject-cert "$B/out/root-2.pem" --profile "$B/profiles/root.yaml" --out "$B/out/cross.pem" \
 	--old-root-may-issue --transcript "$BR"
-seal root "$B/out/root.pem" "$BR"
+seal signing-1 "$B/out/signer-1.pem" "$BR"
 BS=$B/transcripts/0003-sign-old.jsonl
-cer cert sign --token root-hsm --key root --issuer "$B/out/root.pem" --profile "$P/intermediate-ca.yaml" \
-	--csr "$T/csr/late-ica.csr" --out "$B/out/late-ica.pem" --transcript "$BS" --previous "$BR" >/dev/null || fatal "late sign"
-seal root-3 "$B/out/root-2.pem" "$BS"
-# History B copies only some of history A's files: a partial audit, said as such.
-out=$("$CEREMONY" audit --partial --root "$B/out/root.pem" "$B/transcripts" 2>&1)
+cer cert sign --token root-hsm --key root --issuer "$B/out/root.pem" --profile "$B/profiles/intermediate-ca.yaml" \
+	--csr "$B/csr/late-ica.csr" --out "$B/out/late-ica.pem" --transcript "$BS" --previous "$BR" >/dev/null || fatal "late sign"
+signer root-3 "$B/out/root-2.pem" signing-3 "$B/out/signer-3.pem" "$BS" "$B/profiles"
+seal signing-3 "$B/out/signer-3.pem" "$BS"
+out=$("$CEREMONY" audit --root "$B/out/root.pem" "$B/transcripts" 2>&1)
 rc=$?
 expect_eq "audit holds when the rollover allowed the old root to issue" 0 "$rc"
 expect_contains "... and says so" "$out" "the old root may still issue (recorded)"
@@ -114,12 +124,12 @@ expect_contains "... and says so" "$out" "the old root may still issue (recorded
 # A second root without a cross certificate is no rollover.
 C=$T/c
 mkdir -p "$C/transcripts" "$C/out"
-cp "$TR1" "$TR1.sig" "$C/transcripts/" && cp "$OLD" "$A"/out/old-ica*.pem "$C/out/"
+cp "$TR1" "$TR1.sig" "$C/transcripts/" && cp "$OLD" "$A/out/old-ica.pem" "$A/out/old-ica-chain.pem" "$S1" "$C/out/" && cp -r "$P" "$C/profiles" && cp -r "$A/csr" "$C/csr"
 CR=$C/transcripts/0002-rogue.jsonl
 cer key generate --token root-hsm --label rogue --type ec-p384 --transcript "$CR" --previous "$C/transcripts/0001-root.jsonl" >/dev/null || fatal "rogue key"
-cer cert root --token root-hsm --key rogue --profile "$P/root.yaml" --subject "/C=DE/O=ACME Devices/CN=Rogue Root" \
+cer cert root --token root-hsm --key rogue --profile "$C/profiles/root.yaml" --subject "/C=DE/O=ACME Devices/CN=Rogue Root" \
 	--out "$C/out/rogue.pem" --transcript "$CR" >/dev/null || fatal "rogue root"
-seal root "$C/out/root.pem" "$CR"
+seal signing-1 "$C/out/signer-1.pem" "$CR"
 out=$("$CEREMONY" audit --root "$C/out/root.pem" "$C/transcripts" 2>&1)
 rc=$?
 expect_eq "audit fails on a second root that no cross certificate links" 1 "$rc"

@@ -31,7 +31,7 @@ crl_serial=$(openssl x509 -in "$SITE/media/out/legacy-tpm.pem" -noout -serial | 
 check "step.begin records the say text with its variables expanded" bash -c "grep '\"action\":\"step.begin\"' '$S/0003-crl.jsonl' | grep -q 'serial $crl_serial, reason cessationOfOperation'"
 check "no recorded say text keeps a \${variable}" bash -c "! grep '\"action\":\"step.begin\"' '$S'/*.jsonl | grep -q '\"say\":\"[^\"]*\\\${'"
 check "the script's and configuration's SHA-256 are recorded" bash -c "grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-64)\" && grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum '$SITE_CONFIG' | cut -c1-64)\""
-check "every step is begun and done" test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 21
+check "every step is begun and done" test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 22
 check "the witness countersigned after the seal" test -s "$S/0001-root-keygen.jsonl.countersig-IW"
 check "confirmations are recorded with the answer" grep -q '"action":"step.confirm".*"answer":"yes"' "$S/0001-root-keygen.jsonl"
 check "k and n are not in the public transcript's command lines" bash -c "! grep '\"action\":\"step.begin\"' '$S/0001-root-keygen.jsonl' | grep -q '\"--threshold\",\"3\"' && grep -q '\"--threshold\",\"<confidential>\"' '$S/0001-root-keygen.jsonl'"
@@ -42,7 +42,7 @@ check "the medium's files were hashed at the start" grep -q '"action":"media.man
 check "MANIFEST.sha256 lists what the ceremony wrote" bash -c "grep -q 'out/intermediate.pem' '$SITE/media/MANIFEST.sha256' && ! grep -q 'csr/' '$SITE/media/MANIFEST.sha256'"
 check "sha256sum -c accepts MANIFEST.sha256" bash -c "cd '$SITE/media' && sha256sum -c --quiet MANIFEST.sha256"
 check "openssl cms -verify accepts the manifest's signature" openssl cms -verify -binary -inform DER \
-	-in "$SITE/media/MANIFEST.sha256.sig" -content "$SITE/media/MANIFEST.sha256" -CAfile "$SITE/out/root.pem" -purpose any -out /dev/null
+	-in "$SITE/media/MANIFEST.sha256.sig" -content "$SITE/media/MANIFEST.sha256" -CAfile "$SITE/out/root.pem" -out /dev/null
 check "the DR drill reconstituted and destroyed the key" bash -c "grep -q '\"action\":\"backup.drill\"' '$S/0004-dr-drill.jsonl'"
 check "the rekey superseded the first backup" grep -q '"supersedes"' "$S/0005-rekey.jsonl"
 
@@ -68,7 +68,7 @@ expect_fail "a dry run names every missing setting up front, with its step" 1 \
 
 # The printable checklist.
 "$CEREMONY" --config "$SITE_CONFIG" script print ceremony-scripts/root-key-generation.yaml >"$T/checklist.html"
-check "the checklist has a box for each of the 23 steps (22 and the kit after the seal)" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 23
+check "the checklist has a box for each of the 24 steps (23 and the kit after the seal)" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 24
 check "the checklist carries the script's SHA-256" grep -q "$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-4)" "$T/checklist.html"
 printf 'ceremony: x\ntitle: "<script>alert(1)</script>"\nroles: {CA: "A & B"}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: "<b>bold</b>", confirm: ok}\n' >"$T/hostile.yaml"
 "$CEREMONY" script print "$T/hostile.yaml" >"$T/hostile.html"
