@@ -35,6 +35,10 @@ fi
 P=$SRC_ROOT/ceremony-scripts/profiles
 TR=$T/transcripts/root.jsonl
 CEREMONY_MODULE=$FAULTP11_MODULE make_root sign-hsm root ec-p256 "$TR" "$T/out/root.pem"
+# Seals are made by the ceremony-signing key the root certifies (docs/seal.md).
+CEREMONY_MODULE=$FAULTP11_MODULE cer cert signer --token sign-hsm --key root --issuer "$T/out/root.pem" \
+	--profile "$T/profiles/ceremony-signer.yaml" --label signing --out "$T/out/signer.pem" \
+	--transcript "$TR" >/dev/null || fatal "cert signer"
 CEREMONY_MODULE=$FAULTP11_MODULE make_root rsa-hsm root rsa-3072 "$T/transcripts/rsa.jsonl" "$T/out/rsa-root.pem"
 # A new CSR (a new key) for each run: a key is certified once.
 csr_for() { # NAME
@@ -72,7 +76,7 @@ sweep crlsign sample sign-hsm
 # Seal a fresh copy of the signing transcript for each point.
 op_seal() {
 	[ -f "$T/seal-$1.jsonl" ] || cp "$T/transcripts/sign.jsonl" "$T/seal-$1.jsonl"
-	cer transcript seal --token sign-hsm --key root --cert "$T/out/root.pem" "$T/seal-$1.jsonl"
+	cer transcript seal --token sign-hsm --key signing --cert "$T/out/signer.pem" "$T/seal-$1.jsonl"
 }
 outputs_seal() { echo "$T/seal-$1.jsonl.sig"; }
 done_seal() { "$CEREMONY" transcript verify --root "$T/out/root.pem" "$T/seal-$1.jsonl"; }
