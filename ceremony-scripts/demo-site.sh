@@ -14,7 +14,8 @@ make_site() {
 	# The CA's archive keeps the profiles it issues under: verify, replay and audit
 	# follow recorded paths only inside the archive (the folder above transcripts/).
 	mkdir -p "$SITE/profiles"
-	cp "${SITE_PROFILES:-$PWD/ceremony-scripts/profiles}"/*.yaml "$SITE/profiles/"
+	[ "${SITE_PROFILES:-$PWD/ceremony-scripts/profiles}" -ef "$SITE/profiles" ] ||
+		cp "${SITE_PROFILES:-$PWD/ceremony-scripts/profiles}"/*.yaml "$SITE/profiles/"
 	SITE_PROFILES=$SITE/profiles
 	cat >"$SITE_CONFIG" <<CONF
 module: $CEREMONY_MODULE
