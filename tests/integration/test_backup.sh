@@ -305,7 +305,9 @@ printf 'audit passphrase for ke8, long enough' >"$T/pins/pass8b"
 expect_ok "a sealed history that records one backup on ke8" cer backup create --test-cost --token root-hsm --key root-2026 \
 	--threshold 1 --shares 1 --cards ke8 --card-pin-sources "$(pins 8)" --passphrase-sources "file:$T/pins/pass8b" \
 	--out "$CA/ca.blob" --internal-record "$CA/ca.json" --transcript "$CA/0001-ca.jsonl"
-cer transcript seal --token root-hsm --key root-2026 --cert "$T/out/root.pem" "$CA/0001-ca.jsonl" >/dev/null
+cer cert signer --token root-hsm --key root-2026 --issuer "$T/out/root.pem" --profile "$T/profiles/ceremony-signer.yaml" \
+	--label ca-signing --out "$T/out/ca-signer.pem" --transcript "$CA/0001-ca.jsonl" >/dev/null
+cer transcript seal --token root-hsm --key ca-signing --cert "$T/out/ca-signer.pem" "$CA/0001-ca.jsonl" >/dev/null
 caid=$(jq -r 'select(.action == "backup.create") | .details.backup_id' "$CA/0001-ca.jsonl")
 rkid=$(grep '"action":"backup.rekey"' "$TR" | head -1 | jq -r .details.backup_id)
 out=$(cer --pin-source "file:$T/pins/card8" audit --allow-test-cost --partial --root "$T/out/root.pem" --card ke8 "$CA" 2>&1)

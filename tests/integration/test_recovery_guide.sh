@@ -43,7 +43,11 @@ ceremony cert root --token root-hsm --key root --profile "$ROOT/ceremony-scripts
 ceremony backup create --token root-hsm --key root --threshold 3 --shares 5 --cards card-1,card-2,card-3,card-4,card-5 \
 	--out media/backup/root-backup.blob --internal-record internal/backup-internal.json --transcript "$PT" >/dev/null ||
 	fatal "primary: backup create"
-ceremony transcript seal --token root-hsm --key root --cert out/root.pem "$PT" >/dev/null || fatal "primary: seal"
+mkdir -p profiles && cp "$ROOT"/ceremony-scripts/profiles/*.yaml profiles/ # the archive keeps its profiles
+ceremony cert signer --token root-hsm --key root --issuer out/root.pem --profile profiles/ceremony-signer.yaml \
+	--label ceremony-signing --out out/ceremony-signer.pem --transcript "$PT" >/dev/null || fatal "primary: cert signer"
+ceremony transcript seal --token root-hsm --key ceremony-signing --cert out/ceremony-signer.pem "$PT" >/dev/null ||
+	fatal "primary: seal"
 
 # The guide's commands: every line of every ```sh block, in order.
 blocks=$(awk '/^ *```sh$/ {inb=1; next} /^ *```$/ {inb=0; next} inb {sub(/^ +/, ""); print}' "$ROOT/docs/recovery.md")
