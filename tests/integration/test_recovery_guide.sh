@@ -37,13 +37,13 @@ for t in root-hsm card-1 card-2 card-3 card-4 card-5; do
 done
 ceremony key generate --token root-hsm --label root --type ec-p384 --transcript "$PT" >/dev/null ||
 	fatal "primary: key generate"
-ceremony cert root --token root-hsm --key root --profile "$ROOT/ceremony-scripts/profiles/root.yaml" \
+mkdir -p profiles && cp "$ROOT"/ceremony-scripts/profiles/*.yaml profiles/ # the archive keeps its profiles
+ceremony cert root --token root-hsm --key root --profile profiles/root.yaml \
 	--subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026" --out out/root.pem --transcript "$PT" >/dev/null ||
 	fatal "primary: cert root"
 ceremony backup create --token root-hsm --key root --threshold 3 --shares 5 --cards card-1,card-2,card-3,card-4,card-5 \
 	--out media/backup/root-backup.blob --internal-record internal/backup-internal.json --transcript "$PT" >/dev/null ||
 	fatal "primary: backup create"
-mkdir -p profiles && cp "$ROOT"/ceremony-scripts/profiles/*.yaml profiles/ # the archive keeps its profiles
 ceremony cert signer --token root-hsm --key root --issuer out/root.pem --profile profiles/ceremony-signer.yaml \
 	--label ceremony-signing --out out/ceremony-signer.pem --transcript "$PT" >/dev/null || fatal "primary: cert signer"
 ceremony transcript seal --token root-hsm --key ceremony-signing --cert out/ceremony-signer.pem "$PT" >/dev/null ||
