@@ -235,18 +235,18 @@ expect_fail "the new policy's three Key Executives are needed now" 1 'issue-ca n
 expect_ok "the new officer approves a certificate with two others" \
 	sign2 "$SITE/out/f2.pem" KE6,KE1,KE2 "file:$P/KE6.pin,file:$P/KE1.pin,file:$P/KE2.pin"
 # A batch is approved once, over the sorted list of its TBS hashes.
-mkdir -p "$T/batch" "$T/batch-keys" "$T/batch-out"
+mkdir -p "$SITE/batch" "$T/batch-keys" "$SITE/batch-out"
 for i in 1 2; do
 	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/batch-keys/m$i.key" \
-		-subj "/C=DE/O=ACME Devices/CN=ACME MASA voucher signer $i" -out "$T/batch/m$i.csr" 2>/dev/null
+		-subj "/C=DE/O=ACME Devices/CN=ACME MASA voucher signer $i" -out "$SITE/batch/m$i.csr" 2>/dev/null
 done
 expect_ok "a batch of two end-entity certificates is approved by two Key Executives" \
 	in_ot --pin-source "file:$P/CA.pin" cert sign --token root-hsm --key root --issuer "$SITE/out/root.pem" \
-	--profile "$SITE_PROFILES/masa-voucher-signer.yaml" --csr-dir "$T/batch" --out-dir "$T/batch-out" \
+	--profile "$SITE_PROFILES/masa-voucher-signer.yaml" --csr-dir "$SITE/batch" --out-dir "$SITE/batch-out" \
 	--approvers KE2,KE3 --approver-pin-sources "file:$P/KE2.pin,file:$P/KE3.pin"
 grep '"action":"quorum.approve"' "$OT" | tail -1 >"$T/batch.rec"
 check "the batch's statement covers the SHA-256 of its sorted TBS hashes, each a certificate's own" \
-	python3 - "$T/batch.rec" "$T/batch-out/m1.pem" "$T/batch-out/m2.pem" <<'PY'
+	python3 - "$T/batch.rec" "$SITE/batch-out/m1.pem" "$SITE/batch-out/m2.pem" <<'PY'
 import base64, hashlib, json, sys
 rec = json.loads(open(sys.argv[1]).read())
 q = rec["details"]["quorum"]
