@@ -582,15 +582,21 @@ int quorum_state_load(struct quorum_state *st, const char *dir, const char *curr
 	have_cur = current != NULL && realpath(current, cur_real) != NULL;
 	if ((r = list_dated(dir, &files, &n)) != 0)
 		goto out;
+	/* The current transcript is walked last, whatever its first record's time: what the
+	 * state says about "here" (root_here) must be about it, not about a transcript
+	 * (an abandoned attempt, say) that began in the same second. */
 	for (size_t i = 0; i < n; i++) {
-		if (have_cur && realpath(files[i].path, real) != NULL && strcmp(real, cur_real) == 0)
+		if (have_cur && realpath(files[i].path, real) != NULL && strcmp(real, cur_real) == 0) {
 			current_seen = 1;
-		else if (files[i].abandoned)
+			continue;
+		}
+		if (files[i].abandoned)
 			continue; /* audit lists it apart; it approves and fixes nothing */
 		if ((r = walk_one(st, files[i].path)) != 0)
 			goto out;
 	}
-	if (have_cur && !current_seen && (r = walk_one(st, current)) != 0)
+	(void)current_seen;
+	if (have_cur && (r = walk_one(st, current)) != 0)
 		goto out;
 	r = 0;
 out:
