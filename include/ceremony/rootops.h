@@ -32,6 +32,7 @@ struct rootops_signer_opts {
 	const char *label;            /* the new key's label */
 	const char *subject;          /* NULL: the root's subject, CN + " Ceremony Signing" */
 	const char *out_path;
+	const char *waive;            /* "CKA_X,CKA_Y" or "none" or NULL: what the module cannot honour */
 };
 /*
  * The ceremony-signing key: generated in the root's token (never extractable),

@@ -155,7 +155,9 @@ static const char signer_usage[] =
 	"  --profile FILE        ceremony-scripts/profiles/ceremony-signer.yaml\n"
 	"  --label S             the new signing key's label\n"
 	"  --subject DN          its subject (default: the root's, CN + \" Ceremony Signing\")\n"
-	"  --out FILE            where to write its PEM certificate\n\n" CLI_COMMON_HELP;
+	"  --out FILE            where to write its PEM certificate\n"
+	"  --waive CKA_X[,CKA_Y] what the module cannot honour, as for key generate (recorded)\n\n"
+	CLI_COMMON_HELP;
 
 static int signer_opt(void *state, int c, const char *arg)
 {
@@ -169,6 +171,7 @@ static int signer_opt(void *state, int c, const char *arg)
 	case 'l': o->label = arg; return 0;
 	case 's': o->subject = arg; return 0;
 	case 'o': o->out_path = arg; return 0;
+	case 'w': o->waive = arg; return 0;
 	default: return -1;
 	}
 }
@@ -179,8 +182,8 @@ static int cmd_cert_signer(struct ceremony_ctx *ctx, int argc, char **argv)
 		{"token", required_argument, NULL, 't'},   {"key", required_argument, NULL, 'k'},
 		{"issuer", required_argument, NULL, 'i'},  {"profile", required_argument, NULL, 'p'},
 		{"label", required_argument, NULL, 'l'},   {"subject", required_argument, NULL, 's'},
-		{"out", required_argument, NULL, 'o'},	   CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
+		{"out", required_argument, NULL, 'o'},	   {"waive", required_argument, NULL, 'w'},
+		CLI_COMMON_OPTIONS,			   {NULL, 0, NULL, 0}};
 	struct rootops_signer_opts o;
 	int first, r;
 

@@ -93,8 +93,8 @@ struct signer_made {
 
 /* Generate the key, build and sign its certificate with the root; nothing written yet. */
 static int signer_build(struct hsm *h, const struct p11key *root_key, X509 *root,
-			const struct profile *prof, const char *label, X509_NAME *name,
-			struct signer_made *m)
+			const struct profile *prof, const char *label, unsigned waivers,
+			X509_NAME *name, struct signer_made *m)
 {
 	ASN1_INTEGER *serial = NULL;
 	uint8_t *spki = NULL, rnd[CERTBUILD_SERIAL_LEN];
@@ -104,8 +104,8 @@ static int signer_build(struct hsm *h, const struct p11key *root_key, X509 *root
 	int r;
 
 	/* The root template, never extractable (P11KEY_ROOT_NONE): it has no backup. */
-	if ((r = p11key_generate(h->session, label, root_key->type, P11KEY_ROOT_NONE, 0, &m->key,
-				 &m->ev)) != 0)
+	if ((r = p11key_generate(h->session, label, root_key->type, P11KEY_ROOT_NONE, waivers,
+				 &m->key, &m->ev)) != 0)
 		return r;
 	m->key_made = 1;
 	if ((r = p11key_spki(h->session, &m->key, &spki, &spki_len)) != 0)
@@ -192,10 +192,13 @@ int rootops_signer_create(struct ceremony_ctx *ctx, const struct rootops_signer_
 	uint8_t *pem = NULL, fp[32];
 	size_t pem_len = 0;
 	const char *tpath;
+	unsigned waivers = 0;
 	int r;
 
 	memset(&h, 0, sizeof(h));
 	memset(&m, 0, sizeof(m));
+	if (o->waive != NULL && (r = p11key_waivers_parse_list(o->waive, &waivers)) != 0)
+		return r;
 	/* STYLE 9: every input and the output path before the first login. */
 	if ((r = ctx_transcript_path(ctx, "cert signer", &tpath)) != 0 ||
 	    (r = profile_load(o->profile, &prof)) != 0 ||
@@ -233,7 +236,7 @@ int rootops_signer_create(struct ceremony_ctx *ctx, const struct rootops_signer_
 		if (r != 0)
 			goto out;
 	}
-	if ((r = signer_build(&h, &root_key, root, &prof, o->label, name, &m)) != 0)
+	if ((r = signer_build(&h, &root_key, root, &prof, o->label, waivers, name, &m)) != 0)
 		goto undo;
 	if ((r = pem_encode_cert(m.cert, &pem, &pem_len)) != 0 ||
 	    (r = file_write_public(o->out_path, pem, pem_len)) != 0)

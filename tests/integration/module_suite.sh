@@ -193,7 +193,7 @@ check "the new PIN logs in (OpenSC)" pkcs11-tool --module "$CEREMONY_MODULE" --t
 # --- seal and verify
 expect_ok "cert signer: the ceremony-signing key the root certifies" cer cert signer --token root-hsm --key root \
 	--issuer "$T/out/root.pem" --profile "$SRC_ROOT/ceremony-scripts/profiles/ceremony-signer.yaml" --label signing \
-	--out "$T/out/signer.pem" --transcript "$TR"
+	--out "$T/out/signer.pem" --waive "$WAIVE" --transcript "$TR"
 expect_ok "transcript seal" cer transcript seal --token root-hsm --key signing --cert "$T/out/signer.pem" "$TR"
 expect_ok "transcript verify against the root" "$CEREMONY" transcript verify --root "$T/out/root.pem" "$TR"
 expect_ok "the witness countersigns" cer transcript countersign --token iw-card --key iw-key --role IW "$TR"
