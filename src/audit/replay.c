@@ -340,6 +340,16 @@ static int replay_cross(struct replay_state *st, long line, json_t *rec)
 			    line);
 		goto out;
 	}
+	/* A cross certificate links the root in force and a root this ceremony made, one way
+	 * or the other: one for any other key is a CA certificate the history never made. */
+	if (!(accepted(st, issuer) && in_stack(st->new_roots, subject)) &&
+	    !(in_stack(st->new_roots, issuer) && accepted(st, subject))) {
+		r = cer_err(CER_E_VERIFY, "line %ld: cross certificate for %s, which is not a root "
+					  "this ceremony made (nor, for a link certificate, the root in "
+					  "force)",
+			    line, subject_path);
+		goto out;
+	}
 	if ((r = replay_serial(st, line, x, rec)) != 0)
 		goto out;
 	if (accepted(st, issuer) && in_stack(st->new_roots, subject) && !in_stack(st->crossed, subject)) {

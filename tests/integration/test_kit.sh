@@ -105,6 +105,14 @@ tamper; awk 'NR==1{c=substr($0,1,1); $0=(c=="0"?"1":"0") substr($0,2)} 1' "$T/t/
 expect_fail "verify: an edited manifest fails its signature" 1 "MANIFEST.sha256.sig" "$CEREMONY" backup kit verify "$T/t"
 make_root other-hsm other ec-p256 "$T/other.jsonl" "$T/other.pem" "/CN=Other Root"
 expect_fail "verify: another root is refused" 1 "is not $T/other.pem" "$CEREMONY" backup kit verify --root "$T/other.pem" "$K2"
+# Hostile kits: refused before any of their files is read, never hanging on a FIFO.
+tamper; rm "$T/t/out/root.pem" && mkfifo "$T/t/out/root.pem"
+expect_fail "verify: a FIFO in the kit is refused (no hang)" 1 "neither a file nor a folder" timeout 20 "$CEREMONY" backup kit verify "$T/t"
+tamper; rm "$T/t/out/root.pem" && ln -s "$T/other.pem" "$T/t/out/root.pem"
+out=$("$CEREMONY" backup kit verify "$T/t" 2>&1)
+check "verify: a symlink in the kit is refused before it is read" bash -c "printf '%s' \"\$1\" | grep -q 'links are not followed' && ! printf '%s' \"\$1\" | grep -q 'root certificate sha256'" _ "$out"
+tamper; jq '.root.path = "../kit-2/out/root.pem"' "$T/t/KIT.json" >"$T/kj" && mv "$T/kj" "$T/t/KIT.json"
+expect_fail "verify: a KIT.json path out of the kit is refused" 1 "no path inside the kit" "$CEREMONY" backup kit verify "$T/t"
 
 # --- The disaster: the primary site is gone. Left: the kit and k = 2 cards.
 rm -rf "$A" "$T/t" "$K" "$T/ceremony.yaml"

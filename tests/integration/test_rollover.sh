@@ -134,4 +134,20 @@ out=$("$CEREMONY" audit --root "$C/out/root.pem" "$C/transcripts" 2>&1)
 rc=$?
 expect_eq "audit fails on a second root that no cross certificate links" 1 "$rc"
 expect_contains "... naming it" "$out" "a second root (/C=DE/O=ACME Devices/CN=Rogue Root) that no cert.cross by the root in force certifies"
+# A cross certificate for a root the history never made is no rollover: flagged.
+D=$T/d
+mkdir -p "$D/transcripts" "$D/out"
+cp "$TR1" "$TR1.sig" "$D/transcripts/" && cp "$OLD" "$A"/out/old-ica*.pem "$D/out/"
+openssl req -x509 -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/keys/foreign.key" \
+	-subj "/CN=Foreign Root" -days 3650 -addext basicConstraints=critical,CA:TRUE \
+	-addext keyUsage=critical,keyCertSign,cRLSign -out "$D/out/foreign.pem" 2>/dev/null || fatal "foreign root"
+DR=$D/transcripts/0002-foreign.jsonl
+expect_ok "cert cross of a root made outside the history (the tool cannot know)" cer cert cross --token root-hsm --key root \
+	--issuer-cert "$D/out/root.pem" --subject-cert "$D/out/foreign.pem" --profile "$P/root.yaml" --out "$D/out/cross-foreign.pem" \
+	--transcript "$DR" --previous "$D/transcripts/0001-root.jsonl"
+seal root "$D/out/root.pem" "$DR"
+out=$("$CEREMONY" audit --root "$D/out/root.pem" "$D/transcripts" 2>&1)
+rc=$?
+expect_eq "audit fails on a cross certificate for a root no ceremony made" 1 "$rc"
+expect_contains "... naming why" "$out" "not a root this ceremony made"
 finish
