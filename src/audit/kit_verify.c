@@ -105,10 +105,11 @@ static int sha_of(json_t *obj, uint8_t out[32])
 	return 0;
 }
 
-static int check_manifest(const char *dir, X509 *root, FILE *out)
+/* scan: media_scan(dir), made before any of the kit's files was read. */
+static int check_manifest(const char *dir, const struct media_manifest *scan, X509 *root,
+			  FILE *out)
 {
 	char path[PATH_MAX], sig[PATH_MAX];
-	struct media_manifest *scan = NULL;
 	uint8_t *text = NULL, *want = NULL, *der = NULL;
 	size_t text_len = 0, want_len = 0, der_len = 0;
 	int r;
@@ -124,8 +125,7 @@ static int check_manifest(const char *dir, X509 *root, FILE *out)
 		goto out;
 	}
 	fprintf(out, "  ✓ MANIFEST.sha256: signature verifies and chains to the root\n");
-	if ((r = media_scan(dir, &scan)) != 0 ||
-	    (r = media_manifest_text(scan, &text, &text_len)) != 0)
+	if ((r = media_manifest_text(scan, &text, &text_len)) != 0)
 		goto out;
 	if (text_len != want_len || memcmp(text, want, text_len) != 0) {
 		r = cer_err(CER_E_REFUSED, "%s: the kit's files differ from its signed manifest (a "
@@ -137,7 +137,6 @@ static int check_manifest(const char *dir, X509 *root, FILE *out)
 		     "others\n",
 		scan->n);
 out:
-	media_manifest_free(scan);
 	free(text);
 	free(want);
 	free(der);
@@ -171,12 +170,14 @@ int kit_verify(const char *dir, const char *root_expected, FILE *out)
 	json_t *kit = NULL;
 	json_error_t jerr;
 	X509 *root = NULL, *expected = NULL;
+	struct media_manifest *scan = NULL;
 	int r;
 
 	fprintf(out, "Recovery kit %s\n", dir);
 	if (snprintf(path, sizeof(path), "%s/%s", dir, KIT_JSON) >= (int)sizeof(path))
 		return cer_err(CER_E_INPUT, "%s: path too long", dir);
-	if ((r = file_read_all(path, 16 * 1024 * 1024, &raw, &raw_len)) != 0)
+	/* Before any file is read: only files and folders, no link out, no FIFO to hang on. */
+	if ((r = media_scan(dir, &scan)) != 0 || (r = file_read_all(path, 16 * 1024 * 1024, &raw, &raw_len)) != 0)
 		goto out;
 	kit = json_loadb((const char *)raw, raw_len, JSON_REJECT_DUPLICATES, &jerr);
 	if (kit == NULL) {
@@ -204,7 +205,7 @@ int kit_verify(const char *dir, const char *root_expected, FILE *out)
 			     "with the paper record of the root ceremony\n");
 	}
 	readaloud_print(out, "root certificate sha256", fp, fp_len);
-	if ((r = check_manifest(dir, root, out)) != 0)
+	if ((r = check_manifest(dir, scan, root, out)) != 0)
 		goto out;
 	if ((r = kit_path(dir, json_object_get(kit, "history"), "history", history,
 			  sizeof(history))) != 0 ||
@@ -220,6 +221,7 @@ int kit_verify(const char *dir, const char *root_expected, FILE *out)
 		goto out;
 	fprintf(out, "Kit intact: it holds what a recovery needs, signed at the ceremony.\n");
 out:
+	media_manifest_free(scan);
 	free(raw);
 	json_decref(kit);
 	X509_free(root);
