@@ -18,7 +18,6 @@
 
 #define KIT_MAX_TRANSCRIPTS 100000
 #define KIT_MAX_MANIFEST (64 * 1024 * 1024)
-#define KIT_MAX_FILE ((size_t)4 * 1024 * 1024 * 1024)
 
 int kit_check_history(const char *history, X509 *root, const uint8_t blob_sha256[32],
 		      const uint8_t *internal_sha256, struct backup_made *made, FILE *out)

@@ -353,6 +353,12 @@ static int replay_cross(struct replay_state *st, long line, json_t *rec)
 	if ((r = replay_serial(st, line, x, rec)) != 0)
 		goto out;
 	if (accepted(st, issuer) && in_stack(st->new_roots, subject) && !in_stack(st->crossed, subject)) {
+		if (sk_X509_num(st->crossed) > 0) {
+			r = cer_err(CER_E_VERIFY, "line %ld: a second new root cross-certified in one "
+						  "ceremony: a rollover makes one new root",
+				    line);
+			goto out;
+		}
 		if ((r = push_copy(st->crossed, subject)) != 0)
 			goto out;
 		if (strlen(subject_path) < sizeof(st->rep->new_root))

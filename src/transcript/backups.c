@@ -19,6 +19,7 @@ struct load {
 	size_t n_sup;
 	struct {
 		uint8_t sha256[32];
+		char id[BACKUPS_ID_MAX]; /* the superseded backup's id, "" if not recorded */
 		char by[BACKUPS_ID_MAX];
 	} *sup;
 };
@@ -92,6 +93,12 @@ static int on_record(void *arg, long line, json_t *rec)
 			return cer_err(CER_E_INPUT, "%s: %s %s: supersedes names no blob hash", l->path,
 				       action, m->backup_id);
 		memcpy(l->sup[l->n_sup].by, m->backup_id, sizeof(m->backup_id));
+		{
+			const char *id = json_string_value(json_object_get(sup, "backup_id"));
+			l->sup[l->n_sup].id[0] = '\0';
+			if (id != NULL && strlen(id) < BACKUPS_ID_MAX)
+				memcpy(l->sup[l->n_sup].id, id, strlen(id) + 1);
+		}
 		l->n_sup++;
 	}
 	return 0;
@@ -120,7 +127,9 @@ int backups_load(const char *dir, struct backups **out)
 	}
 	for (size_t i = 0; i < l.n_sup && r == 0; i++)
 		for (size_t j = 0; j < l.b->n; j++)
-			if (memcmp(l.b->made[j].blob_sha256, l.sup[i].sha256, 32) == 0) {
+			/* By hash or by id: recovery refuses by id, so the kit must agree. */
+			if (memcmp(l.b->made[j].blob_sha256, l.sup[i].sha256, 32) == 0 ||
+			    (l.sup[i].id[0] != '\0' && strcmp(l.b->made[j].backup_id, l.sup[i].id) == 0)) {
 				l.b->made[j].superseded = 1;
 				memcpy(l.b->made[j].superseded_by, l.sup[i].by, BACKUPS_ID_MAX);
 			}

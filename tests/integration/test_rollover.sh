@@ -137,17 +137,34 @@ expect_contains "... naming it" "$out" "a second root (/C=DE/O=ACME Devices/CN=R
 # A cross certificate for a root the history never made is no rollover: flagged.
 D=$T/d
 mkdir -p "$D/transcripts" "$D/out"
-cp "$TR1" "$TR1.sig" "$D/transcripts/" && cp "$OLD" "$A"/out/old-ica*.pem "$D/out/"
+cp "$TR1" "$TR1.sig" "$D/transcripts/" && cp "$OLD" "$A/out/old-ica.pem" "$A/out/old-ica-chain.pem" "$S1" "$D/out/" && cp -r "$P" "$D/profiles" && cp -r "$A/csr" "$D/csr"
 openssl req -x509 -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/keys/foreign.key" \
 	-subj "/CN=Foreign Root" -days 3650 -addext basicConstraints=critical,CA:TRUE \
 	-addext keyUsage=critical,keyCertSign,cRLSign -out "$D/out/foreign.pem" 2>/dev/null || fatal "foreign root"
 DR=$D/transcripts/0002-foreign.jsonl
 expect_ok "cert cross of a root made outside the history (the tool cannot know)" cer cert cross --token root-hsm --key root \
-	--issuer-cert "$D/out/root.pem" --subject-cert "$D/out/foreign.pem" --profile "$P/root.yaml" --out "$D/out/cross-foreign.pem" \
+	--issuer-cert "$D/out/root.pem" --subject-cert "$D/out/foreign.pem" --profile "$D/profiles/root.yaml" --out "$D/out/cross-foreign.pem" \
 	--transcript "$DR" --previous "$D/transcripts/0001-root.jsonl"
-seal root "$D/out/root.pem" "$DR"
+seal signing-1 "$D/out/signer-1.pem" "$DR"
 out=$("$CEREMONY" audit --root "$D/out/root.pem" "$D/transcripts" 2>&1)
 rc=$?
 expect_eq "audit fails on a cross certificate for a root no ceremony made" 1 "$rc"
 expect_contains "... naming why" "$out" "not a root this ceremony made"
+# One rollover makes one new root: two new roots crossed in one ceremony are flagged.
+E=$T/e
+mkdir -p "$E/transcripts" "$E/out"
+cp "$TR1" "$TR1.sig" "$E/transcripts/" && cp "$OLD" "$A/out/old-ica.pem" "$A/out/old-ica-chain.pem" "$S1" "$E/out/" && cp -r "$P" "$E/profiles" && cp -r "$A/csr" "$E/csr"
+ER=$E/transcripts/0002-two.jsonl
+for n in 4 5; do
+	cer key generate --token root-hsm --label "root-$n" --type ec-p384 --transcript "$ER" $([ -e "$ER" ] || echo --previous "$E/transcripts/0001-root.jsonl") >/dev/null || fatal "key $n"
+	cer cert root --token root-hsm --key "root-$n" --profile "$E/profiles/root.yaml" --subject "/C=DE/O=ACME Devices/CN=Root $n" \
+		--out "$E/out/root-$n.pem" --transcript "$ER" >/dev/null || fatal "root $n"
+	cer cert cross --token root-hsm --key root --issuer-cert "$E/out/root.pem" --subject-cert "$E/out/root-$n.pem" \
+		--profile "$E/profiles/root.yaml" --out "$E/out/cross-$n.pem" --transcript "$ER" >/dev/null || fatal "cross $n"
+done
+seal signing-1 "$E/out/signer-1.pem" "$ER"
+out=$("$CEREMONY" audit --root "$E/out/root.pem" "$E/transcripts" 2>&1)
+rc=$?
+expect_eq "audit fails on two new roots in one rollover" 1 "$rc"
+expect_contains "... naming it" "$out" "a second new root cross-certified in one ceremony"
 finish
