@@ -40,6 +40,8 @@ DEB_PACKAGES += python3-jsonschema
 # SoftHSM2 behind p11-kit-proxy.
 DEB_PACKAGES += swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd \
 	libtss2-tcti-tabrmd0 dbus dbus-daemon dbus-bin p11-kit-modules
+# make bench: /usr/bin/time, and the by-hand baseline's libp11 engine.
+DEB_PACKAGES += time libengine-pkcs11-openssl
 
 ifeq ($(V),1)
 Q =

@@ -39,6 +39,9 @@ struct history {
 	struct history_revocation *revoked;
 	size_t n_ca;
 	struct history_ca *ca; /* cert.root and every cert.issue of profile_kind "ca" */
+	/* Open-addressing indexes (entry + 1, 0 empty) over serials and spki: lookups in O(1). */
+	uint32_t *serial_slots, *spki_slots;
+	size_t serial_cap, spki_cap; /* powers of two, at most half full */
 };
 
 /* Read every *.jsonl in dir (a missing dir is an empty history). */

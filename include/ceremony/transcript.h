@@ -113,5 +113,9 @@ int transcript_record_path(const char *transcript, const char *recorded, char *o
 /* Calls fn for each record (parsed) of a chain-verified transcript, in order. */
 int transcript_each(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg)
 	__attribute__((warn_unused_result));
+/* The same over a transcript already read into memory (path names it in messages). */
+int transcript_each_data(const char *path, const uint8_t *data, size_t len,
+			 int (*fn)(void *arg, long line, json_t *rec), void *arg)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -3,60 +3,140 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
+#include "ceremony/fileio.h"
 #include "ceremony/history.h"
 #include "ceremony/transcript.h"
 
 #define HISTORY_MAX_FILES 4096
 
+/* FNV-1a over the serial's hex, case folded (serials compare case-insensitively). */
+static uint32_t serial_hash(const char *hex)
+{
+	uint32_t h = 2166136261u;
+	for (const char *p = hex; *p != '\0'; p++) {
+		h ^= (uint32_t)(unsigned char)((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* An SPKI SHA-256 is already uniformly distributed. */
+static uint32_t spki_hash(const uint8_t spki[32])
+{
+	return (uint32_t)spki[0] | (uint32_t)spki[1] << 8 | (uint32_t)spki[2] << 16 |
+	       (uint32_t)spki[3] << 24;
+}
+
+/* Slot of hex, or of the empty slot where it would go. */
+static size_t serial_slot(const struct history *h, const char *hex)
+{
+	size_t mask = h->serial_cap - 1, i = serial_hash(hex) & mask;
+
+	while (h->serial_slots[i] != 0 && strcasecmp(h->serials[h->serial_slots[i] - 1], hex) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+static size_t spki_slot(const struct history *h, const uint8_t spki[32])
+{
+	size_t mask = h->spki_cap - 1, i = spki_hash(spki) & mask;
+
+	while (h->spki_slots[i] != 0 && memcmp(h->spki[h->spki_slots[i] - 1], spki, 32) != 0)
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Make room for one more entry: grow the table (and rehash) past half full. */
+static int index_reserve(uint32_t **slots, size_t *cap, size_t n)
+{
+	size_t want = *cap == 0 ? 64 : *cap;
+	uint32_t *fresh;
+
+	while ((n + 1) * 2 > want)
+		want *= 2;
+	if (want == *cap)
+		return 0;
+	if (n + 1 > UINT32_MAX / 2)
+		return cer_err(CER_E_INPUT, "the history has more than %u entries", UINT32_MAX / 2);
+	fresh = calloc(want, sizeof(*fresh));
+	if (fresh == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	free(*slots);
+	*slots = fresh;
+	*cap = want;
+	return 1; /* rehash needed */
+}
+
 int history_has_serial(const struct history *h, const char *hex)
 {
-	for (size_t i = 0; i < h->n_serials; i++)
-		if (strcasecmp(h->serials[i], hex) == 0)
-			return 1;
-	return 0;
+	return h->serial_cap != 0 && h->serial_slots[serial_slot(h, hex)] != 0;
 }
 
 int history_has_spki(const struct history *h, const uint8_t spki[32])
 {
-	for (size_t i = 0; i < h->n_spki; i++)
-		if (memcmp(h->spki[i], spki, 32) == 0)
-			return 1;
+	return h->spki_cap != 0 && h->spki_slots[spki_slot(h, spki)] != 0;
+}
+
+/* Arrays of n entries hold 16, then the next power of two: grow at 0, 16, 32, ... */
+static int grow(void **arr, size_t n, size_t elem)
+{
+	void *grown;
+
+	if (n != 0 && (n < 16 || (n & (n - 1)) != 0))
+		return 0;
+	grown = realloc(*arr, (n == 0 ? 16 : n * 2) * elem);
+	if (grown == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	*arr = grown;
 	return 0;
 }
 
 int history_add_serial(struct history *h, const char *hex)
 {
-	char(*grown)[HISTORY_SERIAL_HEX_MAX];
+	int r;
 
 	if (strlen(hex) >= HISTORY_SERIAL_HEX_MAX)
 		return cer_err(CER_E_INPUT, "serial %.48s... is longer than 20 octets", hex);
 	if (history_has_serial(h, hex))
 		return 0;
-	grown = realloc(h->serials, (h->n_serials + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return cer_err(CER_E_NOMEM, "out of memory");
-	h->serials = grown;
-	memcpy(h->serials[h->n_serials++], hex, strlen(hex) + 1);
+	if ((r = index_reserve(&h->serial_slots, &h->serial_cap, h->n_serials)) < 0)
+		return r;
+	if (r == 1)
+		for (size_t i = 0; i < h->n_serials; i++)
+			h->serial_slots[serial_slot(h, h->serials[i])] = (uint32_t)(i + 1);
+	if ((r = grow((void **)&h->serials, h->n_serials, sizeof(*h->serials))) != 0)
+		return r;
+	memcpy(h->serials[h->n_serials], hex, strlen(hex) + 1);
+	h->serial_slots[serial_slot(h, hex)] = (uint32_t)(h->n_serials + 1);
+	h->n_serials++;
 	return 0;
 }
 
 int history_add_spki(struct history *h, const uint8_t spki[32])
 {
-	uint8_t(*grown)[32];
+	int r;
 
 	if (history_has_spki(h, spki))
 		return 0;
-	grown = realloc(h->spki, (h->n_spki + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return cer_err(CER_E_NOMEM, "out of memory");
-	h->spki = grown;
-	memcpy(h->spki[h->n_spki++], spki, 32);
+	if ((r = index_reserve(&h->spki_slots, &h->spki_cap, h->n_spki)) < 0)
+		return r;
+	if (r == 1)
+		for (size_t i = 0; i < h->n_spki; i++)
+			h->spki_slots[spki_slot(h, h->spki[i])] = (uint32_t)(i + 1);
+	if ((r = grow((void **)&h->spki, h->n_spki, sizeof(*h->spki))) != 0)
+		return r;
+	memcpy(h->spki[h->n_spki], spki, 32);
+	h->spki_slots[spki_slot(h, spki)] = (uint32_t)(h->n_spki + 1);
+	h->n_spki++;
 	return 0;
 }
 
@@ -215,6 +295,190 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Everything one transcript adds, merged into h in order (adds are idempotent). */
+static int history_merge(struct history *h, const struct history *one)
+{
+	int r;
+
+	for (size_t i = 0; i < one->n_serials; i++)
+		if ((r = history_add_serial(h, one->serials[i])) != 0)
+			return r;
+	for (size_t i = 0; i < one->n_spki; i++)
+		if ((r = history_add_spki(h, one->spki[i])) != 0)
+			return r;
+	if (one->max_crl_number > h->max_crl_number)
+		h->max_crl_number = one->max_crl_number;
+	for (size_t i = 0; i < one->n_ca; i++)
+		if ((r = history_add_ca(h, one->ca[i].serial, one->ca[i].subject_der,
+					one->ca[i].subject_der_len)) != 0)
+			return r;
+	for (size_t i = 0; i < one->n_revoked; i++) {
+		json_t *e = json_pack("{s:s, s:s, s:I}", "serial", one->revoked[i].serial, "reason",
+				      one->revoked[i].reason, "time", (json_int_t)one->revoked[i].time);
+		r = e == NULL ? cer_err(CER_E_NOMEM, "out of memory") : history_add_revocation(h, e);
+		json_decref(e);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/*
+ * The index: what each transcript adds, cached by the SHA-256 of its bytes in
+ * $XDG_CACHE_HOME/ceremony/history (else ~/.cache/...), one small JSON file per
+ * sealed transcript. Content-addressed, so a transcript that changes is simply
+ * read again; nothing is written into the CA's own folder. A missing, unreadable
+ * or malformed entry is ignored (the transcript is parsed); writing is best effort.
+ */
+static int cache_path(const char *hex, char *out, size_t size)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+
+	if (xdg != NULL && xdg[0] == '/')
+		n = snprintf(out, size, "%s/ceremony/history/%s.json", xdg, hex);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(out, size, "%s/.cache/ceremony/history/%s.json", home, hex);
+	else
+		return -1;
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+static int cache_read(const char *hex, struct history *one)
+{
+	char path[PATH_MAX];
+	json_t *root, *v;
+	size_t i;
+	int ok = 1;
+
+	if (cache_path(hex, path, sizeof(path)) != 0 ||
+	    (root = json_load_file(path, JSON_REJECT_DUPLICATES, NULL)) == NULL)
+		return -1;
+	if (json_integer_value(json_object_get(root, "version")) != 2 ||
+	    strcmp(json_string_value(json_object_get(root, "transcript_sha256")) != NULL
+			   ? json_string_value(json_object_get(root, "transcript_sha256"))
+			   : "",
+		   hex) != 0)
+		ok = 0;
+	json_array_foreach(json_object_get(root, "serials"), i, v)
+	{
+		if (!ok || !json_is_string(v) || history_add_serial(one, json_string_value(v)) != 0)
+			ok = 0;
+	}
+	json_array_foreach(json_object_get(root, "spki"), i, v)
+	{
+		uint8_t md[32];
+		const char *x = json_string_value(v);
+		if (!ok || x == NULL || strlen(x) != 64 || hex_decode(x, 64, md, 32) != 0 ||
+		    history_add_spki(one, md) != 0)
+			ok = 0;
+	}
+	json_array_foreach(json_object_get(root, "revoked"), i, v)
+	{
+		if (!ok || history_add_revocation(one, v) != 0)
+			ok = 0;
+	}
+	json_array_foreach(json_object_get(root, "ca"), i, v)
+	{
+		if (!ok || history_ca_record(one, v) != 0)
+			ok = 0;
+	}
+	v = json_object_get(root, "max_crl_number");
+	if (!json_is_integer(v))
+		ok = 0;
+	else
+		one->max_crl_number = (long long)json_integer_value(v);
+	json_decref(root);
+	cer_err_clear();
+	return ok ? 0 : -1;
+}
+
+static void cache_write(const char *hex, const struct history *one)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 32], hx[65];
+	json_t *root, *serials, *spki, *revoked, *ca;
+	char *slash;
+
+	if (cache_path(hex, path, sizeof(path)) != 0)
+		return;
+	serials = json_array();
+	spki = json_array();
+	revoked = json_array();
+	ca = json_array();
+	root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:I}", "version", 2, "transcript_sha256",
+			 hex, "serials", serials, "spki", spki, "revoked", revoked, "ca", ca,
+			 "max_crl_number", (json_int_t)one->max_crl_number);
+	if (root == NULL)
+		return;
+	for (size_t i = 0; i < one->n_serials; i++)
+		json_array_append_new(serials, json_string(one->serials[i]));
+	for (size_t i = 0; i < one->n_spki; i++) {
+		hex_encode(one->spki[i], 32, hx);
+		json_array_append_new(spki, json_string(hx));
+	}
+	for (size_t i = 0; i < one->n_revoked; i++)
+		json_array_append_new(revoked, json_pack("{s:s, s:s, s:I}", "serial",
+							 one->revoked[i].serial, "reason",
+							 one->revoked[i].reason, "time",
+							 (json_int_t)one->revoked[i].time));
+	for (size_t i = 0; i < one->n_ca; i++) {
+		char *dh = malloc(one->ca[i].subject_der_len * 2 + 1);
+		if (dh == NULL)
+			break;
+		hex_encode(one->ca[i].subject_der, one->ca[i].subject_der_len, dh);
+		json_array_append_new(ca, json_pack("{s:s, s:s}", "serial", one->ca[i].serial,
+						    "subject_der", dh));
+		free(dh);
+	}
+	/* mkdir -p the cache folder, then write a temporary file and rename it in place. */
+	for (slash = strchr(path + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		(void)mkdir(path, 0700);
+		*slash = '/';
+	}
+	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) < (int)sizeof(tmp) &&
+	    json_dump_file(root, tmp, JSON_COMPACT) == 0 && rename(tmp, path) != 0)
+		(void)unlink(tmp);
+	json_decref(root);
+}
+
+/* One transcript, read once: from the index if its bytes are known, else parsed. */
+static int history_one(struct history *h, const char *path)
+{
+	struct history *one = calloc(1, sizeof(*one));
+	uint8_t *data = NULL, md[32];
+	size_t len = 0;
+	char hex[65], sig[PATH_MAX];
+	int r, sealed;
+
+	sealed = snprintf(sig, sizeof(sig), "%s.sig", path) < (int)sizeof(sig) && file_exists(sig);
+	if (one == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		goto out;
+	if (EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) != 1) {
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);
+		goto out;
+	}
+	hex_encode(md, sizeof(md), hex);
+	if (cache_read(hex, one) != 0) {
+		history_free(one);
+		if ((one = calloc(1, sizeof(*one))) == NULL) {
+			r = cer_err(CER_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = transcript_each_data(path, data, len, history_record, one)) != 0)
+			goto out;
+		if (sealed) /* a sealed transcript never changes: worth an entry */
+			cache_write(hex, one);
+	}
+	r = history_merge(h, one);
+out:
+	free(data);
+	history_free(one);
+	return r;
+}
+
 int history_load(const char *dir, struct history **out)
 {
 	struct history *h;
@@ -260,7 +524,7 @@ int history_load(const char *dir, struct history **out)
 		char path[PATH_MAX];
 		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path))
 			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
-		else if ((r = transcript_each(path, history_record, h)) != 0)
+		else if ((r = history_one(h, path)) != 0)
 			cer_err_prefix("the CA's history is not intact: ");
 		h->n_transcripts++;
 	}
@@ -297,6 +561,8 @@ void history_free(struct history *h)
 	free(h->serials);
 	free(h->spki);
 	free(h->revoked);
+	free(h->serial_slots);
+	free(h->spki_slots);
 	for (size_t i = 0; i < h->n_ca; i++)
 		free(h->ca[i].subject_der);
 	free(h->ca);

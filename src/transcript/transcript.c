@@ -249,12 +249,10 @@ int transcript_open_after(const char *path, const char *ceremony_id, const char 
 	}
 	t->next_seq = 1;
 	if (file_exists(path)) {
-		if ((r = transcript_each(path, transcript_scan_cb, t)) != 0) {
+		if ((r = transcript_each_last(path, transcript_scan_cb, t, t->prev)) != 0) {
 			cer_err_prefix("refusing to append: ");
 			goto fail;
 		}
-		if ((r = transcript_last_hash(path, t->prev)) != 0)
-			goto fail;
 		if (ceremony_id != NULL && t->next_seq > 1) {
 			/* keep the id the file already has */
 		}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 void transcript_sha256_hex(const uint8_t *data, size_t len, char out[65]);
@@ -15,6 +16,9 @@ int transcript_dir_of(const char *path, char out[PATH_MAX]);
 int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX]);
 /* hex SHA-256 of the last line of a chain-verified transcript */
 int transcript_last_hash(const char *path, char out[65]);
+/* transcript_each and transcript_last_hash in one read. */
+int transcript_each_last(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg,
+			 char last[65]);
 /* Verify path.sig; fills signer (subject) and checks it against root or the recorded keys. */
 int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X509 *root,
 			   const char *const *spki_hex, size_t n_spki, char *signer,

@@ -100,6 +100,26 @@ int transcript_each(const char *path, int (*fn)(void *arg, long line, json_t *re
 	return r;
 }
 
+int transcript_each_data(const char *path, const uint8_t *data, size_t len,
+			 int (*fn)(void *arg, long line, json_t *rec), void *arg)
+{
+	return transcript_walk(path, data, len, fn, arg, NULL);
+}
+
+int transcript_each_last(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg,
+			 char last[65])
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	r = transcript_walk(path, data, len, fn, arg, last);
+	free(data);
+	return r;
+}
+
 int transcript_last_hash(const char *path, char out[65])
 {
 	uint8_t *data = NULL;

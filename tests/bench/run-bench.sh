@@ -65,3 +65,5 @@ grep -o '"reconstitution_seconds":[0-9.]*' "$TR2" | sed 's/^/  recorded /'
 # Issue 13 item 4: backup creation bounded by Argon2id (tests/bench/bench_backup.sh prints JSON).
 echo "== backup cost (10-of-16 vs 3-of-5 at test cost; 3-of-5 at production cost)"
 CEREMONY=$CEREMONY tests/bench/bench_backup.sh
+echo
+tests/bench/ratios.sh

@@ -1,0 +1,247 @@
+#!/usr/bin/env bash
+# make bench, issue 13's ratios: each measured in this one run, on this machine,
+# against a baseline measured beside it. Writes bench/results.json and prints a
+# table. Never a pass/fail: make check does not run this.
+#
+#   sign_ratio_p384/p256     batch issuance of 1,000 CSRs (one call) ÷ raw C_Sign
+#                            on the same token and key (bench_sign, 3 s loop)
+#   batch_speedup_vs_shell   that batch ÷ one `openssl x509 -req` process per
+#                            certificate through libp11's PKCS#11 engine
+#   history_overhead         one `cert sign` beside a 5,000-certificate history
+#                            ÷ the same with an empty history (median of 5)
+#   audit_ratio_vs_openssl_verify  `ceremony audit` of that history ÷ `openssl
+#                            verify` of every certificate + `sha256sum` of every
+#                            file (both on 2 processes)
+#   backup_10of16_vs_3of5_test_cost  backup create 10-of-16 ÷ 3-of-5, test Argon2id cost
+#   peak_rss_batch_mib       peak RSS of the 1,000-certificate call
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+CEREMONY=$PWD/$BUILD/ceremony
+BATCH=${BENCH_BATCH:-1000}
+HISTORY=${BENCH_HISTORY:-5000}
+RESULTS=${BENCH_RESULTS:-bench/results.json}
+. tests/integration/lib.sh
+setup_hsm
+CER=("$CEREMONY" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so")
+PROFILE=$PWD/ceremony-scripts/profiles/intermediate-ca.yaml
+ROOTPROF=$PWD/ceremony-scripts/profiles/root.yaml
+
+# timed NAME CMD...: runs it, sets SECS and KIB (wall seconds, peak RSS).
+timed() {
+	local name=$1
+	shift
+	local t0 t1 e
+	t0=$(date +%s%N)
+	/usr/bin/time -f "%e %M" -o "$T/time" "$@" >"$T/cmd.log" 2>&1 || {
+		echo "bench: $name failed:" >&2
+		tail -5 "$T/cmd.log" >&2
+		exit 1
+	}
+	t1=$(date +%s%N)
+	read -r e KIB <"$T/time"
+	SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+}
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+div() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", (b > 0 ? a / b : 0)}'; }
+
+# sign_batch CA-DIR KEY ROOT CSR-DIR OUT-DIR TRANSCRIPT: one call, or (a build
+# that refuses big batches) several calls of 250; sets SECS, KIB, CALLS.
+sign_batch() {
+	local ca=$1 key=$2 root=$3 csrs=$4 out=$5 tr=$6
+	mkdir -p "$out"
+	CALLS=1
+	local t0 e
+	t0=$(date +%s%N)
+	if /usr/bin/time -f "%e %M" -o "$T/time" "${CER[@]}" --previous "$ca/00.jsonl" cert sign --token bench --key "$key" \
+		--issuer "$root" --profile "$PROFILE" --csr-dir "$csrs" --out-dir "$out" \
+		--transcript "$tr" >"$T/cmd.log" 2>&1; then
+		read -r e KIB <"$T/time"
+		SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
+		return 0
+	fi
+	grep -q "more than" "$T/cmd.log" || { tail -5 "$T/cmd.log" >&2; exit 1; }
+	local total=0 peak=0 part=0
+	CALLS=0
+	rm -rf "$T/parts"
+	mkdir -p "$T/parts"
+	ls "$csrs" | split -l 250 - "$T/parts/list-"
+	for list in "$T/parts"/list-*; do
+		part=$((part + 1))
+		mkdir -p "$T/parts/$part"
+		while read -r f; do ln -s "$csrs/$f" "$T/parts/$part/$f"; done <"$list"
+		local pv=()
+		[ -e "$tr" ] || pv=(--previous "$ca/00.jsonl")
+		timed "batch part $part" "${CER[@]}" "${pv[@]}" cert sign --token bench --key "$key" --issuer "$root" \
+			--profile "$PROFILE" --csr-dir "$T/parts/$part" --out-dir "$out" --transcript "$tr"
+		total=$(awk -v a="$total" -v b="$SECS" 'BEGIN {print a + b}')
+		[ "$KIB" -gt "$peak" ] && peak=$KIB
+		CALLS=$((CALLS + 1))
+	done
+	SECS=$total
+	KIB=$peak
+}
+
+echo "== issue 13 ratios (batch $BATCH, history $HISTORY certificates)"
+new_token bench "$T/transcripts/setup.jsonl"
+for c in 384 256; do
+	mkdir -p "$T/ca$c"
+	cer key generate --token bench --label "k$c" --type "ec-p$c" --transcript "$T/ca$c/00.jsonl" >/dev/null
+	cer cert root --token bench --key "k$c" --profile "$ROOTPROF" --subject "/C=DE/O=Bench/CN=Bench P-$c Root" \
+		--out "$T/ca$c/root.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
+	cer transcript seal --token bench --key "k$c" "$T/ca$c/00.jsonl" >/dev/null
+done
+
+# Raw C_Sign on the same token and keys.
+read -r n s RAW384 < <("$BUILD/bench/bench_sign" "$CEREMONY_MODULE" bench k384 "$T/pins/user" 3 48)
+read -r n s RAW256 < <("$BUILD/bench/bench_sign" "$CEREMONY_MODULE" bench k256 "$T/pins/user" 3 32)
+
+python3 tests/bench/make_csrs.py "$T/csr/batch" "$BATCH" batch
+for c in 384 256; do
+	sign_batch "$T/ca$c" "k$c" "$T/ca$c/root.pem" "$T/csr/batch" "$T/ca$c/certs-01" "$T/ca$c/01.jsonl"
+	eval "BATCH_SECS$c=$SECS BATCH_KIB$c=$KIB BATCH_CALLS$c=$CALLS"
+	timed "seal" "${CER[@]}" transcript seal --token bench --key "k$c" --cert "$T/ca$c/root.pem" "$T/ca$c/01.jsonl"
+done
+RATE384=$(div "$BATCH" "$BATCH_SECS384")
+RATE256=$(div "$BATCH" "$BATCH_SECS256")
+
+# By hand: one openssl process per certificate, the key through libp11's engine.
+ENGINE_SO=$(dpkg -L libengine-pkcs11-openssl 2>/dev/null | grep '/pkcs11\.so$' | head -n1 || true)
+SHELL_N=40
+SHELL_RATE=0
+if [ -n "$ENGINE_SO" ]; then
+	cat >"$T/openssl.cnf" <<CNF
+openssl_conf = openssl_init
+[openssl_init]
+engines = engine_section
+[engine_section]
+pkcs11 = pkcs11_section
+[pkcs11_section]
+engine_id = pkcs11
+dynamic_path = $ENGINE_SO
+MODULE_PATH = $CEREMONY_MODULE
+init = 0
+[v3_ica]
+basicConstraints = critical, CA:true, pathlen:0
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+certificatePolicies = 1.3.6.1.4.1.32473.1.1
+CNF
+	python3 tests/bench/make_csrs.py "$T/csr/shell" "$SHELL_N" shell
+	mkdir -p "$T/shell"
+	cat >"$T/shell.sh" <<SH
+set -e
+for f in $T/csr/shell/*.csr; do
+	OPENSSL_CONF=$T/openssl.cnf openssl x509 -req -in "\$f" -CA $T/ca384/root.pem -engine pkcs11 \
+		-CAkeyform engine -CAkey "pkcs11:token=bench;object=k384;type=private?pin-value=user-pin-1234" \
+		-sha384 -set_serial "0x\$(openssl rand -hex 16)" -days 3650 -extfile $T/openssl.cnf \
+		-extensions v3_ica -out "$T/shell/\$(basename "\$f" .csr).pem" 2>/dev/null
+done
+SH
+	timed "by hand" bash "$T/shell.sh"
+	openssl verify -CAfile "$T/ca384/root.pem" "$T/shell"/*.pem >/dev/null
+	SHELL_RATE=$(div "$SHELL_N" "$SECS")
+fi
+
+# A history of $HISTORY certificates: sealed ceremonies of 250 after the batch.
+prev=$T/ca384/01.jsonl
+have=$BATCH
+i=1
+while [ "$have" -lt "$HISTORY" ]; do
+	i=$((i + 1))
+	num=$(printf '%02d' "$i")
+	n=$((HISTORY - have < 250 ? HISTORY - have : 250))
+	python3 tests/bench/make_csrs.py "$T/csr/h$num" "$n" "h$num"
+	mkdir -p "$T/ca384/certs-$num"
+	"${CER[@]}" --previous "$prev" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
+		--profile "$PROFILE" --csr-dir "$T/csr/h$num" --out-dir "$T/ca384/certs-$num" \
+		--transcript "$T/ca384/$num.jsonl" >/dev/null
+	cer transcript seal --token bench --key k384 --cert "$T/ca384/root.pem" "$T/ca384/$num.jsonl" >/dev/null
+	prev=$T/ca384/$num.jsonl
+	have=$((have + n))
+done
+
+# One cert sign beside that history, and beside none (median of 5 each).
+python3 tests/bench/make_csrs.py "$T/csr/single" 10 single
+mkdir -p "$T/single"
+for k in 1 2 3 4 5; do
+	for which in empty full; do
+		case $which in
+		empty) hist=$T/empty-history num=$((k * 2 - 1)) ;;
+		full) hist=$T/ca384 num=$((k * 2)) ;;
+		esac
+		csr=$T/csr/single/single-$(printf '%04d' "$num").csr
+		timed "single $which" "${CER[@]}" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
+			--profile "$PROFILE" --csr "$csr" --out "$T/single/$which-$k.pem" --history "$hist" \
+			--transcript "$T/single/$which-$k.jsonl"
+		echo "$SECS" >>"$T/single-$which.txt"
+	done
+done
+SINGLE_EMPTY=$(median <"$T/single-empty.txt")
+SINGLE_FULL=$(median <"$T/single-full.txt")
+
+# audit of that history vs openssl verify of every certificate + sha256sum of every file.
+timed "audit" "$CEREMONY" audit --root "$T/ca384/root.pem" "$T/ca384"
+AUDIT_SECS=$SECS
+NCERTS=$(ls "$T"/ca384/certs-*/*.pem | grep -vc -- '-chain\.pem$')
+AUDIT_CEREMONIES=$(ls "$T"/ca384/*.jsonl | wc -l)
+cat >"$T/baseline.sh" <<SH
+set -e
+ls $T/ca384/certs-*/*.pem | grep -v -- '-chain\.pem\$' | xargs -P 2 -n 500 openssl verify -CAfile $T/ca384/root.pem >/dev/null
+find $T/ca384 $T/csr -type f -print0 | xargs -0 -P 2 -n 1000 sha256sum >/dev/null
+SH
+timed "openssl verify + sha256sum" bash "$T/baseline.sh"
+BASE_SECS=$SECS
+
+# Backup creation at the test Argon2id cost: 10-of-16 vs 3-of-5.
+export CEREMONY_TEST_ARGON2=1
+backup_time() { # K N
+	local k=$1 nn=$2 cards="" pins="" passes=""
+	for j in $(seq 1 "$nn"); do
+		new_token "c$k-$nn-$j" "$T/transcripts/cards.jsonl"
+		printf 'bench passphrase %s' "$j" >"$T/pins/pass$j"
+		cards="$cards${cards:+,}c$k-$nn-$j"
+		pins="$pins${pins:+,}file:$T/pins/user"
+		passes="$passes${passes:+,}file:$T/pins/pass$j"
+	done
+	timed "backup $k-of-$nn" "${CER[@]}" backup create --token bench --key k256 --threshold "$k" --shares "$nn" \
+		--cards "$cards" --card-pin-sources "$pins" --passphrase-sources "$passes" \
+		--out "$T/out/b$k-$nn.blob" --internal-record "$T/out/b$k-$nn.json" --transcript "$T/transcripts/b$k-$nn.jsonl"
+}
+backup_time 3 5
+B35=$SECS
+backup_time 10 16
+B1016=$SECS
+unset CEREMONY_TEST_ARGON2
+
+R384=$(div "$RATE384" "$RAW384")
+R256=$(div "$RATE256" "$RAW256")
+SPEEDUP=$(div "$RATE384" "$SHELL_RATE")
+HOVER=$(div "$SINGLE_FULL" "$SINGLE_EMPTY")
+ARATIO=$(div "$AUDIT_SECS" "$BASE_SECS")
+BRATIO=$(div "$B1016" "$B35")
+RSS=$(awk -v k="$BATCH_KIB384" 'BEGIN {printf "%.1f", k / 1024}')
+mkdir -p "$(dirname "$RESULTS")"
+cat >"$RESULTS" <<JSON
+{
+  "machine": {"cores": $(nproc), "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"},
+  "sign_ratio_p384": {"ratio": $R384, "batch": $BATCH, "calls": $BATCH_CALLS384, "batch_seconds": $BATCH_SECS384, "batch_cert_per_s": $RATE384, "raw_c_sign_per_s": $RAW384, "target": 0.6},
+  "sign_ratio_p256": {"ratio": $R256, "batch": $BATCH, "calls": $BATCH_CALLS256, "batch_seconds": $BATCH_SECS256, "batch_cert_per_s": $RATE256, "raw_c_sign_per_s": $RAW256, "target": 0.6},
+  "batch_speedup_vs_shell": {"ratio": $SPEEDUP, "batch_cert_per_s": $RATE384, "shell_cert_per_s": $SHELL_RATE, "shell_certificates": $SHELL_N},
+  "history_overhead": {"ratio": $HOVER, "history_certificates": $HISTORY, "full_seconds_median": $SINGLE_FULL, "empty_seconds_median": $SINGLE_EMPTY, "runs": 5, "target": 1.5},
+  "audit_ratio_vs_openssl_verify": {"ratio": $ARATIO, "audit_seconds": $AUDIT_SECS, "baseline_seconds": $BASE_SECS, "ceremonies": $AUDIT_CEREMONIES, "certificates": $NCERTS, "target": 1.0},
+  "backup_10of16_vs_3of5_test_cost": {"ratio": $BRATIO, "seconds_10of16": $B1016, "seconds_3of5": $B35, "target": 5.0},
+  "peak_rss_batch_mib": {"value": $RSS, "batch": $BATCH, "peak_rss_kib_p384": $BATCH_KIB384, "peak_rss_kib_p256": $BATCH_KIB256}
+}
+JSON
+jq . "$RESULTS" >/dev/null
+printf '%-34s %9s   %s\n' key value "raw figures"
+printf '%-34s %9s   %s\n' sign_ratio_p384 "$R384" "$RATE384 cert/s ($BATCH in $BATCH_CALLS384 call(s), ${BATCH_SECS384} s) / raw C_Sign $RAW384/s"
+printf '%-34s %9s   %s\n' sign_ratio_p256 "$R256" "$RATE256 cert/s ($BATCH in $BATCH_CALLS256 call(s), ${BATCH_SECS256} s) / raw C_Sign $RAW256/s"
+printf '%-34s %9s   %s\n' batch_speedup_vs_shell "$SPEEDUP" "$RATE384 cert/s / by hand $SHELL_RATE cert/s"
+printf '%-34s %9s   %s\n' history_overhead "$HOVER" "${SINGLE_FULL} s beside $HISTORY certificates / ${SINGLE_EMPTY} s empty"
+printf '%-34s %9s   %s\n' audit_ratio_vs_openssl_verify "$ARATIO" "audit ${AUDIT_SECS} s ($AUDIT_CEREMONIES ceremonies, $NCERTS certificates) / ${BASE_SECS} s"
+printf '%-34s %9s   %s\n' backup_10of16_vs_3of5_test_cost "$BRATIO" "${B1016} s / ${B35} s"
+printf '%-34s %9s   %s\n' peak_rss_batch_mib "$RSS" "the $BATCH-certificate call (P-384)"
+echo "wrote $RESULTS"
