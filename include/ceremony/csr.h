@@ -43,9 +43,6 @@ struct csr_policy {
 	const X509 *root;              /* the root certificate: its key must not be reused */
 	const uint8_t (*known_spki)[CSR_SHA256_LEN]; /* SPKI SHA-256 of keys already certified */
 	size_t n_known_spki;
-	/* Instead of the list, if set: 1 if the key was already certified (a hashed lookup). */
-	int (*is_known_spki)(const void *arg, const uint8_t spki[CSR_SHA256_LEN]);
-	const void *is_known_arg;
 };
 
 struct csr_verdict {

@@ -37,7 +37,7 @@ static int show_opt(void *state, int c, const char *arg)
 static int csr_show(const char *path, const char *profile_path, const char *root_path)
 {
 	struct profile *profile = NULL;
-	struct csr_policy policy = {NULL, NULL, NULL, 0, NULL, NULL};
+	struct csr_policy policy = {NULL, NULL, NULL, 0};
 	struct csr_report *report = NULL;
 	struct csr *c = NULL;
 	X509 *root = NULL;

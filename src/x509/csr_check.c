@@ -298,10 +298,6 @@ static void csr_check_key_reuse(const struct csr *c, const struct csr_policy *po
 			return;
 		}
 	}
-	if (policy->is_known_spki != NULL && policy->is_known_spki(policy->is_known_arg, mine)) {
-		csr_verdict(rep, "key-reuse", 0, "this key was already certified");
-		return;
-	}
 	for (size_t i = 0; i < policy->n_known_spki; i++) {
 		if (CRYPTO_memcmp(mine, policy->known_spki[i], sizeof(mine)) == 0) {
 			csr_verdict(rep, "key-reuse", 0, "this key was already certified");
@@ -405,7 +401,7 @@ static void csr_check_profile_key(const struct csr *c, const struct profile *p,
 
 int csr_check(const struct csr *c, const struct csr_policy *policy, struct csr_report *report)
 {
-	static const struct csr_policy none = {NULL, NULL, NULL, 0, NULL, NULL};
+	static const struct csr_policy none = {NULL, NULL, NULL, 0};
 	char names[CSR_MAX_CHECKS * CSR_CHECK_NAME_MAX];
 	struct csr_spki s;
 
