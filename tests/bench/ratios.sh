@@ -120,7 +120,6 @@ pkcs11 = pkcs11_section
 engine_id = pkcs11
 dynamic_path = $ENGINE_SO
 MODULE_PATH = $CEREMONY_MODULE
-init = 0
 [v3_ica]
 basicConstraints = critical, CA:true, pathlen:0
 keyUsage = critical, keyCertSign, cRLSign
@@ -225,7 +224,7 @@ RSS=$(awk -v k="$BATCH_KIB384" 'BEGIN {printf "%.1f", k / 1024}')
 mkdir -p "$(dirname "$RESULTS")"
 cat >"$RESULTS" <<JSON
 {
-  "machine": {"cores": $(nproc), "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)", "commit": "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"},
+  "machine": {"cores": $(nproc), "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"},
   "sign_ratio_p384": {"ratio": $R384, "batch": $BATCH, "calls": $BATCH_CALLS384, "batch_seconds": $BATCH_SECS384, "batch_cert_per_s": $RATE384, "raw_c_sign_per_s": $RAW384, "target": 0.6},
   "sign_ratio_p256": {"ratio": $R256, "batch": $BATCH, "calls": $BATCH_CALLS256, "batch_seconds": $BATCH_SECS256, "batch_cert_per_s": $RATE256, "raw_c_sign_per_s": $RAW256, "target": 0.6},
   "batch_speedup_vs_shell": {"ratio": $SPEEDUP, "batch_cert_per_s": $RATE384, "shell_cert_per_s": $SHELL_RATE, "shell_certificates": $SHELL_N},
