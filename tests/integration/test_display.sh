@@ -47,4 +47,6 @@ check "transcript print marks a truncated field" grep -q 'truncated: 3000 bytes 
 check "the HTML printout sends none raw either" test "$(raw "$T/print.html")" -eq 0
 "$CEREMONY" transcript verify --allow-unsealed "$T/t.jsonl" >"$T/verify.txt" 2>&1
 check "transcript verify sends none raw" test "$(raw "$T/verify.txt")" -eq 0
+# The forged transcript is deliberately not a schema-complete record: not left for the schema check.
+rm -f "$T/t.jsonl"
 finish
