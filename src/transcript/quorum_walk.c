@@ -525,10 +525,59 @@ static int by_time(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->path, y->path);
 }
 
+/*
+ * Before any policy, only quorum.* and witness.register records change the state
+ * (signing records count only under a policy): a transcript holding neither is
+ * skipped after a plain search of its bytes, not parsed (issue 13: a call's cost
+ * must not grow with the history). Its chain is verified by whoever read it first
+ * (history_load, audit).
+ */
+static int quorum_relevant(const struct quorum_state *st, const char *path, int *relevant)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	*relevant = 1;
+	if (st->has_policy)
+		return 0;
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	*relevant = memmem(data, len, "\"action\":\"quorum.", 18) != NULL ||
+		    memmem(data, len, "\"action\":\"witness.register\"", 27) != NULL;
+	free(data);
+	return 0;
+}
+
 static int walk_one(struct quorum_state *st, const char *path)
 {
+	int relevant, r;
+
 	quorum_state_begin(st, path);
+	if ((r = quorum_relevant(st, path, &relevant)) != 0 || !relevant)
+		return r;
 	return transcript_each(path, quorum_state_record, st);
+}
+
+/* The time of a transcript's first record, from its first line alone. */
+static int first_time(struct dated *d)
+{
+	char line[8192];
+	json_t *rec;
+	FILE *f = fopen(d->path, "r");
+	int r = 0;
+
+	if (f == NULL)
+		return cer_err(CER_E_IO, "%s: cannot open: %s", d->path, strerror(errno));
+	if (fgets(line, sizeof(line), f) == NULL ||
+	    (rec = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL)) == NULL) {
+		fclose(f);
+		return transcript_each(d->path, first_time_cb, d); /* says what is wrong */
+	}
+	fclose(f);
+	r = first_time_cb(d, 1, rec);
+	json_decref(rec);
+	return r;
 }
 
 static int list_dated(const char *dir, struct dated **out, size_t *n)
@@ -566,7 +615,7 @@ static int list_dated(const char *dir, struct dated **out, size_t *n)
 	}
 	closedir(d);
 	for (size_t i = 0; i < *n && r == 0; i++)
-		r = transcript_each((*out)[i].path, first_time_cb, &(*out)[i]);
+		r = first_time(&(*out)[i]);
 	if (r == 0 && *n > 1)
 		qsort(*out, *n, sizeof(**out), by_time);
 	return r;
