@@ -532,7 +532,7 @@ static int by_time(const void *a, const void *b)
  * must not grow with the history). Its chain is verified by whoever read it first
  * (history_load, audit).
  */
-static int quorum_relevant(const struct quorum_state *st, const char *path, int *relevant)
+static int quorum_relevant(struct quorum_state *st, const char *path, int *relevant)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -543,8 +543,11 @@ static int quorum_relevant(const struct quorum_state *st, const char *path, int 
 		return 0;
 	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
 		return r;
-	*relevant = memmem(data, len, "\"action\":\"quorum.", 18) != NULL ||
+	*relevant = memmem(data, len, "\"action\":\"quorum.", 17) != NULL ||
 		    memmem(data, len, "\"action\":\"witness.register\"", 27) != NULL;
+	/* What a skipped transcript would have set: whether it made a root certificate. */
+	if (!*relevant && memmem(data, len, "\"action\":\"cert.root\"", 20) != NULL)
+		st->root_here = 1;
 	free(data);
 	return 0;
 }
