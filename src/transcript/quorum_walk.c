@@ -580,6 +580,15 @@ static int first_time(struct dated *d)
 	fclose(f);
 	r = first_time_cb(d, 1, rec);
 	json_decref(rec);
+	if (r == 0) { /* abandoned: its record may be anywhere; a byte search, no parse */
+		uint8_t *data = NULL;
+		size_t len = 0;
+		if ((r = file_read_all(d->path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+			return r;
+		if (memmem(data, len, "\"action\":\"ceremony.abandoned\"", 29) != NULL)
+			d->abandoned = 1;
+		free(data);
+	}
 	return r;
 }
 
