@@ -30,7 +30,40 @@ struct replay_state {
 	FILE *out;
 	struct replay_report *rep;
 	struct history *seen; /* serials met so far */
+	/* The last profile and issuer loaded: a batch's records name the same files. */
+	char prof_path[PATH_MAX], issuer_path[PATH_MAX];
+	struct profile prof;
+	X509 *issuer;
 };
+
+static int profile_cached(struct replay_state *st, const char *path, struct profile *out)
+{
+	int r;
+
+	if (st->prof_path[0] == '\0' || strcmp(st->prof_path, path) != 0) {
+		st->prof_path[0] = '\0';
+		if ((r = profile_load(path, &st->prof)) != 0)
+			return r;
+		memcpy(st->prof_path, path, strlen(path) + 1);
+	}
+	memcpy(out, &st->prof, sizeof(*out));
+	return 0;
+}
+
+static int issuer_cached(struct replay_state *st, const char *path, X509 **out)
+{
+	int r;
+
+	if (st->issuer == NULL || strcmp(st->issuer_path, path) != 0) {
+		X509_free(st->issuer);
+		st->issuer = NULL;
+		if ((r = pem_load_cert(path, &st->issuer)) != 0)
+			return r;
+		memcpy(st->issuer_path, path, strlen(path) + 1);
+	}
+	*out = X509_dup(st->issuer);
+	return *out != NULL ? 0 : cer_err(CER_E_NOMEM, "out of memory");
+}
 
 /* Path of entry i of a record's inputs/outputs, or NULL if it is not there. */
 static int record_file(struct replay_state *st, json_t *rec, const char *list, size_t i, char *out)
@@ -149,11 +182,11 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 	    (has_csr && (r = record_file(st, rec, "inputs", 1, prof_path)) != 0) ||
 	    (!is_root && (r = record_file(st, rec, "inputs", has_csr ? 2 : 1, issuer_path)) != 0))
 		goto out;
-	if ((r = pem_load_cert(cert_path, &x)) != 0 || (r = profile_load(prof_path, &prof)) != 0)
+	if ((r = pem_load_cert(cert_path, &x)) != 0 || (r = profile_cached(st, prof_path, &prof)) != 0)
 		goto out;
 	if (is_root)
 		issuer = X509_dup(x);
-	else if ((r = pem_load_cert(issuer_path, &issuer)) != 0 ||
+	else if ((r = issuer_cached(st, issuer_path, &issuer)) != 0 ||
 		 (has_csr && (r = csr_load(csr_path, &csr)) != 0))
 		goto out;
 	if (issuer == NULL) {
@@ -438,6 +471,7 @@ int replay_transcript_roots(const char *path, X509 *root, STACK_OF(X509) *also, 
 				    path, name);
 		}
 out:
+	X509_free(st.issuer);
 	history_free(st.seen);
 	sk_X509_pop_free(st.new_roots, X509_free);
 	sk_X509_pop_free(st.crossed, X509_free);
