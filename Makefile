@@ -26,7 +26,7 @@ CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -Wsh
 	-Wformat=2 -fstack-protector-strong $(OPTFLAGS) $(SANFLAGS) -Iinclude -MMD -MP \
 	-DCEREMONY_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
-LIBS_ALL = $(PKG_LIBS) -lzxcvbn -lm -ldl
+LIBS_ALL = $(PKG_LIBS) -lzxcvbn -lm -ldl -lpthread
 
 # Debian 12 packages: build libraries, the HSM used by tests and the demo, and
 # the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).

@@ -20,6 +20,15 @@
 int file_write_new(const char *path, const void *data, size_t len)
 	__attribute__((warn_unused_result));
 
+/*
+ * The same without any fsync, for many outputs made durable together by one
+ * file_sync_fs before anything records or reports them.
+ */
+int file_write_public_unsynced(const char *path, const void *data, size_t len)
+	__attribute__((warn_unused_result));
+/* syncfs(2) of the file system holding path: every write to it so far is durable. */
+int file_sync_fs(const char *path) __attribute__((warn_unused_result));
+
 /* Fail with CER_E_EXISTS if path exists, CER_E_IO if its folder is missing. */
 int file_check_new(const char *path) __attribute__((warn_unused_result));
 

@@ -53,6 +53,7 @@ struct profile {
 	enum profile_ski ski;
 	int aki; /* include authorityKeyIdentifier (never for a self-signed root) */
 	int policies_required; /* at least one policy, from the profile or --policy */
+	int requests_pinned;   /* cert sign needs each request's key and subject pinned */
 	int n_crldp;
 	char crldp[PROFILE_MAX_URIS][PROFILE_URI_MAX];
 	int n_aia_ca_issuers;

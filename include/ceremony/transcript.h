@@ -44,6 +44,9 @@ void transcript_close(struct transcript *t);
 /* {"path": relative to the transcript's folder, "sha256": hex} for a file that exists. */
 int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
 	__attribute__((warn_unused_result));
+/* The same with the SHA-256 of the bytes the caller itself read or wrote there. */
+int transcript_data_entry(const struct transcript *t, const char *path,
+			  const uint8_t sha256[32], json_t **out) __attribute__((warn_unused_result));
 
 /*
  * Append one record and fsync. inputs/outputs (arrays) and details (object) may
@@ -56,6 +59,14 @@ const char *transcript_ceremony(const struct transcript *t);
 
 /* The seq the next transcript_append's record will get (after a pending ceremony.begin). */
 long transcript_next_seq(const struct transcript *t);
+
+/*
+ * From now on, transcript_append chains records in memory; transcript_flush
+ * appends them all with one fsync (a batch's records, after its outputs are
+ * durable). A failed flush leaves the transcript object unusable: close it.
+ */
+void transcript_hold(struct transcript *t);
+int transcript_flush(struct transcript *t) __attribute__((warn_unused_result));
 
 /* Add a field to a new transcript's ceremony.begin record (no effect on an existing one). */
 int transcript_begin_note(struct transcript *t, const char *key, json_t *value)

@@ -8,8 +8,8 @@
 
 #define ERR_DETAIL_MAX 1024
 
-/* The one process-wide mutable state we allow, like errno: the last failure's words. */
-static char err_detail[ERR_DETAIL_MAX];
+/* The one mutable state we allow, like errno (and like errno, one per thread): the last failure's words. */
+static _Thread_local char err_detail[ERR_DETAIL_MAX];
 
 __attribute__((format(printf, 1, 0))) static void err_vset(const char *fmt, va_list ap)
 {

@@ -75,20 +75,37 @@ int file_check_new(const char *path)
 	return 0;
 }
 
-static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode);
+static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode, int sync);
 
 int file_write_new(const char *path, const void *data, size_t len)
 {
-	return write_new_mode(path, data, len, 0600);
+	return write_new_mode(path, data, len, 0600, 1);
 }
 
 int file_write_public(const char *path, const void *data, size_t len)
 {
 	/* Certificates and CRLs are public: readable by everyone, whatever the umask. */
-	return write_new_mode(path, data, len, 0644);
+	return write_new_mode(path, data, len, 0644, 1);
 }
 
-static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode)
+int file_write_public_unsynced(const char *path, const void *data, size_t len)
+{
+	return write_new_mode(path, data, len, 0644, 0);
+}
+
+int file_sync_fs(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r = 0;
+
+	if (fd < 0)
+		return cer_err(CER_E_IO, "%s: cannot open: %s", path, strerror(errno));
+	if (syncfs(fd) != 0)
+		r = cer_err(CER_E_IO, "%s: cannot sync its file system: %s", path, strerror(errno));
+	close(fd);
+	return r;
+}
+
+static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode, int sync)
 {
 	char dir[PATH_MAX], tmp[PATH_MAX];
 	uint8_t rnd[8];
@@ -106,7 +123,7 @@ static int write_new_mode(const char *path, const void *data, size_t len, mode_t
 	if (fd < 0)
 		return cer_err(CER_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
 	created = 1;
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || fsync(fd) != 0) {
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || (sync && fsync(fd) != 0)) {
 		r = cer_err(CER_E_IO, "%s: cannot write: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -124,13 +141,13 @@ static int write_new_mode(const char *path, const void *data, size_t len, mode_t
 			    : cer_err(CER_E_IO, "%s: cannot create: %s", path, strerror(errno));
 		goto out;
 	}
-	r = fsync_dir(dir);
+	r = sync ? fsync_dir(dir) : 0;
 out:
 	if (fd >= 0)
 		close(fd);
 	if (created)
 		(void)unlink(tmp);
-	if (r == 0)
+	if (r == 0 && sync)
 		r = fsync_dir(dir);
 	return r;
 }

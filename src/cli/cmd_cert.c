@@ -1,5 +1,6 @@
 /* ceremony cert root | signer | sign */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ceremony/commands.h"
@@ -64,16 +65,20 @@ static int cmd_cert_root(struct ceremony_ctx *ctx, int argc, char **argv)
 static const char sign_usage[] =
 	"usage: ceremony cert sign --token T --key L --issuer root.pem --profile FILE\n"
 	"                          (--csr FILE --out FILE | --csr-dir DIR --out-dir DIR)\n"
-	"                          [--policy OID]... --transcript FILE [options]\n"
+	"                          [--policy OID]... [--expect-spki HEX --expect-subject DN]...\n"
+	"                          [--expect-file FILE] --transcript FILE [options]\n"
 	"\nSigns intermediate CA or end-entity certificates from CSRs (PKCS#10, PEM or DER)\n"
 	"under a profile. Every request is checked first (see \"ceremony csr show\"); the\n"
 	"subject is taken from the CSR only as the profile allows; serials and keys must be\n"
 	"new to the CA's history (every *.jsonl beside the transcript, or --history DIR).\n"
 	"Each certificate is first signed with a throwaway key and linted; then the HSM\n"
 	"signs it and the signature is verified with the issuer's key. Writes X.pem and\n"
-	"X-chain.pem (certificate + issuer), never overwriting. A batch is signed in one\n"
-	"login, and only if every request passes; every refusal is recorded in the\n"
-	"transcript.\n"
+	"X-chain.pem (certificate + issuer), never overwriting. A batch (any size) is\n"
+	"signed in one login, and only if every request passes; every refusal is recorded\n"
+	"in the transcript. Pinned requests (--expect-*) must carry exactly the key and\n"
+	"subject agreed beforehand, checked before the login; a profile with\n"
+	"requests_pinned: true refuses any request that is not pinned. A batch that\n"
+	"stopped can be run again: what was issued is skipped.\n"
 	"\n  --token T             token label or PKCS#11 URI\n"
 	"  --key L               the issuing key's label\n"
 	"  --issuer FILE         the issuer's certificate (the root)\n"
@@ -83,7 +88,11 @@ static const char sign_usage[] =
 	"  --csr-dir DIR         every *.csr, *.der, *.pem in DIR ...\n"
 	"  --out-dir DIR         ... signed into DIR/NAME.pem\n"
 	"  --policy OID          a certificate policy besides the profile's (repeatable)\n"
-	"  --history DIR         the folder of the CA's transcripts\n" APPROVE_HELP
+	"  --history DIR         the folder of the CA's transcripts\n"
+	"  --expect-spki [NAME:]HEX      the request's SPKI SHA-256 (NAME: its file name in\n"
+	"                        a batch; repeatable, one per request)\n"
+	"  --expect-subject [NAME:]DN    its subject, \"/C=DE/O=ACME/CN=Factory 1 CA\"\n"
+	"  --expect-file FILE    lines of \"csr-name spki-sha256-hex /C=../CN=..\"\n" APPROVE_HELP
 	"\n" CLI_COMMON_HELP;
 
 static int sign_opt(void *state, int c, const char *arg)
@@ -102,6 +111,9 @@ static int sign_opt(void *state, int c, const char *arg)
 	case 'H': o->history_dir = arg; return 0;
 	case OPT_APPROVERS: o->approve.approvers = arg; return 0;
 	case OPT_APPROVER_PINS: o->approve.pin_sources = arg; return 0;
+	case 'E': o->expect_file = arg; return 0;
+	case 'S': return issue_pin_add(o, arg, 0) == 0 ? 0 : -1;
+	case 'D': return issue_pin_add(o, arg, 1) == 0 ? 0 : -1;
 	case 'P':
 		if (o->n_policies == PROFILE_MAX_OIDS || strlen(arg) >= PROFILE_OID_MAX)
 			return -1;
@@ -111,6 +123,9 @@ static int sign_opt(void *state, int c, const char *arg)
 	}
 }
 
+static int cmd_cert_sign_run(struct ceremony_ctx *ctx, struct issue_opts *o_, int argc,
+			     char **argv, int first);
+
 static int cmd_cert_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -119,13 +134,29 @@ static int cmd_cert_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 		{"csr", required_argument, NULL, 'c'},	   {"out", required_argument, NULL, 'o'},
 		{"csr-dir", required_argument, NULL, 'C'}, {"out-dir", required_argument, NULL, 'O'},
 		{"policy", required_argument, NULL, 'P'},  {"history", required_argument, NULL, 'H'},
+		{"expect-spki", required_argument, NULL, 'S'},
+		{"expect-subject", required_argument, NULL, 'D'},
+		{"expect-file", required_argument, NULL, 'E'},
 		APPROVE_OPTIONS,			   CLI_COMMON_OPTIONS,			   {NULL, 0, NULL, 0}};
 	struct issue_opts o;
 	int first, r;
 
 	memset(&o, 0, sizeof(o));
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, sign_usage, sign_opt, &o, &first)) != 0)
+	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, sign_usage, sign_opt, &o, &first)) != 0) {
+		free(o.pins);
 		return r > 0 ? 0 : r;
+	}
+	r = cmd_cert_sign_run(ctx, &o, argc, argv, first);
+	free(o.pins);
+	return r;
+}
+
+static int cmd_cert_sign_run(struct ceremony_ctx *ctx, struct issue_opts *o_, int argc,
+			     char **argv, int first)
+{
+	struct issue_opts o = *o_;
+	int r;
+
 	if (first != argc)
 		return cli_usage_error(sign_usage, "unexpected argument \"%s\"", argv[first]);
 	if ((r = cli_require(o.token, "--token", sign_usage)) != 0 ||
@@ -136,7 +167,9 @@ static int cmd_cert_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 	if ((o.csr != NULL) + (o.csr_dir != NULL) != 1 || (o.csr != NULL) != (o.out != NULL) ||
 	    (o.csr_dir != NULL) != (o.out_dir != NULL))
 		return cli_usage_error(sign_usage, "give --csr with --out, or --csr-dir with --out-dir");
-	return issue_sign(ctx, &o, stdout);
+	r = issue_sign(ctx, &o, stdout);
+	o_->pins = o.pins; /* the pins file's lines were added */
+	return r;
 }
 
 static const char signer_usage[] =

@@ -1,34 +1,32 @@
+/* issue: the plan (requests, pins, outputs), every check before the login, then issue_sign_all. */
 #include <dirent.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "ceremony/certbuild.h"
 #include "ceremony/certinfo.h"
-#include "ceremony/encode.h"
 #include "ceremony/ctx_transcript.h"
+#include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/history.h"
 #include "ceremony/hsm.h"
-#include "ceremony/hsmkey.h"
-#include "ceremony/p11key.h"
+#include "ceremony/lint.h"
 #include "ceremony/pem.h"
+#include "ceremony/readaloud.h"
 #include "ceremony/transcript.h"
 #include "issue_int.h"
 
-struct issue_run {
-	const struct issue_opts *o;
-	struct profile profile;
-	X509 *issuer;
-	struct history *history;
-	struct transcript *tr;
-	struct issue_item items[ISSUE_MAX_BATCH];
-	size_t n_items;
-};
+#define ISSUE_THREADS_MAX 4
+#define ISSUE_SERIALS_PER_DRAW 256 /* serials from one HSM random draw */
 
 int issue_chain_path(const char *cert_path, char *out, size_t size)
 {
@@ -45,16 +43,31 @@ int issue_chain_path(const char *cert_path, char *out, size_t size)
 static int item_add(struct issue_run *run, const char *csr_path, const char *out_path)
 {
 	struct issue_item *it;
+	char chain[PATH_MAX];
+	const char *slash;
+	int r;
 
-	if (run->n_items == ISSUE_MAX_BATCH)
-		return cer_err(CER_E_INPUT, "more than %d requests in one batch", ISSUE_MAX_BATCH);
+	if (run->n_items == run->cap_items) {
+		size_t cap = run->cap_items == 0 ? 64 : run->cap_items * 2;
+		struct issue_item *grown = realloc(run->items, cap * sizeof(*grown));
+		if (grown == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		run->items = grown;
+		run->cap_items = cap;
+	}
+	if ((r = issue_chain_path(out_path, chain, sizeof(chain))) != 0)
+		return r;
 	it = &run->items[run->n_items];
 	memset(it, 0, sizeof(*it));
-	if (snprintf(it->csr_path, sizeof(it->csr_path), "%s", csr_path) >= (int)sizeof(it->csr_path) ||
-	    snprintf(it->out_path, sizeof(it->out_path), "%s", out_path) >= (int)sizeof(it->out_path))
-		return cer_err(CER_E_INPUT, "%s: path too long", csr_path);
 	run->n_items++;
-	return issue_chain_path(it->out_path, it->chain_path, sizeof(it->chain_path));
+	it->csr_path = strdup(csr_path);
+	it->out_path = strdup(out_path);
+	it->chain_path = strdup(chain);
+	if (it->csr_path == NULL || it->out_path == NULL || it->chain_path == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	slash = strrchr(it->csr_path, '/');
+	it->name = slash != NULL ? slash + 1 : it->csr_path;
+	return 0;
 }
 
 static int by_name(const void *a, const void *b)
@@ -62,11 +75,36 @@ static int by_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+static int is_request_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+	return name[0] != '.' && dot != NULL &&
+	       (strcmp(dot, ".csr") == 0 || strcmp(dot, ".der") == 0 || strcmp(dot, ".pem") == 0);
+}
+
+/* Two requests that would write one certificate (a.csr and a.der): refused before anything. */
+static int stems_unique(char **names, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		size_t a = (size_t)(strrchr(names[i - 1], '.') - names[i - 1]);
+		size_t b = (size_t)(strrchr(names[i], '.') - names[i]);
+		for (size_t j = i; j < n && a == b && strncmp(names[i - 1], names[j], a) == 0; j++) {
+			b = (size_t)(strrchr(names[j], '.') - names[j]);
+			if (a == b)
+				return cer_err(CER_E_USAGE,
+					       "%s and %s would both be signed into %.*s.pem: keep one; "
+					       "nothing was signed",
+					       names[i - 1], names[j], (int)a, names[j]);
+		}
+	}
+	return 0;
+}
+
 /* Every *.csr, *.der or *.pem in csr_dir, in name order; DIR/X.csr -> OUT/X.pem. */
 static int items_from_dir(struct issue_run *run)
 {
-	char *names[ISSUE_MAX_BATCH];
-	size_t n = 0;
+	char **names = NULL, **grown;
+	size_t n = 0, cap = 0;
 	struct dirent *de;
 	DIR *d = opendir(run->o->csr_dir);
 	int r = 0;
@@ -74,20 +112,26 @@ static int items_from_dir(struct issue_run *run)
 	if (d == NULL)
 		return cer_err(CER_E_NOTFOUND, "%s: cannot open the CSR folder", run->o->csr_dir);
 	while ((de = readdir(d)) != NULL && r == 0) {
-		const char *dot = strrchr(de->d_name, '.');
-		if (de->d_name[0] == '.' || dot == NULL ||
-		    (strcmp(dot, ".csr") != 0 && strcmp(dot, ".der") != 0 && strcmp(dot, ".pem") != 0))
+		if (!is_request_name(de->d_name))
 			continue;
-		if (n == ISSUE_MAX_BATCH)
-			r = cer_err(CER_E_INPUT, "%s: more than %d requests", run->o->csr_dir,
-				    ISSUE_MAX_BATCH);
-		else if ((names[n] = strdup(de->d_name)) == NULL)
+		if (n == cap) {
+			cap = cap == 0 ? 256 : cap * 2;
+			if ((grown = realloc(names, cap * sizeof(*names))) == NULL) {
+				r = cer_err(CER_E_NOMEM, "out of memory");
+				break;
+			}
+			names = grown;
+		}
+		if ((names[n] = strdup(de->d_name)) == NULL)
 			r = cer_err(CER_E_NOMEM, "out of memory");
 		else
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(names[0]), by_name);
+	if (n > 0)
+		qsort(names, n, sizeof(names[0]), by_name);
+	if (r == 0)
+		r = stems_unique(names, n);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		char csr[PATH_MAX], out[PATH_MAX];
 		int stem = (int)(strrchr(names[i], '.') - names[i]);
@@ -100,6 +144,7 @@ static int items_from_dir(struct issue_run *run)
 	}
 	for (size_t i = 0; i < n; i++)
 		free(names[i]);
+	free(names);
 	if (r == 0 && n == 0)
 		r = cer_err(CER_E_NOTFOUND, "%s: no *.csr, *.der or *.pem requests", run->o->csr_dir);
 	return r;
@@ -135,282 +180,485 @@ static int policies_check(const struct issue_run *run)
 	return 0;
 }
 
-/* A fresh serial the CA has never used. */
-static int unique_serial(struct issue_run *run, struct hsm *h, ASN1_INTEGER **out)
+/* Run fn on every item still to be checked, on up to ISSUE_THREADS_MAX threads. */
+struct parallel {
+	struct issue_run *run;
+	int (*fn)(struct issue_run *run, struct issue_item *it);
+	atomic_size_t next;
+	int *rc;
+};
+
+static void *parallel_worker(void *arg)
 {
-	char hex[41];
-	X509 *probe = X509_new();
-	int r = CER_E_INTERNAL;
+	struct parallel *p = arg;
+	size_t i;
 
-	for (int tries = 0; tries < 8; tries++) {
-		ASN1_INTEGER_free(*out);
-		*out = NULL;
-		uint8_t rnd[CERTBUILD_SERIAL_LEN];
-
-		if ((r = p11_random_mixed(h->session, rnd, sizeof(rnd))) != 0 ||
-		    (r = certbuild_serial(rnd, out)) != 0)
-			break;
-		if (probe == NULL || !X509_set_serialNumber(probe, *out) ||
-		    (r = certinfo_serial_hex(probe, hex)) != 0) {
-			r = r != 0 ? r : cer_err(CER_E_NOMEM, "out of memory");
-			break;
-		}
-		if (!history_has_serial(run->history, hex)) {
-			r = history_add_serial(run->history, hex);
-			break;
-		}
-		r = cer_err(CER_E_REFUSED, "eight fresh serials all collided with the history");
+	while ((i = atomic_fetch_add(&p->next, 1)) < p->run->n_items) {
+		struct issue_item *it = &p->run->items[i];
+		if (it->reason[0] != '\0' || it->state == ITEM_DONE_BEFORE)
+			continue;
+		cer_err_clear();
+		p->rc[i] = p->fn(p->run, it);
+		if (p->rc[i] != 0)
+			(void)snprintf(it->reason, sizeof(it->reason), "%s", cer_err_msg(p->rc[i]));
+		ERR_clear_error();
 	}
-	X509_free(probe);
+	return NULL;
+}
+
+static int parallel_items(struct issue_run *run, int (*fn)(struct issue_run *, struct issue_item *),
+			  int *rc)
+{
+	struct parallel p = {run, fn, 0, rc};
+	pthread_t th[ISSUE_THREADS_MAX];
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	int n = cores < 1 ? 1 : cores > ISSUE_THREADS_MAX ? ISSUE_THREADS_MAX : (int)cores, started = 0;
+
+	if ((size_t)n > run->n_items)
+		n = (int)run->n_items;
+	for (int i = 1; i < n; i++)
+		if (pthread_create(&th[i], NULL, parallel_worker, &p) == 0)
+			started = i;
+		else
+			break;
+	parallel_worker(&p);
+	for (int i = 1; i <= started; i++)
+		pthread_join(th[i], NULL);
+	return 0;
+}
+
+static int pin_subject_matches(const struct issue_pin *pin, const X509_NAME *got, int *same)
+{
+	X509_NAME *want = NULL;
+	int r;
+
+	*same = 0;
+	if ((r = certbuild_name_parse(pin->subject, 0, &want)) != 0)
+		return r;
+	*same = X509_NAME_cmp(want, got) == 0;
+	X509_NAME_free(want);
+	return 0;
+}
+
+/* Issue 16: the request is exactly the one agreed before the day, or it is refused. */
+static int pin_check(const struct issue_item *it, const struct csr *csr)
+{
+	char want[512], got[512], subject[CERTBUILD_DN_MAX];
+	int same, r;
+
+	if (it->pin->has_spki && CRYPTO_memcmp(it->pin->spki, it->spki, 32) != 0) {
+		if (readaloud_words(it->pin->spki, 32, 32, want, sizeof(want)) != 0 ||
+		    readaloud_words(it->spki, 32, 32, got, sizeof(got)) != 0)
+			return cer_err(CER_E_REFUSED, "%s: refused: its key is not the pinned key",
+				       it->csr_path);
+		return cer_err(CER_E_REFUSED,
+			       "%s: refused: its key is not the pinned key: expected SPKI SHA-256 "
+			       "\"%s\", the request has \"%s\"",
+			       it->csr_path, want, got);
+	}
+	if (!it->pin->has_subject)
+		return 0;
+	if ((r = pin_subject_matches(it->pin, X509_REQ_get_subject_name(csr_req(csr)), &same)) != 0)
+		return r;
+	if (!same) {
+		if (csr_subject_text(csr, subject, sizeof(subject)) != 0)
+			subject[0] = '\0';
+		return cer_err(CER_E_REFUSED,
+			       "%s: refused: its subject is not the pinned subject: expected \"%s\", "
+			       "the request has \"%s\"",
+			       it->csr_path, it->pin->subject, subject);
+	}
+	return 0;
+}
+
+/* Read the request once; its SHA-256 is of exactly these bytes. */
+static int item_load(const struct issue_item *it, struct csr **csr, uint8_t md[32])
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if ((r = file_read_all(it->csr_path, CSR_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	if (EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) != 1)
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", it->csr_path);
+	else if ((r = csr_parse(data, len, it->csr_path, csr)) != 0)
+		cer_err_prefix("refused: ");
+	free(data);
 	return r;
 }
 
-/* Check one request completely; on refusal fill it->reason. Needs no login. */
-static int item_prepare(struct issue_run *run, struct issue_item *it)
+/* A rerun: the outputs are there. Ours for this request (issued or not yet recorded), or refused. */
+static int item_found(struct issue_run *run, struct issue_item *it)
 {
-	/* Known keys: a hashed lookup below, not csr_check's list scan. */
-	struct csr_policy pol = {&run->profile, run->issuer, NULL, 0};
-	struct csr_report rep;
+	uint8_t spki[32];
+	char serial[41];
 	int r;
 
-	if ((r = file_check_new(it->out_path)) != 0 || (r = file_check_new(it->chain_path)) != 0)
+	if ((r = issue_found_cert(it, &it->found)) != 0)
 		return r;
-	if ((r = csr_load(it->csr_path, &it->csr)) != 0) {
-		cer_err_prefix("refused: ");
+	if (X509_verify(it->found, X509_get0_pubkey(run->issuer)) != 1 ||
+	    X509_NAME_cmp(X509_get_issuer_name(it->found), X509_get_subject_name(run->issuer)) != 0 ||
+	    csr_cert_spki_sha256(it->found, spki) != 0 || memcmp(spki, it->spki, 32) != 0 ||
+	    certinfo_serial_hex(it->found, serial) != 0)
+		return cer_err(CER_E_EXISTS,
+			       "%s: already exists and is not this request's certificate from %s; "
+			       "refusing to overwrite it",
+			       file_exists(it->out_path) ? it->out_path : it->chain_path,
+			       run->o->issuer);
+	memcpy(it->serial_hex, serial, sizeof(serial));
+	it->state = history_has_serial(run->history, serial) ? ITEM_DONE_BEFORE : ITEM_UNRECORDED;
+	return 0;
+}
+
+/* Phase 1, no HSM: outputs, the request, its pin, every CSR check. Thread-safe. */
+static int item_check(struct issue_run *run, struct issue_item *it)
+{
+	struct csr_policy pol = {&run->profile, run->issuer, NULL, 0}; /* known keys: below */
+	struct csr *csr = NULL;
+	struct csr_report rep;
+	char names[256];
+	int r, exists = file_exists(it->out_path) || file_exists(it->chain_path);
+
+	if (!exists &&
+	    ((r = file_check_new(it->out_path)) != 0 || (r = file_check_new(it->chain_path)) != 0))
 		return r;
+	if ((r = item_load(it, &csr, it->csr_sha256)) != 0 ||
+	    (r = csr_spki_sha256(csr, it->spki)) != 0)
+		goto out;
+	if (it->pin == NULL && (run->profile.requests_pinned || run->o->n_pins > 0 || run->o->expect_file != NULL)) {
+		r = cer_err(CER_E_REFUSED,
+			    "%s: refused: no pinned key and subject for this request%s", it->csr_path,
+			    run->profile.requests_pinned ? " (the profile requires them)" : "");
+		goto out;
 	}
-	if ((r = csr_check(it->csr, &pol, &rep)) != 0) {
-		char names[256];
+	if (it->pin != NULL && (r = pin_check(it, csr)) != 0)
+		goto out;
+	if ((r = csr_check(csr, &pol, &rep)) != 0) {
 		csr_report_failed_names(&rep, names, sizeof(names));
+		r = cer_err(r, "%s: refused: %d check%s failed (%s)", it->csr_path, rep.n_failed,
+			    rep.n_failed == 1 ? "" : "s", names);
 		for (int i = 0; i < rep.n; i++)
-			if (!rep.checks[i].pass)
-				return cer_err(r, "%s: refused: %d check%s failed (%s): %s", it->csr_path,
-					       rep.n_failed, rep.n_failed == 1 ? "" : "s", names,
-					       rep.checks[i].msg);
-		return cer_err(r, "%s: refused: %s", it->csr_path, cer_err_msg(r));
+			if (!rep.checks[i].pass) {
+				r = cer_err(r, "%s: refused: %d check%s failed (%s): %s", it->csr_path,
+					    rep.n_failed, rep.n_failed == 1 ? "" : "s", names,
+					    rep.checks[i].msg);
+				break;
+			}
+		goto out;
 	}
-	if ((r = csr_spki_sha256(it->csr, it->spki)) != 0)
-		return r;
-	if (history_has_spki(run->history, it->spki))
-		return cer_err(CER_E_REFUSED, "%s: refused: this key is already certified by the CA",
-			       it->csr_path);
-	return history_add_spki(run->history, it->spki);
+	if (exists)
+		r = item_found(run, it);
+out:
+	csr_free(csr);
+	return r;
 }
 
 /* The profile allows the request's subjectAltName: copy it exactly (csr checked it). */
-static int copy_san(struct issue_item *it)
+static int copy_san(X509 *cert, const struct csr *csr)
 {
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr_req(it->csr));
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr_req(csr));
 	int r = 0;
 
 	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
 		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
 		if (OBJ_obj2nid(X509_EXTENSION_get_object(e)) == NID_subject_alt_name &&
-		    !X509_add_ext(it->cert, e, -1))
-			r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot copy subjectAltName", it->csr_path);
+		    !X509_add_ext(cert, e, -1))
+			r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot copy subjectAltName", csr_name(csr));
 	}
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return r;
 }
 
-static int issue_note_ca(struct issue_run *run, struct issue_item *it)
+/* Phase 2, after the serials are drawn: build and lint; the final TBS stays. Thread-safe. */
+static int item_build(struct issue_run *run, struct issue_item *it)
 {
-	const unsigned char *der = NULL;
-	size_t len = 0;
-	char hex[41];
-	int r;
-
-	if ((r = certinfo_serial_hex(it->cert, hex)) != 0)
-		return r;
-	if (X509_NAME_get0_der(X509_get_subject_name(it->cert), &der, &len) <= 0)
-		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the subject");
-	return history_add_ca(run->history, hex, der, len);
-}
-
-static int item_build(struct issue_run *run, struct issue_item *it, struct hsm *h,
-		      const struct issue_shadow *sh)
-{
+	char(*pols)[PROFILE_OID_MAX] = (char(*)[PROFILE_OID_MAX])run->o->policies;
 	X509_NAME *subject = NULL;
 	ASN1_INTEGER *serial = NULL;
+	struct csr *csr = NULL;
+	X509 *cert = NULL;
+	uint8_t md[32];
 	int r;
 
-	if ((r = subject_compose(&run->profile, X509_REQ_get_subject_name(csr_req(it->csr)),
-			       it->csr_path, &subject)) != 0)
+	if (it->state == ITEM_UNRECORDED) { /* the same rules as if it were signed now */
+		struct lint_input in = {it->found, run->issuer, &run->profile, pols,
+					run->o->n_policies, NULL, NULL, 0};
+		if ((r = lint_cert(&in)) != 0 ||
+		    (r = lint_path(it->found, run->issuer, &run->profile, pols, run->o->n_policies, 1)) != 0)
+			cer_err_prefix("%s: refused: ", it->out_path);
+		return r;
+	}
+	if (it->state != ITEM_NEW)
+		return 0;
+	if ((r = item_load(it, &csr, md)) != 0)
 		goto out;
-	if ((r = unique_serial(run, h, &serial)) != 0)
+	if (memcmp(md, it->csr_sha256, 32) != 0) {
+		r = cer_err(CER_E_REFUSED, "%s: refused: the file changed while it was being checked",
+			    it->csr_path);
 		goto out;
-	if ((r = certbuild_new(&run->profile, subject, csr_pubkey(it->csr), run->issuer, serial,
-			       (char(*)[PROFILE_OID_MAX])run->o->policies, run->o->n_policies,
-			       &it->cert)) != 0)
+	}
+	if ((r = certbuild_serial(it->serial, &serial)) != 0)
 		goto out;
-	if (run->profile.allow_san && (r = copy_san(it)) != 0)
+	if ((r = subject_compose(&run->profile, X509_REQ_get_subject_name(csr_req(csr)), it->csr_path,
+			       &subject)) != 0 ||
+	    (r = certbuild_new(&run->profile, subject, csr_pubkey(csr), run->issuer, serial, pols,
+			       run->o->n_policies, &cert)) != 0 ||
+	    (run->profile.allow_san && (r = copy_san(cert, csr)) != 0))
 		goto out;
-	r = issue_lint(it, run->issuer, sh, &run->profile, (char(*)[PROFILE_OID_MAX])run->o->policies,
-		       run->o->n_policies, run->history);
-	if (r == 0 && run->profile.kind == PROFILE_CA)
-		r = issue_note_ca(run, it); /* the next request of the batch sees this name */
+	(void)X509_NAME_oneline(subject, it->subject, sizeof(it->subject));
+	r = issue_lint(cert, it->csr_path, csr_pubkey(csr), run->issuer, &run->shadow,
+		       &run->profile, pols, run->o->n_policies, run->alg, (size_t)run->alg_len,
+		       &it->tbs, &it->tbs_len, run->history);
 out:
+	X509_free(cert);
+	csr_free(csr);
 	ASN1_INTEGER_free(serial);
 	X509_NAME_free(subject);
 	return r;
 }
 
-static int record_refusal(struct issue_run *run, struct issue_item *it, const char *why)
+static int record_refusal(struct issue_run *run, struct issue_item *it)
 {
 	json_t *in = NULL, *e = NULL;
 
 	if (file_exists(it->csr_path) && transcript_file_entry(run->tr, it->csr_path, &e) == 0)
 		in = json_pack("[o]", e);
 	return transcript_append(run->tr, "cert.refused", in, NULL,
-				 json_pack("{s:s, s:s, s:s}", "request", it->csr_path, "profile",
-					   run->profile.name, "reason", why),
+				 json_pack("{s:s, s:s, s:s, s:b}", "request", it->csr_path, "profile",
+					   run->profile.name, "reason", it->reason, "pinned",
+					   it->pin != NULL),
 				 NULL);
 }
 
-/* Sign the checked, linted certificate in the HSM; verify; write; record. */
-static int item_sign(struct issue_run *run, struct issue_item *it, EVP_PKEY *hsm_key,
-		     const EVP_MD *md, FILE *out)
-{
-	unsigned char *tbs_a = NULL, *tbs_b = NULL;
-	uint8_t *pem = NULL, *chain = NULL;
-	size_t pem_len = 0, chain_len = 0;
-	json_t *in = NULL, *outs = NULL, *e1 = NULL, *e2 = NULL, *e3 = NULL, *pols;
-	int la, lb, r;
-
-	if ((r = certbuild_sign(it->cert, hsm_key, md, X509_get0_pubkey(run->issuer))) != 0)
-		goto out;
-	/* What was signed is exactly what was linted. */
-	la = i2d_re_X509_tbs(it->cert, &tbs_a);
-	lb = i2d_re_X509_tbs(it->linted, &tbs_b);
-	if (la <= 0 || la != lb || memcmp(tbs_a, tbs_b, (size_t)la) != 0) {
-		r = cer_err(CER_E_VERIFY, "%s: the signed certificate differs from the linted one",
-			    it->csr_path);
-		goto out;
-	}
-	if (EVP_PKEY_eq(X509_get0_pubkey(it->cert), csr_pubkey(it->csr)) != 1) {
-		r = cer_err(CER_E_VERIFY, "%s: the certificate's key is not the request's",
-			    it->csr_path);
-		goto out;
-	}
-	if ((r = pem_encode_cert(it->cert, &pem, &pem_len)) != 0 ||
-	    (r = pem_encode_cert(it->cert, &chain, &chain_len)) != 0 ||
-	    (r = pem_encode_cert(run->issuer, &chain, &chain_len)) != 0)
-		goto out;
-	if ((r = file_write_public(it->out_path, pem, pem_len)) != 0 ||
-	    (r = file_write_public(it->chain_path, chain, chain_len)) != 0)
-		goto out;
-	if ((r = transcript_file_entry(run->tr, it->csr_path, &e1)) != 0 ||
-	    (r = transcript_file_entry(run->tr, run->o->profile, &e2)) != 0 ||
-	    (r = transcript_file_entry(run->tr, run->o->issuer, &e3)) != 0)
-		goto out;
-	in = json_pack("[o,o,o]", e1, e2, e3);
-	e1 = e2 = e3 = NULL;
-	if ((r = transcript_file_entry(run->tr, it->out_path, &e1)) != 0 ||
-	    (r = transcript_file_entry(run->tr, it->chain_path, &e2)) != 0)
-		goto out;
-	outs = json_pack("[o,o]", e1, e2);
-	e1 = e2 = NULL;
-	pols = json_array();
-	for (int i = 0; pols != NULL && i < run->o->n_policies; i++)
-		json_array_append_new(pols, json_string(run->o->policies[i]));
-	r = transcript_append(run->tr, "cert.issue", in, outs,
-			      json_pack("{s:o, s:o, s:s, s:b}", "certificate",
-					certinfo_json(it->cert, run->profile.name), "extra_policies",
-					pols, "profile_kind", profile_kind_name(run->profile.kind),
-					"beyond_issuer", /* validity.beyond_issuer allowed it */
-					ASN1_TIME_compare(X509_get0_notAfter(it->cert),
-							  X509_get0_notAfter(run->issuer)) > 0),
-			      NULL);
-	in = outs = NULL;
-	if (r != 0)
-		goto out;
-	fprintf(out, "Issued %s (chain %s)\n", it->out_path, it->chain_path);
-	certinfo_print(out, it->cert);
-out:
-	json_decref(e1);
-	json_decref(e2);
-	json_decref(e3);
-	json_decref(in);
-	json_decref(outs);
-	OPENSSL_free(tbs_a);
-	OPENSSL_free(tbs_b);
-	free(pem);
-	free(chain);
-	return r;
-}
-
-/* Record every refusal; the first one's words become the error. */
-static int refuse_items(struct issue_run *run, size_t refused, const char *first)
-{
-	char msg[768];
-
-	if (refused == 0)
-		return 0;
-	(void)snprintf(msg, sizeof(msg), "%s", first);
-	if (run->n_items > 1)
-		return cer_err(CER_E_REFUSED,
-			       "%zu of %zu requests refused, so none was signed; first: %s", refused,
-			       run->n_items, msg);
-	return cer_err(CER_E_REFUSED, "%s; nothing was signed or written", msg);
-}
-
-static int issue_check_all(struct issue_run *run, struct hsm *h, const struct issue_shadow *sh,
-			   int phase)
+/* After a phase: an output problem stops; refusals are recorded, and then none is signed. */
+static int refusals(struct issue_run *run, const int *rc)
 {
 	char first[768] = "";
 	size_t refused = 0;
 	int r;
 
+	for (size_t i = 0; i < run->n_items; i++)
+		if (rc[i] == CER_E_EXISTS || rc[i] == CER_E_IO || rc[i] == CER_E_NOMEM)
+			return cer_err(rc[i], "%s", run->items[i].reason);
 	for (size_t i = 0; i < run->n_items; i++) {
 		struct issue_item *it = &run->items[i];
-		r = phase == 1 ? item_prepare(run, it) : item_build(run, it, h, sh);
-		if (r == 0)
+		if (rc[i] == 0)
 			continue;
-		if (r == CER_E_EXISTS || r == CER_E_IO || r == CER_E_NOMEM)
-			return r; /* an output problem, not the request's fault */
-		(void)snprintf(it->reason, sizeof(it->reason), "%s", cer_err_msg(r));
 		if (refused++ == 0)
 			(void)snprintf(first, sizeof(first), "%s", it->reason);
-		if ((r = record_refusal(run, it, it->reason)) != 0)
+		if ((r = record_refusal(run, it)) != 0)
 			return r;
 	}
-	return refuse_items(run, refused, first);
+	if (refused == 0)
+		return 0;
+	if (run->n_items > 1)
+		return cer_err(CER_E_REFUSED,
+			       "%zu of %zu requests refused, so none was signed; first: %s", refused,
+			       run->n_items, first);
+	return cer_err(CER_E_REFUSED, "%s; nothing was signed or written", first);
 }
 
-static int issue_hsm_sign(struct issue_run *run, struct ceremony_ctx *ctx, struct hsm *h,
-			  FILE *out)
+/* Keys new to the CA (and to the batch): a hashed lookup each. */
+static int keys_unique(struct issue_run *run, int *rc)
 {
-	struct hsmkey *hk = NULL;
-	struct p11key k;
 	int r;
 
-	if ((r = hsm_login_user(ctx, h)) != 0 || (r = p11key_find_signer(h->session, run->o->key, &k, NULL)) != 0 ||
-	    (r = hsmkey_open(h->session, &k, &hk)) != 0)
-		goto out;
-	if (EVP_PKEY_eq(X509_get0_pubkey(run->issuer), hsmkey_pkey(hk)) != 1) {
-		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing was signed",
-			    run->o->issuer, run->o->key);
-		goto out;
+	for (size_t i = 0; i < run->n_items; i++) {
+		struct issue_item *it = &run->items[i];
+		if (rc[i] != 0 || it->state == ITEM_DONE_BEFORE)
+			continue;
+		if (history_has_spki(run->history, it->spki)) {
+			rc[i] = cer_err(CER_E_REFUSED,
+					"%s: refused: this key is already certified by the CA",
+					it->csr_path);
+			(void)snprintf(it->reason, sizeof(it->reason), "%s", cer_err_msg(rc[i]));
+		} else if ((r = history_add_spki(run->history, it->spki)) != 0) {
+			return r;
+		}
+		if (it->state == ITEM_UNRECORDED &&
+		    (r = history_add_serial(run->history, it->serial_hex)) != 0)
+			return r;
 	}
-	for (size_t i = 0; i < run->n_items; i++)
-		if ((r = item_sign(run, &run->items[i], hsmkey_pkey(hk), hsmkey_digest(k.type),
-				   out)) != 0)
-			goto out;
-	fprintf(out, "%zu certificate%s issued by %s.\n", run->n_items, run->n_items == 1 ? "" : "s",
-		run->o->key);
-out:
-	hsm_session_end(h);
-	hsmkey_free(hk);
+	return 0;
+}
+
+/* The serial certbuild_serial makes of these random bytes, in hex as the history keeps it. */
+static int serial_hex(const uint8_t rnd[CERTBUILD_SERIAL_LEN], char out[41])
+{
+	ASN1_INTEGER *serial = NULL;
+	BIGNUM *bn = NULL;
+	char *hex = NULL;
+	int r;
+
+	if ((r = certbuild_serial(rnd, &serial)) != 0)
+		return r;
+	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL ||
+	    strlen(hex) >= 41)
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot make a serial number");
+	else
+		memcpy(out, hex, strlen(hex) + 1);
+	OPENSSL_free(hex);
+	BN_free(bn);
+	ASN1_INTEGER_free(serial);
 	return r;
+}
+
+/* Fresh serials, never used by the CA: HSM random XOR host random, many per draw. */
+static int draw_serials(struct issue_run *run, struct hsm *h)
+{
+	uint8_t buf[ISSUE_SERIALS_PER_DRAW * CERTBUILD_SERIAL_LEN];
+	size_t left = 0, pos = 0;
+	int r;
+
+	for (size_t i = 0; i < run->n_items; i++) {
+		struct issue_item *it = &run->items[i];
+		if (it->state != ITEM_NEW)
+			continue;
+		for (int tries = 0;; tries++) {
+			if (tries == 8)
+				return cer_err(CER_E_REFUSED, "eight fresh serials all collided with the history");
+			if (left == 0) {
+				if ((r = p11_random_mixed(h->session, buf, sizeof(buf))) != 0)
+					return r;
+				left = ISSUE_SERIALS_PER_DRAW;
+				pos = 0;
+			}
+			memcpy(it->serial, buf + pos * CERTBUILD_SERIAL_LEN, CERTBUILD_SERIAL_LEN);
+			pos++;
+			left--;
+			if ((r = serial_hex(it->serial, it->serial_hex)) != 0)
+				return r;
+			if (!history_has_serial(run->history, it->serial_hex))
+				break;
+		}
+		if ((r = history_add_serial(run->history, it->serial_hex)) != 0)
+			return r;
+	}
+	OPENSSL_cleanse(buf, sizeof(buf));
+	return 0;
+}
+
+static int pins_from_file(struct issue_opts *o)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *line, *save = NULL;
+	long n = 0;
+	int r;
+
+	if ((r = file_read_all(o->expect_file, 1024 * 1024, &data, &len)) != 0)
+		return r;
+	for (line = strtok_r((char *)data, "\n", &save); line != NULL && r == 0;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[NAME_MAX + 1], spki[80], arg[NAME_MAX + 1 + CERTBUILD_DN_MAX + 2];
+		int used = 0;
+		n++;
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '#' || *line == '\0')
+			continue;
+		if (sscanf(line, "%255s %79s %n", name, spki, &used) != 2 || used == 0 ||
+		    line[used] != '/') {
+			r = cer_err(CER_E_USAGE, "%s line %ld: expected \"csr-name spki-sha256 /C=../CN=..\"",
+				    o->expect_file, n);
+			break;
+		}
+		if (snprintf(arg, sizeof(arg), "%s:%s", name, spki) >= (int)sizeof(arg) ||
+		    (r = issue_pin_add(o, arg, 0)) != 0 ||
+		    snprintf(arg, sizeof(arg), "%s:%s", name, line + used) >= (int)sizeof(arg) ||
+		    (r = issue_pin_add(o, arg, 1)) != 0) {
+			r = r != 0 ? r : cer_err(CER_E_USAGE, "%s line %ld: too long", o->expect_file, n);
+			cer_err_prefix("%s line %ld: ", o->expect_file, n);
+		}
+	}
+	free(data);
+	return r;
+}
+
+int issue_pin_add(struct issue_opts *o, const char *arg, int is_subject)
+{
+	const char *value = arg, *colon = strchr(arg, ':');
+	struct issue_pin *pin = NULL;
+	char name[NAME_MAX + 1] = "";
+	X509_NAME *dn = NULL;
+	int r;
+
+	if (colon != NULL && arg[0] != '/') {
+		if ((size_t)(colon - arg) >= sizeof(name) || colon == arg)
+			return cer_err(CER_E_USAGE, "%s: the request name is too long or empty", arg);
+		memcpy(name, arg, (size_t)(colon - arg));
+		value = colon + 1;
+	}
+	for (size_t i = 0; i < o->n_pins && pin == NULL; i++)
+		if (strcmp(o->pins[i].name, name) == 0)
+			pin = &o->pins[i];
+	if (pin == NULL) {
+		struct issue_pin *grown;
+		if (o->n_pins == ISSUE_MAX_PINS)
+			return cer_err(CER_E_USAGE, "more than %d pinned requests", ISSUE_MAX_PINS);
+		if ((grown = realloc(o->pins, (o->n_pins + 1) * sizeof(*grown))) == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		o->pins = grown;
+		pin = &o->pins[o->n_pins++];
+		memset(pin, 0, sizeof(*pin));
+		memcpy(pin->name, name, strlen(name) + 1);
+	}
+	if (is_subject) {
+		if (pin->has_subject)
+			return cer_err(CER_E_USAGE, "two expected subjects for %s", name[0] ? name : "the request");
+		if ((r = certbuild_name_parse(value, 0, &dn)) != 0) {
+			cer_err_prefix("--expect-subject: ");
+			return r;
+		}
+		X509_NAME_free(dn);
+		if (snprintf(pin->subject, sizeof(pin->subject), "%s", value) >= (int)sizeof(pin->subject))
+			return cer_err(CER_E_USAGE, "--expect-subject: too long");
+		pin->has_subject = 1;
+		return 0;
+	}
+	if (pin->has_spki)
+		return cer_err(CER_E_USAGE, "two expected keys for %s", name[0] ? name : "the request");
+	if (strlen(value) != 64 || hex_decode(value, 64, pin->spki, 32) != 0)
+		return cer_err(CER_E_USAGE, "--expect-spki %s: not a SHA-256 in hex (64 digits)", value);
+	pin->has_spki = 1;
+	return 0;
+}
+
+/* Each pin names a request of this call (a typo must not leave a request unpinned). */
+static int pins_assign(struct issue_run *run)
+{
+	struct issue_opts *o = (struct issue_opts *)run->o;
+	int r;
+
+	if (o->expect_file != NULL && (r = pins_from_file(o)) != 0)
+		return r;
+	for (size_t p = 0; p < o->n_pins; p++) {
+		struct issue_pin *pin = &o->pins[p];
+		size_t hits = 0;
+		if (!pin->has_spki || !pin->has_subject)
+			return cer_err(CER_E_USAGE, "%s: give both --expect-spki and --expect-subject",
+				       pin->name[0] ? pin->name : "the request");
+		for (size_t i = 0; i < run->n_items; i++) {
+			struct issue_item *it = &run->items[i];
+			if ((pin->name[0] == '\0' && run->n_items == 1) || strcmp(pin->name, it->name) == 0) {
+				it->pin = pin;
+				hits++;
+			}
+		}
+		if (hits == 0)
+			return cer_err(CER_E_USAGE, "a pin names %s, which is not a request of this call",
+				       pin->name[0] ? pin->name : "no request");
+	}
+	return 0;
 }
 
 static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 {
 	const struct issue_opts *o = run->o;
-	const char *tpath;
 	int r;
 
-	if ((r = ctx_transcript_path(ctx, "cert sign", &tpath)) != 0)
+	if ((r = ctx_transcript_path(ctx, "cert sign", &run->transcript_path)) != 0)
 		return r;
 	if ((r = profile_load(o->profile, &run->profile)) != 0)
 		return r;
@@ -419,45 +667,80 @@ static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 			       o->profile);
 	if ((r = policies_check(run)) != 0 || (r = pem_load_cert(o->issuer, &run->issuer)) != 0)
 		return r;
-	if ((r = history_load_beside(tpath, o->history_dir, &run->history)) != 0)
+	if ((r = (o->csr_dir != NULL ? items_from_dir(run) : item_add(run, o->csr, o->out))) != 0 ||
+	    (r = pins_assign(run)) != 0)
+		return r;
+	if ((r = history_load_beside(run->transcript_path, o->history_dir, &run->history)) != 0)
 		return r;
 	if ((r = ctx_transcript_open(ctx, "cert sign", &run->tr)) != 0)
 		return r;
-	if (o->csr_dir != NULL)
-		return items_from_dir(run);
-	return item_add(run, o->csr, o->out);
+	run->md = issue_digest_for(X509_get0_pubkey(run->issuer));
+	if ((r = issue_final_alg(X509_get0_pubkey(run->issuer), run->md, &run->alg, &run->alg_len)) != 0 ||
+	    (r = transcript_file_entry(run->tr, o->profile, &run->profile_entry)) != 0 ||
+	    (r = transcript_file_entry(run->tr, o->issuer, &run->issuer_entry)) != 0)
+		return r;
+	return 0;
+}
+
+/*
+ * The quorum approves the final TBS before the HSM signs (docs/quorum.md): every
+ * certificate's final TBS (run->items[i].tbs, for state ITEM_NEW) exists here,
+ * linted, and nothing has been signed; no login has happened yet.
+ */
+static int issue_approve(struct issue_run *run, struct ceremony_ctx *ctx, FILE *out)
+{
+	return issue_quorum(ctx, run, out);
+}
+
+static int issue_check_all(struct issue_run *run, struct hsm *h, struct ceremony_ctx *ctx,
+			   FILE *out)
+{
+	int *rc = calloc(run->n_items, sizeof(int)), r;
+
+	if (rc == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	/* STYLE 9: every request, pin, output path and rule before the first login. */
+	if ((r = parallel_items(run, item_check, rc)) != 0 || (r = keys_unique(run, rc)) != 0 ||
+	    (r = refusals(run, rc)) != 0)
+		goto out;
+	if ((r = hsm_open(ctx, run->o->token, h)) != 0 || (r = draw_serials(run, h)) != 0 ||
+	    (r = issue_shadow_new(run->issuer, &run->shadow)) != 0)
+		goto out;
+	if ((r = parallel_items(run, item_build, rc)) != 0 || (r = refusals(run, rc)) != 0)
+		goto out;
+	r = issue_approve(run, ctx, out);
+out:
+	free(rc);
+	return r;
 }
 
 int issue_sign(struct ceremony_ctx *ctx, const struct issue_opts *o, FILE *out)
 {
 	struct issue_run *run;
-	struct issue_shadow sh;
 	struct hsm h;
 	int r;
 
 	memset(&h, 0, sizeof(h));
-	memset(&sh, 0, sizeof(sh));
 	run = calloc(1, sizeof(*run));
 	if (run == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	run->o = o;
-	/* STYLE 9: every request, output path and rule before the first login. */
-	if ((r = issue_setup(run, ctx)) != 0 || (r = issue_check_all(run, NULL, NULL, 1)) != 0)
+	if ((r = issue_setup(run, ctx)) != 0 || (r = issue_check_all(run, &h, ctx, out)) != 0)
 		goto out;
-	if ((r = hsm_open(ctx, o->token, &h)) != 0 || (r = issue_shadow_new(run->issuer, &sh)) != 0 ||
-	    (r = issue_check_all(run, &h, &sh, 2)) != 0)
-		goto out;
-	/* The quorum approves the final TBS before the HSM signs (docs/quorum.md). */
-	if ((r = issue_quorum(ctx, run->tr, o, &run->profile, run->items, run->n_items, out)) != 0)
-		goto out;
-	r = issue_hsm_sign(run, ctx, &h, out);
+	r = issue_sign_all(run, ctx, &h, out);
 out:
 	for (size_t i = 0; i < run->n_items; i++) {
-		csr_free(run->items[i].csr);
-		X509_free(run->items[i].cert);
-		X509_free(run->items[i].linted);
+		free(run->items[i].csr_path);
+		free(run->items[i].out_path);
+		free(run->items[i].chain_path);
+		free(run->items[i].tbs);
+		X509_free(run->items[i].found);
 	}
-	issue_shadow_free(&sh);
+	free(run->items);
+	free(run->alg);
+	json_decref(run->profile_entry);
+	json_decref(run->issuer_entry);
+	issue_shadow_free(&run->shadow);
 	hsm_close(&h);
 	transcript_close(run->tr);
 	history_free(run->history);

@@ -22,6 +22,9 @@ struct transcript {
 	char prev[65]; /* hex SHA-256 of the last line, or the first line's nonce */
 	long next_seq;
 	json_t *pending_begin; /* a new file's ceremony.begin details, written with the first record */
+	int holding;           /* records wait in held until transcript_flush */
+	char *held;
+	size_t held_len, held_cap;
 };
 
 static int transcript_append_one(struct transcript *t, const char *action, json_t *inputs,
@@ -151,6 +154,21 @@ int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX]
 	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode))
 		return CER_E_REFUSED;
 	return 0;
+}
+
+int transcript_data_entry(const struct transcript *t, const char *path,
+			  const uint8_t sha256[32], json_t **out)
+{
+	char real[PATH_MAX], rel[PATH_MAX], hex[65];
+
+	*out = NULL;
+	if (realpath(path, real) == NULL)
+		return cer_err(CER_E_NOTFOUND, "%s: %s", path, strerror(errno));
+	if (relpath(t->dir, real, rel, sizeof(rel)) != 0)
+		return cer_err(CER_E_INPUT, "%s: path too long", path);
+	hex_encode(sha256, 32, hex);
+	*out = json_pack("{s:s, s:s}", "path", rel, "sha256", hex);
+	return *out == NULL ? cer_err(CER_E_NOMEM, "out of memory") : 0;
 }
 
 int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
@@ -290,8 +308,10 @@ fail:
 
 void transcript_close(struct transcript *t)
 {
-	if (t != NULL)
+	if (t != NULL) {
 		json_decref(t->pending_begin);
+		free(t->held);
+	}
 	free(t);
 }
 
@@ -333,6 +353,39 @@ int transcript_append(struct transcript *t, const char *action, json_t *inputs, 
 	return transcript_append_one(t, action, inputs, outputs, details, seq);
 }
 
+static int transcript_hold_line(struct transcript *t, const char *line, size_t len)
+{
+	if (t->held_len + len > t->held_cap) {
+		size_t cap = t->held_cap == 0 ? 65536 : t->held_cap;
+		char *grown;
+		while (cap < t->held_len + len)
+			cap *= 2;
+		if ((grown = realloc(t->held, cap)) == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		t->held = grown;
+		t->held_cap = cap;
+	}
+	memcpy(t->held + t->held_len, line, len);
+	t->held_len += len;
+	return 0;
+}
+
+void transcript_hold(struct transcript *t)
+{
+	t->holding = 1;
+}
+
+int transcript_flush(struct transcript *t)
+{
+	int r;
+
+	if (t->held_len == 0)
+		return 0;
+	r = file_append_sync(t->path, t->held, t->held_len);
+	t->held_len = 0;
+	return r;
+}
+
 static int transcript_append_one(struct transcript *t, const char *action, json_t *inputs,
 				 json_t *outputs, json_t *details, long *seq)
 {
@@ -364,7 +417,11 @@ static int transcript_append_one(struct transcript *t, const char *action, json_
 		goto out;
 	}
 	line[len] = '\n';
-	if ((r = file_append_sync(t->path, line, len + 1)) != 0)
+	if (t->holding)
+		r = transcript_hold_line(t, line, len + 1);
+	else
+		r = file_append_sync(t->path, line, len + 1);
+	if (r != 0)
 		goto out;
 	transcript_sha256_hex((uint8_t *)line, len, t->prev);
 	if (seq != NULL)

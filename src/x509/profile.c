@@ -431,6 +431,8 @@ static int prof_field(struct profile *p, const char *k, json_t *v)
 		return prof_bool(p, v, k, &p->aki);
 	if (strcmp(k, "certificate_policies_required") == 0)
 		return prof_bool(p, v, k, &p->policies_required);
+	if (strcmp(k, "requests_pinned") == 0)
+		return prof_bool(p, v, k, &p->requests_pinned);
 	if (strcmp(k, "crl_distribution_points") == 0)
 		return prof_strings(p, v, k, PROFILE_MAX_URIS, PROFILE_URI_MAX, &p->crldp[0][0],
 				    &p->n_crldp, check_uri);

@@ -120,8 +120,11 @@ openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/
 expect_fail "serialNumber in a MASA subject is refused" 1 'serialNumber' \
 	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/masa-voucher-signer.yaml" --csr "$M/csr/serial.csr" --out "$M/out/serial.pem" --transcript "$TR"
 sum_before=$(sha256sum <"$M/out/factory-1.pem")
-expect_fail "an existing output is not overwritten" 1 'already exists' \
-	sign intermediate-ca factory-1
+out=$(sign intermediate-ca factory-1 2>&1)
+check "the same request again is a rerun: skipped, not signed twice" bash -c "printf '%s' \"\$1\" | grep -q 'already issued by an earlier call, skipped' && printf '%s' \"\$1\" | grep -q '^0 certificates issued'" _ "$out"
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/other.key" -subj "/C=DE/O=ACME Devices/CN=Other CA" -out "$T/other.csr" 2>/dev/null
+expect_fail "another request onto an existing output is refused" 1 'already exists and is not this request' \
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr "$T/other.csr" --out "$M/out/factory-1.pem" --transcript "$TR"
 expect_fail "a root profile is not for cert sign" 2 'root profile' \
 	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/root.yaml" --csr "$M/csr/sneaky.csr" --out "$M/out/z.pem" --transcript "$TR"
 expect_fail "a bad --policy is a usage error" 2 'not a dotted OID' \

@@ -1,0 +1,321 @@
+/*
+ * issue: the signing half. One login; the HSM signs each checked TBS; each
+ * signature is verified with the issuer's key; X-chain.pem, then X.pem, are
+ * written; then, a group at a time, the group's files are made durable
+ * (syncfs), its records appended with one fsync, and only then reported. A
+ * kill at any point leaves every recorded certificate on disk; a rerun skips
+ * what is recorded and records what was written but not yet recorded.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "ceremony/certinfo.h"
+#include "ceremony/err.h"
+#include "ceremony/fileio.h"
+#include "ceremony/hsm.h"
+#include "ceremony/hsmkey.h"
+#include "ceremony/lint.h"
+#include "ceremony/p11key.h"
+#include "ceremony/pem.h"
+#include "issue_int.h"
+
+#define ISSUE_GROUP 64 /* certificates made durable, recorded and reported together */
+
+int issue_found_cert(const struct issue_item *it, X509 **out)
+{
+	const char *path = file_exists(it->out_path) ? it->out_path : it->chain_path;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	BIO *bio = NULL;
+	int r;
+
+	*out = NULL;
+	if ((r = file_read_all(path, 256 * 1024, &data, &len)) != 0)
+		return r;
+	if ((bio = BIO_new_mem_buf(data, (int)len)) == NULL)
+		r = cer_err(CER_E_NOMEM, "out of memory");
+	else if ((*out = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL)
+		r = cer_err(CER_E_EXISTS, "%s: already exists and holds no certificate; refusing to "
+			    "overwrite it", path);
+	ERR_clear_error();
+	BIO_free(bio);
+	free(data);
+	return r;
+}
+
+/* The HSM signs exactly the linted TBS; the result must verify and carry the request's key. */
+static int sign_tbs(struct issue_run *run, struct issue_item *it, EVP_PKEY *key, X509 **out)
+{
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	uint8_t *sig = NULL, *der = NULL, *again = NULL, spki[32];
+	size_t sig_len = 0, der_len = 0;
+	const unsigned char *p;
+	X509 *x = NULL;
+	int r, again_len;
+
+	*out = NULL;
+	if (mctx == NULL || EVP_DigestSignInit(mctx, NULL, run->md, NULL, key) <= 0 ||
+	    EVP_DigestSign(mctx, NULL, &sig_len, it->tbs, it->tbs_len) <= 0 ||
+	    (sig = malloc(sig_len)) == NULL ||
+	    EVP_DigestSign(mctx, sig, &sig_len, it->tbs, it->tbs_len) <= 0) {
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: the HSM did not sign the certificate", it->csr_path);
+		goto out;
+	}
+	if ((r = issue_assemble(it->tbs, it->tbs_len, run->alg, (size_t)run->alg_len, sig, sig_len,
+				&der, &der_len)) != 0)
+		goto out;
+	p = der;
+	x = d2i_X509(NULL, &p, (long)der_len);
+	again_len = x != NULL ? i2d_X509(x, &again) : -1;
+	if (x == NULL || p != der + der_len || again_len != (int)der_len ||
+	    memcmp(again, der, der_len) != 0) {
+		r = cer_err_ssl(CER_E_VERIFY, "%s: the signed certificate does not decode as built",
+				it->csr_path);
+		goto out;
+	}
+	if (X509_verify(x, X509_get0_pubkey(run->issuer)) != 1) {
+		r = cer_err_ssl(CER_E_VERIFY,
+				"%s: the certificate's signature does not verify with the issuer's "
+				"public key; it was not written",
+				it->csr_path);
+		goto out;
+	}
+	if ((r = csr_cert_spki_sha256(x, spki)) != 0 || memcmp(spki, it->spki, 32) != 0) {
+		r = cer_err(CER_E_VERIFY, "%s: the certificate's key is not the request's",
+			    it->csr_path);
+		goto out;
+	}
+	*out = x;
+	x = NULL;
+out:
+	X509_free(x);
+	OPENSSL_free(again);
+	free(der);
+	free(sig);
+	EVP_MD_CTX_free(mctx);
+	return r;
+}
+
+/* X-chain.pem before X.pem, neither synced yet: the group is made durable at once. */
+static int write_item(struct issue_run *run, struct issue_item *it, X509 *x, uint8_t out_md[32],
+		      uint8_t chain_md[32])
+{
+	uint8_t *pem = NULL, *chain = NULL;
+	size_t pem_len = 0, chain_len = 0;
+	int r;
+
+	if ((r = pem_encode_cert(x, &pem, &pem_len)) != 0 ||
+	    (r = pem_encode_cert(x, &chain, &chain_len)) != 0 ||
+	    (r = pem_encode_cert(run->issuer, &chain, &chain_len)) != 0)
+		goto out;
+	if (!file_exists(it->chain_path) &&
+	    (r = file_write_public_unsynced(it->chain_path, chain, chain_len)) != 0)
+		goto out;
+	if (!file_exists(it->out_path) &&
+	    (r = file_write_public_unsynced(it->out_path, pem, pem_len)) != 0)
+		goto out;
+	/* What the record names is what is on disk (an interrupted call's files included). */
+	if ((r = file_sha256(it->out_path, out_md)) != 0 || (r = file_sha256(it->chain_path, chain_md)) != 0)
+		goto out;
+out:
+	free(pem);
+	free(chain);
+	return r;
+}
+
+static int record_item(struct issue_run *run, struct issue_item *it, X509 *x,
+		       const uint8_t out_md[32], const uint8_t chain_md[32])
+{
+	json_t *in = NULL, *outs = NULL, *e1 = NULL, *e2 = NULL, *pols, *details;
+	int r;
+
+	if ((r = transcript_data_entry(run->tr, it->csr_path, it->csr_sha256, &e1)) != 0)
+		goto out;
+	in = json_pack("[o,O,O]", e1, run->profile_entry, run->issuer_entry);
+	e1 = NULL;
+	if ((r = transcript_data_entry(run->tr, it->out_path, out_md, &e1)) != 0 ||
+	    (r = transcript_data_entry(run->tr, it->chain_path, chain_md, &e2)) != 0)
+		goto out;
+	outs = json_pack("[o,o]", e1, e2);
+	e1 = e2 = NULL;
+	pols = json_array();
+	for (int i = 0; pols != NULL && i < run->o->n_policies; i++)
+		json_array_append_new(pols, json_string(run->o->policies[i]));
+	details = json_pack("{s:o, s:o, s:s, s:b}", "certificate", certinfo_json(x, run->profile.name),
+			    "extra_policies", pols, "profile_kind",
+			    profile_kind_name(run->profile.kind), "request_pinned", it->pin != NULL);
+	if (details != NULL && it->state == ITEM_UNRECORDED)
+		json_object_set_new(details, "recorded_after_interruption", json_true());
+	r = transcript_append(run->tr, "cert.issue", in, outs, details, NULL);
+	in = outs = NULL;
+out:
+	json_decref(e1);
+	json_decref(e2);
+	json_decref(in);
+	json_decref(outs);
+	return r;
+}
+
+struct group {
+	size_t first, n;       /* items [first, first + n) were handled */
+	X509 *certs[ISSUE_GROUP];
+	uint8_t out_md[ISSUE_GROUP][32], chain_md[ISSUE_GROUP][32];
+};
+
+/* Sign and write up to ISSUE_GROUP items; stops at the first failure (g->n handled). */
+static int group_sign(struct issue_run *run, struct group *g, EVP_PKEY *key)
+{
+	int r = 0;
+
+	for (; g->n < ISSUE_GROUP && g->first + g->n < run->n_items; g->n++) {
+		struct issue_item *it = &run->items[g->first + g->n];
+		size_t k = g->n;
+		if (it->state == ITEM_DONE_BEFORE)
+			continue;
+		if (it->state == ITEM_NEW) {
+			if ((r = sign_tbs(run, it, key, &g->certs[k])) != 0)
+				break;
+		} else if ((g->certs[k] = X509_dup(it->found)) == NULL) {
+			r = cer_err(CER_E_NOMEM, "out of memory");
+			break;
+		}
+		if ((r = write_item(run, it, g->certs[k], g->out_md[k], g->chain_md[k])) != 0) {
+			if (it->state == ITEM_NEW)
+				cer_err_prefix("the HSM signed %s's certificate (serial %s) but it could "
+					       "not be written, so it was not issued: ",
+					       it->csr_path, it->serial_hex);
+			X509_free(g->certs[k]);
+			g->certs[k] = NULL;
+			break;
+		}
+	}
+	return r;
+}
+
+/* The group's files durable, then its records (one fsync), then the report. */
+static int group_commit(struct issue_run *run, struct group *g, FILE *out)
+{
+	size_t written = 0;
+	int r;
+
+	for (size_t k = 0; k < g->n; k++)
+		written += g->certs[k] != NULL;
+	if (written == 0)
+		return 0;
+	if ((r = file_sync_fs(run->items[g->first].out_path)) != 0)
+		return r;
+	for (size_t k = 0; k < g->n; k++)
+		if (g->certs[k] != NULL &&
+		    (r = record_item(run, &run->items[g->first + k], g->certs[k], g->out_md[k],
+				     g->chain_md[k])) != 0)
+			return r;
+	if ((r = transcript_flush(run->tr)) != 0)
+		return r;
+	for (size_t k = 0; k < g->n; k++) {
+		struct issue_item *it = &run->items[g->first + k];
+		if (g->certs[k] == NULL)
+			continue;
+		if (it->state == ITEM_UNRECORDED) {
+			fprintf(out, "Recorded %s (chain %s), written by a call that stopped before "
+				     "recording it\n", it->out_path, it->chain_path);
+			run->n_unrecorded++;
+		} else {
+			fprintf(out, "Issued %s (chain %s)\n", it->out_path, it->chain_path);
+			run->n_issued++;
+		}
+		it->state = ITEM_ISSUED;
+		certinfo_print(out, g->certs[k]);
+	}
+	return 0;
+}
+
+static void group_free(struct group *g)
+{
+	for (size_t k = 0; k < ISSUE_GROUP; k++)
+		X509_free(g->certs[k]);
+	memset(g, 0, sizeof(*g));
+}
+
+/* A stop mid-batch says what was issued and that a rerun finishes the batch. */
+static int batch_stopped(struct issue_run *run, int r, int committed)
+{
+	char why[1024];
+
+	(void)snprintf(why, sizeof(why), "%s", cer_err_msg(r));
+	if (run->n_issued + run->n_unrecorded == 0 && committed)
+		return cer_err(r, "%s; no certificate was issued", why);
+	return cer_err(r,
+		       "%s; %zu of %zu certificate%s issued and recorded before this (each "
+		       "\"Issued\" line above)%s; run the same command again to issue the rest: "
+		       "what is issued is skipped",
+		       why, run->n_issued + run->n_unrecorded, run->n_items,
+		       run->n_items == 1 ? " was" : "s were",
+		       committed ? "" : ", and the last group's files may be on disk unrecorded: "
+					"the rerun records them");
+}
+
+static int sign_groups(struct issue_run *run, EVP_PKEY *key, FILE *out)
+{
+	struct group *g = calloc(1, sizeof(*g));
+	int r = 0, rc;
+
+	if (g == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	transcript_hold(run->tr);
+	for (size_t first = 0; first < run->n_items && r == 0; first += g->n) {
+		group_free(g);
+		g->first = first;
+		r = group_sign(run, g, key);
+		if ((rc = group_commit(run, g, out)) != 0) {
+			r = batch_stopped(run, rc, 0);
+			break;
+		}
+		if (r != 0)
+			r = batch_stopped(run, r, 1);
+	}
+	group_free(g);
+	free(g);
+	return r;
+}
+
+int issue_sign_all(struct issue_run *run, struct ceremony_ctx *ctx, struct hsm *h, FILE *out)
+{
+	struct hsmkey *hk = NULL;
+	struct p11key k;
+	size_t to_sign = 0;
+	int r;
+
+	for (size_t i = 0; i < run->n_items; i++) {
+		to_sign += run->items[i].state == ITEM_NEW;
+		run->n_before += run->items[i].state == ITEM_DONE_BEFORE;
+	}
+	if (to_sign > 0) {
+		if ((r = hsm_login_user(ctx, h)) != 0 ||
+		    (r = p11key_find_signer(h->session, run->o->key, &k, NULL)) != 0 ||
+		    (r = hsmkey_open(h->session, &k, &hk)) != 0)
+			goto out;
+		if (EVP_PKEY_eq(X509_get0_pubkey(run->issuer), hsmkey_pkey(hk)) != 1 ||
+		    hsmkey_digest(k.type) != run->md) {
+			r = cer_err(CER_E_REFUSED,
+				    "%s is not the certificate of key \"%s\"; nothing was signed",
+				    run->o->issuer, run->o->key);
+			goto out;
+		}
+	}
+	if ((r = sign_groups(run, hk != NULL ? hsmkey_pkey(hk) : NULL, out)) != 0)
+		goto out;
+	if (run->n_before > 0)
+		fprintf(out, "%zu request%s already issued by an earlier call, skipped.\n",
+			run->n_before, run->n_before == 1 ? " was" : "s were");
+	fprintf(out, "%zu certificate%s issued by %s.\n", run->n_issued, run->n_issued == 1 ? "" : "s",
+		run->o->key);
+out:
+	hsm_session_end(h);
+	hsmkey_free(hk); /* after our session: libp11 closes all sessions of the slot */
+	return r;
+}
