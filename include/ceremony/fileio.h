@@ -52,6 +52,10 @@ int file_sha256(const char *path, uint8_t out[static FILE_SHA256_LEN])
 int file_append_sync(const char *path, const void *data, size_t len)
 	__attribute__((warn_unused_result));
 
+/* The same for many lines: one write(2) per line, one fsync for all. */
+int file_append_lines_sync(const char *path, const char *data, size_t len)
+	__attribute__((warn_unused_result));
+
 int file_exists(const char *path);
 
 /* The names of the regular files (links not followed, dot files left out) in dir that

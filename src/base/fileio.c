@@ -290,6 +290,35 @@ out:
 	return r;
 }
 
+int file_append_lines_sync(const char *path, const char *data, size_t len)
+{
+	char dir[PATH_MAX];
+	int fd, r = 0, is_new;
+
+	is_new = !file_exists(path);
+	if ((r = dir_of(path, dir, sizeof(dir))) != 0)
+		return r;
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cer_err(CER_E_IO, "%s: cannot open for appending: %s", path,
+			       strerror(errno));
+	/* One write per line, as a single append would be: a kill cuts at most one line. */
+	for (size_t off = 0; off < len && r == 0;) {
+		const char *nl = memchr(data + off, '\n', len - off);
+		size_t n = nl != NULL ? (size_t)(nl - (data + off)) + 1 : len - off;
+		if (write_all(fd, data + off, n) != 0)
+			r = cer_err(CER_E_IO, "%s: cannot append: %s", path, strerror(errno));
+		off += n;
+	}
+	if (r == 0 && fsync(fd) != 0)
+		r = cer_err(CER_E_IO, "%s: cannot append: %s", path, strerror(errno));
+	if (close(fd) != 0 && r == 0)
+		r = cer_err(CER_E_IO, "%s: cannot close: %s", path, strerror(errno));
+	if (r == 0 && is_new)
+		r = fsync_dir(dir);
+	return r;
+}
+
 int file_append_sync(const char *path, const void *data, size_t len)
 {
 	char dir[PATH_MAX];

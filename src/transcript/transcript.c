@@ -381,7 +381,7 @@ int transcript_flush(struct transcript *t)
 
 	if (t->held_len == 0)
 		return 0;
-	r = file_append_sync(t->path, t->held, t->held_len);
+	r = file_append_lines_sync(t->path, t->held, t->held_len);
 	t->held_len = 0;
 	return r;
 }
