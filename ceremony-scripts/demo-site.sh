@@ -54,6 +54,13 @@ CONF
 		-subj "/C=DE/O=ACME Devices/CN=ACME Legacy TPM IDevID CA" -out "$SITE/media/csr/legacy-tpm.csr" 2>/dev/null
 	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$SITE/requester-keys/masa.key" \
 		-subj "/C=DE/O=ACME Devices/CN=ACME MASA voucher signer" -out "$SITE/media/csr/masa.csr" 2>/dev/null
+	# The SPKI SHA-256 each requester publishes before the day, pinned by the signing
+	# script through the site configuration (here taken from the CSRs themselves).
+	local name
+	for name in factory-1 legacy-tpm masa; do
+		printf '%s_spki: %s\n' "${name//-/_}" "$(openssl req -in "$SITE/media/csr/$name.csr" -pubkey -noout |
+			openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)" >>"$SITE_CONFIG"
+	done
 	export CEREMONY_TEST_ARGON2=1
 }
 

@@ -62,6 +62,13 @@ struct issue_opts {
 int issue_pin_add(struct issue_opts *o, const char *arg, int is_subject)
 	__attribute__((warn_unused_result));
 
+/*
+ * The request at path is exactly the pinned one: CER_E_REFUSED naming both keys
+ * in PGP words, or both subjects, when not (the runner's first check).
+ */
+int issue_request_check(const char *path, const struct issue_pin *pin)
+	__attribute__((warn_unused_result));
+
 int issue_sign(struct ceremony_ctx *ctx, const struct issue_opts *o, FILE *out)
 	__attribute__((warn_unused_result));
 

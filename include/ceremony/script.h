@@ -44,6 +44,17 @@
 #define SCRIPT_MAX_VARS 64
 #define SCRIPT_MAX_LISTS 4
 #define SCRIPT_ARG_MAX 1024
+#define SCRIPT_MAX_REQUESTS 256
+
+/*
+ * A request the script pins (issue 16): the CSR file, the profile it is signed
+ * under, its SubjectPublicKeyInfo's SHA-256 (hex) and its subject ("/C=../CN=..").
+ * Unexpanded (${name} allowed); the runner passes them to "cert sign" as
+ * --expect-spki / --expect-subject, so the file on the day must be exactly this.
+ */
+struct script_request {
+	const char *file, *profile, *spki_sha256, *subject;
+};
 
 struct script_step {
 	int act;    /* 1-based */
@@ -80,6 +91,8 @@ struct script {
 	int n_steps;
 	struct script_step steps[SCRIPT_MAX_STEPS];
 	int n_acts;
+	int n_requests;
+	struct script_request requests[SCRIPT_MAX_REQUESTS];
 };
 
 struct config;

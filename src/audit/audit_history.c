@@ -30,6 +30,38 @@ static const struct audit_revocation *revocation_find(const struct audit_history
 }
 
 /* RFC 5280 4.1.2.2: a CA never issues two certificates with one serial, over its whole life. */
+/*
+ * Issue 16: was the request pinned, and does the certificate carry the pinned key?
+ * The script's pins are in its ceremony.start record; a certificate issued in a
+ * ceremony whose script pinned requests must carry one of the pinned keys.
+ */
+static int history_pin(struct audit_history *h, long line, json_t *rec, struct audit_cert *n)
+{
+	json_t *d = json_object_get(rec, "details"), *q;
+	const char *spki = json_string_value(json_object_get(json_object_get(d, "certificate"),
+								 "spki_sha256"));
+	size_t i;
+
+	if (json_array_size(h->pins) > 0) {
+		json_array_foreach(h->pins, i, q)
+		{
+			const char *want = json_string_value(json_object_get(q, "spki_sha256"));
+			if (spki != NULL && want != NULL && strcasecmp(spki, want) == 0 &&
+			    json_is_true(json_object_get(d, "request_pinned"))) {
+				n->pinned = "request pinned in the script, key matched";
+				return 0;
+			}
+		}
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: serial %s: its key is not one the ceremony's script pinned",
+			       h->file, line, n->serial);
+	}
+	n->pinned = json_is_true(json_object_get(d, "request_pinned"))
+			    ? "request pinned on the command line (--expect-spki), matched"
+			    : "request not pinned";
+	return 0;
+}
+
 static int history_cert(struct audit_history *h, long line, json_t *rec, int is_root)
 {
 	json_t *c = json_object_get(json_object_get(rec, "details"), "certificate");
@@ -59,8 +91,10 @@ static int history_cert(struct audit_history *h, long line, json_t *rec, int is_
 	copy_text(n->profile, sizeof(n->profile), json_string_value(json_object_get(c, "profile")));
 	(void)snprintf(n->where, sizeof(n->where), "%s line %ld", h->file, line);
 	n->is_root = is_root;
-	if (!is_root)
+	if (!is_root) {
 		h->now.certificates++;
+		return history_pin(h, line, rec, n);
+	}
 	return 0;
 }
 
@@ -113,6 +147,14 @@ int audit_history_record(void *arg, long line, json_t *rec)
 	json_t *d = json_object_get(rec, "details");
 
 	h->records++;
+	if (line == 1) { /* a new transcript: no pins until its script's start says so */
+		json_decref(h->pins);
+		h->pins = NULL;
+	}
+	if (strcmp(action, "ceremony.start") == 0) {
+		json_decref(h->pins);
+		h->pins = json_incref(json_object_get(d, "requests"));
+	}
 	if (strcmp(action, "cert.root") == 0)
 		return history_cert(h, line, rec, 1);
 	if (strcmp(action, "cert.issue") == 0)
@@ -146,8 +188,10 @@ void audit_history_free(struct audit_history *h)
 {
 	free(h->certs);
 	free(h->revoked);
+	json_decref(h->pins);
 	h->certs = NULL;
 	h->revoked = NULL;
+	h->pins = NULL;
 }
 
 static void now_rfc3339(char out[32])
@@ -167,6 +211,8 @@ static void cert_line(FILE *out, const struct audit_cert *c)
 	fputs("\n      profile ", out);
 	printout_safe(out, c->profile);
 	fprintf(out, ", issued at %s\n", c->where);
+	if (c->pinned != NULL)
+		fprintf(out, "      %s\n", c->pinned);
 }
 
 void audit_history_print(const struct audit_history *h, FILE *out, long *live)

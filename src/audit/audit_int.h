@@ -18,6 +18,7 @@ struct audit_cert {
 	char profile[64];
 	char where[AUDIT_WHERE_MAX]; /* "FILE line N" */
 	int is_root;
+	const char *pinned; /* issue 16: how its request was pinned, in words */
 };
 
 struct audit_revocation {
@@ -45,6 +46,7 @@ struct audit_history {
 	struct audit_counts now;   /* this ceremony */
 	struct audit_counts total; /* the whole history */
 	long records;
+	json_t *pins; /* the requests the current ceremony's script pinned (ceremony.start) */
 };
 
 /* transcript_each callback: serials, CRL numbers, revocations, backups, drills. */

@@ -271,6 +271,23 @@ static int pin_check(const struct issue_item *it, const struct csr *csr)
 	return 0;
 }
 
+int issue_request_check(const char *path, const struct issue_pin *pin)
+{
+	struct issue_item it;
+	struct csr *csr = NULL;
+	int r;
+
+	memset(&it, 0, sizeof(it));
+	it.csr_path = (char *)path;
+	it.pin = pin;
+	if ((r = csr_load(path, &csr)) != 0 || (r = csr_spki_sha256(csr, it.spki)) != 0)
+		goto out;
+	r = pin_check(&it, csr);
+out:
+	csr_free(csr);
+	return r;
+}
+
 /* Read the request once; its SHA-256 is of exactly these bytes. */
 static int item_load(const struct issue_item *it, struct csr **csr, uint8_t md[32])
 {

@@ -408,11 +408,35 @@ static int media_dir(struct runner *rn, char *out, size_t size)
 	return script_expand(rn->script, rn->ctx->config, xn, xv, 1, rn->script->media, out, size);
 }
 
+/* The requests the script pins, as expanded for this run: what the auditor compares. */
+static int pinned_requests(struct runner *rn, json_t *details)
+{
+	json_t *list = json_array();
+	char v[4][SCRIPT_ARG_MAX];
+	int r;
+
+	if (list == NULL || json_object_set_new(details, "requests", list) != 0)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	for (int i = 0; i < rn->script->n_requests; i++) {
+		const struct script_request *q = &rn->script->requests[i];
+		const char *in[4] = {q->file, q->profile, q->spki_sha256, q->subject};
+		for (int k = 0; k < 4; k++)
+			if ((r = script_expand(rn->script, rn->ctx->config, NULL, NULL, 0, in[k], v[k],
+					       sizeof(v[k]))) != 0)
+				return r;
+		if (json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "file", v[0],
+							  "profile", v[1], "spki_sha256", v[2],
+							  "subject", v[3])) != 0)
+			return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	return 0;
+}
+
 static int ceremony_start(struct runner *rn)
 {
 	struct media_manifest *m = NULL;
 	char media[PATH_MAX], sha[65], cfg_sha[65];
-	json_t *roles = NULL, *cfg = json_null();
+	json_t *roles = NULL, *cfg = json_null(), *details;
 	int r;
 
 	if ((r = runner_ask_names(rn, &roles)) != 0)
@@ -430,12 +454,17 @@ static int ceremony_start(struct runner *rn)
 		hex_encode(rn->ctx->config->sha256, 32, cfg_sha);
 		cfg = json_pack("{s:s, s:s}", "path", rn->ctx->config->path, "sha256", cfg_sha);
 	}
-	r = runner_record(rn, "ceremony.start",
-			  json_pack("{s:{s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:i}", "script", "path",
-				    rn->script->path, "sha256", sha, "id", rn->script->id, "title",
-				    rn->script->title, "config", cfg, "roles", roles, "mode",
-				    rn->answers != NULL ? "answers" : "interactive", "steps",
-				    rn->script->n_steps));
+	details = json_pack("{s:{s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:i}", "script", "path",
+			    rn->script->path, "sha256", sha, "id", rn->script->id, "title",
+			    rn->script->title, "config", cfg, "roles", roles, "mode",
+			    rn->answers != NULL ? "answers" : "interactive", "steps",
+			    rn->script->n_steps);
+	if (details != NULL && rn->script->n_requests > 0 &&
+	    (r = pinned_requests(rn, details)) != 0) {
+		json_decref(details);
+		return r;
+	}
+	r = runner_record(rn, "ceremony.start", details);
 	if (r != 0)
 		return r;
 	rn->started = 1;
@@ -748,6 +777,8 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 		r = ceremony_start(&rn);
 	else
 		r = runner_record_resumed(&rn);
+	if (r == 0)
+		r = runner_check_requests(&rn);
 	for (int i = 0; r == 0 && i < rn.script->n_steps; i++) {
 		const struct script_step *st = &rn.script->steps[i];
 		int command_done = 0;

@@ -1,6 +1,7 @@
 /* runner: building a step's command line and running it as a child process. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -170,6 +171,87 @@ fail:
 	return r;
 }
 
+/* The value after option in argv, or NULL. */
+static const char *argv_value(char **argv, int argc, const char *option)
+{
+	for (int i = 0; i + 1 < argc; i++)
+		if (strcmp(argv[i], option) == 0)
+			return argv[i + 1];
+	return NULL;
+}
+
+static const char *base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	return slash != NULL ? slash + 1 : path;
+}
+
+/* Is file the request csr, or a request in folder dir? */
+static int request_in_step(const char *file, const char *csr, const char *dir)
+{
+	size_t n;
+
+	if (csr != NULL)
+		return strcmp(file, csr) == 0;
+	n = strlen(dir);
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	return strncmp(file, dir, n) == 0 && file[n] == '/' && strchr(file + n + 1, '/') == NULL;
+}
+
+/*
+ * Issue 16: a "cert sign" step gets --expect-spki/--expect-subject for every
+ * request the script pins among the ones it signs; a script that pins requests
+ * refuses a step that signs one it does not pin, or under another profile.
+ */
+static int push_pins(struct runner *rn, const struct script_step *st, char **argv, int *argc,
+		     json_t *display)
+{
+	const struct script *s = rn->script;
+	const char *csr, *dir, *profile;
+	char file[SCRIPT_ARG_MAX], prof[SCRIPT_ARG_MAX], spki[SCRIPT_ARG_MAX], subj[SCRIPT_ARG_MAX];
+	char arg[SCRIPT_ARG_MAX + NAME_MAX + 2];
+	int matched = 0, r;
+
+	if (s->n_requests == 0 || st->n_args < 2 || strcmp(st->args[0], "cert") != 0 ||
+	    strcmp(st->args[1], "sign") != 0)
+		return 0;
+	csr = argv_value(argv, *argc, "--csr");
+	dir = argv_value(argv, *argc, "--csr-dir");
+	profile = argv_value(argv, *argc, "--profile");
+	if ((csr == NULL && dir == NULL) || profile == NULL)
+		return 0; /* cert sign itself says what is missing */
+	for (int i = 0; i < s->n_requests; i++) {
+		const struct script_request *q = &s->requests[i];
+		if ((r = script_expand(s, rn->ctx->config, NULL, NULL, 0, q->file, file, sizeof(file))) != 0 ||
+		    (r = script_expand(s, rn->ctx->config, NULL, NULL, 0, q->profile, prof, sizeof(prof))) != 0 ||
+		    (r = script_expand(s, rn->ctx->config, NULL, NULL, 0, q->spki_sha256, spki, sizeof(spki))) != 0 ||
+		    (r = script_expand(s, rn->ctx->config, NULL, NULL, 0, q->subject, subj, sizeof(subj))) != 0)
+			return r;
+		if (!request_in_step(file, csr, dir))
+			continue;
+		if (strcmp(prof, profile) != 0)
+			return cer_err(CER_E_REFUSED,
+				       "%s: step %d signs %s under %s, but the script pins it under %s; "
+				       "nothing was run",
+				       s->path, st->number, file, profile, prof);
+		if (snprintf(arg, sizeof(arg), "%s:%s", base_of(file), spki) >= (int)sizeof(arg) ||
+		    (r = push(argv, argc, display, "--expect-spki", NULL)) != 0 ||
+		    (r = push(argv, argc, display, arg, NULL)) != 0 ||
+		    snprintf(arg, sizeof(arg), "%s:%s", base_of(file), subj) >= (int)sizeof(arg) ||
+		    (r = push(argv, argc, display, "--expect-subject", NULL)) != 0 ||
+		    (r = push(argv, argc, display, arg, NULL)) != 0)
+			return r != 0 ? r : cer_err(CER_E_INPUT, "%s: a pinned value is too long", s->path);
+		matched++;
+	}
+	if (matched == 0)
+		return cer_err(CER_E_REFUSED,
+			       "%s: step %d signs %s, which the script's requests do not pin; nothing "
+			       "was run",
+			       s->path, st->number, csr != NULL ? csr : dir);
+	return 0;
+}
+
 int runner_argv(struct runner *rn, const struct script_step *st, char **argv, int *argc,
 		json_t **display)
 {
@@ -179,14 +261,16 @@ int runner_argv(struct runner *rn, const struct script_step *st, char **argv, in
 				 st->pin_role != NULL ? st->pin_role : st->role, st->so_pin_role, argv,
 				 argc, display)) != 0)
 		return r;
-	for (int i = 0; i < st->n_lists; i++)
-		if ((r = push_list(rn, st, i, argv, argc, *display)) != 0) {
-			runner_argv_free(argv, *argc);
-			json_decref(*display);
-			*display = NULL;
-			return r;
-		}
-	return 0;
+	for (int i = 0; i < st->n_lists && r == 0; i++)
+		r = push_list(rn, st, i, argv, argc, *display);
+	if (r == 0)
+		r = push_pins(rn, st, argv, argc, *display);
+	if (r != 0) {
+		runner_argv_free(argv, *argc);
+		json_decref(*display);
+		*display = NULL;
+	}
+	return r;
 }
 
 static void role_text(const struct runner *rn, const char *role, char *out, size_t size)

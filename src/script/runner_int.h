@@ -72,6 +72,8 @@ int runner_say(struct runner *rn, const struct script_step *st, char *out, size_
 int runner_exec(struct runner *rn, char **argv, int *status) __attribute__((warn_unused_result));
 
 /* Transcript records (runner.c). */
+/* Every request the script pins is on the medium exactly as pinned (runner_requests.c). */
+int runner_check_requests(struct runner *rn) __attribute__((warn_unused_result));
 int runner_record(struct runner *rn, const char *action, json_t *details)
 	__attribute__((warn_unused_result));
 

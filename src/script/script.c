@@ -317,10 +317,54 @@ static int load_acts(struct script *s)
 	return 0;
 }
 
+/* requests: [{file, profile, spki_sha256, subject}, ...] */
+static int load_requests(struct script *s)
+{
+	json_t *list = json_object_get(s->doc, "requests"), *j;
+	size_t i;
+	int r;
+
+	if (list == NULL)
+		return 0;
+	if (!json_is_array(list) || json_array_size(list) == 0)
+		return cer_err(CER_E_INPUT, "%s: requests: a list of {file, profile, spki_sha256, subject}",
+			       s->path);
+	if (json_array_size(list) > SCRIPT_MAX_REQUESTS)
+		return cer_err(CER_E_INPUT, "%s: more than %d requests", s->path, SCRIPT_MAX_REQUESTS);
+	json_array_foreach(list, i, j)
+	{
+		struct script_request *q = &s->requests[s->n_requests];
+		const char *k;
+		json_t *v;
+		json_object_foreach(j, k, v)
+		{
+			if (strcmp(k, "file") != 0 && strcmp(k, "profile") != 0 &&
+			    strcmp(k, "spki_sha256") != 0 && strcmp(k, "subject") != 0)
+				return cer_err(CER_E_INPUT, "%s: requests[%zu].%s: unknown setting",
+					       s->path, i, k);
+		}
+		if ((r = need_string(s, json_object_get(j, "file"), "requests[].file", &q->file)) != 0 ||
+		    (r = need_string(s, json_object_get(j, "profile"), "requests[].profile",
+				     &q->profile)) != 0 ||
+		    (r = need_string(s, json_object_get(j, "spki_sha256"), "requests[].spki_sha256",
+				     &q->spki_sha256)) != 0 ||
+		    (r = need_string(s, json_object_get(j, "subject"), "requests[].subject",
+				     &q->subject)) != 0)
+			return r;
+		for (int m = 0; m < s->n_requests; m++)
+			if (strcmp(s->requests[m].file, q->file) == 0)
+				return cer_err(CER_E_INPUT, "%s: requests: %s is pinned twice", s->path,
+					       q->file);
+		s->n_requests++;
+	}
+	return 0;
+}
+
 int script_load(const char *path, const struct config *cfg, struct script **out)
 {
-	static const char *const known[] = {"ceremony", "title", "vars", "roles", "media",
-					    "seal",	"acts",	 "after_seal"};
+	static const char *const known[] = {"ceremony", "title", "vars",       "roles",
+					    "media",	"seal",	 "acts",       "after_seal",
+					    "requests"};
 	struct script *s;
 	const char *k;
 	json_t *v;
@@ -369,7 +413,7 @@ int script_load(const char *path, const struct config *cfg, struct script **out)
 		    (r = need_string(s, json_object_get(s->seal, "key"), "seal.key", &t)) != 0)
 			goto fail;
 	}
-	if ((r = load_acts(s)) != 0)
+	if ((r = load_acts(s)) != 0 || (r = load_requests(s)) != 0)
 		goto fail;
 	*out = s;
 	return 0;

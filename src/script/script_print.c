@@ -4,6 +4,7 @@
 #include "ceremony/config.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
+#include "ceremony/readaloud.h"
 #include "ceremony/script.h"
 
 /* Text from a script or configuration, escaped for HTML. */
@@ -49,6 +50,49 @@ static const char style[] =
 	".q{font-style:italic;margin-top:4px;}tr{page-break-inside:avoid;}"
 	"@media print{body{margin:1cm;}}";
 
+/* Issue 16: the requests agreed before the day, to tick off against the screen. */
+static int print_requests(const struct script *s, const struct config *cfg, FILE *f)
+{
+	char v[4][SCRIPT_ARG_MAX], grouped[100], words[600];
+	uint8_t md[32];
+	int r;
+
+	if (s->n_requests == 0)
+		return 0;
+	fputs("<h2>Requests pinned for this ceremony</h2>\n<p>Only these are signed: each "
+	      "request's key (SPKI SHA-256) and subject must be exactly these.</p>\n<table><tr>"
+	      "<th>Request</th><th>Profile</th><th>Subject</th><th>SPKI SHA-256 (read aloud)</th>"
+	      "<th class=\"box\">✓</th></tr>\n",
+	      f);
+	for (int i = 0; i < s->n_requests; i++) {
+		const struct script_request *q = &s->requests[i];
+		const char *in[4] = {q->file, q->profile, q->spki_sha256, q->subject};
+		for (int k = 0; k < 4; k++)
+			if ((r = script_expand(s, cfg, NULL, NULL, 0, in[k], v[k], sizeof(v[k]))) != 0)
+				return r;
+		fputs("<tr><td>", f);
+		html(f, v[0]);
+		fputs("</td><td>", f);
+		html(f, v[1]);
+		fputs("</td><td>", f);
+		html(f, v[3]);
+		fputs("</td><td><code>", f);
+		if (strlen(v[2]) == 64 && hex_decode(v[2], 64, md, 32) == 0 &&
+		    readaloud_words(md, 32, 32, words, sizeof(words)) == 0) {
+			hex_encode_grouped(md, 32, grouped);
+			html(f, grouped);
+			fputs("</code><br>", f);
+			html(f, words);
+		} else {
+			html(f, v[2]);
+			fputs(" (not a SHA-256)</code>", f);
+		}
+		fputs("</td><td class=\"box\">☐</td></tr>\n", f);
+	}
+	fputs("</table>\n", f);
+	return 0;
+}
+
 int script_print_html(const struct script *s, const struct config *cfg, FILE *f)
 {
 	char sha[100];
@@ -74,6 +118,8 @@ int script_print_html(const struct script *s, const struct config *cfg, FILE *f)
 		fputs("</td><td></td><td></td></tr>\n", f);
 	}
 	fputs("</table>\n", f);
+	if ((r = print_requests(s, cfg, f)) != 0)
+		return r;
 	for (int i = 0; i < s->n_steps; i++) {
 		const struct script_step *st = &s->steps[i];
 		if (st->act != act) {
