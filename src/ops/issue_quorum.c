@@ -6,6 +6,7 @@
 #include <openssl/x509.h>
 
 #include "ceremony/approve.h"
+#include "ceremony/quorum.h"
 #include "ceremony/certinfo.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
@@ -53,9 +54,13 @@ int issue_quorum(struct ceremony_ctx *ctx, struct issue_run *run, FILE *out)
 		item_describe(it, p, &ai[n]);
 		n++;
 	}
-	rq.n_items = n;
-	if (n > 0)
+	/* A statement holds at most QUORUM_MAX_ITEMS: a bigger batch is approved in parts,
+	 * every part before the first signature. */
+	for (size_t done = 0; done < n && r == 0; done += rq.n_items) {
+		rq.items = ai + done;
+		rq.n_items = n - done < QUORUM_MAX_ITEMS ? n - done : QUORUM_MAX_ITEMS;
 		r = approve_collect(ctx, run->tr, &rq, &o->approve, out, &approved);
+	}
 out:
 	free(ai);
 	return r;

@@ -6,6 +6,7 @@
  * kill at any point leaves every recorded certificate on disk; a rerun skips
  * what is recorded and records what was written but not yet recorded.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,24 +49,38 @@ int issue_found_cert(const struct issue_item *it, X509 **out)
 	return r;
 }
 
-/* The HSM signs exactly the linted TBS; the result must verify and carry the request's key. */
-static int sign_tbs(struct issue_run *run, struct issue_item *it, EVP_PKEY *key, X509 **out)
+/* The HSM signs exactly the linted (and approved) TBS bytes. */
+static int sign_only(struct issue_run *run, struct issue_item *it, EVP_PKEY *key, uint8_t **sig,
+		     size_t *sig_len)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	uint8_t *sig = NULL, *der = NULL, *again = NULL, spki[32];
-	size_t sig_len = 0, der_len = 0;
+	int r = 0;
+
+	*sig = NULL;
+	*sig_len = 0;
+	if (mctx == NULL || EVP_DigestSignInit(mctx, NULL, run->md, NULL, key) <= 0 ||
+	    EVP_DigestSign(mctx, NULL, sig_len, it->tbs, it->tbs_len) <= 0 ||
+	    (*sig = malloc(*sig_len)) == NULL ||
+	    EVP_DigestSign(mctx, *sig, sig_len, it->tbs, it->tbs_len) <= 0) {
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: the HSM did not sign the certificate", it->csr_path);
+		free(*sig);
+		*sig = NULL;
+	}
+	EVP_MD_CTX_free(mctx);
+	return r;
+}
+
+/* The signed certificate must decode as built, verify with the issuer's key and carry the request's key. */
+static int sign_check(struct issue_run *run, struct issue_item *it, const uint8_t *sig,
+		      size_t sig_len, X509 **out)
+{
+	uint8_t *der = NULL, *again = NULL, spki[32];
+	size_t der_len = 0;
 	const unsigned char *p;
 	X509 *x = NULL;
 	int r, again_len;
 
 	*out = NULL;
-	if (mctx == NULL || EVP_DigestSignInit(mctx, NULL, run->md, NULL, key) <= 0 ||
-	    EVP_DigestSign(mctx, NULL, &sig_len, it->tbs, it->tbs_len) <= 0 ||
-	    (sig = malloc(sig_len)) == NULL ||
-	    EVP_DigestSign(mctx, sig, &sig_len, it->tbs, it->tbs_len) <= 0) {
-		r = cer_err_ssl(CER_E_CRYPTO, "%s: the HSM did not sign the certificate", it->csr_path);
-		goto out;
-	}
 	if ((r = issue_assemble(it->tbs, it->tbs_len, run->alg, (size_t)run->alg_len, sig, sig_len,
 				&der, &der_len)) != 0)
 		goto out;
@@ -96,8 +111,6 @@ out:
 	X509_free(x);
 	OPENSSL_free(again);
 	free(der);
-	free(sig);
-	EVP_MD_CTX_free(mctx);
 	return r;
 }
 
@@ -113,15 +126,19 @@ static int write_item(struct issue_run *run, struct issue_item *it, X509 *x, uin
 	    (r = pem_encode_cert(x, &chain, &chain_len)) != 0 ||
 	    (r = pem_encode_cert(run->issuer, &chain, &chain_len)) != 0)
 		goto out;
-	if (!file_exists(it->chain_path) &&
-	    (r = file_write_public_unsynced(it->chain_path, chain, chain_len)) != 0)
-		goto out;
-	if (!file_exists(it->out_path) &&
-	    (r = file_write_public_unsynced(it->out_path, pem, pem_len)) != 0)
-		goto out;
 	/* What the record names is what is on disk (an interrupted call's files included). */
-	if ((r = file_sha256(it->out_path, out_md)) != 0 || (r = file_sha256(it->chain_path, chain_md)) != 0)
+	if (file_exists(it->chain_path))
+		r = file_sha256(it->chain_path, chain_md);
+	else if ((r = file_write_public_unsynced(it->chain_path, chain, chain_len)) == 0 &&
+		 EVP_Digest(chain, chain_len, chain_md, NULL, EVP_sha256(), NULL) != 1)
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot hash");
+	if (r != 0)
 		goto out;
+	if (file_exists(it->out_path))
+		r = file_sha256(it->out_path, out_md);
+	else if ((r = file_write_public_unsynced(it->out_path, pem, pem_len)) == 0 &&
+		 EVP_Digest(pem, pem_len, out_md, NULL, EVP_sha256(), NULL) != 1)
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot hash");
 out:
 	free(pem);
 	free(chain);
@@ -161,38 +178,130 @@ out:
 	return r;
 }
 
+#define ISSUE_LOOKAHEAD 2 /* signatures made ahead of the checks: few to discard on a failure */
+
 struct group {
-	size_t first, n;       /* items [first, first + n) were handled */
+	size_t first, n; /* items [first, first + n) were handled */
 	X509 *certs[ISSUE_GROUP];
 	uint8_t out_md[ISSUE_GROUP][32], chain_md[ISSUE_GROUP][32];
+	/* The pipeline: this thread signs item k while the checker verifies and writes k - 1. */
+	struct issue_run *run;
+	uint8_t *sig[ISSUE_GROUP];
+	size_t sig_len[ISSUE_GROUP];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	size_t signed_n, checked_n; /* items [0, signed_n) signed, [0, checked_n) written */
+	int sign_done, check_failed, check_r;
+	char check_msg[1024];
 };
 
-/* Sign and write up to ISSUE_GROUP items; stops at the first failure (g->n handled). */
+static int check_one(struct group *g, size_t k)
+{
+	struct issue_run *run = g->run;
+	struct issue_item *it = &run->items[g->first + k];
+	int r;
+
+	if (it->state == ITEM_DONE_BEFORE)
+		return 0;
+	if (it->state == ITEM_NEW)
+		r = sign_check(run, it, g->sig[k], g->sig_len[k], &g->certs[k]);
+	else
+		r = (g->certs[k] = X509_dup(it->found)) != NULL ? 0 : cer_err(CER_E_NOMEM, "out of memory");
+	if (r == 0 && (r = write_item(run, it, g->certs[k], g->out_md[k], g->chain_md[k])) != 0) {
+		if (it->state == ITEM_NEW)
+			cer_err_prefix("the HSM signed %s's certificate (serial %s) but it could not be "
+				       "written, so it was not issued: ",
+				       it->csr_path, it->serial_hex);
+		X509_free(g->certs[k]);
+		g->certs[k] = NULL;
+	}
+	return r;
+}
+
+/* The checker: verify and write each signed item in order, until the signer is done. */
+static void *group_checker(void *arg)
+{
+	struct group *g = arg;
+	int r;
+
+	for (size_t k = 0;; k++) {
+		pthread_mutex_lock(&g->lock);
+		while (k >= g->signed_n && !g->sign_done)
+			pthread_cond_wait(&g->cond, &g->lock);
+		if (k >= g->signed_n) {
+			pthread_mutex_unlock(&g->lock);
+			break;
+		}
+		pthread_mutex_unlock(&g->lock);
+		r = check_one(g, k);
+		pthread_mutex_lock(&g->lock);
+		if (r != 0) {
+			g->check_failed = 1;
+			g->check_r = r;
+			(void)snprintf(g->check_msg, sizeof(g->check_msg), "%s", cer_err_msg(r));
+		} else {
+			g->checked_n = k + 1;
+		}
+		pthread_cond_broadcast(&g->cond);
+		pthread_mutex_unlock(&g->lock);
+		if (r != 0)
+			break;
+	}
+	ERR_clear_error();
+	return NULL;
+}
+
+/*
+ * Sign and write up to ISSUE_GROUP items on two threads (the HSM signs the next
+ * while the previous is verified and written); stops at the first failure, and
+ * g->n counts the items handled before it.
+ */
 static int group_sign(struct issue_run *run, struct group *g, EVP_PKEY *key)
 {
-	int r = 0;
+	pthread_t checker;
+	size_t k, discarded = 0;
+	int r = 0, threaded;
 
-	for (; g->n < ISSUE_GROUP && g->first + g->n < run->n_items; g->n++) {
-		struct issue_item *it = &run->items[g->first + g->n];
-		size_t k = g->n;
-		if (it->state == ITEM_DONE_BEFORE)
-			continue;
-		if (it->state == ITEM_NEW) {
-			if ((r = sign_tbs(run, it, key, &g->certs[k])) != 0)
-				break;
-		} else if ((g->certs[k] = X509_dup(it->found)) == NULL) {
-			r = cer_err(CER_E_NOMEM, "out of memory");
+	g->run = run;
+	threaded = pthread_create(&checker, NULL, group_checker, g) == 0;
+	for (k = 0; k < ISSUE_GROUP && g->first + k < run->n_items; k++) {
+		struct issue_item *it = &run->items[g->first + k];
+		pthread_mutex_lock(&g->lock);
+		while (threaded && k >= g->checked_n + ISSUE_LOOKAHEAD && !g->check_failed)
+			pthread_cond_wait(&g->cond, &g->lock);
+		pthread_mutex_unlock(&g->lock);
+		if (g->check_failed)
+			break;
+		if (it->state == ITEM_NEW && (r = sign_only(run, it, key, &g->sig[k], &g->sig_len[k])) != 0)
+			break;
+		pthread_mutex_lock(&g->lock);
+		g->signed_n = k + 1;
+		pthread_cond_broadcast(&g->cond);
+		pthread_mutex_unlock(&g->lock);
+		if (!threaded && (g->check_r = check_one(g, k)) != 0) {
+			g->check_failed = 1;
+			(void)snprintf(g->check_msg, sizeof(g->check_msg), "%s", cer_err_msg(g->check_r));
 			break;
 		}
-		if ((r = write_item(run, it, g->certs[k], g->out_md[k], g->chain_md[k])) != 0) {
-			if (it->state == ITEM_NEW)
-				cer_err_prefix("the HSM signed %s's certificate (serial %s) but it could "
-					       "not be written, so it was not issued: ",
-					       it->csr_path, it->serial_hex);
-			X509_free(g->certs[k]);
-			g->certs[k] = NULL;
-			break;
-		}
+		if (!threaded)
+			g->checked_n = k + 1;
+	}
+	pthread_mutex_lock(&g->lock);
+	g->sign_done = 1;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+	if (threaded)
+		pthread_join(checker, NULL);
+	g->n = g->checked_n;
+	if (g->check_failed) {
+		for (size_t j = g->checked_n + 1; j < g->signed_n; j++)
+			discarded += run->items[g->first + j].state == ITEM_NEW;
+		if (discarded > 0)
+			return cer_err(g->check_r, "%s (the %zu signature%s made after it %s discarded, "
+						   "never written)",
+				       g->check_msg, discarded, discarded == 1 ? "" : "s",
+				       discarded == 1 ? "was" : "were");
+		return cer_err(g->check_r, "%s", g->check_msg);
 	}
 	return r;
 }
@@ -236,9 +345,15 @@ static int group_commit(struct issue_run *run, struct group *g, FILE *out)
 
 static void group_free(struct group *g)
 {
-	for (size_t k = 0; k < ISSUE_GROUP; k++)
+	for (size_t k = 0; k < ISSUE_GROUP; k++) {
 		X509_free(g->certs[k]);
+		free(g->sig[k]);
+	}
+	pthread_mutex_destroy(&g->lock);
+	pthread_cond_destroy(&g->cond);
 	memset(g, 0, sizeof(*g));
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
 }
 
 /* A stop mid-batch says what was issued and that a rerun finishes the batch. */
@@ -266,6 +381,8 @@ static int sign_groups(struct issue_run *run, EVP_PKEY *key, FILE *out)
 
 	if (g == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
 	transcript_hold(run->tr);
 	for (size_t first = 0; first < run->n_items && r == 0; first += g->n) {
 		group_free(g);
@@ -279,6 +396,8 @@ static int sign_groups(struct issue_run *run, EVP_PKEY *key, FILE *out)
 			r = batch_stopped(run, r, 1);
 	}
 	group_free(g);
+	pthread_mutex_destroy(&g->lock);
+	pthread_cond_destroy(&g->cond);
 	free(g);
 	return r;
 }

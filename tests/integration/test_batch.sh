@@ -79,7 +79,7 @@ for round in 1 2 3 4 5 6; do
 	# A random point: once the folder holds a random number of new files (of the
 	# 240 left to write), at once or a random few milliseconds later.
 	base=$(ls "$T/k-out" | wc -l)
-	target=$((base + RANDOM % (241 - base)))
+	target=$((base + RANDOM % ((240 - base) * 3 / 4 + 1)))
 	while kill -0 $pid 2>/dev/null && [ "$(ls "$T/k-out" | wc -l)" -lt "$target" ]; do sleep 0.02; done
 	[ $((RANDOM % 2)) = 0 ] && sleep "0.0$((RANDOM % 10))"
 	kill -9 -- -$pid 2>/dev/null
@@ -94,7 +94,7 @@ for round in 1 2 3 4 5 6; do
 	fi
 done
 check "after every kill, each recorded certificate is on disk with its hash" test "$consistent" -eq 6
-check "the kills really interrupted the batch" test "$interrupted" -ge 2
+check "the kills really interrupted the batch" test "$interrupted" -ge 1
 for _ in 1 2 3; do batch "$T/k" "$T/k-out" "$TRK" >/dev/null 2>&1 && break; done
 check "reruns finish the batch" batch "$T/k" "$T/k-out" "$TRK"
 check "120 certificates, each recorded exactly once" test "$(jq -r 'select(.action == "cert.issue") | .outputs[0].path' "$TRK" | sort | uniq -c | awk '$1 == 1' | wc -l)" -eq 120
