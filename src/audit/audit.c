@@ -1,10 +1,14 @@
 #include <dirent.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/x509.h>
 
 #include "audit_int.h"
@@ -45,6 +49,8 @@ struct ceremony_file {
 	long consequential;        /* records other than the runner's own */
 	char first_consequential[48];
 };
+
+#define AUDIT_THREADS 2
 
 struct audit {
 	const struct audit_opts *o;
@@ -513,7 +519,119 @@ static int audit_rollover(struct audit *a, const struct ceremony_file *f,
 	return 0;
 }
 
-static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8_t heads[][32])
+/*
+ * Issue 13: once the root is known, the heavy, independent part of each ceremony
+ * (its chain, files and seal; the replay of what it issued) runs ahead on worker
+ * threads, in chain order; audit_one takes the result when the root it was
+ * checked against is still the root in force, and checks again itself otherwise
+ * (after a rollover) or when every line is printed (--verbose).
+ */
+struct prefetch_one {
+	int done, r;
+	struct transcript_report rep;
+	struct replay_report rr;
+	char msg[1024];
+};
+
+struct prefetch {
+	struct audit *a;
+	const size_t *order;
+	size_t from, chain;
+	X509 *root; /* the root the workers check against */
+	struct prefetch_one *res;
+	atomic_size_t next;
+	atomic_int stop;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t th[AUDIT_THREADS];
+	int n_threads;
+};
+
+static void *prefetch_worker(void *arg)
+{
+	struct prefetch *p = arg;
+	size_t i;
+
+	while (!atomic_load(&p->stop) && (i = atomic_fetch_add(&p->next, 1)) < p->chain) {
+		struct ceremony_file *f = &p->a->files[p->order[i]];
+		struct prefetch_one *o = &p->res[i];
+		int r;
+		cer_err_clear();
+		r = transcript_verify(f->path, p->root, f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED, NULL,
+				      &o->rep);
+		if (r == 0)
+			r = replay_transcript_roots(f->path, p->root, NULL, NULL, &o->rr);
+		if (r != 0)
+			(void)snprintf(o->msg, sizeof(o->msg), "%s", cer_err_msg(r));
+		ERR_clear_error();
+		pthread_mutex_lock(&p->lock);
+		o->r = r;
+		o->done = 1;
+		pthread_cond_broadcast(&p->cond);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+static int prefetch_start(struct prefetch *p, struct audit *a, const size_t *order, size_t from,
+			  size_t chain)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	memset(p, 0, sizeof(*p));
+	if (a->o->verbose || a->root == NULL || a->also != NULL || from >= chain || cores < 2)
+		return 0;
+	p->a = a;
+	p->order = order;
+	p->from = from;
+	p->chain = chain;
+	atomic_store(&p->next, from);
+	if ((p->res = calloc(chain, sizeof(*p->res))) == NULL ||
+	    (p->root = X509_dup(a->root)) == NULL) {
+		free(p->res);
+		p->res = NULL;
+		return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	for (int t = 0; t < AUDIT_THREADS && t < cores; t++)
+		if (pthread_create(&p->th[t], NULL, prefetch_worker, p) == 0)
+			p->n_threads++;
+	return 0;
+}
+
+/* The workers' result for chain position i, if it holds for the root now in force. */
+static struct prefetch_one *prefetch_get(struct prefetch *p, size_t i)
+{
+	struct prefetch_one *o;
+
+	if (p->n_threads == 0 || i < p->from || i >= p->chain || p->a->also != NULL ||
+	    X509_cmp(p->a->root, p->root) != 0)
+		return NULL;
+	o = &p->res[i];
+	pthread_mutex_lock(&p->lock);
+	while (!o->done)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	return o;
+}
+
+static void prefetch_end(struct prefetch *p)
+{
+	atomic_store(&p->stop, 1);
+	for (int t = 0; t < p->n_threads; t++)
+		pthread_join(p->th[t], NULL);
+	if (p->res != NULL) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->cond);
+	}
+	free(p->res);
+	X509_free(p->root);
+	memset(p, 0, sizeof(*p));
+}
+
+static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8_t heads[][32],
+		     struct prefetch_one *pre)
 {
 	FILE *v = a->o->verbose ? a->out : NULL;
 	struct transcript_report rep;
@@ -524,14 +642,19 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 
 	if (v != NULL)
 		fprintf(v, "%s\n", f->path);
+	if (pre != NULL && pre->r != 0)
+		return cer_err(pre->r, "%s", pre->msg);
+	if (pre != NULL)
+		rep = pre->rep;
 	/* Only the latest ceremony may be unsealed (link_one refused any other): it is
 	 * still in progress, and what it did is not proven yet. Without a root (only with
 	 * --allow-unanchored), the first ceremony is checked before its own root is taken. */
-	if ((r = transcript_verify(f->path, a->root,
-				   (f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED) |
-					   (a->root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0),
-				   v, &rep)) != 0 ||
-	    (r = transcript_test_cost_check(f->path, &rep, a->o->test_cost_allowed, a->out)) != 0)
+	else if ((r = transcript_verify(f->path, a->root,
+					(f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED) |
+						(a->root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0),
+					v, &rep)) != 0)
+		return r;
+	if ((r = transcript_test_cost_check(f->path, &rep, a->o->test_cost_allowed, a->out)) != 0)
 		return r;
 	if (!f->sealed)
 		a->in_progress = f->name;
@@ -542,7 +665,9 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 			       f->path, a->files[f->before].name);
 	if (pos == 1 && (r = audit_root(a, f)) != 0)
 		return r;
-	if ((r = replay_transcript_roots(f->path, a->root, a->also, v, &rr)) != 0)
+	if (pre != NULL && pos != 1)
+		rr = pre->rr;
+	else if ((r = replay_transcript_roots(f->path, a->root, a->also, v, &rr)) != 0)
 		return r;
 	if (rr.new_root[0] != '\0' && (r = audit_rollover(a, f, &rr)) != 0)
 		return r;
@@ -647,6 +772,7 @@ static int audit_gaps(struct audit *a, int *gaps)
 
 int audit_run(const struct audit_opts *o, FILE *out)
 {
+	struct prefetch pf;
 	struct audit a;
 	size_t *order = NULL;
 	uint8_t(*heads)[32] = NULL;
@@ -655,6 +781,7 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	int r, gaps = 0;
 
 	memset(&a, 0, sizeof(a));
+	memset(&pf, 0, sizeof(pf));
 	quorum_state_init(&a.quorum);
 	a.o = o;
 	a.out = out;
@@ -690,9 +817,13 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	if (a.n_abandoned > 0)
 		fprintf(out, ", and %zu abandoned", a.n_abandoned);
 	fputc('\n', out);
-	for (size_t i = 0; i < chain; i++)
-		if ((r = audit_one(&a, i + 1, &a.files[order[i]], heads)) != 0)
+	for (size_t i = 0; i < chain; i++) {
+		if (i == 1 && (r = prefetch_start(&pf, &a, order, 1, chain)) != 0)
 			goto out;
+		if ((r = audit_one(&a, i + 1, &a.files[order[i]], heads, prefetch_get(&pf, i))) != 0)
+			goto out;
+	}
+	prefetch_end(&pf);
 	for (size_t i = chain; i < a.n; i++)
 		if ((r = audit_abandoned(&a, &a.files[order[i]])) != 0)
 			goto out;
@@ -722,6 +853,7 @@ out:
 			     "reason follows on standard error\n");
 	else if (r != 0)
 		fprintf(out, "FAULT: audit stopped; the reason follows on standard error\n");
+	prefetch_end(&pf);
 	free(order);
 	free(heads);
 	audit_history_free(&a.hist);
