@@ -22,11 +22,12 @@
 #include "ceremony/lint.h"
 #include "ceremony/pem.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/secret.h"
 #include "ceremony/transcript.h"
 #include "issue_int.h"
 
 #define ISSUE_THREADS_MAX 4
-#define ISSUE_SERIALS_PER_DRAW 256 /* serials from one HSM random draw */
+#define ISSUE_SERIALS_PER_DRAW (SECRET_MIX_MAX_DRAW / CERTBUILD_SERIAL_LEN) /* serials per HSM random draw: 64 */
 
 int issue_chain_path(const char *cert_path, char *out, size_t size)
 {
