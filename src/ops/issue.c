@@ -208,12 +208,12 @@ static void *parallel_worker(void *arg)
 }
 
 static int parallel_items(struct issue_run *run, int (*fn)(struct issue_run *, struct issue_item *),
-			  int *rc)
+			  int *rc, int max_threads)
 {
 	struct parallel p = {run, fn, 0, rc};
 	pthread_t th[ISSUE_THREADS_MAX];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = cores < 1 ? 1 : cores > ISSUE_THREADS_MAX ? ISSUE_THREADS_MAX : (int)cores, started = 0;
+	int n = cores < 1 ? 1 : cores > max_threads ? max_threads : (int)cores, started = 0;
 
 	if ((size_t)n > run->n_items)
 		n = (int)run->n_items;
@@ -388,7 +388,19 @@ static int copy_san(X509 *cert, const struct csr *csr)
 	return r;
 }
 
-/* Phase 2, after the serials are drawn: build and lint; the final TBS stays. Thread-safe. */
+/* The next CA request of the batch is linted against this CA's name too. */
+static int issue_note_ca(struct issue_run *run, const X509_NAME *subject, const char *serial_hex)
+{
+	const unsigned char *der = NULL;
+	size_t len = 0;
+
+	if (X509_NAME_get0_der(subject, &der, &len) <= 0)
+		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the subject");
+	return history_add_ca(run->history, serial_hex, der, len);
+}
+
+/* Phase 2, after the serials are drawn: build and lint; the final TBS stays. Thread-safe,
+ * except for a CA profile's items, which are built one at a time (issue_note_ca). */
 static int item_build(struct issue_run *run, struct issue_item *it)
 {
 	char(*pols)[PROFILE_OID_MAX] = (char(*)[PROFILE_OID_MAX])run->o->policies;
@@ -402,9 +414,17 @@ static int item_build(struct issue_run *run, struct issue_item *it)
 	if (it->state == ITEM_UNRECORDED) { /* the same rules as if it were signed now */
 		struct lint_input in = {it->found, run->issuer, &run->profile, pols,
 					run->o->n_policies, NULL, NULL, 0};
+		struct lint_name_der *cas = NULL;
+		if ((r = issue_history_cas(run->history, &cas)) != 0)
+			return r;
+		in.other_cas = cas;
+		in.n_other_cas = run->history->n_ca;
 		if ((r = lint_cert(&in)) != 0 ||
 		    (r = lint_path(it->found, run->issuer, &run->profile, pols, run->o->n_policies, 1)) != 0)
 			cer_err_prefix("%s: refused: ", it->out_path);
+		free(cas);
+		if (r == 0 && run->profile.kind == PROFILE_CA)
+			r = issue_note_ca(run, X509_get_subject_name(it->found), it->serial_hex);
 		return r;
 	}
 	if (it->state != ITEM_NEW)
@@ -428,6 +448,8 @@ static int item_build(struct issue_run *run, struct issue_item *it)
 	r = issue_lint(cert, it->csr_path, csr_pubkey(csr), run->issuer, &run->shadow,
 		       &run->profile, pols, run->o->n_policies, run->alg, (size_t)run->alg_len,
 		       &it->tbs, &it->tbs_len, run->history);
+	if (r == 0 && run->profile.kind == PROFILE_CA) /* built one at a time: see issue_check_all */
+		r = issue_note_ca(run, subject, it->serial_hex);
 out:
 	X509_free(cert);
 	csr_free(csr);
@@ -718,13 +740,18 @@ static int issue_check_all(struct issue_run *run, struct hsm *h, struct ceremony
 	if (rc == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	/* STYLE 9: every request, pin, output path and rule before the first login. */
-	if ((r = parallel_items(run, item_check, rc)) != 0 || (r = keys_unique(run, rc)) != 0 ||
+	if ((r = parallel_items(run, item_check, rc, ISSUE_THREADS_MAX)) != 0 ||
+	    (r = keys_unique(run, rc)) != 0 ||
 	    (r = refusals(run, rc)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, run->o->token, h)) != 0 || (r = draw_serials(run, h)) != 0 ||
 	    (r = issue_shadow_new(run->issuer, &run->shadow)) != 0)
 		goto out;
-	if ((r = parallel_items(run, item_build, rc)) != 0 || (r = refusals(run, rc)) != 0)
+	/* A CA batch builds in order: each CA's name joins the history the next one is
+	 * linted against (two CAs with one CN in a batch are refused). */
+	if ((r = parallel_items(run, item_build, rc,
+				run->profile.kind == PROFILE_CA ? 1 : ISSUE_THREADS_MAX)) != 0 ||
+	    (r = refusals(run, rc)) != 0)
 		goto out;
 	r = issue_approve(run, ctx, out);
 out:

@@ -182,23 +182,36 @@ static int issue_lint_cas(X509 *cert, const char *name, const struct issue_shado
 			  struct lint_input *inp, const uint8_t *alg, size_t alg_len, uint8_t **tbs,
 			  size_t *tbs_len, unsigned char **lp, int *lenp);
 
+int issue_history_cas(const struct history *h, struct lint_name_der **out)
+{
+	struct lint_name_der *cas = NULL;
+
+	*out = NULL;
+	if (h->n_ca == 0)
+		return 0;
+	if ((cas = calloc(h->n_ca, sizeof(*cas))) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < h->n_ca; i++) { /* every CA subject in the history */
+		cas[i].der = h->ca[i].subject_der;
+		cas[i].len = h->ca[i].subject_der_len;
+	}
+	*out = cas;
+	return 0;
+}
+
 int issue_lint(X509 *cert, const char *name, EVP_PKEY *expected_key, X509 *issuer,
 	       const struct issue_shadow *sh, const struct profile *p,
 	       char (*policies)[PROFILE_OID_MAX], int n_policies, const uint8_t *alg,
 	       size_t alg_len, uint8_t **tbs, size_t *tbs_len, const struct history *h)
 {
 	struct lint_input in = {cert, issuer, p, policies, n_policies, expected_key, NULL, 0};
-	struct lint_name_der *cas = h->n_ca > 0 ? calloc(h->n_ca, sizeof(*cas)) : NULL;
+	struct lint_name_der *cas = NULL;
 	unsigned char *linted = NULL;
 	int len, r;
 
 	*tbs = NULL;
-	if (h->n_ca > 0 && cas == NULL)
-		return cer_err(CER_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < h->n_ca; i++) { /* every CA subject in the history */
-		cas[i].der = h->ca[i].subject_der;
-		cas[i].len = h->ca[i].subject_der_len;
-	}
+	if ((r = issue_history_cas(h, &cas)) != 0)
+		return r;
 	in.other_cas = cas;
 	in.n_other_cas = h->n_ca;
 	r = issue_lint_cas(cert, name, sh, &in, alg, alg_len, tbs, tbs_len, &linted, &len);

@@ -71,6 +71,9 @@ int issue_lint(X509 *cert, const char *name, EVP_PKEY *expected_key, X509 *issue
 	       const struct issue_shadow *sh, const struct profile *p,
 	       char (*policies)[PROFILE_OID_MAX], int n_policies, const uint8_t *alg,
 	       size_t alg_len, uint8_t **tbs, size_t *tbs_len, const struct history *h);
+/* Every CA subject the history holds, for lint_input.other_cas (free the array only). */
+struct lint_name_der;
+int issue_history_cas(const struct history *h, struct lint_name_der **out);
 /* DER Certificate ::= SEQUENCE { tbs, algorithm, BIT STRING signature } */
 int issue_assemble(const uint8_t *tbs, size_t tbs_len, const uint8_t *alg, size_t alg_len,
 		   const uint8_t *sig, size_t sig_len, uint8_t **out, size_t *out_len);

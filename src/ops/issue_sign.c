@@ -163,9 +163,12 @@ static int record_item(struct issue_run *run, struct issue_item *it, X509 *x,
 	pols = json_array();
 	for (int i = 0; pols != NULL && i < run->o->n_policies; i++)
 		json_array_append_new(pols, json_string(run->o->policies[i]));
-	details = json_pack("{s:o, s:o, s:s, s:b}", "certificate", certinfo_json(x, run->profile.name),
-			    "extra_policies", pols, "profile_kind",
-			    profile_kind_name(run->profile.kind), "request_pinned", it->pin != NULL);
+	details = json_pack("{s:o, s:o, s:s, s:b, s:b}", "certificate",
+			    certinfo_json(x, run->profile.name), "extra_policies", pols,
+			    "profile_kind", profile_kind_name(run->profile.kind),
+			    "beyond_issuer", /* validity.beyond_issuer allowed it */
+			    ASN1_TIME_compare(X509_get0_notAfter(x), X509_get0_notAfter(run->issuer)) > 0,
+			    "request_pinned", it->pin != NULL);
 	if (details != NULL && it->state == ITEM_UNRECORDED)
 		json_object_set_new(details, "recorded_after_interruption", json_true());
 	r = transcript_append(run->tr, "cert.issue", in, outs, details, NULL);
