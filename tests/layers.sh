@@ -18,7 +18,7 @@ declare -A may=(
 	[cli]="base hsm shares x509 transcript audit ops script cli"
 )
 # Headers without a same-named source file.
-declare -A owner=([commands]=cli [backupblob]=ops)
+declare -A owner=([commands]=cli [backupblob]=ops [sizes]=base)
 bad=0
 for f in "$root"/src/*/*.c; do
 	n=${f##*/}

@@ -8,14 +8,17 @@
 #ifndef CEREMONY_CONFIG_H
 #define CEREMONY_CONFIG_H
 
+#include <limits.h>
 #include <stdint.h>
+
+#include "ceremony/sizes.h"
 
 #define CONFIG_MAX_BYTES (64 * 1024)
 #define CONFIG_MAX_KEYS 64
 
 struct config {
-	char path[4096];
-	uint8_t sha256[32];
+	char path[PATH_MAX];
+	uint8_t sha256[SHA256_LEN];
 	int n;
 	char *keys[CONFIG_MAX_KEYS];
 	char *values[CONFIG_MAX_KEYS];

@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FILE_SHA256_LEN 32
+#include "ceremony/sizes.h"
+
 /* The largest file file_sha256 hashes (a medium's firmware images fit; no endless file). */
 #define FILE_HASH_MAX_BYTES (64ULL * 1024 * 1024 * 1024)
 
@@ -45,7 +46,7 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 	__attribute__((warn_unused_result));
 
 /* SHA-256 of a regular file (opened O_NONBLOCK; a pipe or device is refused). */
-int file_sha256(const char *path, uint8_t out[static FILE_SHA256_LEN])
+int file_sha256(const char *path, uint8_t out[static SHA256_LEN])
 	__attribute__((warn_unused_result));
 
 /* Append data and fsync before returning (creating the file, and fsyncing its folder, if new). */

@@ -15,12 +15,14 @@
 
 #include <jansson.h>
 
+#include "ceremony/sizes.h"
+
 #define MEDIA_MAX_FILES 10000
 #define MEDIA_MANIFEST_NAME "MANIFEST.sha256"
 
 struct media_file {
 	char *path; /* relative to the medium's root */
-	uint8_t sha256[32];
+	uint8_t sha256[SHA256_LEN];
 };
 
 struct media_manifest {

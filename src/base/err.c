@@ -5,6 +5,7 @@
 #include <openssl/err.h>
 
 #include "ceremony/err.h"
+#include "ceremony/textbuf.h"
 
 #define ERR_DETAIL_MAX 1024
 
@@ -47,12 +48,14 @@ int cer_err_ssl(int code, const char *fmt, ...)
 	while (cause[0] == '\0' && ERR_get_error_all(NULL, NULL, NULL, &data, &flags) != 0)
 		if ((flags & ERR_TXT_STRING) && data != NULL && data[0] != '\0' &&
 		    strstr(data, "CKR_") != NULL)
-			(void)snprintf(cause, sizeof(cause), "%s", data); /* truncation is fine */
+			/* A cut cause still names the CKR_: better than none. */
+			text_format_cut(cause, sizeof(cause), "%s", data);
+	/* The detail is already the failure's message: cutting its tail beats losing it. */
 	used = strlen(err_detail);
 	if (cause[0] != '\0')
-		(void)snprintf(err_detail + used, sizeof(err_detail) - used, ": %s", cause);
+		text_format_cut(err_detail + used, sizeof(err_detail) - used, ": %s", cause);
 	else if (e != 0)
-		(void)snprintf(err_detail + used, sizeof(err_detail) - used, " (%s)", ssl);
+		text_format_cut(err_detail + used, sizeof(err_detail) - used, " (%s)", ssl);
 	ERR_clear_error();
 	return code;
 }

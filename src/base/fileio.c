@@ -244,7 +244,7 @@ out:
 	return r;
 }
 
-int file_sha256(const char *path, uint8_t out[static FILE_SHA256_LEN])
+int file_sha256(const char *path, uint8_t out[static SHA256_LEN])
 {
 	EVP_MD_CTX *md = NULL;
 	uint8_t chunk[65536];
@@ -279,7 +279,7 @@ int file_sha256(const char *path, uint8_t out[static FILE_SHA256_LEN])
 			goto out;
 		}
 	}
-	if (EVP_DigestFinal_ex(md, out, &mdlen) <= 0 || mdlen != FILE_SHA256_LEN) {
+	if (EVP_DigestFinal_ex(md, out, &mdlen) <= 0 || mdlen != SHA256_LEN) {
 		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);
 		goto out;
 	}

@@ -9,10 +9,11 @@
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/media.h"
+#include "ceremony/sizes.h"
 
 #define MEDIA_MAX_DEPTH 16
 
-static int media_add(struct media_manifest *m, const char *rel, const uint8_t sha[32])
+static int media_add(struct media_manifest *m, const char *rel, const uint8_t sha[SHA256_LEN])
 {
 	struct media_file *grown;
 
@@ -25,7 +26,7 @@ static int media_add(struct media_manifest *m, const char *rel, const uint8_t sh
 	m->files[m->n].path = strdup(rel);
 	if (m->files[m->n].path == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
-	memcpy(m->files[m->n].sha256, sha, 32);
+	memcpy(m->files[m->n].sha256, sha, SHA256_LEN);
 	m->n++;
 	return 0;
 }
@@ -54,7 +55,7 @@ static int media_walk(struct media_manifest *m, const char *root, const char *re
 	while (r == 0 && (de = readdir(d)) != NULL) {
 		char full[PATH_MAX], sub[PATH_MAX];
 		struct stat st;
-		uint8_t sha[32];
+		uint8_t sha[SHA256_LEN];
 
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
@@ -119,10 +120,10 @@ void media_manifest_free(struct media_manifest *m)
 json_t *media_manifest_json(const struct media_manifest *m)
 {
 	json_t *arr = json_array();
-	char hex[65];
+	char hex[SHA256_HEX_SIZE];
 
 	for (size_t i = 0; arr != NULL && i < m->n; i++) {
-		hex_encode(m->files[i].sha256, 32, hex);
+		hex_encode(m->files[i].sha256, SHA256_LEN, hex);
 		json_array_append_new(arr, json_pack("{s:s, s:s}", "path", m->files[i].path, "sha256",
 						     hex));
 	}
@@ -143,7 +144,7 @@ int media_manifest_from_json(json_t *files, struct media_manifest **out)
 	{
 		const char *p = json_string_value(json_object_get(f, "path"));
 		const char *h = json_string_value(json_object_get(f, "sha256"));
-		uint8_t sha[32];
+		uint8_t sha[SHA256_LEN];
 		if (p == NULL || h == NULL || hex_decode(h, strlen(h), sha, 32) != 0) {
 			r = cer_err(CER_E_INPUT, "a recorded media manifest is malformed");
 			break;
@@ -173,7 +174,7 @@ int media_written(const struct media_manifest *before, const struct media_manife
 		int same = 0;
 		for (size_t j = 0; j < before->n && !same; j++)
 			same = strcmp(after->files[i].path, before->files[j].path) == 0 &&
-			       memcmp(after->files[i].sha256, before->files[j].sha256, 32) == 0;
+			       memcmp(after->files[i].sha256, before->files[j].sha256, SHA256_LEN) == 0;
 		if (!same)
 			r = media_add(m, after->files[i].path, after->files[i].sha256);
 	}
@@ -196,7 +197,7 @@ int media_manifest_text(const struct media_manifest *m, uint8_t **buf, size_t *l
 	if (text == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < m->n; i++) {
-		hex_encode(m->files[i].sha256, 32, text + o);
+		hex_encode(m->files[i].sha256, SHA256_LEN, text + o);
 		o += 64;
 		o += (size_t)snprintf(text + o, size - o, "  %s\n", m->files[i].path);
 	}

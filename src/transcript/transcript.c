@@ -174,7 +174,7 @@ int transcript_data_entry(const struct transcript *t, const char *path,
 int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
 {
 	char real[PATH_MAX], rel[PATH_MAX], hex[65];
-	uint8_t md[FILE_SHA256_LEN];
+	uint8_t md[SHA256_LEN];
 	int r;
 
 	*out = NULL;
@@ -203,7 +203,7 @@ static int transcript_scan_cb(void *arg, long line, json_t *rec)
 static int previous_json(const struct transcript *t, const char *previous, json_t **out)
 {
 	char sig[PATH_MAX], head[65], fhex[65], shex[65];
-	uint8_t fmd[FILE_SHA256_LEN], smd[FILE_SHA256_LEN];
+	uint8_t fmd[SHA256_LEN], smd[SHA256_LEN];
 	json_t *entry = NULL;
 	int r;
 

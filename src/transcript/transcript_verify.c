@@ -157,7 +157,7 @@ static int verify_files(struct verify_state *st, long line, json_t *rec, const c
 		const char *p = json_string_value(json_object_get(o, "path"));
 		const char *want = json_string_value(json_object_get(o, "sha256"));
 		char full[PATH_MAX], got[65];
-		uint8_t md[FILE_SHA256_LEN];
+		uint8_t md[SHA256_LEN];
 		int r;
 
 		if (p == NULL || !is_hex64(want))
