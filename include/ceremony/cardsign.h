@@ -15,11 +15,12 @@
 
 #include "ceremony/p11.h"
 #include "ceremony/p11key.h"
+#include "ceremony/sizes.h"
 
 #define CARDSIGN_P256_DER_MAX 72
 
 /* Sign a SHA-256 digest with a P-256 key; *der_len in: room, out: length. */
-int cardsign_p256(struct p11_session *s, const struct p11key *k, const uint8_t md[32],
+int cardsign_p256(struct p11_session *s, const struct p11key *k, const uint8_t md[SHA256_LEN],
 		  uint8_t *der, size_t *der_len) __attribute__((warn_unused_result));
 
 #endif

@@ -17,18 +17,19 @@
 #include <p11-kit/pkcs11.h>
 
 #include "ceremony/secret.h"
+#include "ceremony/sizes.h"
 
 struct p11_module;
 
 struct p11_token {
 	CK_SLOT_ID slot;
-	char slot_description[65];
+	char slot_description[SLOT_DESCRIPTION_LEN + 1];
 	int present;     /* a token is in the slot */
 	int initialized; /* CKF_TOKEN_INITIALIZED */
-	char label[33];  /* trailing blanks removed */
+	char label[TOKEN_LABEL_LEN + 1]; /* trailing blanks removed */
 	char manufacturer[33];
 	char model[17];
-	char serial[17];
+	char serial[TOKEN_SERIAL_LEN + 1];
 	CK_FLAGS flags;
 	CK_ULONG min_pin_len, max_pin_len; /* ulMinPinLen, ulMaxPinLen as reported */
 };

@@ -19,8 +19,8 @@
 
 #include "ceremony/p11.h"
 #include "ceremony/p11key.h"
+#include "ceremony/sizes.h"
 
-#define P11WRAP_KEK_LEN 32
 /* PKCS#11 3.1 names RFC 5649 CKM_AES_KEY_WRAP_KWP; p11-kit's header lacks it. */
 #define P11WRAP_CKM_AES_KEY_WRAP_KWP 0x0000210BUL
 #define P11WRAP_CKM_AES_KEY_WRAP_PAD 0x0000210AUL
@@ -67,7 +67,7 @@ int p11wrap_kat_run(struct p11_session *s, struct p11wrap_mech *out)
  * TRUE; ALLOWED_MECHANISMS the one mechanism) labelled label. The object
  * lives as long as the session so: log out but keep it open until the wrap.
  */
-int p11wrap_kek_create_trusted(struct p11_session *so, const uint8_t kek[static P11WRAP_KEK_LEN],
+int p11wrap_kek_create_trusted(struct p11_session *so, const uint8_t kek[static KEK_LEN],
 			       CK_MECHANISM_TYPE mech, const char *label, CK_OBJECT_HANDLE *out)
 	__attribute__((warn_unused_result));
 
@@ -75,7 +75,7 @@ int p11wrap_kek_create_trusted(struct p11_session *so, const uint8_t kek[static 
  * An unwrap-only KEK as a private session object of the logged-in user (for
  * recovery: CKA_TRUSTED only matters for wrapping, PKCS#11 3.0 section 4.9).
  */
-int p11wrap_kek_create_unwrap(struct p11_session *user, const uint8_t kek[static P11WRAP_KEK_LEN],
+int p11wrap_kek_create_unwrap(struct p11_session *user, const uint8_t kek[static KEK_LEN],
 			      CK_MECHANISM_TYPE mech, const char *label, CK_OBJECT_HANDLE *out)
 	__attribute__((warn_unused_result));
 

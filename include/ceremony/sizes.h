@@ -18,6 +18,11 @@
 #define KEK_LEN 32
 /* A PKCS#11 object label (CKA_LABEL) we compose or read back, with the NUL. */
 #define LABEL_SIZE 256
+/* A PKCS#11 token's label and serial number (CK_TOKEN_INFO: blank-padded, no NUL). */
+#define TOKEN_LABEL_LEN 32
+#define TOKEN_SERIAL_LEN 16
+/* A slot's description (CK_SLOT_INFO.slotDescription: blank-padded, no NUL). */
+#define SLOT_DESCRIPTION_LEN 64
 /* A short name we print: a curve group, a mechanism, a rule, an OID's short name. */
 #define NAME_SIZE 64
 

@@ -6,8 +6,9 @@
 #include "ceremony/cardsign.h"
 #include "p11_int.h"
 #include "ceremony/err.h"
+#include "ceremony/sizes.h"
 
-int cardsign_p256(struct p11_session *s, const struct p11key *k, const uint8_t md[32],
+int cardsign_p256(struct p11_session *s, const struct p11key *k, const uint8_t md[SHA256_LEN],
 		  uint8_t *der, size_t *der_len)
 {
 	CK_MECHANISM mech = {CKM_ECDSA, NULL, 0};

@@ -1,4 +1,5 @@
 #include <dlfcn.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "ceremony/err.h"
 #include "ceremony/p11.h"
+#include "ceremony/sizes.h"
 #include "p11_int.h"
 
 #define P11_MAX_SLOTS 256
@@ -16,7 +18,7 @@ struct p11_module {
 	void *dl;
 	CK_FUNCTION_LIST_PTR f;
 	int initialized_by_us;
-	char path[4096];
+	char path[PATH_MAX];
 };
 
 static const struct {
@@ -230,7 +232,7 @@ int p11_err(CK_RV rv, const char *fmt, ...)
 		what[0] = '\0';
 	va_end(ap);
 	if (i == (size_t)-1) {
-		char name[64];
+		char name[NAME_SIZE];
 		return cer_err(CER_E_P11, "%s: the module returned %s (0x%lx)", what,
 			       p11_rv_name_any(rv, name, sizeof(name)), (unsigned long)rv);
 	}
@@ -514,7 +516,7 @@ void p11_pin_rule(const struct p11_token *t, char *out, size_t size)
 static int p11_pins_check(const struct p11_token *t, const struct secret *so_pin,
 			  const struct secret *user_pin)
 {
-	char rule[64];
+	char rule[NAME_SIZE];
 	int r;
 
 	if ((so_pin != NULL && (r = p11_pin_len_check(t, "the SO PIN", so_pin->len)) != 0) ||
@@ -587,8 +589,8 @@ int p11_token_find_free(struct p11_module *m, const char *label, struct p11_toke
 	size_t n = 0, free_slot = (size_t)-1;
 	int r;
 
-	if (strlen(label) == 0 || strlen(label) > 32)
-		return cer_err(CER_E_INPUT, "token label must be 1 to 32 bytes");
+	if (strlen(label) == 0 || strlen(label) > TOKEN_LABEL_LEN)
+		return cer_err(CER_E_INPUT, "token label must be 1 to %d bytes", TOKEN_LABEL_LEN);
 	if ((r = p11_tokens_list(m, &tokens, &n)) != 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -624,7 +626,7 @@ int p11_token_init(struct p11_module *m, const char *label, const struct secret 
 		   const struct secret *user_pin, struct p11_token *out, int *created)
 {
 	struct p11_token slot;
-	unsigned char padded[32];
+	unsigned char padded[TOKEN_LABEL_LEN];
 	CK_RV rv;
 	int r;
 
@@ -693,7 +695,7 @@ int p11_token_reinit(struct p11_module *m, const struct p11_token *token,
 		     const struct secret *so_pin, const struct secret *user_pin,
 		     struct p11_token *out)
 {
-	unsigned char padded[32];
+	unsigned char padded[TOKEN_LABEL_LEN];
 	CK_RV rv;
 	int r;
 
@@ -850,7 +852,7 @@ CK_RV p11_object_destroy_rv(struct p11_session *s, CK_OBJECT_HANDLE h)
 
 int p11_object_destroy_keep_error(struct p11_session *s, CK_OBJECT_HANDLE h, const char *what)
 {
-	char first[1024], name[64];
+	char first[1024], name[NAME_SIZE];
 	CK_RV rv;
 	int n;
 

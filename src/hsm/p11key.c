@@ -11,6 +11,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/p11key.h"
+#include "ceremony/sizes.h"
 #include "p11_int.h"
 
 static int key_is_ec(enum key_type t)
@@ -160,7 +161,7 @@ int p11key_waiver_parse(const char *attr, unsigned *waivers)
 
 int p11key_waivers_parse_list(const char *list, unsigned *waivers)
 {
-	char name[64];
+	char name[NAME_SIZE];
 	const char *p = list, *comma;
 	size_t len;
 	int r;

@@ -8,6 +8,8 @@
 
 #include "ceremony/err.h"
 #include "ceremony/p11wrap.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "p11_int.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -128,10 +130,10 @@ int p11wrap_mechanisms_check(struct p11_session *s, CK_FLAGS need)
 	static const CK_MECHANISM_TYPE mechs[] = {P11WRAP_CKM_AES_KEY_WRAP_KWP,
 						  P11WRAP_CKM_AES_KEY_WRAP_PAD};
 	char seen[160] = "";
+	int r;
 
 	for (size_t i = 0; i < ARRAY_LEN(mechs); i++) {
 		CK_MECHANISM_INFO info;
-		size_t l = strlen(seen);
 		CK_RV rv = s->f->C_GetMechanismInfo(s->token.slot, mechs[i], &info);
 
 		if (rv == CKR_MECHANISM_INVALID)
@@ -142,10 +144,11 @@ int p11wrap_mechanisms_check(struct p11_session *s, CK_FLAGS need)
 		/* ulMin/ulMaxKeySize are in bytes for AES (PKCS#11 2.40 section 2.12) */
 		if ((info.flags & need) == need && info.ulMinKeySize <= 32 && info.ulMaxKeySize >= 32)
 			return 0;
-		(void)snprintf(seen + l, sizeof(seen) - l, "%s%s without %s%s", l > 0 ? "; " : "",
-			       p11wrap_mechanism_name(mechs[i]),
-			       (info.flags & need) != need ? "the flags needed" : "",
-			       (info.flags & need) != need ? "" : "256-bit keys");
+		if ((r = text_append(seen, sizeof(seen), "the wrap mechanisms seen", "%s%s without %s%s",
+				     seen[0] != '\0' ? "; " : "", p11wrap_mechanism_name(mechs[i]),
+				     (info.flags & need) != need ? "the flags needed" : "",
+				     (info.flags & need) != need ? "" : "256-bit keys")) != 0)
+			return r;
 	}
 	return cer_err(CER_E_REFUSED,
 		       "token \"%s\" cannot %s with RFC 5649 (C_GetMechanismInfo: %s): the backup "
@@ -201,7 +204,7 @@ out:
 	return r;
 }
 
-int p11wrap_kek_create_trusted(struct p11_session *so, const uint8_t kek[static P11WRAP_KEK_LEN],
+int p11wrap_kek_create_trusted(struct p11_session *so, const uint8_t kek[static KEK_LEN],
 			       CK_MECHANISM_TYPE mech, const char *label, CK_OBJECT_HANDLE *out)
 {
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
@@ -227,7 +230,7 @@ int p11wrap_kek_create_trusted(struct p11_session *so, const uint8_t kek[static 
 		{CKA_EXTRACTABLE, &no, sizeof(no)},
 		{CKA_ALLOWED_MECHANISMS, allowed, sizeof(allowed)},
 		{CKA_LABEL, (void *)label, strlen(label)},
-		{CKA_VALUE, (void *)kek, P11WRAP_KEK_LEN},
+		{CKA_VALUE, (void *)kek, KEK_LEN},
 	};
 	CK_RV rv;
 
@@ -238,7 +241,7 @@ int p11wrap_kek_create_trusted(struct p11_session *so, const uint8_t kek[static 
 	return 0;
 }
 
-int p11wrap_kek_create_unwrap(struct p11_session *user, const uint8_t kek[static P11WRAP_KEK_LEN],
+int p11wrap_kek_create_unwrap(struct p11_session *user, const uint8_t kek[static KEK_LEN],
 			      CK_MECHANISM_TYPE mech, const char *label, CK_OBJECT_HANDLE *out)
 {
 	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
@@ -261,7 +264,7 @@ int p11wrap_kek_create_unwrap(struct p11_session *user, const uint8_t kek[static
 		{CKA_EXTRACTABLE, &no, sizeof(no)},
 		{CKA_ALLOWED_MECHANISMS, allowed, sizeof(allowed)},
 		{CKA_LABEL, (void *)label, strlen(label)},
-		{CKA_VALUE, (void *)kek, P11WRAP_KEK_LEN},
+		{CKA_VALUE, (void *)kek, KEK_LEN},
 	};
 	CK_RV rv;
 
@@ -356,7 +359,7 @@ int p11wrap_unwrap(struct p11_session *s, CK_MECHANISM_TYPE mech, CK_OBJECT_HAND
 static int pub_ec_values(EVP_PKEY *pk, uint8_t **params, size_t *params_len, uint8_t **point,
 			 size_t *point_len)
 {
-	char group[64];
+	char group[NAME_SIZE];
 	uint8_t raw[256];
 	size_t raw_len = 0;
 	ASN1_OBJECT *obj = NULL;
