@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "ceremony/profile.h"
+#include "ceremony/sizes.h"
 
 #define CERTBUILD_SERIAL_LEN 16
 #define CERTBUILD_DN_MAX 1024
@@ -45,6 +46,6 @@ int certbuild_sign(X509 *x, EVP_PKEY *signer, const EVP_MD *md, EVP_PKEY *verify
 	__attribute__((warn_unused_result));
 
 /* SHA-256 of the DER certificate / of a DER SPKI, as 32 bytes. */
-int certbuild_fingerprint(X509 *x, uint8_t out[32]) __attribute__((warn_unused_result));
+int certbuild_fingerprint(X509 *x, uint8_t out[SHA256_LEN]) __attribute__((warn_unused_result));
 
 #endif

@@ -24,9 +24,9 @@
 
 #include "ceremony/keytype.h"
 #include "ceremony/profile.h"
+#include "ceremony/sizes.h"
 
 #define CSR_MAX_BYTES (64 * 1024)
-#define CSR_SHA256_LEN 32
 #define CSR_SUBJECT_MAX_DER 1024 /* whole DER subject, bytes */
 #define CSR_RSA_MIN_BITS 2048    /* BR 6.1.5 */
 #define CSR_RSA_MIN_CA_BITS 3072 /* research/profiles.md §5.4 (tool) */
@@ -41,7 +41,7 @@ struct csr; /* one parsed request; opaque */
 struct csr_policy {
 	const struct profile *profile; /* adds the profile-* checks */
 	const X509 *root;              /* the root certificate: its key must not be reused */
-	const uint8_t (*known_spki)[CSR_SHA256_LEN]; /* SPKI SHA-256 of keys already certified */
+	const uint8_t (*known_spki)[SHA256_LEN]; /* SPKI SHA-256 of keys already certified */
 	size_t n_known_spki;
 };
 
@@ -86,12 +86,12 @@ const char *csr_name(const struct csr *c);
 X509_REQ *csr_req(const struct csr *c);
 EVP_PKEY *csr_pubkey(const struct csr *c);
 /* SHA-256 of the DER SubjectPublicKeyInfo, and of the whole DER request. */
-int csr_spki_sha256(const struct csr *c, uint8_t out[static CSR_SHA256_LEN])
+int csr_spki_sha256(const struct csr *c, uint8_t out[static SHA256_LEN])
 	__attribute__((warn_unused_result));
-int csr_sha256(const struct csr *c, uint8_t out[static CSR_SHA256_LEN])
+int csr_sha256(const struct csr *c, uint8_t out[static SHA256_LEN])
 	__attribute__((warn_unused_result));
 /* SHA-256 of a certificate's SPKI, to compare with csr_spki_sha256 (e.g. the root's). */
-int csr_cert_spki_sha256(const X509 *x, uint8_t out[static CSR_SHA256_LEN])
+int csr_cert_spki_sha256(const X509 *x, uint8_t out[static SHA256_LEN])
 	__attribute__((warn_unused_result));
 /* The subject as one line, control and non-ASCII bytes escaped ("C=DE, O=ACME, CN=x"). */
 int csr_subject_text(const struct csr *c, char *buf, size_t size)

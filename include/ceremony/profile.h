@@ -12,9 +12,11 @@
 #ifndef CEREMONY_PROFILE_H
 #define CEREMONY_PROFILE_H
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "ceremony/keytype.h"
+#include "ceremony/sizes.h"
 
 #define PROFILE_MAX_BYTES (64 * 1024)
 #define PROFILE_MAX_OIDS 16
@@ -31,8 +33,8 @@ enum profile_ski { PROFILE_SKI_SHA1, PROFILE_SKI_SHA256_TRUNC, PROFILE_SKI_NONE 
 
 /* keyUsage bits, as OpenSSL's KU_* values */
 struct profile {
-	char path[4096];
-	char name[64];
+	char path[PATH_MAX];
+	char name[NAME_SIZE];
 	enum profile_kind kind;
 	unsigned key_types;   /* bit (1 << enum key_type) */
 	long validity_days;   /* 0 when not_after is set */

@@ -41,8 +41,8 @@ static int csr_show(const char *path, const char *profile_path, const char *root
 	struct csr_report *report = NULL;
 	struct csr *c = NULL;
 	X509 *root = NULL;
-	uint8_t spki[CSR_SHA256_LEN];
-	char text[2048], fp[CSR_SHA256_LEN * 5 / 2 + 1];
+	uint8_t spki[SHA256_LEN];
+	char text[2048], fp[SHA256_LEN * 5 / 2 + 1];
 	int r;
 
 	if ((profile_path != NULL && (profile = calloc(1, sizeof(*profile))) == NULL) ||

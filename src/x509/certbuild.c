@@ -6,6 +6,7 @@
 
 #include "ceremony/certbuild.h"
 #include "ceremony/err.h"
+#include "ceremony/sizes.h"
 
 int certbuild_serial(const uint8_t random[CERTBUILD_SERIAL_LEN], ASN1_INTEGER **out)
 {
@@ -397,11 +398,11 @@ int certbuild_sign(X509 *x, EVP_PKEY *signer, const EVP_MD *md, EVP_PKEY *verify
 	return 0;
 }
 
-int certbuild_fingerprint(X509 *x, uint8_t out[32])
+int certbuild_fingerprint(X509 *x, uint8_t out[SHA256_LEN])
 {
 	unsigned int len = 0;
 
-	if (!X509_digest(x, EVP_sha256(), out, &len) || len != 32)
+	if (!X509_digest(x, EVP_sha256(), out, &len) || len != SHA256_LEN)
 		return cer_err_ssl(CER_E_CRYPTO, "cannot hash the certificate");
 	return 0;
 }

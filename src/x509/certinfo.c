@@ -8,8 +8,9 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/sizes.h"
 
-int certinfo_spki_sha256(EVP_PKEY *key, uint8_t out[32])
+int certinfo_spki_sha256(EVP_PKEY *key, uint8_t out[SHA256_LEN])
 {
 	unsigned char *der = NULL;
 	unsigned int mdlen = 0;
@@ -103,8 +104,8 @@ json_t *certinfo_name_json(const X509_NAME *name, json_t *obj, const char *text_
 
 json_t *certinfo_json(X509 *x, const char *profile_name)
 {
-	char serial[41] = "", nb[32], na[32], fp_hex[65], spki_hex[65];
-	uint8_t fp[32], spki[32];
+	char serial[41] = "", nb[32], na[32], fp_hex[SHA256_HEX_SIZE], spki_hex[SHA256_HEX_SIZE];
+	uint8_t fp[SHA256_LEN], spki[SHA256_LEN];
 	unsigned int len = 0;
 	json_t *o, *rest;
 
@@ -113,8 +114,8 @@ json_t *certinfo_json(X509 *x, const char *profile_name)
 		return NULL;
 	time_text(X509_get0_notBefore(x), nb, sizeof(nb));
 	time_text(X509_get0_notAfter(x), na, sizeof(na));
-	hex_encode(fp, 32, fp_hex);
-	hex_encode(spki, 32, spki_hex);
+	hex_encode(fp, SHA256_LEN, fp_hex);
+	hex_encode(spki, SHA256_LEN, spki_hex);
 	/* Keys in this order: subject (RFC 4514 text), subject_der (hex), then the rest. */
 	o = certinfo_name_json(X509_get_subject_name(x), json_object(), "subject", "subject_der");
 	if (o == NULL)
@@ -134,7 +135,7 @@ json_t *certinfo_json(X509 *x, const char *profile_name)
 void certinfo_print(FILE *out, X509 *x)
 {
 	char subject[1024], serial[41] = "", na[32];
-	uint8_t fp[32];
+	uint8_t fp[SHA256_LEN];
 	unsigned int len = 0;
 	json_t *pols = policies_json(x);
 	size_t i;
@@ -150,10 +151,10 @@ void certinfo_print(FILE *out, X509 *x)
 	json_array_foreach(pols, i, p) fprintf(out, "  %-14s %s\n", "policy", json_string_value(p));
 	json_decref(pols);
 	if (X509_digest(x, EVP_sha256(), fp, &len))
-		readaloud_print(out, "sha256", fp, 32);
+		readaloud_print(out, "sha256", fp, SHA256_LEN);
 }
 
-int certinfo_tbs_sha256(X509 *x, uint8_t out[32])
+int certinfo_tbs_sha256(X509 *x, uint8_t out[SHA256_LEN])
 {
 	unsigned char *der = NULL;
 	unsigned int mdlen = 0;

@@ -13,6 +13,8 @@
 #include "ceremony/csr.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "csr_int.h"
 
 #define PEM_BEGIN "-----BEGIN "
@@ -275,16 +277,16 @@ EVP_PKEY *csr_pubkey(const struct csr *c)
 	return c->pkey;
 }
 
-static int csr_sha256_of(const uint8_t *data, size_t len, uint8_t out[static CSR_SHA256_LEN])
+static int csr_sha256_of(const uint8_t *data, size_t len, uint8_t out[static SHA256_LEN])
 {
 	unsigned int n = 0;
 
-	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) <= 0 || n != CSR_SHA256_LEN)
+	if (EVP_Digest(data, len, out, &n, EVP_sha256(), NULL) <= 0 || n != SHA256_LEN)
 		return cer_err_ssl(CER_E_CRYPTO, "SHA-256 failed");
 	return 0;
 }
 
-static int csr_pubkey_sha256(const X509_PUBKEY *pub, uint8_t out[static CSR_SHA256_LEN])
+static int csr_pubkey_sha256(const X509_PUBKEY *pub, uint8_t out[static SHA256_LEN])
 {
 	unsigned char *der = NULL;
 	int n, r;
@@ -296,17 +298,17 @@ static int csr_pubkey_sha256(const X509_PUBKEY *pub, uint8_t out[static CSR_SHA2
 	return r;
 }
 
-int csr_spki_sha256(const struct csr *c, uint8_t out[static CSR_SHA256_LEN])
+int csr_spki_sha256(const struct csr *c, uint8_t out[static SHA256_LEN])
 {
 	return csr_pubkey_sha256(X509_REQ_get_X509_PUBKEY(c->req), out);
 }
 
-int csr_cert_spki_sha256(const X509 *x, uint8_t out[static CSR_SHA256_LEN])
+int csr_cert_spki_sha256(const X509 *x, uint8_t out[static SHA256_LEN])
 {
 	return csr_pubkey_sha256(X509_get_X509_PUBKEY(x), out);
 }
 
-int csr_sha256(const struct csr *c, uint8_t out[static CSR_SHA256_LEN])
+int csr_sha256(const struct csr *c, uint8_t out[static SHA256_LEN])
 {
 	return csr_sha256_of(c->der, c->der_len, out);
 }
@@ -357,7 +359,7 @@ int csr_subject_text(const struct csr *c, char *buf, size_t size)
 
 int csr_key_type(const struct csr *c, enum key_type *out)
 {
-	char group[64];
+	char group[NAME_SIZE];
 	size_t glen = 0;
 	int bits;
 
@@ -384,7 +386,7 @@ int csr_key_type(const struct csr *c, enum key_type *out)
 
 void csr_key_text(const struct csr *c, char *buf, size_t size)
 {
-	char group[64] = "";
+	char group[NAME_SIZE] = "";
 	size_t glen = 0;
 	BIGNUM *e = NULL;
 	char *dec = NULL;
@@ -402,7 +404,8 @@ void csr_key_text(const struct csr *c, char *buf, size_t size)
 	} else if (EVP_PKEY_is_a(c->pkey, "EC")) {
 		if (EVP_PKEY_get_utf8_string_param(c->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
 						   sizeof(group), &glen) <= 0)
-			(void)snprintf(group, sizeof(group), "explicit parameters");
+			/* a literal shorter than NAME_SIZE: never cut */
+			text_format_cut(group, sizeof(group), "explicit parameters");
 		n = snprintf(buf, size, "EC %s (%d bits)", group, EVP_PKEY_get_bits(c->pkey));
 	} else
 		n = snprintf(buf, size, "%s key", EVP_PKEY_get0_type_name(c->pkey));
@@ -448,7 +451,8 @@ void csr_oid_text(const ASN1_OBJECT *o, char *buf, size_t size)
 	if (size == 0)
 		return;
 	if (OBJ_obj2txt(buf, (int)size, o, 1) <= 0 || strlen(buf) >= size - 1)
-		(void)snprintf(buf, size, "(unprintable OID)");
+		/* A void display helper: a buffer too small for this is a caller's bug. */
+		text_format_cut(buf, size, "(unprintable OID)");
 }
 
 void csr_verdict(struct csr_report *rep, const char *name, int pass, const char *fmt, ...)
@@ -460,8 +464,15 @@ void csr_verdict(struct csr_report *rep, const char *name, int pass, const char 
 	if (rep->n >= CSR_MAX_CHECKS)
 		return; /* csr_check refuses the request when this happens */
 	v = &rep->checks[rep->n++];
-	(void)snprintf(v->name, sizeof(v->name), "%s", name);
 	v->pass = pass;
+	if (text_copy(v->name, sizeof(v->name), "CSR check name", name) != 0) {
+		/* A check we cannot name fails, so csr_check refuses rather than misreport. */
+		text_format_cut(v->name, sizeof(v->name), "%s", name);
+		text_format_cut(v->msg, sizeof(v->msg), "%s", cer_err_msg(CER_E_INPUT));
+		cer_err_clear();
+		rep->n_failed++;
+		return;
+	}
 	va_start(ap, fmt);
 	n = vsnprintf(v->msg, sizeof(v->msg), fmt, ap);
 	va_end(ap);

@@ -12,6 +12,8 @@
 
 #include "ceremony/csr.h"
 #include "ceremony/err.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "csr_int.h"
 
 /* The curve of an EC SPKI (its namedCurve), or NID_undef; *explicit set for parameters. */
@@ -38,7 +40,8 @@ static void csr_spki_read(const struct csr *c, struct csr_spki *s)
 	if (X509_PUBKEY_get0_param(&alg, &s->point, &s->point_len, &pa,
 				   X509_REQ_get_X509_PUBKEY(c->req)) <= 0) {
 		s->alg_nid = NID_undef;
-		(void)snprintf(s->alg_oid, sizeof(s->alg_oid), "(none)");
+		/* a literal far shorter than CSR_OID_TEXT_MAX: never cut */
+		text_format_cut(s->alg_oid, sizeof(s->alg_oid), "(none)");
 		return;
 	}
 	s->alg_nid = OBJ_obj2nid(alg);
@@ -281,7 +284,7 @@ static void csr_check_key_public(const struct csr *c, struct csr_report *rep)
 static void csr_check_key_reuse(const struct csr *c, const struct csr_policy *policy,
 				struct csr_report *rep)
 {
-	uint8_t mine[CSR_SHA256_LEN], root[CSR_SHA256_LEN];
+	uint8_t mine[SHA256_LEN], root[SHA256_LEN];
 	EVP_PKEY *root_key;
 
 	if (csr_spki_sha256(c, mine) != 0) {

@@ -8,6 +8,7 @@
 #include "ceremony/csr.h"
 #include "ceremony/err.h"
 #include "ceremony/subject.h"
+#include "ceremony/textbuf.h"
 #include "csr_int.h"
 
 #define CSR_SUBJECT_MAX_ENTRIES 32
@@ -31,9 +32,8 @@ static void csr_attr_name(const X509_NAME_ENTRY *e, char *buf, size_t size)
 	const ASN1_OBJECT *obj = X509_NAME_ENTRY_get_object(e);
 	int nid = OBJ_obj2nid(obj);
 
-	if (nid != NID_undef)
-		(void)snprintf(buf, size, "%s", OBJ_nid2sn(nid));
-	else
+	/* A short name that does not fit is shown as its OID instead. */
+	if (nid == NID_undef || text_format_cut(buf, size, "%s", OBJ_nid2sn(nid)) != 0)
 		csr_oid_text(obj, buf, size);
 }
 

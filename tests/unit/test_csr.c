@@ -132,7 +132,7 @@ static void test_csr_accepts_a_good_p256_request(void **state)
 	struct blob b = make_req(k, EVP_sha256(), "MASA signer", NULL);
 	struct csr_report rep;
 	struct csr *c = NULL;
-	uint8_t fp[CSR_SHA256_LEN], want[CSR_SHA256_LEN];
+	uint8_t fp[SHA256_LEN], want[SHA256_LEN];
 	unsigned char *spki = NULL;
 	enum key_type t;
 	char subj[256];
@@ -259,7 +259,7 @@ static void test_csr_refuses_the_root_key_and_known_keys(void **state)
 	struct csr_policy pol = {NULL, NULL, NULL, 0};
 	struct csr_report rep;
 	struct csr *c = NULL;
-	uint8_t known[2][CSR_SHA256_LEN];
+	uint8_t known[2][SHA256_LEN];
 
 	(void)state;
 	assert_true(X509_set_pubkey(root, k));
@@ -268,9 +268,9 @@ static void test_csr_refuses_the_root_key_and_known_keys(void **state)
 	assert_int_equal(csr_check(c, &pol, &rep), CER_E_REFUSED);
 	assert_check(&rep, "key-reuse", 0);
 	pol.root = NULL;
-	memset(known[0], 0xab, CSR_SHA256_LEN);
+	memset(known[0], 0xab, SHA256_LEN);
 	assert_int_equal(csr_spki_sha256(c, known[1]), 0);
-	pol.known_spki = (const uint8_t(*)[CSR_SHA256_LEN])known;
+	pol.known_spki = (const uint8_t(*)[SHA256_LEN])known;
 	pol.n_known_spki = 1;
 	assert_int_equal(csr_check(c, &pol, &rep), 0);
 	pol.n_known_spki = 2;
