@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ceremony/sizes.h"
+
 #define BACKUPS_ID_MAX 33
 
 struct backup_made {
@@ -21,10 +23,10 @@ struct backup_made {
 	char transcript[PATH_MAX]; /* the transcript that recorded it */
 	long seq;
 	char blob[PATH_MAX];       /* as recorded, resolved against the transcript's folder */
-	uint8_t blob_sha256[32];
+	uint8_t blob_sha256[SHA256_LEN];
 	int has_internal;
 	char internal[PATH_MAX];
-	uint8_t internal_sha256[32];
+	uint8_t internal_sha256[SHA256_LEN];
 	int superseded;            /* a later record names this blob in "supersedes" */
 	char superseded_by[BACKUPS_ID_MAX];
 };
@@ -39,6 +41,6 @@ int backups_load(const char *dir, struct backups **out) __attribute__((warn_unus
 void backups_free(struct backups *b);
 
 /* The record that made the blob with this SHA-256, or NULL. */
-const struct backup_made *backups_find_blob(const struct backups *b, const uint8_t sha256[32]);
+const struct backup_made *backups_find_blob(const struct backups *b, const uint8_t sha256[SHA256_LEN]);
 
 #endif

@@ -18,6 +18,8 @@
 
 #include <openssl/x509.h>
 
+#include "ceremony/sizes.h"
+
 #define COUNTERSIG_FORMAT "ceremony-countersignature-v1"
 #define COUNTERSIG_ALGORITHM "ecdsa-with-SHA256"
 #define COUNTERSIG_MAX_BYTES (16 * 1024)
@@ -34,8 +36,8 @@ int countersig_path(const char *transcript, const char *role, char *out, size_t 
 	__attribute__((warn_unused_result));
 
 /* The file's bytes (malloc'd, NUL-terminated JSON with a final newline). */
-int countersig_encode(const char *transcript, const uint8_t transcript_sha256[32],
-		      const char *role, const uint8_t signer_spki_sha256[32], const uint8_t *sig,
+int countersig_encode(const char *transcript, const uint8_t transcript_sha256[SHA256_LEN],
+		      const char *role, const uint8_t signer_spki_sha256[SHA256_LEN], const uint8_t *sig,
 		      size_t sig_len, char **out) __attribute__((warn_unused_result));
 
 struct countersig_registry;

@@ -13,11 +13,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ceremony/sizes.h"
+
 #define HISTORY_SERIAL_HEX_MAX 41 /* 20 octets */
 
 struct history_revocation {
 	char serial[HISTORY_SERIAL_HEX_MAX]; /* uppercase hex, as BN_bn2hex */
-	char reason[32];
+	char reason[SHA256_LEN];
 	long long time; /* seconds since the epoch */
 };
 
@@ -33,7 +35,7 @@ struct history {
 	size_t n_serials;
 	char (*serials)[HISTORY_SERIAL_HEX_MAX];
 	size_t n_spki;
-	uint8_t (*spki)[32];
+	uint8_t (*spki)[SHA256_LEN];
 	long long max_crl_number; /* 0: no CRL yet */
 	size_t n_revoked;
 	struct history_revocation *revoked;
@@ -51,10 +53,10 @@ int history_load_beside(const char *transcript, const char *dir, struct history 
 	__attribute__((warn_unused_result));
 void history_free(struct history *h);
 int history_has_serial(const struct history *h, const char *hex);
-int history_has_spki(const struct history *h, const uint8_t spki[32]);
+int history_has_spki(const struct history *h, const uint8_t spki[SHA256_LEN]);
 /* Add in memory (a batch's own serials and keys). */
 int history_add_serial(struct history *h, const char *hex) __attribute__((warn_unused_result));
-int history_add_spki(struct history *h, const uint8_t spki[32]) __attribute__((warn_unused_result));
+int history_add_spki(struct history *h, const uint8_t spki[SHA256_LEN]) __attribute__((warn_unused_result));
 /* A CA certificate by serial (uppercase or lowercase hex), or NULL. */
 const struct history_ca *history_find_ca(const struct history *h, const char *hex);
 int history_add_ca(struct history *h, const char *hex, const unsigned char *subject_der,

@@ -24,6 +24,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "ceremony/sizes.h"
+
 #define QUORUM_STATEMENT_FORMAT "ceremony-approval-v1"
 #define QUORUM_POLICY_FORMAT "ceremony-quorum-policy-v1"
 #define QUORUM_POLICY_MAX_BYTES (16 * 1024)
@@ -64,7 +66,7 @@ struct quorum_rule {
 
 struct quorum_policy {
 	struct quorum_rule rules[QOP_COUNT];
-	uint8_t sha256[32]; /* of the canonical JSON */
+	uint8_t sha256[SHA256_LEN]; /* of the canonical JSON */
 };
 
 /*
@@ -86,9 +88,9 @@ int quorum_role_matches(const char *role, const char *cls);
 struct quorum_officer {
 	char role[QUORUM_ROLE_MAX + 1];
 	char name[QUORUM_NAME_MAX + 1];
-	uint8_t spki_sha256[32];
+	uint8_t spki_sha256[SHA256_LEN];
 	EVP_PKEY *key;
-	char card_label[33], card_serial[17], key_label[65];
+	char card_label[TOKEN_LABEL_LEN + 1], card_serial[TOKEN_SERIAL_LEN + 1], key_label[LABEL_SIZE];
 	char where[QUORUM_WHERE_MAX]; /* "FILE line N" */
 	char retired[QUORUM_WHERE_MAX]; /* where it was retired, "" if active */
 	int unapproved; /* registered while a policy was in force, without its approval */
@@ -98,21 +100,21 @@ struct quorum_officer {
 struct quorum_subject {
 	enum quorum_op op;
 	size_t n_items;
-	uint8_t tbs_sha256[32];     /* one item's, or over the sorted list */
+	uint8_t tbs_sha256[SHA256_LEN];     /* one item's, or over the sorted list */
 	int has_csr;
-	uint8_t csr_sha256[32];     /* one item's, or over the sorted list */
+	uint8_t csr_sha256[SHA256_LEN];     /* one item's, or over the sorted list */
 	int has_profile;
-	uint8_t profile_sha256[32];
+	uint8_t profile_sha256[SHA256_LEN];
 	char ceremony[128];
 	long position;              /* seq of the quorum.approve record */
 };
 
 /* SHA-256 over the concatenation of the sorted hashes; a single hash is itself. */
-void quorum_combine(const uint8_t (*hashes)[32], size_t n, uint8_t out[32]);
+void quorum_combine(const uint8_t (*hashes)[SHA256_LEN], size_t n, uint8_t out[SHA256_LEN]);
 
 /* The statement an approver's card signs (malloc'd, canonical compact JSON, no newline). */
 int quorum_statement(const struct quorum_subject *s, const char *role,
-		     const uint8_t signer_spki_sha256[32], char **out)
+		     const uint8_t signer_spki_sha256[SHA256_LEN], char **out)
 	__attribute__((warn_unused_result));
 
 struct quorum_state {
@@ -134,7 +136,8 @@ struct quorum_state {
 void quorum_state_init(struct quorum_state *st);
 void quorum_state_free(struct quorum_state *st);
 /* Begin walking a transcript (resets what this transcript approved). */
-void quorum_state_begin(struct quorum_state *st, const char *path);
+int quorum_state_begin(struct quorum_state *st, const char *path)
+	__attribute__((warn_unused_result));
 /* transcript_each callback: one record, in order. A quorum fault is the error. */
 int quorum_state_record(void *arg, long line, json_t *rec) __attribute__((warn_unused_result));
 

@@ -19,6 +19,8 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ceremony/sizes.h"
+
 #define TRANSCRIPT_MAX_BYTES (256L * 1024 * 1024)
 #define TRANSCRIPT_LINE_MAX (1024 * 1024)
 
@@ -86,7 +88,7 @@ struct transcript_report {
 	long test_cost_line;    /* the first of them */
 	int anchored; /* the seal was checked against a given root */
 	char signer[256];
-	uint8_t head[32]; /* SHA-256 of the last line */
+	uint8_t head[SHA256_LEN]; /* SHA-256 of the last line */
 };
 
 #define TRANSCRIPT_ALLOW_UNSEALED 1u   /* accept no .sig (the chain is still checked) */

@@ -8,6 +8,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 
 #define BACKUPS_MAX_TRANSCRIPTS 100000
@@ -18,7 +19,7 @@ struct load {
 	/* blobs named by "supersedes", matched once all are read */
 	size_t n_sup;
 	struct {
-		uint8_t sha256[32];
+		uint8_t sha256[SHA256_LEN];
 		char id[BACKUPS_ID_MAX]; /* the superseded backup's id, "" if not recorded */
 		char by[BACKUPS_ID_MAX];
 	} *sup;
@@ -34,12 +35,12 @@ static int copy_str(char *dst, size_t size, const char *src, const char *what)
 }
 
 static int file_entry(const char *transcript, json_t *e, char *path, size_t size,
-		      uint8_t sha256[32])
+		      uint8_t sha256[SHA256_LEN])
 {
 	const char *p = json_string_value(json_object_get(e, "path"));
 	const char *h = json_string_value(json_object_get(e, "sha256"));
 
-	if (p == NULL || h == NULL || strlen(h) != 64 || hex_decode(h, 64, sha256, 32) != 0)
+	if (p == NULL || h == NULL || strlen(h) != 64 || hex_decode(h, 64, sha256, SHA256_LEN) != 0)
 		return cer_err(CER_E_INPUT, "%s: a backup record names a file without path or hash",
 			       transcript);
 	return transcript_record_path(transcript, p, path, size);
@@ -89,7 +90,7 @@ static int on_record(void *arg, long line, json_t *rec)
 		if (g == NULL)
 			return cer_err(CER_E_NOMEM, "out of memory");
 		l->sup = g;
-		if (h == NULL || strlen(h) != 64 || hex_decode(h, 64, l->sup[l->n_sup].sha256, 32) != 0)
+		if (h == NULL || strlen(h) != 64 || hex_decode(h, 64, l->sup[l->n_sup].sha256, SHA256_LEN) != 0)
 			return cer_err(CER_E_INPUT, "%s: %s %s: supersedes names no blob hash", l->path,
 				       action, m->backup_id);
 		memcpy(l->sup[l->n_sup].by, m->backup_id, sizeof(m->backup_id));
@@ -128,7 +129,7 @@ int backups_load(const char *dir, struct backups **out)
 	for (size_t i = 0; i < l.n_sup && r == 0; i++)
 		for (size_t j = 0; j < l.b->n; j++)
 			/* By hash or by id: recovery refuses by id, so the kit must agree. */
-			if (memcmp(l.b->made[j].blob_sha256, l.sup[i].sha256, 32) == 0 ||
+			if (memcmp(l.b->made[j].blob_sha256, l.sup[i].sha256, SHA256_LEN) == 0 ||
 			    (l.sup[i].id[0] != '\0' && strcmp(l.b->made[j].backup_id, l.sup[i].id) == 0)) {
 				l.b->made[j].superseded = 1;
 				memcpy(l.b->made[j].superseded_by, l.sup[i].by, BACKUPS_ID_MAX);
@@ -152,10 +153,10 @@ void backups_free(struct backups *b)
 	free(b);
 }
 
-const struct backup_made *backups_find_blob(const struct backups *b, const uint8_t sha256[32])
+const struct backup_made *backups_find_blob(const struct backups *b, const uint8_t sha256[SHA256_LEN])
 {
 	for (size_t i = 0; i < b->n; i++)
-		if (memcmp(b->made[i].blob_sha256, sha256, 32) == 0)
+		if (memcmp(b->made[i].blob_sha256, sha256, SHA256_LEN) == 0)
 			return &b->made[i];
 	return NULL;
 }

@@ -12,6 +12,8 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 #define COUNTERSIG_MAX_FILES 64
@@ -19,7 +21,7 @@
 
 struct registered_key {
 	char role[COUNTERSIG_ROLE_MAX + 1];
-	uint8_t spki_sha256[32];
+	uint8_t spki_sha256[SHA256_LEN];
 	EVP_PKEY *key;
 	char where[PATH_MAX + 32]; /* "FILE line N", for messages */
 };
@@ -59,11 +61,11 @@ static const char *base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-int countersig_encode(const char *transcript, const uint8_t transcript_sha256[32],
-		      const char *role, const uint8_t signer_spki_sha256[32], const uint8_t *sig,
+int countersig_encode(const char *transcript, const uint8_t transcript_sha256[SHA256_LEN],
+		      const char *role, const uint8_t signer_spki_sha256[SHA256_LEN], const uint8_t *sig,
 		      size_t sig_len, char **out)
 {
-	char md_hex[65], spki_hex[65], sig_hex[2 * COUNTERSIG_SIG_MAX + 1];
+	char md_hex[SHA256_HEX_SIZE], spki_hex[SHA256_HEX_SIZE], sig_hex[2 * COUNTERSIG_SIG_MAX + 1];
 	json_t *o;
 	char *text;
 	size_t len;
@@ -71,8 +73,8 @@ int countersig_encode(const char *transcript, const uint8_t transcript_sha256[32
 	*out = NULL;
 	if (sig_len == 0 || sig_len > COUNTERSIG_SIG_MAX)
 		return cer_err(CER_E_INTERNAL, "signature of %zu bytes", sig_len);
-	hex_encode(transcript_sha256, 32, md_hex);
-	hex_encode(signer_spki_sha256, 32, spki_hex);
+	hex_encode(transcript_sha256, SHA256_LEN, md_hex);
+	hex_encode(signer_spki_sha256, SHA256_LEN, spki_hex);
 	hex_encode(sig, sig_len, sig_hex);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "format", COUNTERSIG_FORMAT,
 		      "transcript", base_name(transcript), "transcript_sha256", md_hex, "role", role,
@@ -121,10 +123,10 @@ struct registry_read {
 };
 
 /* A public key from hex DER that must hash to the recorded SHA-256. */
-static int spki_decode(const char *hex, const uint8_t want[32], EVP_PKEY **key)
+static int spki_decode(const char *hex, const uint8_t want[SHA256_LEN], EVP_PKEY **key)
 {
 	size_t hexlen = hex != NULL ? strlen(hex) : 0;
-	uint8_t der[1024], md[32];
+	uint8_t der[1024], md[SHA256_LEN];
 	const unsigned char *p = der;
 	unsigned int mdlen = 0;
 
@@ -133,7 +135,7 @@ static int spki_decode(const char *hex, const uint8_t want[32], EVP_PKEY **key)
 	    hex_decode(hex, hexlen, der, hexlen / 2) != 0)
 		return CER_E_INPUT;
 	if (!EVP_Digest(der, hexlen / 2, md, &mdlen, EVP_sha256(), NULL) ||
-	    CRYPTO_memcmp(md, want, 32) != 0)
+	    CRYPTO_memcmp(md, want, SHA256_LEN) != 0)
 		return CER_E_VERIFY;
 	*key = d2i_PUBKEY(NULL, &p, (long)(hexlen / 2));
 	if (*key == NULL || p != der + hexlen / 2) {
@@ -158,7 +160,7 @@ static int registry_cb(void *arg, long line, json_t *rec)
 		return 0;
 	memset(&k, 0, sizeof(k));
 	if (role == NULL || countersig_role_check(role) != 0 || md_hex == NULL ||
-	    strlen(md_hex) != 64 || hex_decode(md_hex, 64, k.spki_sha256, 32) != 0)
+	    strlen(md_hex) != 64 || hex_decode(md_hex, 64, k.spki_sha256, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY, "%s line %ld: witness.register record is malformed",
 			       rr->path, line);
 	r = spki_decode(json_string_value(json_object_get(w, "spki")), k.spki_sha256, &k.key);
@@ -168,7 +170,11 @@ static int registry_cb(void *arg, long line, json_t *rec)
 			       rr->path, line,
 			       r == CER_E_VERIFY ? "does not match" : "is not a public key with");
 	memcpy(k.role, role, strlen(role) + 1);
-	(void)snprintf(k.where, sizeof(k.where), "%s line %ld", base_name(rr->path), line);
+	if ((r = text_format(k.where, sizeof(k.where), "witness registration place", "%s line %ld",
+			     base_name(rr->path), line)) != 0) {
+		EVP_PKEY_free(k.key);
+		return r;
+	}
 	grown = realloc(rr->reg->keys, (rr->reg->n + 1) * sizeof(*grown));
 	if (grown == NULL) {
 		EVP_PKEY_free(k.key);
@@ -194,7 +200,7 @@ static int json_field(json_t *o, const char *name, const char **out)
 
 struct countersig_file {
 	const char *role, *transcript, *md_hex, *signer_hex, *sig_hex;
-	uint8_t md[32], signer[32], sig[COUNTERSIG_SIG_MAX];
+	uint8_t md[SHA256_LEN], signer[SHA256_LEN], sig[COUNTERSIG_SIG_MAX];
 	size_t sig_len;
 };
 
@@ -215,8 +221,8 @@ static int countersig_parse(const char *file, json_t *o, struct countersig_file 
 		return cer_err(CER_E_VERIFY, "%s: format \"%.40s\" / algorithm \"%.40s\" not known",
 			       file, format, alg);
 	siglen = strlen(cs->sig_hex);
-	if (strlen(cs->md_hex) != 64 || hex_decode(cs->md_hex, 64, cs->md, 32) != 0 ||
-	    strlen(cs->signer_hex) != 64 || hex_decode(cs->signer_hex, 64, cs->signer, 32) != 0 ||
+	if (strlen(cs->md_hex) != 64 || hex_decode(cs->md_hex, 64, cs->md, SHA256_LEN) != 0 ||
+	    strlen(cs->signer_hex) != 64 || hex_decode(cs->signer_hex, 64, cs->signer, SHA256_LEN) != 0 ||
 	    siglen == 0 || siglen % 2 != 0 || siglen / 2 > sizeof(cs->sig) ||
 	    hex_decode(cs->sig_hex, siglen, cs->sig, siglen / 2) != 0)
 		return cer_err(CER_E_VERIFY, "%s: a hash, key or signature is not hex of its size",
@@ -226,12 +232,12 @@ static int countersig_parse(const char *file, json_t *o, struct countersig_file 
 }
 
 static const struct registered_key *registry_find(const struct countersig_registry *reg,
-						  const uint8_t spki[32], const char *role,
+						  const uint8_t spki[SHA256_LEN], const char *role,
 						  const struct registered_key **other_role)
 {
 	*other_role = NULL;
 	for (size_t i = 0; i < reg->n; i++) {
-		if (memcmp(reg->keys[i].spki_sha256, spki, 32) != 0)
+		if (memcmp(reg->keys[i].spki_sha256, spki, SHA256_LEN) != 0)
 			continue;
 		if (strcmp(reg->keys[i].role, role) == 0)
 			return &reg->keys[i];
@@ -240,19 +246,19 @@ static const struct registered_key *registry_find(const struct countersig_regist
 	return NULL;
 }
 
-static int ecdsa_verify(EVP_PKEY *key, const uint8_t md[32], const uint8_t *sig, size_t len)
+static int ecdsa_verify(EVP_PKEY *key, const uint8_t md[SHA256_LEN], const uint8_t *sig, size_t len)
 {
 	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(key, NULL);
 	int ok = pctx != NULL && EVP_PKEY_verify_init(pctx) > 0 &&
 		 EVP_PKEY_CTX_set_signature_md(pctx, EVP_sha256()) > 0 &&
-		 EVP_PKEY_verify(pctx, sig, len, md, 32) == 1;
+		 EVP_PKEY_verify(pctx, sig, len, md, SHA256_LEN) == 1;
 
 	EVP_PKEY_CTX_free(pctx);
 	return ok;
 }
 
 /* One countersignature file against the transcript's hash and the registry. */
-static int countersig_check_one(const char *file, const char *role, const uint8_t md[32],
+static int countersig_check_one(const char *file, const char *role, const uint8_t md[SHA256_LEN],
 				 const struct countersig_registry *reg,
 				const struct registered_key **signer)
 {
@@ -279,7 +285,7 @@ static int countersig_check_one(const char *file, const char *role, const uint8_
 			    cs.role, role);
 		goto out;
 	}
-	if (CRYPTO_memcmp(cs.md, md, 32) != 0) {
+	if (CRYPTO_memcmp(cs.md, md, SHA256_LEN) != 0) {
 		r = cer_err(CER_E_VERIFY,
 			    "%s: countersigns a different transcript (sha256 %.16s..., this one is "
 			    "not that)",
@@ -326,15 +332,18 @@ static int countersig_list(const char *transcript, char *dir, size_t dirsize, ch
 	size_t blen = strlen(base), slen = strlen(COUNTERSIG_SUFFIX);
 	struct dirent *de;
 	DIR *d;
+	int r = 0;
 
 	*n = 0;
 	if (base == transcript)
-		(void)snprintf(dir, dirsize, ".");
+		r = text_copy(dir, dirsize, "transcript folder", ".");
 	else if (snprintf(dir, dirsize, "%.*s", (int)(base - transcript - 1), transcript) >=
 		 (int)dirsize)
 		return cer_err(CER_E_INPUT, "%s: path too long", transcript);
-	if (dir[0] == '\0')
-		(void)snprintf(dir, dirsize, "/");
+	else if (dir[0] == '\0')
+		r = text_copy(dir, dirsize, "transcript folder", "/");
+	if (r != 0)
+		return r;
 	d = opendir(dir);
 	if (d == NULL)
 		return cer_err(CER_E_IO, "%s: cannot list its folder: %s", transcript,
@@ -358,12 +367,10 @@ static int countersig_list(const char *transcript, char *dir, size_t dirsize, ch
 	return 0;
 }
 
-static void roles_add(struct countersig_report *rep, const char *role)
+static int roles_add(struct countersig_report *rep, const char *role)
 {
-	size_t used = strlen(rep->roles);
-
-	(void)snprintf(rep->roles + used, sizeof(rep->roles) - used, "%s%s", used ? ", " : "",
-		       role);
+	return text_append(rep->roles, sizeof(rep->roles), "the countersigning roles", "%s%s",
+			   rep->roles[0] != '\0' ? ", " : "", role);
 }
 
 int countersig_check_all(const char *transcript, const struct countersig_registry *reg,
@@ -372,7 +379,7 @@ int countersig_check_all(const char *transcript, const struct countersig_registr
 	char dir[PATH_MAX], file[PATH_MAX];
 	char *names[COUNTERSIG_MAX_FILES];
 	size_t n = 0, slen = strlen(base_name(transcript)) + strlen(COUNTERSIG_SUFFIX);
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
@@ -398,7 +405,8 @@ int countersig_check_all(const char *transcript, const struct countersig_registr
 		if ((r = countersig_check_one(file, role, md, reg, &k)) != 0)
 			goto out;
 		rep->count++;
-		roles_add(rep, role);
+		if ((r = roles_add(rep, role)) != 0)
+			goto out;
 		if (out != NULL)
 			fprintf(out, "  countersigned by %s: key registered at %s, signature ok\n",
 				role, k->where);

@@ -14,6 +14,8 @@
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/history.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 #define HISTORY_MAX_FILES 4096
@@ -30,7 +32,7 @@ static uint32_t serial_hash(const char *hex)
 }
 
 /* An SPKI SHA-256 is already uniformly distributed. */
-static uint32_t spki_hash(const uint8_t spki[32])
+static uint32_t spki_hash(const uint8_t spki[SHA256_LEN])
 {
 	return (uint32_t)spki[0] | (uint32_t)spki[1] << 8 | (uint32_t)spki[2] << 16 |
 	       (uint32_t)spki[3] << 24;
@@ -46,11 +48,11 @@ static size_t serial_slot(const struct history *h, const char *hex)
 	return i;
 }
 
-static size_t spki_slot(const struct history *h, const uint8_t spki[32])
+static size_t spki_slot(const struct history *h, const uint8_t spki[SHA256_LEN])
 {
 	size_t mask = h->spki_cap - 1, i = spki_hash(spki) & mask;
 
-	while (h->spki_slots[i] != 0 && memcmp(h->spki[h->spki_slots[i] - 1], spki, 32) != 0)
+	while (h->spki_slots[i] != 0 && memcmp(h->spki[h->spki_slots[i] - 1], spki, SHA256_LEN) != 0)
 		i = (i + 1) & mask;
 	return i;
 }
@@ -81,7 +83,7 @@ int history_has_serial(const struct history *h, const char *hex)
 	return h->serial_cap != 0 && h->serial_slots[serial_slot(h, hex)] != 0;
 }
 
-int history_has_spki(const struct history *h, const uint8_t spki[32])
+int history_has_spki(const struct history *h, const uint8_t spki[SHA256_LEN])
 {
 	return h->spki_cap != 0 && h->spki_slots[spki_slot(h, spki)] != 0;
 }
@@ -121,7 +123,7 @@ int history_add_serial(struct history *h, const char *hex)
 	return 0;
 }
 
-int history_add_spki(struct history *h, const uint8_t spki[32])
+int history_add_spki(struct history *h, const uint8_t spki[SHA256_LEN])
 {
 	int r;
 
@@ -134,7 +136,7 @@ int history_add_spki(struct history *h, const uint8_t spki[32])
 			h->spki_slots[spki_slot(h, h->spki[i])] = (uint32_t)(i + 1);
 	if ((r = grow((void **)&h->spki, h->n_spki, sizeof(*h->spki))) != 0)
 		return r;
-	memcpy(h->spki[h->n_spki], spki, 32);
+	memcpy(h->spki[h->n_spki], spki, SHA256_LEN);
 	h->spki_slots[spki_slot(h, spki)] = (uint32_t)(h->n_spki + 1);
 	h->n_spki++;
 	return 0;
@@ -235,8 +237,11 @@ static int history_add_revocation(struct history *h, json_t *entry)
 	h->revoked = grown;
 	memset(&h->revoked[h->n_revoked], 0, sizeof(*grown));
 	memcpy(h->revoked[h->n_revoked].serial, serial, strlen(serial) + 1);
-	(void)snprintf(h->revoked[h->n_revoked].reason, sizeof(grown->reason), "%s",
-		       reason != NULL ? reason : "unspecified");
+	if (text_copy(h->revoked[h->n_revoked].reason, sizeof(grown->reason), "revocation reason",
+		      reason != NULL ? reason : "unspecified") != 0)
+		return cer_err(CER_E_INPUT, "a revocation record is malformed: its reason \"%.40s\" "
+					    "is longer than %zu bytes",
+			       reason, sizeof(grown->reason) - 1);
 	h->revoked[h->n_revoked].time = when;
 	h->n_revoked++;
 	return 0;
@@ -244,9 +249,9 @@ static int history_add_revocation(struct history *h, json_t *entry)
 
 static int history_spki_hex(struct history *h, const char *hex)
 {
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 
-	if (hex == NULL || strlen(hex) != 64 || hex_decode(hex, 64, md, 32) != 0)
+	if (hex == NULL || strlen(hex) != 64 || hex_decode(hex, 64, md, SHA256_LEN) != 0)
 		return 0;
 	return history_add_spki(h, md);
 }
@@ -367,9 +372,9 @@ static int cache_read(const char *hex, struct history *one)
 	}
 	json_array_foreach(json_object_get(root, "spki"), i, v)
 	{
-		uint8_t md[32];
+		uint8_t md[SHA256_LEN];
 		const char *x = json_string_value(v);
-		if (!ok || x == NULL || strlen(x) != 64 || hex_decode(x, 64, md, 32) != 0 ||
+		if (!ok || x == NULL || strlen(x) != 64 || hex_decode(x, 64, md, SHA256_LEN) != 0 ||
 		    history_add_spki(one, md) != 0)
 			ok = 0;
 	}
@@ -395,7 +400,7 @@ static int cache_read(const char *hex, struct history *one)
 
 static void cache_write(const char *hex, const struct history *one)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 32], hx[65];
+	char path[PATH_MAX], tmp[PATH_MAX + 32], hx[SHA256_HEX_SIZE];
 	json_t *root, *serials, *spki, *revoked, *ca;
 	char *slash;
 
@@ -413,7 +418,7 @@ static void cache_write(const char *hex, const struct history *one)
 	for (size_t i = 0; i < one->n_serials; i++)
 		json_array_append_new(serials, json_string(one->serials[i]));
 	for (size_t i = 0; i < one->n_spki; i++) {
-		hex_encode(one->spki[i], 32, hx);
+		hex_encode(one->spki[i], SHA256_LEN, hx);
 		json_array_append_new(spki, json_string(hx));
 	}
 	for (size_t i = 0; i < one->n_revoked; i++)
@@ -446,9 +451,9 @@ static void cache_write(const char *hex, const struct history *one)
 static int history_one(struct history *h, const char *path)
 {
 	struct history *one = calloc(1, sizeof(*one));
-	uint8_t *data = NULL, md[32];
+	uint8_t *data = NULL, md[SHA256_LEN];
 	size_t len = 0;
-	char hex[65], sig[PATH_MAX];
+	char hex[SHA256_HEX_SIZE], sig[PATH_MAX];
 	int r, sealed;
 
 	sealed = snprintf(sig, sizeof(sig), "%s.sig", path) < (int)sizeof(sig) && file_exists(sig);

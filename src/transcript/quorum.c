@@ -7,6 +7,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/quorum.h"
+#include "ceremony/sizes.h"
 #include "ceremony/yamljson.h"
 
 static const char *const op_names[QOP_COUNT] = {
@@ -207,42 +208,42 @@ void quorum_rule_text(const struct quorum_rule *r, char *out, size_t size)
 
 static int cmp32(const void *a, const void *b)
 {
-	return memcmp(a, b, 32);
+	return memcmp(a, b, SHA256_LEN);
 }
 
-void quorum_combine(const uint8_t (*hashes)[32], size_t n, uint8_t out[32])
+void quorum_combine(const uint8_t (*hashes)[SHA256_LEN], size_t n, uint8_t out[SHA256_LEN])
 {
-	uint8_t(*sorted)[32];
+	uint8_t(*sorted)[SHA256_LEN];
 	unsigned int mdlen = 0;
 
 	if (n == 1) {
-		memcpy(out, hashes[0], 32);
+		memcpy(out, hashes[0], SHA256_LEN);
 		return;
 	}
 	sorted = malloc(n * 32 + 1);
 	if (sorted == NULL) {
-		memset(out, 0, 32); /* matches nothing a card signed */
+		memset(out, 0, SHA256_LEN); /* matches nothing a card signed */
 		return;
 	}
 	memcpy(sorted, hashes, n * 32);
-	qsort(sorted, n, 32, cmp32);
+	qsort(sorted, n, SHA256_LEN, cmp32);
 	if (!EVP_Digest(sorted, n * 32, out, &mdlen, EVP_sha256(), NULL))
-		memset(out, 0, 32);
+		memset(out, 0, SHA256_LEN);
 	free(sorted);
 }
 
-static json_t *hex_or_null(int has, const uint8_t md[32])
+static json_t *hex_or_null(int has, const uint8_t md[SHA256_LEN])
 {
-	char hex[65];
+	char hex[SHA256_HEX_SIZE];
 
 	if (!has)
 		return json_null();
-	hex_encode(md, 32, hex);
+	hex_encode(md, SHA256_LEN, hex);
 	return json_string(hex);
 }
 
 static json_t *statement_json(const struct quorum_subject *s, const char *role,
-			      const uint8_t signer[32])
+			      const uint8_t signer[SHA256_LEN])
 {
 	return json_pack("{s:s, s:o, s:s, s:I, s:s, s:I, s:o, s:s, s:o, s:o}", "ceremony",
 			 s->ceremony, "csr_sha256", hex_or_null(s->has_csr, s->csr_sha256), "format",
@@ -254,7 +255,7 @@ static json_t *statement_json(const struct quorum_subject *s, const char *role,
 }
 
 int quorum_statement(const struct quorum_subject *s, const char *role,
-		     const uint8_t signer_spki_sha256[32], char **out)
+		     const uint8_t signer_spki_sha256[SHA256_LEN], char **out)
 {
 	json_t *o = statement_json(s, role, signer_spki_sha256);
 
@@ -276,12 +277,12 @@ const struct quorum_officer *quorum_officer_by_role(const struct quorum_state *s
 }
 
 static const struct quorum_officer *officer_by_spki(const struct quorum_state *st,
-						    const uint8_t md[32])
+						    const uint8_t md[SHA256_LEN])
 {
 	const struct quorum_officer *found = NULL;
 
 	for (size_t i = 0; i < st->n_officers; i++)
-		if (CRYPTO_memcmp(st->officers[i].spki_sha256, md, 32) == 0)
+		if (CRYPTO_memcmp(st->officers[i].spki_sha256, md, SHA256_LEN) == 0)
 			found = &st->officers[i];
 	return found;
 }
@@ -336,12 +337,12 @@ static int approval_check(const struct quorum_state *st, const struct quorum_sub
 	const char *stmt = json_string_value(json_object_get(a, "statement"));
 	const char *sig = json_string_value(json_object_get(a, "signature"));
 	const struct quorum_officer *o;
-	uint8_t spki[32];
+	uint8_t spki[SHA256_LEN];
 	char *want = NULL;
 	int r;
 
 	if (role == NULL || spki_hex == NULL || stmt == NULL || sig == NULL ||
-	    strlen(spki_hex) != 64 || hex_decode(spki_hex, 64, spki, 32) != 0 || !role_ok(role))
+	    strlen(spki_hex) != 64 || hex_decode(spki_hex, 64, spki, SHA256_LEN) != 0 || !role_ok(role))
 		return cer_err(CER_E_VERIFY, "approval %zu is malformed", idx + 1);
 	o = officer_by_spki(st, spki);
 	if (o == NULL)

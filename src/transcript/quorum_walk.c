@@ -13,6 +13,8 @@
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/quorum.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 #define QUORUM_MAX_TRANSCRIPTS 4096
@@ -39,24 +41,19 @@ static const char *base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-void quorum_state_begin(struct quorum_state *st, const char *path)
+int quorum_state_begin(struct quorum_state *st, const char *path)
 {
 	st->path = path;
-	(void)snprintf(st->file, sizeof(st->file), "%s", base_name(path));
 	st->root_here = 0;
 	json_decref(st->approved);
 	st->approved = json_array();
+	return text_copy(st->file, sizeof(st->file), "transcript file name", base_name(path));
 }
 
-static int hex32(json_t *v, uint8_t out[32])
+static int hex32(json_t *v, uint8_t out[SHA256_LEN])
 {
 	const char *s = json_string_value(v);
-	return s != NULL && strlen(s) == 64 && hex_decode(s, 64, out, 32) == 0 ? 0 : -1;
-}
-
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	(void)snprintf(dst, size, "%s", src != NULL ? src : "");
+	return s != NULL && strlen(s) == 64 && hex_decode(s, 64, out, SHA256_LEN) == 0 ? 0 : -1;
 }
 
 static int fault(const struct quorum_state *st, long line, int code, const char *what)
@@ -66,7 +63,7 @@ static int fault(const struct quorum_state *st, long line, int code, const char 
 
 /* An approved set of this transcript for op that covers tbs; its item in *item. */
 static json_t *approved_find(const struct quorum_state *st, enum quorum_op op,
-			     const uint8_t tbs[32], json_t **item)
+			     const uint8_t tbs[SHA256_LEN], json_t **item)
 {
 	size_t i, j;
 	json_t *a, *it;
@@ -77,9 +74,9 @@ static json_t *approved_find(const struct quorum_state *st, enum quorum_op op,
 			continue;
 		json_array_foreach(json_object_get(a, "items"), j, it)
 		{
-			uint8_t md[32];
+			uint8_t md[SHA256_LEN];
 			if (hex32(json_object_get(it, "tbs_sha256"), md) == 0 &&
-			    CRYPTO_memcmp(md, tbs, 32) == 0) {
+			    CRYPTO_memcmp(md, tbs, SHA256_LEN) == 0) {
 				*item = it;
 				return a;
 			}
@@ -88,31 +85,34 @@ static json_t *approved_find(const struct quorum_state *st, enum quorum_op op,
 	return NULL;
 }
 
-static void approvers_note(struct quorum_state *st, json_t *approvals)
+static int approvers_note(struct quorum_state *st, json_t *approvals)
 {
 	size_t i;
 	json_t *a;
+	int r;
 
 	json_array_foreach(approvals, i, a)
 	{
 		const char *role = json_string_value(json_object_get(a, "role"));
-		size_t used = strlen(st->approvers_seen), rl;
 		char pat[QUORUM_ROLE_MAX + 3];
+		char padded[sizeof(st->approvers_seen) + 2];
 		if (role == NULL)
 			continue;
-		(void)snprintf(pat, sizeof(pat), ",%s,", role);
-		char padded[sizeof(st->approvers_seen) + 2];
-		(void)snprintf(padded, sizeof(padded), ",%s,", st->approvers_seen);
+		if ((r = text_format(pat, sizeof(pat), "an approver's role", ",%s,", role)) != 0 ||
+		    (r = text_format(padded, sizeof(padded), "the approvers seen", ",%s,",
+				     st->approvers_seen)) != 0)
+			return r;
 		for (char *p = padded; *p != '\0'; p++)
 			if (*p == ' ')
 				*p = ',';
 		if (strstr(padded, pat) != NULL)
 			continue;
-		rl = strlen(role);
-		if (used + rl + 3 < sizeof(st->approvers_seen))
-			(void)snprintf(st->approvers_seen + used, sizeof(st->approvers_seen) - used,
-				       "%s%s", used > 0 ? " " : "", role);
+		if ((r = text_append(st->approvers_seen, sizeof(st->approvers_seen),
+				     "the approvers seen", "%s%s", st->approvers_seen[0] ? " " : "",
+				     role)) != 0)
+			return r;
 	}
+	return 0;
 }
 
 /* The subject a quorum.approve record states, rebuilt from its own items. */
@@ -120,7 +120,7 @@ static int subject_from_record(const struct quorum_state *st, long line, json_t 
 			       struct quorum_subject *s)
 {
 	json_t *items = json_object_get(q, "items"), *it;
-	uint8_t(*tbs)[32] = NULL, (*csr)[32] = NULL, recorded[32];
+	uint8_t(*tbs)[SHA256_LEN] = NULL, (*csr)[SHA256_LEN] = NULL, recorded[SHA256_LEN];
 	size_t i, n = json_array_size(items);
 	int r = 0, all_csr = 1;
 
@@ -131,8 +131,8 @@ static int subject_from_record(const struct quorum_state *st, long line, json_t 
 			    &s->op) != 0 ||
 	    n == 0 || n > QUORUM_MAX_ITEMS || hex32(json_object_get(q, "tbs_sha256"), recorded) != 0)
 		return fault(st, line, CER_E_VERIFY, "quorum.approve record is malformed");
-	tbs = calloc(n, 32);
-	csr = calloc(n, 32);
+	tbs = calloc(n, SHA256_LEN);
+	csr = calloc(n, SHA256_LEN);
 	if (tbs == NULL || csr == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
@@ -147,19 +147,20 @@ static int subject_from_record(const struct quorum_state *st, long line, json_t 
 			all_csr = 0;
 	}
 	s->n_items = n;
-	quorum_combine((const uint8_t(*)[32])tbs, n, s->tbs_sha256);
-	if (CRYPTO_memcmp(s->tbs_sha256, recorded, 32) != 0) {
+	quorum_combine((const uint8_t(*)[SHA256_LEN])tbs, n, s->tbs_sha256);
+	if (CRYPTO_memcmp(s->tbs_sha256, recorded, SHA256_LEN) != 0) {
 		r = fault(st, line, CER_E_VERIFY,
 			  "quorum.approve: tbs_sha256 is not the hash of its own items' list");
 		goto out;
 	}
 	if (all_csr) {
 		s->has_csr = 1;
-		quorum_combine((const uint8_t(*)[32])csr, n, s->csr_sha256);
+		quorum_combine((const uint8_t(*)[SHA256_LEN])csr, n, s->csr_sha256);
 	}
 	s->has_profile = hex32(json_object_get(q, "profile_sha256"), s->profile_sha256) == 0;
-	copy_text(s->ceremony, sizeof(s->ceremony),
-		  json_string_value(json_object_get(rec, "ceremony")));
+	if ((r = text_copy(s->ceremony, sizeof(s->ceremony), "ceremony id",
+			   json_string_value(json_object_get(rec, "ceremony")))) != 0)
+		goto out;
 	s->position = (long)json_integer_value(json_object_get(rec, "seq"));
 out:
 	free(tbs);
@@ -182,7 +183,8 @@ static int on_approve(struct quorum_state *st, long line, json_t *rec)
 		return CER_E_VERIFY;
 	}
 	st->approvals_sets++;
-	approvers_note(st, json_object_get(q, "approvals"));
+	if ((r = approvers_note(st, json_object_get(q, "approvals"))) != 0)
+		return r;
 	return json_array_append_new(st->approved,
 				     json_pack("{s:s, s:O, s:O, s:I}", "operation",
 					       quorum_op_name(s.op), "items",
@@ -199,10 +201,11 @@ static int officer_add(struct quorum_state *st, long line, json_t *rec)
 	const char *spki_hex = json_string_value(json_object_get(w, "spki"));
 	json_t *card = json_object_get(w, "card"), *key = json_object_get(w, "key"), *item;
 	struct quorum_officer o, *grown;
-	uint8_t der[QUORUM_SPKI_MAX], md[32];
+	uint8_t der[QUORUM_SPKI_MAX], md[SHA256_LEN];
 	const unsigned char *p = der;
 	size_t hexlen = spki_hex != NULL ? strlen(spki_hex) : 0;
 	unsigned int mdlen = 0;
+	int r;
 
 	memset(&o, 0, sizeof(o));
 	if (hex32(json_object_get(w, "spki_sha256"), o.spki_sha256) != 0 ||
@@ -211,7 +214,7 @@ static int officer_add(struct quorum_state *st, long line, json_t *rec)
 	    hex_decode(spki_hex, hexlen, der, hexlen / 2) != 0)
 		return fault(st, line, CER_E_VERIFY, "witness.register record is malformed");
 	if (!EVP_Digest(der, hexlen / 2, md, &mdlen, EVP_sha256(), NULL) ||
-	    CRYPTO_memcmp(md, o.spki_sha256, 32) != 0)
+	    CRYPTO_memcmp(md, o.spki_sha256, SHA256_LEN) != 0)
 		return fault(st, line, CER_E_VERIFY,
 			     "the registered key does not hash to its spki_sha256");
 	o.key = d2i_PUBKEY(NULL, &p, (long)(hexlen / 2));
@@ -219,14 +222,22 @@ static int officer_add(struct quorum_state *st, long line, json_t *rec)
 		EVP_PKEY_free(o.key);
 		return fault(st, line, CER_E_VERIFY, "the registered key is not an EC public key");
 	}
-	copy_text(o.role, sizeof(o.role), json_string_value(json_object_get(w, "role")));
-	copy_text(o.name, sizeof(o.name), json_string_value(json_object_get(w, "name")));
-	copy_text(o.card_label, sizeof(o.card_label),
-		  json_string_value(json_object_get(card, "label")));
-	copy_text(o.card_serial, sizeof(o.card_serial),
-		  json_string_value(json_object_get(card, "serial")));
-	copy_text(o.key_label, sizeof(o.key_label), json_string_value(json_object_get(key, "label")));
-	(void)snprintf(o.where, sizeof(o.where), "%s line %ld", st->file, line);
+	if ((r = text_copy(o.role, sizeof(o.role), "officer role",
+			   json_string_value(json_object_get(w, "role")))) != 0 ||
+	    (r = text_copy(o.name, sizeof(o.name), "officer name",
+			   json_string_value(json_object_get(w, "name")))) != 0 ||
+	    (r = text_copy(o.card_label, sizeof(o.card_label), "card label",
+			   json_string_value(json_object_get(card, "label")))) != 0 ||
+	    (r = text_copy(o.card_serial, sizeof(o.card_serial), "card serial",
+			   json_string_value(json_object_get(card, "serial")))) != 0 ||
+	    (r = text_copy(o.key_label, sizeof(o.key_label), "key label",
+			   json_string_value(json_object_get(key, "label")))) != 0 ||
+	    (r = text_format(o.where, sizeof(o.where), "officer record place", "%s line %ld",
+			     st->file, line)) != 0) {
+		EVP_PKEY_free(o.key);
+		cer_err_prefix("%s line %ld: ", st->file, line);
+		return r;
+	}
 	/* Under a policy, a new officer needs the quorum's approval of its key. */
 	o.unapproved = st->has_policy &&
 		       approved_find(st, QOP_OFFICER_REGISTER, o.spki_sha256, &item) == NULL;
@@ -243,7 +254,7 @@ static int officer_add(struct quorum_state *st, long line, json_t *rec)
 static int on_retire(struct quorum_state *st, long line, json_t *rec)
 {
 	json_t *q = json_object_get(json_object_get(rec, "details"), "quorum_retire"), *item;
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	int found = 0;
 
 	if (hex32(json_object_get(q, "spki_sha256"), md) != 0)
@@ -252,10 +263,12 @@ static int on_retire(struct quorum_state *st, long line, json_t *rec)
 		return fault(st, line, CER_E_VERIFY,
 			     "an officer was retired without the quorum's approval (officer-retire)");
 	for (size_t i = 0; i < st->n_officers; i++)
-		if (CRYPTO_memcmp(st->officers[i].spki_sha256, md, 32) == 0 &&
+		if (CRYPTO_memcmp(st->officers[i].spki_sha256, md, SHA256_LEN) == 0 &&
 		    st->officers[i].retired[0] == '\0') {
-			(void)snprintf(st->officers[i].retired, sizeof(st->officers[i].retired),
-				       "%s line %ld", st->file, line);
+			int r = text_format(st->officers[i].retired, sizeof(st->officers[i].retired),
+					    "retirement place", "%s line %ld", st->file, line);
+			if (r != 0)
+				return r;
 			found = 1;
 		}
 	return found ? 0 : fault(st, line, CER_E_VERIFY, "retires a key that is not registered");
@@ -265,7 +278,7 @@ static int on_policy(struct quorum_state *st, long line, json_t *rec)
 {
 	json_t *q = json_object_get(json_object_get(rec, "details"), "quorum_policy"), *item;
 	struct quorum_policy p;
-	uint8_t recorded[32];
+	uint8_t recorded[SHA256_LEN];
 	int r;
 
 	if ((r = quorum_policy_from_json(st->file, json_object_get(q, "policy"), &p)) != 0) {
@@ -273,7 +286,7 @@ static int on_policy(struct quorum_state *st, long line, json_t *rec)
 		return CER_E_VERIFY;
 	}
 	if (hex32(json_object_get(q, "policy_sha256"), recorded) != 0 ||
-	    CRYPTO_memcmp(recorded, p.sha256, 32) != 0)
+	    CRYPTO_memcmp(recorded, p.sha256, SHA256_LEN) != 0)
 		return fault(st, line, CER_E_VERIFY,
 			     "quorum.policy: policy_sha256 is not the hash of the policy recorded");
 	if (!st->has_policy && !st->root_here)
@@ -286,12 +299,12 @@ static int on_policy(struct quorum_state *st, long line, json_t *rec)
 			     "in force (policy-change)");
 	st->policy = p;
 	st->has_policy = 1;
-	(void)snprintf(st->policy_where, sizeof(st->policy_where), "%s line %ld", st->file, line);
-	return 0;
+	return text_format(st->policy_where, sizeof(st->policy_where), "policy place",
+			   "%s line %ld", st->file, line);
 }
 
 /* SHA-256 of a certificate's or CRL's own TBS, read from the file the record names. */
-static int output_tbs(const struct quorum_state *st, json_t *rec, int is_crl, uint8_t md[32],
+static int output_tbs(const struct quorum_state *st, json_t *rec, int is_crl, uint8_t md[SHA256_LEN],
 		      int *present)
 {
 	const char *rel = json_string_value(
@@ -335,7 +348,7 @@ static int output_tbs(const struct quorum_state *st, json_t *rec, int is_crl, ui
 	return r;
 }
 
-static int input_sha256(json_t *rec, size_t i, uint8_t md[32])
+static int input_sha256(json_t *rec, size_t i, uint8_t md[SHA256_LEN])
 {
 	return hex32(json_object_get(json_array_get(json_object_get(rec, "inputs"), i), "sha256"), md);
 }
@@ -349,7 +362,7 @@ static int on_signed(struct quorum_state *st, long line, json_t *rec, int is_crl
 			    : kind != NULL && strcmp(kind, "end-entity") == 0 ? QOP_ISSUE_EE
 									      : QOP_ISSUE_CA;
 	const char *what = is_crl ? "the CRL" : "the certificate";
-	uint8_t tbs[32], md[32], want[32];
+	uint8_t tbs[SHA256_LEN], md[SHA256_LEN], want[SHA256_LEN];
 	int present = 0;
 
 	if (!st->has_policy)
@@ -371,7 +384,7 @@ static int on_signed(struct quorum_state *st, long line, json_t *rec, int is_crl
 		/* The approved request and profile are the ones the record names. */
 		if (input_sha256(rec, 0, md) != 0 ||
 		    hex32(json_object_get(item, "csr_sha256"), want) != 0 ||
-		    CRYPTO_memcmp(md, want, 32) != 0)
+		    CRYPTO_memcmp(md, want, SHA256_LEN) != 0)
 			return cer_err(CER_E_VERIFY,
 				       "%s line %ld: the certificate's request is not the one approved "
 				       "(line %lld)",
@@ -379,7 +392,7 @@ static int on_signed(struct quorum_state *st, long line, json_t *rec, int is_crl
 				       (long long)json_integer_value(json_object_get(a, "line")));
 		if (input_sha256(rec, 1, md) != 0 ||
 		    hex32(json_object_get(a, "profile_sha256"), want) != 0 ||
-		    CRYPTO_memcmp(md, want, 32) != 0)
+		    CRYPTO_memcmp(md, want, SHA256_LEN) != 0)
 			return cer_err(CER_E_VERIFY,
 				       "%s line %ld: the certificate's profile is not the one approved "
 				       "(line %lld)",
@@ -395,7 +408,7 @@ static int on_signed(struct quorum_state *st, long line, json_t *rec, int is_crl
 static int on_cross(struct quorum_state *st, long line, json_t *rec)
 {
 	json_t *a, *item = NULL;
-	uint8_t tbs[32], md[32], want[32];
+	uint8_t tbs[SHA256_LEN], md[SHA256_LEN], want[SHA256_LEN];
 	int present = 0;
 
 	if (!st->has_policy)
@@ -415,7 +428,7 @@ static int on_cross(struct quorum_state *st, long line, json_t *rec)
 			       "bytes",
 			       st->file, line);
 	if (input_sha256(rec, 0, md) != 0 || hex32(json_object_get(a, "profile_sha256"), want) != 0 ||
-	    CRYPTO_memcmp(md, want, 32) != 0)
+	    CRYPTO_memcmp(md, want, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY,
 			       "%s line %ld: the cross certificate's profile is not the one approved",
 			       st->file, line);
@@ -433,7 +446,7 @@ static int on_backup(struct quorum_state *st, long line, json_t *rec, enum quoru
 	json_t *q = json_object_get(json_object_get(rec, "details"), "quorum");
 	json_t *blob = json_array_get(json_object_get(rec, blob_is_input ? "inputs" : "outputs"), 0);
 	struct quorum_subject s;
-	uint8_t md[32], want[32];
+	uint8_t md[SHA256_LEN], want[SHA256_LEN];
 	int r;
 
 	if (!st->has_policy)
@@ -450,7 +463,7 @@ static int on_backup(struct quorum_state *st, long line, json_t *rec, enum quoru
 	if (hex32(json_object_get(blob, "sha256"), md) != 0 ||
 	    hex32(json_object_get(json_array_get(json_object_get(q, "items"), 0), "tbs_sha256"),
 		  want) != 0 ||
-	    json_array_size(json_object_get(q, "items")) != 1 || CRYPTO_memcmp(md, want, 32) != 0)
+	    json_array_size(json_object_get(q, "items")) != 1 || CRYPTO_memcmp(md, want, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY,
 			       "%s line %ld: the approvals are for another blob than the one the "
 			       "record names",
@@ -461,8 +474,7 @@ static int on_backup(struct quorum_state *st, long line, json_t *rec, enum quoru
 	}
 	st->approvals_sets++;
 	st->approved_ops++;
-	approvers_note(st, json_object_get(q, "approvals"));
-	return 0;
+	return approvers_note(st, json_object_get(q, "approvals"));
 }
 
 int quorum_state_record(void *arg, long line, json_t *rec)
@@ -509,10 +521,11 @@ static int first_time_cb(void *arg, long line, json_t *rec)
 {
 	struct dated *d = arg;
 	const char *action = json_string_value(json_object_get(rec, "action"));
+	int r;
 
-	if (line == 1)
-		copy_text(d->first_time, sizeof(d->first_time),
-			  json_string_value(json_object_get(rec, "time")));
+	if (line == 1 && (r = text_copy(d->first_time, sizeof(d->first_time), "record time",
+					json_string_value(json_object_get(rec, "time")))) != 0)
+		return r;
 	if (action != NULL && strcmp(action, "ceremony.abandoned") == 0)
 		d->abandoned = 1;
 	return 0;
@@ -556,7 +569,8 @@ static int walk_one(struct quorum_state *st, const char *path)
 {
 	int relevant, r;
 
-	quorum_state_begin(st, path);
+	if ((r = quorum_state_begin(st, path)) != 0)
+		return r;
 	if ((r = quorum_relevant(st, path, &relevant)) != 0 || !relevant)
 		return r;
 	return transcript_each(path, quorum_state_record, st);
@@ -721,8 +735,8 @@ static int previous_cb(void *arg, long line, json_t *rec)
 	const char *action = json_string_value(json_object_get(rec, "action"));
 
 	if (line == 1 && action != NULL && strcmp(action, "ceremony.begin") == 0)
-		copy_text(l->previous, sizeof(l->previous),
-			  json_string_value(json_object_get(prev, "path")));
+		return text_copy(l->previous, sizeof(l->previous), "previous transcript path",
+				 json_string_value(json_object_get(prev, "path")));
 	return 0;
 }
 
@@ -737,7 +751,7 @@ int quorum_verify_transcript(const char *transcript, FILE *out)
 	if (chain == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	/* Back along ceremony.begin's previous links: the history before this ceremony. */
-	copy_text(chain[n++], PATH_MAX, transcript);
+	r = text_copy(chain[n++], PATH_MAX, "transcript path", transcript);
 	while (r == 0) {
 		struct chain_link l = {""};
 		if ((r = transcript_each(chain[n - 1], previous_cb, &l)) != 0 || l.previous[0] == '\0')

@@ -12,6 +12,8 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 #include "transcript_int.h"
 
@@ -19,7 +21,7 @@ struct transcript {
 	char path[PATH_MAX];
 	char dir[PATH_MAX]; /* real path of the transcript's folder */
 	char ceremony[128];
-	char prev[65]; /* hex SHA-256 of the last line, or the first line's nonce */
+	char prev[SHA256_HEX_SIZE]; /* hex SHA-256 of the last line, or the first line's nonce */
 	long next_seq;
 	json_t *pending_begin; /* a new file's ceremony.begin details, written with the first record */
 	int holding;           /* records wait in held until transcript_flush */
@@ -30,9 +32,9 @@ struct transcript {
 static int transcript_append_one(struct transcript *t, const char *action, json_t *inputs,
 				 json_t *outputs, json_t *details, long *seq);
 
-void transcript_sha256_hex(const uint8_t *data, size_t len, char out[65])
+void transcript_sha256_hex(const uint8_t *data, size_t len, char out[SHA256_HEX_SIZE])
 {
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	unsigned int mdlen = 0;
 
 	(void)EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL);
@@ -173,7 +175,7 @@ int transcript_data_entry(const struct transcript *t, const char *path,
 
 int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
 {
-	char real[PATH_MAX], rel[PATH_MAX], hex[65];
+	char real[PATH_MAX], rel[PATH_MAX], hex[SHA256_HEX_SIZE];
 	uint8_t md[SHA256_LEN];
 	int r;
 
@@ -194,15 +196,15 @@ static int transcript_scan_cb(void *arg, long line, json_t *rec)
 	struct transcript *t = arg;
 	const char *c = json_string_value(json_object_get(rec, "ceremony"));
 
-	if (line == 1 && c != NULL && t->ceremony[0] == '\0')
-		(void)snprintf(t->ceremony, sizeof(t->ceremony), "%s", c);
 	t->next_seq = line + 1;
+	if (line == 1 && c != NULL && t->ceremony[0] == '\0')
+		return text_copy(t->ceremony, sizeof(t->ceremony), "ceremony id", c);
 	return 0;
 }
 
 static int previous_json(const struct transcript *t, const char *previous, json_t **out)
 {
-	char sig[PATH_MAX], head[65], fhex[65], shex[65];
+	char sig[PATH_MAX], head[SHA256_HEX_SIZE], fhex[SHA256_HEX_SIZE], shex[SHA256_HEX_SIZE];
 	uint8_t fmd[SHA256_LEN], smd[SHA256_LEN];
 	json_t *entry = NULL;
 	int r;
@@ -239,7 +241,7 @@ int transcript_open_after(const char *path, const char *ceremony_id, const char 
 	json_t *prev = NULL;
 	struct transcript *t;
 	char sig[PATH_MAX];
-	uint8_t nonce[32];
+	uint8_t nonce[SHA256_LEN];
 	int r;
 
 	*out = NULL;
@@ -280,7 +282,10 @@ int transcript_open_after(const char *path, const char *ceremony_id, const char 
 		char hex[17];
 		randombytes_buf(id, sizeof(id));
 		hex_encode(id, sizeof(id), hex);
-		(void)snprintf(t->ceremony, sizeof(t->ceremony), "ceremony-%s", hex);
+		/* "ceremony-" and 16 hex digits: far below its 128 bytes */
+		if ((r = text_format(t->ceremony, sizeof(t->ceremony), "ceremony id", "ceremony-%s",
+				     hex)) != 0)
+			goto fail;
 	}
 	if (t->next_seq == 1) {
 		randombytes_buf(nonce, sizeof(nonce));
@@ -320,7 +325,7 @@ const char *transcript_ceremony(const struct transcript *t)
 	return t->ceremony;
 }
 
-static void rfc3339_now(char out[32])
+static void rfc3339_now(char out[SHA256_LEN])
 {
 	time_t now = time(NULL);
 	struct tm tm;
@@ -389,7 +394,7 @@ int transcript_flush(struct transcript *t)
 static int transcript_append_one(struct transcript *t, const char *action, json_t *inputs,
 				 json_t *outputs, json_t *details, long *seq)
 {
-	char when[32];
+	char when[SHA256_LEN];
 	json_t *rec = NULL;
 	char *line = NULL;
 	size_t len;

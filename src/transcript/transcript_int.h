@@ -9,16 +9,18 @@
 #include <jansson.h>
 #include <openssl/x509.h>
 
-void transcript_sha256_hex(const uint8_t *data, size_t len, char out[65]);
+#include "ceremony/sizes.h"
+
+void transcript_sha256_hex(const uint8_t *data, size_t len, char out[SHA256_HEX_SIZE]);
 int transcript_dir_of(const char *path, char out[PATH_MAX]);
 /* 0, CER_E_REFUSED if recorded leads outside the archive (dir's parent), CER_E_INPUT if too long.
  * Sets no message. */
 int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX]);
 /* hex SHA-256 of the last line of a chain-verified transcript */
-int transcript_last_hash(const char *path, char out[65]);
+int transcript_last_hash(const char *path, char out[SHA256_HEX_SIZE]);
 /* transcript_each and transcript_last_hash in one read. */
 int transcript_each_last(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg,
-			 char last[65]);
+			 char last[SHA256_HEX_SIZE]);
 /* Verify path.sig; fills signer (subject) and checks it against root or the recorded keys. */
 int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X509 *root,
 			   const char *const *spki_hex, size_t n_spki, char *signer,

@@ -10,6 +10,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 #include "transcript_int.h"
 
@@ -42,7 +43,7 @@ int transcript_seal(const char *path, EVP_PKEY *key, X509 *cert)
 	return r;
 }
 
-static int spki_hex_of(X509 *cert, char out[65])
+static int spki_hex_of(X509 *cert, char out[SHA256_HEX_SIZE])
 {
 	unsigned char *der = NULL;
 	int n = i2d_PUBKEY(X509_get0_pubkey(cert), &der);
@@ -64,7 +65,7 @@ int transcript_seal_verify(const char *path, const uint8_t *data, size_t len, X5
 			   const char *const *spki_hex, size_t n_spki, char *signer,
 			   size_t signer_size)
 {
-	char sig[PATH_MAX], hex[65];
+	char sig[PATH_MAX], hex[SHA256_HEX_SIZE];
 	uint8_t *der = NULL;
 	size_t der_len = 0;
 	const unsigned char *p;

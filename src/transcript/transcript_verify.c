@@ -5,6 +5,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/sizes.h"
 #include "ceremony/termsafe.h"
 #include "ceremony/transcript.h"
 #include "transcript_int.h"
@@ -21,9 +22,9 @@ static int is_hex64(const char *s)
 
 /* Walk the lines of a transcript held in memory, checking seq and prev. */
 static int transcript_walk(const char *path, const uint8_t *data, size_t len,
-			   int (*fn)(void *arg, long line, json_t *rec), void *arg, char last[65])
+			   int (*fn)(void *arg, long line, json_t *rec), void *arg, char last[SHA256_HEX_SIZE])
 {
-	char prev_hash[65] = "";
+	char prev_hash[SHA256_HEX_SIZE] = "";
 	size_t off = 0;
 	long line = 0;
 	int r = 0;
@@ -107,7 +108,7 @@ int transcript_each_data(const char *path, const uint8_t *data, size_t len,
 }
 
 int transcript_each_last(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg,
-			 char last[65])
+			 char last[SHA256_HEX_SIZE])
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -120,7 +121,7 @@ int transcript_each_last(const char *path, int (*fn)(void *arg, long line, json_
 	return r;
 }
 
-int transcript_last_hash(const char *path, char out[65])
+int transcript_last_hash(const char *path, char out[SHA256_HEX_SIZE])
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -156,7 +157,7 @@ static int verify_files(struct verify_state *st, long line, json_t *rec, const c
 	{
 		const char *p = json_string_value(json_object_get(o, "path"));
 		const char *want = json_string_value(json_object_get(o, "sha256"));
-		char full[PATH_MAX], got[65];
+		char full[PATH_MAX], got[SHA256_HEX_SIZE];
 		uint8_t md[SHA256_LEN];
 		int r;
 
@@ -265,7 +266,7 @@ int transcript_verify(const char *path, X509 *root, unsigned flags, FILE *out,
 		      struct transcript_report *rep)
 {
 	struct verify_state st;
-	char dir[PATH_MAX], sig[PATH_MAX], head[65];
+	char dir[PATH_MAX], sig[PATH_MAX], head[SHA256_HEX_SIZE];
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int r;
