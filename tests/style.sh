@@ -7,7 +7,7 @@
 set -u
 root=${1:-.}
 # The layers already converted (issue 8 item 6); each later layer joins when it lands.
-clean="base hsm shares x509"
+clean="base hsm shares x509 transcript audit"
 bad=0
 for layer in $clean; do
 	[ -d "$root/src/$layer" ] || continue

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "ceremony/backups.h"
+#include "ceremony/sizes.h"
 
 #define KIT_JSON "KIT.json"
 
@@ -27,7 +28,7 @@
  * blob_sha256 was made by a backup record and is not superseded; the internal record
  * (if internal_sha256 is not NULL) is the one that record wrote. *made (may be NULL)
  * gets a copy of that record. Progress lines go to out (may be NULL). */
-int kit_check_history(const char *history, X509 *root, const uint8_t blob_sha256[32],
+int kit_check_history(const char *history, X509 *root, const uint8_t blob_sha256[SHA256_LEN],
 		      const uint8_t *internal_sha256, struct backup_made *made, FILE *out)
 	__attribute__((warn_unused_result));
 

@@ -23,6 +23,8 @@
 #define TOKEN_SERIAL_LEN 16
 /* A slot's description (CK_SLOT_INFO.slotDescription: blank-padded, no NUL). */
 #define SLOT_DESCRIPTION_LEN 64
+/* A time as RFC 3339 text ("2026-11-30T12:00:00Z" is 20 bytes), with room and the NUL. */
+#define TIME_TEXT_SIZE 32
 /* A short name we print: a curve group, a mechanism, a rule, an OID's short name. */
 #define NAME_SIZE 64
 

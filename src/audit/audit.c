@@ -22,20 +22,22 @@
 #include "ceremony/quorum.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/replay.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 /* One transcript in the folder, as its first record places it. */
 struct ceremony_file {
 	char name[NAME_MAX + 1];
 	char path[PATH_MAX];
-	uint8_t sha256[32];
+	uint8_t sha256[SHA256_LEN];
 	int sealed;
-	uint8_t seal_sha256[32];
+	uint8_t seal_sha256[SHA256_LEN];
 	int first; /* previous is null */
 	char prev_name[NAME_MAX + 1];
-	uint8_t prev_sha256[32], prev_seal[32], prev_head[32];
+	uint8_t prev_sha256[SHA256_LEN], prev_seal[SHA256_LEN], prev_head[SHA256_LEN];
 	char id[128];
-	char first_time[32], last_time[32];
+	char first_time[TIME_TEXT_SIZE], last_time[TIME_TEXT_SIZE];
 	char root_path[PATH_MAX]; /* the cert.root output, if any */
 	long records;
 	long before, after; /* neighbours in the chain, -1 if none */
@@ -69,10 +71,10 @@ struct audit {
 	struct quorum_state quorum;
 };
 
-static int hex32(json_t *o, const char *key, uint8_t out[32])
+static int hex32(json_t *o, const char *key, uint8_t out[SHA256_LEN])
 {
 	const char *s = json_string_value(json_object_get(o, key));
-	return s != NULL && strlen(s) == 64 && hex_decode(s, 64, out, 32) == 0 ? 0 : -1;
+	return s != NULL && strlen(s) == 64 && hex_decode(s, 64, out, SHA256_LEN) == 0 ? 0 : -1;
 }
 
 static const char *base_name(const char *path)
@@ -87,16 +89,20 @@ static int scan_begin(struct ceremony_file *f, json_t *rec)
 	const char *action = json_string_value(json_object_get(rec, "action"));
 	json_t *prev = json_object_get(json_object_get(rec, "details"), "previous");
 	const char *p;
+	int r;
 
 	if (strcmp(action, "ceremony.begin") != 0)
 		return cer_err(CER_E_VERIFY,
 			       "%s line 1: is %s, not ceremony.begin: the transcript cannot be "
 			       "placed in the CA's chain",
 			       f->path, action);
-	(void)snprintf(f->id, sizeof(f->id), "%s",
-		       json_string_value(json_object_get(rec, "ceremony")) != NULL
-			       ? json_string_value(json_object_get(rec, "ceremony"))
-			       : "?");
+	if ((r = text_copy(f->id, sizeof(f->id), "ceremony id",
+			   json_string_value(json_object_get(rec, "ceremony")) != NULL
+				   ? json_string_value(json_object_get(rec, "ceremony"))
+				   : "?")) != 0) {
+		cer_err_prefix("%s line 1: ", f->path);
+		return r;
+	}
 	if (json_is_null(prev)) {
 		f->first = 1;
 		return 0;
@@ -107,8 +113,10 @@ static int scan_begin(struct ceremony_file *f, json_t *rec)
 	    hex32(prev, "head", f->prev_head) != 0)
 		return cer_err(CER_E_VERIFY, "%s line 1: the previous ceremony is not named fully",
 			       f->path);
-	(void)snprintf(f->prev_name, sizeof(f->prev_name), "%s", base_name(p));
-	return 0;
+	if ((r = text_copy(f->prev_name, sizeof(f->prev_name), "previous transcript name",
+			   base_name(p))) != 0)
+		cer_err_prefix("%s line 1: ", f->path);
+	return r;
 }
 
 /* A test-cost setting anywhere in a record's details ("test_cost": true). */
@@ -132,16 +140,16 @@ static int has_test_cost(json_t *v)
 	return 0;
 }
 
-/* "1.2 continue, 3.1 retry": cut with "..." when it does not fit. */
+/* "1.2 continue, 3.1 retry": a summary column, cut with a visible "..." when it does not fit. */
 static void append_decision(char *buf, size_t size, const char *step, const char *decision)
 {
 	size_t used = strlen(buf);
 
 	if (used + 4 >= size)
 		return;
-	if (snprintf(buf + used, size - used, "%s%s %s", used > 0 ? ", " : "", step, decision) >=
-	    (int)(size - used))
-		(void)snprintf(buf + size - 4, 4, "...");
+	if (text_format_cut(buf + used, size - used, "%s%s %s", used > 0 ? ", " : "", step,
+			    decision))
+		memcpy(buf + size - 4, "...", 4);
 }
 
 static int runner_action(const char *a)
@@ -151,25 +159,27 @@ static int runner_action(const char *a)
 }
 
 /* What the summary lists for each ceremony: how it was run and what went off script. */
-static void scan_conduct(struct ceremony_file *f, const char *action, json_t *d)
+static int scan_conduct(struct ceremony_file *f, const char *action, json_t *d)
 {
 	json_t *ov = json_object_get(d, "network_override");
+	int r = 0;
 
 	if (ov != NULL && (strcmp(action, "ceremony.begin") == 0 ||
 			   strcmp(action, "ceremony.resumed") == 0)) {
 		f->overrides++;
-		(void)snprintf(f->override_by, sizeof(f->override_by), "%s",
-			       json_string_value(json_object_get(ov, "allowed_by")) != NULL
-				       ? json_string_value(json_object_get(ov, "allowed_by"))
-				       : "?");
+		if ((r = text_copy(f->override_by, sizeof(f->override_by), "network override's allowed_by",
+				   json_string_value(json_object_get(ov, "allowed_by")) != NULL
+					   ? json_string_value(json_object_get(ov, "allowed_by"))
+					   : "?")) != 0)
+			return r;
 	}
 	if (has_test_cost(d))
 		f->test_cost++;
 	if (strcmp(action, "ceremony.start") == 0)
-		(void)snprintf(f->mode, sizeof(f->mode), "%s",
-			       json_string_value(json_object_get(d, "mode")) != NULL
-				       ? json_string_value(json_object_get(d, "mode"))
-				       : "?");
+		r = text_copy(f->mode, sizeof(f->mode), "ceremony mode",
+			      json_string_value(json_object_get(d, "mode")) != NULL
+				      ? json_string_value(json_object_get(d, "mode"))
+				      : "?");
 	else if (strcmp(action, "step.exception") == 0) {
 		f->exceptions++;
 		append_decision(f->decisions, sizeof(f->decisions),
@@ -183,13 +193,17 @@ static void scan_conduct(struct ceremony_file *f, const char *action, json_t *d)
 		f->unrecognised++;
 	else if (strcmp(action, "ceremony.abandoned") == 0) {
 		f->abandoned = 1;
-		(void)snprintf(f->abandon_reason, sizeof(f->abandon_reason), "%s",
-			       json_string_value(json_object_get(d, "reason")) != NULL
-				       ? json_string_value(json_object_get(d, "reason"))
-				       : "no reason recorded");
+		/* Free text a person typed: a summary column, cut with a visible "...". */
+		if (text_format_cut(f->abandon_reason, sizeof(f->abandon_reason), "%s",
+				    json_string_value(json_object_get(d, "reason")) != NULL
+					    ? json_string_value(json_object_get(d, "reason"))
+					    : "no reason recorded"))
+			memcpy(f->abandon_reason + sizeof(f->abandon_reason) - 4, "...", 4);
 	}
-	if (!runner_action(action) && f->consequential++ == 0)
-		(void)snprintf(f->first_consequential, sizeof(f->first_consequential), "%s", action);
+	if (r == 0 && !runner_action(action) && f->consequential++ == 0)
+		r = text_copy(f->first_consequential, sizeof(f->first_consequential), "action name",
+			      action);
+	return r;
 }
 
 static int scan_cb(void *arg, long line, json_t *rec)
@@ -201,15 +215,18 @@ static int scan_cb(void *arg, long line, json_t *rec)
 
 	if (action == NULL)
 		return cer_err(CER_E_VERIFY, "%s line %ld: a record without an action", f->path, line);
-	scan_conduct(f, action, json_object_get(rec, "details"));
+	if ((r = scan_conduct(f, action, json_object_get(rec, "details"))) != 0 ||
+	    (r = text_copy(f->last_time, sizeof(f->last_time), "record time", when)) != 0) {
+		cer_err_prefix("%s line %ld: ", f->path, line);
+		return r;
+	}
 
 	f->records = line;
 	if (line == 1) {
-		(void)snprintf(f->first_time, sizeof(f->first_time), "%s", when);
+		memcpy(f->first_time, f->last_time, sizeof(f->first_time));
 		if ((r = scan_begin(f, rec)) != 0)
 			return r;
 	}
-	(void)snprintf(f->last_time, sizeof(f->last_time), "%s", when);
 	if (strcmp(action, "cert.root") == 0 && f->root_path[0] == '\0') {
 		const char *p = json_string_value(
 			json_object_get(json_array_get(json_object_get(rec, "outputs"), 0), "path"));
@@ -296,7 +313,7 @@ static int link_one(struct audit *a, size_t i)
 	size_t j;
 
 	for (j = 0; j < a->n; j++)
-		if (j != i && memcmp(a->files[j].sha256, f->prev_sha256, 32) == 0)
+		if (j != i && memcmp(a->files[j].sha256, f->prev_sha256, SHA256_LEN) == 0)
 			break;
 	if (j == a->n)
 		return cer_err(CER_E_VERIFY,
@@ -314,7 +331,7 @@ static int link_one(struct audit *a, size_t i)
 			       "%s line 1: names its previous ceremony %s, but that transcript is "
 			       "now %s: files were renamed or reordered",
 			       f->path, f->prev_name, p->name);
-	if (!p->sealed || CRYPTO_memcmp(p->seal_sha256, f->prev_seal, 32) != 0)
+	if (!p->sealed || CRYPTO_memcmp(p->seal_sha256, f->prev_seal, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY,
 			       "%s line 1: the seal of %s is not the one recorded when this "
 			       "ceremony began",
@@ -367,14 +384,13 @@ static int audit_order(struct audit *a, size_t *order)
 	return 0;
 }
 
-static void seconds_text(double s, char *out, size_t size)
+static int seconds_text(double s, char *out, size_t size)
 {
 	long t = (long)(s + 0.5);
 
 	if (t >= 60)
-		(void)snprintf(out, size, "%ld min %ld s", t / 60, t % 60);
-	else
-		(void)snprintf(out, size, "%.1f s", s);
+		return text_format(out, size, "reconstitution time", "%ld min %ld s", t / 60, t % 60);
+	return text_format(out, size, "reconstitution time", "%.1f s", s);
 }
 
 /* How the ceremony was run: listed whether or not anything went off script. */
@@ -408,12 +424,20 @@ static void conduct_line(FILE *out, const struct ceremony_file *f)
 	fputc('\n', out);
 }
 
-static void ceremony_line(struct audit *a, size_t pos, const struct ceremony_file *f,
-			  const struct replay_report *rr, const struct countersig_report *cs,
-			  long files_missing)
+static int ceremony_line(struct audit *a, size_t pos, const struct ceremony_file *f,
+			 const struct replay_report *rr, const struct countersig_report *cs,
+			 long files_missing)
 {
 	const struct audit_counts *c = &a->hist.now;
-	char t[32];
+	char t[32] = "";
+	int r;
+
+	/* Everything that can fail before the line is begun. */
+	if (c->drills + c->recoveries > 0 &&
+	    (r = seconds_text(c->last_drill_seconds, t, sizeof(t))) != 0) {
+		cer_err_prefix("%s: ", f->name);
+		return r;
+	}
 
 	fprintf(a->out, "%04zu %-24s ", pos, f->name);
 	printout_safe(a->out, f->id);
@@ -436,7 +460,6 @@ static void ceremony_line(struct audit *a, size_t pos, const struct ceremony_fil
 	if (c->backups_created > 0)
 		fprintf(a->out, "  backup created%s", c->backups_superseded ? " (rekey)" : "");
 	if (c->drills + c->recoveries > 0) {
-		seconds_text(c->last_drill_seconds, t, sizeof(t));
 		/* Recorded, not replayable offline: no ✓. */
 		fprintf(a->out, "  %s recorded: reconstituted in %s", c->drills ? "drill" : "recovery",
 			t);
@@ -449,6 +472,7 @@ static void ceremony_line(struct audit *a, size_t pos, const struct ceremony_fil
 			files_missing == 1 ? "" : "s");
 	fputc('\n', a->out);
 	conduct_line(a->out, f);
+	return 0;
 }
 
 static void counts_add(struct audit_counts *t, const struct audit_counts *c)
@@ -485,7 +509,7 @@ static int audit_rollover(struct audit *a, const struct ceremony_file *f,
 			  const struct replay_report *rr)
 {
 	X509 *next = NULL;
-	uint8_t fp[32];
+	uint8_t fp[SHA256_LEN];
 	unsigned len = 0;
 	char name[256];
 	int r;
@@ -561,8 +585,9 @@ static void *prefetch_worker(void *arg)
 				      &o->rep);
 		if (r == 0)
 			r = replay_transcript_roots(f->path, p->root, NULL, NULL, &o->rr);
+		/* On a worker thread: no cer_err here. The detail is at most 1024 bytes too. */
 		if (r != 0)
-			(void)snprintf(o->msg, sizeof(o->msg), "%s", cer_err_msg(r));
+			text_format_cut(o->msg, sizeof(o->msg), "%s", cer_err_msg(r));
 		ERR_clear_error();
 		pthread_mutex_lock(&p->lock);
 		o->r = r;
@@ -630,8 +655,8 @@ static void prefetch_end(struct prefetch *p)
 	memset(p, 0, sizeof(*p));
 }
 
-static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8_t heads[][32],
-		     struct prefetch_one *pre)
+static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f,
+		     uint8_t heads[][SHA256_LEN], struct prefetch_one *pre)
 {
 	FILE *v = a->o->verbose ? a->out : NULL;
 	struct transcript_report rep;
@@ -659,8 +684,8 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 	if (!f->sealed)
 		a->in_progress = f->name;
 	a->files_missing += rep.outputs_missing;
-	memcpy(heads[idx], rep.head, 32);
-	if (f->before >= 0 && CRYPTO_memcmp(heads[f->before], f->prev_head, 32) != 0)
+	memcpy(heads[idx], rep.head, SHA256_LEN);
+	if (f->before >= 0 && CRYPTO_memcmp(heads[f->before], f->prev_head, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY, "%s line 1: the head of %s is not the one recorded",
 			       f->path, a->files[f->before].name);
 	if (pos == 1 && (r = audit_root(a, f)) != 0)
@@ -681,7 +706,8 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f, uint8
 		return r;
 	counts_add(&a->hist.total, &a->hist.now);
 	a->not_replayed += rr.not_present;
-	ceremony_line(a, pos, f, &rr, &cs, rep.outputs_missing);
+	if ((r = ceremony_line(a, pos, f, &rr, &cs, rep.outputs_missing)) != 0)
+		return r;
 	/* Every certificate, CRL and policy change after the policy carries approvals (quorum.h). */
 	return quorum_check_transcript(&a->quorum, f->path, a->out);
 }
@@ -775,7 +801,7 @@ int audit_run(const struct audit_opts *o, FILE *out)
 	struct prefetch pf;
 	struct audit a;
 	size_t *order = NULL;
-	uint8_t(*heads)[32] = NULL;
+	uint8_t(*heads)[SHA256_LEN] = NULL;
 	long live = 0;
 	size_t chain;
 	int r, gaps = 0;

@@ -6,11 +6,8 @@
 #include "audit_int.h"
 #include "ceremony/err.h"
 #include "ceremony/printout.h"
-
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	(void)snprintf(dst, size, "%s", src != NULL ? src : "");
-}
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 
 static const struct audit_cert *cert_find(const struct audit_history *h, const char *serial)
 {
@@ -68,6 +65,7 @@ static int history_cert(struct audit_history *h, long line, json_t *rec, int is_
 	const char *serial = json_string_value(json_object_get(c, "serial"));
 	const struct audit_cert *earlier;
 	struct audit_cert *grown, *n;
+	int r;
 
 	if (serial == NULL || strlen(serial) >= AUDIT_SERIAL_MAX)
 		return cer_err(CER_E_VERIFY, "%s line %ld: the certificate record has no serial",
@@ -84,12 +82,18 @@ static int history_cert(struct audit_history *h, long line, json_t *rec, int is_
 	h->certs = grown;
 	n = &h->certs[h->n_certs++];
 	memset(n, 0, sizeof(*n));
-	copy_text(n->serial, sizeof(n->serial), serial);
-	copy_text(n->subject, sizeof(n->subject), json_string_value(json_object_get(c, "subject")));
-	copy_text(n->not_after, sizeof(n->not_after),
-		  json_string_value(json_object_get(c, "not_after")));
-	copy_text(n->profile, sizeof(n->profile), json_string_value(json_object_get(c, "profile")));
-	(void)snprintf(n->where, sizeof(n->where), "%s line %ld", h->file, line);
+	if ((r = text_copy(n->serial, sizeof(n->serial), "certificate serial", serial)) != 0 ||
+	    (r = text_copy(n->subject, sizeof(n->subject), "certificate subject",
+			   json_string_value(json_object_get(c, "subject")))) != 0 ||
+	    (r = text_copy(n->not_after, sizeof(n->not_after), "certificate not_after",
+			   json_string_value(json_object_get(c, "not_after")))) != 0 ||
+	    (r = text_copy(n->profile, sizeof(n->profile), "certificate profile",
+			   json_string_value(json_object_get(c, "profile")))) != 0 ||
+	    (r = text_format(n->where, sizeof(n->where), "certificate record place", "%s line %ld",
+			     h->file, line)) != 0) {
+		cer_err_prefix("%s line %ld: ", h->file, line);
+		return r;
+	}
 	n->is_root = is_root;
 	if (!is_root) {
 		h->now.certificates++;
@@ -103,6 +107,7 @@ static int history_crl(struct audit_history *h, long line, json_t *rec)
 	json_t *d = json_object_get(rec, "details"), *e;
 	json_t *num = json_object_get(d, "crl_number");
 	size_t i;
+	int r;
 
 	if (!json_is_integer(num))
 		return cer_err(CER_E_VERIFY, "%s line %ld: the CRL record has no number", h->file,
@@ -115,7 +120,9 @@ static int history_crl(struct audit_history *h, long line, json_t *rec)
 			       h->file, line, (long long)json_integer_value(num), h->crl_number,
 			       h->crl_where);
 	h->crl_number = json_integer_value(num);
-	(void)snprintf(h->crl_where, sizeof(h->crl_where), "%s line %ld", h->file, line);
+	if ((r = text_format(h->crl_where, sizeof(h->crl_where), "CRL record place", "%s line %ld",
+			     h->file, line)) != 0)
+		return r;
 	json_array_foreach(json_object_get(d, "revoked"), i, e)
 	{
 		const char *serial = json_string_value(json_object_get(e, "serial"));
@@ -131,10 +138,14 @@ static int history_crl(struct audit_history *h, long line, json_t *rec)
 			return cer_err(CER_E_NOMEM, "out of memory");
 		h->revoked = grown;
 		n = &h->revoked[h->n_revoked++];
-		copy_text(n->serial, sizeof(n->serial), serial);
-		copy_text(n->reason, sizeof(n->reason),
-			  json_string_value(json_object_get(e, "reason")));
-		(void)snprintf(n->where, sizeof(n->where), "%s line %ld", h->file, line);
+		if ((r = text_copy(n->serial, sizeof(n->serial), "revoked serial", serial)) != 0 ||
+		    (r = text_copy(n->reason, sizeof(n->reason), "revocation reason",
+				   json_string_value(json_object_get(e, "reason")))) != 0 ||
+		    (r = text_format(n->where, sizeof(n->where), "revocation record place",
+				     "%s line %ld", h->file, line)) != 0) {
+			cer_err_prefix("%s line %ld: ", h->file, line);
+			return r;
+		}
 	}
 	h->now.crls++;
 	return 0;
@@ -177,8 +188,8 @@ int audit_history_record(void *arg, long line, json_t *rec)
 		else
 			h->now.recoveries++;
 		h->now.last_drill_seconds = json_is_number(s) ? json_number_value(s) : -1;
-		copy_text(h->last_drill, sizeof(h->last_drill),
-			  json_string_value(json_object_get(rec, "time")));
+		return text_copy(h->last_drill, sizeof(h->last_drill), "record time",
+				 json_string_value(json_object_get(rec, "time")));
 	}
 	/* Any other action (steps, confirmations, media, future ones) is neutral here. */
 	return 0;
@@ -194,13 +205,13 @@ void audit_history_free(struct audit_history *h)
 	h->pins = NULL;
 }
 
-static void now_rfc3339(char out[32])
+static void now_rfc3339(char out[TIME_TEXT_SIZE])
 {
 	time_t t = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (strftime(out, TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		out[0] = '\0';
 }
 
@@ -217,7 +228,7 @@ static void cert_line(FILE *out, const struct audit_cert *c)
 
 void audit_history_print(const struct audit_history *h, FILE *out, long *live)
 {
-	char now[32];
+	char now[TIME_TEXT_SIZE];
 	long expired = 0, revoked = 0;
 
 	now_rfc3339(now);

@@ -8,13 +8,15 @@
 
 #include <jansson.h>
 
+#include "ceremony/sizes.h"
+
 #define AUDIT_SERIAL_MAX 41
 #define AUDIT_WHERE_MAX (NAME_MAX + 24)
 
 struct audit_cert {
 	char serial[AUDIT_SERIAL_MAX];
 	char subject[256];
-	char not_after[32];
+	char not_after[TIME_TEXT_SIZE];
 	char profile[64];
 	char where[AUDIT_WHERE_MAX]; /* "FILE line N" */
 	int is_root;
@@ -42,7 +44,7 @@ struct audit_history {
 	size_t n_revoked;
 	long long crl_number;
 	char crl_where[AUDIT_WHERE_MAX];
-	char last_drill[32];
+	char last_drill[TIME_TEXT_SIZE];
 	struct audit_counts now;   /* this ceremony */
 	struct audit_counts total; /* the whole history */
 	long records;

@@ -14,12 +14,13 @@
 #include "ceremony/media.h"
 #include "ceremony/pem.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 
 #define KIT_MAX_TRANSCRIPTS 100000
 #define KIT_MAX_MANIFEST (64 * 1024 * 1024)
 
-int kit_check_history(const char *history, X509 *root, const uint8_t blob_sha256[32],
+int kit_check_history(const char *history, X509 *root, const uint8_t blob_sha256[SHA256_LEN],
 		      const uint8_t *internal_sha256, struct backup_made *made, FILE *out)
 {
 	char **names = NULL, path[PATH_MAX];
@@ -67,7 +68,7 @@ int kit_check_history(const char *history, X509 *root, const uint8_t blob_sha256
 		fprintf(out, "  ✓ blob: backup %s (%s), recorded and not superseded\n", m->backup_id,
 			m->action);
 	if (internal_sha256 != NULL) {
-		if (!m->has_internal || memcmp(m->internal_sha256, internal_sha256, 32) != 0) {
+		if (!m->has_internal || memcmp(m->internal_sha256, internal_sha256, SHA256_LEN) != 0) {
 			r = cer_err(CER_E_REFUSED, "the internal record is not the one backup %s "
 						   "wrote",
 				    m->backup_id);
@@ -96,10 +97,10 @@ static int kit_path(const char *dir, json_t *obj, const char *what, char *path, 
 	return 0;
 }
 
-static int sha_of(json_t *obj, uint8_t out[32])
+static int sha_of(json_t *obj, uint8_t out[SHA256_LEN])
 {
 	const char *h = json_string_value(json_object_get(obj, "sha256"));
-	if (h == NULL || strlen(h) != 64 || hex_decode(h, 64, out, 32) != 0)
+	if (h == NULL || strlen(h) != 64 || hex_decode(h, 64, out, SHA256_LEN) != 0)
 		return cer_err(CER_E_INPUT, "%s: a file has no SHA-256", KIT_JSON);
 	return 0;
 }
@@ -146,13 +147,13 @@ static int check_tool(const char *dir, json_t *kit, FILE *out)
 {
 	json_t *src = json_object_get(json_object_get(kit, "tool"), "source");
 	char path[PATH_MAX];
-	uint8_t want[32], got[32];
+	uint8_t want[SHA256_LEN], got[SHA256_LEN];
 	int r;
 
 	if ((r = kit_path(dir, src, "tool.source", path, sizeof(path))) != 0 ||
 	    (r = sha_of(src, want)) != 0 || (r = file_sha256(path, got)) != 0)
 		return r;
-	if (memcmp(want, got, 32) != 0)
+	if (memcmp(want, got, SHA256_LEN) != 0)
 		return cer_err(CER_E_REFUSED, "%s: the source archive's SHA-256 differs from %s",
 			       path, KIT_JSON);
 	fprintf(out, "  ✓ tool: the source archive matches its SHA-256\n");
@@ -163,7 +164,7 @@ static int check_tool(const char *dir, json_t *kit, FILE *out)
 int kit_verify(const char *dir, const char *root_expected, FILE *out)
 {
 	char path[PATH_MAX], history[PATH_MAX];
-	uint8_t *raw = NULL, blob_sha[32], internal_sha[32], fp[32];
+	uint8_t *raw = NULL, blob_sha[SHA256_LEN], internal_sha[SHA256_LEN], fp[SHA256_LEN];
 	size_t raw_len = 0;
 	unsigned fp_len = 0;
 	json_t *kit = NULL;

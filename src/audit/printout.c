@@ -9,8 +9,10 @@
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/printout.h"
+#include "ceremony/sizes.h"
 #include "ceremony/termsafe.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 #define PRINTOUT_DEPTH_MAX 6
@@ -97,6 +99,8 @@ static void field_text(struct printer *pr, const char *label, const char *value)
 	field_end(pr);
 }
 
+static void mark_truncated(char *out, size_t size, size_t full);
+
 /* A SHA-256 (or other digest): grouped hex, then every byte as a PGP word. */
 static void field_digest(struct printer *pr, const char *label, const uint8_t *d, size_t len)
 {
@@ -115,11 +119,12 @@ static void field_digest(struct printer *pr, const char *label, const uint8_t *d
 		if (readaloud_words(d, len, READALOUD_WORDS_ALL, words, sizeof(words)) != 0)
 			words[0] = '\0';
 	}
-	if (rest[0] != '\0')
-		(void)snprintf(part, sizeof(part), "read aloud (words 1-%zu of %zu, as on screen)", n,
-			       len);
-	else
-		(void)snprintf(part, sizeof(part), "read aloud");
+	/* The printout's rule: text cut to fit the page says so (mark_truncated). */
+	if (rest[0] != '\0' ? text_format_cut(part, sizeof(part),
+					      "read aloud (words 1-%zu of %zu, as on screen)", n,
+					      len)
+			    : text_format_cut(part, sizeof(part), "read aloud"))
+		mark_truncated(part, sizeof(part), 0);
 	field_begin(pr, label);
 	if (pr->html) {
 		fputs("<code class=\"hash\">", pr->out);
@@ -152,7 +157,8 @@ static void field_long_hex(struct printer *pr, const char *label, const char *he
 		return;
 	}
 	hex_encode_grouped(head, sizeof(head), grouped);
-	(void)snprintf(text, sizeof(text), "(%zu bytes) %s ...", bytes, grouped);
+	if (text_format_cut(text, sizeof(text), "(%zu bytes) %s ...", bytes, grouped))
+		mark_truncated(text, sizeof(text), 0);
 	field_text(pr, label, text);
 }
 
@@ -175,20 +181,27 @@ static void mark_truncated(char *out, size_t size, size_t full)
 
 static void scalar_text(json_t *v, const char *key, char *out, size_t size)
 {
+	int cut;
+
 	if (json_is_string(v)) {
-		if (snprintf(out, size, "%s", json_string_value(v)) >= (int)size)
+		if (text_format_cut(out, size, "%s", json_string_value(v)))
 			mark_truncated(out, size, json_string_length(v));
-	} else if (json_is_integer(v))
-		(void)snprintf(out, size, "%lld", (long long)json_integer_value(v));
+		return;
+	}
+	if (json_is_integer(v))
+		cut = text_format_cut(out, size, "%lld", (long long)json_integer_value(v));
 	else if (json_is_real(v))
-		(void)snprintf(out, size, "%.3f", json_real_value(v));
+		cut = text_format_cut(out, size, "%.3f", json_real_value(v));
 	else if (json_is_boolean(v))
 		/* PKCS#11 attributes read as the standard writes them. */
-		(void)snprintf(out, size, "%s",
-			       strncmp(key, "CKA_", 4) == 0 ? (json_is_true(v) ? "TRUE" : "FALSE")
-							     : (json_is_true(v) ? "yes" : "no"));
+		cut = text_format_cut(out, size, "%s",
+				      strncmp(key, "CKA_", 4) == 0
+					      ? (json_is_true(v) ? "TRUE" : "FALSE")
+					      : (json_is_true(v) ? "yes" : "no"));
 	else
-		(void)snprintf(out, size, "none");
+		cut = text_format_cut(out, size, "none");
+	if (cut)
+		mark_truncated(out, size, 0);
 }
 
 static void field_value(struct printer *pr, const char *label, json_t *v, int depth);
@@ -269,7 +282,8 @@ static void field_object(struct printer *pr, const char *label, json_t *o, int d
 	{
 		if (value_is_inline(v))
 			continue;
-		(void)snprintf(sub, sizeof(sub), "%s%s%s", label, label[0] ? " " : "", key);
+		if (text_format_cut(sub, sizeof(sub), "%s%s%s", label, label[0] ? " " : "", key))
+			mark_truncated(sub, sizeof(sub), 0);
 		field_value(pr, sub, v, depth + 1);
 	}
 }
@@ -295,7 +309,7 @@ static void field_value(struct printer *pr, const char *label, json_t *v, int de
 		else
 			json_array_foreach(v, i, e) field_value(pr, label, e, depth + 1);
 	} else if (s != NULL && strlen(s) == 64 && is_hex(s, 64)) {
-		uint8_t d[32];
+		uint8_t d[SHA256_LEN];
 		if (hex_decode(s, 64, d, sizeof(d)) == 0)
 			field_digest(pr, label, d, sizeof(d));
 		else
@@ -318,7 +332,7 @@ static void file_list(struct printer *pr, const char *label, json_t *list)
 	{
 		const char *p = json_string_value(json_object_get(e, "path"));
 		const char *h = json_string_value(json_object_get(e, "sha256"));
-		uint8_t d[32];
+		uint8_t d[SHA256_LEN];
 
 		field_text(pr, label, p != NULL ? p : "(no path)");
 		if (h != NULL && strlen(h) == 64 && hex_decode(h, 64, d, sizeof(d)) == 0)
@@ -355,7 +369,8 @@ static int print_record(void *arg, long line, json_t *rec)
 	char head[64];
 
 	pr->records = line;
-	(void)snprintf(head, sizeof(head), "#%ld", line);
+	if (text_format_cut(head, sizeof(head), "#%ld", line)) /* 21 bytes at most: never */
+		mark_truncated(head, sizeof(head), 0);
 	if (pr->html) {
 		fprintf(pr->out, "<section class=\"record%s\"><h2>%s ", alert ? " alert" : "", head);
 		if (alert != NULL)
@@ -398,7 +413,7 @@ static const char html_head[] =
 	"@media print{body{margin:0}}\n</style></head><body>\n";
 
 /* The SHA-256 of the last line (the head), from bytes whose chain was verified. */
-static void last_line_hash(const uint8_t *data, size_t len, uint8_t out[32])
+static void last_line_hash(const uint8_t *data, size_t len, uint8_t out[SHA256_LEN])
 {
 	size_t start = len - 1; /* the final newline */
 	unsigned int mdlen = 0;
@@ -408,8 +423,8 @@ static void last_line_hash(const uint8_t *data, size_t len, uint8_t out[32])
 	(void)EVP_Digest(data + start, len - 1 - start, out, &mdlen, EVP_sha256(), NULL);
 }
 
-static void print_header(struct printer *pr, const char *path, const uint8_t md[32],
-			 const uint8_t head[32], int sealed)
+static void print_header(struct printer *pr, const char *path, const uint8_t md[SHA256_LEN],
+			 const uint8_t head[SHA256_LEN], int sealed)
 {
 	if (pr->html) {
 		fputs(html_head, pr->out);
@@ -434,7 +449,7 @@ int printout_transcript(const char *path, enum printout_format format, FILE *out
 {
 	struct printer pr = {out, format == PRINTOUT_HTML, 0};
 	char seal[PATH_MAX];
-	uint8_t *data = NULL, md[32], head[32];
+	uint8_t *data = NULL, md[SHA256_LEN], head[SHA256_LEN];
 	size_t len = 0;
 	unsigned int mdlen = 0;
 	int r;

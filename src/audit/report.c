@@ -13,6 +13,8 @@
 #include "ceremony/pem.h"
 #include "ceremony/printout.h"
 #include "ceremony/report.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 #define REPORT_MAX_TRANSCRIPTS 4096
@@ -20,7 +22,8 @@
 #define REPORT_MAX_TOKENS 64
 
 struct report_ca {
-	char subject[256], serial[41], issued[32], not_after[32], revoked[32];
+	char subject[256], serial[41], issued[TIME_TEXT_SIZE], not_after[TIME_TEXT_SIZE],
+		revoked[TIME_TEXT_SIZE];
 	long pathlen; /* -1: none or unknown */
 	int pathlen_known;
 };
@@ -36,15 +39,15 @@ struct report {
 	struct report_ca cas[REPORT_MAX_CAS];
 	size_t n_cas;
 	long end_entities; /* signed by the root directly */
-	char root_token_serial[17], root_key[65];
+	char root_token_serial[TOKEN_SERIAL_LEN + 1], root_key[LABEL_SIZE];
 	char hsm_model[17], hsm_manufacturer[33], key_type[16];
 	int local, sensitive, extractable, wrap_with_trusted, root_found;
 	long spare_shares; /* -1: none recorded */
-	char backup_time[32];
+	char backup_time[TIME_TEXT_SIZE];
 	long backups, drills, recoveries;
 	long roots, cross; /* cert.root and cert.cross records: more than one root is a rollover */
 	char root_subjects[8][256]; /* the first eight */
-	char drill_tokens[REPORT_MAX_TOKENS][17];
+	char drill_tokens[REPORT_MAX_TOKENS][TOKEN_SERIAL_LEN + 1];
 	size_t n_drill_tokens;
 	/* The first public record that discloses k or n (issue 11.5): the report then
 	 * says so instead of claiming they are not disclosed. */
@@ -52,42 +55,41 @@ struct report {
 	char disclosed_what[128];
 };
 
-static void copy_text(char *dst, size_t size, const char *src)
-{
-	(void)snprintf(dst, size, "%s", src != NULL ? src : "");
-}
-
 static int flag(json_t *evidence, const char *name)
 {
 	json_t *v = json_object_get(evidence, name);
 	return json_is_boolean(v) ? json_is_true(v) : -1;
 }
 
-static void report_key(struct report *rp, json_t *d)
+static int report_key(struct report *rp, json_t *d)
 {
 	json_t *tok = json_object_get(d, "token"), *key = json_object_get(d, "key");
 	json_t *ev = json_object_get(d, "evidence");
 	const char *serial = json_string_value(json_object_get(tok, "serial"));
 	const char *label = json_string_value(json_object_get(key, "label"));
+	int r;
 
 	/* The root's key: the one cert.root names, else the first one generated. */
 	if (rp->root_found && !(serial != NULL && label != NULL &&
 				strcmp(serial, rp->root_token_serial) == 0 &&
 				strcmp(label, rp->root_key) == 0))
-		return;
-	copy_text(rp->hsm_model, sizeof(rp->hsm_model),
-		  json_string_value(json_object_get(tok, "model")));
-	copy_text(rp->hsm_manufacturer, sizeof(rp->hsm_manufacturer),
-		  json_string_value(json_object_get(tok, "manufacturer")));
-	copy_text(rp->key_type, sizeof(rp->key_type),
-		  json_string_value(json_object_get(key, "type")));
+		return 0;
+	if ((r = text_copy(rp->hsm_model, sizeof(rp->hsm_model), "HSM model",
+			   json_string_value(json_object_get(tok, "model")))) != 0 ||
+	    (r = text_copy(rp->hsm_manufacturer, sizeof(rp->hsm_manufacturer), "HSM manufacturer",
+			   json_string_value(json_object_get(tok, "manufacturer")))) != 0 ||
+	    (r = text_copy(rp->key_type, sizeof(rp->key_type), "key type",
+			   json_string_value(json_object_get(key, "type")))) != 0)
+		return r;
 	rp->local = flag(ev, "CKA_LOCAL");
 	rp->sensitive = flag(ev, "CKA_SENSITIVE");
 	rp->extractable = flag(ev, "CKA_EXTRACTABLE");
 	rp->wrap_with_trusted = flag(ev, "CKA_WRAP_WITH_TRUSTED");
 	rp->root_found = 1;
-	copy_text(rp->root_token_serial, sizeof(rp->root_token_serial), serial);
-	copy_text(rp->root_key, sizeof(rp->root_key), label);
+	if ((r = text_copy(rp->root_token_serial, sizeof(rp->root_token_serial), "token serial",
+			   serial)) != 0)
+		return r;
+	return text_copy(rp->root_key, sizeof(rp->root_key), "root key label", label);
 }
 
 static void report_ca_pathlen(struct report *rp, struct report_ca *ca, json_t *rec)
@@ -108,44 +110,54 @@ static void report_ca_pathlen(struct report *rp, struct report_ca *ca, json_t *r
 	X509_free(x);
 }
 
-static void report_issue(struct report *rp, json_t *rec)
+static int report_issue(struct report *rp, json_t *rec)
 {
 	json_t *d = json_object_get(rec, "details"), *c = json_object_get(d, "certificate");
 	const char *kind = json_string_value(json_object_get(d, "profile_kind"));
 	struct report_ca *ca;
+	int r;
 
 	if (kind == NULL || strcmp(kind, "ca") != 0) {
 		rp->end_entities++;
-		return;
+		return 0;
 	}
 	if (rp->n_cas == REPORT_MAX_CAS)
-		return;
+		return 0;
 	ca = &rp->cas[rp->n_cas++];
 	memset(ca, 0, sizeof(*ca));
-	copy_text(ca->subject, sizeof(ca->subject), json_string_value(json_object_get(c, "subject")));
-	copy_text(ca->serial, sizeof(ca->serial), json_string_value(json_object_get(c, "serial")));
-	copy_text(ca->issued, sizeof(ca->issued), json_string_value(json_object_get(rec, "time")));
-	copy_text(ca->not_after, sizeof(ca->not_after),
-		  json_string_value(json_object_get(c, "not_after")));
+	if ((r = text_copy(ca->subject, sizeof(ca->subject), "certificate subject",
+			   json_string_value(json_object_get(c, "subject")))) != 0 ||
+	    (r = text_copy(ca->serial, sizeof(ca->serial), "certificate serial",
+			   json_string_value(json_object_get(c, "serial")))) != 0 ||
+	    (r = text_copy(ca->issued, sizeof(ca->issued), "record time",
+			   json_string_value(json_object_get(rec, "time")))) != 0 ||
+	    (r = text_copy(ca->not_after, sizeof(ca->not_after), "certificate not_after",
+			   json_string_value(json_object_get(c, "not_after")))) != 0)
+		return r;
 	report_ca_pathlen(rp, ca, rec);
+	return 0;
 }
 
-static void report_crl(struct report *rp, json_t *rec)
+static int report_crl(struct report *rp, json_t *rec)
 {
 	json_t *e;
 	size_t i;
+	int r;
 
 	json_array_foreach(json_object_get(json_object_get(rec, "details"), "revoked"), i, e)
 	{
 		const char *serial = json_string_value(json_object_get(e, "serial"));
 		for (size_t j = 0; serial != NULL && j < rp->n_cas; j++)
-			if (strcasecmp(rp->cas[j].serial, serial) == 0 && rp->cas[j].revoked[0] == '\0')
-				copy_text(rp->cas[j].revoked, sizeof(rp->cas[j].revoked),
-					  json_string_value(json_object_get(rec, "time")));
+			if (strcasecmp(rp->cas[j].serial, serial) == 0 && rp->cas[j].revoked[0] == '\0' &&
+			    (r = text_copy(rp->cas[j].revoked, sizeof(rp->cas[j].revoked),
+					   "record time",
+					   json_string_value(json_object_get(rec, "time")))) != 0)
+				return r;
 	}
+	return 0;
 }
 
-static void report_backup(struct report *rp, json_t *rec, const char *action)
+static int report_backup(struct report *rp, json_t *rec, const char *action)
 {
 	json_t *d = json_object_get(rec, "details");
 	const char *when = json_string_value(json_object_get(rec, "time"));
@@ -155,7 +167,10 @@ static void report_backup(struct report *rp, json_t *rec, const char *action)
 		rp->backups++;
 		/* The latest backup is the one that counts. */
 		if (when != NULL && strcmp(when, rp->backup_time) >= 0) {
-			copy_text(rp->backup_time, sizeof(rp->backup_time), when);
+			int r = text_copy(rp->backup_time, sizeof(rp->backup_time), "record time",
+					  when);
+			if (r != 0)
+				return r;
 			rp->spare_shares = json_is_integer(spare) ? (long)json_integer_value(spare) : -2;
 		}
 	} else if (strcmp(action, "backup.drill") == 0 || strcmp(action, "backup.recover") == 0) {
@@ -170,8 +185,10 @@ static void report_backup(struct report *rp, json_t *rec, const char *action)
 			if (strcmp(rp->drill_tokens[i], serial) == 0)
 				break;
 		if (serial != NULL && i == rp->n_drill_tokens && i < REPORT_MAX_TOKENS)
-			copy_text(rp->drill_tokens[rp->n_drill_tokens++], 17, serial);
+			return text_copy(rp->drill_tokens[rp->n_drill_tokens++],
+					 sizeof(rp->drill_tokens[0]), "token serial", serial);
 	}
+	return 0;
 }
 
 static const char *const confidential_options[] = {"--threshold", "--shares", "--group",
@@ -183,13 +200,16 @@ static const char *base_name(const char *path)
 	return slash != NULL ? slash + 1 : path;
 }
 
-static void disclosed(struct report *rp, long line, const char *what)
+static int disclosed(struct report *rp, long line, const char *what)
 {
+	int r;
+
 	if (rp->disclosed_where[0] != '\0')
-		return; /* the first one is named */
-	(void)snprintf(rp->disclosed_where, sizeof(rp->disclosed_where), "%s line %ld",
-		       base_name(rp->path), line);
-	copy_text(rp->disclosed_what, sizeof(rp->disclosed_what), what);
+		return 0; /* the first one is named */
+	if ((r = text_format(rp->disclosed_where, sizeof(rp->disclosed_where), "disclosure place",
+			     "%s line %ld", base_name(rp->path), line)) != 0)
+		return r;
+	return text_copy(rp->disclosed_what, sizeof(rp->disclosed_what), "disclosure", what);
 }
 
 /* "3 of 5", "3-of-5": a text that states a threshold and a count. */
@@ -209,59 +229,70 @@ static int states_k_of_n(const char *t)
 }
 
 /* A confidential option's value, or a count of per-card sources, in a recorded command. */
-static void command_discloses(struct report *rp, long line, json_t *cmd)
+static int command_discloses(struct report *rp, long line, json_t *cmd)
 {
 	size_t i;
 	json_t *a;
+	int r = 0;
 
 	json_array_foreach(cmd, i, a)
 	{
 		const char *s = json_string_value(a), *next;
 		if (s == NULL)
 			continue;
-		if (s[0] == '<' && s[1] >= '0' && s[1] <= '9' && strstr(s, " sources>") != NULL)
-			disclosed(rp, line, "a count of per-card secret sources (the number of cards)");
+		if (s[0] == '<' && s[1] >= '0' && s[1] <= '9' && strstr(s, " sources>") != NULL &&
+		    (r = disclosed(rp, line,
+				   "a count of per-card secret sources (the number of cards)")) != 0)
+			return r;
 		for (size_t k = 0; k < sizeof(confidential_options) / sizeof(*confidential_options);
 		     k++) {
 			size_t len = strlen(confidential_options[k]);
 			if (strncmp(s, confidential_options[k], len) != 0)
 				continue;
-			if (s[len] == '=' && strcmp(s + len + 1, "<confidential>") != 0)
-				disclosed(rp, line, confidential_options[k]);
+			if (s[len] == '=' && strcmp(s + len + 1, "<confidential>") != 0 &&
+			    (r = disclosed(rp, line, confidential_options[k])) != 0)
+				return r;
 			next = json_string_value(json_array_get(cmd, i + 1));
-			if (s[len] == '\0' && next != NULL && strcmp(next, "<confidential>") != 0)
-				disclosed(rp, line, confidential_options[k]);
+			if (s[len] == '\0' && next != NULL && strcmp(next, "<confidential>") != 0 &&
+			    (r = disclosed(rp, line, confidential_options[k])) != 0)
+				return r;
 		}
 	}
+	return 0;
 }
 
-static void report_disclosure(struct report *rp, long line, const char *action, json_t *d)
+static int report_disclosure(struct report *rp, long line, const char *action, json_t *d)
 {
 	json_t *c = json_object_get(d, "confidential");
 	const char *k;
 	json_t *v;
+	int r = 0;
 
 	if (strcmp(action, "step.begin") == 0) {
-		command_discloses(rp, line, json_object_get(d, "command"));
+		if ((r = command_discloses(rp, line, json_object_get(d, "command"))) != 0)
+			return r;
 		if (states_k_of_n(json_string_value(json_object_get(d, "say"))))
-			disclosed(rp, line, "the text read aloud states k of n");
+			r = disclosed(rp, line, "the text read aloud states k of n");
 	} else if (strcmp(action, "step.confirm") == 0 &&
 		   states_k_of_n(json_string_value(json_object_get(d, "question"))))
-		disclosed(rp, line, "a confirmation question states k of n");
-	if (strncmp(action, "backup.", 7) != 0)
-		return;
+		r = disclosed(rp, line, "a confirmation question states k of n");
+	if (r != 0 || strncmp(action, "backup.", 7) != 0)
+		return r;
 	json_object_foreach(d, k, v)
 	{
-		if (!strcmp(k, "threshold") || !strcmp(k, "shares") || !strcmp(k, "k") ||
-		    !strcmp(k, "n") || !strcmp(k, "holders") || !strcmp(k, "cards"))
-			disclosed(rp, line, k);
+		if ((!strcmp(k, "threshold") || !strcmp(k, "shares") || !strcmp(k, "k") ||
+		     !strcmp(k, "n") || !strcmp(k, "holders") || !strcmp(k, "cards")) &&
+		    (r = disclosed(rp, line, k)) != 0)
+			return r;
 	}
 	json_object_foreach(c, k, v)
 	{
 		if (strcmp(k, "spare_shares") && strcmp(k, "parameters_commitment") &&
-		    strcmp(k, "cards_commitment") && strcmp(k, "commitment_scheme"))
-			disclosed(rp, line, k);
+		    strcmp(k, "cards_commitment") && strcmp(k, "commitment_scheme") &&
+		    (r = disclosed(rp, line, k)) != 0)
+			return r;
 	}
+	return 0;
 }
 
 static int report_cb(void *arg, long line, json_t *rec)
@@ -269,30 +300,38 @@ static int report_cb(void *arg, long line, json_t *rec)
 	struct report *rp = arg;
 	const char *action = json_string_value(json_object_get(rec, "action"));
 	json_t *d = json_object_get(rec, "details");
+	int r;
 
-	report_disclosure(rp, line, action, d);
+	if ((r = report_disclosure(rp, line, action, d)) != 0)
+		goto out;
 	if (strcmp(action, "cert.root") == 0) {
-		if (rp->roots < 8)
-			copy_text(rp->root_subjects[rp->roots], sizeof(rp->root_subjects[0]),
-				  json_string_value(json_object_get(json_object_get(d, "certificate"),
-								    "subject")));
+		if (rp->roots < 8 &&
+		    (r = text_copy(rp->root_subjects[rp->roots], sizeof(rp->root_subjects[0]),
+				   "root subject",
+				   json_string_value(json_object_get(
+					   json_object_get(d, "certificate"), "subject")))) != 0)
+			goto out;
 		rp->roots++;
 	} else if (strcmp(action, "cert.cross") == 0)
 		rp->cross++;
 	if (strcmp(action, "cert.root") == 0 && !rp->root_found) {
-		copy_text(rp->root_token_serial, sizeof(rp->root_token_serial),
-			  json_string_value(json_object_get(d, "token_serial")));
-		copy_text(rp->root_key, sizeof(rp->root_key),
-			  json_string_value(json_object_get(d, "key")));
+		if ((r = text_copy(rp->root_token_serial, sizeof(rp->root_token_serial),
+				   "token serial",
+				   json_string_value(json_object_get(d, "token_serial")))) == 0)
+			r = text_copy(rp->root_key, sizeof(rp->root_key), "root key label",
+				      json_string_value(json_object_get(d, "key")));
 	} else if (strcmp(action, "key.generate") == 0)
-		report_key(rp, d);
+		r = report_key(rp, d);
 	else if (strcmp(action, "cert.issue") == 0)
-		report_issue(rp, rec);
+		r = report_issue(rp, rec);
 	else if (strcmp(action, "crl.sign") == 0)
-		report_crl(rp, rec);
+		r = report_crl(rp, rec);
 	else if (strncmp(action, "backup.", 7) == 0)
-		report_backup(rp, rec, action);
-	return 0;
+		r = report_backup(rp, rec, action);
+out:
+	if (r != 0)
+		cer_err_prefix("%s line %ld: ", base_name(rp->path), line);
+	return r;
 }
 
 static int report_pass(struct report *rp, const char *dir, char **names, size_t n)
@@ -433,7 +472,7 @@ static void print_backup(const struct report *rp, FILE *out)
 int report_print(const char *dir, FILE *out)
 {
 	struct report *rp = calloc(1, sizeof(*rp));
-	char **names = NULL, now[32];
+	char **names = NULL, now[TIME_TEXT_SIZE];
 	size_t n = 0;
 	time_t t = time(NULL);
 	struct tm tm;

@@ -325,13 +325,13 @@ const char *transcript_ceremony(const struct transcript *t)
 	return t->ceremony;
 }
 
-static void rfc3339_now(char out[SHA256_LEN])
+static void rfc3339_now(char out[TIME_TEXT_SIZE])
 {
 	time_t now = time(NULL);
 	struct tm tm;
 
 	gmtime_r(&now, &tm);
-	if (strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (strftime(out, TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		out[0] = '\0';
 }
 
@@ -394,7 +394,7 @@ int transcript_flush(struct transcript *t)
 static int transcript_append_one(struct transcript *t, const char *action, json_t *inputs,
 				 json_t *outputs, json_t *details, long *seq)
 {
-	char when[SHA256_LEN];
+	char when[TIME_TEXT_SIZE];
 	json_t *rec = NULL;
 	char *line = NULL;
 	size_t len;
