@@ -7,13 +7,20 @@
 set -u
 root=${1:-.}
 # The layers already converted (issue 8 item 6); each later layer joins when it lands.
-clean="base hsm shares x509 transcript audit"
+clean="base hsm shares x509 transcript audit ops"
+# Files not converted yet (another engineer's rewrite lands first).
+pending="src/ops/issue*.c"
 bad=0
 for layer in $clean; do
 	[ -d "$root/src/$layer" ] || continue
-	while IFS= read -r hit; do
-		echo "${hit#"$root"/}: an unchecked snprintf: use text_format/text_copy (ceremony/textbuf.h)"
-		bad=1
-	done < <(grep -nE '\(void\)[[:space:]]*v?snprintf[[:space:]]*\(' "$root/src/$layer"/*.[ch] 2>/dev/null)
+	for f in "$root/src/$layer"/*.[ch]; do
+		rel=${f#"$root"/}
+		# shellcheck disable=SC2053 # $pending holds globs
+		for p in $pending; do [[ $rel == $p ]] && continue 2; done
+		while IFS= read -r hit; do
+			echo "$rel:${hit%%:*}: an unchecked snprintf: use text_format/text_copy (ceremony/textbuf.h)"
+			bad=1
+		done < <(grep -nE '\(void\)[[:space:]]*v?snprintf[[:space:]]*\(' "$f")
+	done
 done
 exit $bad

@@ -21,6 +21,7 @@
 
 #include "ceremony/context.h"
 #include "ceremony/quorum.h"
+#include "ceremony/sizes.h"
 
 struct transcript;
 
@@ -41,9 +42,9 @@ struct approve_opts {
 };
 
 struct approve_item {
-	uint8_t tbs_sha256[32];
+	uint8_t tbs_sha256[SHA256_LEN];
 	int has_csr;
-	uint8_t csr_sha256[32];
+	uint8_t csr_sha256[SHA256_LEN];
 	char what[512]; /* read aloud: "certificate for CN=..., serial ..." */
 };
 
@@ -52,7 +53,7 @@ struct approve_request {
 	size_t n_items;
 	const struct approve_item *items;
 	int has_profile;
-	uint8_t profile_sha256[32];
+	uint8_t profile_sha256[SHA256_LEN];
 	const char *history_dir; /* NULL: the transcript's folder */
 	/*
 	 * Non-NULL: the approvals go into the operation's own record (backups):
@@ -88,7 +89,7 @@ int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const 
  * officer's key (officer-register, over its SPKI SHA-256) before it is recorded.
  */
 int approve_officer_register(struct ceremony_ctx *ctx, struct transcript *tr, const char *role,
-			     const char *name, const char *card, const uint8_t spki_sha256[32],
+			     const char *name, const char *card, const uint8_t spki_sha256[SHA256_LEN],
 			     const struct approve_opts *ao, FILE *out)
 	__attribute__((warn_unused_result));
 

@@ -30,12 +30,11 @@
 #include <stdint.h>
 
 #include "ceremony/p11key.h"
+#include "ceremony/sizes.h"
 
 #define BACKUPBLOB_MAGIC "CERBKUP1"
 #define BACKUPBLOB_VERSION 1
 #define BACKUPBLOB_ID_LEN 8
-#define BACKUPBLOB_HASH_LEN 32
-#define BACKUPBLOB_KEK_LEN 32
 #define BACKUPBLOB_SPKI_MAX 4096
 #define BACKUPBLOB_SERIAL_MAX 16
 #define BACKUPBLOB_WRAPPED_MAX (16 * 1024)
@@ -45,7 +44,7 @@
 struct backupblob_share {
 	uint8_t group_index;  /* SLIP-39 group index, 0-based */
 	uint8_t member_index; /* SLIP-39 member index, 0-based */
-	uint8_t commitment[BACKUPBLOB_HASH_LEN];
+	uint8_t commitment[SHA256_LEN];
 };
 
 /* A parsed blob; byte fields point into the buffer it was parsed from. */
@@ -60,8 +59,8 @@ struct backupblob {
 	char root_serial[BACKUPBLOB_SERIAL_MAX + 1];
 	uint32_t mechanism;
 	uint8_t kat; /* enum p11wrap_kat */
-	uint8_t salt[BACKUPBLOB_HASH_LEN];
-	uint8_t kek_commitment[BACKUPBLOB_HASH_LEN];
+	uint8_t salt[SHA256_LEN];
+	uint8_t kek_commitment[SHA256_LEN];
 	uint16_t slip39_id;
 	size_t share_count;
 	struct backupblob_share shares[BACKUPBLOB_SHARES_MAX];
@@ -70,23 +69,23 @@ struct backupblob {
 	/* set by parse: the MAC and what it covers */
 	const uint8_t *body;
 	size_t body_len;
-	uint8_t mac[BACKUPBLOB_HASH_LEN];
+	uint8_t mac[SHA256_LEN];
 };
 
 /* 1 ec-p384, 2 ec-p256, 3 rsa-3072, 4 rsa-4096 in the file. */
 uint8_t backupblob_key_type_code(enum key_type t);
 
-int backupblob_kek_commitment(const uint8_t kek[static BACKUPBLOB_KEK_LEN],
-			      const uint8_t salt[static BACKUPBLOB_HASH_LEN],
-			      uint8_t out[static BACKUPBLOB_HASH_LEN]) __attribute__((warn_unused_result));
-int backupblob_share_commitment(const uint8_t salt[static BACKUPBLOB_HASH_LEN],
+int backupblob_kek_commitment(const uint8_t kek[static KEK_LEN],
+			      const uint8_t salt[static SHA256_LEN],
+			      uint8_t out[static SHA256_LEN]) __attribute__((warn_unused_result));
+int backupblob_share_commitment(const uint8_t salt[static SHA256_LEN],
 				const uint8_t backup_id[static BACKUPBLOB_ID_LEN], uint8_t group_index,
 				uint8_t member_index, const uint8_t *packed, size_t packed_len,
-				uint8_t out[static BACKUPBLOB_HASH_LEN])
+				uint8_t out[static SHA256_LEN])
 	__attribute__((warn_unused_result));
 
 /* Serialise b (every field but body/mac) and MAC it with kek; *out is malloc'd. */
-int backupblob_encode(const struct backupblob *b, const uint8_t kek[static BACKUPBLOB_KEK_LEN],
+int backupblob_encode(const struct backupblob *b, const uint8_t kek[static KEK_LEN],
 		      uint8_t **out, size_t *len) __attribute__((warn_unused_result));
 
 /* Parse and checksum; what names the file in messages. out points into buf. */
@@ -98,7 +97,7 @@ int backupblob_load(const char *path, uint8_t **raw, size_t *raw_len, struct bac
 	__attribute__((warn_unused_result));
 
 /* Constant-time: the KEK matches the commitment, then the blob MAC. CER_E_VERIFY if not. */
-int backupblob_check_kek(const struct backupblob *b, const uint8_t kek[static BACKUPBLOB_KEK_LEN])
+int backupblob_check_kek(const struct backupblob *b, const uint8_t kek[static KEK_LEN])
 	__attribute__((warn_unused_result));
 
 /*

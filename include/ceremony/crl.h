@@ -19,6 +19,7 @@
 
 #include "ceremony/approve.h"
 #include "ceremony/context.h"
+#include "ceremony/sizes.h"
 
 #define CRL_MAX_REVOKE 64
 #define CRL_MAX_NEXT_UPDATE_DAYS 365
@@ -42,9 +43,9 @@ struct crl_opts {
  */
 struct transcript;
 int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl_opts *o,
-	       X509 *issuer, X509_CRL *crl, FILE *out, unsigned char tbs[32])
+	       X509 *issuer, X509_CRL *crl, FILE *out, unsigned char tbs[SHA256_LEN])
 	__attribute__((warn_unused_result));
-int crl_quorum_signed(X509_CRL *crl, const unsigned char tbs[32])
+int crl_quorum_signed(X509_CRL *crl, const unsigned char tbs[SHA256_LEN])
 	__attribute__((warn_unused_result));
 
 int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)

@@ -15,6 +15,8 @@
 #include "ceremony/p11key.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/secret.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 struct approver_list {
@@ -117,8 +119,8 @@ static int approve_one(struct ceremony_ctx *ctx, const struct quorum_officer *o,
 	struct hsm h;
 	struct p11key k;
 	struct secret *pin = NULL;
-	uint8_t *spki = NULL, md[32], sig[CARDSIGN_P256_DER_MAX];
-	char what[160], *stmt = NULL, spki_hex[65], sig_hex[2 * CARDSIGN_P256_DER_MAX + 1];
+	uint8_t *spki = NULL, md[SHA256_LEN], sig[CARDSIGN_P256_DER_MAX];
+	char what[160], *stmt = NULL, spki_hex[SHA256_HEX_SIZE], sig_hex[2 * CARDSIGN_P256_DER_MAX + 1];
 	size_t spki_len = 0, sig_len = sizeof(sig);
 	unsigned int mdlen = 0;
 	int r;
@@ -145,7 +147,7 @@ static int approve_one(struct ceremony_ctx *ctx, const struct quorum_officer *o,
 	    (r = p11key_spki(h.session, &k, &spki, &spki_len)) != 0)
 		goto out;
 	if (!EVP_Digest(spki, spki_len, md, &mdlen, EVP_sha256(), NULL) ||
-	    CRYPTO_memcmp(md, o->spki_sha256, 32) != 0) {
+	    CRYPTO_memcmp(md, o->spki_sha256, SHA256_LEN) != 0) {
 		r = cer_err(CER_E_REFUSED, "card \"%s\": key \"%s\" is not the key %s registered (%s)",
 			    o->card_label, o->key_label, o->role, o->where);
 		goto out;
@@ -156,7 +158,7 @@ static int approve_one(struct ceremony_ctx *ctx, const struct quorum_officer *o,
 		r = r != 0 ? r : cer_err_ssl(CER_E_CRYPTO, "cannot hash the statement");
 		goto out;
 	}
-	hex_encode(o->spki_sha256, 32, spki_hex);
+	hex_encode(o->spki_sha256, SHA256_LEN, spki_hex);
 	hex_encode(sig, sig_len, sig_hex);
 	if (json_array_append_new(approvals,
 				  json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "role", o->role, "name",
@@ -183,60 +185,61 @@ static json_t *request_json(const struct approve_request *rq, const struct quoru
 			    const struct quorum_state *st, json_t *approvals)
 {
 	json_t *items = json_array();
-	char hex[65], csr[65], prof[65], pol[65];
+	char hex[SHA256_HEX_SIZE], csr[SHA256_HEX_SIZE], prof[SHA256_HEX_SIZE], pol[SHA256_HEX_SIZE];
 
 	for (size_t i = 0; items != NULL && i < rq->n_items; i++) {
-		hex_encode(rq->items[i].tbs_sha256, 32, hex);
-		hex_encode(rq->items[i].csr_sha256, 32, csr);
+		hex_encode(rq->items[i].tbs_sha256, SHA256_LEN, hex);
+		hex_encode(rq->items[i].csr_sha256, SHA256_LEN, csr);
 		json_array_append_new(items, json_pack("{s:s, s:s?, s:s}", "tbs_sha256", hex,
 						       "csr_sha256",
 						       rq->items[i].has_csr ? csr : NULL, "what",
 						       rq->items[i].what));
 	}
-	hex_encode(s->tbs_sha256, 32, hex);
-	hex_encode(s->profile_sha256, 32, prof);
-	hex_encode(st->policy.sha256, 32, pol);
+	hex_encode(s->tbs_sha256, SHA256_LEN, hex);
+	hex_encode(s->profile_sha256, SHA256_LEN, prof);
+	hex_encode(st->policy.sha256, SHA256_LEN, pol);
 	return json_pack("{s:s, s:s, s:o, s:s?, s:s, s:o}", "operation", quorum_op_name(rq->op),
 			 "tbs_sha256", hex, "items", items, "profile_sha256",
 			 rq->has_profile ? prof : NULL, "policy_sha256", pol, "approvals", approvals);
 }
 
-static void subject_build(const struct approve_request *rq, struct transcript *tr,
-			  struct quorum_subject *s)
+static int subject_build(const struct approve_request *rq, struct transcript *tr,
+			 struct quorum_subject *s)
 {
-	uint8_t(*tbs)[32] = calloc(rq->n_items, 32), (*csr)[32] = calloc(rq->n_items, 32);
+	uint8_t(*tbs)[SHA256_LEN] = calloc(rq->n_items, SHA256_LEN), (*csr)[SHA256_LEN] = calloc(rq->n_items, SHA256_LEN);
 	int all_csr = 1;
 
 	memset(s, 0, sizeof(*s));
 	s->op = rq->op;
 	s->n_items = rq->n_items;
 	for (size_t i = 0; tbs != NULL && csr != NULL && i < rq->n_items; i++) {
-		memcpy(tbs[i], rq->items[i].tbs_sha256, 32);
-		memcpy(csr[i], rq->items[i].csr_sha256, 32);
+		memcpy(tbs[i], rq->items[i].tbs_sha256, SHA256_LEN);
+		memcpy(csr[i], rq->items[i].csr_sha256, SHA256_LEN);
 		all_csr &= rq->items[i].has_csr;
 	}
 	if (tbs != NULL && csr != NULL) {
-		quorum_combine((const uint8_t(*)[32])tbs, rq->n_items, s->tbs_sha256);
+		quorum_combine((const uint8_t(*)[SHA256_LEN])tbs, rq->n_items, s->tbs_sha256);
 		if (all_csr) {
 			s->has_csr = 1;
-			quorum_combine((const uint8_t(*)[32])csr, rq->n_items, s->csr_sha256);
+			quorum_combine((const uint8_t(*)[SHA256_LEN])csr, rq->n_items, s->csr_sha256);
 		}
 	}
 	free(tbs);
 	free(csr);
 	s->has_profile = rq->has_profile;
-	memcpy(s->profile_sha256, rq->profile_sha256, 32);
-	(void)snprintf(s->ceremony, sizeof(s->ceremony), "%s", transcript_ceremony(tr));
+	memcpy(s->profile_sha256, rq->profile_sha256, SHA256_LEN);
 	s->position = transcript_next_seq(tr);
+	return text_copy(s->ceremony, sizeof(s->ceremony), "ceremony id", transcript_ceremony(tr));
 }
 
 static int record_refusal(struct transcript *tr, const struct approve_request *rq,
 			  const struct quorum_subject *s, int code)
 {
-	char why[1024], hex[65];
+	char why[1024], hex[SHA256_HEX_SIZE];
 
-	(void)snprintf(why, sizeof(why), "%s", cer_err_msg(code));
-	hex_encode(s->tbs_sha256, 32, hex);
+	/* The failure's own detail, at most 1024 bytes: it fits whole. */
+	text_format_cut(why, sizeof(why), "%s", cer_err_msg(code));
+	hex_encode(s->tbs_sha256, SHA256_LEN, hex);
 	if (rq->defer != NULL) /* the operation's own error says what was left unchanged */
 		return cer_err(code, "%s; nothing was done", why);
 	if (transcript_append(tr, "quorum.refused", NULL, NULL,
@@ -282,7 +285,8 @@ int approve_collect(struct ceremony_ctx *ctx, struct transcript *tr,
 		r = 0;
 		goto out;
 	}
-	subject_build(rq, tr, &s);
+	if ((r = subject_build(rq, tr, &s)) != 0)
+		goto out;
 	if ((r = approvers_plan(&st, rq->op, ao, &l)) != 0) {
 		r = record_refusal(tr, rq, &s, r);
 		goto out;

@@ -9,6 +9,8 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 /* Every rule can be met by the active, approved officers. */
@@ -35,13 +37,13 @@ static int policy_feasible(const struct quorum_state *st, const struct quorum_po
 static json_t *officers_json(const struct quorum_state *st)
 {
 	json_t *a = json_array();
-	char hex[65];
+	char hex[SHA256_HEX_SIZE];
 
 	for (size_t i = 0; a != NULL && i < st->n_officers; i++) {
 		const struct quorum_officer *o = &st->officers[i];
 		if (o->retired[0] != '\0' || o->unapproved)
 			continue;
-		hex_encode(o->spki_sha256, 32, hex);
+		hex_encode(o->spki_sha256, SHA256_LEN, hex);
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "role", o->role, "name",
 						   o->name, "spki_sha256", hex));
 	}
@@ -67,7 +69,7 @@ int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const 
 	struct transcript *tr = NULL;
 	struct approve_item item;
 	struct approve_request rq;
-	char dir[PATH_MAX], hex[65];
+	char dir[PATH_MAX], hex[SHA256_HEX_SIZE];
 	const char *tpath;
 	int r, change, approved = 0;
 
@@ -96,10 +98,11 @@ int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const 
 		goto out;
 	if (change) {
 		memset(&item, 0, sizeof(item));
-		memcpy(item.tbs_sha256, p.sha256, 32);
-		hex_encode(p.sha256, 32, hex);
-		(void)snprintf(item.what, sizeof(item.what), "the new quorum policy %s (sha256 %s)",
-			       policy_path, hex);
+		memcpy(item.tbs_sha256, p.sha256, SHA256_LEN);
+		hex_encode(p.sha256, SHA256_LEN, hex);
+		if ((r = text_format(item.what, sizeof(item.what), "the approval's text",
+				     "the new quorum policy %s (sha256 %s)", policy_path, hex)) != 0)
+			goto out;
 		memset(&rq, 0, sizeof(rq));
 		rq.op = QOP_POLICY_CHANGE;
 		rq.n_items = 1;
@@ -112,7 +115,7 @@ int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const 
 			goto out;
 		}
 	}
-	hex_encode(p.sha256, 32, hex);
+	hex_encode(p.sha256, SHA256_LEN, hex);
 	r = transcript_append(tr, "quorum.policy", NULL, NULL,
 			      json_pack("{s:{s:o, s:s, s:b, s:o}}", "quorum_policy", "policy",
 					quorum_policy_json(&p), "policy_sha256", hex, "change",
@@ -128,20 +131,21 @@ out:
 }
 
 int approve_officer_register(struct ceremony_ctx *ctx, struct transcript *tr, const char *role,
-			     const char *name, const char *card, const uint8_t spki_sha256[32],
+			     const char *name, const char *card, const uint8_t spki_sha256[SHA256_LEN],
 			     const struct approve_opts *ao, FILE *out)
 {
 	struct approve_item item;
 	struct approve_request rq;
-	char hex[65];
-	int approved = 0;
+	char hex[SHA256_HEX_SIZE];
+	int r, approved = 0;
 
 	memset(&item, 0, sizeof(item));
-	memcpy(item.tbs_sha256, spki_sha256, 32);
-	hex_encode(spki_sha256, 32, hex);
-	(void)snprintf(item.what, sizeof(item.what),
-		       "register officer %s (%.128s): the key with SPKI sha256 %s on card \"%s\"",
-		       role, name, hex, card);
+	memcpy(item.tbs_sha256, spki_sha256, SHA256_LEN);
+	hex_encode(spki_sha256, SHA256_LEN, hex);
+	if ((r = text_format(item.what, sizeof(item.what), "the approval's text",
+			     "register officer %s (%.128s): the key with SPKI sha256 %s on card \"%s\"",
+			     role, name, hex, card)) != 0)
+		return r;
 	memset(&rq, 0, sizeof(rq));
 	rq.op = QOP_OFFICER_REGISTER;
 	rq.n_items = 1;
@@ -157,7 +161,7 @@ int approve_retire(struct ceremony_ctx *ctx, const char *role, const char *histo
 	struct approve_item item;
 	struct approve_request rq;
 	const struct quorum_officer *o;
-	char dir[PATH_MAX], hex[65], name[QUORUM_NAME_MAX + 1];
+	char dir[PATH_MAX], hex[SHA256_HEX_SIZE], name[QUORUM_NAME_MAX + 1];
 	const char *tpath;
 	size_t idx;
 	int r, approved = 0;
@@ -186,12 +190,14 @@ int approve_retire(struct ceremony_ctx *ctx, const char *role, const char *histo
 		goto out;
 	}
 	memset(&item, 0, sizeof(item));
-	memcpy(item.tbs_sha256, o->spki_sha256, 32);
-	hex_encode(o->spki_sha256, 32, hex);
-	(void)snprintf(name, sizeof(name), "%s", o->name);
-	(void)snprintf(item.what, sizeof(item.what),
-		       "retire officer %s (%.128s): the key with SPKI sha256 %s, registered at %.80s",
-		       role, o->name, hex, o->where);
+	memcpy(item.tbs_sha256, o->spki_sha256, SHA256_LEN);
+	hex_encode(o->spki_sha256, SHA256_LEN, hex);
+	if ((r = text_copy(name, sizeof(name), "officer name", o->name)) != 0 ||
+	    (r = text_format(item.what, sizeof(item.what), "the approval's text",
+			     "retire officer %s (%.128s): the key with SPKI sha256 %s, registered at "
+			     "%.80s",
+			     role, o->name, hex, o->where)) != 0)
+		goto out;
 	memset(&rq, 0, sizeof(rq));
 	rq.op = QOP_OFFICER_RETIRE;
 	rq.n_items = 1;

@@ -19,6 +19,8 @@
 #include "ceremony/p11key.h"
 #include "ceremony/p11probe.h"
 #include "ceremony/p11wrap.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 #define KEK_LABEL_PREFIX "ceremony-backup-kek-"
@@ -247,10 +249,10 @@ static int kek_generate(struct create_state *st)
 {
 	int r;
 
-	if ((r = secret_new(BACKUPBLOB_KEK_LEN, &st->kek)) != 0 ||
-	    (r = p11_random_mixed(st->h.session, st->kek->data, BACKUPBLOB_KEK_LEN)) != 0)
+	if ((r = secret_new(KEK_LEN, &st->kek)) != 0 ||
+	    (r = p11_random_mixed(st->h.session, st->kek->data, KEK_LEN)) != 0)
 		return r;
-	st->kek->len = BACKUPBLOB_KEK_LEN;
+	st->kek->len = KEK_LEN;
 	return 0;
 }
 
@@ -270,11 +272,12 @@ static int wrap_root(struct create_state *st, const char *key_label)
 {
 	struct p11key_evidence ev;
 	CK_OBJECT_HANDLE kek_b = CK_INVALID_HANDLE, kek_a;
-	char label[64], hex[2 * BACKUPBLOB_ID_LEN + 1];
+	char label[LABEL_SIZE], hex[2 * BACKUPBLOB_ID_LEN + 1];
 	int r, r2;
 
 	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, hex);
-	(void)snprintf(label, sizeof(label), KEK_LABEL_PREFIX "%s", hex);
+	if ((r = text_format(label, sizeof(label), "KEK label", KEK_LABEL_PREFIX "%s", hex)) != 0)
+		return r;
 	if ((r = p11_session_open(st->h.module, &st->h.token, &st->so)) != 0)
 		return r;
 	r = p11_login(st->so, CKU_SO, st->so_pin);
@@ -322,7 +325,7 @@ static int blob_build(struct create_state *st, const struct backup_create_params
 	struct backupblob *b = st->blob;
 	int r;
 
-	if ((r = slip39_split(st->kek->data, BACKUPBLOB_KEK_LEN, "", 0, &sp, NULL, &st->set)) != 0)
+	if ((r = slip39_split(st->kek->data, KEK_LEN, "", 0, &sp, NULL, &st->set)) != 0)
 		return r;
 	if (st->set->count != st->ncards)
 		return cer_err(CER_E_INTERNAL, "split gave %zu shares for %zu cards", st->set->count,
@@ -370,7 +373,7 @@ static int cards_write(struct create_state *st, const struct seal_limits *lim, F
 	struct secret *packed = NULL;
 	uint8_t *sealed = NULL;
 	size_t sealed_len = 0, meta_len = 0;
-	char label[256], *meta = NULL;
+	char label[LABEL_SIZE], *meta = NULL;
 	CK_OBJECT_HANDLE obj;
 	int r;
 
@@ -439,7 +442,7 @@ static int combine_check(struct combos *cx)
 	if (!cx->have_ems) {
 		r = slip39_combine_shares(st->scratch->shares, cx->pos, "", 0, cx->out->data,
 					  cx->out->cap, &len);
-		if (r == 0 && len != BACKUPBLOB_KEK_LEN)
+		if (r == 0 && len != KEK_LEN)
 			r = cer_err(CER_E_VERIFY, "a subset of the cards combines to %zu bytes", len);
 		if (r == 0 && backupblob_check_kek(st->parsed, cx->out->data) != 0)
 			r = cer_err(CER_E_VERIFY, "a subset of the cards combines to a KEK the blob "
@@ -591,9 +594,9 @@ out:
 	return r;
 }
 
-static int hmac_hex(const uint8_t key[32], const char *text, char out[65])
+static int hmac_hex(const uint8_t key[SHA256_LEN], const char *text, char out[SHA256_HEX_SIZE])
 {
-	uint8_t mac[32];
+	uint8_t mac[SHA256_LEN];
 
 	if (crypto_auth_hmacsha256(mac, (const uint8_t *)text, strlen(text), key) != 0)
 		return cer_err(CER_E_CRYPTO, "HMAC-SHA256 failed");
@@ -605,8 +608,8 @@ static int hmac_hex(const uint8_t key[32], const char *text, char out[65])
 static int records_make(struct create_state *st, const struct backup_create_params *p, int n,
 			int kmin, const char *blob_sha, json_t **pub, char **internal)
 {
-	uint8_t salt[32];
-	char salt_hex[65], pc[65], cc[65], id_hex[2 * BACKUPBLOB_ID_LEN + 1], label[256];
+	uint8_t salt[SHA256_LEN];
+	char salt_hex[SHA256_HEX_SIZE], pc[SHA256_HEX_SIZE], cc[SHA256_HEX_SIZE], id_hex[2 * BACKUPBLOB_ID_LEN + 1], label[LABEL_SIZE];
 	json_t *groups = json_array(), *cards = json_array(), *params = NULL, *rec = NULL;
 	char *ptext = NULL, *ctext = NULL;
 	int r = 0;
@@ -621,9 +624,9 @@ static int records_make(struct create_state *st, const struct backup_create_para
 	for (size_t i = 0; cards != NULL && i < st->ncards; i++) {
 		const struct slip39_share *s = &st->set->shares[i];
 		char share[16];
-		(void)snprintf(share, sizeof(share), "%u-%u", s->group_index + 1u,
-			       s->member_index + 1u);
-		if ((r = backup_share_label(st->key.label, st->blob->backup_id, s->group_index + 1u,
+		if ((r = text_format(share, sizeof(share), "share number", "%u-%u",
+				     s->group_index + 1u, s->member_index + 1u)) != 0 ||
+		    (r = backup_share_label(st->key.label, st->blob->backup_id, s->group_index + 1u,
 					    s->member_index + 1u, label, sizeof(label))) != 0)
 			goto out;
 		json_array_append_new(cards, json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "card",
@@ -675,14 +678,14 @@ out:
  */
 static int record_intent(struct create_state *st, const struct backup_create_params *p)
 {
-	uint8_t md[32];
-	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], spki_sha[65];
+	uint8_t md[SHA256_LEN];
+	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], spki_sha[SHA256_HEX_SIZE];
 	json_t *d;
 	int r;
 
 	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id_hex);
 	crypto_hash_sha256(md, st->spki, st->spki_len);
-	hex_encode(md, 32, spki_sha);
+	hex_encode(md, SHA256_LEN, spki_sha);
 	d = json_pack("{s:s, s:{s:o, s:s, s:s}, s:s, s:s}", "backup_id", id_hex, "root", "token",
 		      backup_token_json(&st->h.token), "key", st->key.label, "spki_sha256",
 		      spki_sha, "blob", p->out_path, "next",
@@ -698,19 +701,19 @@ static int record_intent(struct create_state *st, const struct backup_create_par
 static int record_step(struct create_state *st, const struct backup_create_params *p, int n,
 		       int kmin, const struct seal_limits *lim)
 {
-	uint8_t md[32];
-	char blob_sha[65], kc[65], id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], spki_sha[65];
+	uint8_t md[SHA256_LEN];
+	char blob_sha[SHA256_HEX_SIZE], kc[SHA256_HEX_SIZE], id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], spki_sha[SHA256_HEX_SIZE];
 	char *internal = NULL;
 	json_t *pub = NULL, *outs = NULL, *ins = NULL, *e = NULL, *details = NULL;
 	int r;
 
 	crypto_hash_sha256(md, st->blob_bytes, st->blob_len);
-	hex_encode(md, 32, blob_sha);
-	hex_encode(st->blob->kek_commitment, 32, kc);
+	hex_encode(md, SHA256_LEN, blob_sha);
+	hex_encode(st->blob->kek_commitment, SHA256_LEN, kc);
 	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id_hex);
 	hex_encode(st->key.id, st->key.id_len, key_id);
 	crypto_hash_sha256(md, st->spki, st->spki_len);
-	hex_encode(md, 32, spki_sha);
+	hex_encode(md, SHA256_LEN, spki_sha);
 	if ((r = records_make(st, p, n, kmin, blob_sha, &pub, &internal)) != 0)
 		goto out;
 	if ((r = file_write_new(p->out_path, st->blob_bytes, st->blob_len)) != 0)
@@ -807,7 +810,7 @@ static int create_validate(struct create_state *st, const struct backup_create_p
  */
 static int create_undo(struct create_state *st, int r)
 {
-	char left[768], what[1024], label[256], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
+	char left[768], what[1024], label[LABEL_SIZE], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
 	size_t used = 0;
 	int w;
 
@@ -891,7 +894,7 @@ static enum quorum_op quorum_op_backup(const struct backup_create_params *p)
 static int blob_approve(struct ceremony_ctx *ctx, struct create_state *st,
 			const struct backup_create_params *p, FILE *out)
 {
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	char what[512], id[2 * BACKUPBLOB_ID_LEN + 1];
 
 	crypto_hash_sha256(md, st->blob_bytes, st->blob_len);

@@ -7,6 +7,7 @@
 #include "ceremony/bufread.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/sizes.h"
 
 #define LABEL_KEK "ceremony backup KEK v1"
 #define LABEL_SHARE "ceremony backup share v1"
@@ -40,24 +41,24 @@ static int hmac3(const uint8_t *key, size_t key_len, const char *label, const ui
 	return 0;
 }
 
-int backupblob_kek_commitment(const uint8_t kek[static BACKUPBLOB_KEK_LEN],
-			      const uint8_t salt[static BACKUPBLOB_HASH_LEN],
-			      uint8_t out[static BACKUPBLOB_HASH_LEN])
+int backupblob_kek_commitment(const uint8_t kek[static KEK_LEN],
+			      const uint8_t salt[static SHA256_LEN],
+			      uint8_t out[static SHA256_LEN])
 {
-	return hmac3(kek, BACKUPBLOB_KEK_LEN, LABEL_KEK, salt, BACKUPBLOB_HASH_LEN, NULL, 0, out);
+	return hmac3(kek, KEK_LEN, LABEL_KEK, salt, SHA256_LEN, NULL, 0, out);
 }
 
-int backupblob_share_commitment(const uint8_t salt[static BACKUPBLOB_HASH_LEN],
+int backupblob_share_commitment(const uint8_t salt[static SHA256_LEN],
 				const uint8_t backup_id[static BACKUPBLOB_ID_LEN], uint8_t group_index,
 				uint8_t member_index, const uint8_t *packed, size_t packed_len,
-				uint8_t out[static BACKUPBLOB_HASH_LEN])
+				uint8_t out[static SHA256_LEN])
 {
 	uint8_t head[BACKUPBLOB_ID_LEN + 2];
 
 	memcpy(head, backup_id, BACKUPBLOB_ID_LEN);
 	head[BACKUPBLOB_ID_LEN] = group_index;
 	head[BACKUPBLOB_ID_LEN + 1] = member_index;
-	return hmac3(salt, BACKUPBLOB_HASH_LEN, LABEL_SHARE, head, sizeof(head), packed,
+	return hmac3(salt, SHA256_LEN, LABEL_SHARE, head, sizeof(head), packed,
 		     packed_len, out);
 }
 
@@ -101,11 +102,11 @@ static void put_str(struct writer *w, const void *d, size_t n)
 	put(w, d, n);
 }
 
-int backupblob_encode(const struct backupblob *b, const uint8_t kek[static BACKUPBLOB_KEK_LEN],
+int backupblob_encode(const struct backupblob *b, const uint8_t kek[static KEK_LEN],
 		      uint8_t **out, size_t *len)
 {
 	struct writer w = {NULL, 0, BACKUPBLOB_MAX_BYTES, 0};
-	uint8_t mac[32], sum[32];
+	uint8_t mac[SHA256_LEN], sum[SHA256_LEN];
 	int r;
 
 	*out = NULL;
@@ -134,14 +135,14 @@ int backupblob_encode(const struct backupblob *b, const uint8_t kek[static BACKU
 	for (size_t i = 0; i < b->share_count; i++) {
 		put_u8(&w, b->shares[i].group_index);
 		put_u8(&w, b->shares[i].member_index);
-		put(&w, b->shares[i].commitment, BACKUPBLOB_HASH_LEN);
+		put(&w, b->shares[i].commitment, SHA256_LEN);
 	}
 	put_str(&w, b->wrapped, b->wrapped_len);
 	if (w.bad) {
 		r = cer_err(CER_E_INTERNAL, "backup blob larger than %d bytes", BACKUPBLOB_MAX_BYTES);
 		goto out;
 	}
-	if ((r = hmac3(kek, BACKUPBLOB_KEK_LEN, LABEL_BLOB, w.p, w.len, NULL, 0, mac)) != 0)
+	if ((r = hmac3(kek, KEK_LEN, LABEL_BLOB, w.p, w.len, NULL, 0, mac)) != 0)
 		goto out;
 	put(&w, mac, sizeof(mac));
 	crypto_hash_sha256(sum, w.p, w.len);
@@ -223,7 +224,7 @@ static int parse_fields(struct bufread *br, struct backupblob *out)
 int backupblob_parse(const uint8_t *buf, size_t len, const char *what, struct backupblob *out)
 {
 	struct bufread br;
-	uint8_t sum[32];
+	uint8_t sum[SHA256_LEN];
 	const uint8_t *p;
 	int r;
 
@@ -232,7 +233,7 @@ int backupblob_parse(const uint8_t *buf, size_t len, const char *what, struct ba
 	if (len < 8 + 2 + 64 || len > BACKUPBLOB_MAX_BYTES)
 		return cer_err(CER_E_INPUT, "%s: not a backup blob (%zu bytes)", what, len);
 	crypto_hash_sha256(sum, buf, len - 32);
-	if (sodium_memcmp(sum, buf + (len - 32), 32) != 0)
+	if (sodium_memcmp(sum, buf + (len - 32), SHA256_LEN) != 0)
 		return cer_err(CER_E_INPUT,
 			       "%s: the backup blob is damaged (checksum mismatch)", what);
 	bufread_init(&br, buf, len - 64);
@@ -247,7 +248,7 @@ int backupblob_parse(const uint8_t *buf, size_t len, const char *what, struct ba
 	bufread_init(&br, buf + (len - 64), 32);
 	if (bufread_get_bytes(&br, 32, &p) != 0)
 		return cer_err(CER_E_INTERNAL, "%s: cannot read the MAC", what);
-	memcpy(out->mac, p, 32);
+	memcpy(out->mac, p, SHA256_LEN);
 	return 0;
 }
 
@@ -266,19 +267,19 @@ int backupblob_load(const char *path, uint8_t **raw, size_t *raw_len, struct bac
 	return r;
 }
 
-int backupblob_check_kek(const struct backupblob *b, const uint8_t kek[static BACKUPBLOB_KEK_LEN])
+int backupblob_check_kek(const struct backupblob *b, const uint8_t kek[static KEK_LEN])
 {
-	uint8_t c[32], mac[32];
+	uint8_t c[SHA256_LEN], mac[SHA256_LEN];
 	int r;
 
 	if ((r = backupblob_kek_commitment(kek, b->salt, c)) != 0)
 		return r;
-	if (sodium_memcmp(c, b->kek_commitment, 32) != 0)
+	if (sodium_memcmp(c, b->kek_commitment, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY, "the combined KEK does not match the blob's KEK "
 					     "commitment; nothing was imported");
-	if ((r = hmac3(kek, BACKUPBLOB_KEK_LEN, LABEL_BLOB, b->body, b->body_len, NULL, 0, mac)) != 0)
+	if ((r = hmac3(kek, KEK_LEN, LABEL_BLOB, b->body, b->body_len, NULL, 0, mac)) != 0)
 		return r;
-	if (sodium_memcmp(mac, b->mac, 32) != 0)
+	if (sodium_memcmp(mac, b->mac, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY, "the blob's MAC does not verify under the KEK (the blob "
 					     "was altered); nothing was imported");
 	return 0;
@@ -287,7 +288,7 @@ int backupblob_check_kek(const struct backupblob *b, const uint8_t kek[static BA
 int backupblob_check_share(const struct backupblob *b, uint8_t group_index, uint8_t member_index,
 			   const uint8_t *packed, size_t packed_len)
 {
-	uint8_t c[32];
+	uint8_t c[SHA256_LEN];
 	int r;
 
 	for (size_t i = 0; i < b->share_count; i++) {
@@ -297,7 +298,7 @@ int backupblob_check_share(const struct backupblob *b, uint8_t group_index, uint
 		if ((r = backupblob_share_commitment(b->salt, b->backup_id, group_index,
 						     member_index, packed, packed_len, c)) != 0)
 			return r;
-		if (sodium_memcmp(c, b->shares[i].commitment, 32) != 0)
+		if (sodium_memcmp(c, b->shares[i].commitment, SHA256_LEN) != 0)
 			return cer_err(CER_E_VERIFY, "share %u-%u does not match its commitment",
 				       group_index + 1, member_index + 1);
 		return 0;

@@ -15,6 +15,8 @@
 #include "ceremony/err.h"
 #include "ceremony/hsm.h"
 #include "ceremony/p11wrap.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 #define CARD_OBJECTS_MAX 64
@@ -252,7 +254,8 @@ static int card_find_share(struct backup_card *c, const uint8_t id[static BACKUP
 			   CK_OBJECT_HANDLE *obj, uint8_t **value, size_t *len)
 {
 	CK_OBJECT_HANDLE h[CARD_OBJECTS_MAX];
-	char want[2 * BACKUPBLOB_ID_LEN + 1], label[256], others[160] = "";
+	char want[2 * BACKUPBLOB_ID_LEN + 1], label[LABEL_SIZE], others[160] = "";
+	int others_cut = 0;
 	struct share_claim claim;
 	size_t n = 0, found = 0;
 	uint8_t *v = NULL;
@@ -269,10 +272,13 @@ static int card_find_share(struct backup_card *c, const uint8_t id[static BACKUP
 		if ((r = p11wrap_data_read(c->session, h[i], &v, &vlen, label, sizeof(label))) != 0)
 			goto out;
 		if (claim_parse(v, vlen, &claim) != 0 || strcmp(claim.backup, want) != 0) {
-			size_t ol = strlen(others);
-			if (claim.backup[0] != '\0' && ol + 20 < sizeof(others))
-				(void)snprintf(others + ol, sizeof(others) - ol, "%s%s",
-					       ol > 0 ? ", " : "", claim.backup);
+			/* Only for the message: past 160 bytes the list ends in ", ..." */
+			if (claim.backup[0] != '\0' && !others_cut &&
+			    text_append(others, sizeof(others), "other backups", "%s%s",
+					others[0] ? ", " : "", claim.backup) != 0) {
+				cer_err_clear();
+				others_cut = 1;
+			}
 			free(v);
 			v = NULL;
 			continue;
@@ -287,8 +293,9 @@ static int card_find_share(struct backup_card *c, const uint8_t id[static BACKUP
 		v = NULL;
 	}
 	if (found == 0)
-		r = cer_err(CER_E_NOTFOUND, "%s holds no share of backup %s%s%s%s", c->what, want,
-			    others[0] ? " (it holds backup " : "", others, others[0] ? ")" : "");
+		r = cer_err(CER_E_NOTFOUND, "%s holds no share of backup %s%s%s%s%s", c->what, want,
+			    others[0] ? " (it holds backup " : "", others, others_cut ? ", ..." : "",
+			    others[0] ? ")" : "");
 	else
 		r = 0;
 out:
@@ -371,7 +378,7 @@ int backup_card_show(struct ceremony_ctx *ctx, const char *card, FILE *out)
 	struct seal_limits lim;
 	uint8_t *v = NULL;
 	size_t n = 0, vlen = 0;
-	char label[256];
+	char label[LABEL_SIZE];
 	int r;
 
 	const char *pins[1] = {ctx->pin_source};
@@ -489,7 +496,7 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 	struct share_claim claim;
 	uint8_t *raw = NULL, *v = NULL;
 	size_t raw_len = 0, n = 0, vlen = 0, wiped = 0;
-	char label[256], want[2 * BACKUPBLOB_ID_LEN + 1] = "";
+	char label[LABEL_SIZE], want[2 * BACKUPBLOB_ID_LEN + 1] = "";
 	json_t *labels = json_array();
 	const char *tpath;
 	int r;
@@ -617,7 +624,7 @@ int backup_card_audit(struct ceremony_ctx *ctx, const char *card, const char *di
 	struct share_claim claim;
 	uint8_t *v = NULL;
 	size_t n = 0, vlen = 0, unrecorded = 0;
-	char label[256];
+	char label[LABEL_SIZE];
 	int r;
 
 	const char *pins[1] = {ctx->pin_source};

@@ -12,6 +12,7 @@
 #include "ceremony/backupblob.h"
 #include "ceremony/p11.h"
 #include "ceremony/seal.h"
+#include "ceremony/sizes.h"
 #include "ceremony/slip39.h"
 
 /* How often a passphrase typed at the terminal is asked before the card is given up. */
@@ -89,7 +90,7 @@ int backup_history_each(const char *dir, int (*fn)(void *arg, long line, json_t 
  * record appended.
  */
 int backup_quorum(struct ceremony_ctx *ctx, struct transcript *tr, enum quorum_op op,
-		  const uint8_t blob_sha256[32], const char *what, const struct approve_opts *ao,
+		  const uint8_t blob_sha256[SHA256_LEN], const char *what, const struct approve_opts *ao,
 		  FILE *out, json_t **approval) __attribute__((warn_unused_result));
 
 #endif

@@ -4,9 +4,10 @@
 #include "backup_int.h"
 #include "ceremony/approve.h"
 #include "ceremony/err.h"
+#include "ceremony/sizes.h"
 
 int backup_quorum(struct ceremony_ctx *ctx, struct transcript *tr, enum quorum_op op,
-		  const uint8_t blob_sha256[32], const char *what, const struct approve_opts *ao,
+		  const uint8_t blob_sha256[SHA256_LEN], const char *what, const struct approve_opts *ao,
 		  FILE *out, json_t **approval)
 {
 	struct approve_item item;
@@ -15,7 +16,7 @@ int backup_quorum(struct ceremony_ctx *ctx, struct transcript *tr, enum quorum_o
 
 	*approval = NULL;
 	memset(&item, 0, sizeof(item));
-	memcpy(item.tbs_sha256, blob_sha256, 32);
+	memcpy(item.tbs_sha256, blob_sha256, SHA256_LEN);
 	if (snprintf(item.what, sizeof(item.what), "%s", what) >= (int)sizeof(item.what))
 		item.what[sizeof(item.what) - 1] = '\0';
 	memset(&rq, 0, sizeof(rq));

@@ -21,6 +21,8 @@
 #include "ceremony/p11key.h"
 #include "ceremony/p11wrap.h"
 #include "ceremony/pem.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 /* Have the shares in got enough groups with enough members? Picks them into pick. */
@@ -150,7 +152,8 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 				    c->what);
 		if (r != 0) {
 			if (skipped++ == 0)
-				(void)snprintf(first, sizeof(first), "%s", cer_err_msg(r));
+				/* heads the final message; each reason is printed whole above */
+				text_format_cut(first, sizeof(first), "%s", cer_err_msg(r));
 			if (out != NULL)
 				fprintf(out, "  skipped: %s\n", cer_err_msg(r));
 			continue;
@@ -178,7 +181,7 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 				       &len)) != 0)
 		goto out;
 	kek->len = len;
-	if (len != BACKUPBLOB_KEK_LEN) {
+	if (len != KEK_LEN) {
 		r = cer_err(CER_E_VERIFY, "the shares combine to %zu bytes, not a 32-byte KEK", len);
 		goto out;
 	}
@@ -335,8 +338,8 @@ static int recover_validate(struct recover_state *st, const struct backup_recove
 static int prove(struct recover_state *st)
 {
 	EVP_MD_CTX *mc = NULL;
-	uint8_t nonce[32];
-	char nonce_hex[65], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
+	uint8_t nonce[SHA256_LEN];
+	char nonce_hex[SHA256_HEX_SIZE], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
 	size_t len = 0;
 	int n, r;
 
@@ -381,11 +384,13 @@ static int reconstitute(struct recover_state *st, const struct backup_recover_pa
 {
 	struct p11wrap_unwrap_params up = {st->b->key_type, st->b->root_label, st->b->root_id,
 					   st->b->root_id_len, p->extractable};
-	char label[64], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
+	char label[LABEL_SIZE], id_hex[2 * BACKUPBLOB_ID_LEN + 1];
 	int r, r2;
 
 	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
-	(void)snprintf(label, sizeof(label), "ceremony-recovery-kek-%s", id_hex);
+	if ((r = text_format(label, sizeof(label), "KEK label", "ceremony-recovery-kek-%s",
+			     id_hex)) != 0)
+		return r;
 	if ((r = p11wrap_kek_create_unwrap(st->h.session, st->kek->data, st->mech.mechanism, label,
 					   &st->kek_obj)) != 0)
 		return r;
@@ -425,16 +430,16 @@ static json_t *evidence_json(const struct p11key_evidence *ev)
 static int recover_record(struct recover_state *st, const struct backup_recover_params *p,
 			  double seconds)
 {
-	uint8_t md[32];
-	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], ch[65], kc[65];
+	uint8_t md[SHA256_LEN];
+	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], ch[SHA256_HEX_SIZE], kc[SHA256_HEX_SIZE];
 	json_t *ins = json_array(), *outs = json_array(), *e = NULL, *d;
 	int r;
 
 	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
 	hex_encode(st->b->root_id, st->b->root_id_len, key_id);
-	hex_encode(st->b->kek_commitment, 32, kc);
+	hex_encode(st->b->kek_commitment, SHA256_LEN, kc);
 	crypto_hash_sha256(md, st->challenge, st->challenge_len);
-	hex_encode(md, 32, ch);
+	hex_encode(md, SHA256_LEN, ch);
 	if ((r = transcript_file_entry(st->tr, p->blob_path, &e)) != 0)
 		goto out;
 	json_array_append_new(ins, e);
@@ -484,7 +489,7 @@ static int recover_undo(struct recover_state *st, int r)
 	static const char *const what[3] = {"the imported KEK", "the recovered private key",
 					    "the recovered public key"};
 	CK_OBJECT_HANDLE obj[3] = {st->kek_obj, st->priv, st->pub};
-	char left[640], msg[800], id_hex[2 * 64 + 1], kek_label[64];
+	char left[640], msg[800], id_hex[2 * 64 + 1], kek_label[LABEL_SIZE];
 	size_t used = 0;
 	json_t *objects = json_array();
 	int w;
@@ -556,7 +561,7 @@ static double elapsed(const struct timespec *a)
 static int recover_approve(struct ceremony_ctx *ctx, struct recover_state *st,
 			   const struct backup_recover_params *p, FILE *out)
 {
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	char what[512], id[2 * BACKUPBLOB_ID_LEN + 1];
 	int r;
 

@@ -19,6 +19,7 @@
 #include "ceremony/p11key.h"
 #include "ceremony/pem.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 
 /* A positive serial in hex, at most 20 octets (RFC 5280 4.1.2.2); NULL when fine. */
@@ -215,12 +216,12 @@ static int crl_check_opts(const struct crl_opts *o, const struct history *h)
 	return 0;
 }
 
-static void time_rfc3339(long long when, char out[32])
+static void time_rfc3339(long long when, char out[TIME_TEXT_SIZE])
 {
 	time_t t = (time_t)when;
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&t, &tm) == NULL || strftime(out, TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		out[0] = '\0';
 }
 
@@ -228,7 +229,7 @@ static json_t *crl_record_details(const struct crl_opts *o, const struct history
 				  long long number, time_t now, X509_CRL *crl)
 {
 	json_t *revoked = json_array(), *details;
-	char nu[32], tu[32], t[32];
+	char nu[TIME_TEXT_SIZE], tu[TIME_TEXT_SIZE], t[TIME_TEXT_SIZE];
 	struct tm tm;
 
 	/* RFC 3339 times, as every other time in the transcript. */
@@ -266,7 +267,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	struct p11key k;
 	X509 *issuer = NULL;
 	X509_CRL *crl = NULL;
-	uint8_t *pem = NULL, md[32], tbs[32];
+	uint8_t *pem = NULL, md[SHA256_LEN], tbs[SHA256_LEN];
 	size_t pem_len = 0;
 	unsigned int mdlen = 0;
 	unsigned char *der = NULL;

@@ -8,8 +8,10 @@
 #include "ceremony/approve.h"
 #include "ceremony/crl.h"
 #include "ceremony/err.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 
-static int crl_tbs_sha256(X509_CRL *crl, unsigned char md[32])
+static int crl_tbs_sha256(X509_CRL *crl, unsigned char md[SHA256_LEN])
 {
 	unsigned char *der = NULL;
 	unsigned int mdlen = 0;
@@ -27,7 +29,7 @@ static int crl_tbs_sha256(X509_CRL *crl, unsigned char md[32])
  * issuer's algorithm sets it exactly as the HSM's signature will; the HSM's
  * signed TBS is compared afterwards (crl_quorum_signed).
  */
-static int crl_final_tbs(X509 *issuer, X509_CRL *crl, unsigned char md[32])
+static int crl_final_tbs(X509 *issuer, X509_CRL *crl, unsigned char md[SHA256_LEN])
 {
 	EVP_PKEY *ik = X509_get0_pubkey(issuer), *tk = NULL;
 	int is_ec = ik != NULL && EVP_PKEY_get_base_id(ik) == EVP_PKEY_EC;
@@ -48,7 +50,7 @@ static int crl_final_tbs(X509 *issuer, X509_CRL *crl, unsigned char md[32])
 }
 
 int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl_opts *o,
-	       X509 *issuer, X509_CRL *crl, FILE *out, unsigned char tbs[32])
+	       X509 *issuer, X509_CRL *crl, FILE *out, unsigned char tbs[SHA256_LEN])
 {
 	struct approve_item item;
 	struct approve_request rq;
@@ -65,12 +67,13 @@ int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl
 		number = ASN1_INTEGER_get(num);
 	ASN1_INTEGER_free(n);
 	memset(&item, 0, sizeof(item));
-	memcpy(item.tbs_sha256, tbs, 32);
-	(void)snprintf(item.what, sizeof(item.what),
-		       "CRL number %ld of the root, %d revoked serial%s, next update in %ld days", number,
-		       sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)),
-		       sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) == 1 ? "" : "s",
-		       o->next_update_days);
+	memcpy(item.tbs_sha256, tbs, SHA256_LEN);
+	if ((r = text_format(item.what, sizeof(item.what), "the approval's text",
+			     "CRL number %ld of the root, %d revoked serial%s, next update in %ld days",
+			     number, sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)),
+			     sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) == 1 ? "" : "s",
+			     o->next_update_days)) != 0)
+		return r;
 	memset(&rq, 0, sizeof(rq));
 	rq.op = QOP_CRL_SIGN;
 	rq.n_items = 1;
@@ -79,14 +82,14 @@ int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl
 	return approve_collect(ctx, tr, &rq, &o->approve, out, &approved);
 }
 
-int crl_quorum_signed(X509_CRL *crl, const unsigned char tbs[32])
+int crl_quorum_signed(X509_CRL *crl, const unsigned char tbs[SHA256_LEN])
 {
-	unsigned char md[32];
+	unsigned char md[SHA256_LEN];
 	int r;
 
 	if ((r = crl_tbs_sha256(crl, md)) != 0)
 		return r;
-	if (CRYPTO_memcmp(md, tbs, 32) != 0)
+	if (CRYPTO_memcmp(md, tbs, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY,
 			       "the HSM signed a TBSCertList other than the approved one; nothing "
 			       "was written");

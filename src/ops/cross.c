@@ -23,6 +23,7 @@
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 
 /* A self-signed CA certificate: what a root certificate is. */
@@ -97,7 +98,7 @@ static int tbs_finalise(X509 *x, enum key_type t, const EVP_MD *md)
 /* A cross certificate is a CA certificate by the root: the issue-ca rule of the quorum. */
 static int cross_approve(struct ceremony_ctx *ctx, struct transcript *tr,
 			 const struct cross_params *p, X509 *x, X509 *issuer, FILE *out,
-			 uint8_t tbs[32])
+			 uint8_t tbs[SHA256_LEN])
 {
 	struct approve_request rq;
 	struct approve_item item;
@@ -106,7 +107,7 @@ static int cross_approve(struct ceremony_ctx *ctx, struct transcript *tr,
 
 	memset(&rq, 0, sizeof(rq));
 	memset(&item, 0, sizeof(item));
-	memcpy(item.tbs_sha256, tbs, 32);
+	memcpy(item.tbs_sha256, tbs, SHA256_LEN);
 	(void)X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
 	(void)X509_NAME_oneline(X509_get_subject_name(issuer), by, sizeof(by));
 	if (snprintf(item.what, sizeof(item.what), "cross certificate for %s by %s (root rollover)",
@@ -132,7 +133,7 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	struct p11key k;
 	X509 *issuer = NULL, *subject = NULL, *x = NULL;
 	ASN1_INTEGER *serial = NULL;
-	uint8_t *pem = NULL, fp[32], issuer_spki[32], subject_spki[32], tbs[32], signed_tbs[32];
+	uint8_t *pem = NULL, fp[SHA256_LEN], issuer_spki[SHA256_LEN], subject_spki[SHA256_LEN], tbs[SHA256_LEN], signed_tbs[SHA256_LEN];
 	size_t pem_len = 0;
 	json_t *ins = NULL, *outs = NULL, *e[4] = {NULL, NULL, NULL, NULL};
 	const char *tpath;
@@ -185,7 +186,7 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), X509_get0_pubkey(issuer))) != 0 ||
 	    (r = certinfo_tbs_sha256(x, signed_tbs)) != 0)
 		goto out;
-	if (CRYPTO_memcmp(tbs, signed_tbs, 32) != 0) {
+	if (CRYPTO_memcmp(tbs, signed_tbs, SHA256_LEN) != 0) {
 		r = cer_err(CER_E_INTERNAL, "the HSM signed other bytes than the ones approved; "
 					    "nothing was written");
 		goto out;
@@ -208,9 +209,9 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	outs = json_pack("[o]", e[3]);
 	memset(e, 0, sizeof(e));
 	{
-		char ih[65], sh[65];
-		hex_encode(issuer_spki, 32, ih);
-		hex_encode(subject_spki, 32, sh);
+		char ih[SHA256_HEX_SIZE], sh[SHA256_HEX_SIZE];
+		hex_encode(issuer_spki, SHA256_LEN, ih);
+		hex_encode(subject_spki, SHA256_LEN, sh);
 		r = transcript_append(tr, "cert.cross", ins, outs,
 				      json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "key", p->key,
 						"token_serial", h.token.serial, "issuer_spki_sha256", ih,

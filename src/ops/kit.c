@@ -25,6 +25,7 @@
 #include "ceremony/media.h"
 #include "ceremony/pem.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/sizes.h"
 
 #define KIT_MAX_FILES 100000
 #define KIT_MAX_FILE ((size_t)2 * 1024 * 1024 * 1024)
@@ -54,8 +55,8 @@ static const char *in_archive(const struct kit *k, const char *path, char *real,
 /* Copy src into the kit at rel (folders made as needed); record {path, sha256} in *entry. */
 static int put(struct kit *k, const char *src, const char *rel, json_t **entry)
 {
-	char dst[PATH_MAX], dir[PATH_MAX], hex[65];
-	uint8_t md[32];
+	char dst[PATH_MAX], dir[PATH_MAX], hex[SHA256_HEX_SIZE];
+	uint8_t md[SHA256_LEN];
 	char *slash;
 	int r;
 
@@ -72,7 +73,7 @@ static int put(struct kit *k, const char *src, const char *rel, json_t **entry)
 	if ((r = file_copy_new(src, dst, KIT_MAX_FILE)) != 0 || (r = file_sha256(dst, md)) != 0)
 		return r;
 	if (entry != NULL) {
-		hex_encode(md, 32, hex);
+		hex_encode(md, SHA256_LEN, hex);
 		*entry = json_pack("{s:s, s:s}", "path", rel, "sha256", hex);
 		if (*entry == NULL)
 			return cer_err(CER_E_NOMEM, "out of memory");
@@ -127,7 +128,7 @@ static int kit_preflight(struct kit *k, X509 **root, const char **site)
 {
 	const struct kit_params *p = k->p;
 	char hist[PATH_MAX], sums[PATH_MAX];
-	uint8_t blob_md[32], internal_md[32];
+	uint8_t blob_md[SHA256_LEN], internal_md[SHA256_LEN];
 	struct stat st;
 	char *slash;
 	int r;
@@ -163,9 +164,9 @@ static int kit_preflight(struct kit *k, X509 **root, const char **site)
 static int toolkit_source(const struct kit *k, char *name, size_t size, char *hex)
 {
 	char sums[PATH_MAX], path[PATH_MAX];
-	uint8_t *text = NULL, md[32];
+	uint8_t *text = NULL, md[SHA256_LEN];
 	size_t len = 0;
-	char got[65];
+	char got[SHA256_HEX_SIZE];
 	int r, found = 0;
 
 	if (snprintf(sums, sizeof(sums), "%s/tool/SHA256SUMS", k->p->toolkit) >= (int)sizeof(sums))
@@ -175,7 +176,7 @@ static int toolkit_source(const struct kit *k, char *name, size_t size, char *he
 	for (char *line = strtok((char *)text, "\n"); line != NULL && r == 0;
 	     line = strtok(NULL, "\n")) {
 		char *nm = line + 66;
-		if (strlen(line) < 67 || line[64] != ' ' || line[65] != ' ' || strchr(nm, '/') != NULL) {
+		if (strlen(line) < 67 || line[64] != ' ' || line[SHA256_HEX_SIZE] != ' ' || strchr(nm, '/') != NULL) {
 			r = cer_err(CER_E_INPUT, "%s: not sha256sum lines", sums);
 			break;
 		}
@@ -184,7 +185,7 @@ static int toolkit_source(const struct kit *k, char *name, size_t size, char *he
 			r = r != 0 ? r : cer_err(CER_E_INPUT, "path too long");
 			break;
 		}
-		hex_encode(md, 32, got);
+		hex_encode(md, SHA256_LEN, got);
 		if (strncmp(got, line, 64) != 0) {
 			r = cer_err(CER_E_REFUSED, "%s: SHA-256 differs from %s", path, sums);
 			break;
@@ -229,7 +230,7 @@ static const char kit_readme[] =
 static int kit_write_all(struct kit *k, const char *site)
 {
 	const struct kit_params *p = k->p;
-	char rel[PATH_MAX], src_name[256], src_hex[65], path[PATH_MAX];
+	char rel[PATH_MAX], src_name[256], src_hex[SHA256_HEX_SIZE], path[PATH_MAX];
 	json_t *e, *transcripts = json_array(), *guides = json_array(), *tool = json_array();
 	int r;
 
@@ -325,7 +326,7 @@ out:
 }
 
 /* MANIFEST.sha256 over what the kit holds, and its signature by the HSM key. */
-static int kit_sign(struct ceremony_ctx *ctx, struct kit *k, uint8_t md[32])
+static int kit_sign(struct ceremony_ctx *ctx, struct kit *k, uint8_t md[SHA256_LEN])
 {
 	struct media_manifest *m = NULL;
 	uint8_t *text = NULL, *der = NULL;
@@ -367,9 +368,9 @@ int kit_make(struct ceremony_ctx *ctx, const struct kit_params *p, FILE *out)
 	X509 *root = NULL;
 	const char *site = p->site_config != NULL ? p->site_config : ctx->config_path;
 	char parent[PATH_MAX], *slash;
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	time_t now = time(NULL);
-	char when[32];
+	char when[TIME_TEXT_SIZE];
 	int r, made_tmp = 0, placed = 0;
 
 	memset(&k, 0, sizeof(k));

@@ -19,6 +19,7 @@
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/rootops.h"
+#include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 
 /* Everything that names a token: its serial alone may be shared (tpm2-pkcs11). */
@@ -73,7 +74,7 @@ static void print_evidence(FILE *out, const struct p11key_evidence *ev)
 
 /* The key's SPKI (DER), its SHA-256 and an EVP_PKEY of it. */
 static int key_public(struct p11_session *s, const struct p11key *k, uint8_t **der, size_t *len,
-		      uint8_t md[32], EVP_PKEY **pub)
+		      uint8_t md[SHA256_LEN], EVP_PKEY **pub)
 {
 	const unsigned char *p;
 	unsigned int mdlen = 0;
@@ -123,9 +124,9 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 	struct p11key key;
 	struct p11key_evidence ev;
 	enum key_type kt;
-	uint8_t *spki = NULL, md[32];
+	uint8_t *spki = NULL, md[SHA256_LEN];
 	size_t spki_len = 0;
-	char id_hex[2 * sizeof(key.id) + 1], md_hex[65], *spki_hex = NULL, who[192];
+	char id_hex[2 * sizeof(key.id) + 1], md_hex[SHA256_HEX_SIZE], *spki_hex = NULL, who[192];
 	const char *tpath;
 	int r, generated = 0;
 
@@ -203,7 +204,7 @@ int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *la
 	struct hsm h;
 	struct p11key key;
 	struct p11key_evidence ev;
-	uint8_t *spki = NULL, md[32];
+	uint8_t *spki = NULL, md[SHA256_LEN];
 	size_t spki_len = 0;
 	unsigned waivers = 0, used = 0;
 	char id_hex[2 * sizeof(key.id) + 1], who[192];

@@ -27,6 +27,8 @@
 #include "ceremony/readaloud.h"
 #include "ceremony/replay.h"
 #include "ceremony/rootops.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *key,
@@ -41,7 +43,7 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 	X509 *x = NULL;
 	ASN1_INTEGER *serial = NULL;
 	EVP_PKEY *pub = NULL;
-	uint8_t *spki = NULL, *pem = NULL, fp[32], spki_md[32], rnd[CERTBUILD_SERIAL_LEN];
+	uint8_t *spki = NULL, *pem = NULL, fp[SHA256_LEN], spki_md[SHA256_LEN], rnd[CERTBUILD_SERIAL_LEN];
 	size_t spki_len = 0, pem_len = 0;
 	json_t *in = NULL, *outs = NULL, *entry = NULL;
 	const unsigned char *p;
@@ -138,7 +140,7 @@ static int find_root_cb(void *arg, long line, json_t *rec)
 
 	(void)line;
 	if (action != NULL && strcmp(action, "cert.signer") == 0 && p != NULL)
-		(void)snprintf(fr->path, sizeof(fr->path), "%s", p);
+		return text_copy(fr->path, sizeof(fr->path), "the recorded certificate path", p);
 	return 0;
 }
 
@@ -151,7 +153,7 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 	struct find_root fr;
 	char dir[PATH_MAX], full[PATH_MAX], sig[PATH_MAX];
 	X509 *cert = NULL;
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	int r;
 
 	memset(&h, 0, sizeof(h));
@@ -168,14 +170,14 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 			return cer_err(CER_E_USAGE, "%s records no ceremony-signing certificate "
 						    "(cert.signer); give --cert FILE",
 				       transcript);
-		(void)snprintf(copy, sizeof(copy), "%s", transcript);
 		if (realpath(transcript, copy) == NULL ||
 		    snprintf(dir, sizeof(dir), "%s", copy) >= (int)sizeof(dir))
 			return cer_err(CER_E_IO, "%s: cannot resolve", transcript);
 		*strrchr(dir, '/') = '\0';
-		if (fr.path[0] == '/')
-			(void)snprintf(full, sizeof(full), "%s", fr.path);
-		else if (snprintf(full, sizeof(full), "%s/%s", dir, fr.path) >= (int)sizeof(full))
+		if (fr.path[0] == '/') {
+			if ((r = text_copy(full, sizeof(full), "the certificate path", fr.path)) != 0)
+				return r;
+		} else if (snprintf(full, sizeof(full), "%s/%s", dir, fr.path) >= (int)sizeof(full))
 			return cer_err(CER_E_INPUT, "path too long");
 		cert_path = full;
 	}
@@ -226,8 +228,8 @@ static int media_start_cb(void *arg, long line, json_t *rec)
 		return 0;
 	json_decref(ms->files);
 	ms->files = json_incref(json_object_get(d, "files"));
-	(void)snprintf(ms->recorded_media, sizeof(ms->recorded_media), "%s", media);
-	return 0;
+	return text_copy(ms->recorded_media, sizeof(ms->recorded_media), "the recorded media path",
+			 media);
 }
 
 /*
@@ -271,7 +273,7 @@ int rootops_media_sign(struct ceremony_ctx *ctx, const char *token, const char *
 {
 	struct transcript *tr = NULL;
 	X509 *cert = NULL;
-	uint8_t *text = NULL, *there = NULL, *der = NULL, md[32];
+	uint8_t *text = NULL, *there = NULL, *der = NULL, md[SHA256_LEN];
 	size_t len = 0, there_len = 0, der_len = 0, n_files = 0;
 	char path[PATH_MAX], sig[PATH_MAX];
 	const char *tpath;

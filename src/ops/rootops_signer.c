@@ -23,6 +23,7 @@
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/rootops.h"
+#include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 
 #define SIGNER_CN_SUFFIX " Ceremony Signing"
@@ -144,8 +145,8 @@ static int signer_record(struct transcript *tr, const char *profile, const char 
 			 const struct signer_made *m)
 {
 	json_t *in = NULL, *outs = NULL, *e1 = NULL, *e2 = NULL;
-	char id_hex[2 * sizeof(m->key.id) + 1], md_hex[65];
-	uint8_t md[32];
+	char id_hex[2 * sizeof(m->key.id) + 1], md_hex[SHA256_HEX_SIZE];
+	uint8_t md[SHA256_LEN];
 	int r;
 
 	if ((r = certinfo_spki_sha256(m->pub, md)) != 0)
@@ -189,7 +190,7 @@ int rootops_signer_create(struct ceremony_ctx *ctx, const struct rootops_signer_
 	struct signer_made m;
 	X509 *root = NULL;
 	X509_NAME *name = NULL;
-	uint8_t *pem = NULL, fp[32];
+	uint8_t *pem = NULL, fp[SHA256_LEN];
 	size_t pem_len = 0;
 	const char *tpath;
 	unsigned waivers = 0;

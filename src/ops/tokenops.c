@@ -11,6 +11,7 @@
 #include "ceremony/p11.h"
 #include "ceremony/p11probe.h"
 #include "ceremony/secret.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/tokenops.h"
 #include "ceremony/transcript.h"
 
@@ -472,9 +473,8 @@ static int needs_token(struct p11_module *m, const char *name, struct p11_token 
 	for (size_t i = 0; i < n; i++) {
 		if (tokens[i].present && !tokens[i].initialized) {
 			*t = tokens[i];
-			(void)snprintf(t->label, sizeof(t->label), "%s", name);
-			cer_err_clear();
-			r = 0;
+			if ((r = text_copy(t->label, sizeof(t->label), "token label", name)) == 0)
+				cer_err_clear();
 			break;
 		}
 	}

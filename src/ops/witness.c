@@ -17,6 +17,7 @@
 #include "ceremony/p11key.h"
 #include "ceremony/p11probe.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 #include "ceremony/witness.h"
 
@@ -108,8 +109,8 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 	struct transcript *tr = NULL;
 	struct p11key k;
 	struct p11key_evidence ev;
-	uint8_t *spki = NULL, md[32];
-	char *spki_hex = NULL, md_hex[65];
+	uint8_t *spki = NULL, md[SHA256_LEN];
+	char *spki_hex = NULL, md_hex[SHA256_HEX_SIZE];
 	const char *tpath;
 	json_t *details;
 	size_t spki_len = 0;
@@ -170,7 +171,7 @@ out:
 }
 
 /* ECDSA over the digest, in the card; checked with the card's public key. */
-static int witness_sign(EVP_PKEY *card_key, EVP_PKEY *pub, const uint8_t md[32], uint8_t *sig,
+static int witness_sign(EVP_PKEY *card_key, EVP_PKEY *pub, const uint8_t md[SHA256_LEN], uint8_t *sig,
 			size_t *sig_len)
 {
 	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(card_key, NULL), *vctx = NULL;
@@ -205,7 +206,7 @@ int witness_countersign(struct ceremony_ctx *ctx, const char *token, const char 
 	struct hsmkey *hk = NULL;
 	struct p11key k;
 	char seal[PATH_MAX], path[PATH_MAX], *text = NULL;
-	uint8_t md[32], spki_md[32], sig[COUNTERSIG_SIG_MAX], *spki = NULL;
+	uint8_t md[SHA256_LEN], spki_md[SHA256_LEN], sig[COUNTERSIG_SIG_MAX], *spki = NULL;
 	size_t spki_len = 0, sig_len = sizeof(sig);
 	const unsigned char *p;
 	unsigned int mdlen = 0;
