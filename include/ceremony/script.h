@@ -31,11 +31,14 @@
 #ifndef CEREMONY_SCRIPT_H
 #define CEREMONY_SCRIPT_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include <jansson.h>
+
+#include "ceremony/sizes.h"
 
 #define SCRIPT_MAX_BYTES (256 * 1024)
 #define SCRIPT_MAX_STEPS 256
@@ -75,8 +78,8 @@ struct script_step {
 };
 
 struct script {
-	char path[4096];
-	uint8_t sha256[32];
+	char path[PATH_MAX];
+	uint8_t sha256[SHA256_LEN];
 	json_t *doc;
 	const char *id;
 	const char *title;

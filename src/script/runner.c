@@ -6,6 +6,8 @@
 #include "ceremony/config.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/tokenops.h"
 #include "ceremony/fileio.h"
 #include "ceremony/media.h"
@@ -80,8 +82,8 @@ static int scan_cb(void *arg, long line, json_t *rec)
 		json_object_set(rn->names, role, json_object_get(v, "name"));
 		const char *sha = json_string_value(
 			json_object_get(json_object_get(d, "script"), "sha256"));
-		char mine[65];
-		hex_encode(rn->script->sha256, 32, mine);
+		char mine[SHA256_HEX_SIZE];
+		hex_encode(rn->script->sha256, SHA256_LEN, mine);
 		sc->script_mismatch = sha == NULL || strcmp(sha, mine) != 0;
 		rn->started = 1;
 	} else if (strcmp(a, "ceremony.end") == 0)
@@ -127,8 +129,9 @@ static int runner_scan(struct runner *rn, struct scan *sc)
 	sc->open_step = -1;
 	if (!file_exists(rn->transcript))
 		return 0;
-	(void)snprintf(sig, sizeof(sig), "%s.sig", rn->transcript);
-	if ((r = transcript_each(rn->transcript, scan_cb, sc)) != 0)
+	if ((r = text_format(sig, sizeof(sig), "the transcript's seal path", "%s.sig",
+			     rn->transcript)) != 0 ||
+	    (r = transcript_each(rn->transcript, scan_cb, sc)) != 0)
 		return r;
 	if (!rn->started)
 		return cer_err(CER_E_REFUSED, "%s is not a transcript of a scripted ceremony; start a "
@@ -161,7 +164,8 @@ static void step_header(struct runner *rn, const struct script_step *st)
 	}
 	char say[RUNNER_SAY_MAX];
 	if (runner_say(rn, st, say, sizeof(say)) != 0)
-		(void)snprintf(say, sizeof(say), "%s", st->say); /* the record step refuses it */
+		/* Shown only: the step.begin record refuses a say that does not fit. */
+		text_format_cut(say, sizeof(say), "%s", st->say);
 	fprintf(rn->out, "  %-4s %s", st->role, say);
 	if (!st->after_seal)
 		fprintf(rn->out, "   [step %s, %d/%d]", st->id, st->number, total);
@@ -291,10 +295,13 @@ static int step_run_command(struct runner *rn, const struct script_step *st, int
 		json_decref(display);
 	if (r == 0) {
 		char purpose[64];
-		(void)snprintf(purpose, sizeof(purpose), "step %s", st->id);
-		runner_prompt_for(rn, st->pin_role != NULL ? st->pin_role : st->role,
-				  st->so_pin_role != NULL ? st->so_pin_role : st->role, purpose);
-		r = runner_exec(rn, argv, &status);
+		if ((r = text_format(purpose, sizeof(purpose), "the step's prompt", "step %s",
+				     st->id)) == 0) {
+			runner_prompt_for(rn, st->pin_role != NULL ? st->pin_role : st->role,
+					  st->so_pin_role != NULL ? st->so_pin_role : st->role,
+					  purpose);
+			r = runner_exec(rn, argv, &status);
+		}
 	}
 	runner_argv_free(argv, argc);
 	/* Each secret typed again in the step is recorded: the prompt and why, never the
@@ -307,9 +314,10 @@ static int step_run_command(struct runner *rn, const struct script_step *st, int
 	}
 	if (r != 0 || status == 0)
 		return r;
-	(void)snprintf(happened, sizeof(happened), "the command exited with status %d (its reason "
-						    "is printed above)",
-		       status);
+	if ((r = text_format(happened, sizeof(happened), "what happened",
+			     "the command exited with status %d (its reason is printed above)",
+			     status)) != 0)
+		return r;
 	if ((r = runner_record(rn, "step.failed", json_pack("{s:s, s:i}", "step", st->id, "exit",
 							    status))) != 0)
 		return r;
@@ -435,7 +443,7 @@ static int pinned_requests(struct runner *rn, json_t *details)
 static int ceremony_start(struct runner *rn)
 {
 	struct media_manifest *m = NULL;
-	char media[PATH_MAX], sha[65], cfg_sha[65];
+	char media[PATH_MAX], sha[SHA256_HEX_SIZE], cfg_sha[SHA256_HEX_SIZE];
 	json_t *roles = NULL, *cfg = json_null(), *details;
 	int r;
 
@@ -449,9 +457,9 @@ static int ceremony_start(struct runner *rn)
 		json_object_foreach(roles, role, v)
 		json_object_set(rn->names, role, json_object_get(v, "name"));
 	}
-	hex_encode(rn->script->sha256, 32, sha);
+	hex_encode(rn->script->sha256, SHA256_LEN, sha);
 	if (rn->ctx->config != NULL) {
-		hex_encode(rn->ctx->config->sha256, 32, cfg_sha);
+		hex_encode(rn->ctx->config->sha256, SHA256_LEN, cfg_sha);
 		cfg = json_pack("{s:s, s:s}", "path", rn->ctx->config->path, "sha256", cfg_sha);
 	}
 	details = json_pack("{s:{s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:i}", "script", "path",
@@ -548,7 +556,7 @@ static int ceremony_finish(struct runner *rn)
 {
 	const char *args[12];
 	char sig[PATH_MAX];
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	int n, steps = 0, r;
 
 	for (int i = 0; i < rn->script->n_steps; i++)
@@ -561,7 +569,9 @@ static int ceremony_finish(struct runner *rn)
 						 rn->exceptions))) != 0)
 			return r;
 	}
-	(void)snprintf(sig, sizeof(sig), "%s.sig", rn->transcript);
+	if ((r = text_format(sig, sizeof(sig), "the transcript's seal path", "%s.sig",
+			     rn->transcript)) != 0)
+		return r;
 	if (rn->script->seal != NULL && !file_exists(sig)) {
 		(void)seal_args(rn, "transcript", "seal", rn->transcript, args, &n);
 		if ((r = run_as_sealer(rn, args, n)) != 0)
@@ -610,16 +620,18 @@ static int runner_needs(struct runner *rn)
 	for (int i = 0; r == 0 && i < rn->script->n_steps; i++) {
 		const struct script_step *st = &rn->script->steps[i];
 		int n = st->n_args < SCRIPT_MAX_ARGS ? st->n_args : SCRIPT_MAX_ARGS;
-		for (int j = 0; j < n; j++) {
+		for (int j = 0; r == 0 && j < n; j++) {
 			/* ${transcript} and ${name.X} are never token names: keep them as written. */
 			if (script_expand(rn->script, rn->ctx->config, NULL, NULL, 0, st->args[j],
 					  buf[j], sizeof(buf[j])) != 0) {
 				cer_err_clear();
-				(void)snprintf(buf[j], sizeof(buf[j]), "%s", st->args[j]);
+				r = text_copy(buf[j], sizeof(buf[j]), "the argument", st->args[j]);
 			}
 			args[j] = buf[j];
 		}
-		if ((r = tokenops_step_needs(rn->ctx, &m, args, n)) != 0)
+		if (r == 0)
+			r = tokenops_step_needs(rn->ctx, &m, args, n);
+		if (r != 0)
 			cer_err_prefix("%s: step %s: nothing was done: ", rn->script->path, st->id);
 	}
 	p11_module_free(m);
@@ -659,7 +671,9 @@ static int runner_preflight(struct runner *rn)
 			       media);
 	if (r == 0 && !file_exists(rn->transcript)) {
 		char manifest[PATH_MAX + 32];
-		(void)snprintf(manifest, sizeof(manifest), "%s/%s", media, MEDIA_MANIFEST_NAME);
+		if ((r = text_format(manifest, sizeof(manifest), "the medium's manifest path", "%s/%s",
+				     media, MEDIA_MANIFEST_NAME)) != 0)
+			return r;
 		if (file_exists(manifest))
 			return cer_err(CER_E_REFUSED, "%s already carries an earlier ceremony's %s; "
 						      "bring a fresh medium; nothing was done",
@@ -667,7 +681,9 @@ static int runner_preflight(struct runner *rn)
 	}
 	if (!file_exists(rn->transcript) && rn->ctx->previous_path != NULL) {
 		char sig[PATH_MAX + 8];
-		(void)snprintf(sig, sizeof(sig), "%s.sig", rn->ctx->previous_path);
+		if ((r = text_format(sig, sizeof(sig), "the previous transcript's seal path",
+				     "%s.sig", rn->ctx->previous_path)) != 0)
+			return r;
 		if (!file_exists(sig))
 			return cer_err(CER_E_REFUSED, "--previous %s is not sealed; nothing was done",
 				       rn->ctx->previous_path);
@@ -720,7 +736,9 @@ static int runner_abandon(struct runner *rn)
 	}
 	fprintf(rn->out, "Ceremony abandoned after %d step%s: %s (recorded)\n", done,
 		done == 1 ? "" : "s", rn->o->abandon_reason);
-	(void)snprintf(sig, sizeof(sig), "%s.sig", rn->transcript);
+	if ((r = text_format(sig, sizeof(sig), "the transcript's seal path", "%s.sig",
+			     rn->transcript)) != 0)
+		return r;
 	if (rn->script->seal == NULL) {
 		fprintf(rn->out, "Not sealed: the script has no seal: section\n");
 		return 0;

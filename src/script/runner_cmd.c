@@ -9,6 +9,7 @@
 
 #include "ceremony/config.h"
 #include "ceremony/err.h"
+#include "ceremony/textbuf.h"
 #include "runner_int.h"
 
 /* k, n and the card holders are confidential (taxonomy draft 5.3.1): never in the
@@ -50,10 +51,13 @@ static int push_secret(struct runner *rn, char **argv, int *argc, json_t *displa
 {
 	const char *src = runner_secret_source(rn, role, what);
 	char shown[96], both[4200];
+	int r;
 
 	if (src == NULL)
 		return 0;
-	(void)snprintf(shown, sizeof(shown), "%s=<%s %s>", option, role, what);
+	if ((r = text_format(shown, sizeof(shown), "the shown option", "%s=<%s %s>", option, role,
+			     what)) != 0)
+		return r;
 	if (snprintf(both, sizeof(both), "%s=%s", option, src) >= (int)sizeof(both))
 		return cer_err(CER_E_INPUT, "%s: source path too long", role);
 	return push(argv, argc, display, both, shown);
@@ -84,8 +88,9 @@ static int push_list(struct runner *rn, const struct script_step *st, int i, cha
 		used += (size_t)n;
 	}
 	/* No count: the number of per-card sources is the number of cards, n (issue 11.5). */
-	(void)snprintf(shown, sizeof(shown), "<confidential>");
-	int r = push(argv, argc, display, st->list_option[i], NULL);
+	int r = text_copy(shown, sizeof(shown), "the shown option", "<confidential>");
+	if (r == 0)
+		r = push(argv, argc, display, st->list_option[i], NULL);
 	return r != 0 ? r : push(argv, argc, display, value, shown);
 }
 
@@ -94,7 +99,7 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 {
 	const struct config *cfg = rn->ctx->config;
 	const char *xn[1 + SCRIPT_MAX_ROLES], *xv[1 + SCRIPT_MAX_ROLES];
-	char names[SCRIPT_MAX_ROLES][80], values[SCRIPT_MAX_ROLES][80];
+	char names[SCRIPT_MAX_ROLES][80], values[SCRIPT_MAX_ROLES][RUNNER_ANSWER_MAX + 16];
 	char buf[SCRIPT_ARG_MAX];
 	int nx = 1;
 	json_t *shown = json_array();
@@ -110,9 +115,12 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 	xv[0] = rn->transcript;
 	for (int i = 0; i < rn->script->n_roles; i++, nx++) {
 		const char *who = json_string_value(json_object_get(rn->names, rn->script->roles[i]));
-		(void)snprintf(names[i], sizeof(names[i]), "name.%s", rn->script->roles[i]);
-		(void)snprintf(values[i], sizeof(values[i]), who != NULL ? "%s" : "<name of %s>",
-			       who != NULL ? who : rn->script->roles[i]);
+		if ((r = text_format(names[i], sizeof(names[i]), "a role's variable", "name.%s",
+				     rn->script->roles[i])) != 0 ||
+		    (r = text_format(values[i], sizeof(values[i]), "a role's name",
+				     who != NULL ? "%s" : "<name of %s>",
+				     who != NULL ? who : rn->script->roles[i])) != 0)
+			goto fail;
 		xn[nx] = names[i];
 		xv[nx] = values[i];
 	}
@@ -144,15 +152,16 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 		eq = strchr(buf, '=');
 		hidden[0] = '\0';
 		if (hide_next)
-			(void)snprintf(hidden, sizeof(hidden), "<confidential>");
+			r = text_copy(hidden, sizeof(hidden), "the shown argument", "<confidential>");
 		else if (buf[0] == '-' && eq != NULL && (size_t)(eq - buf) < 32) {
 			char opt[32];
 			memcpy(opt, buf, (size_t)(eq - buf));
 			opt[eq - buf] = '\0';
 			if (is_confidential(opt))
-				(void)snprintf(hidden, sizeof(hidden), "%s=<confidential>", opt);
+				r = text_format(hidden, sizeof(hidden), "the shown argument",
+						"%s=<confidential>", opt);
 		}
-		if ((r = push(argv, argc, shown, buf, hidden[0] ? hidden : NULL)) != 0)
+		if (r != 0 || (r = push(argv, argc, shown, buf, hidden[0] ? hidden : NULL)) != 0)
 			goto fail;
 		hide_next = is_confidential(buf);
 	}
@@ -359,8 +368,10 @@ int runner_exec(struct runner *rn, char **argv, int *status)
 		char fd[16];
 		child_prompt_env(rn);
 		/* The write end survives exec, non-blocking: a note never stalls the step. */
-		(void)snprintf(fd, sizeof(fd), "%d", notes[1]);
-		if (fcntl(notes[1], F_SETFD, 0) == 0 && fcntl(notes[1], F_SETFL, O_NONBLOCK) == 0)
+		/* No error detail to give in the child: a number that cannot be written is
+		 * treated as a descriptor that cannot be passed. */
+		if (text_format_cut(fd, sizeof(fd), "%d", notes[1]) == 0 &&
+		    fcntl(notes[1], F_SETFD, 0) == 0 && fcntl(notes[1], F_SETFL, O_NONBLOCK) == 0)
 			(void)setenv("CEREMONY_NOTES_FD", fd, 1);
 		else
 			(void)unsetenv("CEREMONY_NOTES_FD");

@@ -5,6 +5,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/termsafe.h"
+#include "ceremony/textbuf.h"
 #include "runner_int.h"
 
 /* One word as a POSIX shell reads it back: bare if it holds only safe characters, else in
@@ -92,7 +93,10 @@ static int missing_in(struct runner *rn, const char *text, const char *where, js
 		/* Built in: the transcript, and who fills each role. */
 		if (strcmp(name, "transcript") == 0 || strncmp(name, "name.", 5) == 0)
 			continue;
-		(void)snprintf(probe, sizeof(probe), "${%s}", name);
+		/* name is under 128 bytes: "${" and "}" around it fit in 140 */
+		int r = text_format(probe, sizeof(probe), "a variable", "${%s}", name);
+		if (r != 0)
+			return r;
 		if (script_expand(rn->script, rn->ctx->config, NULL, NULL, 0, probe, out,
 				  sizeof(out)) == 0 ||
 		    json_object_get(missing, name) != NULL)

@@ -13,6 +13,8 @@
 /* How often a question is asked before an unrecognised answer ends it (issue 11.2). */
 #define RUNNER_ASK_TRIES 3
 #define RUNNER_SAY_MAX 1024
+/* An answer typed at a prompt (a name, what happened). */
+#define RUNNER_ANSWER_MAX 512
 
 struct runner {
 	struct ceremony_ctx *ctx;

@@ -5,10 +5,10 @@
 #include <unistd.h>
 
 #include "ceremony/err.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/yamljson.h"
 #include "runner_int.h"
 
-#define ANSWER_MAX 512
 
 /* 1 yes, 0 no, -1 neither. */
 static int yes_no(const char *s)
@@ -181,7 +181,7 @@ static int unrecognised(struct runner *rn, const struct script_step *st, const c
 
 int runner_confirm(struct runner *rn, const struct script_step *st, int *yes)
 {
-	char line[ANSWER_MAX], prompt[ANSWER_MAX + 64];
+	char line[RUNNER_ANSWER_MAX], prompt[RUNNER_ANSWER_MAX + 64];
 	json_t *a;
 	int r;
 
@@ -226,21 +226,28 @@ static int exception_from_answers(struct runner *rn, const struct script_step *s
 				  char *decision, size_t dsize, char *by, size_t bsize)
 {
 	const char *s;
+	int r;
 
 	s = json_string_value(step_answer(rn, st, "happened"));
-	(void)snprintf(happened, hsize, "%s", s != NULL ? s : happened_default);
+	if ((r = text_copy(happened, hsize, "happened", s != NULL ? s : happened_default)) != 0)
+		goto out;
 	s = json_string_value(step_answer(rn, st, "decision"));
 	/* Without a recorded decision, a deviation stops the ceremony; a retry is taken once. */
 	if (s == NULL || (!strcmp(s, "retry") && rn->retried[st - rn->script->steps] > 0))
 		s = "abort";
-	(void)snprintf(decision, dsize, "%s", s);
+	if ((r = text_copy(decision, dsize, "decision", s)) != 0)
+		goto out;
 	s = json_string_value(step_answer(rn, st, "decided_by"));
-	(void)snprintf(by, bsize, "%s", s != NULL ? s : st->role);
+	if ((r = text_copy(by, bsize, "decided_by", s != NULL ? s : st->role)) != 0)
+		goto out;
 	if (script_role_title(rn->script, by) == NULL)
 		return cer_err(CER_E_INPUT, "%s: steps.%s.decided_by: \"%s\" is not a role of this "
 					    "ceremony",
 			       rn->o->answers_path, st->id, by);
 	return 0;
+out:
+	cer_err_prefix("%s: steps.%s: ", rn->o->answers_path, st->id);
+	return r;
 }
 
 /* Ask until the answer is one of the choices; *got 0 when none was after the tries. */
@@ -282,7 +289,7 @@ static void role_list(const struct runner *rn, char *buf, size_t size)
 int runner_exception_ask(struct runner *rn, const struct script_step *st, const char *expected,
 			 const char *happened_default, int retry_offered, json_t **exception)
 {
-	char happened[ANSWER_MAX], decision[64], by[64], roles[256], prompt[400];
+	char happened[RUNNER_ANSWER_MAX], decision[64], by[64], roles[256], prompt[400];
 	int r, got = 0;
 
 	*exception = NULL;
@@ -298,8 +305,9 @@ int runner_exception_ask(struct runner *rn, const struct script_step *st, const 
 		fprintf(rn->out, "      Exception at step %s. Expected: %s\n", st->id, expected);
 		if ((r = ask_line("      What happened? ", happened, sizeof(happened))) != 0)
 			return r;
-		if (happened[0] == '\0')
-			(void)snprintf(happened, sizeof(happened), "%s", happened_default);
+		if (happened[0] == '\0' &&
+		    (r = text_copy(happened, sizeof(happened), "what happened", happened_default)) != 0)
+			return r;
 		if (retry_offered)
 			fprintf(rn->out, "      retry: do the step again; continue: go on as if it were "
 					 "done; abort: stop here (a later run resumes here)\n");
@@ -336,7 +344,7 @@ int runner_exception_ask(struct runner *rn, const struct script_step *st, const 
 
 int runner_ask_names(struct runner *rn, json_t **roles)
 {
-	char name[ANSWER_MAX], prompt[256];
+	char name[RUNNER_ANSWER_MAX], prompt[256];
 	int r;
 
 	*roles = json_object();
@@ -345,8 +353,9 @@ int runner_ask_names(struct runner *rn, json_t **roles)
 	for (int i = 0; i < rn->script->n_roles; i++) {
 		const char *role = rn->script->roles[i], *who = runner_role_name(rn, role);
 		if (who == NULL) {
-			(void)snprintf(prompt, sizeof(prompt), "Who is %s (%s)? ", role,
-				       rn->script->role_titles[i]);
+			if ((r = text_format(prompt, sizeof(prompt), "the question for a name",
+					     "Who is %s (%s)? ", role, rn->script->role_titles[i])) != 0)
+				return r;
 			name[0] = '\0';
 			for (int try = 0; name[0] == '\0' && try < RUNNER_ASK_TRIES; try++)
 				if ((r = ask_line(prompt, name, sizeof(name))) != 0)

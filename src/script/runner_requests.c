@@ -10,6 +10,7 @@
 
 #include "ceremony/err.h"
 #include "ceremony/issue.h"
+#include "ceremony/textbuf.h"
 #include "runner_int.h"
 
 static int request_check(struct runner *rn, const struct script_request *q)
@@ -32,7 +33,8 @@ static int request_check(struct runner *rn, const struct script_request *q)
 	}
 	if ((r = issue_request_check(file, &o.pins[0])) == 0)
 		goto out;
-	(void)snprintf(why, sizeof(why), "%s", cer_err_msg(r));
+	/* The refusal's own detail, at most 1024 bytes: it fits whole. */
+	text_format_cut(why, sizeof(why), "%s", cer_err_msg(r));
 	r = runner_record(rn, "ceremony.request_refused",
 			  json_pack("{s:s, s:s}", "request", file, "reason", why));
 	if (r == 0)

@@ -8,6 +8,7 @@
 #include "ceremony/fileio.h"
 #include "ceremony/script.h"
 #include "ceremony/termsafe.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/yamljson.h"
 
 /* Options that carry secrets' sources: only the runner adds them, from the answers. */
@@ -223,7 +224,10 @@ static int load_step(struct script *s, json_t *j, int act, int in_act, const cha
 	st->number = s->n_steps + 1;
 	st->after_seal = after_seal;
 	st->act_title = act_title;
-	(void)snprintf(st->id, sizeof(st->id), after_seal ? "after.%d" : "%d.%d", act, in_act);
+	if ((r = after_seal ? text_format(st->id, sizeof(st->id), "step id", "after.%d", act)
+			    : text_format(st->id, sizeof(st->id), "step id", "%d.%d", act, in_act)) !=
+	    0)
+		return r;
 	if (!json_is_object(j))
 		return cer_err(CER_E_INPUT, "%s: step %s is not a mapping", s->path, st->id);
 	json_object_foreach(j, k, v)

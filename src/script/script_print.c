@@ -6,6 +6,7 @@
 #include "ceremony/err.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/script.h"
+#include "ceremony/sizes.h"
 
 /* Text from a script or configuration, escaped for HTML. */
 static void html(FILE *f, const char *s)
@@ -54,7 +55,7 @@ static const char style[] =
 static int print_requests(const struct script *s, const struct config *cfg, FILE *f)
 {
 	char v[4][SCRIPT_ARG_MAX], grouped[100], words[600];
-	uint8_t md[32];
+	uint8_t md[SHA256_LEN];
 	int r;
 
 	if (s->n_requests == 0)
@@ -77,9 +78,9 @@ static int print_requests(const struct script *s, const struct config *cfg, FILE
 		fputs("</td><td>", f);
 		html(f, v[3]);
 		fputs("</td><td><code>", f);
-		if (strlen(v[2]) == 64 && hex_decode(v[2], 64, md, 32) == 0 &&
+		if (strlen(v[2]) == 64 && hex_decode(v[2], 64, md, SHA256_LEN) == 0 &&
 		    readaloud_words(md, 32, 32, words, sizeof(words)) == 0) {
-			hex_encode_grouped(md, 32, grouped);
+			hex_encode_grouped(md, SHA256_LEN, grouped);
 			html(f, grouped);
 			fputs("</code><br>", f);
 			html(f, words);
@@ -98,7 +99,7 @@ int script_print_html(const struct script *s, const struct config *cfg, FILE *f)
 	char sha[100];
 	int act = 0, r;
 
-	hex_encode_grouped(s->sha256, 32, sha);
+	hex_encode_grouped(s->sha256, SHA256_LEN, sha);
 	fprintf(f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>");
 	html(f, s->title);
 	fprintf(f, "</title><style>%s</style></head><body>\n<h1>", style);

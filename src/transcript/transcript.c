@@ -168,7 +168,7 @@ int transcript_data_entry(const struct transcript *t, const char *path,
 		return cer_err(CER_E_NOTFOUND, "%s: %s", path, strerror(errno));
 	if (relpath(t->dir, real, rel, sizeof(rel)) != 0)
 		return cer_err(CER_E_INPUT, "%s: path too long", path);
-	hex_encode(sha256, 32, hex);
+	hex_encode(sha256, SHA256_LEN, hex);
 	*out = json_pack("{s:s, s:s}", "path", rel, "sha256", hex);
 	return *out == NULL ? cer_err(CER_E_NOMEM, "out of memory") : 0;
 }
