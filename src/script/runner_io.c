@@ -50,6 +50,10 @@ static int answers_role_ok(struct runner *rn, const char *role, json_t *v)
 	if (json_string_value(json_object_get(v, "name")) == NULL)
 		return cer_err(CER_E_INPUT, "%s: roles.%s.name: who fills the role", rn->o->answers_path,
 			       role);
+	/* As long as a name typed at the prompt may be: never cut in a record. */
+	if (strlen(json_string_value(json_object_get(v, "name"))) >= RUNNER_ANSWER_MAX)
+		return cer_err(CER_E_INPUT, "%s: roles.%s.name: longer than %d bytes",
+			       rn->o->answers_path, role, RUNNER_ANSWER_MAX - 1);
 	return 0;
 }
 
@@ -63,6 +67,7 @@ static int answers_steps_ok(struct runner *rn)
 	{
 		const char *d = json_string_value(json_object_get(v, "decision"));
 		const char *by = json_string_value(json_object_get(v, "decided_by"));
+		const char *happened = json_string_value(json_object_get(v, "happened"));
 		json_t *c = json_object_get(v, "confirm");
 		int known = 0;
 		for (int i = 0; i < rn->script->n_steps; i++)
@@ -86,6 +91,9 @@ static int answers_steps_ok(struct runner *rn)
 			return cer_err(CER_E_INPUT, "%s: steps.%s.decided_by: not a role of this "
 						    "ceremony",
 				       rn->o->answers_path, id);
+		if (happened != NULL && strlen(happened) >= RUNNER_ANSWER_MAX)
+			return cer_err(CER_E_INPUT, "%s: steps.%s.happened: longer than %d bytes",
+				       rn->o->answers_path, id, RUNNER_ANSWER_MAX - 1);
 		if (c != NULL && !json_is_boolean(c) &&
 		    (!json_is_string(c) || yes_no(json_string_value(c)) < 0))
 			return cer_err(CER_E_INPUT, "%s: steps.%s.confirm: yes or no",

@@ -110,6 +110,16 @@ printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1
 expect_fail "an unrecognised decision in the answers file is refused" 1 'steps.1.2.decision: retry, continue or abort' \
 	"$CEREMONY" run "$T/ex.yaml" --answers "$T/typo.yaml" --transcript "$T/typo.jsonl"
 check "... and nothing was written" test ! -e "$T/typo.jsonl"
+# An answer longer than a record holds is refused up front, never cut (issue 8.6).
+long=$(printf 'x%.0s' $(seq 1 600))
+printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1.2": {confirm: "no", happened: "%s", decision: abort, decided_by: CA}\n' "$long" >"$T/long.yaml"
+expect_fail "a 600-byte 'happened' in the answers file is refused" 1 'steps.1.2.happened: longer than 511 bytes' \
+	"$CEREMONY" run "$T/ex.yaml" --answers "$T/long.yaml" --transcript "$T/long.jsonl"
+check "... and nothing was written" test ! -e "$T/long.jsonl"
+printf 'confirm_all: yes\nroles:\n  CA: {name: %s}\n  IW: {name: B}\n' "$long" >"$T/longname.yaml"
+expect_fail "a 600-byte name in the answers file is refused" 1 'roles.CA.name: longer than 511 bytes' \
+	"$CEREMONY" run "$T/ex.yaml" --answers "$T/longname.yaml" --transcript "$T/longname.jsonl"
+check "... and nothing was written" test ! -e "$T/longname.jsonl"
 printf 'confirm_all: yes\nroles:\n  CA: {name: A}\n  IW: {name: B}\nsteps:\n  "1.2": {confirm: "no", decision: abort, decided_by: Alice}\n' >"$T/who.yaml"
 expect_fail "a decider who is not a role is refused" 1 'steps.1.2.decided_by: not a role' \
 	"$CEREMONY" run "$T/ex.yaml" --answers "$T/who.yaml" --transcript "$T/who.jsonl"
