@@ -89,9 +89,9 @@ int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const 
  * officer's key (officer-register, over its SPKI SHA-256) before it is recorded.
  */
 int approve_officer_register(struct ceremony_ctx *ctx, struct transcript *tr, const char *role,
-			     const char *name, const char *card, const uint8_t spki_sha256[SHA256_LEN],
-			     const struct approve_opts *ao, FILE *out)
-	__attribute__((warn_unused_result));
+			     const char *name, const char *card,
+			     const uint8_t spki_sha256[SHA256_LEN], const struct approve_opts *ao,
+			     FILE *out) __attribute__((warn_unused_result));
 
 /* ceremony quorum retire: the quorum approves retiring ROLE's key (officer-retire). */
 int approve_retire(struct ceremony_ctx *ctx, const char *role, const char *history_dir,

@@ -41,6 +41,7 @@ int backups_load(const char *dir, struct backups **out) __attribute__((warn_unus
 void backups_free(struct backups *b);
 
 /* The record that made the blob with this SHA-256, or NULL. */
-const struct backup_made *backups_find_blob(const struct backups *b, const uint8_t sha256[SHA256_LEN]);
+const struct backup_made *backups_find_blob(const struct backups *b,
+					    const uint8_t sha256[SHA256_LEN]);
 
 #endif

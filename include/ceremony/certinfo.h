@@ -30,7 +30,8 @@ json_t *certinfo_name_json(const X509_NAME *name, json_t *obj, const char *text_
  * subject_der the subject's DER in hex (the text alone can be ambiguous). */
 json_t *certinfo_json(X509 *x, const char *profile_name);
 /* SHA-256 of the DER SubjectPublicKeyInfo. */
-int certinfo_spki_sha256(EVP_PKEY *key, uint8_t out[SHA256_LEN]) __attribute__((warn_unused_result));
+int certinfo_spki_sha256(EVP_PKEY *key, uint8_t out[SHA256_LEN])
+	__attribute__((warn_unused_result));
 /* Serial as uppercase hex (BN_bn2hex); out holds 41 bytes. */
 int certinfo_serial_hex(X509 *x, char out[41]) __attribute__((warn_unused_result));
 /* SHA-256 of the TBSCertificate as it stands (its signature algorithm must be set):

@@ -37,8 +37,9 @@ int countersig_path(const char *transcript, const char *role, char *out, size_t 
 
 /* The file's bytes (malloc'd, NUL-terminated JSON with a final newline). */
 int countersig_encode(const char *transcript, const uint8_t transcript_sha256[SHA256_LEN],
-		      const char *role, const uint8_t signer_spki_sha256[SHA256_LEN], const uint8_t *sig,
-		      size_t sig_len, char **out) __attribute__((warn_unused_result));
+		      const char *role, const uint8_t signer_spki_sha256[SHA256_LEN],
+		      const uint8_t *sig, size_t sig_len, char **out)
+	__attribute__((warn_unused_result));
 
 struct countersig_registry;
 

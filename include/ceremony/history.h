@@ -56,7 +56,8 @@ int history_has_serial(const struct history *h, const char *hex);
 int history_has_spki(const struct history *h, const uint8_t spki[SHA256_LEN]);
 /* Add in memory (a batch's own serials and keys). */
 int history_add_serial(struct history *h, const char *hex) __attribute__((warn_unused_result));
-int history_add_spki(struct history *h, const uint8_t spki[SHA256_LEN]) __attribute__((warn_unused_result));
+int history_add_spki(struct history *h, const uint8_t spki[SHA256_LEN])
+	__attribute__((warn_unused_result));
 /* A CA certificate by serial (uppercase or lowercase hex), or NULL. */
 const struct history_ca *history_find_ca(const struct history *h, const char *hex);
 int history_add_ca(struct history *h, const char *hex, const unsigned char *subject_der,

@@ -90,7 +90,8 @@ struct quorum_officer {
 	char name[QUORUM_NAME_MAX + 1];
 	uint8_t spki_sha256[SHA256_LEN];
 	EVP_PKEY *key;
-	char card_label[TOKEN_LABEL_LEN + 1], card_serial[TOKEN_SERIAL_LEN + 1], key_label[LABEL_SIZE];
+	char card_label[TOKEN_LABEL_LEN + 1], card_serial[TOKEN_SERIAL_LEN + 1],
+	    key_label[LABEL_SIZE];
 	char where[QUORUM_WHERE_MAX]; /* "FILE line N" */
 	char retired[QUORUM_WHERE_MAX]; /* where it was retired, "" if active */
 	int unapproved; /* registered while a policy was in force, without its approval */

@@ -167,10 +167,11 @@ static int scan_conduct(struct ceremony_file *f, const char *action, json_t *d)
 	if (ov != NULL && (strcmp(action, "ceremony.begin") == 0 ||
 			   strcmp(action, "ceremony.resumed") == 0)) {
 		f->overrides++;
-		if ((r = text_copy(f->override_by, sizeof(f->override_by), "network override's allowed_by",
+		if ((r = text_copy(f->override_by, sizeof(f->override_by),
+				   "network override's allowed_by",
 				   json_string_value(json_object_get(ov, "allowed_by")) != NULL
-					   ? json_string_value(json_object_get(ov, "allowed_by"))
-					   : "?")) != 0)
+				       ? json_string_value(json_object_get(ov, "allowed_by"))
+				       : "?")) != 0)
 			return r;
 	}
 	if (has_test_cost(d))
@@ -389,7 +390,8 @@ static int seconds_text(double s, char *out, size_t size)
 	long t = (long)(s + 0.5);
 
 	if (t >= 60)
-		return text_format(out, size, "reconstitution time", "%ld min %ld s", t / 60, t % 60);
+		return text_format(out, size, "reconstitution time", "%ld min %ld s", t / 60,
+				   t % 60);
 	return text_format(out, size, "reconstitution time", "%.1f s", s);
 }
 

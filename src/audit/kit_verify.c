@@ -68,7 +68,8 @@ int kit_check_history(const char *history, X509 *root, const uint8_t blob_sha256
 		fprintf(out, "  ✓ blob: backup %s (%s), recorded and not superseded\n", m->backup_id,
 			m->action);
 	if (internal_sha256 != NULL) {
-		if (!m->has_internal || memcmp(m->internal_sha256, internal_sha256, SHA256_LEN) != 0) {
+		if (!m->has_internal ||
+		    memcmp(m->internal_sha256, internal_sha256, SHA256_LEN) != 0) {
 			r = cer_err(CER_E_REFUSED, "the internal record is not the one backup %s "
 						   "wrote",
 				    m->backup_id);

@@ -148,7 +148,8 @@ static int report_crl(struct report *rp, json_t *rec)
 	{
 		const char *serial = json_string_value(json_object_get(e, "serial"));
 		for (size_t j = 0; serial != NULL && j < rp->n_cas; j++)
-			if (strcasecmp(rp->cas[j].serial, serial) == 0 && rp->cas[j].revoked[0] == '\0' &&
+			if (strcasecmp(rp->cas[j].serial, serial) == 0 &&
+			    rp->cas[j].revoked[0] == '\0' &&
 			    (r = text_copy(rp->cas[j].revoked, sizeof(rp->cas[j].revoked),
 					   "record time",
 					   json_string_value(json_object_get(rec, "time")))) != 0)
@@ -242,7 +243,8 @@ static int command_discloses(struct report *rp, long line, json_t *cmd)
 			continue;
 		if (s[0] == '<' && s[1] >= '0' && s[1] <= '9' && strstr(s, " sources>") != NULL &&
 		    (r = disclosed(rp, line,
-				   "a count of per-card secret sources (the number of cards)")) != 0)
+				   "a count of per-card secret sources (the number of cards)")) !=
+			0)
 			return r;
 		for (size_t k = 0; k < sizeof(confidential_options) / sizeof(*confidential_options);
 		     k++) {

@@ -174,7 +174,8 @@ int media_written(const struct media_manifest *before, const struct media_manife
 		int same = 0;
 		for (size_t j = 0; j < before->n && !same; j++)
 			same = strcmp(after->files[i].path, before->files[j].path) == 0 &&
-			       memcmp(after->files[i].sha256, before->files[j].sha256, SHA256_LEN) == 0;
+			       memcmp(after->files[i].sha256, before->files[j].sha256,
+				      SHA256_LEN) == 0;
 		if (!same)
 			r = media_add(m, after->files[i].path, after->files[i].sha256);
 	}

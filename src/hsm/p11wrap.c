@@ -144,8 +144,9 @@ int p11wrap_mechanisms_check(struct p11_session *s, CK_FLAGS need)
 		/* ulMin/ulMaxKeySize are in bytes for AES (PKCS#11 2.40 section 2.12) */
 		if ((info.flags & need) == need && info.ulMinKeySize <= 32 && info.ulMaxKeySize >= 32)
 			return 0;
-		if ((r = text_append(seen, sizeof(seen), "the wrap mechanisms seen", "%s%s without %s%s",
-				     seen[0] != '\0' ? "; " : "", p11wrap_mechanism_name(mechs[i]),
+		if ((r = text_append(seen, sizeof(seen), "the wrap mechanisms seen",
+				     "%s%s without %s%s", seen[0] != '\0' ? "; " : "",
+				     p11wrap_mechanism_name(mechs[i]),
 				     (info.flags & need) != need ? "the flags needed" : "",
 				     (info.flags & need) != need ? "" : "256-bit keys")) != 0)
 			return r;

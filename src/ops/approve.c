@@ -120,7 +120,8 @@ static int approve_one(struct ceremony_ctx *ctx, const struct quorum_officer *o,
 	struct p11key k;
 	struct secret *pin = NULL;
 	uint8_t *spki = NULL, md[SHA256_LEN], sig[CARDSIGN_P256_DER_MAX];
-	char what[160], *stmt = NULL, spki_hex[SHA256_HEX_SIZE], sig_hex[2 * CARDSIGN_P256_DER_MAX + 1];
+	char what[160], *stmt = NULL, spki_hex[SHA256_HEX_SIZE],
+			sig_hex[2 * CARDSIGN_P256_DER_MAX + 1];
 	size_t spki_len = 0, sig_len = sizeof(sig);
 	unsigned int mdlen = 0;
 	int r;
@@ -185,7 +186,8 @@ static json_t *request_json(const struct approve_request *rq, const struct quoru
 			    const struct quorum_state *st, json_t *approvals)
 {
 	json_t *items = json_array();
-	char hex[SHA256_HEX_SIZE], csr[SHA256_HEX_SIZE], prof[SHA256_HEX_SIZE], pol[SHA256_HEX_SIZE];
+	char hex[SHA256_HEX_SIZE], csr[SHA256_HEX_SIZE], prof[SHA256_HEX_SIZE],
+	    pol[SHA256_HEX_SIZE];
 
 	for (size_t i = 0; items != NULL && i < rq->n_items; i++) {
 		hex_encode(rq->items[i].tbs_sha256, SHA256_LEN, hex);
@@ -206,7 +208,8 @@ static json_t *request_json(const struct approve_request *rq, const struct quoru
 static int subject_build(const struct approve_request *rq, struct transcript *tr,
 			 struct quorum_subject *s)
 {
-	uint8_t(*tbs)[SHA256_LEN] = calloc(rq->n_items, SHA256_LEN), (*csr)[SHA256_LEN] = calloc(rq->n_items, SHA256_LEN);
+	uint8_t(*tbs)[SHA256_LEN] = calloc(rq->n_items, SHA256_LEN),
+	(*csr)[SHA256_LEN] = calloc(rq->n_items, SHA256_LEN);
 	int all_csr = 1;
 
 	memset(s, 0, sizeof(*s));
@@ -221,7 +224,8 @@ static int subject_build(const struct approve_request *rq, struct transcript *tr
 		quorum_combine((const uint8_t(*)[SHA256_LEN])tbs, rq->n_items, s->tbs_sha256);
 		if (all_csr) {
 			s->has_csr = 1;
-			quorum_combine((const uint8_t(*)[SHA256_LEN])csr, rq->n_items, s->csr_sha256);
+			quorum_combine((const uint8_t(*)[SHA256_LEN])csr, rq->n_items,
+				       s->csr_sha256);
 		}
 	}
 	free(tbs);

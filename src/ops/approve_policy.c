@@ -101,7 +101,8 @@ int approve_policy_set(struct ceremony_ctx *ctx, const char *policy_path, const 
 		memcpy(item.tbs_sha256, p.sha256, SHA256_LEN);
 		hex_encode(p.sha256, SHA256_LEN, hex);
 		if ((r = text_format(item.what, sizeof(item.what), "the approval's text",
-				     "the new quorum policy %s (sha256 %s)", policy_path, hex)) != 0)
+				     "the new quorum policy %s (sha256 %s)", policy_path, hex)) !=
+		    0)
 			goto out;
 		memset(&rq, 0, sizeof(rq));
 		rq.op = QOP_POLICY_CHANGE;
@@ -131,8 +132,9 @@ out:
 }
 
 int approve_officer_register(struct ceremony_ctx *ctx, struct transcript *tr, const char *role,
-			     const char *name, const char *card, const uint8_t spki_sha256[SHA256_LEN],
-			     const struct approve_opts *ao, FILE *out)
+			     const char *name, const char *card,
+			     const uint8_t spki_sha256[SHA256_LEN], const struct approve_opts *ao,
+			     FILE *out)
 {
 	struct approve_item item;
 	struct approve_request rq;
@@ -142,9 +144,10 @@ int approve_officer_register(struct ceremony_ctx *ctx, struct transcript *tr, co
 	memset(&item, 0, sizeof(item));
 	memcpy(item.tbs_sha256, spki_sha256, SHA256_LEN);
 	hex_encode(spki_sha256, SHA256_LEN, hex);
-	if ((r = text_format(item.what, sizeof(item.what), "the approval's text",
-			     "register officer %s (%.128s): the key with SPKI sha256 %s on card \"%s\"",
-			     role, name, hex, card)) != 0)
+	if ((r = text_format(
+		 item.what, sizeof(item.what), "the approval's text",
+		 "register officer %s (%.128s): the key with SPKI sha256 %s on card \"%s\"", role,
+		 name, hex, card)) != 0)
 		return r;
 	memset(&rq, 0, sizeof(rq));
 	rq.op = QOP_OFFICER_REGISTER;
@@ -193,10 +196,11 @@ int approve_retire(struct ceremony_ctx *ctx, const char *role, const char *histo
 	memcpy(item.tbs_sha256, o->spki_sha256, SHA256_LEN);
 	hex_encode(o->spki_sha256, SHA256_LEN, hex);
 	if ((r = text_copy(name, sizeof(name), "officer name", o->name)) != 0 ||
-	    (r = text_format(item.what, sizeof(item.what), "the approval's text",
-			     "retire officer %s (%.128s): the key with SPKI sha256 %s, registered at "
-			     "%.80s",
-			     role, o->name, hex, o->where)) != 0)
+	    (r = text_format(
+		 item.what, sizeof(item.what), "the approval's text",
+		 "retire officer %s (%.128s): the key with SPKI sha256 %s, registered at "
+		 "%.80s",
+		 role, o->name, hex, o->where)) != 0)
 		goto out;
 	memset(&rq, 0, sizeof(rq));
 	rq.op = QOP_OFFICER_RETIRE;

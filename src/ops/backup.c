@@ -609,7 +609,8 @@ static int records_make(struct create_state *st, const struct backup_create_para
 			int kmin, const char *blob_sha, json_t **pub, char **internal)
 {
 	uint8_t salt[SHA256_LEN];
-	char salt_hex[SHA256_HEX_SIZE], pc[SHA256_HEX_SIZE], cc[SHA256_HEX_SIZE], id_hex[2 * BACKUPBLOB_ID_LEN + 1], label[LABEL_SIZE];
+	char salt_hex[SHA256_HEX_SIZE], pc[SHA256_HEX_SIZE], cc[SHA256_HEX_SIZE],
+	    id_hex[2 * BACKUPBLOB_ID_LEN + 1], label[LABEL_SIZE];
 	json_t *groups = json_array(), *cards = json_array(), *params = NULL, *rec = NULL;
 	char *ptext = NULL, *ctext = NULL;
 	int r = 0;
@@ -702,7 +703,8 @@ static int record_step(struct create_state *st, const struct backup_create_param
 		       int kmin, const struct seal_limits *lim)
 {
 	uint8_t md[SHA256_LEN];
-	char blob_sha[SHA256_HEX_SIZE], kc[SHA256_HEX_SIZE], id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], spki_sha[SHA256_HEX_SIZE];
+	char blob_sha[SHA256_HEX_SIZE], kc[SHA256_HEX_SIZE], id_hex[2 * BACKUPBLOB_ID_LEN + 1],
+	    key_id[2 * 64 + 1], spki_sha[SHA256_HEX_SIZE];
 	char *internal = NULL;
 	json_t *pub = NULL, *outs = NULL, *ins = NULL, *e = NULL, *details = NULL;
 	int r;

@@ -294,8 +294,8 @@ static int card_find_share(struct backup_card *c, const uint8_t id[static BACKUP
 	}
 	if (found == 0)
 		r = cer_err(CER_E_NOTFOUND, "%s holds no share of backup %s%s%s%s%s", c->what, want,
-			    others[0] ? " (it holds backup " : "", others, others_cut ? ", ..." : "",
-			    others[0] ? ")" : "");
+			    others[0] ? " (it holds backup " : "", others,
+			    others_cut ? ", ..." : "", others[0] ? ")" : "");
 	else
 		r = 0;
 out:

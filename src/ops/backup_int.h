@@ -90,7 +90,8 @@ int backup_history_each(const char *dir, int (*fn)(void *arg, long line, json_t 
  * record appended.
  */
 int backup_quorum(struct ceremony_ctx *ctx, struct transcript *tr, enum quorum_op op,
-		  const uint8_t blob_sha256[SHA256_LEN], const char *what, const struct approve_opts *ao,
-		  FILE *out, json_t **approval) __attribute__((warn_unused_result));
+		  const uint8_t blob_sha256[SHA256_LEN], const char *what,
+		  const struct approve_opts *ao, FILE *out, json_t **approval)
+	__attribute__((warn_unused_result));
 
 #endif

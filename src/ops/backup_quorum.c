@@ -7,8 +7,8 @@
 #include "ceremony/sizes.h"
 
 int backup_quorum(struct ceremony_ctx *ctx, struct transcript *tr, enum quorum_op op,
-		  const uint8_t blob_sha256[SHA256_LEN], const char *what, const struct approve_opts *ao,
-		  FILE *out, json_t **approval)
+		  const uint8_t blob_sha256[SHA256_LEN], const char *what,
+		  const struct approve_opts *ao, FILE *out, json_t **approval)
 {
 	struct approve_item item;
 	struct approve_request rq;

@@ -431,7 +431,8 @@ static int recover_record(struct recover_state *st, const struct backup_recover_
 			  double seconds)
 {
 	uint8_t md[SHA256_LEN];
-	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], ch[SHA256_HEX_SIZE], kc[SHA256_HEX_SIZE];
+	char id_hex[2 * BACKUPBLOB_ID_LEN + 1], key_id[2 * 64 + 1], ch[SHA256_HEX_SIZE],
+	    kc[SHA256_HEX_SIZE];
 	json_t *ins = json_array(), *outs = json_array(), *e = NULL, *d;
 	int r;
 

@@ -221,7 +221,8 @@ static void time_rfc3339(long long when, char out[TIME_TEXT_SIZE])
 	time_t t = (time_t)when;
 	struct tm tm;
 
-	if (gmtime_r(&t, &tm) == NULL || strftime(out, TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(out, TIME_TEXT_SIZE, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		out[0] = '\0';
 }
 

@@ -68,11 +68,12 @@ int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl
 	ASN1_INTEGER_free(n);
 	memset(&item, 0, sizeof(item));
 	memcpy(item.tbs_sha256, tbs, SHA256_LEN);
-	if ((r = text_format(item.what, sizeof(item.what), "the approval's text",
-			     "CRL number %ld of the root, %d revoked serial%s, next update in %ld days",
-			     number, sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)),
-			     sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) == 1 ? "" : "s",
-			     o->next_update_days)) != 0)
+	if ((r = text_format(
+		 item.what, sizeof(item.what), "the approval's text",
+		 "CRL number %ld of the root, %d revoked serial%s, next update in %ld days", number,
+		 sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)),
+		 sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) == 1 ? "" : "s",
+		 o->next_update_days)) != 0)
 		return r;
 	memset(&rq, 0, sizeof(rq));
 	rq.op = QOP_CRL_SIGN;

@@ -133,7 +133,8 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	struct p11key k;
 	X509 *issuer = NULL, *subject = NULL, *x = NULL;
 	ASN1_INTEGER *serial = NULL;
-	uint8_t *pem = NULL, fp[SHA256_LEN], issuer_spki[SHA256_LEN], subject_spki[SHA256_LEN], tbs[SHA256_LEN], signed_tbs[SHA256_LEN];
+	uint8_t *pem = NULL, fp[SHA256_LEN], issuer_spki[SHA256_LEN], subject_spki[SHA256_LEN],
+		tbs[SHA256_LEN], signed_tbs[SHA256_LEN];
 	size_t pem_len = 0;
 	json_t *ins = NULL, *outs = NULL, *e[4] = {NULL, NULL, NULL, NULL};
 	const char *tpath;

@@ -176,7 +176,8 @@ static int toolkit_source(const struct kit *k, char *name, size_t size, char *he
 	for (char *line = strtok((char *)text, "\n"); line != NULL && r == 0;
 	     line = strtok(NULL, "\n")) {
 		char *nm = line + 66;
-		if (strlen(line) < 67 || line[64] != ' ' || line[SHA256_HEX_SIZE] != ' ' || strchr(nm, '/') != NULL) {
+		if (strlen(line) < 67 || line[64] != ' ' || line[SHA256_HEX_SIZE] != ' ' ||
+		    strchr(nm, '/') != NULL) {
 			r = cer_err(CER_E_INPUT, "%s: not sha256sum lines", sums);
 			break;
 		}

@@ -43,7 +43,8 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 	X509 *x = NULL;
 	ASN1_INTEGER *serial = NULL;
 	EVP_PKEY *pub = NULL;
-	uint8_t *spki = NULL, *pem = NULL, fp[SHA256_LEN], spki_md[SHA256_LEN], rnd[CERTBUILD_SERIAL_LEN];
+	uint8_t *spki = NULL, *pem = NULL, fp[SHA256_LEN], spki_md[SHA256_LEN],
+		rnd[CERTBUILD_SERIAL_LEN];
 	size_t spki_len = 0, pem_len = 0;
 	json_t *in = NULL, *outs = NULL, *entry = NULL;
 	const unsigned char *p;
@@ -175,7 +176,8 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 			return cer_err(CER_E_IO, "%s: cannot resolve", transcript);
 		*strrchr(dir, '/') = '\0';
 		if (fr.path[0] == '/') {
-			if ((r = text_copy(full, sizeof(full), "the certificate path", fr.path)) != 0)
+			if ((r = text_copy(full, sizeof(full), "the certificate path", fr.path)) !=
+			    0)
 				return r;
 		} else if (snprintf(full, sizeof(full), "%s/%s", dir, fr.path) >= (int)sizeof(full))
 			return cer_err(CER_E_INPUT, "path too long");

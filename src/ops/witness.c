@@ -171,8 +171,8 @@ out:
 }
 
 /* ECDSA over the digest, in the card; checked with the card's public key. */
-static int witness_sign(EVP_PKEY *card_key, EVP_PKEY *pub, const uint8_t md[SHA256_LEN], uint8_t *sig,
-			size_t *sig_len)
+static int witness_sign(EVP_PKEY *card_key, EVP_PKEY *pub, const uint8_t md[SHA256_LEN],
+			uint8_t *sig, size_t *sig_len)
 {
 	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new(card_key, NULL), *vctx = NULL;
 	size_t len = *sig_len;

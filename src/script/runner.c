@@ -671,8 +671,8 @@ static int runner_preflight(struct runner *rn)
 			       media);
 	if (r == 0 && !file_exists(rn->transcript)) {
 		char manifest[PATH_MAX + 32];
-		if ((r = text_format(manifest, sizeof(manifest), "the medium's manifest path", "%s/%s",
-				     media, MEDIA_MANIFEST_NAME)) != 0)
+		if ((r = text_format(manifest, sizeof(manifest), "the medium's manifest path",
+				     "%s/%s", media, MEDIA_MANIFEST_NAME)) != 0)
 			return r;
 		if (file_exists(manifest))
 			return cer_err(CER_E_REFUSED, "%s already carries an earlier ceremony's %s; "

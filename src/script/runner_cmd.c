@@ -152,7 +152,8 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 		eq = strchr(buf, '=');
 		hidden[0] = '\0';
 		if (hide_next)
-			r = text_copy(hidden, sizeof(hidden), "the shown argument", "<confidential>");
+			r = text_copy(hidden, sizeof(hidden), "the shown argument",
+				      "<confidential>");
 		else if (buf[0] == '-' && eq != NULL && (size_t)(eq - buf) < 32) {
 			char opt[32];
 			memcpy(opt, buf, (size_t)(eq - buf));

@@ -313,8 +313,8 @@ int runner_exception_ask(struct runner *rn, const struct script_step *st, const 
 		fprintf(rn->out, "      Exception at step %s. Expected: %s\n", st->id, expected);
 		if ((r = ask_line("      What happened? ", happened, sizeof(happened))) != 0)
 			return r;
-		if (happened[0] == '\0' &&
-		    (r = text_copy(happened, sizeof(happened), "what happened", happened_default)) != 0)
+		if (happened[0] == '\0' && (r = text_copy(happened, sizeof(happened),
+							  "what happened", happened_default)) != 0)
 			return r;
 		if (retry_offered)
 			fprintf(rn->out, "      retry: do the step again; continue: go on as if it were "
@@ -362,7 +362,8 @@ int runner_ask_names(struct runner *rn, json_t **roles)
 		const char *role = rn->script->roles[i], *who = runner_role_name(rn, role);
 		if (who == NULL) {
 			if ((r = text_format(prompt, sizeof(prompt), "the question for a name",
-					     "Who is %s (%s)? ", role, rn->script->role_titles[i])) != 0)
+					     "Who is %s (%s)? ", role,
+					     rn->script->role_titles[i])) != 0)
 				return r;
 			name[0] = '\0';
 			for (int try = 0; name[0] == '\0' && try < RUNNER_ASK_TRIES; try++)

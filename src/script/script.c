@@ -224,9 +224,9 @@ static int load_step(struct script *s, json_t *j, int act, int in_act, const cha
 	st->number = s->n_steps + 1;
 	st->after_seal = after_seal;
 	st->act_title = act_title;
-	if ((r = after_seal ? text_format(st->id, sizeof(st->id), "step id", "after.%d", act)
-			    : text_format(st->id, sizeof(st->id), "step id", "%d.%d", act, in_act)) !=
-	    0)
+	if ((r = after_seal
+		     ? text_format(st->id, sizeof(st->id), "step id", "after.%d", act)
+		     : text_format(st->id, sizeof(st->id), "step id", "%d.%d", act, in_act)) != 0)
 		return r;
 	if (!json_is_object(j))
 		return cer_err(CER_E_INPUT, "%s: step %s is not a mapping", s->path, st->id);

@@ -90,7 +90,8 @@ static int on_record(void *arg, long line, json_t *rec)
 		if (g == NULL)
 			return cer_err(CER_E_NOMEM, "out of memory");
 		l->sup = g;
-		if (h == NULL || strlen(h) != 64 || hex_decode(h, 64, l->sup[l->n_sup].sha256, SHA256_LEN) != 0)
+		if (h == NULL || strlen(h) != 64 ||
+		    hex_decode(h, 64, l->sup[l->n_sup].sha256, SHA256_LEN) != 0)
 			return cer_err(CER_E_INPUT, "%s: %s %s: supersedes names no blob hash", l->path,
 				       action, m->backup_id);
 		memcpy(l->sup[l->n_sup].by, m->backup_id, sizeof(m->backup_id));
@@ -153,7 +154,8 @@ void backups_free(struct backups *b)
 	free(b);
 }
 
-const struct backup_made *backups_find_blob(const struct backups *b, const uint8_t sha256[SHA256_LEN])
+const struct backup_made *backups_find_blob(const struct backups *b,
+					    const uint8_t sha256[SHA256_LEN])
 {
 	for (size_t i = 0; i < b->n; i++)
 		if (memcmp(b->made[i].blob_sha256, sha256, SHA256_LEN) == 0)

@@ -62,10 +62,11 @@ static const char *base_name(const char *path)
 }
 
 int countersig_encode(const char *transcript, const uint8_t transcript_sha256[SHA256_LEN],
-		      const char *role, const uint8_t signer_spki_sha256[SHA256_LEN], const uint8_t *sig,
-		      size_t sig_len, char **out)
+		      const char *role, const uint8_t signer_spki_sha256[SHA256_LEN],
+		      const uint8_t *sig, size_t sig_len, char **out)
 {
-	char md_hex[SHA256_HEX_SIZE], spki_hex[SHA256_HEX_SIZE], sig_hex[2 * COUNTERSIG_SIG_MAX + 1];
+	char md_hex[SHA256_HEX_SIZE], spki_hex[SHA256_HEX_SIZE],
+	    sig_hex[2 * COUNTERSIG_SIG_MAX + 1];
 	json_t *o;
 	char *text;
 	size_t len;
@@ -222,8 +223,9 @@ static int countersig_parse(const char *file, json_t *o, struct countersig_file 
 			       file, format, alg);
 	siglen = strlen(cs->sig_hex);
 	if (strlen(cs->md_hex) != 64 || hex_decode(cs->md_hex, 64, cs->md, SHA256_LEN) != 0 ||
-	    strlen(cs->signer_hex) != 64 || hex_decode(cs->signer_hex, 64, cs->signer, SHA256_LEN) != 0 ||
-	    siglen == 0 || siglen % 2 != 0 || siglen / 2 > sizeof(cs->sig) ||
+	    strlen(cs->signer_hex) != 64 ||
+	    hex_decode(cs->signer_hex, 64, cs->signer, SHA256_LEN) != 0 || siglen == 0 ||
+	    siglen % 2 != 0 || siglen / 2 > sizeof(cs->sig) ||
 	    hex_decode(cs->sig_hex, siglen, cs->sig, siglen / 2) != 0)
 		return cer_err(CER_E_VERIFY, "%s: a hash, key or signature is not hex of its size",
 			       file);

@@ -52,7 +52,8 @@ static size_t spki_slot(const struct history *h, const uint8_t spki[SHA256_LEN])
 {
 	size_t mask = h->spki_cap - 1, i = spki_hash(spki) & mask;
 
-	while (h->spki_slots[i] != 0 && memcmp(h->spki[h->spki_slots[i] - 1], spki, SHA256_LEN) != 0)
+	while (h->spki_slots[i] != 0 &&
+	       memcmp(h->spki[h->spki_slots[i] - 1], spki, SHA256_LEN) != 0)
 		i = (i + 1) & mask;
 	return i;
 }
@@ -239,8 +240,9 @@ static int history_add_revocation(struct history *h, json_t *entry)
 	memcpy(h->revoked[h->n_revoked].serial, serial, strlen(serial) + 1);
 	if (text_copy(h->revoked[h->n_revoked].reason, sizeof(grown->reason), "revocation reason",
 		      reason != NULL ? reason : "unspecified") != 0)
-		return cer_err(CER_E_INPUT, "a revocation record is malformed: its reason \"%.40s\" "
-					    "is longer than %zu bytes",
+		return cer_err(CER_E_INPUT,
+			       "a revocation record is malformed: its reason \"%.40s\" "
+			       "is longer than %zu bytes",
 			       reason, sizeof(grown->reason) - 1);
 	h->revoked[h->n_revoked].time = when;
 	h->n_revoked++;

@@ -342,7 +342,8 @@ static int approval_check(const struct quorum_state *st, const struct quorum_sub
 	int r;
 
 	if (role == NULL || spki_hex == NULL || stmt == NULL || sig == NULL ||
-	    strlen(spki_hex) != 64 || hex_decode(spki_hex, 64, spki, SHA256_LEN) != 0 || !role_ok(role))
+	    strlen(spki_hex) != 64 || hex_decode(spki_hex, 64, spki, SHA256_LEN) != 0 ||
+	    !role_ok(role))
 		return cer_err(CER_E_VERIFY, "approval %zu is malformed", idx + 1);
 	o = officer_by_spki(st, spki);
 	if (o == NULL)

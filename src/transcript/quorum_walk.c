@@ -265,8 +265,9 @@ static int on_retire(struct quorum_state *st, long line, json_t *rec)
 	for (size_t i = 0; i < st->n_officers; i++)
 		if (CRYPTO_memcmp(st->officers[i].spki_sha256, md, SHA256_LEN) == 0 &&
 		    st->officers[i].retired[0] == '\0') {
-			int r = text_format(st->officers[i].retired, sizeof(st->officers[i].retired),
-					    "retirement place", "%s line %ld", st->file, line);
+			int r =
+			    text_format(st->officers[i].retired, sizeof(st->officers[i].retired),
+					"retirement place", "%s line %ld", st->file, line);
 			if (r != 0)
 				return r;
 			found = 1;
@@ -304,8 +305,8 @@ static int on_policy(struct quorum_state *st, long line, json_t *rec)
 }
 
 /* SHA-256 of a certificate's or CRL's own TBS, read from the file the record names. */
-static int output_tbs(const struct quorum_state *st, json_t *rec, int is_crl, uint8_t md[SHA256_LEN],
-		      int *present)
+static int output_tbs(const struct quorum_state *st, json_t *rec, int is_crl,
+		      uint8_t md[SHA256_LEN], int *present)
 {
 	const char *rel = json_string_value(
 		json_object_get(json_array_get(json_object_get(rec, "outputs"), 0), "path"));
@@ -463,7 +464,8 @@ static int on_backup(struct quorum_state *st, long line, json_t *rec, enum quoru
 	if (hex32(json_object_get(blob, "sha256"), md) != 0 ||
 	    hex32(json_object_get(json_array_get(json_object_get(q, "items"), 0), "tbs_sha256"),
 		  want) != 0 ||
-	    json_array_size(json_object_get(q, "items")) != 1 || CRYPTO_memcmp(md, want, SHA256_LEN) != 0)
+	    json_array_size(json_object_get(q, "items")) != 1 ||
+	    CRYPTO_memcmp(md, want, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY,
 			       "%s line %ld: the approvals are for another blob than the one the "
 			       "record names",

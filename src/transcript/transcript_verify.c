@@ -22,7 +22,8 @@ static int is_hex64(const char *s)
 
 /* Walk the lines of a transcript held in memory, checking seq and prev. */
 static int transcript_walk(const char *path, const uint8_t *data, size_t len,
-			   int (*fn)(void *arg, long line, json_t *rec), void *arg, char last[SHA256_HEX_SIZE])
+			   int (*fn)(void *arg, long line, json_t *rec), void *arg,
+			   char last[SHA256_HEX_SIZE])
 {
 	char prev_hash[SHA256_HEX_SIZE] = "";
 	size_t off = 0;
