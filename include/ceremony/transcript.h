@@ -48,7 +48,8 @@ int transcript_file_entry(const struct transcript *t, const char *path, json_t *
 	__attribute__((warn_unused_result));
 /* The same with the SHA-256 of the bytes the caller itself read or wrote there. */
 int transcript_data_entry(const struct transcript *t, const char *path,
-			  const uint8_t sha256[32], json_t **out) __attribute__((warn_unused_result));
+			  const uint8_t sha256[SHA256_LEN], json_t **out)
+	__attribute__((warn_unused_result));
 
 /*
  * Append one record and fsync. inputs/outputs (arrays) and details (object) may

@@ -159,9 +159,9 @@ int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX]
 }
 
 int transcript_data_entry(const struct transcript *t, const char *path,
-			  const uint8_t sha256[32], json_t **out)
+			  const uint8_t sha256[SHA256_LEN], json_t **out)
 {
-	char real[PATH_MAX], rel[PATH_MAX], hex[65];
+	char real[PATH_MAX], rel[PATH_MAX], hex[SHA256_HEX_SIZE];
 
 	*out = NULL;
 	if (realpath(path, real) == NULL)

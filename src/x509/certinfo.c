@@ -104,7 +104,8 @@ json_t *certinfo_name_json(const X509_NAME *name, json_t *obj, const char *text_
 
 json_t *certinfo_json(X509 *x, const char *profile_name)
 {
-	char serial[41] = "", nb[32], na[32], fp_hex[SHA256_HEX_SIZE], spki_hex[SHA256_HEX_SIZE];
+	char serial[41] = "", nb[TIME_TEXT_SIZE], na[TIME_TEXT_SIZE], fp_hex[SHA256_HEX_SIZE],
+	     spki_hex[SHA256_HEX_SIZE];
 	uint8_t fp[SHA256_LEN], spki[SHA256_LEN];
 	unsigned int len = 0;
 	json_t *o, *rest;
@@ -134,7 +135,7 @@ json_t *certinfo_json(X509 *x, const char *profile_name)
 
 void certinfo_print(FILE *out, X509 *x)
 {
-	char subject[1024], serial[41] = "", na[32];
+	char subject[1024], serial[41] = "", na[TIME_TEXT_SIZE];
 	uint8_t fp[SHA256_LEN];
 	unsigned int len = 0;
 	json_t *pols = policies_json(x);
