@@ -17,10 +17,14 @@
 
 #include "ceremony/profile.h"
 
-/* A name as DER (another CA's subject the certificate must not repeat). */
+/* A name as DER (another CA's subject the certificate must not repeat). With
+ * hashed set (lint_name_der_hash), a name whose hashes differ from the
+ * certificate's is passed over without being decoded. */
 struct lint_name_der {
 	const unsigned char *der;
 	size_t len;
+	unsigned long subject_hash, cn_hash; /* X509_NAME_hash_ex: the name, its CN alone */
+	int hashed, has_cn;
 };
 
 struct lint_input {
@@ -33,6 +37,16 @@ struct lint_input {
 	const struct lint_name_der *other_cas; /* every other CA subject in the CA's history */
 	size_t n_other_cas;
 };
+
+/* Fill d's hashes from its DER, once (hashed stays 0 if the DER does not decode). */
+void lint_name_der_hash(struct lint_name_der *d);
+/*
+ * Lint cert-ca-name-unique against a list: CER_E_REFUSED if subject, or its CN
+ * (both compared canonically, as X509_NAME_cmp does), is one of others';
+ * where says whose they are in the message ("a CA already in the history").
+ */
+int lint_ca_name_unique(const X509_NAME *subject, const struct lint_name_der *others, size_t n,
+			const char *where) __attribute__((warn_unused_result));
 
 /* The profile and RFC 5280 rules; CER_E_REFUSED naming the first broken rule. */
 int lint_cert(const struct lint_input *in) __attribute__((warn_unused_result));

@@ -208,12 +208,12 @@ static void *parallel_worker(void *arg)
 }
 
 static int parallel_items(struct issue_run *run, int (*fn)(struct issue_run *, struct issue_item *),
-			  int *rc, int max_threads)
+			  int *rc)
 {
 	struct parallel p = {run, fn, 0, rc};
 	pthread_t th[ISSUE_THREADS_MAX];
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	int n = cores < 1 ? 1 : cores > max_threads ? max_threads : (int)cores, started = 0;
+	int n = cores < 1 ? 1 : cores > ISSUE_THREADS_MAX ? ISSUE_THREADS_MAX : (int)cores, started = 0;
 
 	if ((size_t)n > run->n_items)
 		n = (int)run->n_items;
@@ -388,19 +388,25 @@ static int copy_san(X509 *cert, const struct csr *csr)
 	return r;
 }
 
-/* The next CA request of the batch is linted against this CA's name too. */
-static int issue_note_ca(struct issue_run *run, const X509_NAME *subject, const char *serial_hex)
+/* A CA profile: keep the subject, for the batch's check of CA names (batch_ca_names). */
+static int keep_ca_subject(struct issue_run *run, struct issue_item *it, const X509_NAME *subject)
 {
 	const unsigned char *der = NULL;
 	size_t len = 0;
 
+	if (run->profile.kind != PROFILE_CA)
+		return 0;
 	if (X509_NAME_get0_der(subject, &der, &len) <= 0)
 		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the subject");
-	return history_add_ca(run->history, serial_hex, der, len);
+	free(it->ca_subject);
+	if ((it->ca_subject = malloc(len)) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	memcpy(it->ca_subject, der, len);
+	it->ca_subject_len = len;
+	return 0;
 }
 
-/* Phase 2, after the serials are drawn: build and lint; the final TBS stays. Thread-safe,
- * except for a CA profile's items, which are built one at a time (issue_note_ca). */
+/* Phase 2, after the serials are drawn: build and lint; the final TBS stays. Thread-safe. */
 static int item_build(struct issue_run *run, struct issue_item *it)
 {
 	char(*pols)[PROFILE_OID_MAX] = (char(*)[PROFILE_OID_MAX])run->o->policies;
@@ -413,18 +419,12 @@ static int item_build(struct issue_run *run, struct issue_item *it)
 
 	if (it->state == ITEM_UNRECORDED) { /* the same rules as if it were signed now */
 		struct lint_input in = {it->found, run->issuer, &run->profile, pols,
-					run->o->n_policies, NULL, NULL, 0};
-		struct lint_name_der *cas = NULL;
-		if ((r = issue_history_cas(run->history, &cas)) != 0)
-			return r;
-		in.other_cas = cas;
-		in.n_other_cas = run->history->n_ca;
+					run->o->n_policies, NULL, run->cas, run->n_cas};
 		if ((r = lint_cert(&in)) != 0 ||
 		    (r = lint_path(it->found, run->issuer, &run->profile, pols, run->o->n_policies, 1)) != 0)
 			cer_err_prefix("%s: refused: ", it->out_path);
-		free(cas);
-		if (r == 0 && run->profile.kind == PROFILE_CA)
-			r = issue_note_ca(run, X509_get_subject_name(it->found), it->serial_hex);
+		if (r == 0)
+			r = keep_ca_subject(run, it, X509_get_subject_name(it->found));
 		return r;
 	}
 	if (it->state != ITEM_NEW)
@@ -447,9 +447,9 @@ static int item_build(struct issue_run *run, struct issue_item *it)
 	(void)X509_NAME_oneline(subject, it->subject, sizeof(it->subject));
 	r = issue_lint(cert, it->csr_path, csr_pubkey(csr), run->issuer, &run->shadow,
 		       &run->profile, pols, run->o->n_policies, run->alg, (size_t)run->alg_len,
-		       &it->tbs, &it->tbs_len, run->history);
-	if (r == 0 && run->profile.kind == PROFILE_CA) /* built one at a time: see issue_check_all */
-		r = issue_note_ca(run, subject, it->serial_hex);
+		       &it->tbs, &it->tbs_len, run->cas, run->n_cas);
+	if (r == 0)
+		r = keep_ca_subject(run, it, subject);
 out:
 	X509_free(cert);
 	csr_free(csr);
@@ -521,6 +521,47 @@ static int keys_unique(struct issue_run *run, int *rc)
 			return r;
 	}
 	return 0;
+}
+
+/*
+ * Two CAs of one batch may not share a subject or a CN either (lint
+ * cert-ca-name-unique): each is checked against the batch's earlier ones, in
+ * order, by hash first (issue_lint checked each against the history).
+ */
+static int batch_ca_names(struct issue_run *run, int *rc)
+{
+	struct lint_name_der *seen;
+	size_t n = 0;
+	int r = 0;
+
+	if (run->profile.kind != PROFILE_CA)
+		return 0;
+	if ((seen = calloc(run->n_items, sizeof(*seen))) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	for (size_t i = 0; i < run->n_items; i++) {
+		struct issue_item *it = &run->items[i];
+		const unsigned char *p = it->ca_subject;
+		X509_NAME *subject;
+		if (rc[i] != 0 || it->ca_subject == NULL)
+			continue;
+		if ((subject = d2i_X509_NAME(NULL, &p, (long)it->ca_subject_len)) == NULL) {
+			r = cer_err_ssl(CER_E_CRYPTO, "cannot decode a subject");
+			break;
+		}
+		rc[i] = lint_ca_name_unique(subject, seen, n, "another CA of this batch");
+		X509_NAME_free(subject);
+		if (rc[i] != 0) {
+			cer_err_prefix("%s: refused before signing: ", it->csr_path);
+			(void)snprintf(it->reason, sizeof(it->reason), "%s", cer_err_msg(rc[i]));
+			continue;
+		}
+		seen[n].der = it->ca_subject;
+		seen[n].len = it->ca_subject_len;
+		lint_name_der_hash(&seen[n]);
+		n++;
+	}
+	free(seen);
+	return r;
 }
 
 /* The serial certbuild_serial makes of these random bytes, in hex as the history keeps it. */
@@ -710,8 +751,10 @@ static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 	if ((r = (o->csr_dir != NULL ? items_from_dir(run) : item_add(run, o->csr, o->out))) != 0 ||
 	    (r = pins_assign(run)) != 0)
 		return r;
-	if ((r = history_load_beside(run->transcript_path, o->history_dir, &run->history)) != 0)
+	if ((r = history_load_beside(run->transcript_path, o->history_dir, &run->history)) != 0 ||
+	    (r = issue_history_cas(run->history, &run->cas)) != 0)
 		return r;
+	run->n_cas = run->history->n_ca;
 	if ((r = ctx_transcript_open(ctx, "cert sign", &run->tr)) != 0)
 		return r;
 	run->md = issue_digest_for(X509_get0_pubkey(run->issuer));
@@ -740,18 +783,15 @@ static int issue_check_all(struct issue_run *run, struct hsm *h, struct ceremony
 	if (rc == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	/* STYLE 9: every request, pin, output path and rule before the first login. */
-	if ((r = parallel_items(run, item_check, rc, ISSUE_THREADS_MAX)) != 0 ||
+	if ((r = parallel_items(run, item_check, rc)) != 0 ||
 	    (r = keys_unique(run, rc)) != 0 ||
 	    (r = refusals(run, rc)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, run->o->token, h)) != 0 || (r = draw_serials(run, h)) != 0 ||
 	    (r = issue_shadow_new(run->issuer, &run->shadow)) != 0)
 		goto out;
-	/* A CA batch builds in order: each CA's name joins the history the next one is
-	 * linted against (two CAs with one CN in a batch are refused). */
-	if ((r = parallel_items(run, item_build, rc,
-				run->profile.kind == PROFILE_CA ? 1 : ISSUE_THREADS_MAX)) != 0 ||
-	    (r = refusals(run, rc)) != 0)
+	if ((r = parallel_items(run, item_build, rc)) != 0 ||
+	    (r = batch_ca_names(run, rc)) != 0 || (r = refusals(run, rc)) != 0)
 		goto out;
 	r = issue_approve(run, ctx, out);
 out:
@@ -779,6 +819,7 @@ out:
 		free(run->items[i].out_path);
 		free(run->items[i].chain_path);
 		free(run->items[i].tbs);
+		free(run->items[i].ca_subject);
 		X509_free(run->items[i].found);
 	}
 	free(run->items);
@@ -788,6 +829,7 @@ out:
 	issue_shadow_free(&run->shadow);
 	hsm_close(&h);
 	transcript_close(run->tr);
+	free(run->cas);
 	history_free(run->history);
 	X509_free(run->issuer);
 	free(run);

@@ -191,9 +191,10 @@ int issue_history_cas(const struct history *h, struct lint_name_der **out)
 		return 0;
 	if ((cas = calloc(h->n_ca, sizeof(*cas))) == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
-	for (size_t i = 0; i < h->n_ca; i++) { /* every CA subject in the history */
+	for (size_t i = 0; i < h->n_ca; i++) { /* every CA subject in the history, hashed once */
 		cas[i].der = h->ca[i].subject_der;
 		cas[i].len = h->ca[i].subject_der_len;
+		lint_name_der_hash(&cas[i]);
 	}
 	*out = cas;
 	return 0;
@@ -202,21 +203,15 @@ int issue_history_cas(const struct history *h, struct lint_name_der **out)
 int issue_lint(X509 *cert, const char *name, EVP_PKEY *expected_key, X509 *issuer,
 	       const struct issue_shadow *sh, const struct profile *p,
 	       char (*policies)[PROFILE_OID_MAX], int n_policies, const uint8_t *alg,
-	       size_t alg_len, uint8_t **tbs, size_t *tbs_len, const struct history *h)
+	       size_t alg_len, uint8_t **tbs, size_t *tbs_len, const struct lint_name_der *cas,
+	       size_t n_cas)
 {
-	struct lint_input in = {cert, issuer, p, policies, n_policies, expected_key, NULL, 0};
-	struct lint_name_der *cas = NULL;
+	struct lint_input in = {cert, issuer, p, policies, n_policies, expected_key, cas, n_cas};
 	unsigned char *linted = NULL;
-	int len, r;
+	int len;
 
 	*tbs = NULL;
-	if ((r = issue_history_cas(h, &cas)) != 0)
-		return r;
-	in.other_cas = cas;
-	in.n_other_cas = h->n_ca;
-	r = issue_lint_cas(cert, name, sh, &in, alg, alg_len, tbs, tbs_len, &linted, &len);
-	free(cas);
-	return r;
+	return issue_lint_cas(cert, name, sh, &in, alg, alg_len, tbs, tbs_len, &linted, &len);
 }
 
 static int issue_lint_cas(X509 *cert, const char *name, const struct issue_shadow *sh,

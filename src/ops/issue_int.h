@@ -37,6 +37,8 @@ struct issue_item {
 	X509 *found; /* ITEM_DONE_BEFORE / ITEM_UNRECORDED: the certificate already there */
 	enum issue_state state;
 	char reason[512]; /* why it was refused, if it was */
+	uint8_t *ca_subject; /* a CA profile: the subject's DER, for the batch's name check */
+	size_t ca_subject_len;
 };
 
 /* A throwaway Ed25519 key and the issuer's certificate re-signed with it. */
@@ -50,6 +52,8 @@ struct issue_run {
 	struct profile profile;
 	X509 *issuer;
 	struct history *history;
+	struct lint_name_der *cas; /* the history's CA subjects, hashed once */
+	size_t n_cas;
 	struct transcript *tr;
 	const char *transcript_path;
 	struct issue_item *items;
@@ -66,13 +70,16 @@ const EVP_MD *issue_digest_for(EVP_PKEY *issuer_key);
 int issue_shadow_new(X509 *issuer, struct issue_shadow *sh);
 void issue_shadow_free(struct issue_shadow *sh);
 int issue_final_alg(EVP_PKEY *issuer_key, const EVP_MD *md, uint8_t **der, int *len);
-/* Lint cert (signing it with the shadow key) and give the final TBS to sign. */
+/* Lint cert (signing it with the shadow key) and give the final TBS to sign; cas:
+ * every CA subject in the history (issue_history_cas). */
+struct lint_name_der;
 int issue_lint(X509 *cert, const char *name, EVP_PKEY *expected_key, X509 *issuer,
 	       const struct issue_shadow *sh, const struct profile *p,
 	       char (*policies)[PROFILE_OID_MAX], int n_policies, const uint8_t *alg,
-	       size_t alg_len, uint8_t **tbs, size_t *tbs_len, const struct history *h);
-/* Every CA subject the history holds, for lint_input.other_cas (free the array only). */
-struct lint_name_der;
+	       size_t alg_len, uint8_t **tbs, size_t *tbs_len, const struct lint_name_der *cas,
+	       size_t n_cas);
+/* Every CA subject the history holds, hashed, for lint_input.other_cas (free the
+ * array only; it points into the history). */
 int issue_history_cas(const struct history *h, struct lint_name_der **out);
 /* DER Certificate ::= SEQUENCE { tbs, algorithm, BIT STRING signature } */
 int issue_assemble(const uint8_t *tbs, size_t tbs_len, const uint8_t *alg, size_t alg_len,

@@ -232,14 +232,67 @@ static int lint_ca_name(const struct lint_input *in)
 	     "a CA's subject is its issuer's (a self-issued CA certificate)");
 	LINT("cert-ca-name-unique", in->issuer == NULL || !cn_same(subject, X509_get_subject_name(in->issuer)),
 	     "a CA's CN is its issuer's");
-	for (size_t i = 0; i < in->n_other_cas; i++) {
-		const unsigned char *p = in->other_cas[i].der;
-		X509_NAME *other = d2i_X509_NAME(NULL, &p, (long)in->other_cas[i].len);
-		int same = other != NULL && X509_NAME_cmp(subject, other) == 0;
-		int same_cn = other != NULL && cn_same(subject, other);
+	return lint_ca_name_unique(subject, in->other_cas, in->n_other_cas,
+				   "a CA already in the history");
+}
+
+/* Equal names (X509_NAME_cmp: canonical encodings) have equal hashes of those
+ * encodings; so do equal CNs, each hashed as a one-entry name as cn_same builds it. */
+static int name_hashes(const X509_NAME *n, unsigned long *subject, unsigned long *cn, int *has_cn)
+{
+	int i = X509_NAME_get_index_by_NID(n, NID_commonName, -1), ok = 0;
+	X509_NAME *alone;
+
+	*has_cn = 0;
+	*subject = X509_NAME_hash_ex(n, NULL, NULL, &ok);
+	if (!ok)
+		return -1;
+	if (i < 0)
+		return 0;
+	if ((alone = X509_NAME_new()) == NULL ||
+	    !X509_NAME_add_entry(alone, X509_NAME_get_entry(n, i), -1, 0)) {
+		X509_NAME_free(alone);
+		return -1;
+	}
+	*cn = X509_NAME_hash_ex(alone, NULL, NULL, &ok);
+	X509_NAME_free(alone);
+	if (!ok)
+		return -1;
+	*has_cn = 1;
+	return 0;
+}
+
+void lint_name_der_hash(struct lint_name_der *d)
+{
+	const unsigned char *p = d->der;
+	X509_NAME *n = d2i_X509_NAME(NULL, &p, (long)d->len);
+
+	d->hashed = n != NULL && name_hashes(n, &d->subject_hash, &d->cn_hash, &d->has_cn) == 0;
+	X509_NAME_free(n);
+	ERR_clear_error();
+}
+
+int lint_ca_name_unique(const X509_NAME *subject, const struct lint_name_der *others, size_t n,
+			const char *where)
+{
+	unsigned long hs = 0, hc = 0;
+	int has_cn = 0, hashed = name_hashes(subject, &hs, &hc, &has_cn) == 0;
+
+	ERR_clear_error();
+	for (size_t i = 0; i < n; i++) {
+		const struct lint_name_der *o = &others[i];
+		const unsigned char *p = o->der;
+		X509_NAME *other;
+		int same, same_cn;
+		if (hashed && o->hashed && o->subject_hash != hs &&
+		    !(has_cn && o->has_cn && o->cn_hash == hc))
+			continue; /* neither the name nor the CN can be equal */
+		other = d2i_X509_NAME(NULL, &p, (long)o->len);
+		same = other != NULL && X509_NAME_cmp(subject, other) == 0;
+		same_cn = other != NULL && cn_same(subject, other);
 		X509_NAME_free(other);
-		LINT("cert-ca-name-unique", !same, "the subject is that of a CA already in the history");
-		LINT("cert-ca-name-unique", !same_cn, "the CN is that of a CA already in the history");
+		LINT("cert-ca-name-unique", !same, "the subject is that of %s", where);
+		LINT("cert-ca-name-unique", !same_cn, "the CN is that of %s", where);
 	}
 	return 0;
 }

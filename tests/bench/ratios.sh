@@ -89,7 +89,10 @@ for c in 384 256; do
 	cer key generate --token bench --label "k$c" --type "ec-p$c" --transcript "$T/ca$c/00.jsonl" >/dev/null
 	cer cert root --token bench --key "k$c" --profile "$ROOTPROF" --subject "/C=DE/O=Bench/CN=Bench P-$c Root" \
 		--out "$T/ca$c/root.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
-	cer transcript seal --token bench --key "k$c" "$T/ca$c/00.jsonl" >/dev/null
+	# Seals are made by a ceremony-signing key, never by the CA key.
+	cer cert signer --token bench --key "k$c" --issuer "$T/ca$c/root.pem" --profile "$PWD/ceremony-scripts/profiles/ceremony-signer.yaml" \
+		--label "s$c" --out "$T/ca$c/signer.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
+	cer transcript seal --token bench --key "s$c" "$T/ca$c/00.jsonl" >/dev/null
 done
 
 # Raw C_Sign on the same token and keys.
@@ -100,7 +103,7 @@ python3 tests/bench/make_csrs.py "$T/csr/batch" "$BATCH" batch
 for c in 384 256; do
 	sign_batch "$T/ca$c" "k$c" "$T/ca$c/root.pem" "$T/csr/batch" "$T/ca$c/certs-01" "$T/ca$c/01.jsonl"
 	eval "BATCH_SECS$c=$SECS BATCH_KIB$c=$KIB BATCH_CALLS$c=$CALLS"
-	timed "seal" "${CER[@]}" transcript seal --token bench --key "k$c" --cert "$T/ca$c/root.pem" "$T/ca$c/01.jsonl"
+	timed "seal" "${CER[@]}" transcript seal --token bench --key "s$c" --cert "$T/ca$c/signer.pem" "$T/ca$c/01.jsonl"
 done
 RATE384=$(div "$BATCH" "$BATCH_SECS384")
 RATE256=$(div "$BATCH" "$BATCH_SECS256")
@@ -156,7 +159,7 @@ while [ "$have" -lt "$HISTORY" ]; do
 	"${CER[@]}" --previous "$prev" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
 		--profile "$PROFILE" --csr-dir "$T/csr/h$num" --out-dir "$T/ca384/certs-$num" \
 		--transcript "$T/ca384/$num.jsonl" >/dev/null
-	cer transcript seal --token bench --key k384 --cert "$T/ca384/root.pem" "$T/ca384/$num.jsonl" >/dev/null
+	cer transcript seal --token bench --key s384 --cert "$T/ca384/signer.pem" "$T/ca384/$num.jsonl" >/dev/null
 	prev=$T/ca384/$num.jsonl
 	have=$((have + n))
 done
