@@ -150,7 +150,7 @@ name_refused "a CA with another CA's CN (other O) is refused" samecn "lint cert-
 name_refused "a CA whose CN is the root's but for case and spaces is refused" rootcn "lint cert-ca-name-unique: a CA's CN is its issuer's"
 mkdir -p "$M/twins" "$M/twins-out"
 for i in 1 2; do openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/tw$i.key" -subj "/C=DE/O=ACME Devices $i/CN=Twin CA" -out "$M/twins/t$i.csr" 2>/dev/null; done
-expect_fail "two CAs with one CN in a batch: none is signed" 1 'cert-ca-name-unique' \
+expect_fail "two CAs with one CN in a batch: none is signed" 1 'cert-ca-name-unique: the CN is that of another CA of this batch' \
 	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/twins" --out-dir "$M/twins-out" --transcript "$TRN"
 check "... nothing written by the batch" test -z "$(ls "$M/twins-out")"
 
