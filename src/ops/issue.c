@@ -329,7 +329,83 @@ static int item_found(struct issue_run *run, struct issue_item *it)
 	return 0;
 }
 
-/* Phase 1, no HSM: outputs, the request, its pin, every CSR check. Thread-safe. */
+static int copy_san(X509 *cert, const struct csr *csr)
+{
+	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr_req(csr));
+	int r = 0;
+
+	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
+		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
+		if (OBJ_obj2nid(X509_EXTENSION_get_object(e)) == NID_subject_alt_name &&
+		    !X509_add_ext(cert, e, -1))
+			r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot copy subjectAltName", csr_name(csr));
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	return r;
+}
+
+/* A CA profile: keep the subject, for the batch's check of CA names (batch_ca_names). */
+static int keep_ca_subject(struct issue_run *run, struct issue_item *it, const X509_NAME *subject)
+{
+	const unsigned char *der = NULL;
+	size_t len = 0;
+
+	if (run->profile.kind != PROFILE_CA)
+		return 0;
+	if (X509_NAME_get0_der(subject, &der, &len) <= 0)
+		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the subject");
+	free(it->ca_subject);
+	if ((it->ca_subject = malloc(len)) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	memcpy(it->ca_subject, der, len);
+	it->ca_subject_len = len;
+	return 0;
+}
+
+/* Build and lint from the checked request; the final TBS stays. Thread-safe. */
+static int item_build(struct issue_run *run, struct issue_item *it, const struct csr *csr)
+{
+	char(*pols)[PROFILE_OID_MAX] = (char(*)[PROFILE_OID_MAX])run->o->policies;
+	X509_NAME *subject = NULL;
+	ASN1_INTEGER *serial = NULL;
+	X509 *cert = NULL;
+	int r;
+
+	if (it->state == ITEM_UNRECORDED) { /* the same rules as if it were signed now */
+		struct lint_input in = {it->found, run->issuer, &run->profile, pols,
+					run->o->n_policies, NULL, run->cas, run->n_cas};
+		if ((r = lint_cert(&in)) != 0 ||
+		    (r = lint_path(it->found, run->issuer, &run->profile, pols, run->o->n_policies, 1)) != 0)
+			cer_err_prefix("%s: refused: ", it->out_path);
+		if (r == 0)
+			r = keep_ca_subject(run, it, X509_get_subject_name(it->found));
+		return r;
+	}
+	if (it->state != ITEM_NEW)
+		return 0;
+	if ((r = certbuild_serial(it->serial, &serial)) != 0)
+		goto out;
+	if ((r = subject_compose(&run->profile, X509_REQ_get_subject_name(csr_req(csr)), it->csr_path,
+			       &subject)) != 0 ||
+	    (r = certbuild_new(&run->profile, subject, csr_pubkey(csr), run->issuer, serial, pols,
+			       run->o->n_policies, &cert)) != 0 ||
+	    (run->profile.allow_san && (r = copy_san(cert, csr)) != 0))
+		goto out;
+	(void)X509_NAME_oneline(subject, it->subject, sizeof(it->subject));
+	r = issue_lint(cert, it->csr_path, csr_pubkey(csr), run->issuer, &run->shadow,
+		       &run->profile, pols, run->o->n_policies, run->alg, (size_t)run->alg_len,
+		       &it->tbs, &it->tbs_len, run->cas, run->n_cas);
+	if (r == 0)
+		r = keep_ca_subject(run, it, subject);
+out:
+	X509_free(cert);
+	ASN1_INTEGER_free(serial);
+	X509_NAME_free(subject);
+	return r;
+}
+
+/* Each request once, on both threads, before the login (the serials drawn already):
+ * outputs, the request, its pin, every CSR check, then build and lint. Thread-safe. */
 static int item_check(struct issue_run *run, struct issue_item *it)
 {
 	struct csr_policy pol = {&run->profile, run->issuer, NULL, 0}; /* known keys: below */
@@ -367,97 +443,14 @@ static int item_check(struct issue_run *run, struct issue_item *it)
 	}
 	if (exists)
 		r = item_found(run, it);
+	if (r == 0) /* the serials are drawn: build from the request just checked */
+		r = item_build(run, it, csr);
 out:
 	csr_free(csr);
 	return r;
 }
 
 /* The profile allows the request's subjectAltName: copy it exactly (csr checked it). */
-static int copy_san(X509 *cert, const struct csr *csr)
-{
-	STACK_OF(X509_EXTENSION) *exts = X509_REQ_get_extensions(csr_req(csr));
-	int r = 0;
-
-	for (int i = 0; i < sk_X509_EXTENSION_num(exts); i++) {
-		X509_EXTENSION *e = sk_X509_EXTENSION_value(exts, i);
-		if (OBJ_obj2nid(X509_EXTENSION_get_object(e)) == NID_subject_alt_name &&
-		    !X509_add_ext(cert, e, -1))
-			r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot copy subjectAltName", csr_name(csr));
-	}
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	return r;
-}
-
-/* A CA profile: keep the subject, for the batch's check of CA names (batch_ca_names). */
-static int keep_ca_subject(struct issue_run *run, struct issue_item *it, const X509_NAME *subject)
-{
-	const unsigned char *der = NULL;
-	size_t len = 0;
-
-	if (run->profile.kind != PROFILE_CA)
-		return 0;
-	if (X509_NAME_get0_der(subject, &der, &len) <= 0)
-		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the subject");
-	free(it->ca_subject);
-	if ((it->ca_subject = malloc(len)) == NULL)
-		return cer_err(CER_E_NOMEM, "out of memory");
-	memcpy(it->ca_subject, der, len);
-	it->ca_subject_len = len;
-	return 0;
-}
-
-/* Phase 2, after the serials are drawn: build and lint; the final TBS stays. Thread-safe. */
-static int item_build(struct issue_run *run, struct issue_item *it)
-{
-	char(*pols)[PROFILE_OID_MAX] = (char(*)[PROFILE_OID_MAX])run->o->policies;
-	X509_NAME *subject = NULL;
-	ASN1_INTEGER *serial = NULL;
-	struct csr *csr = NULL;
-	X509 *cert = NULL;
-	uint8_t md[32];
-	int r;
-
-	if (it->state == ITEM_UNRECORDED) { /* the same rules as if it were signed now */
-		struct lint_input in = {it->found, run->issuer, &run->profile, pols,
-					run->o->n_policies, NULL, run->cas, run->n_cas};
-		if ((r = lint_cert(&in)) != 0 ||
-		    (r = lint_path(it->found, run->issuer, &run->profile, pols, run->o->n_policies, 1)) != 0)
-			cer_err_prefix("%s: refused: ", it->out_path);
-		if (r == 0)
-			r = keep_ca_subject(run, it, X509_get_subject_name(it->found));
-		return r;
-	}
-	if (it->state != ITEM_NEW)
-		return 0;
-	if ((r = item_load(it, &csr, md)) != 0)
-		goto out;
-	if (memcmp(md, it->csr_sha256, 32) != 0) {
-		r = cer_err(CER_E_REFUSED, "%s: refused: the file changed while it was being checked",
-			    it->csr_path);
-		goto out;
-	}
-	if ((r = certbuild_serial(it->serial, &serial)) != 0)
-		goto out;
-	if ((r = subject_compose(&run->profile, X509_REQ_get_subject_name(csr_req(csr)), it->csr_path,
-			       &subject)) != 0 ||
-	    (r = certbuild_new(&run->profile, subject, csr_pubkey(csr), run->issuer, serial, pols,
-			       run->o->n_policies, &cert)) != 0 ||
-	    (run->profile.allow_san && (r = copy_san(cert, csr)) != 0))
-		goto out;
-	(void)X509_NAME_oneline(subject, it->subject, sizeof(it->subject));
-	r = issue_lint(cert, it->csr_path, csr_pubkey(csr), run->issuer, &run->shadow,
-		       &run->profile, pols, run->o->n_policies, run->alg, (size_t)run->alg_len,
-		       &it->tbs, &it->tbs_len, run->cas, run->n_cas);
-	if (r == 0)
-		r = keep_ca_subject(run, it, subject);
-out:
-	X509_free(cert);
-	csr_free(csr);
-	ASN1_INTEGER_free(serial);
-	X509_NAME_free(subject);
-	return r;
-}
-
 static int record_refusal(struct issue_run *run, struct issue_item *it)
 {
 	json_t *in = NULL, *e = NULL;
@@ -516,8 +509,14 @@ static int keys_unique(struct issue_run *run, int *rc)
 		} else if ((r = history_add_spki(run->history, it->spki)) != 0) {
 			return r;
 		}
-		if (it->state == ITEM_UNRECORDED &&
-		    (r = history_add_serial(run->history, it->serial_hex)) != 0)
+		if (it->state != ITEM_UNRECORDED)
+			continue;
+		if (history_has_serial(run->history, it->serial_hex)) /* one of this call's draws */
+			return cer_err(CER_E_REFUSED,
+				       "%s: a fresh serial number equals this certificate's (%s); "
+				       "nothing was signed: run the same command again",
+				       it->out_path, it->serial_hex);
+		if ((r = history_add_serial(run->history, it->serial_hex)) != 0)
 			return r;
 	}
 	return 0;
@@ -782,15 +781,13 @@ static int issue_check_all(struct issue_run *run, struct hsm *h, struct ceremony
 
 	if (rc == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
-	/* STYLE 9: every request, pin, output path and rule before the first login. */
-	if ((r = parallel_items(run, item_check, rc)) != 0 ||
-	    (r = keys_unique(run, rc)) != 0 ||
-	    (r = refusals(run, rc)) != 0)
-		goto out;
+	/* STYLE 9: every request, pin, output path and rule before the first login. The
+	 * session (no login) gives the serials' randomness first, so that each request
+	 * is read, parsed, checked, built and linted once. */
 	if ((r = hsm_open(ctx, run->o->token, h)) != 0 || (r = draw_serials(run, h)) != 0 ||
 	    (r = issue_shadow_new(run->issuer, &run->shadow)) != 0)
 		goto out;
-	if ((r = parallel_items(run, item_build, rc)) != 0 ||
+	if ((r = parallel_items(run, item_check, rc)) != 0 || (r = keys_unique(run, rc)) != 0 ||
 	    (r = batch_ca_names(run, rc)) != 0 || (r = refusals(run, rc)) != 0)
 		goto out;
 	r = issue_approve(run, ctx, out);

@@ -125,17 +125,18 @@ static int set_validity(X509 *x, const struct profile *p)
 }
 
 /* RFC 5280 4.2.1.2 method 1 (SHA-1 of the subjectPublicKey bits) or RFC 7093 method 1. */
-static int key_identifier(EVP_PKEY *key, enum profile_ski method, ASN1_OCTET_STRING **out)
+/* Of the certificate's own subjectPublicKey bits (set from the key already): no
+ * second encoding of the key. */
+static int key_identifier(X509 *x, enum profile_ski method, ASN1_OCTET_STRING **out)
 {
-	X509_PUBKEY *xpk = NULL;
+	X509_PUBKEY *xpk = X509_get_X509_PUBKEY(x);
 	const unsigned char *bits;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	int bitslen, r = 0;
 
 	*out = NULL;
-	if (!X509_PUBKEY_set(&xpk, key) ||
-	    !X509_PUBKEY_get0_param(NULL, &bits, &bitslen, NULL, xpk) ||
+	if (xpk == NULL || !X509_PUBKEY_get0_param(NULL, &bits, &bitslen, NULL, xpk) ||
 	    !EVP_Digest(bits, (size_t)bitslen, md, &mdlen,
 			method == PROFILE_SKI_SHA1 ? EVP_sha1() : EVP_sha256(), NULL)) {
 		r = cer_err_ssl(CER_E_CRYPTO, "cannot compute the key identifier");
@@ -145,7 +146,6 @@ static int key_identifier(EVP_PKEY *key, enum profile_ski method, ASN1_OCTET_STR
 	if (*out == NULL || !ASN1_OCTET_STRING_set(*out, md, 20))
 		r = cer_err(CER_E_NOMEM, "out of memory");
 out:
-	X509_PUBKEY_free(xpk);
 	return r;
 }
 
@@ -254,8 +254,7 @@ static int add_policies(X509 *x, const struct profile *p, char (*extra)[PROFILE_
 	return r;
 }
 
-static int add_key_identifiers(X509 *x, const struct profile *p, EVP_PKEY *subject_key,
-			       X509 *issuer)
+static int add_key_identifiers(X509 *x, const struct profile *p, X509 *issuer)
 {
 	ASN1_OCTET_STRING *ski = NULL;
 	AUTHORITY_KEYID *akid = NULL;
@@ -263,7 +262,7 @@ static int add_key_identifiers(X509 *x, const struct profile *p, EVP_PKEY *subje
 	int r = 0;
 
 	if (p->ski != PROFILE_SKI_NONE) {
-		if ((r = key_identifier(subject_key, p->ski, &ski)) != 0)
+		if ((r = key_identifier(x, p->ski, &ski)) != 0)
 			return r;
 		r = add_ext(x, NID_subject_key_identifier, ski, 0);
 	}
@@ -377,7 +376,7 @@ int certbuild_new(const struct profile *p, X509_NAME *subject, EVP_PKEY *subject
 	if ((r = set_validity(x, p)) != 0 || (r = add_basic_constraints(x, p)) != 0 ||
 	    (r = add_key_usage(x, p)) != 0 || (r = add_eku(x, p)) != 0 ||
 	    (r = add_policies(x, p, extra_policies, n_extra)) != 0 ||
-	    (r = add_key_identifiers(x, p, subject_key, issuer)) != 0 ||
+	    (r = add_key_identifiers(x, p, issuer)) != 0 ||
 	    (r = add_profile_urls(x, p)) != 0)
 		goto fail;
 	*out = x;
