@@ -181,24 +181,22 @@ out:
 	return r;
 }
 
-#define ISSUE_LOOKAHEAD 2 /* signatures made ahead of the checks: few to discard on a failure */
+#define ISSUE_WORKERS 2 /* each signs an item (the HSM one at a time), then checks and writes it */
 
 struct group {
-	size_t first, n; /* items [first, first + n) were handled */
+	size_t first, n; /* items [first, first + n) were handled (written, or failed) */
 	X509 *certs[ISSUE_GROUP];
 	uint8_t out_md[ISSUE_GROUP][32], chain_md[ISSUE_GROUP][32];
-	/* The pipeline: this thread signs item k while the checker verifies and writes k - 1. */
 	struct issue_run *run;
-	uint8_t *sig[ISSUE_GROUP];
-	size_t sig_len[ISSUE_GROUP];
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	size_t signed_n, checked_n; /* items [0, signed_n) signed, [0, checked_n) written */
-	int sign_done, check_failed, check_r;
-	char check_msg[1024];
+	EVP_PKEY *key;
+	pthread_mutex_t lock, hsm; /* hsm: one signature at a time on the session */
+	size_t next;               /* the next item a worker takes */
+	int failed, fail_r;
+	size_t fail_k; /* the first failed item */
+	char fail_msg[1024];
 };
 
-static int check_one(struct group *g, size_t k)
+static int check_one(struct group *g, size_t k, const uint8_t *sig, size_t sig_len)
 {
 	struct issue_run *run = g->run;
 	struct issue_item *it = &run->items[g->first + k];
@@ -207,7 +205,7 @@ static int check_one(struct group *g, size_t k)
 	if (it->state == ITEM_DONE_BEFORE)
 		return 0;
 	if (it->state == ITEM_NEW)
-		r = sign_check(run, it, g->sig[k], g->sig_len[k], &g->certs[k]);
+		r = sign_check(run, it, sig, sig_len, &g->certs[k]);
 	else
 		r = (g->certs[k] = X509_dup(it->found)) != NULL ? 0 : cer_err(CER_E_NOMEM, "out of memory");
 	if (r == 0 && (r = write_item(run, it, g->certs[k], g->out_md[k], g->chain_md[k])) != 0) {
@@ -221,92 +219,83 @@ static int check_one(struct group *g, size_t k)
 	return r;
 }
 
-/* The checker: verify and write each signed item in order, until the signer is done. */
-static void *group_checker(void *arg)
+/* One item: the HSM signs it (alone on the session), then this thread verifies and writes it. */
+static int work_one(struct group *g, size_t k)
+{
+	struct issue_item *it = &g->run->items[g->first + k];
+	uint8_t *sig = NULL;
+	size_t sig_len = 0;
+	int r = 0;
+
+	if (it->state == ITEM_NEW) {
+		pthread_mutex_lock(&g->hsm);
+		r = sign_only(g->run, it, g->key, &sig, &sig_len);
+		pthread_mutex_unlock(&g->hsm);
+	}
+	if (r == 0)
+		r = check_one(g, k, sig, sig_len);
+	free(sig);
+	return r;
+}
+
+/*
+ * A worker takes the next item until the group is done or an item failed; while
+ * one verifies and writes, the other has the HSM sign, so both cores work and
+ * the HSM waits little. What was written before a failure is committed.
+ */
+static void *group_worker(void *arg)
 {
 	struct group *g = arg;
+	size_t n = g->run->n_items - g->first < ISSUE_GROUP ? g->run->n_items - g->first : ISSUE_GROUP;
 	int r;
 
-	for (size_t k = 0;; k++) {
+	for (;;) {
+		size_t k;
 		pthread_mutex_lock(&g->lock);
-		while (k >= g->signed_n && !g->sign_done)
-			pthread_cond_wait(&g->cond, &g->lock);
-		if (k >= g->signed_n) {
+		k = g->next;
+		if (g->failed || k >= n) {
 			pthread_mutex_unlock(&g->lock);
 			break;
 		}
+		g->next++;
 		pthread_mutex_unlock(&g->lock);
-		r = check_one(g, k);
+		cer_err_clear();
+		if ((r = work_one(g, k)) == 0)
+			continue;
 		pthread_mutex_lock(&g->lock);
-		if (r != 0) {
-			g->check_failed = 1;
-			g->check_r = r;
-			(void)snprintf(g->check_msg, sizeof(g->check_msg), "%s", cer_err_msg(r));
-		} else {
-			g->checked_n = k + 1;
+		if (!g->failed || k < g->fail_k) {
+			g->fail_k = k;
+			g->fail_r = r;
+			(void)snprintf(g->fail_msg, sizeof(g->fail_msg), "%s", cer_err_msg(r));
 		}
-		pthread_cond_broadcast(&g->cond);
+		g->failed = 1;
 		pthread_mutex_unlock(&g->lock);
-		if (r != 0)
-			break;
 	}
 	ERR_clear_error();
 	return NULL;
 }
 
-/*
- * Sign and write up to ISSUE_GROUP items on two threads (the HSM signs the next
- * while the previous is verified and written); stops at the first failure, and
- * g->n counts the items handled before it.
- */
+/* Sign, verify and write up to ISSUE_GROUP items on ISSUE_WORKERS threads; g->n
+ * counts the items taken, each written (g->certs[k]) or not. */
 static int group_sign(struct issue_run *run, struct group *g, EVP_PKEY *key)
 {
-	pthread_t checker;
-	size_t k, discarded = 0;
-	int r = 0, threaded;
+	pthread_t th[ISSUE_WORKERS];
+	int started = 0;
 
 	g->run = run;
-	threaded = pthread_create(&checker, NULL, group_checker, g) == 0;
-	for (k = 0; k < ISSUE_GROUP && g->first + k < run->n_items; k++) {
-		struct issue_item *it = &run->items[g->first + k];
-		pthread_mutex_lock(&g->lock);
-		while (threaded && k >= g->checked_n + ISSUE_LOOKAHEAD && !g->check_failed)
-			pthread_cond_wait(&g->cond, &g->lock);
-		pthread_mutex_unlock(&g->lock);
-		if (g->check_failed)
+	g->key = key;
+	for (int i = 1; i < ISSUE_WORKERS; i++)
+		if (pthread_create(&th[i], NULL, group_worker, g) == 0)
+			started = i;
+		else
 			break;
-		if (it->state == ITEM_NEW && (r = sign_only(run, it, key, &g->sig[k], &g->sig_len[k])) != 0)
-			break;
-		pthread_mutex_lock(&g->lock);
-		g->signed_n = k + 1;
-		pthread_cond_broadcast(&g->cond);
-		pthread_mutex_unlock(&g->lock);
-		if (!threaded && (g->check_r = check_one(g, k)) != 0) {
-			g->check_failed = 1;
-			(void)snprintf(g->check_msg, sizeof(g->check_msg), "%s", cer_err_msg(g->check_r));
-			break;
-		}
-		if (!threaded)
-			g->checked_n = k + 1;
-	}
-	pthread_mutex_lock(&g->lock);
-	g->sign_done = 1;
-	pthread_cond_broadcast(&g->cond);
-	pthread_mutex_unlock(&g->lock);
-	if (threaded)
-		pthread_join(checker, NULL);
-	g->n = g->checked_n;
-	if (g->check_failed) {
-		for (size_t j = g->checked_n + 1; j < g->signed_n; j++)
-			discarded += run->items[g->first + j].state == ITEM_NEW;
-		if (discarded > 0)
-			return cer_err(g->check_r, "%s (the %zu signature%s made after it %s discarded, "
-						   "never written)",
-				       g->check_msg, discarded, discarded == 1 ? "" : "s",
-				       discarded == 1 ? "was" : "were");
-		return cer_err(g->check_r, "%s", g->check_msg);
-	}
-	return r;
+	group_worker(g);
+	for (int i = 1; i <= started; i++)
+		pthread_join(th[i], NULL);
+	g->n = g->next;
+	if (g->failed)
+		return cer_err(g->fail_r, "%s", g->fail_msg);
+	return 0;
 }
 
 /* The group's files durable, then its records (one fsync), then the report. */
@@ -348,15 +337,13 @@ static int group_commit(struct issue_run *run, struct group *g, FILE *out)
 
 static void group_free(struct group *g)
 {
-	for (size_t k = 0; k < ISSUE_GROUP; k++) {
+	for (size_t k = 0; k < ISSUE_GROUP; k++)
 		X509_free(g->certs[k]);
-		free(g->sig[k]);
-	}
 	pthread_mutex_destroy(&g->lock);
-	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->hsm);
 	memset(g, 0, sizeof(*g));
 	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->cond, NULL);
+	pthread_mutex_init(&g->hsm, NULL);
 }
 
 /* A stop mid-batch says what was issued and that a rerun finishes the batch. */
@@ -385,7 +372,7 @@ static int sign_groups(struct issue_run *run, EVP_PKEY *key, FILE *out)
 	if (g == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	pthread_mutex_init(&g->lock, NULL);
-	pthread_cond_init(&g->cond, NULL);
+	pthread_mutex_init(&g->hsm, NULL);
 	transcript_hold(run->tr);
 	for (size_t first = 0; first < run->n_items && r == 0; first += g->n) {
 		group_free(g);
@@ -400,7 +387,7 @@ static int sign_groups(struct issue_run *run, EVP_PKEY *key, FILE *out)
 	}
 	group_free(g);
 	pthread_mutex_destroy(&g->lock);
-	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->hsm);
 	free(g);
 	return r;
 }
