@@ -821,6 +821,7 @@ out:
 	}
 	free(run->items);
 	free(run->alg);
+	free(run->issuer_pem);
 	json_decref(run->profile_entry);
 	json_decref(run->issuer_entry);
 	issue_shadow_free(&run->shadow);

@@ -63,6 +63,8 @@ struct issue_run {
 	uint8_t *alg; /* DER AlgorithmIdentifier of the issuer's signatures */
 	int alg_len;
 	json_t *profile_entry, *issuer_entry; /* transcript file entries, hashed once */
+	uint8_t *issuer_pem; /* encoded once, for every X-chain.pem */
+	size_t issuer_pem_len;
 	size_t n_issued, n_before, n_unrecorded;
 };
 

@@ -122,10 +122,15 @@ static int write_item(struct issue_run *run, struct issue_item *it, X509 *x, uin
 	size_t pem_len = 0, chain_len = 0;
 	int r;
 
-	if ((r = pem_encode_cert(x, &pem, &pem_len)) != 0 ||
-	    (r = pem_encode_cert(x, &chain, &chain_len)) != 0 ||
-	    (r = pem_encode_cert(run->issuer, &chain, &chain_len)) != 0)
+	if ((r = pem_encode_cert(x, &pem, &pem_len)) != 0)
 		goto out;
+	chain_len = pem_len + run->issuer_pem_len; /* the certificate, then the issuer's */
+	if ((chain = malloc(chain_len)) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	memcpy(chain, pem, pem_len);
+	memcpy(chain + pem_len, run->issuer_pem, run->issuer_pem_len);
 	/* What the record names is what is on disk (an interrupted call's files included). */
 	if (file_exists(it->chain_path))
 		r = file_sha256(it->chain_path, chain_md);
@@ -416,7 +421,8 @@ int issue_sign_all(struct issue_run *run, struct ceremony_ctx *ctx, struct hsm *
 			goto out;
 		}
 	}
-	if ((r = sign_groups(run, hk != NULL ? hsmkey_pkey(hk) : NULL, out)) != 0)
+	if ((r = pem_encode_cert(run->issuer, &run->issuer_pem, &run->issuer_pem_len)) != 0 ||
+	    (r = sign_groups(run, hk != NULL ? hsmkey_pkey(hk) : NULL, out)) != 0)
 		goto out;
 	if (run->n_before > 0)
 		fprintf(out, "%zu request%s already issued by an earlier call, skipped.\n",

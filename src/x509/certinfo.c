@@ -102,6 +102,20 @@ json_t *certinfo_name_json(const X509_NAME *name, json_t *obj, const char *text_
 	return obj;
 }
 
+/* The certificate's own SubjectPublicKeyInfo bytes, hashed (no re-encoding of the key). */
+static int cert_spki_sha256(X509 *x, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der), ok;
+
+	if (n <= 0)
+		return cer_err_ssl(CER_E_CRYPTO, "cannot encode the public key");
+	ok = EVP_Digest(der, (size_t)n, out, &mdlen, EVP_sha256(), NULL);
+	OPENSSL_free(der);
+	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot hash the public key");
+}
+
 json_t *certinfo_json(X509 *x, const char *profile_name)
 {
 	char serial[41] = "", nb[TIME_TEXT_SIZE], na[TIME_TEXT_SIZE], fp_hex[SHA256_HEX_SIZE],
@@ -111,7 +125,7 @@ json_t *certinfo_json(X509 *x, const char *profile_name)
 	json_t *o, *rest;
 
 	if (certinfo_serial_hex(x, serial) != 0 || !X509_digest(x, EVP_sha256(), fp, &len) ||
-	    certinfo_spki_sha256(X509_get0_pubkey(x), spki) != 0)
+	    cert_spki_sha256(x, spki) != 0)
 		return NULL;
 	time_text(X509_get0_notBefore(x), nb, sizeof(nb));
 	time_text(X509_get0_notAfter(x), na, sizeof(na));
