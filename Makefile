@@ -94,6 +94,18 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libceremony.a
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libceremony.a $(LIBS_ALL)
 
+# genman writes the man pages' OPTIONS sections from the option tables (src/cli);
+# `make man` rewrites docs/man/*.1 in place, test_docs fails when one differs.
+GENMAN    := $(BUILD)/genman
+$(GENMAN): tools/genman.c $(BUILD)/libceremony.a
+	@mkdir -p $(dir $@)
+	@[ "$(V)" = 1 ] || echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS_ALL) $(LDFLAGS_ALL) -o $@ $< $(BUILD)/libceremony.a $(LIBS_ALL)
+
+.PHONY: man
+man: $(GENMAN)
+	$(GENMAN) docs/man
+
 # The fault-injecting PKCS#11 module the fault sweeps put in front of SoftHSM2 (tests only).
 $(FAULTP11): tests/faultp11/faultp11.c
 	@mkdir -p $(dir $@)
@@ -115,7 +127,7 @@ deps:
 # `check` runs the unit and integration tests (real SoftHSM2 tokens), two at a time with
 # per-test seconds; `make check TESTS="csr backup"` runs only those (JOBS=N to change).
 check: deps
-	$(MAKE) all unit-bins fuzz-bins toolkit $(FAULTP11)
+	$(MAKE) all unit-bins fuzz-bins toolkit $(FAULTP11) $(GENMAN)
 	BUILD=$(BUILD) SANITIZE=$(SANITIZE) TESTS="$(TESTS)" tests/run-tests.sh
 
 .PHONY: unit-bins fuzz-bins fuzz

@@ -28,4 +28,18 @@ int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_report(struct ceremony_ctx *ctx, int argc, char **argv);
 int cmd_quorum(struct ceremony_ctx *ctx, int argc, char **argv);
 
+/* Each group's verbs, with their option tables. */
+extern const struct cli_command cmd_crl_verbs[];
+extern const struct cli_command cmd_csr_verbs[];
+extern const struct cli_command cmd_script_verbs[];
+extern const struct cli_spec cmd_audit_spec;
+extern const struct cli_spec cmd_report_spec;
+extern const struct cli_spec cmd_run_spec;
+extern const struct cli_command cmd_witness_verbs[];
+extern const struct cli_command cmd_media_verbs[];
+
+/* Every group, in the order ceremony --help lists them (groups.c); ceremony's own options. */
+extern const struct cli_command cli_groups[];
+extern const struct cli_spec cli_main_spec;
+
 #endif

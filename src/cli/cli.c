@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ceremony/airgap.h"
+#include "ceremony/approve.h"
 #include "ceremony/cli.h"
 #include "ceremony/config.h"
 #include "ceremony/err.h"
@@ -133,6 +134,195 @@ int cli_getopt(struct ceremony_ctx *ctx, int argc, char **argv, const char *shor
 				return CER_E_USAGE;
 			return cli_usage_error(usage, "%s: bad value \"%s\" for an option", argv[0],
 					       optarg != NULL ? optarg : "");
+		}
+	}
+	*first_arg = optind;
+	return 0;
+}
+
+const struct cli_opt cli_common_opts[] = {
+	{.name = "module", .arg = "PATH", .val = OPT_MODULE,
+	 .help = "PKCS#11 module (else $CEREMONY_MODULE, else ceremony.yaml)",
+	 .man = "The PKCS#11 module to load.\n"
+		"Without it, the module is taken from\n.BR CEREMONY_MODULE ,\nelse from\n"
+		".B module:\nin the configuration file."},
+	{.name = "config", .arg = "FILE", .val = OPT_CONFIG,
+	 .help = "site configuration (default ./ceremony.yaml if present)",
+	 .man = "The site configuration (default\n.B ./ceremony.yaml\nif present)."},
+	{.name = "transcript", .arg = "FILE", .val = OPT_TRANSCRIPT,
+	 .help = "transcript to append to (required by commands that change things)",
+	 .man = "The transcript to append to; required by every command that changes\nanything."},
+	{.name = "pin-source", .arg = "SRC", .val = OPT_PIN_SOURCE,
+	 .help = "user PIN from file:PATH (default: asked on the terminal)",
+	 .man = "The user PIN, from\n.BI file: PATH\\fR;\nby default it is asked on the terminal."},
+	{.name = "so-pin-source", .arg = "SRC", .val = OPT_SO_PIN_SOURCE,
+	 .help = "security officer PIN from file:PATH",
+	 .man = "The security officer PIN, from\n.BI file: PATH\\fR."},
+	{.name = "ceremony", .arg = "ID", .val = OPT_CEREMONY,
+	 .help = "ceremony id recorded in a new transcript",
+	 .man = "The ceremony id recorded in a new transcript (default: random)."},
+	{.name = "previous", .arg = "FILE", .val = OPT_PREVIOUS,
+	 .help = "the previous ceremony's sealed transcript (a new one links it)",
+	 .man = "The previous ceremony's sealed transcript; a new transcript links to it\n"
+		"(its SHA-256, its seal's SHA-256 and its last line's hash), so the\n"
+		"transcripts form one chain, the CA's whole history."},
+	{.name = "allow-network", .val = OPT_ALLOW_NETWORK,
+	 .help = "run although a network interface is up (recorded)",
+	 .man = "Run although a network interface other than loopback is up. Without it, every\n"
+		"command that touches an HSM, a card or a transcript refuses to run on a machine\n"
+		"that is on a network; with it, a new transcript's\n.B ceremony.begin\n"
+		"record names the interfaces and the override."},
+	{.name = "help", .val = 'h', .short_name = 'h', .help = "print this help",
+	 .man = "Print the help and exit.\n.B ceremony COMMAND --help\n"
+		"prints a command group's list of commands,\n.B ceremony COMMAND VERB --help\n"
+		"a command's own options."},
+	CLI_END,
+};
+
+const struct cli_opt cli_approve_opts[] = {
+	{.name = "approvers", .arg = "ROLES", .val = OPT_APPROVERS,
+	 .help = "the officers who approve, in order: KE1,KE2 (the quorum\n"
+		 "policy in the history says who must; see docs/quorum.md)",
+	 .man = "The officers who approve, in order, comma-separated:\n.BR KE1,KE2 .\n"
+		"When the CA's history holds a quorum policy, the command first builds the\n"
+		"exact bytes the HSM will sign, shows their SHA-256 in PGP words, and each\n"
+		"approver's card signs an approval statement; fewer than the policy requires\n"
+		"is refused before anything is signed. See\n.IR docs/quorum.md ."},
+	{.name = "approver-pin-sources", .arg = "LIST", .val = OPT_APPROVER_PINS,
+	 .help = "file:PATH per approver, for their card PINs\n"
+		 "(default: each is asked on the terminal)",
+	 .man = ".BI file: PATH\nper approver, for their card PINs (default: each is asked on the "
+		"terminal)."},
+	CLI_END,
+};
+
+/* Append table's options (and its includes') to longopts and shortopts. */
+static int longopts_add(const struct cli_opt *table, struct option *longopts, size_t *n,
+			char *shortopts, size_t *ns)
+{
+	for (const struct cli_opt *o = table; !CLI_OPT_IS_END(o); o++) {
+		int r;
+
+		if (o->include != NULL && (r = longopts_add(o->include, longopts, n, shortopts, ns)) != 0)
+			return r;
+		if (o->name == NULL)
+			continue;
+		if (*n + 1 >= CLI_LONGOPTS_MAX || *ns + 3 >= CLI_LONGOPTS_MAX)
+			return cer_err(CER_E_INTERNAL, "--%s: more than %d options", o->name,
+				       CLI_LONGOPTS_MAX - 1);
+		longopts[*n].name = o->name;
+		longopts[*n].has_arg = o->arg != NULL ? required_argument : no_argument;
+		longopts[*n].flag = NULL;
+		longopts[*n].val = o->val;
+		(*n)++;
+		if (o->short_name != 0) {
+			shortopts[(*ns)++] = o->short_name;
+			if (o->arg != NULL)
+				shortopts[(*ns)++] = ':';
+		}
+	}
+	return 0;
+}
+
+int cli_longopts(const struct cli_spec *spec, struct option longopts[CLI_LONGOPTS_MAX],
+		 char shortopts[CLI_LONGOPTS_MAX])
+{
+	size_t n = 0, ns = 0;
+	int r;
+
+	if ((spec->opts != NULL && (r = longopts_add(spec->opts, longopts, &n, shortopts, &ns)) != 0) ||
+	    (r = longopts_add(cli_common_opts, longopts, &n, shortopts, &ns)) != 0)
+		return r;
+	memset(&longopts[n], 0, sizeof(longopts[n]));
+	shortopts[ns] = '\0';
+	return 0;
+}
+
+int cli_opt_tag(const struct cli_opt *o, char *tag, size_t size)
+{
+	int w;
+
+	if (o->short_name != 0)
+		w = snprintf(tag, size, "-%c, --%s%s%s", o->short_name, o->name,
+			     o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
+	else
+		w = snprintf(tag, size, "--%s%s%s", o->name, o->arg != NULL ? " " : "",
+			     o->arg != NULL ? o->arg : "");
+	if (w < 0 || (size_t)w >= size) {
+		(void)snprintf(tag, size, "--?"); /* a name of ~90 characters: a bug */
+		return 3;
+	}
+	return w;
+}
+
+/* "  --name ARG   text", continuation lines at column 24. */
+static void help_rows(const struct cli_opt *table, FILE *f)
+{
+	for (const struct cli_opt *o = table; !CLI_OPT_IS_END(o); o++) {
+		if (o->name == NULL) {
+			if (o->help != NULL)
+				fputs(o->help, f);
+			else if (o->include != NULL)
+				help_rows(o->include, f);
+			continue;
+		}
+		char tag[96];
+		int w = cli_opt_tag(o, tag, sizeof(tag));
+
+		/* The text at column 24, or two spaces after a longer name. */
+		fprintf(f, "  %s%*s", tag, w < 22 ? 22 - w : 2, "");
+		for (const char *h = o->help; *h != '\0'; h++) {
+			fputc(*h, f);
+			if (*h == '\n')
+				fprintf(f, "%24s", "");
+		}
+		fputc('\n', f);
+	}
+}
+
+void cli_help(const struct cli_spec *spec, FILE *f)
+{
+	fputs(spec->usage, f);
+	if (spec->opts != NULL && !CLI_OPT_IS_END(&spec->opts[0])) {
+		fputc('\n', f);
+		help_rows(spec->opts, f);
+	}
+	fputs("\nCommon options (before or after the command):\n", f);
+	help_rows(cli_common_opts, f);
+}
+
+int cli_parse(struct ceremony_ctx *ctx, int argc, char **argv, const struct cli_spec *spec,
+	      int (*handle)(void *state, int c, const char *arg), void *state, int *first_arg)
+{
+	struct option longopts[CLI_LONGOPTS_MAX];
+	char shortopts[CLI_LONGOPTS_MAX];
+	int c;
+
+	if ((c = cli_longopts(spec, longopts, shortopts)) != 0)
+		return c;
+	if ((c = cli_options_exact(argc, argv, shortopts, longopts, 0, spec->usage)) != 0)
+		return c;
+	optind = 0; /* GNU: restart scanning for this command's argv */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		if (c == 'h') {
+			cli_help(spec, stdout);
+			return 1;
+		}
+		if (c == '?' || c == ':') {
+			return cli_usage_error(spec->usage,
+					       "%s: unknown option or missing value in \"%s\"",
+					       argv[0], argv[optind - 1]);
+		}
+		if (c >= OPT_MODULE && c < OPT_COMMON_LAST) {
+			(void)cli_common_option(ctx, c, optarg);
+			continue;
+		}
+		if (handle == NULL || handle(state, c, optarg) != 0) {
+			if (cer_err_msg(CER_E_USAGE)[0] != '\0' && c == 0)
+				return CER_E_USAGE;
+			return cli_usage_error(spec->usage, "%s: bad value \"%s\" for an option",
+					       argv[0], optarg != NULL ? optarg : "");
 		}
 	}
 	*first_arg = optind;

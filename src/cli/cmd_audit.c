@@ -22,20 +22,59 @@ static const char audit_usage[] =
 	"ceremonies are listed apart, not as forks. Stops at the first fault, naming the\n"
 	"file and line. What could not be checked (files not present, a ceremony still in\n"
 	"progress) is listed, never marked \u2713, and fails the audit unless --partial.\n"
-	"Exit 0 only if the whole history holds. See docs/audit.md.\n"
-	"\n  --root FILE           the root certificate every seal's signer must chain to and\n"
-	"                        every issuer must be (compare its fingerprint with paper)\n"
-	"  --allow-unanchored    without --root, take the root the first ceremony made: that\n"
-	"                        proves only that the history agrees with itself (UNANCHORED)\n"
-	"  --partial             accept a partial audit: what could not be checked is listed\n"
-	"                        and the verdict says \"partial\", but the exit status is 0\n"
-	"  -v, --verbose         a verdict for every record\n"
-	"  --allow-test-cost     accept backups sealed at the test Argon2id cost (a test\n"
-	"                        history; a fault otherwise, as is CEREMONY_TEST_ARGON2=1)\n"
-	"  --card CARD           also check a Key Executive card (its PIN: --pin-source or the\n"
-	"                        terminal): every backup share on it must belong to a backup\n"
-	"                        DIR records as made; repeat for several cards\n"
-	"\n" CLI_COMMON_HELP;
+	"Exit 0 only if the whole history holds. See docs/audit.md.\n";
+
+static const struct cli_opt audit_opts[] = {
+	{.name = "root", .arg = "FILE", .val = 'r',
+	 .help = "the root certificate every seal's signer must chain to and\n"
+		 "every issuer must be (compare its fingerprint with paper)",
+	 .man = "The root certificate every seal's signer must chain to and every issuer must\n"
+		"be; compare its fingerprint with the paper record."},
+	{.name = "allow-unanchored", .val = 'A',
+	 .help = "without --root, take the root the first ceremony made: that\n"
+		 "proves only that the history agrees with itself (UNANCHORED)",
+	 .man = "Without\n"
+		".BR --root ,\n"
+		"take the root the first ceremony made.\n"
+		"That proves only that the history agrees with itself (a history made with any\n"
+		"key does), so it is refused unless this option is given, and the output says\n"
+		".BR UNANCHORED ."},
+	{.name = "partial", .val = 'p',
+	 .help = "accept a partial audit: what could not be checked is listed\n"
+		 "and the verdict says \"partial\", but the exit status is 0",
+	 .man = "Accept a partial audit: what could not be checked is listed, the verdict says\n"
+		"\"partial\", and the exit status is 0 if everything that was checked holds."},
+	{.name = "verbose", .val = 'v', .short_name = 'v',
+	 .help = "a verdict for every record"},
+	{.name = "allow-test-cost", .val = 'T',
+	 .help = "accept backups sealed at the test Argon2id cost (a test\n"
+		 "history; a fault otherwise, as is CEREMONY_TEST_ARGON2=1)",
+	 .man = "Accept backups whose shares were sealed at the test Argon2id cost (a test\n"
+		"history); without it, or\n"
+		".B CEREMONY_TEST_ARGON2=1\n"
+		"in the auditor's environment, such a ceremony is a fault."},
+	{.name = "card", .arg = "CARD", .val = 'C',
+	 .help = "also check a Key Executive card (its PIN: --pin-source or the\n"
+		 "terminal): every backup share on it must belong to a backup\n"
+		 "DIR records as made; repeat for several cards",
+	 .man = "Also check a Key Executive card (its PIN:\n"
+		".B --pin-source\n"
+		"or the terminal): every backup share on it must belong to a backup that\n"
+		".I DIR\n"
+		"records as made\n"
+		".RB ( backup.create\n"
+		"or\n"
+		".BR backup.rekey );\n"
+		"a share of an unrecorded backup, or of one that only has its\n"
+		".B backup.intent\n"
+		"(an interrupted backup), is a fault, named with the\n"
+		".B card wipe --backup\n"
+		"command that removes it.\n"
+		"Repeat for several cards."},
+	CLI_END,
+};
+
+const struct cli_spec cmd_audit_spec = {audit_usage, audit_opts};
 
 #define AUDIT_CARDS_MAX 16
 
@@ -67,20 +106,12 @@ static int audit_opt(void *state, int c, const char *arg)
 
 int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"root", required_argument, NULL, 'r'},
-						 {"verbose", no_argument, NULL, 'v'},
-						 {"partial", no_argument, NULL, 'p'},
-						 {"allow-test-cost", no_argument, NULL, 'T'},
-						 {"allow-unanchored", no_argument, NULL, 'A'},
-						 {"card", required_argument, NULL, 'C'},
-						 CLI_COMMON_OPTIONS,
-						 {NULL, 0, NULL, 0}};
 	struct audit_cli cl;
 
 	memset(&cl, 0, sizeof(cl));
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "hv", longopts, audit_usage, audit_opt, &cl, &first)) !=
+	if ((r = cli_parse(ctx, argc, argv, &cmd_audit_spec, audit_opt, &cl, &first)) !=
 	    0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)

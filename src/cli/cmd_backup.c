@@ -342,11 +342,11 @@ out:
 }
 
 static const struct cli_command backup_commands[] = {
-	{"create", cmd_backup_create, "wrap the root key and split its KEK to Key Executive cards"},
-	{"recover", cmd_backup_recover, "reconstitute the root key at a backup token from k cards"},
-	{"rekey", cmd_backup_rekey, "re-wrap under a fresh KEK split to a new set of cards"},
-	{"kit", cmd_backup_kit, "write (or verify) the recovery kit for the backup site"},
-	{NULL, NULL, NULL},
+	{"create", cmd_backup_create, "wrap the root key and split its KEK to Key Executive cards", NULL, NULL},
+	{"recover", cmd_backup_recover, "reconstitute the root key at a backup token from k cards", NULL, NULL},
+	{"rekey", cmd_backup_rekey, "re-wrap under a fresh KEK split to a new set of cards", NULL, NULL},
+	{"kit", cmd_backup_kit, "write (or verify) the recovery kit for the backup site", NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_backup(struct ceremony_ctx *ctx, int argc, char **argv)

@@ -126,10 +126,10 @@ static int cmd_card_wipe(struct ceremony_ctx *ctx, int argc, char **argv)
 }
 
 static const struct cli_command card_commands[] = {
-	{"show", cmd_card_show, "list the backup shares on a card without opening them"},
-	{"verify", cmd_card_verify, "prove a card and passphrase open a valid share of a blob"},
-	{"wipe", cmd_card_wipe, "destroy a card's shares of a superseded backup"},
-	{NULL, NULL, NULL},
+	{"show", cmd_card_show, "list the backup shares on a card without opening them", NULL, NULL},
+	{"verify", cmd_card_verify, "prove a card and passphrase open a valid share of a blob", NULL, NULL},
+	{"wipe", cmd_card_wipe, "destroy a card's shares of a superseded backup", NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_card(struct ceremony_ctx *ctx, int argc, char **argv)

@@ -237,11 +237,11 @@ static int cmd_cert_signer(struct ceremony_ctx *ctx, int argc, char **argv)
 }
 
 static const struct cli_command cert_commands[] = {
-	{"root", cmd_cert_root, "make the self-signed root certificate"},
-	{"signer", cmd_cert_signer, "make the ceremony-signing key and its certificate"},
-	{"sign", cmd_cert_sign, "sign intermediate CA / end-entity certificates from CSRs"},
-	{"cross", cmd_cert_cross, "cross-certify another root (root rollover)"},
-	{NULL, NULL, NULL},
+	{"root", cmd_cert_root, "make the self-signed root certificate", NULL, NULL},
+	{"signer", cmd_cert_signer, "make the ceremony-signing key and its certificate", NULL, NULL},
+	{"sign", cmd_cert_sign, "sign intermediate CA / end-entity certificates from CSRs", NULL, NULL},
+	{"cross", cmd_cert_cross, "cross-certify another root (root rollover)", NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_cert(struct ceremony_ctx *ctx, int argc, char **argv)

@@ -12,21 +12,60 @@ static const char sign_usage[] =
 	"                         --out root.crl --transcript FILE\n"
 	"\nSigns the root's CRL in the HSM: version 2, authorityKeyIdentifier, a CRL number one\n"
 	"above any in the CA's history (every *.jsonl beside the transcript, or --history DIR),\n"
-	"every revocation the history records plus the new ones. An empty CRL is allowed.\n"
-	"\n  --token T             token label or PKCS#11 URI\n"
-	"  --key L               the root key's label\n"
-	"  --issuer FILE         the root certificate\n"
-	"  --revoke SERIAL       a positive serial number in hex that the CA issued (repeatable)\n"
-	"  --reason R            the reason of the --revoke just before it (each needs its own):\n"
-	"                        keyCompromise, cACompromise, affiliationChanged, superseded,\n"
-	"                        cessationOfOperation, privilegeWithdrawn or unspecified;\n"
-	"                        a CA certificate: one of the first five (BR 7.2.2); an end\n"
-	"                        entity: never cACompromise\n"
-	"  --allow-unknown-serial  also revoke serials the CA's history never issued (recorded)\n"
-	"  --next-update DAYS    1 to 365 (CA/B BR 4.9.7)\n"
-	"  --out FILE            where to write the PEM CRL (never overwritten)\n"
-	"  --history DIR         the folder of the CA's transcripts\n" APPROVE_HELP
-	"\n" CLI_COMMON_HELP;
+	"every revocation the history records plus the new ones. An empty CRL is allowed.\n";
+
+static const struct cli_opt sign_opts[] = {
+	{.name = "token", .arg = "T", .val = 't',
+	 .help = "token label or PKCS#11 URI"},
+	{.name = "key", .arg = "L", .val = 'k',
+	 .help = "the root key's label"},
+	{.name = "issuer", .arg = "FILE", .val = 'i',
+	 .help = "the root certificate"},
+	{.name = "revoke", .arg = "SERIAL", .val = 'r',
+	 .help = "a positive serial number in hex that the CA issued (repeatable)",
+	 .man = "A positive serial number in hex that the CA's history issued (repeatable).\n"
+		"Serial 0 and negative serials are refused."},
+	{.name = "reason", .arg = "R", .val = 'R',
+	 .help = "the reason of the --revoke just before it (each needs its own):\n"
+		 "keyCompromise, cACompromise, affiliationChanged, superseded,\n"
+		 "cessationOfOperation, privilegeWithdrawn or unspecified;\n"
+		 "a CA certificate: one of the first five (BR 7.2.2); an end\n"
+		 "entity: never cACompromise",
+	 .man = "The reason of the\n"
+		".B --revoke\n"
+		"just before it; each\n"
+		".B --revoke\n"
+		"needs its own:\n"
+		".BR keyCompromise ,\n"
+		".BR cACompromise ,\n"
+		".BR affiliationChanged ,\n"
+		".BR superseded ,\n"
+		".BR cessationOfOperation ,\n"
+		".B privilegeWithdrawn\n"
+		"or\n"
+		".B unspecified\n"
+		"(written as no reasonCode, RFC 5280 5.3.1).\n"
+		"A CA certificate's entry must give one of the first five (CA/B Baseline\n"
+		"Requirements 7.2.2); an end entity's is never\n"
+		".BR cACompromise ."},
+	{.name = "allow-unknown-serial", .val = 'U',
+	 .help = "also revoke serials the CA's history never issued (recorded)",
+	 .man = "Also revoke serials the CA's history never issued (each entry is recorded with\n"
+		".BR \"known: false\" ,\n"
+		"the record with\n"
+		".BR \"allow_unknown_serial: true\" )."},
+	{.name = "next-update", .arg = "DAYS", .val = 'n',
+	 .help = "1 to 365 (CA/B BR 4.9.7)",
+	 .man = "1 to 365 (CA/B Baseline Requirements 4.9.7)."},
+	{.name = "out", .arg = "FILE", .val = 'o',
+	 .help = "where to write the PEM CRL (never overwritten)"},
+	{.name = "history", .arg = "DIR", .val = 'H',
+	 .help = "the folder of the CA's transcripts"},
+	{.include = cli_approve_opts},
+	CLI_END,
+};
+
+static const struct cli_spec sign_spec = {sign_usage, sign_opts};
 
 static int sign_opt(void *state, int c, const char *arg)
 {
@@ -63,18 +102,10 @@ static int sign_opt(void *state, int c, const char *arg)
 
 static int cmd_crl_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"token", required_argument, NULL, 't'},   {"key", required_argument, NULL, 'k'},
-		{"issuer", required_argument, NULL, 'i'},  {"out", required_argument, NULL, 'o'},
-		{"reason", required_argument, NULL, 'R'},  {"revoke", required_argument, NULL, 'r'},
-		{"next-update", required_argument, NULL, 'n'}, {"history", required_argument, NULL, 'H'},
-		{"allow-unknown-serial", no_argument, NULL, 'U'},
-		APPROVE_OPTIONS,
-		CLI_COMMON_OPTIONS,			   {NULL, 0, NULL, 0}};
 	struct crl_opts o = {0};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, sign_usage, sign_opt, &o, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &sign_spec, sign_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (first != argc)
 		return cli_usage_error(sign_usage, "unexpected argument \"%s\"", argv[first]);
@@ -90,13 +121,13 @@ static int cmd_crl_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 	return crl_sign(ctx, &o, stdout);
 }
 
-static const struct cli_command crl_commands[] = {
-	{"sign", cmd_crl_sign, "sign the root's CRL"},
-	{NULL, NULL, NULL},
+const struct cli_command cmd_crl_verbs[] = {
+	{"sign", cmd_crl_sign, "sign the root's CRL", &sign_spec, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_crl(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	return cli_dispatch(ctx, "crl", "usage: ceremony crl COMMAND [options]\n", crl_commands, argc,
+	return cli_dispatch(ctx, "crl", "usage: ceremony crl COMMAND [options]\n", cmd_crl_verbs, argc,
 			    argv);
 }

@@ -18,10 +18,17 @@ static const char show_usage[] =
 	"\nReads one certificate signing request (DER, or PEM with exactly one\n"
 	"CERTIFICATE REQUEST block) and prints its subject, key, SPKI SHA-256\n"
 	"fingerprint (to read aloud), requested extensions and every check's verdict\n"
-	"(docs/csr.md). Exit status 0 when every check passes, 1 when any fails.\n"
-	"\n  --profile FILE        also check the request against this profile\n"
-	"  --root CERT           the root certificate, whose key the request must not reuse\n"
-	"\n" CLI_COMMON_HELP;
+	"(docs/csr.md). Exit status 0 when every check passes, 1 when any fails.\n";
+
+static const struct cli_opt show_opts[] = {
+	{.name = "profile", .arg = "FILE", .val = 'p',
+	 .help = "also check the request against this profile"},
+	{.name = "root", .arg = "CERT", .val = 'r',
+	 .help = "the root certificate, whose key the request must not reuse"},
+	CLI_END,
+};
+
+static const struct cli_spec show_spec = {show_usage, show_opts};
 
 static int show_opt(void *state, int c, const char *arg)
 {
@@ -86,16 +93,10 @@ out:
 
 static int cmd_csr_show(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"profile", required_argument, NULL, 'p'},
-		{"root", required_argument, NULL, 'r'},
-		CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0},
-	};
 	struct show_opts o = {NULL, NULL};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, show_usage, show_opt, &o, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &show_spec, show_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (first >= argc)
 		return cli_usage_error(show_usage, "which CSR file?");
@@ -104,13 +105,13 @@ static int cmd_csr_show(struct ceremony_ctx *ctx, int argc, char **argv)
 	return csr_show(argv[first], o.profile, o.root);
 }
 
-static const struct cli_command csr_commands[] = {
-	{"show", cmd_csr_show, "print a CSR and the verdict of every check"},
-	{NULL, NULL, NULL},
+const struct cli_command cmd_csr_verbs[] = {
+	{"show", cmd_csr_show, "print a CSR and the verdict of every check", &show_spec, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_csr(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	return cli_dispatch(ctx, "csr", "usage: ceremony csr COMMAND [options]\n", csr_commands,
+	return cli_dispatch(ctx, "csr", "usage: ceremony csr COMMAND [options]\n", cmd_csr_verbs,
 			    argc, argv);
 }

@@ -115,9 +115,9 @@ static int cmd_key_show(struct ceremony_ctx *ctx, int argc, char **argv)
 }
 
 static const struct cli_command key_commands[] = {
-	{"generate", cmd_key_generate, "generate a key pair in the HSM (root template)"},
-	{"show", cmd_key_show, "show a key's attributes and SPKI fingerprint"},
-	{NULL, NULL, NULL},
+	{"generate", cmd_key_generate, "generate a key pair in the HSM (root template)", NULL, NULL},
+	{"show", cmd_key_show, "show a key's attributes and SPKI fingerprint", NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv)

@@ -19,10 +19,19 @@ static const char sign_usage[] =
 	"      -content MANIFEST.sha256 -CAfile root.pem\n"
 	"accepts with its default purpose checks. The tool signs only the text it builds: a\n"
 	"MANIFEST.sha256 already on the medium that differs from it is refused. Never\n"
-	"overwrites. \"ceremony run\" calls this at the end of a script with media:.\n"
-	"\n  --token T             token label or PKCS#11 URI\n"
-	"  --key L               the ceremony-signing key's label\n"
-	"  --cert FILE           its certificate\n\n" CLI_COMMON_HELP;
+	"overwrites. \"ceremony run\" calls this at the end of a script with media:.\n";
+
+static const struct cli_opt sign_opts[] = {
+	{.name = "token", .arg = "T", .val = 't',
+	 .help = "token label or PKCS#11 URI"},
+	{.name = "key", .arg = "L", .val = 'k',
+	 .help = "the ceremony-signing key's label"},
+	{.name = "cert", .arg = "FILE", .val = 'c',
+	 .help = "its certificate"},
+	CLI_END,
+};
+
+static const struct cli_spec sign_spec = {sign_usage, sign_opts};
 
 static int media_opt(void *state, int c, const char *arg)
 {
@@ -38,14 +47,10 @@ static int media_opt(void *state, int c, const char *arg)
 
 static int cmd_media_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"token", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
-		{"cert", required_argument, NULL, 'c'},	 CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct media_opts o = {NULL, NULL, NULL};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, sign_usage, media_opt, &o, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &sign_spec, media_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(sign_usage, "give exactly one medium (a folder)");
@@ -56,13 +61,13 @@ static int cmd_media_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 	return rootops_media_sign(ctx, o.token, o.key, o.cert, argv[first], stdout);
 }
 
-static const struct cli_command media_commands[] = {
-	{"sign", cmd_media_sign, "write and sign the manifest of what the ceremony wrote"},
-	{NULL, NULL, NULL},
+const struct cli_command cmd_media_verbs[] = {
+	{"sign", cmd_media_sign, "write and sign the manifest of what the ceremony wrote", &sign_spec, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_media(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	return cli_dispatch(ctx, "media", "usage: ceremony media COMMAND [options]\n", media_commands,
+	return cli_dispatch(ctx, "media", "usage: ceremony media COMMAND [options]\n", cmd_media_verbs,
 			    argc, argv);
 }

@@ -115,10 +115,10 @@ static int cmd_quorum_retire(struct ceremony_ctx *ctx, int argc, char **argv)
 }
 
 static const struct cli_command quorum_commands[] = {
-	{"policy", cmd_quorum_policy, "fix or change who must approve each root operation"},
-	{"retire", cmd_quorum_retire, "retire an officer, with the quorum's approval"},
-	{"show", cmd_quorum_show, "print the quorum policy in force and the officers"},
-	{NULL, NULL, NULL},
+	{"policy", cmd_quorum_policy, "fix or change who must approve each root operation", NULL, NULL},
+	{"retire", cmd_quorum_retire, "retire an officer, with the quorum's approval", NULL, NULL},
+	{"show", cmd_quorum_show, "print the quorum policy in force and the officers", NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_quorum(struct ceremony_ctx *ctx, int argc, char **argv)

@@ -11,7 +11,13 @@ static const char report_usage[] =
 	"for this PKI from its folder of transcripts: pkilevel, how long each subordinate\n"
 	"CA lives, how the root key is stored, the spare shares n - k, recovery without\n"
 	"travel. Never prints k, n or names. Reads the transcripts' hash chains but not\n"
-	"their seals: run \"ceremony audit DIR\" first.\n\n" CLI_COMMON_HELP;
+	"their seals: run \"ceremony audit DIR\" first.\n";
+
+static const struct cli_opt report_opts[] = {
+	CLI_END,
+};
+
+const struct cli_spec cmd_report_spec = {report_usage, report_opts};
 
 static int report_opt(void *state, int c, const char *arg)
 {
@@ -23,10 +29,9 @@ static int report_opt(void *state, int c, const char *arg)
 
 int cmd_report(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, report_usage, report_opt, NULL,
+	if ((r = cli_parse(ctx, argc, argv, &cmd_report_spec, report_opt, NULL,
 			    &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)

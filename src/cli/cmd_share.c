@@ -330,9 +330,9 @@ out:
 }
 
 static const struct cli_command share_commands[] = {
-	{"split", cmd_share_split, "split a hex secret into SLIP-39 mnemonics on stdout"},
-	{"combine", cmd_share_combine, "combine SLIP-39 mnemonics from stdin into the secret"},
-	{NULL, NULL, NULL},
+	{"split", cmd_share_split, "split a hex secret into SLIP-39 mnemonics on stdout", NULL, NULL},
+	{"combine", cmd_share_combine, "combine SLIP-39 mnemonics from stdin into the secret", NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv)

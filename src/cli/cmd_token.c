@@ -155,12 +155,12 @@ static int cmd_token_change_pin(struct ceremony_ctx *ctx, int argc, char **argv)
 }
 
 static const struct cli_command token_commands[] = {
-	{"list", cmd_token_list, "list slots and tokens (like pkcs11-tool -L)"},
-	{"probe", cmd_token_probe, "say what each token can do, before anything changes"},
-	{"init", cmd_token_init, "initialise a token and set its SO and user PINs"},
-	{"set-user-pin", cmd_token_set_user_pin, "finish a half-initialised token (SO sets the user PIN)"},
-	{"change-pin", cmd_token_change_pin, "change the user or SO PIN (C_SetPIN)"},
-	{NULL, NULL, NULL},
+	{"list", cmd_token_list, "list slots and tokens (like pkcs11-tool -L)", NULL, NULL},
+	{"probe", cmd_token_probe, "say what each token can do, before anything changes", NULL, NULL},
+	{"init", cmd_token_init, "initialise a token and set its SO and user PINs", NULL, NULL},
+	{"set-user-pin", cmd_token_set_user_pin, "finish a half-initialised token (SO sets the user PIN)", NULL, NULL},
+	{"change-pin", cmd_token_change_pin, "change the user or SO PIN (C_SetPIN)", NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_token(struct ceremony_ctx *ctx, int argc, char **argv)

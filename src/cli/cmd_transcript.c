@@ -170,11 +170,11 @@ static int cmd_transcript_countersign(struct ceremony_ctx *ctx, int argc, char *
 }
 
 static const struct cli_command transcript_commands[] = {
-	{"seal", cmd_transcript_seal, "sign a transcript with an HSM key (detached CMS)"},
-	{"verify", cmd_transcript_verify, "check chain, outputs, seal and countersignatures, offline"},
-	{"print", cmd_transcript_print, "render a transcript for reading aloud (text or HTML)"},
-	{"countersign", cmd_transcript_countersign, "a witness countersigns a sealed transcript"},
-	{NULL, NULL, NULL},
+	{"seal", cmd_transcript_seal, "sign a transcript with an HSM key (detached CMS)", NULL, NULL},
+	{"verify", cmd_transcript_verify, "check chain, outputs, seal and countersignatures, offline", NULL, NULL},
+	{"print", cmd_transcript_print, "render a transcript for reading aloud (text or HTML)", NULL, NULL},
+	{"countersign", cmd_transcript_countersign, "a witness countersigns a sealed transcript", NULL, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv)

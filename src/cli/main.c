@@ -10,57 +10,28 @@
 #include "ceremony/err.h"
 #include "ceremony/secret.h"
 
-static const struct cli_command main_commands[] = {
-	{"run", cmd_run, "run a ceremony script step by step (or --dry-run it)"},
-	{"script", cmd_script, "print a ceremony script as a checklist"},
-	{"token", cmd_token, "list and initialise PKCS#11 tokens"},
-	{"key", cmd_key, "generate the root key in the HSM and show its attributes"},
-	{"cert", cmd_cert, "make the root certificate; sign intermediates and end entities"},
-	{"crl", cmd_crl, "sign the root's certificate revocation list"},
-	{"media", cmd_media, "sign a file on the removable medium (its manifest)"},
-	{"transcript", cmd_transcript, "seal, verify, print and countersign ceremony transcripts"},
-	{"witness", cmd_witness, "give witnesses card keys for countersigning transcripts"},
-	{"quorum", cmd_quorum, "fix who must approve each root operation; show it"},
-	{"audit", cmd_audit, "replay a root's whole history of transcripts, offline"},
-	{"report", cmd_report, "answer the disclosure questions (pkilevel, spare shares, ...)"},
-	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)"},
-	{"backup", cmd_backup, "back up the root key to Key Executive cards; recover it"},
-	{"card", cmd_card, "show, verify and wipe Key Executive cards"},
-	{"csr", cmd_csr, "inspect and check certificate signing requests"},
-	{NULL, NULL, NULL},
-};
-
-static const char main_usage[] =
-	"usage: ceremony [options] COMMAND [args]\n"
-	"\n"
-	"Runs an offline root certification authority's key ceremonies on a PKCS#11 HSM.\n"
-	"Every command that changes anything appends to a hash-chained transcript.\n"
-	"Exit status: 0 success, 1 refused or bad input, 2 usage error.\n"
-	"\n" CLI_COMMON_HELP "  --version             print the version\n";
-
 static void main_help(FILE *f)
 {
-	fprintf(f, "%s\nCommands:\n", main_usage);
-	for (const struct cli_command *c = main_commands; c->name != NULL; c++)
+	cli_help(&cli_main_spec, f);
+	fprintf(f, "\nCommands:\n");
+	for (const struct cli_command *c = cli_groups; c->name != NULL; c++)
 		fprintf(f, "  %-12s %s\n", c->name, c->summary);
 	fprintf(f, "\nRun \"ceremony COMMAND --help\" for a command's own help.\n");
 }
 
 static int main_run(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		CLI_COMMON_OPTIONS,
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
-	};
+	struct option longopts[CLI_LONGOPTS_MAX];
+	char shortopts[CLI_LONGOPTS_MAX + 1] = "+"; /* "+": stop at the command */
 	int c;
 
-	if (cli_options_exact(argc, argv, "+hV", longopts, 1, "usage: ceremony --help") != 0)
+	if (cli_longopts(&cli_main_spec, longopts, shortopts + 1) != 0)
+		return CER_E_INTERNAL;
+	if (cli_options_exact(argc, argv, shortopts, longopts, 1, "usage: ceremony --help") != 0)
 		return CER_E_USAGE;
 	optind = 0;
 	opterr = 0;
-	/* "+": stop at the first non-option, the command. */
-	while ((c = getopt_long(argc, argv, "+hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
 		if (c == 'h') {
 			main_help(stdout);
 			return 0;
@@ -76,7 +47,7 @@ static int main_run(struct ceremony_ctx *ctx, int argc, char **argv)
 	}
 	if (optind >= argc)
 		return cer_err(CER_E_USAGE, "which command? (see ceremony --help)");
-	for (const struct cli_command *cmd = main_commands; cmd->name != NULL; cmd++)
+	for (const struct cli_command *cmd = cli_groups; cmd->name != NULL; cmd++)
 		if (strcmp(cmd->name, argv[optind]) == 0)
 			return cmd->run(ctx, argc - optind, argv + optind);
 	return cer_err(CER_E_USAGE, "unknown command \"%s\" (see ceremony --help)", argv[optind]);

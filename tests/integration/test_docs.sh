@@ -17,6 +17,26 @@ render() { groff -man -Tascii -P-cbou -rLL=2000n -rHY=0 "$1" 2>/dev/null; }
 
 command -v groff >/dev/null || { fail "groff is installed" "groff-base provides it"; finish; }
 
+# The OPTIONS sections are generated from the option tables the commands parse with
+# (tools/genman.c, `make man`): a checked-in page that differs fails here.
+GENMAN=$(dirname "$CEREMONY")/genman
+if [ ! -x "$GENMAN" ]; then
+	fail "genman is built" "run make $GENMAN (make check builds it)"
+elif out=$("$GENMAN" --check "$MAN" 2>&1); then
+	pass "every page's OPTIONS section is what the option tables generate"
+else
+	fail "every page's OPTIONS section is what the option tables generate" "$out"
+fi
+# ... and the check can fail: a page with one option's paragraph changed.
+cp -r "$MAN" "$T/man"
+sed -i 's/^\.SH OPTIONS$/.SH OPTIONS\n.TP\n.B \\-\\-no\\-such\\-option\nPlanted./' "$T/man/ceremony-crl.1"
+check "... (the planted option is in the copy)" grep -q '^Planted\.$' "$T/man/ceremony-crl.1" 
+if "$GENMAN" --check "$T/man" 2>"$T/genman.err"; then
+	fail "genman --check fails on a page edited by hand"
+else
+	check "genman --check fails on a page edited by hand, naming it" grep -q "ceremony-crl.1" "$T/genman.err"
+fi
+
 # Every page renders without warnings, with the sections a page must have.
 for page in "$MAN"/*.1; do
 	name=$(basename "$page")
