@@ -30,6 +30,9 @@ int cmd_quorum(struct ceremony_ctx *ctx, int argc, char **argv);
 
 /* Each group's verbs, with their option tables. */
 extern const struct cli_command cmd_crl_verbs[];
+extern const struct cli_command cmd_token_verbs[];
+extern const struct cli_command cmd_card_verbs[];
+extern const struct cli_command cmd_key_verbs[];
 extern const struct cli_command cmd_csr_verbs[];
 extern const struct cli_command cmd_script_verbs[];
 extern const struct cli_spec cmd_audit_spec;

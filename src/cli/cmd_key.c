@@ -22,27 +22,67 @@ static const char generate_usage[] =
 	"CKA_ALWAYS_SENSITIVE, CKA_EXTRACTABLE, CKA_WRAP_WITH_TRUSTED, CKA_KEY_GEN_MECHANISM\n"
 	"and refuses (destroying the pair) if the HSM did not do what was asked.\n"
 	"Refuses a label or ID already used by any object on the token. Checks that the\n"
-	"token offers the key type (mechanism, size or curve) before asking the PIN.\n"
-	"\n  --token T             token label or PKCS#11 URI (pkcs11:token=...)\n"
-	"  --label L             the key's label\n"
-	"  --type TYPE           ec-p384, ec-p256, rsa-3072 or rsa-4096\n"
-	"  --backup POLICY       wrap (default): extractable only under a trusted KEK, for\n"
-	"                        \"backup create\"; none: never extractable, no backup by this\n"
-	"                        tool (tokens without key wrap, or cloned by the vendor's means)\n"
-	"  --waive CKA_X[,CKA_Y] accept that the module cannot honour or does not report\n"
-	"                        attribute CKA_X (e.g. CKA_DECRYPT on tpm2-pkcs11); repeat or\n"
-	"                        list with commas (\"none\" waives nothing, for scripts); recorded,\n"
-	"                        stored beside the key, refused if the key does not need it\n\n"
-	CLI_COMMON_HELP;
+	"token offers the key type (mechanism, size or curve) before asking the PIN.\n";
+
+static const struct cli_opt generate_opts[] = {
+	{.name = "token", .arg = "T", .val = 't',
+	 .help = "token label or PKCS#11 URI (pkcs11:token=...)",
+	 .man = "Token label or PKCS#11 URI\n"
+		".RB ( pkcs11:token=... )."},
+	{.name = "label", .arg = "L", .val = 'l',
+	 .help = "the key's label"},
+	{.name = "type", .arg = "TYPE", .val = 'k',
+	 .help = "ec-p384, ec-p256, rsa-3072 or rsa-4096",
+	 .man = ".BR ec-p384 ,\n"
+		".BR ec-p256 ,\n"
+		".B rsa-3072\n"
+		"or\n"
+		".BR rsa-4096 ."},
+	{.name = "backup", .arg = "POLICY", .val = 'b',
+	 .help = "wrap (default): extractable only under a trusted KEK, for\n"
+		 "\"backup create\"; none: never extractable, no backup by this\n"
+		 "tool (tokens without key wrap, or cloned by the vendor's means)",
+	 .man = ".B wrap\n"
+		"(default) or\n"
+		".BR none ."},
+	{.name = "waive", .arg = "CKA_X[,CKA_Y]", .val = 'w',
+	 .help = "accept that the module cannot honour or does not report\n"
+		 "attribute CKA_X (e.g. CKA_DECRYPT on tpm2-pkcs11); repeat or\n"
+		 "list with commas (\"none\" waives nothing, for scripts); recorded,\n"
+		 "stored beside the key, refused if the key does not need it",
+	 .man = "An attribute the module cannot honour or does not report, e.g.\n"
+		".B CKA_DECRYPT\n"
+		"on tpm2-pkcs11; repeat, or list with commas;\n"
+		".B none\n"
+		"waives nothing (for scripts).\n"
+		".BR CKA_TOKEN ,\n"
+		".BR CKA_PRIVATE ,\n"
+		".BR CKA_SENSITIVE ,\n"
+		".B CKA_SIGN\n"
+		"and\n"
+		".B CKA_EXTRACTABLE\n"
+		"cannot be waived."},
+	CLI_END,
+};
+
+static const struct cli_spec generate_spec = {generate_usage, generate_opts};
 
 static const char show_usage[] =
 	"usage: ceremony key show --token T --label L [options]\n"
 	"\nShows a key's attributes (its generation evidence), its recorded waivers and its\n"
 	"SPKI SHA-256 fingerprint in groups for reading aloud, and the verdict. Exits 1\n"
 	"when the evidence fails (the tool then refuses to sign with the key). Needs the\n"
-	"user PIN.\n"
-	"\n  --token T             token label or PKCS#11 URI\n"
-	"  --label L             the key's label\n\n" CLI_COMMON_HELP;
+	"user PIN.\n";
+
+static const struct cli_opt show_opts[] = {
+	{.name = "token", .arg = "T", .val = 't',
+	 .help = "token label or PKCS#11 URI"},
+	{.name = "label", .arg = "L", .val = 'l',
+	 .help = "the key's label"},
+	CLI_END,
+};
+
+static const struct cli_spec show_spec = {show_usage, show_opts};
 
 static int key_opt(void *state, int c, const char *arg)
 {
@@ -62,18 +102,14 @@ static int key_opt(void *state, int c, const char *arg)
 	}
 }
 
-static const struct option key_longopts[] = {
-	{"token", required_argument, NULL, 't'}, {"label", required_argument, NULL, 'l'},
-	{"type", required_argument, NULL, 'k'},	 {"backup", required_argument, NULL, 'b'},
-	{"waive", required_argument, NULL, 'w'}, CLI_COMMON_OPTIONS,
-	{NULL, 0, NULL, 0}};
 
-static int key_parse(struct ceremony_ctx *ctx, int argc, char **argv, const char *usage,
+static int key_parse(struct ceremony_ctx *ctx, int argc, char **argv, const struct cli_spec *spec,
 		     struct key_opts *o)
 {
+	const char *usage = spec->usage;
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", key_longopts, usage, key_opt, o, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, spec, key_opt, o, &first)) != 0)
 		return r;
 	if (first != argc)
 		return cli_usage_error(usage, "unexpected argument \"%s\"", argv[first]);
@@ -90,7 +126,7 @@ static int cmd_key_generate(struct ceremony_ctx *ctx, int argc, char **argv)
 	unsigned waivers = 0;
 	int r;
 
-	if ((r = key_parse(ctx, argc, argv, generate_usage, &o)) != 0)
+	if ((r = key_parse(ctx, argc, argv, &generate_spec, &o)) != 0)
 		return r > 0 ? 0 : r;
 	if ((r = cli_require(o.type, "--type", generate_usage)) != 0)
 		return r;
@@ -107,21 +143,19 @@ static int cmd_key_show(struct ceremony_ctx *ctx, int argc, char **argv)
 	struct key_opts o = {0};
 	int r;
 
-	if ((r = key_parse(ctx, argc, argv, show_usage, &o)) != 0)
+	if ((r = key_parse(ctx, argc, argv, &show_spec, &o)) != 0)
 		return r > 0 ? 0 : r;
-	if (o.type != NULL || o.backup != NULL || o.nwaivers != 0)
-		return cli_usage_error(show_usage, "key show takes no --type, --backup or --waive");
 	return rootops_key_show(ctx, o.token, o.label, stdout);
 }
 
-static const struct cli_command key_commands[] = {
-	{"generate", cmd_key_generate, "generate a key pair in the HSM (root template)", NULL, NULL},
-	{"show", cmd_key_show, "show a key's attributes and SPKI fingerprint", NULL, NULL},
+const struct cli_command cmd_key_verbs[] = {
+	{"generate", cmd_key_generate, "generate a key pair in the HSM (root template)", &generate_spec, NULL},
+	{"show", cmd_key_show, "show a key's attributes and SPKI fingerprint", &show_spec, NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_key(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	return cli_dispatch(ctx, "key", "usage: ceremony key COMMAND [options]\n", key_commands,
+	return cli_dispatch(ctx, "key", "usage: ceremony key COMMAND [options]\n", cmd_key_verbs,
 			    argc, argv);
 }

@@ -27,8 +27,8 @@ const struct cli_spec cli_main_spec = {
 const struct cli_command cli_groups[] = {
 	{"run", cmd_run, "run a ceremony script step by step (or --dry-run it)", &cmd_run_spec, NULL},
 	{"script", cmd_script, "print a ceremony script as a checklist", NULL, cmd_script_verbs},
-	{"token", cmd_token, "list and initialise PKCS#11 tokens", NULL, NULL},
-	{"key", cmd_key, "generate the root key in the HSM and show its attributes", NULL, NULL},
+	{"token", cmd_token, "list and initialise PKCS#11 tokens", NULL, cmd_token_verbs},
+	{"key", cmd_key, "generate the root key in the HSM and show its attributes", NULL, cmd_key_verbs},
 	{"cert", cmd_cert, "make the root certificate; sign intermediates and end entities", NULL, NULL},
 	{"crl", cmd_crl, "sign the root's certificate revocation list", NULL, cmd_crl_verbs},
 	{"media", cmd_media, "sign a file on the removable medium (its manifest)", NULL, cmd_media_verbs},
@@ -39,7 +39,7 @@ const struct cli_command cli_groups[] = {
 	{"report", cmd_report, "answer the disclosure questions (pkilevel, spare shares, ...)", &cmd_report_spec, NULL},
 	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)", NULL, NULL},
 	{"backup", cmd_backup, "back up the root key to Key Executive cards; recover it", NULL, NULL},
-	{"card", cmd_card, "show, verify and wipe Key Executive cards", NULL, NULL},
+	{"card", cmd_card, "show, verify and wipe Key Executive cards", NULL, cmd_card_verbs},
 	{"csr", cmd_csr, "inspect and check certificate signing requests", NULL, cmd_csr_verbs},
 	{NULL, NULL, NULL, NULL, NULL},
 };
