@@ -23,11 +23,25 @@ static const char seal_usage[] =
 	"over the whole file, SHA-384 for a P-384 key, which\n"
 	"  openssl cms -verify -binary -inform DER -in T.sig -content T -CAfile root.pem\n"
 	"accepts with its default purpose checks. The chain is verified first; a sealed\n"
-	"transcript is never appended to.\n"
-	"\n  --token T             token label or PKCS#11 URI\n"
-	"  --key L               the ceremony-signing key's label\n"
-	"  --cert FILE           its certificate (default: the one the history's cert.signer\n"
-	"                        record wrote)\n\n" CLI_COMMON_HELP;
+	"transcript is never appended to.\n";
+
+static const struct cli_opt seal_opts[] = {
+	{.name = "token", .arg = "T", .val = 't',
+	 .help = "token label or PKCS#11 URI"},
+	{.name = "key", .arg = "L", .val = 'k',
+	 .help = "the ceremony-signing key's label",
+	 .man = "The signing key's label."},
+	{.name = "cert", .arg = "FILE", .val = 'c',
+	 .help = "its certificate (default: the one the history's cert.signer\n"
+		 "record wrote)",
+	 .man = "The ceremony-signing key's certificate (default: the one the transcript's\n"
+		".B cert.signer\n"
+		"record wrote).\n"
+		"The root key cannot seal: a CA certificate is refused."},
+	CLI_END,
+};
+
+static const struct cli_spec seal_spec = {seal_usage, seal_opts};
 
 static const char verify_usage[] =
 	"usage: ceremony transcript verify [--root root.pem] [--allow-unsealed]\n"
@@ -40,34 +54,83 @@ static const char verify_usage[] =
 	"the transcript itself records: \"unanchored\", a failure unless allowed), and every\n"
 	"countersignature TRANSCRIPT.countersig-ROLE against the witness keys registered in\n"
 	"the transcript (and in DIR's sealed transcripts). Names the first bad line or file.\n"
-	"Exit 0 only if everything holds.\n"
-	"\n  --root FILE           the root certificate the seal must verify against\n"
-	"  --allow-unsealed      accept a transcript with no .sig (still checks the chain)\n"
-	"  --allow-unanchored    without --root, accept a seal checked only against a key\n"
-	"                        the transcript records (says UNANCHORED; proves nothing)\n"
-	"  --allow-test-cost     accept backups sealed at the test Argon2id cost (a test\n"
-	"                        ceremony; refused otherwise, as is CEREMONY_TEST_ARGON2=1)\n"
-	"  --registry DIR        also accept witness keys registered in DIR's transcripts\n"
-	"\n" CLI_COMMON_HELP;
+	"Exit 0 only if everything holds.\n";
+
+static const struct cli_opt verify_opts[] = {
+	{.name = "root", .arg = "FILE", .val = 'r',
+	 .help = "the root certificate the seal must verify against",
+	 .man = "The root certificate the seal's signer (the ceremony-signing certificate) must\n"
+		"chain to, with OpenSSL's default CMS purpose checks."},
+	{.name = "allow-unsealed", .val = 'u',
+	 .help = "accept a transcript with no .sig (still checks the chain)",
+	 .man = "Accept a transcript with no\n"
+		".B .sig\n"
+		"(still checks the chain)."},
+	{.name = "allow-unanchored", .val = 'A',
+	 .help = "without --root, accept a seal checked only against a key\n"
+		 "the transcript records (says UNANCHORED; proves nothing)",
+	 .man = "Without\n"
+		".BR --root ,\n"
+		"the seal can only be checked against a key the transcript itself records, which\n"
+		"anyone can make: that is refused (exit 1, \"unanchored\") unless this option is\n"
+		"given; the output then says\n"
+		".BR UNANCHORED ."},
+	{.name = "allow-test-cost", .val = 'T',
+	 .help = "accept backups sealed at the test Argon2id cost (a test\n"
+		 "ceremony; refused otherwise, as is CEREMONY_TEST_ARGON2=1)",
+	 .man = "Accept backups whose shares were sealed at the test Argon2id cost (a test\n"
+		"ceremony); without it, or\n"
+		".B CEREMONY_TEST_ARGON2=1\n"
+		"in the verifier's environment, such a transcript fails."},
+	{.name = "registry", .arg = "DIR", .val = 'R',
+	 .help = "also accept witness keys registered in DIR's transcripts",
+	 .man = "Also accept witness keys registered in\n"
+		".IR DIR 's\n"
+		"transcripts."},
+	CLI_END,
+};
+
+static const struct cli_spec verify_spec = {verify_usage, verify_opts};
 
 static const char print_usage[] =
 	"usage: ceremony transcript print [--html] TRANSCRIPT\n"
 	"\nRenders what a transcript records, record by record: time, action, tokens, keys\n"
 	"and their evidence, certificates, files, with every hash and fingerprint in groups\n"
 	"of hex and as PGP words for reading aloud. Checks the hash chain first; does not\n"
-	"check the seal (use transcript verify). With --html, a printable HTML page.\n"
-	"\n  --html                write HTML instead of plain text\n\n" CLI_COMMON_HELP;
+	"check the seal (use transcript verify). With --html, a printable HTML page.\n";
+
+static const struct cli_opt print_opts[] = {
+	{.name = "html", .val = 'H',
+	 .help = "write HTML instead of plain text",
+	 .man = "Write a printable HTML page instead of plain text."},
+	CLI_END,
+};
+
+static const struct cli_spec print_spec = {print_usage, print_opts};
 
 static const char countersign_usage[] =
 	"usage: ceremony transcript countersign --token CARD --key L --role ROLE TRANSCRIPT\n"
 	"\nA witness's countersignature of a sealed transcript: signs the SHA-256 of the\n"
 	"whole file with the witness's card key (registered with ceremony witness register)\n"
-	"and writes TRANSCRIPT.countersig-ROLE (JSON; see docs/audit.md). Never overwrites.\n"
-	"\n  --token CARD          the witness's card: token label or PKCS#11 URI\n"
-	"  --key L               the witness key's label on the card\n"
-	"  --role ROLE           the role the key was registered for (IW, KE1, ...)\n"
-	"(--pin-source is the card's PIN; default: asked on the terminal.)\n"
-	"\n" CLI_COMMON_HELP;
+	"and writes TRANSCRIPT.countersig-ROLE (JSON; see docs/audit.md). Never overwrites.\n";
+
+static const struct cli_opt countersign_opts[] = {
+	{.name = "token", .arg = "CARD", .val = 't',
+	 .help = "the witness's card: token label or PKCS#11 URI"},
+	{.name = "key", .arg = "L", .val = 'k',
+	 .help = "the witness key's label on the card"},
+	{.name = "role", .arg = "ROLE", .val = 'o',
+	 .help = "the role the key was registered for (IW, KE1, ...)",
+	 .man = "The role the key was registered for\n"
+		".RB ( IW ,\n"
+		".BR KE1 ,\n"
+		"\\&...)."},
+	{.help = "(--pin-source is the card's PIN; default: asked on the terminal.)\n",
+	 .man = ".TP\n.BI --pin-source \" SRC\"\nThe card's PIN (default: asked on the terminal).\n"},
+	CLI_END,
+};
+
+static const struct cli_spec countersign_spec = {countersign_usage, countersign_opts};
 
 static int tr_opt(void *state, int c, const char *arg)
 {
@@ -90,14 +153,10 @@ static int tr_opt(void *state, int c, const char *arg)
 
 static int cmd_transcript_seal(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"token", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
-		{"cert", required_argument, NULL, 'c'},	 CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, seal_usage, tr_opt, &o, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &seal_spec, tr_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(seal_usage, "give exactly one transcript file");
@@ -109,19 +168,11 @@ static int cmd_transcript_seal(struct ceremony_ctx *ctx, int argc, char **argv)
 
 static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"root", required_argument, NULL, 'r'},
-		{"allow-unsealed", no_argument, NULL, 'u'},
-		{"allow-test-cost", no_argument, NULL, 'T'},
-		{"allow-unanchored", no_argument, NULL, 'A'},
-		{"registry", required_argument, NULL, 'R'},
-		CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
 	const char *test_cost = NULL;
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, verify_usage, tr_opt, &o, &first)) !=
+	if ((r = cli_parse(ctx, argc, argv, &verify_spec, tr_opt, &o, &first)) !=
 	    0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
@@ -136,12 +187,10 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 
 static int cmd_transcript_print(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"html", no_argument, NULL, 'H'}, CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
 	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, print_usage, tr_opt, &o, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &print_spec, tr_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(print_usage, "give exactly one transcript file");
@@ -150,15 +199,10 @@ static int cmd_transcript_print(struct ceremony_ctx *ctx, int argc, char **argv)
 
 static int cmd_transcript_countersign(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"token", required_argument, NULL, 't'}, {"key", required_argument, NULL, 'k'},
-		{"role", required_argument, NULL, 'o'},	 CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, countersign_usage, tr_opt, &o,
-			    &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &countersign_spec, tr_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(countersign_usage, "give exactly one transcript file");
@@ -169,16 +213,16 @@ static int cmd_transcript_countersign(struct ceremony_ctx *ctx, int argc, char *
 	return witness_countersign(ctx, o.token, o.key, o.role, argv[first], stdout);
 }
 
-static const struct cli_command transcript_commands[] = {
-	{"seal", cmd_transcript_seal, "sign a transcript with an HSM key (detached CMS)", NULL, NULL},
-	{"verify", cmd_transcript_verify, "check chain, outputs, seal and countersignatures, offline", NULL, NULL},
-	{"print", cmd_transcript_print, "render a transcript for reading aloud (text or HTML)", NULL, NULL},
-	{"countersign", cmd_transcript_countersign, "a witness countersigns a sealed transcript", NULL, NULL},
+const struct cli_command cmd_transcript_verbs[] = {
+	{"seal", cmd_transcript_seal, "sign a transcript with an HSM key (detached CMS)", &seal_spec, NULL},
+	{"verify", cmd_transcript_verify, "check chain, outputs, seal and countersignatures, offline", &verify_spec, NULL},
+	{"print", cmd_transcript_print, "render a transcript for reading aloud (text or HTML)", &print_spec, NULL},
+	{"countersign", cmd_transcript_countersign, "a witness countersigns a sealed transcript", &countersign_spec, NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_transcript(struct ceremony_ctx *ctx, int argc, char **argv)
 {
 	return cli_dispatch(ctx, "transcript", "usage: ceremony transcript COMMAND [options]\n",
-			    transcript_commands, argc, argv);
+			    cmd_transcript_verbs, argc, argv);
 }
