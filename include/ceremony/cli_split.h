@@ -9,13 +9,22 @@
 #ifndef CEREMONY_CLI_SPLIT_H
 #define CEREMONY_CLI_SPLIT_H
 
+#include "ceremony/cli.h"
 #include "ceremony/slip39.h"
+
+/* The four options, one description for both commands (include them in a table). */
+enum { OPT_SPLIT_THRESHOLD = 2000, OPT_SPLIT_SHARES, OPT_SPLIT_GROUP_THRESHOLD, OPT_SPLIT_GROUP };
+extern const struct cli_opt cli_split_table[];
 
 struct cli_split_opts {
 	const char *threshold, *shares, *group_threshold;
 	const char *groups[SLIP39_MAX_GROUPS + 1];
 	int group_count; /* how many --group were given (may exceed the maximum: refused) */
 };
+
+/* Take option c if it is one of cli_split_table's: 0, or -1 for one --group too many;
+ * 1 if c is not one of them. */
+int cli_split_option(struct cli_split_opts *o, int c, const char *arg);
 
 /* Into groups[] (SLIP39_MAX_GROUPS entries), *group_threshold, *group_count; a usage
  * error naming the option otherwise. */

@@ -30,6 +30,7 @@ int cmd_quorum(struct ceremony_ctx *ctx, int argc, char **argv);
 
 /* Each group's verbs, with their option tables. */
 extern const struct cli_command cmd_crl_verbs[];
+extern const struct cli_command cmd_share_verbs[];
 extern const struct cli_command cmd_quorum_verbs[];
 extern const struct cli_command cmd_transcript_verbs[];
 extern const struct cli_command cmd_token_verbs[];

@@ -7,6 +7,37 @@
 #include "ceremony/cli_split.h"
 #include "ceremony/err.h"
 
+const struct cli_opt cli_split_table[] = {
+	{.name = "threshold", .arg = "K", .val = OPT_SPLIT_THRESHOLD,
+	 .help = "one group: any K of the N shares recover (with --shares)",
+	 .man = "One group: any\n.I K\nof the\n.I N\nshares recover (with\n.BR --shares )."},
+	{.name = "shares", .arg = "N", .val = OPT_SPLIT_SHARES,
+	 .help = "one group of N shares (with --threshold)",
+	 .man = "One group of\n.I N\nshares (with\n.BR --threshold )."},
+	{.name = "group-threshold", .arg = "G", .val = OPT_SPLIT_GROUP_THRESHOLD,
+	 .help = "two levels: G groups are needed, each given by --group",
+	 .man = "Two levels:\n.I G\ngroups are needed, each given by\n.BR --group ."},
+	{.name = "group", .arg = "T/N", .val = OPT_SPLIT_GROUP,
+	 .help = "one group (repeatable, in order): T of its N shares",
+	 .man = "One group (repeatable, in order):\n.I T\nof its\n.I N\nshares."},
+	CLI_END,
+};
+
+int cli_split_option(struct cli_split_opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_SPLIT_THRESHOLD: o->threshold = arg; return 0;
+	case OPT_SPLIT_SHARES: o->shares = arg; return 0;
+	case OPT_SPLIT_GROUP_THRESHOLD: o->group_threshold = arg; return 0;
+	case OPT_SPLIT_GROUP:
+		if (o->group_count > SLIP39_MAX_GROUPS)
+			return -1;
+		o->groups[o->group_count++] = arg;
+		return 0;
+	default: return 1;
+	}
+}
+
 int cli_parse_int(const char *s, const char *option, int lo, int hi, int *out)
 {
 	char *end = NULL;

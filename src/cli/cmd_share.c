@@ -15,6 +15,13 @@
 /* Mnemonics on stdin: the most a combine can use, with room for spacing and comments. */
 #define SHARE_INPUT_MAX (SLIP39_MAX_SHARES * (SLIP39_MNEMONIC_MAX + 64))
 
+enum {
+	OPT_PASSPHRASE_SOURCE = OPT_COMMON_LAST + 1,
+	OPT_SECRET_SOURCE,
+	OPT_ITERATION_EXPONENT,
+	OPT_NO_EXTENDABLE,
+};
+
 static const char split_usage[] =
 	"usage: ceremony share split --secret-source file:S --threshold K --shares N [options]\n"
 	"       ceremony share split --secret-source file:S --group-threshold G\n"
@@ -22,18 +29,31 @@ static const char split_usage[] =
 	"\nSplits a secret (file S holds it as hex: an even number of bytes, 16 to 64) into\n"
 	"SLIP-39 shares and prints one mnemonic per line on stdout, groups separated by one\n"
 	"blank line, in group then member order. Nothing is written to disk; a summary\n"
-	"(identifier, thresholds) goes to stderr.\n"
-	"\n  --secret-source file:S   the secret in hex (one trailing newline allowed)\n"
-	"  --threshold K --shares N one group: any K of the N shares recover the secret\n"
-	"  --group-threshold G      two levels: G groups are needed, each given by\n"
-	"  --group T/N              one --group per group (in order): T of its N shares\n"
-	"  --passphrase-source file:P  encrypt with the passphrase in file P (printable\n"
-	"                           ASCII). Without it the passphrase is EMPTY; there is no\n"
-	"                           prompt. SLIP-39 cannot tell a wrong passphrase: combine\n"
-	"                           then silently gives another secret.\n"
-	"  --iteration-exponent E   PBKDF2 work 10000*2^E per cipher (default 0; 0..15)\n"
-	"  --no-extendable          ext flag 0 (salt includes the identifier); default 1\n"
-	"\n" CLI_COMMON_HELP;
+	"(identifier, thresholds) goes to stderr.\n";
+
+static const struct cli_opt split_opts[] = {
+	{.name = "secret-source", .arg = "file:S", .val = OPT_SECRET_SOURCE,
+	 .help = "the secret in hex (one trailing newline allowed)"},
+	{.include = cli_split_table},
+	{.name = "passphrase-source", .arg = "file:P", .val = OPT_PASSPHRASE_SOURCE,
+	 .help = "encrypt with the passphrase in file P (printable\n"
+		 "ASCII). Without it the passphrase is EMPTY; there is no\n"
+		 "prompt. SLIP-39 cannot tell a wrong passphrase: combine\n"
+		 "then silently gives another secret.",
+	 .man = "Encrypt with the passphrase in file\n"
+		".I P\n"
+		"(printable ASCII).\n"
+		"Without it the passphrase is empty."},
+	{.name = "iteration-exponent", .arg = "E", .val = OPT_ITERATION_EXPONENT,
+	 .help = "PBKDF2 work 10000*2^E per cipher (default 0; 0..15)",
+	 .man = "PBKDF2 work 10000\\(mu2^\\fIE\\fR per cipher (default 0; 0 to 15)."},
+	{.name = "no-extendable", .val = OPT_NO_EXTENDABLE,
+	 .help = "ext flag 0 (salt includes the identifier); default 1",
+	 .man = "Extendable flag 0 (the salt includes the identifier); default 1."},
+	CLI_END,
+};
+
+static const struct cli_spec split_spec = {split_usage, split_opts};
 
 static const char combine_usage[] =
 	"usage: ceremony share combine [--passphrase-source file:P] < mnemonics\n"
@@ -42,22 +62,20 @@ static const char combine_usage[] =
 	"iteration exponent, group threshold, group count and length; exactly the group\n"
 	"threshold of groups and exactly each group's member threshold of distinct shares;\n"
 	"zero padding; the digest of the recovered secret) and prints the secret as\n"
-	"lowercase hex. Any failed check refuses with the reason (exit 1).\n"
-	"\n  --passphrase-source file:P  the passphrase used at split. Without it the\n"
-	"                           passphrase is EMPTY; there is no prompt. A wrong\n"
-	"                           passphrase is not detected: it gives another secret.\n"
-	"\n" CLI_COMMON_HELP;
+	"lowercase hex. Any failed check refuses with the reason (exit 1).\n";
 
-enum {
-	OPT_THRESHOLD = OPT_COMMON_LAST + 1,
-	OPT_SHARES,
-	OPT_GROUP_THRESHOLD,
-	OPT_GROUP,
-	OPT_PASSPHRASE_SOURCE,
-	OPT_SECRET_SOURCE,
-	OPT_ITERATION_EXPONENT,
-	OPT_NO_EXTENDABLE,
+static const struct cli_opt combine_opts[] = {
+	{.name = "passphrase-source", .arg = "file:P", .val = OPT_PASSPHRASE_SOURCE,
+	 .help = "the passphrase used at split. Without it the\n"
+		 "passphrase is EMPTY; there is no prompt. A wrong\n"
+		 "passphrase is not detected: it gives another secret.",
+	 .man = "The passphrase used at split.\n"
+		"Without it the passphrase is empty.\n"
+		"A wrong passphrase is not detected: it gives another secret."},
+	CLI_END,
 };
+
+static const struct cli_spec combine_spec = {combine_usage, combine_opts};
 
 struct split_opts {
 	struct cli_split_opts split;
@@ -70,19 +88,15 @@ static int split_opt(void *state, int c, const char *arg)
 {
 	struct split_opts *o = state;
 
+	int r;
+
+	if ((r = cli_split_option(&o->split, c, arg)) != 1)
+		return r;
 	switch (c) {
-	case OPT_THRESHOLD: o->split.threshold = arg; return 0;
-	case OPT_SHARES: o->split.shares = arg; return 0;
-	case OPT_GROUP_THRESHOLD: o->split.group_threshold = arg; return 0;
 	case OPT_PASSPHRASE_SOURCE: o->passphrase_source = arg; return 0;
 	case OPT_SECRET_SOURCE: o->secret_source = arg; return 0;
 	case OPT_ITERATION_EXPONENT: o->iteration_exponent = arg; return 0;
 	case OPT_NO_EXTENDABLE: o->no_extendable = 1; return 0;
-	case OPT_GROUP:
-		if (o->split.group_count > SLIP39_MAX_GROUPS)
-			return -1;
-		o->split.groups[o->split.group_count++] = arg;
-		return 0;
 	default: return -1;
 	}
 }
@@ -184,17 +198,6 @@ out:
 
 static int cmd_share_split(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"threshold", required_argument, NULL, OPT_THRESHOLD},
-		{"shares", required_argument, NULL, OPT_SHARES},
-		{"group-threshold", required_argument, NULL, OPT_GROUP_THRESHOLD},
-		{"group", required_argument, NULL, OPT_GROUP},
-		{"passphrase-source", required_argument, NULL, OPT_PASSPHRASE_SOURCE},
-		{"secret-source", required_argument, NULL, OPT_SECRET_SOURCE},
-		{"iteration-exponent", required_argument, NULL, OPT_ITERATION_EXPONENT},
-		{"no-extendable", no_argument, NULL, OPT_NO_EXTENDABLE},
-		CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct split_opts o;
 	struct slip39_group groups[SLIP39_MAX_GROUPS];
 	struct slip39_split_params p;
@@ -204,7 +207,7 @@ static int cmd_share_split(struct ceremony_ctx *ctx, int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	memset(groups, 0, sizeof(groups));
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, split_usage, split_opt, &o, &first)) !=
+	if ((r = cli_parse(ctx, argc, argv, &split_spec, split_opt, &o, &first)) !=
 	    0)
 		return r > 0 ? 0 : r;
 	if (first != argc)
@@ -284,10 +287,6 @@ static int split_lines(struct secret *in, const char **lines, size_t max, size_t
 
 static int cmd_share_combine(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"passphrase-source", required_argument, NULL, OPT_PASSPHRASE_SOURCE},
-		CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct split_opts o;
 	struct secret *in = NULL, *pass = NULL, *secret = NULL, *hex = NULL;
 	const char *lines[SLIP39_MAX_SHARES];
@@ -295,8 +294,7 @@ static int cmd_share_combine(struct ceremony_ctx *ctx, int argc, char **argv)
 	int first, r;
 
 	memset(&o, 0, sizeof(o));
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, combine_usage, split_opt, &o,
-			    &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &combine_spec, split_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (first != argc)
 		return cli_usage_error(combine_usage, "unexpected argument \"%s\"", argv[first]);
@@ -329,9 +327,9 @@ out:
 	return r;
 }
 
-static const struct cli_command share_commands[] = {
-	{"split", cmd_share_split, "split a hex secret into SLIP-39 mnemonics on stdout", NULL, NULL},
-	{"combine", cmd_share_combine, "combine SLIP-39 mnemonics from stdin into the secret", NULL, NULL},
+const struct cli_command cmd_share_verbs[] = {
+	{"split", cmd_share_split, "split a hex secret into SLIP-39 mnemonics on stdout", &split_spec, NULL},
+	{"combine", cmd_share_combine, "combine SLIP-39 mnemonics from stdin into the secret", &combine_spec, NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -340,5 +338,5 @@ int cmd_share(struct ceremony_ctx *ctx, int argc, char **argv)
 	return cli_dispatch(ctx, "share",
 			    "usage: ceremony share COMMAND [options]\n"
 			    "\nSLIP-39 shares for drills and paper backups (docs/shares.md).\n",
-			    share_commands, argc, argv);
+			    cmd_share_verbs, argc, argv);
 }
