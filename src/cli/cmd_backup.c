@@ -9,84 +9,9 @@
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
 
-static const char create_usage[] =
-	"usage: ceremony backup create --token T --key L --threshold K --shares N\n"
-	"         --cards URI,URI,... --out FILE.blob --internal-record FILE.json [options]\n"
-	"       ceremony backup create ... --group-threshold G --group T/N [--group T/N ...]\n"
-	"\nWraps the root key under a fresh KEK (HSM and libsodium RNGs hashed, secure memory only),\n"
-	"imported by the security officer as a trusted session key (SO PIN, then user PIN),\n"
-	"after checking the token's RFC 5649 mechanism against known answers. Splits the KEK\n"
-	"into SLIP-39 shares, seals each to its Key Executive's passphrase and writes it to\n"
-	"that executive's card as a private data object; reads every card back, checks every\n"
-	"share against its commitment and test-combines every qualifying subset before the\n"
-	"blob is written. A refusal at any point leaves no share on any card.\n"
-	"The transcript records n-k and salted commitments; k, n and the card list go to\n"
-	"the internal record (docs/backup.md).\n"
-	"\n  --token T               the root HSM token\n"
-	"  --key L                 the root key's label\n"
-	"  --threshold K --shares N  one group: any K of N cards recover\n"
-	"  --group-threshold G     two levels: G groups needed, each --group T/N\n"
-	"  --cards LIST            card tokens (labels or pkcs11: URIs), comma-separated, one\n"
-	"                          per share, in share order (group by group)\n"
-	"  --holders LIST          Key Executives' names in card order (default: card labels)\n"
-	"  --out FILE              the backup blob (never overwritten)\n"
-	"  --internal-record FILE  the confidential record of k, n and cards (never overwritten)\n"
-	"  --card-pin-sources LIST      file:PATH per card, in card order (default: asked on\n"
-	"                               the terminal, naming the card)\n"
-	"  --passphrase-sources LIST    file:PATH per card for the executives' new share\n"
-	"                               passphrases (default: asked twice on the terminal)\n"
-	"  --card-module PATH      the cards' PKCS#11 module (default: the HSM's)\n"
-	"  --test-cost             seal at the TEST Argon2id cost (1 pass, 8 KiB) instead of\n"
-	"                          3 passes, 256 MiB: for tests and demos only; announced,\n"
-	"                          recorded, and refused by transcript verify and audit\n"
-	"                          unless they are told (CEREMONY_TEST_ARGON2=1 does the same)\n"
-	"Once the CA's history holds a quorum policy, the quorum approves the blob's SHA-256\n"
-	"with their cards before any card is written (backup-create, backup-rekey):\n" APPROVE_HELP
-	"\n" CLI_COMMON_HELP;
-
-static const char rekey_usage[] =
-	"usage: ceremony backup rekey --old-blob OLD.blob --token T --key L ... (as create)\n"
-	"\nRe-wraps the root key under a fresh KEK split to a new set of cards (needs the\n"
-	"root HSM and its SO and user PINs, not the old shares). The transcript marks the\n"
-	"old blob superseded; wipe the old cards with \"ceremony card wipe --blob OLD\".\n"
-	"Takes every option of \"backup create\" plus:\n"
-	"  --old-blob FILE         the blob this backup supersedes (same root key)\n"
-	"\n" CLI_COMMON_HELP;
-
-static const char recover_usage[] =
-	"usage: ceremony backup recover --token BACKUP --blob FILE --cards URI,...\n"
-	"         --root root.pem [--drill] --transcript FILE [options]\n"
-	"\nAt a backup site: asks each present executive for card PIN and passphrase, in card\n"
-	"order, until enough valid shares are in (each is checked against its commitment as\n"
-	"it is entered); combines the KEK, checks it against the blob's commitment and MAC,\n"
-	"imports it, unwraps the root key with the root template (non-extractable unless\n"
-	"--extractable), destroys the KEK, recreates the public key, and proves the result\n"
-	"by signing a fresh challenge in the HSM verified with root.pem. Records how long\n"
-	"it took. Any refusal leaves nothing on the backup token.\n"
-	"\n  --token T               the backup HSM token (user PIN: --pin-source or terminal)\n"
-	"  --blob FILE             the backup blob\n"
-	"  --root FILE             the root certificate (PEM)\n"
-	"  --cards LIST            card tokens, comma-separated, in the order they are read\n"
-	"  --card-pin-sources LIST / --passphrase-sources LIST   as for create\n"
-	"  --drill                 destroy the reconstituted key after the proof (recorded)\n"
-	"  --extractable           keep the copy exportable under a trusted KEK\n"
-	"  --challenge-out FILE    write the signed challenge\n"
-	"  --signature-out FILE    write the signature (DER ECDSA / PKCS#1 v1.5)\n"
-	"  --card-module PATH      the cards' PKCS#11 module (default: the HSM's)\n"
-	"  --allow-superseded      recover a blob that a backup.rekey record superseded\n"
-	"                          (refused otherwise; recorded)\n"
-	"  --test-cost             accept shares sealed at the TEST Argon2id cost (announced)\n"
-		"Once the CA's history holds a quorum policy, the quorum approves recovering from\n"
-	"the blob (its SHA-256) before any card or the token is touched (backup-recover):\n"
-	APPROVE_HELP "\n" CLI_COMMON_HELP;
-
 enum {
 	OPT_TOKEN = OPT_COMMON_LAST + 1,
 	OPT_KEY,
-	OPT_THRESHOLD,
-	OPT_SHARES,
-	OPT_GROUP_THRESHOLD,
-	OPT_GROUP,
 	OPT_CARDS,
 	OPT_HOLDERS,
 	OPT_OUT,
@@ -105,6 +30,184 @@ enum {
 	OPT_ALLOW_SUPERSEDED,
 };
 
+static const char create_usage[] =
+	"usage: ceremony backup create --token T --key L --threshold K --shares N\n"
+	"         --cards URI,URI,... --out FILE.blob --internal-record FILE.json [options]\n"
+	"       ceremony backup create ... --group-threshold G --group T/N [--group T/N ...]\n"
+	"\nWraps the root key under a fresh KEK (HSM and libsodium RNGs hashed, secure memory only),\n"
+	"imported by the security officer as a trusted session key (SO PIN, then user PIN),\n"
+	"after checking the token's RFC 5649 mechanism against known answers. Splits the KEK\n"
+	"into SLIP-39 shares, seals each to its Key Executive's passphrase and writes it to\n"
+	"that executive's card as a private data object; reads every card back, checks every\n"
+	"share against its commitment and test-combines every qualifying subset before the\n"
+	"blob is written. A refusal at any point leaves no share on any card.\n"
+	"The transcript records n-k and salted commitments; k, n and the card list go to\n"
+	"the internal record (docs/backup.md).\n";
+
+static const struct cli_opt create_opts[] = {
+	{.name = "token", .arg = "T", .val = OPT_TOKEN,
+	 .help = "the root HSM token"},
+	{.name = "key", .arg = "L", .val = OPT_KEY,
+	 .help = "the root key's label"},
+	{.include = cli_split_table},
+	{.name = "cards", .arg = "LIST", .val = OPT_CARDS,
+	 .help = "card tokens (labels or pkcs11: URIs), comma-separated, one\n"
+		 "per share, in share order (group by group)",
+	 .man = "Card tokens (labels or\n"
+		".B pkcs11:\n"
+		"URIs), comma-separated, one per share, in share order (group by group)."},
+	{.name = "holders", .arg = "LIST", .val = OPT_HOLDERS,
+	 .help = "Key Executives' names in card order (default: card labels)"},
+	{.name = "out", .arg = "FILE", .val = OPT_OUT,
+	 .help = "the backup blob (never overwritten)"},
+	{.name = "internal-record", .arg = "FILE", .val = OPT_INTERNAL,
+	 .help = "the confidential record of k, n and cards (never overwritten)"},
+	{.name = "card-pin-sources", .arg = "LIST", .val = OPT_CARD_PINS,
+	 .help = "file:PATH per card, in card order (default: asked on\n"
+		 "the terminal, naming the card)",
+	 .man = ".BI file: PATH\n"
+		"per card, in card order (default: asked on the terminal, naming the card)."},
+	{.name = "passphrase-sources", .arg = "LIST", .val = OPT_PASSPHRASES,
+	 .help = "file:PATH per card for the executives' new share\n"
+		 "passphrases (default: asked twice on the terminal)",
+	 .man = ".BI file: PATH\n"
+		"per card for the executives' new share passphrases (default: asked twice on\n"
+		"the terminal)."},
+	{.name = "card-module", .arg = "PATH", .val = OPT_CARD_MODULE,
+	 .help = "the cards' PKCS#11 module (default: the HSM's)"},
+	{.name = "test-cost", .val = OPT_TEST_COST,
+	 .help = "seal at the TEST Argon2id cost (1 pass, 8 KiB) instead of\n"
+		 "3 passes, 256 MiB: for tests and demos only; announced,\n"
+		 "recorded, and refused by transcript verify and audit\n"
+		 "unless they are told (CEREMONY_TEST_ARGON2=1 does the same)",
+	 .man = "Seal at the TEST Argon2id cost (1 pass, 8 KiB) instead of 3 passes, 256 MiB:\n"
+		"for tests and demos only.\n"
+		"Announced in capitals, recorded in the transcript\n"
+		".RB ( seal_cost.test_cost_because ),\n"
+		"and refused by\n"
+		".B transcript verify\n"
+		"and\n"
+		".B audit\n"
+		"unless they are told\n"
+		".RB ( --allow-test-cost ).\n"
+		".B CEREMONY_TEST_ARGON2=1\n"
+		"in the environment does the same (for scripted runs)."},
+	{.help = "Once the CA's history holds a quorum policy, the quorum approves the blob's SHA-256\n"
+		 "with their cards before any card is written (backup-create, backup-rekey):\n"},
+	{.include = cli_approve_opts,
+	 .man = ".TP\n"
+		".BI --approvers \" ROLES\"\n"
+		"Once the CA's history holds a quorum policy, the officers who approve\n"
+		".RB ( backup\\-create ,\n"
+		".BR backup\\-rekey ),\n"
+		"in order, comma-separated: the refusal of too few comes before the HSM is\n"
+		"touched; after the blob is built, and before any card is written, each\n"
+		"officer's card signs an approval of the blob's SHA-256, recorded in the\n"
+		"backup's own record (see\n"
+		".BR ceremony\\-quorum (1)).\n"
+		".TP\n"
+		".BI --approver-pin-sources \" LIST\"\n"
+		".BI file: PATH\n"
+		"per approver, for their card PINs (default: each is asked on the terminal).\n"},
+	CLI_END,
+};
+
+static const struct cli_spec create_spec = {create_usage, create_opts};
+
+static const char rekey_usage[] =
+	"usage: ceremony backup rekey --old-blob OLD.blob --token T --key L ... (as create)\n"
+	"\nRe-wraps the root key under a fresh KEK split to a new set of cards (needs the\n"
+	"root HSM and its SO and user PINs, not the old shares). The transcript marks the\n"
+	"old blob superseded; wipe the old cards with \"ceremony card wipe --blob OLD\".\n";
+
+static const struct cli_opt rekey_opts[] = {
+	{.help = "Takes every option of \"backup create\" plus:\n",
+	 .man = "Every option of\n.BR \"backup create\" ,\nand:\n",
+	 .include = create_opts},
+	{.name = "old-blob", .arg = "FILE", .val = OPT_OLD_BLOB,
+	 .help = "the blob this backup supersedes (same root key)"},
+	CLI_END,
+};
+
+static const struct cli_spec rekey_spec = {rekey_usage, rekey_opts};
+
+static const char recover_usage[] =
+	"usage: ceremony backup recover --token BACKUP --blob FILE --cards URI,...\n"
+	"         --root root.pem [--drill] --transcript FILE [options]\n"
+	"\nAt a backup site: asks each present executive for card PIN and passphrase, in card\n"
+	"order, until enough valid shares are in (each is checked against its commitment as\n"
+	"it is entered); combines the KEK, checks it against the blob's commitment and MAC,\n"
+	"imports it, unwraps the root key with the root template (non-extractable unless\n"
+	"--extractable), destroys the KEK, recreates the public key, and proves the result\n"
+	"by signing a fresh challenge in the HSM verified with root.pem. Records how long\n"
+	"it took. Any refusal leaves nothing on the backup token.\n";
+
+static const struct cli_opt recover_opts[] = {
+	{.name = "token", .arg = "T", .val = OPT_TOKEN,
+	 .help = "the backup HSM token (user PIN: --pin-source or terminal)",
+	 .man = "The backup HSM token (user PIN:\n"
+		".B --pin-source\n"
+		"or the terminal)."},
+	{.name = "blob", .arg = "FILE", .val = OPT_BLOB,
+	 .help = "the backup blob"},
+	{.name = "root", .arg = "FILE", .val = OPT_ROOT,
+	 .help = "the root certificate (PEM)"},
+	{.name = "cards", .arg = "LIST", .val = OPT_CARDS,
+	 .help = "card tokens, comma-separated, in the order they are read"},
+	{.name = "card-pin-sources", .arg = "LIST", .val = OPT_CARD_PINS,
+	 .help = "file:PATH per card, in card order (as for create)",
+	 .man = ".BI file: PATH\n"
+		"per card, in card order (default: asked on the terminal, naming the card)."},
+	{.name = "passphrase-sources", .arg = "LIST", .val = OPT_PASSPHRASES,
+	 .help = "file:PATH per card for the executives' share passphrases\n"
+		 "(default: asked on the terminal)",
+	 .man = ".BI file: PATH\n"
+		"per card for the executives' share passphrases (default: asked on the\n"
+		"terminal)."},
+	{.name = "drill", .val = OPT_DRILL,
+	 .help = "destroy the reconstituted key after the proof (recorded)"},
+	{.name = "extractable", .val = OPT_EXTRACTABLE,
+	 .help = "keep the copy exportable under a trusted KEK",
+	 .man = "Keep the copy exportable under a trusted KEK (needed to rekey from the backup\n"
+		"token)."},
+	{.name = "challenge-out", .arg = "FILE", .val = OPT_CHALLENGE_OUT,
+	 .help = "write the signed challenge"},
+	{.name = "signature-out", .arg = "FILE", .val = OPT_SIGNATURE_OUT,
+	 .help = "write the signature (DER ECDSA / PKCS#1 v1.5)",
+	 .man = "Write the signature (DER ECDSA or PKCS#1 v1.5)."},
+	{.name = "card-module", .arg = "PATH", .val = OPT_CARD_MODULE,
+	 .help = "the cards' PKCS#11 module (default: the HSM's)"},
+	{.name = "allow-superseded", .val = OPT_ALLOW_SUPERSEDED,
+	 .help = "recover a blob that a backup.rekey record superseded\n"
+		 "(refused otherwise; recorded)",
+	 .man = "Recover a blob that a\n"
+		".B backup.rekey\n"
+		"record in a transcript beside\n"
+		".B --transcript\n"
+		"superseded (refused otherwise; recorded as\n"
+		".BR allow_superseded )."},
+	{.name = "test-cost", .val = OPT_TEST_COST,
+	 .help = "accept shares sealed at the TEST Argon2id cost (announced)",
+	 .man = "Accept shares sealed at the TEST Argon2id cost (announced; recorded)."},
+	{.help = "Once the CA's history holds a quorum policy, the quorum approves recovering from\n"
+		 "the blob (its SHA-256) before any card or the token is touched (backup-recover):\n"},
+	{.include = cli_approve_opts,
+	 .man = ".TP\n"
+		".BI --approvers \" ROLES\"\n"
+		"Once the CA's history holds a quorum policy, the officers who approve the\n"
+		"recovery\n"
+		".RB ( backup\\-recover ,\n"
+		"over the blob's SHA-256) before any card or the token is touched.\n"
+		".TP\n"
+		".BI --approver-pin-sources \" LIST\"\n"
+		".BI file: PATH\n"
+		"per approver, for their card PINs.\n"},
+	CLI_END,
+};
+
+static const struct cli_spec recover_spec = {recover_usage, recover_opts};
+
+
 struct backup_opts {
 	struct cli_split_opts split;
 	const char *token, *key, *cards, *holders, *out;
@@ -118,12 +221,13 @@ static int backup_opt(void *state, int c, const char *arg)
 {
 	struct backup_opts *o = state;
 
+	int r;
+
+	if ((r = cli_split_option(&o->split, c, arg)) != 1)
+		return r;
 	switch (c) {
 	case OPT_TOKEN: o->token = arg; return 0;
 	case OPT_KEY: o->key = arg; return 0;
-	case OPT_THRESHOLD: o->split.threshold = arg; return 0;
-	case OPT_SHARES: o->split.shares = arg; return 0;
-	case OPT_GROUP_THRESHOLD: o->split.group_threshold = arg; return 0;
 	case OPT_CARDS: o->cards = arg; return 0;
 	case OPT_HOLDERS: o->holders = arg; return 0;
 	case OPT_OUT: o->out = arg; return 0;
@@ -142,41 +246,10 @@ static int backup_opt(void *state, int c, const char *arg)
 	case OPT_ALLOW_SUPERSEDED: o->allow_superseded = 1; return 0;
 	case OPT_APPROVERS: o->approve.approvers = arg; return 0;
 	case OPT_APPROVER_PINS: o->approve.pin_sources = arg; return 0;
-	case OPT_GROUP:
-		if (o->split.group_count > SLIP39_MAX_GROUPS)
-			return -1;
-		o->split.groups[o->split.group_count++] = arg;
-		return 0;
 	default: return -1;
 	}
 }
 
-static const struct option backup_longopts[] = {
-	{"token", required_argument, NULL, OPT_TOKEN},
-	{"key", required_argument, NULL, OPT_KEY},
-	{"threshold", required_argument, NULL, OPT_THRESHOLD},
-	{"shares", required_argument, NULL, OPT_SHARES},
-	{"group-threshold", required_argument, NULL, OPT_GROUP_THRESHOLD},
-	{"group", required_argument, NULL, OPT_GROUP},
-	{"cards", required_argument, NULL, OPT_CARDS},
-	{"holders", required_argument, NULL, OPT_HOLDERS},
-	{"out", required_argument, NULL, OPT_OUT},
-	{"internal-record", required_argument, NULL, OPT_INTERNAL},
-	{"card-pin-sources", required_argument, NULL, OPT_CARD_PINS},
-	{"passphrase-sources", required_argument, NULL, OPT_PASSPHRASES},
-	{"card-module", required_argument, NULL, OPT_CARD_MODULE},
-	{"old-blob", required_argument, NULL, OPT_OLD_BLOB},
-	{"blob", required_argument, NULL, OPT_BLOB},
-	{"root", required_argument, NULL, OPT_ROOT},
-	{"drill", no_argument, NULL, OPT_DRILL},
-	{"extractable", no_argument, NULL, OPT_EXTRACTABLE},
-	{"challenge-out", required_argument, NULL, OPT_CHALLENGE_OUT},
-	{"signature-out", required_argument, NULL, OPT_SIGNATURE_OUT},
-	{"test-cost", no_argument, NULL, OPT_TEST_COST},
-	{"allow-superseded", no_argument, NULL, OPT_ALLOW_SUPERSEDED},
-	APPROVE_OPTIONS,
-	CLI_COMMON_OPTIONS,
-	{NULL, 0, NULL, 0}};
 
 /* Comma-separated list into items (pointing into *storage, a copy). */
 struct list {
@@ -244,9 +317,10 @@ static void lists_free(struct list l[4])
 		free(l[i].storage);
 }
 
-static int create_or_rekey(struct ceremony_ctx *ctx, int argc, char **argv, const char *usage,
-			   int rekey)
+static int create_or_rekey(struct ceremony_ctx *ctx, int argc, char **argv,
+			   const struct cli_spec *spec, int rekey)
 {
+	const char *usage = spec->usage;
 	struct backup_opts o;
 	struct backup_create_params p;
 	struct list l[4];
@@ -255,16 +329,10 @@ static int create_or_rekey(struct ceremony_ctx *ctx, int argc, char **argv, cons
 	memset(&o, 0, sizeof(o));
 	memset(&p, 0, sizeof(p));
 	memset(l, 0, sizeof(l));
-	if ((r = cli_getopt(ctx, argc, argv, "h", backup_longopts, usage, backup_opt, &o,
-			    &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, spec, backup_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (first != argc) {
 		r = cli_usage_error(usage, "unexpected argument \"%s\"", argv[first]);
-		goto out;
-	}
-	if (o.blob != NULL || o.root != NULL || o.drill || o.extractable || o.challenge_out ||
-	    o.signature_out || o.allow_superseded || (!rekey && o.old_blob != NULL)) {
-		r = cli_usage_error(usage, "an option of another backup command was given");
 		goto out;
 	}
 	if ((r = cli_require(o.token, "--token", usage)) != 0 ||
@@ -289,12 +357,12 @@ out:
 
 static int cmd_backup_create(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	return create_or_rekey(ctx, argc, argv, create_usage, 0);
+	return create_or_rekey(ctx, argc, argv, &create_spec, 0);
 }
 
 static int cmd_backup_rekey(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	return create_or_rekey(ctx, argc, argv, rekey_usage, 1);
+	return create_or_rekey(ctx, argc, argv, &rekey_spec, 1);
 }
 
 static int cmd_backup_recover(struct ceremony_ctx *ctx, int argc, char **argv)
@@ -307,17 +375,10 @@ static int cmd_backup_recover(struct ceremony_ctx *ctx, int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	memset(&p, 0, sizeof(p));
 	memset(l, 0, sizeof(l));
-	if ((r = cli_getopt(ctx, argc, argv, "h", backup_longopts, recover_usage, backup_opt, &o,
-			    &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &recover_spec, backup_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (first != argc) {
 		r = cli_usage_error(recover_usage, "unexpected argument \"%s\"", argv[first]);
-		goto out;
-	}
-	if (o.key != NULL || o.split.threshold != NULL || o.split.shares != NULL ||
-	    o.split.group_count > 0 || o.split.group_threshold != NULL || o.out != NULL || o.internal != NULL || o.old_blob != NULL ||
-	    o.holders != NULL) {
-		r = cli_usage_error(recover_usage, "an option of another backup command was given");
 		goto out;
 	}
 	if ((r = cli_require(o.token, "--token", recover_usage)) != 0 ||
