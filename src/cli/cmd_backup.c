@@ -402,11 +402,11 @@ out:
 	return r;
 }
 
-static const struct cli_command backup_commands[] = {
-	{"create", cmd_backup_create, "wrap the root key and split its KEK to Key Executive cards", NULL, NULL},
-	{"recover", cmd_backup_recover, "reconstitute the root key at a backup token from k cards", NULL, NULL},
-	{"rekey", cmd_backup_rekey, "re-wrap under a fresh KEK split to a new set of cards", NULL, NULL},
-	{"kit", cmd_backup_kit, "write (or verify) the recovery kit for the backup site", NULL, NULL},
+const struct cli_command cmd_backup_verbs[] = {
+	{"create", cmd_backup_create, "wrap the root key and split its KEK to Key Executive cards", &create_spec, NULL},
+	{"recover", cmd_backup_recover, "reconstitute the root key at a backup token from k cards", &recover_spec, NULL},
+	{"rekey", cmd_backup_rekey, "re-wrap under a fresh KEK split to a new set of cards", &rekey_spec, NULL},
+	{"kit", cmd_backup_kit, "write (or verify) the recovery kit for the backup site", &cmd_backup_kit_spec, cmd_backup_kit_verbs},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
@@ -416,5 +416,5 @@ int cmd_backup(struct ceremony_ctx *ctx, int argc, char **argv)
 			    "usage: ceremony backup COMMAND [options]\n"
 			    "\nThe root key's backup and disaster recovery (docs/backup.md, "
 			    "docs/recovery.md).\n",
-			    backup_commands, argc, argv);
+			    cmd_backup_verbs, argc, argv);
 }

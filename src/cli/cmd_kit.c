@@ -7,6 +7,9 @@
 #include "ceremony/kit.h"
 #include "ceremony/kit_verify.h"
 
+enum { K_OUT = OPT_COMMON_LAST + 1, K_BLOB, K_INTERNAL, K_ROOT, K_HISTORY, K_TOOLKIT, K_SITE,
+       K_TOKEN, K_KEY, K_CERT };
+
 static const char kit_usage[] =
 	"usage: ceremony backup kit --out DIR --blob FILE --internal-record FILE --root FILE\n"
 	"       --history DIR --toolkit DIR --token T --key L --cert FILE [--site-config FILE]\n"
@@ -18,17 +21,45 @@ static const char kit_usage[] =
 	"versions it was built with (the toolkit, made by `make toolkit`), with KIT.json, a\n"
 	"README.txt and a MANIFEST.sha256 signed by the HSM key (CMS). Everything is checked\n"
 	"before the PIN is asked; DIR must not exist and appears whole or not at all.\n"
-	"`verify` checks a kit offline, with no HSM (docs/recovery.md).\n"
-	"\n  --out DIR             the kit's folder (new)\n"
-	"  --blob FILE           the current backup blob\n"
-	"  --internal-record FILE the backup's internal record (k, n, the cards: confidential)\n"
-	"  --root FILE           the root certificate\n"
-	"  --history DIR         the CA's transcripts folder\n"
-	"  --toolkit DIR         the tool's source, package list and guides (make toolkit)\n"
-	"  --site-config FILE    the site configuration (default: --config, else ./ceremony.yaml)\n"
-	"  --token T             token of the key that signs the manifest\n"
-	"  --key L               that key's label\n"
-	"  --cert FILE           that key's certificate\n\n" CLI_COMMON_HELP;
+	"`verify` checks a kit offline, with no HSM (docs/recovery.md).\n";
+
+static const struct cli_opt kit_opts[] = {
+	{.name = "out", .arg = "DIR", .val = K_OUT,
+	 .help = "the kit's folder (new)",
+	 .man = "The kit's folder (must not exist)."},
+	{.name = "blob", .arg = "FILE", .val = K_BLOB,
+	 .help = "the current backup blob"},
+	{.name = "internal-record", .arg = "FILE", .val = K_INTERNAL,
+	 .help = "the backup's internal record (k, n, the cards: confidential)",
+	 .man = "That backup's internal record (confidential: k, n and the cards)."},
+	{.name = "root", .arg = "FILE", .val = K_ROOT,
+	 .help = "the root certificate"},
+	{.name = "history", .arg = "DIR", .val = K_HISTORY,
+	 .help = "the CA's transcripts folder",
+	 .man = "The CA's transcripts folder; its parent is the archive whose layout the kit keeps."},
+	{.name = "toolkit", .arg = "DIR", .val = K_TOOLKIT,
+	 .help = "the tool's source, package list and guides (make toolkit)",
+	 .man = "The toolkit\n"
+		".RB ( \"make toolkit\" )."},
+	{.name = "site-config", .arg = "FILE", .val = K_SITE,
+	 .help = "the site configuration (default: --config, else ./ceremony.yaml)",
+	 .man = "The site configuration (default:\n"
+		".BR --config ,\n"
+		"else\n"
+		".BR ./ceremony.yaml )."},
+	{.name = "token", .arg = "T", .val = K_TOKEN,
+	 .help = "token of the key that signs the manifest",
+	 .man = "The HSM key that signs the manifest, and its certificate."},
+	{.name = "key", .arg = "L", .val = K_KEY,
+	 .help = "that key's label",
+	 .man = "The HSM key that signs the manifest, and its certificate."},
+	{.name = "cert", .arg = "FILE", .val = K_CERT,
+	 .help = "that key's certificate",
+	 .man = "The HSM key that signs the manifest, and its certificate."},
+	CLI_END,
+};
+
+const struct cli_spec cmd_backup_kit_spec = {kit_usage, kit_opts};
 
 static const char verify_usage[] =
 	"usage: ceremony backup kit verify [--root FILE] DIR\n"
@@ -36,11 +67,16 @@ static const char verify_usage[] =
 	"signature against the root certificate, the history (each transcript sealed), that\n"
 	"the blob is the current backup with its internal record, and the tool's source\n"
 	"archive against its SHA-256. Without --root it anchors on the kit's own root.pem and\n"
-	"prints its fingerprint to compare with the paper record.\n"
-	"\n  --root FILE           the root certificate you trust (else the kit's own)\n\n" CLI_COMMON_HELP;
+	"prints its fingerprint to compare with the paper record.\n";
 
-enum { K_OUT = OPT_COMMON_LAST + 1, K_BLOB, K_INTERNAL, K_ROOT, K_HISTORY, K_TOOLKIT, K_SITE,
-       K_TOKEN, K_KEY, K_CERT };
+static const struct cli_opt kit_verify_opts[] = {
+	{.name = "root", .arg = "FILE", .val = K_ROOT,
+	 .help = "the root certificate you trust (else the kit's own)"},
+	CLI_END,
+};
+
+static const struct cli_spec verify_spec = {verify_usage, kit_verify_opts};
+
 
 static int kit_opt(void *state, int c, const char *arg)
 {
@@ -71,14 +107,10 @@ static int root_opt(void *state, int c, const char *arg)
 
 static int kit_verify_cmd(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {{"root", required_argument, NULL, K_ROOT},
-						 CLI_COMMON_OPTIONS,
-						 {NULL, 0, NULL, 0}};
 	const char *root = NULL;
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, verify_usage, root_opt, &root,
-			    &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &verify_spec, root_opt, &root, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(verify_usage, "give the kit's folder");
@@ -87,28 +119,20 @@ static int kit_verify_cmd(struct ceremony_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
+const struct cli_command cmd_backup_kit_verbs[] = {
+	{"verify", kit_verify_cmd, "check a recovery kit offline", &verify_spec, NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
 int cmd_backup_kit(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"out", required_argument, NULL, K_OUT},
-		{"blob", required_argument, NULL, K_BLOB},
-		{"internal-record", required_argument, NULL, K_INTERNAL},
-		{"root", required_argument, NULL, K_ROOT},
-		{"history", required_argument, NULL, K_HISTORY},
-		{"toolkit", required_argument, NULL, K_TOOLKIT},
-		{"site-config", required_argument, NULL, K_SITE},
-		{"token", required_argument, NULL, K_TOKEN},
-		{"key", required_argument, NULL, K_KEY},
-		{"cert", required_argument, NULL, K_CERT},
-		CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct kit_params p;
 	int first, r;
 
 	if (argc > 1 && strcmp(argv[1], "verify") == 0)
 		return kit_verify_cmd(ctx, argc - 1, argv + 1);
 	memset(&p, 0, sizeof(p));
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, kit_usage, kit_opt, &p, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &cmd_backup_kit_spec, kit_opt, &p, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 0)
 		return cli_usage_error(kit_usage, "unexpected argument \"%s\"", argv[first]);

@@ -38,7 +38,7 @@ const struct cli_command cli_groups[] = {
 	{"audit", cmd_audit, "replay a root's whole history of transcripts, offline", &cmd_audit_spec, NULL},
 	{"report", cmd_report, "answer the disclosure questions (pkilevel, spare shares, ...)", &cmd_report_spec, NULL},
 	{"share", cmd_share, "split and combine SLIP-39 shares (drills, paper backups)", NULL, cmd_share_verbs},
-	{"backup", cmd_backup, "back up the root key to Key Executive cards; recover it", NULL, NULL},
+	{"backup", cmd_backup, "back up the root key to Key Executive cards; recover it", NULL, cmd_backup_verbs},
 	{"card", cmd_card, "show, verify and wipe Key Executive cards", NULL, cmd_card_verbs},
 	{"csr", cmd_csr, "inspect and check certificate signing requests", NULL, cmd_csr_verbs},
 	{NULL, NULL, NULL, NULL, NULL},
