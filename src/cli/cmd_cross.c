@@ -6,6 +6,9 @@
 #include "ceremony/cross.h"
 #include "ceremony/err.h"
 
+enum { X_TOKEN = OPT_COMMON_LAST + 1, X_KEY, X_ISSUER, X_SUBJECT, X_PROFILE, X_OUT, X_HISTORY,
+       X_MAY_ISSUE };
+
 static const char cross_usage[] =
 	"usage: ceremony cert cross --token T --key L --issuer-cert FILE --subject-cert FILE\n"
 	"       --profile FILE --out FILE --transcript T [--old-root-may-issue] [--history DIR]\n"
@@ -17,19 +20,35 @@ static const char cross_usage[] =
 	"The serial is unique in the history; the certificate is verified before it is written;\n"
 	"cert.cross is recorded. `ceremony audit` switches to the new root after the ceremony\n"
 	"that made it and cross-certified it, and flags the old root issuing afterwards unless\n"
-	"--old-root-may-issue was given (recorded). Never overwrites.\n"
-	"\n  --token T             token of the issuing root's key\n"
-	"  --key L               the issuing root's key label\n"
-	"  --issuer-cert FILE    the issuing root's certificate\n"
-	"  --subject-cert FILE   the other root's certificate\n"
-	"  --profile FILE        a root profile\n"
-	"  --out FILE            the cross certificate (PEM, new)\n"
-	"  --history DIR         the CA's transcripts (default: the transcript's folder)\n"
-	"  --old-root-may-issue  the old root may still issue after this rollover (recorded)\n"
-	APPROVE_HELP "\n" CLI_COMMON_HELP;
+	"--old-root-may-issue was given (recorded). Never overwrites.\n";
 
-enum { X_TOKEN = OPT_COMMON_LAST + 1, X_KEY, X_ISSUER, X_SUBJECT, X_PROFILE, X_OUT, X_HISTORY,
-       X_MAY_ISSUE };
+static const struct cli_opt cross_opts[] = {
+	{.name = "token", .arg = "T", .val = X_TOKEN,
+	 .help = "token of the issuing root's key"},
+	{.name = "key", .arg = "L", .val = X_KEY,
+	 .help = "the issuing root's key label"},
+	{.name = "issuer-cert", .arg = "FILE", .val = X_ISSUER,
+	 .help = "the issuing root's certificate"},
+	{.name = "subject-cert", .arg = "FILE", .val = X_SUBJECT,
+	 .help = "the other root's certificate"},
+	{.name = "profile", .arg = "FILE", .val = X_PROFILE,
+	 .help = "a root profile"},
+	{.name = "out", .arg = "FILE", .val = X_OUT,
+	 .help = "the cross certificate (PEM, new)",
+	 .man = "The cross certificate (PEM)."},
+	{.name = "history", .arg = "DIR", .val = X_HISTORY,
+	 .help = "the CA's transcripts (default: the transcript's folder)"},
+	{.name = "old-root-may-issue", .val = X_MAY_ISSUE,
+	 .help = "the old root may still issue after this rollover (recorded)",
+	 .man = "After this rollover the old root may still issue (recorded; without it\n"
+		".B ceremony audit\n"
+		"flags such issuance)."},
+	{.include = cli_approve_opts},
+	CLI_END,
+};
+
+const struct cli_spec cmd_cert_cross_spec = {cross_usage, cross_opts};
+
 
 static int cross_opt(void *state, int c, const char *arg)
 {
@@ -52,23 +71,11 @@ static int cross_opt(void *state, int c, const char *arg)
 
 int cmd_cert_cross(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"token", required_argument, NULL, X_TOKEN},
-		{"key", required_argument, NULL, X_KEY},
-		{"issuer-cert", required_argument, NULL, X_ISSUER},
-		{"subject-cert", required_argument, NULL, X_SUBJECT},
-		{"profile", required_argument, NULL, X_PROFILE},
-		{"out", required_argument, NULL, X_OUT},
-		{"history", required_argument, NULL, X_HISTORY},
-		{"old-root-may-issue", no_argument, NULL, X_MAY_ISSUE},
-		APPROVE_OPTIONS,
-		CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct cross_params p;
 	int first, r;
 
 	memset(&p, 0, sizeof(p));
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, cross_usage, cross_opt, &p, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &cmd_cert_cross_spec, cross_opt, &p, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 0)
 		return cli_usage_error(cross_usage, "unexpected argument \"%s\"", argv[first]);
