@@ -25,17 +25,6 @@
 
 struct transcript;
 
-/* Options of every command the quorum approves (cert sign, crl sign, quorum policy, ...). */
-enum { OPT_APPROVERS = 3000, OPT_APPROVER_PINS };
-#define APPROVE_OPTIONS                                                                     \
-	{"approvers", required_argument, NULL, OPT_APPROVERS},                              \
-	{"approver-pin-sources", required_argument, NULL, OPT_APPROVER_PINS}
-#define APPROVE_HELP                                                                        \
-	"  --approvers ROLES     the officers who approve, in order: KE1,KE2 (the quorum\n"  \
-	"                        policy in the history says who must; see docs/quorum.md)\n" \
-	"  --approver-pin-sources LIST  file:PATH per approver, for their card PINs\n"     \
-	"                        (default: each is asked on the terminal)\n"
-
 struct approve_opts {
 	const char *approvers;   /* "KE1,KE2": roles, in the order they approve; NULL: none */
 	const char *pin_sources; /* "file:A,file:B", one per approver; NULL: asked on the terminal */

@@ -30,6 +30,7 @@ int cmd_quorum(struct ceremony_ctx *ctx, int argc, char **argv);
 
 /* Each group's verbs, with their option tables. */
 extern const struct cli_command cmd_crl_verbs[];
+extern const struct cli_command cmd_cert_verbs[];
 extern const struct cli_spec cmd_cert_cross_spec;
 extern const struct cli_command cmd_backup_verbs[];
 extern const struct cli_spec cmd_backup_kit_spec;

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "ceremony/airgap.h"
-#include "ceremony/approve.h"
 #include "ceremony/cli.h"
 #include "ceremony/config.h"
 #include "ceremony/err.h"
@@ -103,40 +102,6 @@ int cli_options_exact(int argc, char **argv, const char *shortopts,
 		if (o->has_arg == required_argument && strchr(a, '=') == NULL)
 			i++;
 	}
-	return 0;
-}
-
-int cli_getopt(struct ceremony_ctx *ctx, int argc, char **argv, const char *shortopts,
-	       const struct option *longopts, const char *usage,
-	       int (*handle)(void *state, int c, const char *arg), void *state, int *first_arg)
-{
-	int c;
-
-	if ((c = cli_options_exact(argc, argv, shortopts, longopts, 0, usage)) != 0)
-		return c;
-	optind = 0; /* GNU: restart scanning for this command's argv */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
-		if (c == 'h') {
-			printf("%s", usage);
-			return 1;
-		}
-		if (c == '?' || c == ':') {
-			return cli_usage_error(usage, "%s: unknown option or missing value in \"%s\"",
-					       argv[0], argv[optind - 1]);
-		}
-		if (c >= OPT_MODULE && c < OPT_COMMON_LAST) {
-			(void)cli_common_option(ctx, c, optarg);
-			continue;
-		}
-		if (handle == NULL || handle(state, c, optarg) != 0) {
-			if (cer_err_msg(CER_E_USAGE)[0] != '\0' && c == 0)
-				return CER_E_USAGE;
-			return cli_usage_error(usage, "%s: bad value \"%s\" for an option", argv[0],
-					       optarg != NULL ? optarg : "");
-		}
-	}
-	*first_arg = optind;
 	return 0;
 }
 

@@ -18,12 +18,27 @@ static const char root_usage[] =
 	"\nMakes the self-signed root certificate of HSM key L under a root profile:\n"
 	"a serial of 126 random bits (HSM and host RNGs hashed together), the profile's\n"
 	"validity and extensions, signed inside the HSM and verified with the token's public key\n"
-	"before the PEM is written (atomically; an existing FILE is never overwritten).\n"
-	"\n  --token T             token label or PKCS#11 URI\n"
-	"  --key L               the key's label\n"
-	"  --profile FILE        a root profile (ceremony-scripts/profiles/root.yaml)\n"
-	"  --subject DN          e.g. \"/C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026\"\n"
-	"  --out FILE            where to write the PEM certificate\n\n" CLI_COMMON_HELP;
+	"before the PEM is written (atomically; an existing FILE is never overwritten).\n";
+
+static const struct cli_opt root_opts[] = {
+	{.name = "token", .arg = "T", .val = 't',
+	 .help = "token label or PKCS#11 URI"},
+	{.name = "key", .arg = "L", .val = 'k',
+	 .help = "the key's label"},
+	{.name = "profile", .arg = "FILE", .val = 'p',
+	 .help = "a root profile (ceremony-scripts/profiles/root.yaml)",
+	 .man = "A root profile\n"
+		".RB ( ceremony-scripts/profiles/root.yaml )."},
+	{.name = "subject", .arg = "DN", .val = 's',
+	 .help = "e.g. \"/C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026\"",
+	 .man = "The subject, e.g.\n"
+		".BR \"\\(dq/C=DE/O=ACME Devices/CN=ACME Devices Root CA 2026\\(dq\" ."},
+	{.name = "out", .arg = "FILE", .val = 'o',
+	 .help = "where to write the PEM certificate"},
+	CLI_END,
+};
+
+static const struct cli_spec root_spec = {root_usage, root_opts};
 
 static int root_opt(void *state, int c, const char *arg)
 {
@@ -41,15 +56,10 @@ static int root_opt(void *state, int c, const char *arg)
 
 static int cmd_cert_root(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"token", required_argument, NULL, 't'},   {"key", required_argument, NULL, 'k'},
-		{"profile", required_argument, NULL, 'p'}, {"subject", required_argument, NULL, 's'},
-		{"out", required_argument, NULL, 'o'},	   CLI_COMMON_OPTIONS,
-		{NULL, 0, NULL, 0}};
 	struct root_opts o = {NULL, NULL, NULL, NULL, NULL};
 	int first, r;
 
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, root_usage, root_opt, &o, &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &root_spec, root_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (first != argc)
 		return cli_usage_error(root_usage, "unexpected argument \"%s\"", argv[first]);
@@ -78,22 +88,63 @@ static const char sign_usage[] =
 	"in the transcript. A pinned request must carry exactly the key and subject\n"
 	"agreed beforehand, checked before the login; a profile with\n"
 	"requests_pinned: true refuses any request that is not pinned. A batch that\n"
-	"stopped can be run again: what was issued is skipped.\n"
-	"\n  --token T             token label or PKCS#11 URI\n"
-	"  --key L               the issuing key's label\n"
-	"  --issuer FILE         the issuer's certificate (the root)\n"
-	"  --profile FILE        ceremony-scripts/profiles/intermediate-ca.yaml, ...\n"
-	"  --csr FILE            one request ...\n"
-	"  --out FILE            ... and its certificate\n"
-	"  --csr-dir DIR         every *.csr, *.der, *.pem in DIR ...\n"
-	"  --out-dir DIR         ... signed into DIR/NAME.pem\n"
-	"  --policy OID          a certificate policy besides the profile's (repeatable)\n"
-	"  --history DIR         the folder of the CA's transcripts\n"
-	"  --expect-spki [NAME:]HEX      the request's SPKI SHA-256 (NAME: its file name in\n"
-	"                        a batch; repeatable, one per request)\n"
-	"  --expect-subject [NAME:]DN    its subject, \"/C=DE/O=ACME/CN=Factory 1 CA\"\n"
-	"  --expect-file FILE    lines of \"csr-name spki-sha256-hex /C=../CN=..\"\n" APPROVE_HELP
-	"\n" CLI_COMMON_HELP;
+	"stopped can be run again: what was issued is skipped.\n";
+
+static const struct cli_opt sign_opts[] = {
+	{.name = "token", .arg = "T", .val = 't',
+	 .help = "token label or PKCS#11 URI"},
+	{.name = "key", .arg = "L", .val = 'k',
+	 .help = "the issuing key's label"},
+	{.name = "issuer", .arg = "FILE", .val = 'i',
+	 .help = "the issuer's certificate (the root)"},
+	{.name = "profile", .arg = "FILE", .val = 'p',
+	 .help = "ceremony-scripts/profiles/intermediate-ca.yaml, ...",
+	 .man = "The profile, e.g.\n"
+		".BR ceremony-scripts/profiles/intermediate-ca.yaml ."},
+	{.name = "csr", .arg = "FILE", .val = 'c',
+	 .help = "one request ..."},
+	{.name = "out", .arg = "FILE", .val = 'o',
+	 .help = "... and its certificate",
+	 .man = "\\&... and its certificate."},
+	{.name = "csr-dir", .arg = "DIR", .val = 'C',
+	 .help = "every *.csr, *.der, *.pem in DIR ...",
+	 .man = "Every\n"
+		".BR *.csr ,\n"
+		".BR *.der ,\n"
+		".B *.pem\n"
+		"in\n"
+		".I DIR\n"
+		"\\&..."},
+	{.name = "out-dir", .arg = "DIR", .val = 'O',
+	 .help = "... signed into DIR/NAME.pem",
+	 .man = "\\&... signed into\n"
+		".IB DIR / NAME .pem\\fR."},
+	{.name = "policy", .arg = "OID", .val = 'P',
+	 .help = "a certificate policy besides the profile's (repeatable)"},
+	{.name = "history", .arg = "DIR", .val = 'H',
+	 .help = "the folder of the CA's transcripts"},
+	{.name = "expect-spki", .arg = "[NAME:]HEX", .val = 'S',
+	 .help = "the request's SPKI SHA-256 (NAME: its file name in\n"
+		 "a batch; repeatable, one per request)",
+	 .man = "The SHA-256 of the request's SubjectPublicKeyInfo, 64 hex digits;\n"
+		".I NAME\n"
+		"is the request's file name in a batch (repeatable, one per request)."},
+	{.name = "expect-subject", .arg = "[NAME:]DN", .val = 'D',
+	 .help = "its subject, \"/C=DE/O=ACME/CN=Factory 1 CA\"",
+	 .man = "The request's subject, e.g.\n"
+		".BR \"\\(dq/C=DE/O=ACME Devices/CN=Factory 1 CA\\(dq\" ."},
+	{.name = "expect-file", .arg = "FILE", .val = 'E',
+	 .help = "lines of \"csr-name spki-sha256-hex /C=../CN=..\"",
+	 .man = "Lines of\n"
+		".I \"csr-name spki-sha256-hex /C=../CN=..\"\n"
+		"(blank lines and\n"
+		".B #\n"
+		"comments allowed)."},
+	{.include = cli_approve_opts},
+	CLI_END,
+};
+
+static const struct cli_spec sign_spec = {sign_usage, sign_opts};
 
 static int sign_opt(void *state, int c, const char *arg)
 {
@@ -128,21 +179,11 @@ static int cmd_cert_sign_run(struct ceremony_ctx *ctx, struct issue_opts *o_, in
 
 static int cmd_cert_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"token", required_argument, NULL, 't'},   {"key", required_argument, NULL, 'k'},
-		{"issuer", required_argument, NULL, 'i'},  {"profile", required_argument, NULL, 'p'},
-		{"csr", required_argument, NULL, 'c'},	   {"out", required_argument, NULL, 'o'},
-		{"csr-dir", required_argument, NULL, 'C'}, {"out-dir", required_argument, NULL, 'O'},
-		{"policy", required_argument, NULL, 'P'},  {"history", required_argument, NULL, 'H'},
-		{"expect-spki", required_argument, NULL, 'S'},
-		{"expect-subject", required_argument, NULL, 'D'},
-		{"expect-file", required_argument, NULL, 'E'},
-		APPROVE_OPTIONS,			   CLI_COMMON_OPTIONS,			   {NULL, 0, NULL, 0}};
 	struct issue_opts o;
 	int first, r;
 
 	memset(&o, 0, sizeof(o));
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, sign_usage, sign_opt, &o, &first)) != 0) {
+	if ((r = cli_parse(ctx, argc, argv, &sign_spec, sign_opt, &o, &first)) != 0) {
 		free(o.pins);
 		return r > 0 ? 0 : r;
 	}
@@ -181,16 +222,37 @@ static const char signer_usage[] =
 	"key, not the root key, seals transcripts and media manifests, so every seal passes\n"
 	"  openssl cms -verify -binary -inform DER -in T.sig -content T -CAfile root.pem\n"
 	"with its default purpose checks. The certificate never outlives the root. Recorded\n"
-	"as cert.signer; if anything fails after the key exists, the key is destroyed.\n"
-	"\n  --token T             the root's token: label or PKCS#11 URI\n"
-	"  --key L               the root key's label\n"
-	"  --issuer FILE         the root certificate (root.pem)\n"
-	"  --profile FILE        ceremony-scripts/profiles/ceremony-signer.yaml\n"
-	"  --label S             the new signing key's label\n"
-	"  --subject DN          its subject (default: the root's, CN + \" Ceremony Signing\")\n"
-	"  --out FILE            where to write its PEM certificate\n"
-	"  --waive CKA_X[,CKA_Y] what the module cannot honour, as for key generate (recorded)\n\n"
-	CLI_COMMON_HELP;
+	"as cert.signer; if anything fails after the key exists, the key is destroyed.\n";
+
+static const struct cli_opt signer_opts[] = {
+	{.name = "token", .arg = "T", .val = 't',
+	 .help = "the root's token: label or PKCS#11 URI"},
+	{.name = "key", .arg = "L", .val = 'k',
+	 .help = "the root key's label"},
+	{.name = "issuer", .arg = "FILE", .val = 'i',
+	 .help = "the root certificate (root.pem)",
+	 .man = "The root certificate."},
+	{.name = "profile", .arg = "FILE", .val = 'p',
+	 .help = "ceremony-scripts/profiles/ceremony-signer.yaml",
+	 .man = "A ceremony-signing profile\n"
+		".RB ( ceremony-scripts/profiles/ceremony-signer.yaml )."},
+	{.name = "label", .arg = "S", .val = 'l',
+	 .help = "the new signing key's label"},
+	{.name = "subject", .arg = "DN", .val = 's',
+	 .help = "its subject (default: the root's, CN + \" Ceremony Signing\")",
+	 .man = "Its subject (default: the root's, with CN\n"
+		".RI \\(dq \"root CN\" \" Ceremony Signing\\(dq).\""},
+	{.name = "out", .arg = "FILE", .val = 'o',
+	 .help = "where to write its PEM certificate"},
+	{.name = "waive", .arg = "CKA_X[,CKA_Y]", .val = 'w',
+	 .help = "what the module cannot honour, as for key generate (recorded)",
+	 .man = "What the module cannot honour or does not report, as for\n"
+		".BR \"key generate\" ;\n"
+		"recorded."},
+	CLI_END,
+};
+
+static const struct cli_spec signer_spec = {signer_usage, signer_opts};
 
 static int signer_opt(void *state, int c, const char *arg)
 {
@@ -211,18 +273,11 @@ static int signer_opt(void *state, int c, const char *arg)
 
 static int cmd_cert_signer(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"token", required_argument, NULL, 't'},   {"key", required_argument, NULL, 'k'},
-		{"issuer", required_argument, NULL, 'i'},  {"profile", required_argument, NULL, 'p'},
-		{"label", required_argument, NULL, 'l'},   {"subject", required_argument, NULL, 's'},
-		{"out", required_argument, NULL, 'o'},	   {"waive", required_argument, NULL, 'w'},
-		CLI_COMMON_OPTIONS,			   {NULL, 0, NULL, 0}};
 	struct rootops_signer_opts o;
 	int first, r;
 
 	memset(&o, 0, sizeof(o));
-	if ((r = cli_getopt(ctx, argc, argv, "h", longopts, signer_usage, signer_opt, &o,
-			    &first)) != 0)
+	if ((r = cli_parse(ctx, argc, argv, &signer_spec, signer_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (first != argc)
 		return cli_usage_error(signer_usage, "unexpected argument \"%s\"", argv[first]);
@@ -236,16 +291,16 @@ static int cmd_cert_signer(struct ceremony_ctx *ctx, int argc, char **argv)
 	return rootops_signer_create(ctx, &o, stdout);
 }
 
-static const struct cli_command cert_commands[] = {
-	{"root", cmd_cert_root, "make the self-signed root certificate", NULL, NULL},
-	{"signer", cmd_cert_signer, "make the ceremony-signing key and its certificate", NULL, NULL},
-	{"sign", cmd_cert_sign, "sign intermediate CA / end-entity certificates from CSRs", NULL, NULL},
-	{"cross", cmd_cert_cross, "cross-certify another root (root rollover)", NULL, NULL},
+const struct cli_command cmd_cert_verbs[] = {
+	{"root", cmd_cert_root, "make the self-signed root certificate", &root_spec, NULL},
+	{"signer", cmd_cert_signer, "make the ceremony-signing key and its certificate", &signer_spec, NULL},
+	{"sign", cmd_cert_sign, "sign intermediate CA / end-entity certificates from CSRs", &sign_spec, NULL},
+	{"cross", cmd_cert_cross, "cross-certify another root (root rollover)", &cmd_cert_cross_spec, NULL},
 	{NULL, NULL, NULL, NULL, NULL},
 };
 
 int cmd_cert(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	return cli_dispatch(ctx, "cert", "usage: ceremony cert COMMAND [options]\n", cert_commands,
+	return cli_dispatch(ctx, "cert", "usage: ceremony cert COMMAND [options]\n", cmd_cert_verbs,
 			    argc, argv);
 }

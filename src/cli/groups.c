@@ -29,7 +29,7 @@ const struct cli_command cli_groups[] = {
 	{"script", cmd_script, "print a ceremony script as a checklist", NULL, cmd_script_verbs},
 	{"token", cmd_token, "list and initialise PKCS#11 tokens", NULL, cmd_token_verbs},
 	{"key", cmd_key, "generate the root key in the HSM and show its attributes", NULL, cmd_key_verbs},
-	{"cert", cmd_cert, "make the root certificate; sign intermediates and end entities", NULL, NULL},
+	{"cert", cmd_cert, "make the root certificate; sign intermediates and end entities", NULL, cmd_cert_verbs},
 	{"crl", cmd_crl, "sign the root's certificate revocation list", NULL, cmd_crl_verbs},
 	{"media", cmd_media, "sign a file on the removable medium (its manifest)", NULL, cmd_media_verbs},
 	{"transcript", cmd_transcript, "seal, verify, print and countersign ceremony transcripts", NULL, cmd_transcript_verbs},

@@ -28,15 +28,17 @@ static int handle(void *state, int c, const char *arg)
 	return 0;
 }
 
-static const struct option longopts[] = {
-	{"token", required_argument, NULL, 't'}, CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
+static const struct cli_opt opts[] = {
+	{.name = "token", .arg = "T", .val = 't', .help = "the token"},
+	CLI_END,
+};
+static const struct cli_spec spec = {"usage: ceremony x --token T\n", opts};
 
 static int parse(struct ceremony_ctx *ctx, struct opts *o, int argc, char **argv, int *first)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	memset(o, 0, sizeof(*o));
-	return cli_getopt(ctx, argc, argv, "h", longopts, "usage: ceremony x --token T\n", handle,
-			  o, first);
+	return cli_parse(ctx, argc, argv, &spec, handle, o, first);
 }
 
 static void test_cli_accepts_common_options_after_the_command(void **state)
