@@ -106,4 +106,11 @@ void csr_key_text(const struct csr *c, char *buf, size_t size);
 /* The requested extensions, one per line, indented; "  (none)" when there are none. */
 void csr_extensions_print(const struct csr *c, FILE *f);
 
+/*
+ * `ceremony csr show`: load the request at path, print its subject, key, SPKI SHA-256,
+ * requested extensions and every check's verdict (against the profile and the root
+ * when given) to f. 0 when every check passes.
+ */
+int csr_show_report(const char *path, const char *profile_path, const char *root_path, FILE *f);
+
 #endif

@@ -1,13 +1,9 @@
 /* ceremony csr show */
 #include <stdio.h>
-#include <stdlib.h>
 
 #include "ceremony/commands.h"
 #include "ceremony/csr.h"
-#include "ceremony/encode.h"
 #include "ceremony/err.h"
-#include "ceremony/pem.h"
-#include "ceremony/profile.h"
 
 struct show_opts {
 	const char *profile, *root;
@@ -41,56 +37,6 @@ static int show_opt(void *state, int c, const char *arg)
 	}
 }
 
-static int csr_show(const char *path, const char *profile_path, const char *root_path)
-{
-	struct profile *profile = NULL;
-	struct csr_policy policy = {NULL, NULL, NULL, 0};
-	struct csr_report *report = NULL;
-	struct csr *c = NULL;
-	X509 *root = NULL;
-	uint8_t spki[SHA256_LEN];
-	char text[2048], fp[SHA256_LEN * 5 / 2 + 1];
-	int r;
-
-	if ((profile_path != NULL && (profile = calloc(1, sizeof(*profile))) == NULL) ||
-	    (report = calloc(1, sizeof(*report))) == NULL) {
-		r = cer_err(CER_E_NOMEM, "out of memory");
-		goto out;
-	}
-	if (profile != NULL && (r = profile_load(profile_path, profile)) != 0)
-		goto out;
-	if (root_path != NULL && (r = pem_load_cert(root_path, &root)) != 0)
-		goto out;
-	if ((r = csr_load(path, &c)) != 0)
-		goto out;
-	if ((r = csr_subject_text(c, text, sizeof(text))) != 0)
-		goto out;
-	printf("request: %s\nsubject: %s\n", path, text);
-	csr_key_text(c, text, sizeof(text));
-	printf("key: %s\n", text);
-	if ((r = csr_spki_sha256(c, spki)) != 0)
-		goto out;
-	hex_encode_grouped(spki, sizeof(spki), fp);
-	printf("SPKI SHA-256: %s\n", fp);
-	printf("requested extensions:\n");
-	csr_extensions_print(c, stdout);
-	if (profile != NULL)
-		printf("profile: %s (%s, %s)\n", profile->name, profile_kind_name(profile->kind),
-		       profile_path);
-	printf("checks:\n");
-	policy.profile = profile;
-	policy.root = root;
-	r = csr_check(c, &policy, report);
-	csr_report_print(report, stdout);
-	printf("%s\n", r == 0 ? "verdict: accepted" : "verdict: refused");
-out:
-	csr_free(c);
-	X509_free(root);
-	free(report);
-	free(profile);
-	return r;
-}
-
 static int cmd_csr_show(struct ceremony_ctx *ctx, int argc, char **argv)
 {
 	struct show_opts o = {NULL, NULL};
@@ -102,7 +48,7 @@ static int cmd_csr_show(struct ceremony_ctx *ctx, int argc, char **argv)
 		return cli_usage_error(show_usage, "which CSR file?");
 	if (first + 1 != argc)
 		return cli_usage_error(show_usage, "unexpected argument \"%s\"", argv[first + 1]);
-	return csr_show(argv[first], o.profile, o.root);
+	return csr_show_report(argv[first], o.profile, o.root, stdout);
 }
 
 const struct cli_command cmd_csr_verbs[] = {
