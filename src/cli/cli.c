@@ -7,6 +7,7 @@
 #include "ceremony/cli.h"
 #include "ceremony/config.h"
 #include "ceremony/err.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 int cli_common_option(struct ceremony_ctx *ctx, int c, const char *arg)
@@ -205,19 +206,14 @@ int cli_longopts(const struct cli_spec *spec, struct option longopts[CLI_LONGOPT
 
 int cli_opt_tag(const struct cli_opt *o, char *tag, size_t size)
 {
-	int w;
-
+	/* A help column: a name too long for it (a bug in a table) is shown cut. */
 	if (o->short_name != 0)
-		w = snprintf(tag, size, "-%c, --%s%s%s", o->short_name, o->name,
-			     o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
+		(void)text_format_cut(tag, size, "-%c, --%s%s%s", o->short_name, o->name,
+				      o->arg != NULL ? " " : "", o->arg != NULL ? o->arg : "");
 	else
-		w = snprintf(tag, size, "--%s%s%s", o->name, o->arg != NULL ? " " : "",
-			     o->arg != NULL ? o->arg : "");
-	if (w < 0 || (size_t)w >= size) {
-		(void)snprintf(tag, size, "--?"); /* a name of ~90 characters: a bug */
-		return 3;
-	}
-	return w;
+		(void)text_format_cut(tag, size, "--%s%s%s", o->name, o->arg != NULL ? " " : "",
+				      o->arg != NULL ? o->arg : "");
+	return (int)strlen(tag);
 }
 
 /* "  --name ARG   text", continuation lines at column 24. */
