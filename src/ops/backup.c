@@ -231,15 +231,15 @@ static int hsm_pins_read(struct ceremony_ctx *ctx, struct create_state *st)
 	char what[96], prompt[CTX_PROMPT_MAX];
 	int r;
 
-	if (snprintf(what, sizeof(what), "SO PIN for token \"%s\"", st->h.token.label) >=
-	    (int)sizeof(what))
-		what[sizeof(what) - 1] = '\0';
+	if ((r = text_format(what, sizeof(what), "the PIN prompt", "SO PIN for token \"%s\"",
+			     st->h.token.label)) != 0)
+		return r;
 	ctx_prompt(ctx, 1, what, prompt, sizeof(prompt));
 	if ((r = secret_read(ctx->so_pin_source, prompt, SECRET_PIN_MAX, &st->so_pin)) != 0)
 		return r;
-	if (snprintf(what, sizeof(what), "user PIN for token \"%s\"", st->h.token.label) >=
-	    (int)sizeof(what))
-		what[sizeof(what) - 1] = '\0';
+	if ((r = text_format(what, sizeof(what), "the PIN prompt", "user PIN for token \"%s\"",
+			     st->h.token.label)) != 0)
+		return r;
 	ctx_prompt(ctx, 0, what, prompt, sizeof(prompt));
 	return secret_read(ctx->pin_source, prompt, SECRET_PIN_MAX, &st->user_pin);
 }
@@ -898,14 +898,16 @@ static int blob_approve(struct ceremony_ctx *ctx, struct create_state *st,
 {
 	uint8_t md[SHA256_LEN];
 	char what[512], id[2 * BACKUPBLOB_ID_LEN + 1];
+	int r;
 
 	crypto_hash_sha256(md, st->blob_bytes, st->blob_len);
 	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id);
-	if (snprintf(what, sizeof(what), "backup %s of root key \"%s\" (token \"%s\"), blob %s%s%s",
-		     id, p->key_label, st->h.token.label, p->out_path,
-		     p->supersedes != NULL ? ", superseding " : "",
-		     p->supersedes != NULL ? p->supersedes : "") >= (int)sizeof(what))
-		what[sizeof(what) - 1] = '\0';
+	if ((r = text_format(what, sizeof(what), "the approval's text",
+			     "backup %s of root key \"%s\" (token \"%s\"), blob %s%s%s", id,
+			     p->key_label, st->h.token.label, p->out_path,
+			     p->supersedes != NULL ? ", superseding " : "",
+			     p->supersedes != NULL ? p->supersedes : "")) != 0)
+		return r;
 	return backup_quorum(ctx, st->tr, quorum_op_backup(p), md, what, &p->approve, out,
 			     &st->approval);
 }

@@ -249,17 +249,18 @@ static int superseded_record(void *arg, long line, json_t *rec)
 	const char *old = json_string_value(
 		json_object_get(json_object_get(d, "supersedes"), "backup_id"));
 	const char *by = json_string_value(json_object_get(d, "backup_id"));
+	int r;
 
 	if (sc->found || action == NULL || strcmp(action, "backup.rekey") != 0 || old == NULL ||
 	    strcmp(old, sc->want) != 0)
 		return 0;
 	sc->found = 1;
-	if (snprintf(sc->by, sizeof(sc->by), "%s", by != NULL ? by : "?") >= (int)sizeof(sc->by))
-		sc->by[sizeof(sc->by) - 1] = '\0';
-	if (snprintf(sc->where, sizeof(sc->where), "%s line %ld", sc->file, line) >=
-	    (int)sizeof(sc->where))
-		sc->where[sizeof(sc->where) - 1] = '\0';
-	return 0;
+	if ((r = text_copy(sc->by, sizeof(sc->by), "the superseding backup id",
+			   by != NULL ? by : "?")) != 0 ||
+	    (r = text_format(sc->where, sizeof(sc->where), "the rekey record's place", "%s line %ld",
+			     sc->file, line)) != 0)
+		cer_err_prefix("%s line %ld: ", sc->file, line);
+	return r;
 }
 
 static int superseded_find(const char *transcript, struct superseded_scan *sc)
@@ -569,10 +570,11 @@ static int recover_approve(struct ceremony_ctx *ctx, struct recover_state *st,
 	if ((r = file_sha256(p->blob_path, md)) != 0)
 		return r;
 	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id);
-	if (snprintf(what, sizeof(what), "%s of backup %s (root key \"%s\") from %s at token \"%s\"",
-		     p->drill ? "a recovery drill" : "recovery", id, st->b->root_label, p->blob_path,
-		     p->token) >= (int)sizeof(what))
-		what[sizeof(what) - 1] = '\0';
+	if ((r = text_format(what, sizeof(what), "the approval's text",
+			     "%s of backup %s (root key \"%s\") from %s at token \"%s\"",
+			     p->drill ? "a recovery drill" : "recovery", id, st->b->root_label,
+			     p->blob_path, p->token)) != 0)
+		return r;
 	return backup_quorum(ctx, st->tr, QOP_BACKUP_RECOVER, md, what, &p->approve, out,
 			     &st->approval);
 }

@@ -24,6 +24,7 @@
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 
 /* A self-signed CA certificate: what a root certificate is. */
@@ -102,17 +103,23 @@ static int cross_approve(struct ceremony_ctx *ctx, struct transcript *tr,
 {
 	struct approve_request rq;
 	struct approve_item item;
-	char subject[256] = "", by[256] = "";
+	/* Whole names (no buffer to cut them): the quorum approves what it reads. */
+	char *subject = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0);
+	char *by = X509_NAME_oneline(X509_get_subject_name(issuer), NULL, 0);
 	int approved = 0, r;
 
 	memset(&rq, 0, sizeof(rq));
 	memset(&item, 0, sizeof(item));
 	memcpy(item.tbs_sha256, tbs, SHA256_LEN);
-	(void)X509_NAME_oneline(X509_get_subject_name(x), subject, sizeof(subject));
-	(void)X509_NAME_oneline(X509_get_subject_name(issuer), by, sizeof(by));
-	if (snprintf(item.what, sizeof(item.what), "cross certificate for %s by %s (root rollover)",
-		     subject, by) >= (int)sizeof(item.what))
-		item.what[sizeof(item.what) - 1] = '\0';
+	if (subject == NULL || by == NULL)
+		r = cer_err(CER_E_NOMEM, "out of memory");
+	else
+		r = text_format(item.what, sizeof(item.what), "the approval's text",
+				"cross certificate for %s by %s (root rollover)", subject, by);
+	OPENSSL_free(subject);
+	OPENSSL_free(by);
+	if (r != 0)
+		return r;
 	rq.op = QOP_ISSUE_CA;
 	rq.n_items = 1;
 	rq.items = &item;
