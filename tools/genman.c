@@ -3,6 +3,10 @@
  *
  *   genman DIR          rewrite DIR/ceremony.1 and DIR/ceremony-GROUP.1 in place
  *   genman --check DIR  exit 1, naming each page whose OPTIONS section differs
+ *   genman --list       every command, a line each: "ceremony GROUP [VERB...]<TAB> --opt ..."
+ *                       (every option it accepts; the first line is "ceremony" alone)
+ *   genman --helps      each command's --help as its table prints it, after a line
+ *                       "=== ceremony GROUP [VERB...]" (test_docs compares the binary's)
  *
  * The tables (struct cli_opt, src/cli) are the one description of every option:
  * the commands parse with them and print --help from them; this program gives the
@@ -304,12 +308,61 @@ out:
 	return r;
 }
 
+static void list_options(const struct cli_opt *table, FILE *f)
+{
+	for (const struct cli_opt *o = table; !CLI_OPT_IS_END(o); o++) {
+		if (o->include != NULL)
+			list_options(o->include, f);
+		if (o->name != NULL)
+			fprintf(f, " --%s", o->name);
+	}
+}
+
+static int helps;
+
+static void list_command(const char *name, const struct cli_spec *spec, FILE *f)
+{
+	if (helps) {
+		if (spec != &cli_main_spec) {
+			fprintf(f, "=== %s\n", name);
+			cli_help(spec, f);
+		}
+		return;
+	}
+	fprintf(f, "%s\t", name);
+	if (spec != NULL && spec->opts != NULL)
+		list_options(spec->opts, f);
+	list_options(cli_common_opts, f);
+	fputc('\n', f);
+}
+
+static void list_verbs(const char *prefix, const struct cli_command *verbs, FILE *f)
+{
+	for (const struct cli_command *v = verbs; v->name != NULL; v++) {
+		char name[128];
+
+		if (snprintf(name, sizeof(name), "%s %s", prefix, v->name) >= (int)sizeof(name))
+			continue;
+		if (v->spec != NULL)
+			list_command(name, v->spec, f);
+		if (v->verbs != NULL)
+			list_verbs(name, v->verbs, f);
+	}
+}
+
 int main(int argc, char **argv)
 {
+	helps = argc == 2 && strcmp(argv[1], "--helps") == 0;
+	if (argc == 2 && (strcmp(argv[1], "--list") == 0 || helps)) {
+		list_command("ceremony", &cli_main_spec, stdout);
+		list_verbs("ceremony", cli_groups, stdout);
+		return fflush(stdout) == 0 ? 0 : 2;
+	}
+
 	int check = argc == 3 && strcmp(argv[1], "--check") == 0, worst = 0;
 
 	if (argc != 2 + check) {
-		fprintf(stderr, "usage: genman [--check] DIR\n");
+		fprintf(stderr, "usage: genman [--check] DIR | genman --list | genman --helps\n");
 		return 2;
 	}
 	const char *dir = argv[1 + check];

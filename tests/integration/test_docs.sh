@@ -1,19 +1,18 @@
 #!/usr/bin/env bash
-# The man pages: they render without warnings, every command group has one, every
-# long option a --help prints is in its group's page (and no page names an option
-# that no --help prints), and `make install` installs them with the binary, the
-# profiles and the shipped scripts. Needs no HSM.
+# The man pages: their OPTIONS sections are what the option tables generate
+# (genman --check), they render without warnings, every command group has one and
+# every command is in its synopsis, no page names an option no command accepts,
+# and `make install` installs them with the binary, the profiles and the shipped
+# scripts. Needs no HSM. (That --help prints exactly the tables' options:
+# tests/unit/test_cli_opts.c.)
 . "$(dirname "$0")/lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 MAN=$ROOT/docs/man
 T=$(mktemp -d /tmp/ceremony-test.XXXXXX)
 on_exit 'rm -rf "$T"'
 
-# Long options in a text (help output or a rendered page), one per line.
+# Long options in a text, one per line.
 long_opts() { grep -oE -- '--[a-z][a-z0-9-]*[a-z0-9]' | sort -u; }
-# A page as plain text: no bold, underline or overstrike; lines long enough that
-# no option is broken or hyphenated.
-render() { groff -man -Tascii -P-cbou -rLL=2000n -rHY=0 "$1" 2>/dev/null; }
 
 command -v groff >/dev/null || { fail "groff is installed" "groff-base provides it"; finish; }
 
@@ -37,17 +36,21 @@ else
 	check "genman --check fails on a page edited by hand, naming it" grep -q "ceremony-crl.1" "$T/genman.err"
 fi
 
-# Every page renders without warnings, with the sections a page must have.
+# Every page renders without warnings (one groff run for all: its warnings name
+# the file), with the sections a page must have.
+warnings=$(groff -man -Tutf8 -ww -z "$MAN"/*.1 2>&1)
 for page in "$MAN"/*.1; do
 	name=$(basename "$page")
-	warnings=$(groff -man -Tutf8 -ww -z "$page" 2>&1)
-	if [ -z "$warnings" ]; then pass "$name renders without warnings"; else fail "$name renders without warnings" "$warnings"; fi
-	missing=""
-	for s in NAME SYNOPSIS DESCRIPTION OPTIONS "EXIT STATUS" EXAMPLES "SEE ALSO"; do
-		grep -qE "^\.SH \"?$s\"?$" "$page" || missing="$missing $s"
-	done
-	if [ -z "$missing" ]; then pass "$name has every section"; else fail "$name has every section" "missing:$missing"; fi
+	mine=$(printf '%s\n' "$warnings" | grep -F "$name:")
+	if [ -z "$mine" ]; then pass "$name renders without warnings"; else fail "$name renders without warnings" "$mine"; fi
 done
+check "groff said nothing else" test -z "$(printf '%s\n' "$warnings" | grep -vF "$MAN/")"
+missing=$(awk '
+	FNR == 1 { if (f != "") report(); f = FILENAME; split("NAME SYNOPSIS DESCRIPTION OPTIONS EXIT_STATUS EXAMPLES SEE_ALSO", want, " "); delete have }
+	/^\.SH / { t = $0; sub(/^\.SH "?/, "", t); sub(/"?$/, "", t); gsub(/ /, "_", t); have[t] = 1 }
+	function report(   i, m) { m = ""; for (i = 1; i <= 7; i++) if (!(want[i] in have)) m = m " " want[i]; if (m != "") print f ":" m }
+	END { report() }' "$MAN"/*.1)
+if [ -z "$missing" ]; then pass "every page has every section"; else fail "every page has every section" "$missing"; fi
 
 # Every page another page refers to exists.
 refs=$(cat "$MAN"/*.1 | grep -oE '^\.BR ceremony(\\-[a-z]+)? \(1\)' | sed -E 's/^\.BR ([^ ]+) .*/\1/; s/\\-/-/g' | sort -u)
@@ -55,57 +58,52 @@ bad=""
 for r in $refs; do [ -f "$MAN/$r.1" ] || bad="$bad $r"; done
 if [ -z "$bad" ]; then pass "every ceremony page in SEE ALSO exists"; else fail "every ceremony page in SEE ALSO exists" "missing:$bad"; fi
 
-# The top-level help: its options are in ceremony.1, its groups each have a page.
+# The commands and their options, from the tables the binary parses with (the unit
+# test test_cli_opts checks that --help prints exactly these).
+list=$("$GENMAN" --list)
+check "genman --list names commands" test "$(printf '%s\n' "$list" | wc -l)" -gt 30
+groups=$(printf '%s\n' "$list" | awk -F'\t' '{ split($1, w, " "); if (w[2] != "") print w[2] }' | sort -u)
+# ceremony --help lists the same groups
 top=$("$CEREMONY" --help)
-all_help=$top
-groups=$(printf '%s\n' "$top" | sed -n '/^Commands:/,/^$/p' | sed -nE 's/^  ([a-z]+) .*/\1/p')
-check "ceremony --help lists command groups" test -n "$groups"
-rendered=$(render "$MAN/ceremony.1")
-missing=""
-for o in $(printf '%s\n' "$top" | long_opts); do
-	printf '%s\n' "$rendered" | grep -qF -- "$o" || missing="$missing $o"
-done
-if [ -z "$missing" ]; then pass "ceremony.1 has every option of ceremony --help"; else fail "ceremony.1 has every option of ceremony --help" "missing:$missing"; fi
-
-for g in $groups; do
-	page=$MAN/ceremony-$g.1
-	if [ ! -f "$page" ]; then
-		fail "command group $g has a man page" "no $page"
-		continue
-	fi
-	pass "command group $g has a man page"
-	grep -qE "^\.BR ceremony\\\\-$g \(1\)" "$MAN/ceremony.1" || fail "ceremony.1 refers to ceremony-$g(1)"
-	# The group's help, and each of its verbs' help when it has verbs.
-	help=$("$CEREMONY" "$g" --help 2>&1)
-	verbs=$(printf '%s\n' "$help" | sed -n '/^Commands:/,/^$/p' | sed -nE 's/^  ([a-z][a-z-]*) .*/\1/p')
-	for v in $verbs; do
-		vh=$("$CEREMONY" "$g" "$v" --help 2>&1) || fail "ceremony $g $v --help exits 0"
-		help="$help
-$vh"
-		grep -qE "^\.B(R)? ceremony $g $v" "$page" || fail "ceremony-$g.1 shows ceremony $g $v in its synopsis"
-	done
-	all_help="$all_help
-$help"
-	rendered=$(render "$page")
-	missing=""
-	for o in $(printf '%s\n' "$help" | long_opts); do
-		printf '%s\n' "$rendered" | grep -qF -- "$o" || missing="$missing $o"
-	done
-	if [ -z "$missing" ]; then pass "ceremony-$g.1 has every option its --help prints"; else fail "ceremony-$g.1 has every option its --help prints" "missing:$missing"; fi
-done
-# Nothing that does not exist: every option a page names (its own, or another
-# command's in an example) is one some --help prints.
-known=$(printf '%s\n' "$all_help" | long_opts)
+helpgroups=$(printf '%s\n' "$top" | sed -n '/^Commands:/,/^$/p' | sed -nE 's/^  ([a-z]+) .*/\1/p' | sort)
+check "ceremony --help lists every group of the tables" test "$helpgroups" = "$groups"
+check "ceremony --help prints --version" grep -q -- '--version' <<<"$top"
+pages=$(ls "$MAN"/ceremony-*.1 | sed -E 's|.*/ceremony-(.*)\.1$|\1|' | sort)
+check "a page for each group, and none for a group that does not exist" test "$pages" = "$groups"
+bad=""
+for g in $groups; do grep -qE "^\.BR ceremony\\\\-$g \(1\)" "$MAN/ceremony.1" || bad="$bad $g"; done
+if [ -z "$bad" ]; then pass "ceremony.1 refers to every group's page"; else fail "ceremony.1 refers to every group's page" "missing:$bad"; fi
+# Each command's --help is its table's: the spec genman documents is the one the
+# command parses with (test_cli_opts checks each table against its --help text).
+"$GENMAN" --helps >"$T/helps.tables"
+while IFS=$'\t' read -r cmd _; do
+	echo "=== $cmd"
+	$cmd --help 2>&1
+done <<<"$(printf '%s\n' "$list" | tail -n +2 | sed "s|^ceremony|$CEREMONY|")" | sed "s|^=== $CEREMONY|=== ceremony|" >"$T/helps.binary"
+if cmp -s "$T/helps.tables" "$T/helps.binary"; then
+	pass "every command's --help is what its option table prints"
+else
+	fail "every command's --help is what its option table prints" "$(diff "$T/helps.tables" "$T/helps.binary" | head -20)"
+fi
+# Each command in its page's synopsis.
+bad=""
+while IFS=$'\t' read -r cmd _; do
+	set -- $cmd
+	[ $# -ge 3 ] || continue
+	rest=${cmd#ceremony $2 }
+	grep -qE "^\.B(R)? ceremony $2 ${rest//-/(\\\\)?-}( |$)" "$MAN/ceremony-$2.1" || bad="$bad '$cmd'"
+done <<<"$list"
+if [ -z "$bad" ]; then pass "every command is in its page's synopsis"; else fail "every command is in its page's synopsis" "missing:$bad"; fi
+# Nothing that does not exist: every option a page names anywhere (its synopsis,
+# description, examples) is one some command accepts.
+known=$(printf '%s\n' "$list" | cut -f2 | tr ' ' '\n' | grep . | sort -u)
+extra=""
 for page in "$MAN"/*.1; do
-	name=$(basename "$page")
-	extra=""
-	for o in $(render "$page" | long_opts); do
-		printf '%s\n' "$known" | grep -qxF -- "$o" || extra="$extra $o"
+	for o in $(sed 's/\\-/-/g' "$page" | long_opts); do
+		printf '%s\n' "$known" | grep -qxF -- "$o" || extra="$extra $(basename "$page"):$o"
 	done
-	if [ -z "$extra" ]; then pass "$name names no option that no --help prints"; else fail "$name names no option that no --help prints" "unknown:$extra"; fi
 done
-pages=$(ls "$MAN"/ceremony-*.1 | sed -E 's|.*/ceremony-(.*)\.1$|\1|' | sort | tr '\n' ' ')
-check "no page for a group ceremony --help does not list" test "$pages" = "$(printf '%s\n' $groups | sort | tr '\n' ' ')"
+if [ -z "$extra" ]; then pass "no page names an option that no command accepts"; else fail "no page names an option that no command accepts" "unknown:$extra"; fi
 
 # make install, of the binary already built ($CEREMONY; -o: never rebuilt here).
 dest=$T/dest
