@@ -62,7 +62,7 @@ if [ -z "$bad" ]; then pass "every ceremony page in SEE ALSO exists"; else fail 
 # test test_cli_opts checks that --help prints exactly these).
 list=$("$GENMAN" --list)
 check "genman --list names commands" test "$(printf '%s\n' "$list" | wc -l)" -gt 30
-groups=$(printf '%s\n' "$list" | awk -F'\t' '{ split($1, w, " "); if (w[2] != "") print w[2] }' | sort -u)
+groups=$(printf '%s\n' "$list" | awk -F'\t' '{ split($1, parts, " "); if (parts[2] != "") print parts[2] }' | sort -u)
 # ceremony --help lists the same groups
 top=$("$CEREMONY" --help)
 helpgroups=$(printf '%s\n' "$top" | sed -n '/^Commands:/,/^$/p' | sed -nE 's/^  ([a-z]+) .*/\1/p' | sort)
