@@ -15,6 +15,8 @@
 
 #include <stdio.h>
 
+#include "ceremony/archive.h"
+
 #define AUDIT_MAX_TRANSCRIPTS 4096
 
 struct audit_opts {
@@ -25,6 +27,7 @@ struct audit_opts {
 	/* What lets backups sealed at the test Argon2id cost pass (NULL: they fail). */
 	const char *test_cost_allowed;
 	int allow_unanchored;  /* without root_path: accept the history's own root (says so) */
+	struct archive_view view; /* where the archive's folders are (--archive, --folder, --outside) */
 };
 
 int audit_run(const struct audit_opts *o, FILE *out) __attribute__((warn_unused_result));

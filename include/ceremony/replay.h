@@ -18,6 +18,8 @@
 
 #include <openssl/x509.h>
 
+#include "ceremony/archive.h"
+
 struct replay_report {
 	long certificates; /* re-checked */
 	long crls;
@@ -36,5 +38,12 @@ int replay_transcript(const char *path, X509 *root, FILE *out, struct replay_rep
  * rollover let go on issuing). */
 int replay_transcript_roots(const char *path, X509 *root, STACK_OF(X509) *also, FILE *out,
 			    struct replay_report *rep) __attribute__((warn_unused_result));
+
+/* The same, finding the recorded files through view (NULL: the default layout; the
+ * audit's --archive, --folder, --outside). A CA name over the whole history is the
+ * audit's own check, from the records (audit_history.c). */
+int replay_transcript_history(const char *path, const struct archive_view *view, X509 *root,
+			      STACK_OF(X509) *also, FILE *out, struct replay_report *rep)
+	__attribute__((warn_unused_result));
 
 #endif

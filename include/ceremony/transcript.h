@@ -18,6 +18,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include "ceremony/archive.h"
 
 #include "ceremony/sizes.h"
 
@@ -43,7 +44,8 @@ int transcript_open_after(const char *path, const char *ceremony_id, const char 
 			  struct transcript **out) __attribute__((warn_unused_result));
 void transcript_close(struct transcript *t);
 
-/* {"path": relative to the transcript's folder, "sha256": hex} for a file that exists. */
+/* {"path": relative to the CA's archive (archive.h), "sha256": hex} for a file that
+ * exists; outside the archive, its base name and "outside_archive": true. */
 int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
 	__attribute__((warn_unused_result));
 /* The same with the SHA-256 of the bytes the caller itself read or wrote there. */
@@ -70,6 +72,10 @@ long transcript_next_seq(const struct transcript *t);
  */
 void transcript_hold(struct transcript *t);
 int transcript_flush(struct transcript *t) __attribute__((warn_unused_result));
+/* details[key] = path relative to the archive (archive_note_path): a file or folder a
+ * record names without its hash. */
+int transcript_note_path(const struct transcript *t, const char *path, json_t *details,
+			 const char *key) __attribute__((warn_unused_result));
 
 /* Add a field to a new transcript's ceremony.begin record (no effect on an existing one). */
 int transcript_begin_note(struct transcript *t, const char *key, json_t *value)
@@ -104,6 +110,11 @@ struct transcript_report {
  */
 int transcript_verify(const char *path, X509 *root, unsigned flags, FILE *out,
 		      struct transcript_report *rep) __attribute__((warn_unused_result));
+/* The same, finding the recorded files through view (NULL: the default layout). A
+ * recorded path that is absolute or climbs with ".." fails the verification. */
+int transcript_verify_view(const char *path, const struct archive_view *view, X509 *root,
+			   unsigned flags, FILE *out, struct transcript_report *rep)
+	__attribute__((warn_unused_result));
 
 /*
  * Issue 9 item 14: after transcript_verify, refuse a transcript whose backups
@@ -117,9 +128,10 @@ int transcript_test_cost_check(const char *path, const struct transcript_report 
 	__attribute__((warn_unused_result));
 
 /*
- * The file a record names: a recorded path resolved against the transcript's folder.
- * CER_E_REFUSED (nothing to follow) if it leads outside the archive: the folder that
- * holds the transcript's folder (absolute, "..", or a symlinked folder out of it).
+ * The file a record names: a recorded path resolved against the CA's archive, the
+ * folder that holds the transcript's folder (archive_resolve with the default view):
+ * CER_E_VERIFY if it is absolute or climbs with "..", CER_E_REFUSED through a
+ * symlinked folder out of the archive.
  */
 int transcript_record_path(const char *transcript, const char *recorded, char *out, size_t size)
 	__attribute__((warn_unused_result));

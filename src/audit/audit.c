@@ -17,6 +17,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/history.h"
 #include "ceremony/pem.h"
 #include "ceremony/printout.h"
 #include "ceremony/quorum.h"
@@ -49,6 +50,7 @@ struct ceremony_file {
 	char decisions[160];       /* "1.2 continue, 3.1 retry" */
 	char override_by[64];
 	long consequential;        /* records other than the runner's own */
+	const struct archive_view *view; /* the audit's */
 	char first_consequential[48];
 };
 
@@ -66,7 +68,7 @@ struct audit {
 	struct audit_history hist;
 	size_t n_abandoned;
 	/* What could not be checked: the verdict names it, and without --partial it fails. */
-	long not_replayed, files_missing, unproven_abandoned;
+	long not_replayed, files_missing, files_outside, unproven_abandoned;
 	const char *in_progress; /* the latest ceremony's file, when it is not sealed yet */
 	struct quorum_state quorum;
 };
@@ -231,11 +233,10 @@ static int scan_cb(void *arg, long line, json_t *rec)
 	if (strcmp(action, "cert.root") == 0 && f->root_path[0] == '\0') {
 		const char *p = json_string_value(
 			json_object_get(json_array_get(json_object_get(rec, "outputs"), 0), "path"));
-		if (p != NULL && (r = transcript_record_path(f->path, p, f->root_path,
-							     sizeof(f->root_path))) != 0) {
-			cer_err_prefix("line %ld: ", line);
+		if (p != NULL && (r = archive_resolve_entry(f->view, f->path, line,
+							    json_array_get(json_object_get(rec, "outputs"), 0),
+							    f->root_path)) != 0)
 			return r;
-		}
 	}
 	return 0;
 }
@@ -275,6 +276,7 @@ static int audit_list(struct audit *a)
 		memset(f, 0, sizeof(*f));
 		memcpy(f->name, de->d_name, len + 1);
 		f->before = f->after = -1;
+		f->view = &a->o->view;
 		if (snprintf(f->path, sizeof(f->path), "%s/%s", a->o->dir, de->d_name) >=
 		    (int)sizeof(f->path))
 			r = cer_err(CER_E_INPUT, "%s: path too long", a->o->dir);
@@ -502,7 +504,7 @@ static int audit_root(struct audit *a, const struct ceremony_file *first)
 	if ((r = pem_load_cert(first->root_path, &a->root)) != 0)
 		return r;
 	/* The seal must be that certificate's, not merely some key the transcript records. */
-	return transcript_verify(first->path, a->root, 0, NULL, &rep);
+	return transcript_verify_view(first->path, &a->o->view, a->root, 0, NULL, &rep);
 }
 
 /* The ceremony made a new root and the root in force cross-certified it: from the next
@@ -583,10 +585,11 @@ static void *prefetch_worker(void *arg)
 		struct prefetch_one *o = &p->res[i];
 		int r;
 		cer_err_clear();
-		r = transcript_verify(f->path, p->root, f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED, NULL,
-				      &o->rep);
+		r = transcript_verify_view(f->path, &p->a->o->view, p->root,
+					   f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED, NULL, &o->rep);
 		if (r == 0)
-			r = replay_transcript_roots(f->path, p->root, NULL, NULL, &o->rr);
+			r = replay_transcript_history(f->path, &p->a->o->view, p->root, NULL, NULL,
+						      &o->rr);
 		/* On a worker thread: no cer_err here. The detail is at most 1024 bytes too. */
 		if (r != 0)
 			text_format_cut(o->msg, sizeof(o->msg), "%s", cer_err_msg(r));
@@ -676,25 +679,32 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f,
 	/* Only the latest ceremony may be unsealed (link_one refused any other): it is
 	 * still in progress, and what it did is not proven yet. Without a root (only with
 	 * --allow-unanchored), the first ceremony is checked before its own root is taken. */
-	else if ((r = transcript_verify(f->path, a->root,
-					(f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED) |
-						(a->root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0),
-					v, &rep)) != 0)
+	else if ((r = transcript_verify_view(f->path, &a->o->view, a->root,
+					     (f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED) |
+						     (a->root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0),
+					     v, &rep)) != 0)
 		return r;
 	if ((r = transcript_test_cost_check(f->path, &rep, a->o->test_cost_allowed, a->out)) != 0)
 		return r;
 	if (!f->sealed)
 		a->in_progress = f->name;
 	a->files_missing += rep.outputs_missing;
+	a->files_outside += rep.outputs_outside;
 	memcpy(heads[idx], rep.head, SHA256_LEN);
 	if (f->before >= 0 && CRYPTO_memcmp(heads[f->before], f->prev_head, SHA256_LEN) != 0)
 		return cer_err(CER_E_VERIFY, "%s line 1: the head of %s is not the one recorded",
 			       f->path, a->files[f->before].name);
 	if (pos == 1 && (r = audit_root(a, f)) != 0)
 		return r;
+	/* The records first (serials, CA names over the whole history, issue 10.2), then
+	 * the files. */
+	memset(&a->hist.now, 0, sizeof(a->hist.now));
+	a->hist.file = f->name;
+	if ((r = transcript_each(f->path, audit_history_record, &a->hist)) != 0)
+		return r;
 	if (pre != NULL && pos != 1)
 		rr = pre->rr;
-	else if ((r = replay_transcript_roots(f->path, a->root, a->also, v, &rr)) != 0)
+	else if ((r = replay_transcript_history(f->path, &a->o->view, a->root, a->also, v, &rr)) != 0)
 		return r;
 	if (rr.new_root[0] != '\0' && (r = audit_rollover(a, f, &rr)) != 0)
 		return r;
@@ -702,13 +712,9 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f,
 	if ((r = countersig_registry_add(a->reg, f->path)) != 0 ||
 	    (r = countersig_check_all(f->path, a->reg, v, &cs)) != 0)
 		return r;
-	memset(&a->hist.now, 0, sizeof(a->hist.now));
-	a->hist.file = f->name;
-	if ((r = transcript_each(f->path, audit_history_record, &a->hist)) != 0)
-		return r;
 	counts_add(&a->hist.total, &a->hist.now);
 	a->not_replayed += rr.not_present;
-	if ((r = ceremony_line(a, pos, f, &rr, &cs, rep.outputs_missing)) != 0)
+	if ((r = ceremony_line(a, pos, f, &rr, &cs, rep.outputs_missing + rep.outputs_outside)) != 0)
 		return r;
 	/* Every certificate, CRL and policy change after the policy carries approvals (quorum.h). */
 	return quorum_check_transcript(&a->quorum, f->path, a->out);
@@ -724,10 +730,11 @@ static int audit_abandoned(struct audit *a, struct ceremony_file *f)
 
 	if (v != NULL)
 		fprintf(v, "%s\n", f->path);
-	if ((r = transcript_verify(f->path, a->root, !f->sealed, v, &rep)) != 0 ||
-	    (r = replay_transcript(f->path, a->root, v, &rr)) != 0)
+	if ((r = transcript_verify_view(f->path, &a->o->view, a->root, !f->sealed, v, &rep)) != 0 ||
+	    (r = replay_transcript_history(f->path, &a->o->view, a->root, NULL, v, &rr)) != 0)
 		return r;
 	a->files_missing += rep.outputs_missing;
+	a->files_outside += rep.outputs_outside;
 	a->not_replayed += rr.not_present;
 	fprintf(a->out, "---- %-24s ", f->name);
 	printout_safe(a->out, f->id);
@@ -782,6 +789,13 @@ static int audit_gaps(struct audit *a, int *gaps)
 			     "compared\n",
 			a->files_missing, a->files_missing == 1 ? "" : "s",
 			a->files_missing == 1 ? "its" : "their", a->files_missing == 1 ? " was" : "es were");
+		(*gaps)++;
+	}
+	if (a->files_outside > 0) {
+		fprintf(out, "Not checked: %ld recorded file%s outside the CA's archive (recorded by "
+			     "name and SHA-256 only, or reached through a symbolic link out of it); "
+			     "--outside DIR names a folder holding copies\n",
+			a->files_outside, a->files_outside == 1 ? " was" : "s were");
 		(*gaps)++;
 	}
 	if (a->unproven_abandoned > 0) {

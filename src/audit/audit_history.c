@@ -3,7 +3,10 @@
 #include <strings.h>
 #include <time.h>
 
+#include <openssl/x509.h>
+
 #include "audit_int.h"
+#include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/printout.h"
 #include "ceremony/sizes.h"
@@ -26,7 +29,66 @@ static const struct audit_revocation *revocation_find(const struct audit_history
 	return NULL;
 }
 
-/* RFC 5280 4.1.2.2: a CA never issues two certificates with one serial, over its whole life. */
+/* The CN of a name alone, so two CNs compare as X509_NAME_cmp compares names. */
+static int cn_equal(const X509_NAME *a, const X509_NAME *b)
+{
+	int ia = X509_NAME_get_index_by_NID(a, NID_commonName, -1);
+	int ib = X509_NAME_get_index_by_NID(b, NID_commonName, -1);
+	X509_NAME *na = X509_NAME_new(), *nb = X509_NAME_new();
+	int same = 0;
+
+	if (ia >= 0 && ib >= 0 && na != NULL && nb != NULL &&
+	    X509_NAME_add_entry(na, X509_NAME_get_entry(a, ia), -1, 0) &&
+	    X509_NAME_add_entry(nb, X509_NAME_get_entry(b, ib), -1, 0))
+		same = X509_NAME_cmp(na, nb) == 0;
+	X509_NAME_free(na);
+	X509_NAME_free(nb);
+	return same;
+}
+
+/*
+ * Issue 10.2, over the whole history (replay's lint sees one transcript at a time and
+ * needs the files): a CA's subject, or its CN, is no other CA's. From the recorded
+ * subject_der, so it holds even when the certificates are not in the auditor's copy.
+ */
+static int history_ca_name(struct audit_history *h, long line, json_t *c, struct audit_cert *n)
+{
+	const char *hex = json_string_value(json_object_get(c, "subject_der"));
+	const unsigned char *p;
+	X509_NAME *name = NULL;
+	size_t len = hex != NULL ? strlen(hex) : 0;
+	int r = 0;
+
+	if (hex == NULL || len == 0 || len % 2 != 0 || (n->ca_subject_der = malloc(len / 2)) == NULL ||
+	    hex_decode(hex, len, n->ca_subject_der, len / 2) != 0)
+		return cer_err(CER_E_VERIFY, "%s line %ld: the CA certificate record has no subject_der",
+			       h->file, line);
+	n->ca_subject_der_len = len / 2;
+	p = n->ca_subject_der;
+	if ((name = d2i_X509_NAME(NULL, &p, (long)n->ca_subject_der_len)) == NULL)
+		return cer_err(CER_E_VERIFY, "%s line %ld: the recorded subject_der is not a name",
+			       h->file, line);
+	for (size_t i = 0; r == 0 && i + 1 < h->n_certs; i++) {
+		const struct audit_cert *o = &h->certs[i];
+		X509_NAME *other;
+		if (o->ca_subject_der == NULL)
+			continue;
+		p = o->ca_subject_der;
+		if ((other = d2i_X509_NAME(NULL, &p, (long)o->ca_subject_der_len)) == NULL)
+			continue;
+		if (X509_NAME_cmp(name, other) == 0 || cn_equal(name, other))
+			r = cer_err(CER_E_VERIFY,
+				    "%s line %ld: lint cert-ca-name-unique: the CA subject %s has the %s "
+				    "of the CA certificate at %s: a CA's name is its own over the CA's "
+				    "whole history",
+				    h->file, line, n->subject,
+				    X509_NAME_cmp(name, other) == 0 ? "name" : "CN", o->where);
+		X509_NAME_free(other);
+	}
+	X509_NAME_free(name);
+	return r;
+}
+
 /*
  * Issue 16: was the request pinned, and does the certificate carry the pinned key?
  * The script's pins are in its ceremony.start record; a certificate issued in a
@@ -59,10 +121,12 @@ static int history_pin(struct audit_history *h, long line, json_t *rec, struct a
 	return 0;
 }
 
+/* RFC 5280 4.1.2.2: a CA never issues two certificates with one serial, over its whole life. */
 static int history_cert(struct audit_history *h, long line, json_t *rec, int is_root)
 {
 	json_t *c = json_object_get(json_object_get(rec, "details"), "certificate");
 	const char *serial = json_string_value(json_object_get(c, "serial"));
+	const char *kind;
 	const struct audit_cert *earlier;
 	struct audit_cert *grown, *n;
 	int r;
@@ -97,8 +161,14 @@ static int history_cert(struct audit_history *h, long line, json_t *rec, int is_
 	n->is_root = is_root;
 	if (!is_root) {
 		h->now.certificates++;
-		return history_pin(h, line, rec, n);
 	}
+	/* Issue 10.2: a CA (the root, a "ca" profile) keeps its name over the whole history. */
+	kind = json_string_value(json_object_get(json_object_get(rec, "details"), "profile_kind"));
+	if ((is_root || (kind != NULL && strcmp(kind, "ca") == 0)) &&
+	    (r = history_ca_name(h, line, c, n)) != 0)
+		return r;
+	if (!is_root)
+		return history_pin(h, line, rec, n);
 	return 0;
 }
 
@@ -197,6 +267,8 @@ int audit_history_record(void *arg, long line, json_t *rec)
 
 void audit_history_free(struct audit_history *h)
 {
+	for (size_t i = 0; i < h->n_certs; i++)
+		free(h->certs[i].ca_subject_der);
 	free(h->certs);
 	free(h->revoked);
 	json_decref(h->pins);

@@ -21,6 +21,8 @@ struct audit_cert {
 	char where[AUDIT_WHERE_MAX]; /* "FILE line N" */
 	int is_root;
 	const char *pinned; /* issue 16: how its request was pinned, in words */
+	unsigned char *ca_subject_der; /* a CA's subject (the root, profile_kind "ca"), else NULL */
+	size_t ca_subject_der_len;
 };
 
 struct audit_revocation {

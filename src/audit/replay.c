@@ -29,7 +29,8 @@ struct replay_state {
 	STACK_OF(X509) *crossed;   /* ... of those, the ones an accepted root cross-certified */
 	FILE *out;
 	struct replay_report *rep;
-	struct history *seen; /* serials met so far */
+	struct history *seen; /* serials and CA names met so far in this transcript */
+	const struct archive_view *view; /* where the recorded files are (NULL: the default) */
 	/* The last profile and issuer loaded: a batch's records name the same files. */
 	char prof_path[PATH_MAX], issuer_path[PATH_MAX];
 	struct profile prof;
@@ -68,17 +69,23 @@ static int issuer_cached(struct replay_state *st, const char *path, X509 **out)
 /* Path of entry i of a record's inputs/outputs, or NULL if it is not there. */
 static int record_file(struct replay_state *st, json_t *rec, const char *list, size_t i, char *out)
 {
-	const char *p = json_string_value(json_object_get(json_array_get(json_object_get(rec, list), i), "path"));
+	json_t *e = json_array_get(json_object_get(rec, list), i);
+	const char *p = json_string_value(json_object_get(e, "path"));
+	int r;
 
 	if (p == NULL)
 		return cer_err(CER_E_VERIFY, "%s: record has no %s #%zu", st->path, list, i + 1);
-	switch (transcript_record_path(st->path, p, out, PATH_MAX)) {
+	switch ((r = archive_resolve_entry(st->view, st->path, 0, e, out))) {
 	case 0: break;
 	case CER_E_REFUSED:
+	case CER_E_NOTFOUND:
+		cer_err_clear();
 		if (st->out != NULL)
-			fprintf(st->out, "  %s: outside the archive, not followed\n", p);
+			fprintf(st->out, "  %s: %s, not followed\n", p,
+				r == CER_E_REFUSED ? "leads out of the archive"
+						   : "outside the archive when recorded");
 		return CER_E_NOTFOUND;
-	default: return cer_err(CER_E_INPUT, "%s: path too long", st->path);
+	default: return r;
 	}
 	return file_exists(out) ? 0 : CER_E_NOTFOUND;
 }
@@ -442,12 +449,19 @@ static int replay_cb(void *arg, long line, json_t *rec)
 int replay_transcript_roots(const char *path, X509 *root, STACK_OF(X509) *also, FILE *out,
 			    struct replay_report *rep)
 {
+	return replay_transcript_history(path, NULL, root, also, out, rep);
+}
+
+int replay_transcript_history(const char *path, const struct archive_view *view, X509 *root,
+			      STACK_OF(X509) *also, FILE *out, struct replay_report *rep)
+{
 	struct replay_state st;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&st, 0, sizeof(st));
 	st.path = path;
+	st.view = view;
 	st.root = root;
 	st.also = also;
 	st.out = out;

@@ -687,12 +687,18 @@ static int record_intent(struct create_state *st, const struct backup_create_par
 	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id_hex);
 	crypto_hash_sha256(md, st->spki, st->spki_len);
 	hex_encode(md, SHA256_LEN, spki_sha);
-	d = json_pack("{s:s, s:{s:o, s:s, s:s}, s:s, s:s}", "backup_id", id_hex, "root", "token",
+	d = json_pack("{s:s, s:{s:o, s:s, s:s}}", "backup_id", id_hex, "root", "token",
 		      backup_token_json(&st->h.token), "key", st->key.label, "spki_sha256",
-		      spki_sha, "blob", p->out_path, "next",
-		      "shares are written to the cards; backup.create or backup.rekey follows");
+		      spki_sha);
 	if (d == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
+	/* The blob is not written yet: its path relative to the archive (issue 10.7). */
+	if ((r = transcript_note_path(st->tr, p->out_path, d, "blob")) != 0 ||
+	    json_object_set_new(d, "next", json_string("shares are written to the cards; "
+							 "backup.create or backup.rekey follows")) != 0) {
+		json_decref(d);
+		return r != 0 ? r : cer_err(CER_E_NOMEM, "out of memory");
+	}
 	if ((r = transcript_append(st->tr, "backup.intent", NULL, NULL, d, NULL)) != 0)
 		return r;
 	st->intent_recorded = 1;

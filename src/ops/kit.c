@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 #include <sodium.h>
 
+#include "ceremony/archive.h"
 #include "ceremony/docsign.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
@@ -38,18 +39,17 @@ struct kit {
 	struct backup_made made;
 };
 
-/* path relative to the archive if it lies inside it, else NULL. */
-static const char *in_archive(const struct kit *k, const char *path, char *real, size_t size)
+/* path relative to the archive if it lies inside it, else NULL (archive.h: the same
+ * rule the transcript records paths by). */
+static const char *in_archive(const struct kit *k, const char *path, char *rel, size_t size)
 {
-	size_t a = strlen(k->archive);
-	char buf[PATH_MAX];
+	int outside;
 
-	if (realpath(path, buf) == NULL || strlen(buf) >= size)
+	if (path[0] == '\0' || archive_relative(k->archive, path, rel, size, &outside) != 0) {
+		cer_err_clear();
 		return NULL;
-	memcpy(real, buf, strlen(buf) + 1);
-	if (strncmp(real, k->archive, a) != 0 || real[a] != '/')
-		return NULL;
-	return real + a + 1;
+	}
+	return outside ? NULL : rel;
 }
 
 /* Copy src into the kit at rel (folders made as needed); record {path, sha256} in *entry. */

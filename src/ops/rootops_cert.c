@@ -8,6 +8,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 
+#include "ceremony/archive.h"
 #include "ceremony/certbuild.h"
 #include "ceremony/certinfo.h"
 #include "ceremony/cms.h"
@@ -130,6 +131,7 @@ out:
 
 struct find_root {
 	char path[PATH_MAX];
+	int outside;
 };
 
 static int find_root_cb(void *arg, long line, json_t *rec)
@@ -140,8 +142,10 @@ static int find_root_cb(void *arg, long line, json_t *rec)
 	const char *p = json_string_value(json_object_get(o, "path"));
 
 	(void)line;
-	if (action != NULL && strcmp(action, "cert.signer") == 0 && p != NULL)
+	if (action != NULL && strcmp(action, "cert.signer") == 0 && p != NULL) {
+		fr->outside = json_is_true(json_object_get(o, "outside_archive"));
 		return text_copy(fr->path, sizeof(fr->path), "the recorded certificate path", p);
+	}
 	return 0;
 }
 
@@ -152,7 +156,7 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 	struct hsmkey *hk = NULL;
 	struct p11key k;
 	struct find_root fr;
-	char dir[PATH_MAX], full[PATH_MAX], sig[PATH_MAX];
+	char full[PATH_MAX], sig[PATH_MAX];
 	X509 *cert = NULL;
 	uint8_t md[SHA256_LEN];
 	int r;
@@ -164,23 +168,17 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 	if ((r = file_check_new(sig)) != 0)
 		return r;
 	if (cert_path == NULL) {
-		char copy[PATH_MAX];
 		if ((r = transcript_each(transcript, find_root_cb, &fr)) != 0)
 			return r;
 		if (fr.path[0] == '\0')
 			return cer_err(CER_E_USAGE, "%s records no ceremony-signing certificate "
 						    "(cert.signer); give --cert FILE",
 				       transcript);
-		if (realpath(transcript, copy) == NULL ||
-		    snprintf(dir, sizeof(dir), "%s", copy) >= (int)sizeof(dir))
-			return cer_err(CER_E_IO, "%s: cannot resolve", transcript);
-		*strrchr(dir, '/') = '\0';
-		if (fr.path[0] == '/') {
-			if ((r = text_copy(full, sizeof(full), "the certificate path", fr.path)) !=
-			    0)
-				return r;
-		} else if (snprintf(full, sizeof(full), "%s/%s", dir, fr.path) >= (int)sizeof(full))
-			return cer_err(CER_E_INPUT, "path too long");
+		if ((r = archive_resolve(NULL, transcript, 0, fr.path, fr.outside, full)) != 0) {
+			if (fr.outside)
+				cer_err_prefix("give --cert FILE: ");
+			return r;
+		}
 		cert_path = full;
 	}
 	if ((r = pem_load_cert(cert_path, &cert)) != 0)
@@ -210,6 +208,7 @@ out:
 
 /* The start manifest the transcript's media.manifest record holds for this medium. */
 struct media_start {
+	const char *transcript;
 	const char *medium_real;
 	json_t *files; /* the last matching record's, referenced */
 	char recorded_media[PATH_MAX];
@@ -221,12 +220,19 @@ static int media_start_cb(void *arg, long line, json_t *rec)
 	const char *action = json_string_value(json_object_get(rec, "action"));
 	json_t *d = json_object_get(rec, "details");
 	const char *media = json_string_value(json_object_get(d, "media"));
-	char real[PATH_MAX];
+	const char *slash = strrchr(ms->medium_real, '/');
+	char full[PATH_MAX], real[PATH_MAX];
 
-	(void)line;
 	if (action == NULL || strcmp(action, "media.manifest") != 0 || media == NULL)
 		return 0;
-	if (realpath(media, real) == NULL || strcmp(real, ms->medium_real) != 0)
+	/* Recorded relative to the archive, or (a medium outside it) by its name only. */
+	if (json_is_true(json_object_get(d, "media_outside_archive"))) {
+		if (slash == NULL || strcmp(slash + 1, media) != 0)
+			return 0;
+	} else if (archive_resolve(NULL, ms->transcript, line, media, 0, full) != 0) {
+		cer_err_clear();
+		return 0;
+	} else if (realpath(full, real) == NULL || strcmp(real, ms->medium_real) != 0)
 		return 0;
 	json_decref(ms->files);
 	ms->files = json_incref(json_object_get(d, "files"));
@@ -251,6 +257,7 @@ static int media_manifest_build(const char *transcript, const char *medium, uint
 		return cer_err(CER_E_NOTFOUND, "%s: the medium is not there: %s", medium,
 			       strerror(errno));
 	ms.medium_real = real;
+	ms.transcript = transcript;
 	if ((r = transcript_each(transcript, media_start_cb, &ms)) != 0)
 		return r;
 	if (ms.files == NULL)

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceremony/archive.h"
 #include "ceremony/airgap.h"
 #include "ceremony/config.h"
 #include "ceremony/encode.h"
@@ -416,6 +417,26 @@ static int media_dir(struct runner *rn, char *out, size_t size)
 	return script_expand(rn->script, rn->ctx->config, xn, xv, 1, rn->script->media, out, size);
 }
 
+/* details[key]: path relative to the CA's archive, or its base name with
+ * KEY_outside_archive (archive.h); a file whose folder is not there yet is outside. */
+static int runner_note_path(struct runner *rn, const char *path, json_t *details, const char *key)
+{
+	char root[PATH_MAX], flag[64];
+	const char *slash = strrchr(path, '/');
+	int r;
+
+	if ((r = archive_root_of(rn->transcript, root)) != 0)
+		return r;
+	if (archive_note_path(root, path, details, key) == 0)
+		return 0;
+	cer_err_clear();
+	(void)snprintf(flag, sizeof(flag), "%s_outside_archive", key);
+	if (json_object_set_new(details, key, json_string(slash != NULL ? slash + 1 : path)) != 0 ||
+	    json_object_set_new(details, flag, json_true()) != 0)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	return 0;
+}
+
 /* The requests the script pins, as expanded for this run: what the auditor compares. */
 static int pinned_requests(struct runner *rn, json_t *details)
 {
@@ -432,11 +453,30 @@ static int pinned_requests(struct runner *rn, json_t *details)
 			if ((r = script_expand(rn->script, rn->ctx->config, NULL, NULL, 0, in[k], v[k],
 					       sizeof(v[k]))) != 0)
 				return r;
-		if (json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "file", v[0],
-							  "profile", v[1], "spki_sha256", v[2],
-							  "subject", v[3])) != 0)
+		json_t *e = json_pack("{s:s, s:s, s:s}", "profile", v[1], "spki_sha256", v[2],
+				      "subject", v[3]);
+		if (e == NULL || json_array_append_new(list, e) != 0)
 			return cer_err(CER_E_NOMEM, "out of memory");
+		/* The file relative to the CA's archive (issue 10.7), never the machine's path. */
+		if ((r = runner_note_path(rn, v[0], e, "file")) != 0)
+			return r;
 	}
+	return 0;
+}
+
+/* A file's path as a record holds it: relative to the CA's archive, or its name with
+ * "outside_archive" (issue 10.7; archive.h). */
+static int runner_record_path(struct runner *rn, const char *path, json_t *obj)
+{
+	char root[PATH_MAX], rel[PATH_MAX];
+	int outside, r;
+
+	if ((r = archive_root_of(rn->transcript, root)) != 0 ||
+	    (r = archive_relative(root, path, rel, sizeof(rel), &outside)) != 0)
+		return r;
+	if (json_object_set_new(obj, "path", json_string(rel)) != 0 ||
+	    (outside && json_object_set_new(obj, "outside_archive", json_true()) != 0))
+		return cer_err(CER_E_NOMEM, "out of memory");
 	return 0;
 }
 
@@ -444,7 +484,7 @@ static int ceremony_start(struct runner *rn)
 {
 	struct media_manifest *m = NULL;
 	char media[PATH_MAX], sha[SHA256_HEX_SIZE], cfg_sha[SHA256_HEX_SIZE];
-	json_t *roles = NULL, *cfg = json_null(), *details;
+	json_t *roles = NULL, *cfg = json_null(), *details, *script, *d;
 	int r;
 
 	if ((r = runner_ask_names(rn, &roles)) != 0)
@@ -460,12 +500,26 @@ static int ceremony_start(struct runner *rn)
 	hex_encode(rn->script->sha256, SHA256_LEN, sha);
 	if (rn->ctx->config != NULL) {
 		hex_encode(rn->ctx->config->sha256, SHA256_LEN, cfg_sha);
-		cfg = json_pack("{s:s, s:s}", "path", rn->ctx->config->path, "sha256", cfg_sha);
+		cfg = json_object();
+		if ((r = runner_record_path(rn, rn->ctx->config->path, cfg)) != 0 ||
+		    json_object_set_new(cfg, "sha256", json_string(cfg_sha)) != 0) {
+			json_decref(cfg);
+			json_decref(roles);
+			return r != 0 ? r : cer_err(CER_E_NOMEM, "out of memory");
+		}
 	}
-	details = json_pack("{s:{s:s, s:s, s:s, s:s}, s:o, s:o, s:s, s:i}", "script", "path",
-			    rn->script->path, "sha256", sha, "id", rn->script->id, "title",
-			    rn->script->title, "config", cfg, "roles", roles, "mode",
-			    rn->answers != NULL ? "answers" : "interactive", "steps",
+	script = json_object();
+	if ((r = runner_record_path(rn, rn->script->path, script)) != 0 ||
+	    json_object_set_new(script, "sha256", json_string(sha)) != 0 ||
+	    json_object_set_new(script, "id", json_string(rn->script->id)) != 0 ||
+	    json_object_set_new(script, "title", json_string(rn->script->title)) != 0) {
+		json_decref(script);
+		json_decref(cfg);
+		json_decref(roles);
+		return r != 0 ? r : cer_err(CER_E_NOMEM, "out of memory");
+	}
+	details = json_pack("{s:o, s:o, s:o, s:s, s:i}", "script", script, "config", cfg, "roles",
+			    roles, "mode", rn->answers != NULL ? "answers" : "interactive", "steps",
 			    rn->script->n_steps);
 	if (details != NULL && rn->script->n_requests > 0 &&
 	    (r = pinned_requests(rn, details)) != 0) {
@@ -483,8 +537,21 @@ static int ceremony_start(struct runner *rn)
 	if (r != 0 || (r = media_scan(media, &m)) != 0)
 		return r;
 	rn->start_manifest = media_manifest_json(m);
-	r = runner_record(rn, "media.manifest",
-			  json_pack("{s:s, s:O}", "media", media, "files", rn->start_manifest));
+	{
+		char root[PATH_MAX];
+		d = json_pack("{s:O}", "files", rn->start_manifest);
+		if (d == NULL) {
+			media_manifest_free(m);
+			return cer_err(CER_E_NOMEM, "out of memory");
+		}
+		if ((r = archive_root_of(rn->transcript, root)) != 0 ||
+		    (r = archive_note_path(root, media, d, "media")) != 0) {
+			json_decref(d);
+			media_manifest_free(m);
+			return r;
+		}
+	}
+	r = runner_record(rn, "media.manifest", d);
 	fprintf(rn->out, "Medium %s: %zu files hashed and recorded\n", media, m->n);
 	media_manifest_free(m);
 	return r;
@@ -699,10 +766,18 @@ static int runner_record_resumed(struct runner *rn)
 
 	if ((r = airgap_enforce(rn->ctx, &override)) != 0)
 		return r;
-	d = json_pack("{s:s}", "script", rn->script->path);
+	d = json_object();
 	if (d == NULL || (override != NULL && json_object_set_new(d, "network_override", override))) {
 		json_decref(d);
 		return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	{
+		char root[PATH_MAX];
+		if ((r = archive_root_of(rn->transcript, root)) != 0 ||
+		    (r = archive_note_path(root, rn->script->path, d, "script")) != 0) {
+			json_decref(d);
+			return r;
+		}
 	}
 	return runner_record(rn, "ceremony.resumed", d);
 }

@@ -43,6 +43,10 @@ static int file_entry(const char *transcript, json_t *e, char *path, size_t size
 	if (p == NULL || h == NULL || strlen(h) != 64 || hex_decode(h, 64, sha256, SHA256_LEN) != 0)
 		return cer_err(CER_E_INPUT, "%s: a backup record names a file without path or hash",
 			       transcript);
+	if (json_is_true(json_object_get(e, "outside_archive"))) {
+		path[0] = '\0'; /* outside the archive when recorded: known by its hash only */
+		return 0;
+	}
 	return transcript_record_path(transcript, p, path, size);
 }
 

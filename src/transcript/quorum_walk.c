@@ -10,6 +10,7 @@
 #include <openssl/x509.h>
 
 #include "ceremony/encode.h"
+#include "ceremony/archive.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/quorum.h"
@@ -308,8 +309,8 @@ static int on_policy(struct quorum_state *st, long line, json_t *rec)
 static int output_tbs(const struct quorum_state *st, json_t *rec, int is_crl,
 		      uint8_t md[SHA256_LEN], int *present)
 {
-	const char *rel = json_string_value(
-		json_object_get(json_array_get(json_object_get(rec, "outputs"), 0), "path"));
+	json_t *entry = json_array_get(json_object_get(rec, "outputs"), 0);
+	const char *rel = json_string_value(json_object_get(entry, "path"));
 	char path[PATH_MAX];
 	uint8_t *pem = NULL;
 	unsigned char *der = NULL;
@@ -323,8 +324,8 @@ static int output_tbs(const struct quorum_state *st, json_t *rec, int is_crl,
 	*present = 0;
 	if (rel == NULL)
 		return CER_E_VERIFY;
-	r = transcript_record_path(st->path, rel, path, sizeof(path));
-	if (r == CER_E_REFUSED) {
+	r = archive_resolve_entry(NULL, st->path, 0, entry, path);
+	if (r == CER_E_REFUSED || r == CER_E_NOTFOUND) {
 		cer_err_clear(); /* outside the archive: not followed, so not checked */
 		return 0;
 	}
@@ -763,9 +764,17 @@ int quorum_verify_transcript(const char *transcript, FILE *out)
 				    QUORUM_MAX_TRANSCRIPTS);
 			break;
 		}
-		if (transcript_record_path(chain[n - 1], l.previous, chain[n], PATH_MAX) != 0) {
-			r = cer_err(CER_E_INPUT, "%s: path too long", l.previous);
+		if ((r = transcript_record_path(chain[n - 1], l.previous, chain[n], PATH_MAX)) != 0)
 			break;
+		if (!file_exists(chain[n])) {
+			/* A copy whose transcripts' folder has another name: a ceremony's previous
+			 * one is its sibling. */
+			const char *slash = strrchr(chain[n - 1], '/'), *base = strrchr(l.previous, '/');
+			if ((r = text_format(chain[n], PATH_MAX, "the previous transcript's path",
+					     "%.*s%s",
+					     slash != NULL ? (int)(slash - chain[n - 1] + 1) : 0,
+					     chain[n - 1], base != NULL ? base + 1 : l.previous)) != 0)
+				break;
 		}
 		if (!file_exists(chain[n])) {
 			if (out != NULL)

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <sodium.h>
 
+#include "ceremony/archive.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
@@ -19,7 +20,7 @@
 
 struct transcript {
 	char path[PATH_MAX];
-	char dir[PATH_MAX]; /* real path of the transcript's folder */
+	char archive[PATH_MAX]; /* real path of the CA's archive: the transcript folder's parent */
 	char ceremony[128];
 	char prev[SHA256_HEX_SIZE]; /* hex SHA-256 of the last line, or the first line's nonce */
 	long next_seq;
@@ -52,143 +53,21 @@ int transcript_dir_of(const char *path, char out[PATH_MAX])
 	return 0;
 }
 
-/* Path of target relative to folder base (both absolute, canonical). */
-static int relpath(const char *base, const char *target, char *out, size_t size)
-{
-	size_t common = 0, i;
-	size_t o = 0;
-
-	for (i = 0; base[i] != '\0' && base[i] == target[i]; i++)
-		if (base[i] == '/')
-			common = i;
-	if (base[i] == '\0' && (target[i] == '/' || target[i] == '\0'))
-		common = i;
-	if (strcmp(base, "/") == 0)
-		common = 0;
-	out[0] = '\0';
-	for (const char *p = base + common; *p != '\0'; p++) {
-		if (*p == '/' && (o + 3 >= size))
-			return -1;
-		if (*p == '/') {
-			memcpy(out + o, "../", 3);
-			o += 3;
-		}
-	}
-	if (snprintf(out + o, size - o, "%s", target[common] == '/' ? target + common + 1 : target + common) >=
-	    (int)(size - o))
-		return -1;
-	return 0;
-}
-
-/* Join dir (canonical, absolute) and a relative path, resolving "." and ".." by text. */
-static int join_lexical(const char *dir, const char *rel, char out[PATH_MAX])
-{
-	size_t o, n;
-
-	if (snprintf(out, PATH_MAX, "%s", dir) >= PATH_MAX)
-		return -1;
-	o = strlen(out);
-	for (const char *p = rel; *p != '\0'; p += n + (p[n] == '/')) {
-		n = strcspn(p, "/");
-		if (n == 0 || (n == 1 && p[0] == '.'))
-			continue;
-		if (n == 2 && p[0] == '.' && p[1] == '.') {
-			while (o > 0 && out[o - 1] != '/')
-				o--;
-			if (o > 1)
-				o--; /* drop the slash too, but keep "/" itself */
-			out[o] = '\0';
-			continue;
-		}
-		if (o + 1 + n >= PATH_MAX)
-			return -1;
-		if (o > 1 || out[0] != '/' || o == 0)
-			out[o++] = '/';
-		memcpy(out + o, p, n);
-		o += n;
-		out[o] = '\0';
-	}
-	return 0;
-}
-
-static int inside(const char *root, const char *path)
-{
-	size_t n = strlen(root);
-
-	if (strcmp(root, "/") == 0)
-		return 1;
-	return strncmp(path, root, n) == 0 && (path[n] == '/' || path[n] == '\0');
-}
-
-/*
- * The archive is the folder that holds the transcripts' folder (site/transcripts,
- * site/out, site/media, ...). A recorded path is followed only if it stays inside it:
- * never an absolute path, never ".." above it, never through a symlinked folder that
- * leads out of it.
- */
-int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX])
-{
-	char archive[PATH_MAX], parent[PATH_MAX], real[PATH_MAX];
-	struct stat st;
-	char *slash;
-
-	if (snprintf(archive, sizeof(archive), "%s", dir) >= (int)sizeof(archive))
-		return CER_E_INPUT;
-	slash = strrchr(archive, '/');
-	if (slash != NULL && slash != archive)
-		*slash = '\0';
-	else if (slash != NULL)
-		slash[1] = '\0';
-	if (recorded[0] == '/' || recorded[0] == '\0')
-		return CER_E_REFUSED;
-	if (join_lexical(dir, recorded, out) != 0)
-		return CER_E_INPUT;
-	if (!inside(archive, out))
-		return CER_E_REFUSED;
-	if (snprintf(parent, sizeof(parent), "%s", out) >= (int)sizeof(parent))
-		return CER_E_INPUT;
-	slash = strrchr(parent, '/');
-	if (slash != NULL && slash != parent)
-		*slash = '\0';
-	if (realpath(parent, real) != NULL && !inside(archive, real))
-		return CER_E_REFUSED;
-	/* Nor through a symlink as the last step: it may point anywhere. */
-	if (lstat(out, &st) == 0 && S_ISLNK(st.st_mode))
-		return CER_E_REFUSED;
-	return 0;
-}
-
 int transcript_data_entry(const struct transcript *t, const char *path,
 			  const uint8_t sha256[SHA256_LEN], json_t **out)
 {
-	char real[PATH_MAX], rel[PATH_MAX], hex[SHA256_HEX_SIZE];
-
-	*out = NULL;
-	if (realpath(path, real) == NULL)
-		return cer_err(CER_E_NOTFOUND, "%s: %s", path, strerror(errno));
-	if (relpath(t->dir, real, rel, sizeof(rel)) != 0)
-		return cer_err(CER_E_INPUT, "%s: path too long", path);
-	hex_encode(sha256, SHA256_LEN, hex);
-	*out = json_pack("{s:s, s:s}", "path", rel, "sha256", hex);
-	return *out == NULL ? cer_err(CER_E_NOMEM, "out of memory") : 0;
+	return archive_data_entry(t->archive, path, sha256, out);
 }
 
 int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
 {
-	char real[PATH_MAX], rel[PATH_MAX], hex[SHA256_HEX_SIZE];
-	uint8_t md[SHA256_LEN];
-	int r;
+	return archive_file_entry(t->archive, path, out);
+}
 
-	*out = NULL;
-	if (realpath(path, real) == NULL)
-		return cer_err(CER_E_NOTFOUND, "%s: %s", path, strerror(errno));
-	if ((r = file_sha256(real, md)) != 0)
-		return r;
-	if (relpath(t->dir, real, rel, sizeof(rel)) != 0)
-		return cer_err(CER_E_INPUT, "%s: path too long", path);
-	hex_encode(md, sizeof(md), hex);
-	*out = json_pack("{s:s, s:s}", "path", rel, "sha256", hex);
-	return *out == NULL ? cer_err(CER_E_NOMEM, "out of memory") : 0;
+int transcript_note_path(const struct transcript *t, const char *path, json_t *details,
+			 const char *key)
+{
+	return archive_note_path(t->archive, path, details, key);
 }
 
 static int transcript_scan_cb(void *arg, long line, json_t *rec)
@@ -253,7 +132,7 @@ int transcript_open_after(const char *path, const char *ceremony_id, const char 
 		r = cer_err(CER_E_INPUT, "transcript path too long");
 		goto fail;
 	}
-	if ((r = transcript_dir_of(path, t->dir)) != 0)
+	if ((r = archive_root_of(path, t->archive)) != 0)
 		goto fail;
 	if (ceremony_id != NULL &&
 	    snprintf(t->ceremony, sizeof(t->ceremony), "%s", ceremony_id) >= (int)sizeof(t->ceremony)) {
@@ -441,17 +320,12 @@ out:
 
 int transcript_record_path(const char *transcript, const char *recorded, char *out, size_t size)
 {
-	char dir[PATH_MAX], full[PATH_MAX];
+	char full[PATH_MAX];
 	int r;
 
-	if ((r = transcript_dir_of(transcript, dir)) != 0)
+	if ((r = archive_resolve(NULL, transcript, 0, recorded, 0, full)) != 0)
 		return r;
-	r = transcript_resolve(dir, recorded, full);
-	if (r == CER_E_REFUSED)
-		return cer_err(CER_E_REFUSED, "%s: recorded path %s leads outside the archive; not "
-					      "followed",
-			       transcript, recorded);
-	if (r != 0 || snprintf(out, size, "%s", full) >= (int)size)
+	if (snprintf(out, size, "%s", full) >= (int)size)
 		return cer_err(CER_E_INPUT, "%s: recorded path too long", transcript);
 	return 0;
 }

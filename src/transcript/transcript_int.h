@@ -13,9 +13,6 @@
 
 void transcript_sha256_hex(const uint8_t *data, size_t len, char out[SHA256_HEX_SIZE]);
 int transcript_dir_of(const char *path, char out[PATH_MAX]);
-/* 0, CER_E_REFUSED if recorded leads outside the archive (dir's parent), CER_E_INPUT if too long.
- * Sets no message. */
-int transcript_resolve(const char *dir, const char *recorded, char out[PATH_MAX]);
 /* hex SHA-256 of the last line of a chain-verified transcript */
 int transcript_last_hash(const char *path, char out[SHA256_HEX_SIZE]);
 /* transcript_each and transcript_last_hash in one read. */

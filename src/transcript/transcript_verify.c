@@ -139,7 +139,7 @@ int transcript_last_hash(const char *path, char out[SHA256_HEX_SIZE])
 
 struct verify_state {
 	const char *path;
-	const char *dir;
+	const struct archive_view *view;
 	FILE *out;
 	struct transcript_report *rep;
 	char *spki[VERIFY_MAX_KEYS];
@@ -165,19 +165,22 @@ static int verify_files(struct verify_state *st, long line, json_t *rec, const c
 		if (p == NULL || !is_hex64(want))
 			return cer_err(CER_E_VERIFY, "%s line %ld: %s entry %zu has no path or sha256",
 				       st->path, line, list, i + 1);
-		r = transcript_resolve(st->dir, p, full);
-		if (r == CER_E_REFUSED) {
+		r = archive_resolve_entry(st->view, st->path, line, o, full);
+		if (r == CER_E_REFUSED || r == CER_E_NOTFOUND) {
+			/* a symlink out of this copy, or a file recorded outside the archive */
+			cer_err_clear();
 			st->rep->outputs_outside++;
 			if (st->out != NULL) {
 				fprintf(st->out, "  line %ld: %s ", line, list);
 				term_put(st->out, p);
-				fprintf(st->out, " is outside the archive (not followed)\n");
+				fprintf(st->out, r == CER_E_REFUSED
+							 ? " leads out of the archive (not followed)\n"
+							 : " was outside the archive when recorded (not checked)\n");
 			}
 			continue;
 		}
 		if (r != 0)
-			return cer_err(CER_E_VERIFY, "%s line %ld: output path too long", st->path,
-				       line);
+			return r;
 		if (!file_exists(full)) {
 			st->rep->outputs_missing++;
 			if (st->out != NULL) {
@@ -203,10 +206,44 @@ static int verify_files(struct verify_state *st, long line, json_t *rec, const c
 	return 0;
 }
 
+/* Every path a record holds ("path" anywhere, a backup's "blob", a medium's "media") must
+ * be relative to the archive (issue 10.7): checked by text, before the seal, so a hostile
+ * or foreign transcript is refused by name whether or not it is sealed. */
+static int paths_valid(struct verify_state *st, long line, json_t *v)
+{
+	const char *k;
+	json_t *x;
+	size_t i;
+	int r;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+		{
+			if (json_is_string(x) && (strcmp(k, "path") == 0 || strcmp(k, "blob") == 0 ||
+						  strcmp(k, "media") == 0) &&
+			    !archive_path_valid(json_string_value(x))) {
+				return archive_resolve(NULL, st->path, line, json_string_value(x), 0,
+						       NULL);
+			}
+			if ((r = paths_valid(st, line, x)) != 0)
+				return r;
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+		if ((r = paths_valid(st, line, x)) != 0)
+			return r;
+	}
+	return 0;
+}
+
 /* First pass: the chain, and the keys the transcript records (for an unanchored seal). */
 static int keys_cb(void *arg, long line, json_t *rec)
 {
 	struct verify_state *st = arg;
+	int r;
+
+	if ((r = paths_valid(st, line, rec)) != 0)
+		return r;
 	const char *spki = json_string_value(json_object_get(json_object_get(rec, "details"),
 							     "spki_sha256"));
 
@@ -266,6 +303,12 @@ int transcript_test_cost_check(const char *path, const struct transcript_report 
 int transcript_verify(const char *path, X509 *root, unsigned flags, FILE *out,
 		      struct transcript_report *rep)
 {
+	return transcript_verify_view(path, NULL, root, flags, out, rep);
+}
+
+int transcript_verify_view(const char *path, const struct archive_view *view, X509 *root,
+			   unsigned flags, FILE *out, struct transcript_report *rep)
+{
 	struct verify_state st;
 	char dir[PATH_MAX], sig[PATH_MAX], head[SHA256_HEX_SIZE];
 	uint8_t *data = NULL;
@@ -279,7 +322,7 @@ int transcript_verify(const char *path, X509 *root, unsigned flags, FILE *out,
 	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
 		return cer_err(CER_E_INPUT, "transcript path too long");
 	st.path = path;
-	st.dir = dir;
+	st.view = view;
 	st.out = out;
 	st.rep = rep;
 	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)

@@ -133,6 +133,23 @@ sed -n 2p "$c/0002-sign.jsonl" | jq -c --arg p "$prev" '.seq = 3 | .ceremony = "
 cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR4" >/dev/null
 expect_fail "a reused serial is caught across ceremonies" 1 '0004-later.jsonl line 3: serial [0-9A-F]+ was already used \(0002-sign.jsonl line 2\)' \
 	"$CEREMONY" audit --allow-unanchored "$c"
+# Issue 10.2 over the whole history: a later ceremony, whose issuance was shown no history,
+# makes a CA named like ceremony 2's; audit names both places, from the records alone.
+c=$(copy); TR4=$c/0004-dup-ca.jsonl
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$M/keys/dup.key" \
+	-subj "/C=DE/O=ACME Devices/CN=ACME Factory 1 IDevID CA" -out "$M/csr/dup.csr" 2>/dev/null
+cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr "$M/csr/dup.csr" \
+	--out "$M/out/dup.pem" --transcript "$TR4" --previous "$c/0003-crl.jsonl" --ceremony dup --history "$T/none" >/dev/null ||
+	fatal "cert sign of the duplicate CA name"
+cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR4" >/dev/null || fatal "seal"
+expect_ok "each ceremony alone verifies (the name is unique within it)" "$CEREMONY" transcript verify --root "$ROOT" "$TR4"
+expect_fail "a CA name used in an earlier ceremony is caught across the history" 1 \
+	'0004-dup-ca.jsonl line 2: lint cert-ca-name-unique: the CA subject .*ACME Factory 1 IDevID CA.* has the name of the CA certificate at 0002-sign.jsonl line 2' \
+	"$CEREMONY" audit --allow-unanchored "$c"
+mv "$M/out/dup.pem" "$M/out/dup.pem.away"
+expect_fail "... even when the certificates are not in the copy" 1 '0004-dup-ca.jsonl line 2: lint cert-ca-name-unique' \
+	"$CEREMONY" audit --allow-unanchored --partial "$c"
+rm -f "$M/out/dup.pem.away" "$M/out/dup-chain.pem" "$M/csr/dup.csr"
 # Countersignatures: forged by an unregistered key, over another transcript, renamed.
 cer witness register --token evil-card --label evil --role IW --name Mallory --transcript "$T/transcripts/evil.jsonl" >/dev/null
 c=$(copy); rm "$c/0001-root-keygen.jsonl.countersig-IW"

@@ -57,6 +57,54 @@ check "the DR proof stays a raw signature by the recovered root, checked with ro
 	openssl dgst -sha384 -verify '$D/rootpub.pem' -signature '$O/drill-challenge.sig' '$O/drill-challenge.txt'"
 check "demo audits by hand too" "$CEREMONY" audit --allow-test-cost --root "$O/root.pem" "$D/demo/transcripts"
 check "the audit fails on the test-cost backup unless told" bash -c "! env -u CEREMONY_TEST_ARGON2 '$CEREMONY' audit --root '$O/root.pem' '$D/demo/transcripts' >/dev/null 2>&1"
+# Issue 10.7: every path a record names is relative to the CA's archive (the folder
+# holding transcripts/): no absolute path, no "..", and the site configuration by its place.
+paths=$(cat "$D"/demo/transcripts/*.jsonl "$D"/demo/audit/*.jsonl | jq -r '.. | objects |
+	to_entries[] | select((.key == "path" or .key == "blob" or .key == "media" or .key == "script")
+	and (.value | type) == "string") | .value')
+check "the demo's records name files (sanity)" bash -c "printf '%s\n' \"\$1\" | grep -qx 'out/root.pem'" _ "$paths"
+check "no recorded path of the demo is absolute or climbs with .." bash -c "! printf '%s\n' \"\$1\" | grep -E '^/|(^|/)\.\.?(/|\$)'" _ "$paths"
+check "ceremony.start records the site configuration relative to the archive" bash -c \
+	"jq -r 'select(.action == \"ceremony.start\") | .details.config.path' '$D/demo/transcripts/signing.jsonl' | grep -qx ceremony.yaml"
+check "media.manifest records the medium relative to the archive" bash -c \
+	"jq -r 'select(.action == \"media.manifest\") | .details.media' '$D/demo/transcripts/signing.jsonl' | grep -qx media"
+# Issue 11.4: an auditor's copy laid out differently, each folder named by option.
+R=$D/relocated
+mkdir -p "$R/tx" "$R/certs" "$R/usb" "$R/prof" "$R/bk" "$R/conf"
+cp -a "$D/demo/transcripts/." "$R/tx/"
+cp -a "$O/." "$R/certs/"
+cp -a "$D/demo/media/." "$R/usb/"
+cp -a "$D/demo/profiles/." "$R/prof/"
+cp -a "$D/demo/backup-media/." "$R/bk/"
+cp -a "$D/demo/internal/." "$R/conf/"
+folders=(--folder "out=$R/certs" --folder "media=$R/usb" --folder "profiles=$R/prof" --folder "backup-media=$R/bk" --folder "internal=$R/conf")
+out=$("$CEREMONY" audit --allow-test-cost --root "$R/certs/root.pem" --archive "$R" "${folders[@]}" "$R/tx" 2>&1)
+rc=$?
+check "a relocated copy of the demo's archive audits in full with its folders named" bash -c \
+	"[ $rc -eq 0 ] && printf '%s' \"\$1\" | grep -q '^History intact: 6 ceremonies' && ! printf '%s' \"\$1\" | grep -q 'Not checked'" _ "$out"
+check "... replaying the signing ceremony's certificates" bash -c "printf '%s' \"\$1\" | grep -qE '^0002 signing.jsonl .*certificates replayed ✓'" _ "$out"
+out=$("$CEREMONY" audit --allow-test-cost --root "$R/certs/root.pem" "$R/tx" 2>&1)
+rc=$?
+check "without the folders named, the same copy is an incomplete audit, never ✓" bash -c \
+	"[ $rc -eq 1 ] && printf '%s' \"\$1\" | grep -q '^Not checked: .* could not be replayed' && printf '%s' \"\$1\" | grep -q '^INCOMPLETE'" _ "$out"
+expect_fail "--folder needs NAME=DIR" 2 'give NAME=DIR' "$CEREMONY" audit --allow-test-cost --root "$R/certs/root.pem" --folder certs "$R/tx"
+# A hostile copy: one record's path rewritten to climb out of the archive is refused by line.
+cp -a "$R/tx" "$R/bad"
+python3 - "$R/bad/root-keygen.jsonl" <<'PY'
+import hashlib, sys
+lines = open(sys.argv[1], "rb").read().split(b"\n")[:-1]
+for i, l in enumerate(lines):
+    if i > 0:  # keep the hash chain whole: only the path is hostile
+        old = l[l.index(b'"prev":"') + 8:][:64]
+        l = l.replace(old, hashlib.sha256(lines[i - 1]).hexdigest().encode())
+    if b'"path":"out/root.pem"' in l and b"other-checkout" not in b"".join(lines):
+        l = l.replace(b'"path":"out/root.pem"', b'"path":"../../other-checkout/out/root.pem"', 1)
+    lines[i] = l
+open(sys.argv[1], "wb").write(b"\n".join(lines) + b"\n")
+PY
+expect_fail "audit refuses a transcript naming ../../other-checkout/..., with its line" 1 \
+	'root-keygen.jsonl line [0-9]+: a record names a file by "../../other-checkout/out/root.pem", which is not a path relative to the CA.s archive' \
+	"$CEREMONY" audit --allow-test-cost --root "$R/certs/root.pem" "${folders[@]}" "$R/bad"
 # No secret on disk: no PIN or passphrase in any file the demo's tool wrote (the
 # pins/ folder and the answers file are the demo's own inputs), nor in the tokens.
 check "no PIN or passphrase in transcripts, outputs, media or tokens" bash -c "! grep -rlE 'pin-of-|passphrase of' '$D/demo/transcripts' '$D/demo/out' '$D/demo/media' '$D/demo/internal' '$D/demo/tokens' '$D/demo/audit'"

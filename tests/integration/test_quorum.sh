@@ -272,7 +272,7 @@ assert stmt["tbs_sha256"] == combined == q["tbs_sha256"], (stmt, combined)
 PY
 expect_ok "the officers' transcript is sealed" seal "$OT"
 out=$("$CEREMONY" audit --root "$SITE/out/root.pem" "$S" 2>&1)
-check "audit accepts the officers' changes and reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 4 approval sets checked; 3 root operations approved'"
+check "audit accepts the officers' changes and reports the approvals" bash -c "printf '%s' \"\$1\" | grep -q 'quorum ✓ 4 approval sets checked; 3 root operations approved'" _ "$out"
 check "quorum show lists KE4 as retired and KE6 as an officer" bash -c \
 	"'$CEREMONY' quorum show --history '$S' | grep -q 'KE4 .*retired' && '$CEREMONY' quorum show --history '$S' | grep -q 'KE6 *Person KE6'"
 

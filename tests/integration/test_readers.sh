@@ -2,7 +2,8 @@
 # Offline readers and hostile files (issue 9.7): transcript verify, audit and report
 # never hang on a FIFO or a device a record, a .sig or a countersignature names; they
 # check the seal before following any path a record names; they follow recorded paths
-# only inside the archive (no absolute path, no "..", no symlink out of it). Every
+# only inside the archive (no symlink out of it); a recorded path that is absolute or climbs
+# with ".." is refused by name (issue 10.7). Every
 # command runs under `timeout`: a hang is a failure, not a stuck test.
 . "$(dirname "$0")/lib.sh"
 setup_hsm
@@ -31,22 +32,35 @@ PY
 mkfifo "$A/out/fifo"
 ln -s /etc/passwd "$A/out/passwd-link"
 TR=$A/transcripts/forged.jsonl
-forge "$TR" ../out/fifo
+forge "$TR" out/fifo
 expect_fail "an unsealed transcript naming a FIFO is refused before the FIFO is opened" 1 'not sealed' \
 	$TO "$CEREMONY" transcript verify "$TR"
 expect_fail "with --allow-unsealed the FIFO is refused, not waited on" 1 'out/fifo: not a regular file' \
 	$TO "$CEREMONY" transcript verify --allow-unsealed "$TR"
+# Issue 10.7: recorded paths are relative to the archive; an absolute or climbing one is a
+# hostile (or foreign) transcript: refused with its line, sealed or not, never followed.
 forge "$TR.2" /dev/zero
 mv "$TR.2" "$A/transcripts/zero.jsonl"
-out=$($TO "$CEREMONY" transcript verify --allow-unsealed "$A/transcripts/zero.jsonl" 2>&1)
-rc=$?
-check "an absolute path (/dev/zero) is not followed" bash -c "[ $rc -eq 0 ] && printf '%s' \"\$1\" | grep -q '/dev/zero is outside the archive (not followed)'" _ "$out"
-forge "$A/transcripts/up.jsonl" ../../../../../../../etc/passwd ../out/passwd-link
+expect_fail "an absolute path (/dev/zero) is refused by name, not followed" 1 \
+	'zero.jsonl line 2: a record names a file by "/dev/zero", which is not a path relative to the CA.s archive' \
+	$TO "$CEREMONY" transcript verify --allow-unsealed "$A/transcripts/zero.jsonl"
+forge "$A/transcripts/up.jsonl" ../../../../../../../etc/passwd
 out=$($TO "$CEREMONY" transcript verify --allow-unsealed "$A/transcripts/up.jsonl" 2>&1)
 rc=$?
-check "a path climbing out of the archive and a symlink out of it are not followed" bash -c "[ $rc -eq 0 ] && \
-	printf '%s' \"\$1\" | grep -q 'etc/passwd is outside the archive' && printf '%s' \"\$1\" | grep -q 'passwd-link is outside the archive' && \
-	printf '%s' \"\$1\" | grep -q '2 outside the archive (not followed)'" _ "$out"
+check "a path climbing out of the archive is refused by name" bash -c "[ $rc -eq 1 ] && \
+	printf '%s' \"\$1\" | grep -q 'up.jsonl line 2: a record names a file by \"../../../../../../../etc/passwd\", which is not a path relative'" _ "$out"
+check "... and nothing of /etc/passwd's hash is printed" bash -c "! printf '%s' \"\$1\" | grep -q \"\$(sha256sum /etc/passwd | cut -c1-16)\"" _ "$out"
+mkdir -p "$A/hostile"
+cp "$A/transcripts/up.jsonl" "$A/hostile/"
+expect_fail "audit refuses the climbing path too, naming file and line" 1 'up.jsonl line 2: a record names a file by "../../../../../../../etc/passwd"' \
+	$TO "$CEREMONY" audit --allow-unanchored --partial "$A/hostile"
+rm -r "$A/hostile"
+forge "$A/transcripts/link.jsonl" out/passwd-link
+out=$($TO "$CEREMONY" transcript verify --allow-unsealed "$A/transcripts/link.jsonl" 2>&1)
+rc=$?
+check "a symlink out of the archive is not followed" bash -c "[ $rc -eq 0 ] && \
+	printf '%s' \"\$1\" | grep -q 'passwd-link leads out of the archive (not followed)' && \
+	printf '%s' \"\$1\" | grep -q '1 outside the archive (not followed)'" _ "$out"
 check "... and nothing of /etc/passwd's hash is printed" bash -c "! printf '%s' \"\$1\" | grep -q \"\$(sha256sum /etc/passwd | cut -c1-16)\"" _ "$out"
 
 # A real, sealed transcript whose .sig or countersignature is a FIFO.
@@ -68,7 +82,7 @@ cer transcript seal --token root-hsm --key signing "$TR1" >/dev/null || fatal "s
 mkfifo "$TR1.countersig-IW"
 expect_fail "a countersignature that is a FIFO is refused, not waited on" 1 'countersig-IW: not a regular file' \
 	$TO "$CEREMONY" transcript verify --root "$A/out/root.pem" "$TR1"
-rm "$C" "$TR" "$A/transcripts/zero.jsonl" "$A/transcripts/up.jsonl"
+rm "$C" "$TR" "$A/transcripts/zero.jsonl" "$A/transcripts/up.jsonl" "$A/transcripts/link.jsonl"
 expect_fail "audit refuses it too, without hanging" 1 'countersig-IW: not a regular file' \
 	$TO "$CEREMONY" audit --root "$A/out/root.pem" "$A/transcripts"
 rm "$TR1.countersig-IW"

@@ -20,7 +20,7 @@ check "the audit recorded its replay" grep -q '"action":"step.done".*"step":"1.2
 for f in "$S"/*.jsonl; do
 	check "$(basename "$f") verifies against the root" "$CEREMONY" transcript verify --root "$SITE/out/root.pem" "$f"
 done
-check "each ceremony names the previous sealed one" bash -c "head -1 '$S/0003-crl.jsonl' | grep -q '\"previous\":{\"path\":\"0002-signing.jsonl\"'"
+check "each ceremony names the previous sealed one" bash -c "head -1 '$S/0003-crl.jsonl' | grep -q '\"previous\":{\"path\":\"transcripts/0002-signing.jsonl\"'"
 # The factory's medium carries only what goes to the factory (issue 10.8).
 check "the backup blob is on its own medium" test -s "$SITE/backup-media/root-backup.blob"
 check "the factory medium holds no backup blob" bash -c "! find '$SITE/media' -name '*.blob' | grep -q ."

@@ -89,7 +89,7 @@ cer cert root --token root-hsm --key other --profile "$PROFILE" --subject "/CN=O
 	--out "$T/out/other.pem" --transcript "$T/transcripts/other.jsonl" >/dev/null
 chmod u+w "$T/out/root.pem"
 cp "$T/out/other.pem" "$T/out/root.pem"
-expect_fail "a changed output file is caught and its line named" 1 'line 4: output ../out/root.pem has changed' \
+expect_fail "a changed output file is caught and its line named" 1 'line 4: output out/root.pem has changed' \
 	"$CEREMONY" transcript verify --allow-unanchored "$TR"
 cp "$T/root.pem.orig" "$T/out/root.pem"
 cer cert signer --token root-hsm --key other --issuer "$T/out/other.pem" --profile "$T/profiles/ceremony-signer.yaml" \

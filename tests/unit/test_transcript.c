@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "ceremony/archive.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/secret.h"
@@ -24,7 +26,11 @@ static int setup(void **state)
 	snprintf(dir, sizeof(dir), "/tmp/cer-unit-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return -1;
-	snprintf(path, sizeof(path), "%s/t.jsonl", dir);
+	/* The archive is dir: the folder holding the transcripts' folder. */
+	snprintf(path, sizeof(path), "%s/transcripts", dir);
+	if (mkdir(path, 0700) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/transcripts/t.jsonl", dir);
 	return 0;
 }
 
@@ -157,7 +163,7 @@ static void test_transcript_names_the_previous_sealed_ceremony(void **state)
 	const char *prev = "x";
 	(void)state;
 	write_records(1);
-	snprintf(next, sizeof(next), "%s/next.jsonl", dir);
+	snprintf(next, sizeof(next), "%s/transcripts/next.jsonl", dir);
 	assert_int_equal(transcript_open_after(next, "n", path, &t), CER_E_REFUSED); /* not sealed */
 	snprintf(sig, sizeof(sig), "%s.sig", path);
 	assert_int_equal(file_write_new(sig, "x", 1), 0);
@@ -166,7 +172,7 @@ static void test_transcript_names_the_previous_sealed_ceremony(void **state)
 	transcript_close(t);
 	assert_int_equal(transcript_each(next, begin_cb, &prev), 0);
 	assert_non_null(prev);
-	assert_string_equal(prev, "t.jsonl");
+	assert_string_equal(prev, "transcripts/t.jsonl"); /* relative to the archive */
 	free((void *)prev);
 }
 
@@ -192,11 +198,68 @@ static void test_transcript_records_relative_paths(void **state)
 	assert_int_equal(transcript_open(path, NULL, &t), 0);
 	assert_int_equal(transcript_file_entry(t, out, &e), 0);
 	assert_string_equal(json_string_value(json_object_get(e, "path")), "out.pem");
+	assert_null(json_object_get(e, "outside_archive"));
 	/* SHA-256("abc") */
 	assert_string_equal(json_string_value(json_object_get(e, "sha256")),
 			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	json_decref(e);
 	transcript_close(t);
+}
+
+/* Issue 10.7: recorded paths are relative to the archive; outside it, a name and a flag;
+ * a hostile path is refused by name; an auditor's view finds a relocated copy. */
+static void test_archive_paths(void **state)
+{
+	struct transcript *t = NULL;
+	struct archive_view view;
+	char other[64], file[160], got[PATH_MAX], want[PATH_MAX], folder[] = "out=";
+	char arg[200];
+	json_t *e = NULL;
+	(void)state;
+	assert_true(archive_path_valid("out/root.pem"));
+	assert_true(archive_path_valid("a..b/c"));
+	assert_false(archive_path_valid("/etc/passwd"));
+	assert_false(archive_path_valid("../other/root.pem"));
+	assert_false(archive_path_valid("out/../../x"));
+	assert_false(archive_path_valid("out//x"));
+	assert_false(archive_path_valid("./x"));
+	assert_false(archive_path_valid(""));
+	assert_false(archive_path_valid("out/\x1b[2Jx"));
+	assert_false(archive_path_valid("out/a\nb"));
+
+	snprintf(other, sizeof(other), "/tmp/cer-unit-other-XXXXXX");
+	assert_non_null(mkdtemp(other));
+	snprintf(file, sizeof(file), "%s/factory.csr", other);
+	assert_int_equal(file_write_new(file, "abc", 3), 0);
+	assert_int_equal(transcript_open(path, NULL, &t), 0);
+	assert_int_equal(transcript_file_entry(t, file, &e), 0);
+	assert_string_equal(json_string_value(json_object_get(e, "path")), "factory.csr");
+	assert_true(json_is_true(json_object_get(e, "outside_archive")));
+	transcript_close(t);
+
+	assert_int_equal(archive_resolve(NULL, path, 3, "../x.pem", 0, got), CER_E_VERIFY);
+	assert_non_null(strstr(cer_err_msg(CER_E_VERIFY), "line 3"));
+	assert_int_equal(archive_resolve(NULL, path, 0, "/etc/passwd", 0, got), CER_E_VERIFY);
+	assert_int_equal(archive_resolve_entry(NULL, path, 0, e, got), CER_E_NOTFOUND);
+	memset(&view, 0, sizeof(view));
+	view.outside[view.n_outside++] = other;
+	assert_int_equal(archive_resolve_entry(&view, path, 0, e, got), 0);
+	assert_string_equal(got, file);
+	json_decref(e);
+
+	/* the default: relative to the folder holding the transcripts' folder */
+	assert_int_equal(archive_resolve(NULL, path, 0, "out/root.pem", 0, got), 0);
+	snprintf(want, sizeof(want), "%s/out/root.pem", dir);
+	assert_string_equal(got, want);
+	/* a copy laid out differently: out/... is found in the folder given */
+	snprintf(arg, sizeof(arg), "%s%s", folder, other);
+	assert_int_equal(archive_view_add_folder(&view, arg), 0);
+	assert_int_equal(archive_resolve(&view, path, 0, "out/factory.csr", 0, got), 0);
+	assert_string_equal(got, file);
+	snprintf(arg, sizeof(arg), "../x=%s", other);
+	assert_int_equal(archive_view_add_folder(&view, arg), CER_E_USAGE);
+	assert_int_equal(unlink(file), 0);
+	assert_int_equal(rmdir(other), 0);
 }
 
 int main(void)
@@ -211,6 +274,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_transcript_refuses_a_sealed_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transcript_names_the_previous_sealed_ceremony, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_transcript_records_relative_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archive_paths, setup, teardown),
 	};
 	if (secret_init() != 0)
 		return 1;
