@@ -908,11 +908,15 @@ static int blob_approve(struct ceremony_ctx *ctx, struct create_state *st,
 
 	crypto_hash_sha256(md, st->blob_bytes, st->blob_len);
 	hex_encode(st->blob->backup_id, BACKUPBLOB_ID_LEN, id);
+	/* Files by their names: the statement is public, the machine's folders are not
+	 * (issue 10.7); the record's outputs hold the paths in the archive. */
+	const char *blob = strrchr(p->out_path, '/'), *old = NULL;
+	if (p->supersedes != NULL)
+		old = strrchr(p->supersedes, '/') != NULL ? strrchr(p->supersedes, '/') + 1 : p->supersedes;
 	if ((r = text_format(what, sizeof(what), "the approval's text",
 			     "backup %s of root key \"%s\" (token \"%s\"), blob %s%s%s", id,
-			     p->key_label, st->h.token.label, p->out_path,
-			     p->supersedes != NULL ? ", superseding " : "",
-			     p->supersedes != NULL ? p->supersedes : "")) != 0)
+			     p->key_label, st->h.token.label, blob != NULL ? blob + 1 : p->out_path,
+			     old != NULL ? ", superseding " : "", old != NULL ? old : "")) != 0)
 		return r;
 	return backup_quorum(ctx, st->tr, quorum_op_backup(p), md, what, &p->approve, out,
 			     &st->approval);

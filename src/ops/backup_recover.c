@@ -570,10 +570,13 @@ static int recover_approve(struct ceremony_ctx *ctx, struct recover_state *st,
 	if ((r = file_sha256(p->blob_path, md)) != 0)
 		return r;
 	hex_encode(st->b->backup_id, BACKUPBLOB_ID_LEN, id);
+	/* The blob by its name (issue 10.7): the record's inputs hold its path and SHA-256. */
 	if ((r = text_format(what, sizeof(what), "the approval's text",
 			     "%s of backup %s (root key \"%s\") from %s at token \"%s\"",
 			     p->drill ? "a recovery drill" : "recovery", id, st->b->root_label,
-			     p->blob_path, p->token)) != 0)
+			     strrchr(p->blob_path, '/') != NULL ? strrchr(p->blob_path, '/') + 1
+								 : p->blob_path,
+			     p->token)) != 0)
 		return r;
 	return backup_quorum(ctx, st->tr, QOP_BACKUP_RECOVER, md, what, &p->approve, out,
 			     &st->approval);

@@ -15,9 +15,13 @@
 static void item_describe(const struct issue_item *it, const struct profile *p,
 			  struct approve_item *a)
 {
+	const char *slash = strrchr(it->csr_path, '/');
+
+	/* The CSR by its name: the statement is public, the machine's folders are not (issue
+	 * 10.7); the record's inputs hold its path in the archive and its SHA-256. */
 	if (snprintf(a->what, sizeof(a->what), "%s certificate for %s, serial %s, profile %s, from %s",
 		     p->kind == PROFILE_END_ENTITY ? "end-entity" : "CA", it->subject, it->serial_hex,
-		     p->name, it->csr_path) >= (int)sizeof(a->what))
+		     p->name, slash != NULL ? slash + 1 : it->csr_path) >= (int)sizeof(a->what))
 		a->what[sizeof(a->what) - 1] = '\0';
 }
 

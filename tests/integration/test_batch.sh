@@ -16,7 +16,7 @@ batch() { # CSR-DIR OUT-DIR TRANSCRIPT
 # Every cert.issue record's outputs are there with the recorded SHA-256.
 recorded_outputs_ok() { # TRANSCRIPT
 	local dir
-	dir=$(dirname "$1")
+	dir=$(dirname "$(dirname "$1")") # recorded paths are relative to the CA's archive
 	[ -f "$1" ] || return 0
 	jq -r 'select(.action == "cert.issue") | .outputs[] | "\(.sha256)  \(.path)"' "$1" |
 		(cd "$dir" && sha256sum --quiet -c -) >/dev/null 2>&1
