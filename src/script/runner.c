@@ -430,7 +430,8 @@ static int runner_note_path(struct runner *rn, const char *path, json_t *details
 	if (archive_note_path(root, path, details, key) == 0)
 		return 0;
 	cer_err_clear();
-	(void)snprintf(flag, sizeof(flag), "%s_outside_archive", key);
+	if ((r = text_format(flag, sizeof(flag), "the field name", "%s_outside_archive", key)) != 0)
+		return r;
 	if (json_object_set_new(details, key, json_string(slash != NULL ? slash + 1 : path)) != 0 ||
 	    json_object_set_new(details, flag, json_true()) != 0)
 		return cer_err(CER_E_NOMEM, "out of memory");
