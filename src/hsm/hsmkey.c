@@ -217,6 +217,67 @@ out:
 	return r;
 }
 
+/* The key's public half as the token gives it now; a decoding failure is the token's too. */
+static int token_pubkey(struct p11_session *s, const struct p11key *key, EVP_PKEY **out)
+{
+	uint8_t *der = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = p11key_spki(s, key, &der, &len)) != 0)
+		return r;
+	p = der;
+	if ((*out = d2i_PUBKEY(NULL, &p, (long)len)) == NULL)
+		r = cer_err_ssl(CER_E_P11, "token \"%s\": key \"%s\": cannot decode its public key",
+				s->token.label, key->label);
+	free(der);
+	return r;
+}
+
+static int cert_check(struct p11_session *s, const struct p11key *key, EVP_PKEY *first, X509 *cert,
+		      const char *cert_name, const char *nothing)
+{
+	EVP_PKEY *again = NULL;
+	int r;
+
+	if (EVP_PKEY_eq(X509_get0_pubkey(cert), first) == 1)
+		return 0;
+	/* Before blaming the operator's file, ask the token again: a fault is the token's. */
+	if ((r = token_pubkey(s, key, &again)) != 0) {
+		cer_err_prefix("reading key \"%s\" again to compare it with %s: ", key->label, cert_name);
+		return r;
+	}
+	if (EVP_PKEY_eq(again, first) != 1)
+		r = cer_err(CER_E_P11, "token \"%s\" gave two different public keys for key \"%s\" "
+				       "(the token is failing, not %s); %s",
+			    s->token.label, key->label, cert_name, nothing);
+	else
+		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; %s",
+			    cert_name, key->label, nothing);
+	EVP_PKEY_free(again);
+	return r;
+}
+
+int hsmkey_cert_check(struct hsmkey *h, X509 *cert, const char *cert_name, const char *nothing)
+{
+	return cert_check(h->s, &h->key, h->pkey, cert, cert_name, nothing);
+}
+
+int hsmkey_cert_check_key(struct p11_session *s, const struct p11key *key, X509 *cert,
+			  const char *cert_name, const char *nothing)
+{
+	EVP_PKEY *pub = NULL;
+	int r;
+
+	if ((r = token_pubkey(s, key, &pub)) != 0)
+		return r;
+	r = cert_check(s, key, pub, cert, cert_name, nothing);
+	EVP_PKEY_free(pub);
+	return r;
+}
+
 EVP_PKEY *hsmkey_pkey(struct hsmkey *h)
 {
 	return h->pkey;

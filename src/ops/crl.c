@@ -295,11 +295,8 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	    (r = p11key_find_signer(hs.session, o->key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(hs.session, &k, &hk)) != 0)
 		goto out;
-	if (EVP_PKEY_eq(X509_get0_pubkey(issuer), hsmkey_pkey(hk)) != 1) {
-		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing was signed",
-			    o->issuer, o->key);
+	if ((r = hsmkey_cert_check(hk, issuer, o->issuer, "nothing was signed")) != 0)
 		goto out;
-	}
 	if (X509_CRL_sign(crl, hsmkey_pkey(hk), hsmkey_digest(k.type)) <= 0) {
 		r = cer_err_ssl(CER_E_CRYPTO, "the HSM did not sign the CRL");
 		goto out;

@@ -176,11 +176,8 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	    (r = p11key_find_signer(h.session, p->key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
-	if (EVP_PKEY_eq(X509_get0_pubkey(issuer), hsmkey_pkey(hk)) != 1) {
-		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing was signed",
-			    p->issuer_cert, p->key);
+	if ((r = hsmkey_cert_check(hk, issuer, p->issuer_cert, "nothing was signed")) != 0)
 		goto out;
-	}
 	if ((r = fresh_serial(&h, hist, &serial)) != 0 ||
 	    (r = certbuild_new(&prof, X509_get_subject_name(subject), X509_get0_pubkey(subject),
 			       issuer, serial, NULL, 0, &x)) != 0 ||

@@ -26,11 +26,8 @@ int docsign_detached(struct ceremony_ctx *ctx, const char *token, const char *ke
 	    (r = p11key_find_signer(h.session, key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
-	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {
-		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing signed",
-			    cert_name, key);
+	if ((r = hsmkey_cert_check(hk, cert, cert_name, "nothing signed")) != 0)
 		goto out;
-	}
 	r = cms_sign_detached(hsmkey_pkey(hk), cert, data, len, der, der_len);
 out:
 	hsm_session_end(&h);

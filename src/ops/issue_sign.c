@@ -413,8 +413,10 @@ int issue_sign_all(struct issue_run *run, struct ceremony_ctx *ctx, struct hsm *
 		    (r = p11key_find_signer(h->session, run->o->key, &k, NULL)) != 0 ||
 		    (r = hsmkey_open(h->session, &k, &hk)) != 0)
 			goto out;
-		if (EVP_PKEY_eq(X509_get0_pubkey(run->issuer), hsmkey_pkey(hk)) != 1 ||
-		    hsmkey_digest(k.type) != run->md) {
+		/* A token fault is the token's, never the issuer file's (issue 9). */
+		if ((r = hsmkey_cert_check(hk, run->issuer, run->o->issuer, "nothing was signed")) != 0)
+			goto out;
+		if (hsmkey_digest(k.type) != run->md) {
 			r = cer_err(CER_E_REFUSED,
 				    "%s is not the certificate of key \"%s\"; nothing was signed",
 				    run->o->issuer, run->o->key);

@@ -187,11 +187,8 @@ int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const c
 	    (r = p11key_find_signer(h.session, key, &k, NULL)) != 0 ||
 	    (r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
-	if (EVP_PKEY_eq(X509_get0_pubkey(cert), hsmkey_pkey(hk)) != 1) {
-		r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; nothing sealed",
-			    cert_path, key);
+	if ((r = hsmkey_cert_check(hk, cert, cert_path, "nothing sealed")) != 0)
 		goto out;
-	}
 	if ((r = transcript_seal(transcript, hsmkey_pkey(hk), cert)) != 0)
 		goto out;
 	if ((r = file_sha256(transcript, md)) != 0)

@@ -219,24 +219,8 @@ int rootops_signer_create(struct ceremony_ctx *ctx, const struct rootops_signer_
 		goto out;
 	if ((r = profile_check_key_type(&prof, root_key.type)) != 0)
 		goto out;
-	{
-		uint8_t *spki = NULL;
-		size_t spki_len = 0;
-		const unsigned char *p;
-		EVP_PKEY *pub = NULL;
-		if ((r = p11key_spki(h.session, &root_key, &spki, &spki_len)) == 0) {
-			p = spki;
-			pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
-			if (pub == NULL || EVP_PKEY_eq(pub, X509_get0_pubkey(root)) != 1)
-				r = cer_err(CER_E_REFUSED, "%s is not the certificate of key \"%s\"; "
-							   "no key was generated",
-					    o->issuer, o->root_key);
-		}
-		EVP_PKEY_free(pub);
-		free(spki);
-		if (r != 0)
-			goto out;
-	}
+	if ((r = hsmkey_cert_check_key(h.session, &root_key, root, o->issuer, "no key was generated")) != 0)
+		goto out;
 	if ((r = signer_build(&h, &root_key, root, &prof, o->label, waivers, name, &m)) != 0)
 		goto undo;
 	if ((r = pem_encode_cert(m.cert, &pem, &pem_len)) != 0 ||

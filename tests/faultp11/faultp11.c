@@ -16,6 +16,10 @@
  *   FAULTP11_FUNC    count only calls of this function (e.g. C_Sign)
  *   FAULTP11_RV      the code to return: a CKR_ name or a number (CKR_DEVICE_ERROR)
  *   FAULTP11_REMOVE  1: from the Nth call on, the token is gone
+ *   FAULTP11_CORRUPT 1: the Nth call does not fail: it is forwarded and, if it is a
+ *                    C_GetAttributeValue, the last byte of every value it returns
+ *                    is flipped and CKR_OK returned (a token that answers wrongly
+ *                    once); use with FAULTP11_FUNC=C_GetAttributeValue
  *   FAULTP11_TRACE   append "N C_Name rv" for every call to this file
  *   FAULTP11_TOKEN_FLAGS  a number OR-ed into every initialised token's flags
  *                    (C_GetTokenInfo), to play a module that reports, say,
@@ -41,6 +45,8 @@ static struct {
 	CK_RV rv;
 	int remove;
 	int removed;
+	int corrupt;     /* FAULTP11_CORRUPT */
+	int corrupt_now; /* the chosen call is running: corrupt its answer */
 	unsigned long count; /* counted calls so far */
 	unsigned long seq;   /* every call, for the trace */
 	FILE *trace;
@@ -153,6 +159,8 @@ static CK_RV setup(void)
 		st.rv = rv_parse(v);
 	if ((v = conf_get("REMOVE", buf, sizeof(buf))) != NULL)
 		st.remove = strcmp(v, "1") == 0;
+	if ((v = conf_get("CORRUPT", buf, sizeof(buf))) != NULL)
+		st.corrupt = strcmp(v, "1") == 0;
 	if ((v = conf_get("TRACE", buf, sizeof(buf))) != NULL && *v != '\0') {
 		st.trace = fopen(v, "a");
 		if (st.trace != NULL)
@@ -180,6 +188,8 @@ static CK_RV fault(const char *name, enum scope scope)
 		if (st.fail_at != 0 && st.count == st.fail_at) {
 			if (st.remove)
 				st.removed = 1;
+			else if (st.corrupt)
+				st.corrupt_now = 1;
 			else
 				rv = st.rv;
 		}
@@ -188,7 +198,7 @@ static CK_RV fault(const char *name, enum scope scope)
 		rv = scope == SCOPE_SLOT ? CKR_TOKEN_NOT_PRESENT : CKR_DEVICE_REMOVED;
 	if (st.trace != NULL)
 		fprintf(st.trace, "%lu %s %s\n", st.seq, name,
-			rv == CKR_OK ? "forwarded" : rv_name(rv));
+			rv != CKR_OK ? rv_name(rv) : st.corrupt_now ? "corrupted" : "forwarded");
 	pthread_mutex_unlock(&st.lock);
 	return rv;
 }
@@ -255,8 +265,27 @@ FORWARD(SCOPE_SESSION, C_CopyObject,
 FORWARD(SCOPE_SESSION, C_DestroyObject, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b), (a, b))
 FORWARD(SCOPE_SESSION, C_GetObjectSize, (CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ULONG_PTR c),
 	(a, b, c))
-FORWARD(SCOPE_SESSION, C_GetAttributeValue,
-	(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c, CK_ULONG d), (a, b, c, d))
+/* Forwarded; with FAULTP11_CORRUPT, the chosen call's values come back with their last byte flipped. */
+static CK_RV w_C_GetAttributeValue(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c,
+				   CK_ULONG d)
+{
+	CK_RV rv;
+	int corrupt;
+
+	if ((rv = setup()) != CKR_OK || (rv = fault("C_GetAttributeValue", SCOPE_SESSION)) != CKR_OK)
+		return rv;
+	pthread_mutex_lock(&st.lock);
+	corrupt = st.corrupt_now;
+	st.corrupt_now = 0;
+	pthread_mutex_unlock(&st.lock);
+	rv = st.real->C_GetAttributeValue(a, b, c, d);
+	if (corrupt && rv == CKR_OK)
+		for (CK_ULONG i = 0; i < d; i++)
+			if (c[i].pValue != NULL && c[i].ulValueLen != CK_UNAVAILABLE_INFORMATION &&
+			    c[i].ulValueLen > 0)
+				((CK_BYTE *)c[i].pValue)[c[i].ulValueLen - 1] ^= 0x01;
+	return rv;
+}
 FORWARD(SCOPE_SESSION, C_SetAttributeValue,
 	(CK_SESSION_HANDLE a, CK_OBJECT_HANDLE b, CK_ATTRIBUTE_PTR c, CK_ULONG d), (a, b, c, d))
 FORWARD(SCOPE_SESSION, C_FindObjectsInit, (CK_SESSION_HANDLE a, CK_ATTRIBUTE_PTR b, CK_ULONG c),
