@@ -30,9 +30,15 @@ kit_medium: $SITE/kit-medium
 toolkit: ${SITE_TOOLKIT:-$(dirname "$CEREMONY")/toolkit}
 revoke_serial: 0DEC0DE0DEC0DE01
 revoke_reason: cessationOfOperation
-# The backup's k and n: confidential, so here and in no script (issue 11.5).
+# The backup's k and n: confidential, so here and in no script (issue 11.5);
+# so are the Key Executive cards, whose number is n.
 backup_threshold: 3
 backup_shares: 5
+key_executives: KE1=card-1, KE2=card-2, KE3=card-3, KE4=card-4, KE5=card-5
+recovery_key_executives: KE1=card-1, KE3=card-3, KE5=card-5
+# For the custodian rekey (site_rekey sets key_executives to the new set then).
+old_key_executives: KE1=card-1, KE2=card-2, KE3=card-3, KE4=card-4, KE5=card-5
+joining_key_executives: KE6=card-6
 CONF
 	SITE_ANSWERS=$SITE/answers.yaml
 	{
@@ -74,6 +80,16 @@ site_revoke() {
 	sed -e "s/^revoke_serial: .*/revoke_serial: $serial/" -e "s/^revoke_reason: .*/revoke_reason: $2/" \
 		"$SITE_CONFIG" >"$SITE/ceremony-crl.yaml" || return 1
 	printf '%s\n' "$SITE/ceremony-crl.yaml"
+}
+
+# site_rekey: the custodian rekey's site configuration (prints its path): Key
+# Executive 5 leaves and 6 joins, so key_executives becomes the new set of cards
+# (old_key_executives, the old backup's cards, and joining_key_executives, the new
+# card to initialise, are in the site's configuration already).
+site_rekey() {
+	sed -e "s/^key_executives: .*/key_executives: KE1=card-1, KE2=card-2, KE3=card-3, KE4=card-4, KE6=card-6/" \
+		"$SITE_CONFIG" >"$SITE/ceremony-rekey.yaml" || return 1
+	printf '%s\n' "$SITE/ceremony-rekey.yaml"
 }
 
 # run_script NAME TRANSCRIPT [PREVIOUS] [more options]: a shipped script, non-interactive.

@@ -52,14 +52,14 @@ run_script signing signing root-keygen
 cp "$DEMO_DIR"/media/out/*.pem "$DEMO_DIR/out/" # the CA's archive copy; the medium goes to the factory
 step "Ceremony 3: the root CRL (the legacy-tpm intermediate ceases operation)"
 SITE_RUN_CONFIG=$(site_revoke "$DEMO_DIR/out/legacy-tpm.pem" cessationOfOperation) run_script root-crl crl signing
-step "Ceremony 4: disaster-recovery drill at the backup site (cards 1, 3 and 5)"
+step "Ceremony 4: disaster-recovery drill at the backup site (the cards ceremony.yaml lists)"
 run_script dr-drill dr-drill crl
 openssl x509 -in "$DEMO_DIR/out/root.pem" -pubkey -noout >"$DEMO_DIR/out/root-pubkey.pem"
 printf 'openssl: '
 openssl dgst -sha384 -verify "$DEMO_DIR/out/root-pubkey.pem" -signature "$DEMO_DIR/out/drill-challenge.sig" \
 	"$DEMO_DIR/out/drill-challenge.txt"
 step "Ceremony 5: custodian rekey (Key Executive 5 leaves, 6 joins)"
-run_script custodian-rekey rekey dr-drill
+SITE_RUN_CONFIG=$(site_rekey) run_script custodian-rekey rekey dr-drill
 step "Ceremony 6: root rollover (a new root, cross-certified both ways)"
 run_script root-rollover rollover rekey
 step "The auditor's replay of the whole history, with no HSM"

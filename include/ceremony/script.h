@@ -27,6 +27,15 @@
  *           so_pin: SO                     # whose SO PIN the command uses
  *           secret_lists: {--card-pin-sources: [KE1.pin, KE2.pin]}
  *   after_seal:                            # steps after the seal (countersigning)
+ *
+ * Confidential lists (issue 11.5: the number of Key Executives is n): a step with
+ * `each: key_executives` runs once per entry of that ceremony.yaml list
+ * ("KE1=card-1, KE2=card-2, ..."), with ${each.role} and ${each.card}; its records
+ * go to the ceremony's confidential annex (a transcript in the script's `annex:`
+ * folder), never to the public transcript, which records the step once and, at the
+ * end, the annex's SHA-256 (annex.commit). ${LIST.cards} is the list's cards,
+ * comma-separated; secret_lists: {--card-pin-sources: LIST.pin} one source per entry.
+ * A step with `annex: true` also records in the annex (its records would count cards).
  */
 #ifndef CEREMONY_SCRIPT_H
 #define CEREMONY_SCRIPT_H
@@ -58,6 +67,8 @@
 struct script_request {
 	const char *file, *profile, *spki_sha256, *subject;
 };
+#define SCRIPT_MAX_ENTRIES 32 /* entries of a confidential list */
+#define SCRIPT_EACH_ROLE "${each.role}"
 
 struct script_step {
 	int act;    /* 1-based */
@@ -73,8 +84,17 @@ struct script_step {
 	const char *so_pin_role;           /* whose SO PIN, if the command needs one */
 	int n_lists;
 	const char *list_option[SCRIPT_MAX_LISTS];
-	json_t *list_refs[SCRIPT_MAX_LISTS]; /* ["KE1.pin", ...] */
+	json_t *list_refs[SCRIPT_MAX_LISTS]; /* ["KE1.pin", ...], or "LIST.pin": one per entry */
 	int after_seal;
+	int index;        /* in script.steps */
+	const char *each; /* NULL, or the ceremony.yaml list the step runs once per entry of */
+	int annex;        /* its records go to the confidential annex (each implies it) */
+};
+
+/* One entry of a confidential list: who (a role not declared in the script) and the card. */
+struct script_entry {
+	char role[32];
+	char card[128];
 };
 
 struct script {
@@ -96,6 +116,8 @@ struct script {
 	int n_acts;
 	int n_requests;
 	struct script_request requests[SCRIPT_MAX_REQUESTS];
+	const char *annex_dir; /* unexpanded folder of the confidential annex; NULL if none */
+	json_t *derived;       /* computed ${LIST.cards} values */
 };
 
 struct config;
@@ -121,5 +143,19 @@ int script_print_html(const struct script *s, const struct config *cfg, FILE *f)
  */
 const char *script_option_abbreviated(const char *arg, const char *const *opts, size_t n);
 const char *script_role_title(const struct script *s, const char *role);
+
+/* Options whose values are confidential (k, n, the cards and their holders: taxonomy draft
+ * 5.3.1): never shown in a public record, dry run or printed checklist. */
+#define SCRIPT_N_CONFIDENTIAL 6
+extern const char *const script_confidential_options[SCRIPT_N_CONFIDENTIAL];
+int script_option_confidential(const char *opt);
+
+/* The entries of the confidential list NAME of ceremony.yaml ("KE1=card-1, KE2=card-2"): each
+ * role a plain name (declared in the script or not: the public record names only the
+ * declared ones), each card a label, none twice; at most max. */
+int script_list(const struct script *s, const struct config *cfg, const char *name,
+		struct script_entry *out, int max, int *n) __attribute__((warn_unused_result));
+/* The steps the public transcript counts: a step run once per entry counts once. */
+int script_public_steps(const struct script *s);
 
 #endif

@@ -91,6 +91,8 @@ static int scan_cb(void *arg, long line, json_t *rec)
 		rn->ended = 1;
 	else if (strcmp(a, "ceremony.abandoned") == 0)
 		rn->abandoned = 1;
+	else if (strcmp(a, "annex.commit") == 0)
+		rn->annex_committed = 1;
 	else if (strcmp(a, "media.manifest") == 0 && rn->start_manifest == NULL)
 		rn->start_manifest = json_incref(json_object_get(d, "files"));
 	else if (strcmp(a, "step.begin") == 0 && i >= 0) {
@@ -201,7 +203,7 @@ static int step_exception(struct runner *rn, const struct script_step *st, const
 	if (go_on)
 		return 0;
 	if (again) {
-		rn->retried[st - rn->script->steps]++;
+		rn->retried[st->index]++;
 		fprintf(rn->out, "      doing step %s again\n", st->id);
 		return 1;
 	}
@@ -274,7 +276,7 @@ static int step_run_command(struct runner *rn, const struct script_step *st, int
 	/* A retried token init whose first attempt left the token half-made finishes it:
 	 * "init --reinit", which the token command allows for a token this ceremony's
 	 * transcript shows it created (issue 11.1). */
-	if (rn->retried[st - rn->script->steps] > 0 && token_left_unfinished(rn, st)) {
+	if (rn->retried[st->index] > 0 && token_left_unfinished(rn, st)) {
 		if (argc >= RUNNER_ARGV_MAX - 1 || (argv[argc] = strdup("--reinit")) == NULL ||
 		    json_array_append_new(display, json_string("--reinit")) != 0) {
 			runner_argv_free(argv, argc);
@@ -406,6 +408,161 @@ static int step_resume(struct runner *rn, int i, const struct scan *sc, int *com
 				       sc->command_recorded[i]
 					       ? "interrupted before its confirmation"
 					       : "interrupted before its command recorded anything"));
+}
+
+/* The annex's record of step id, added when new; -1 when the table is full. */
+static int annex_slot(struct runner *rn, const char *id)
+{
+	int i;
+
+	for (i = 0; i < rn->annex_steps.n; i++)
+		if (strcmp(rn->annex_steps.id[i], id) == 0)
+			return i;
+	if (i == SCRIPT_MAX_STEPS || strlen(id) >= sizeof(rn->annex_steps.id[0]))
+		return -1;
+	(void)snprintf(rn->annex_steps.id[i], sizeof(rn->annex_steps.id[i]), "%s", id);
+	rn->annex_steps.n++;
+	return i;
+}
+
+/* What an interrupted run did in the annex: the same reading as scan_cb, by step id. */
+static int annex_scan_cb(void *arg, long line, json_t *rec)
+{
+	struct runner *rn = arg;
+	const char *a = json_string_value(json_object_get(rec, "action"));
+	json_t *d = json_object_get(rec, "details");
+	const char *id = json_string_value(json_object_get(d, "step"));
+	int i = id != NULL ? annex_slot(rn, id) : -1;
+
+	(void)line;
+	if (a == NULL)
+		return 0;
+	if (strcmp(a, "step.begin") == 0 && i >= 0) {
+		rn->annex_steps.begun[i] = 1;
+		rn->annex_steps.command[i] = 0;
+		rn->annex_steps.open = i;
+	} else if ((strcmp(a, "step.done") == 0 || strcmp(a, "step.recovered") == 0) && i >= 0) {
+		rn->annex_steps.done[i] = 1;
+		rn->annex_steps.begun[i] = 0;
+		rn->annex_steps.open = -1;
+	} else if (strcmp(a, "step.exception") == 0 && i >= 0) {
+		if (strcmp(json_string_value(json_object_get(d, "decision")), "continue") == 0) {
+			rn->annex_steps.done[i] = 1;
+			rn->annex_steps.begun[i] = 0;
+		}
+		rn->annex_steps.open = -1;
+	} else if (strcmp(a, "step.abandoned") == 0 && i >= 0) {
+		rn->annex_steps.begun[i] = 0;
+		rn->annex_steps.open = -1;
+	} else if (!is_runner_action(a) && rn->annex_steps.open >= 0 && strcmp(a, "cert.refused") != 0 &&
+		   strcmp(a, "backup.intent") != 0 && strcmp(a, "backup.card_failed") != 0)
+		rn->annex_steps.command[rn->annex_steps.open] = 1;
+	return 0;
+}
+
+/*
+ * A step whose records go to the confidential annex (issue 11.5): the public
+ * transcript records it once (step.begin, step.done: no entry, no count); each entry
+ * of its list runs as its own step "ID/ROLE" in the annex, with ${each.role} and
+ * ${each.card}. A resumed run skips the entries the annex shows done.
+ */
+static int annex_step(struct runner *rn, int i)
+{
+	const struct script_step *st = &rn->script->steps[i];
+	struct script_entry e[SCRIPT_MAX_ENTRIES];
+	int n = 1, r = 0;
+
+	if (st->each != NULL &&
+	    (r = script_list(rn->script, rn->ctx->config, st->each, e, SCRIPT_MAX_ENTRIES, &n)) != 0)
+		return r;
+	if (!rn->begun[i]) {
+		/* The say text with each entry's role and card as placeholders: no entry is named. */
+		char say[RUNNER_SAY_MAX];
+		rn->each_role = st->each != NULL ? "<each>" : NULL;
+		rn->each_card = "<their card>";
+		r = runner_say(rn, st, say, sizeof(say));
+		rn->each_role = rn->each_card = NULL;
+		if (r != 0)
+			return r;
+		json_t *d = json_pack("{s:s, s:i, s:i, s:s, s:s, s:b, s:s?}", "step", st->id, "number",
+				      st->number, "act", st->act, "role",
+				      st->each != NULL ? "<each>" : st->role, "say", say, "annex", 1,
+				      "each", st->each);
+		if ((r = runner_record(rn, "step.begin", d)) != 0)
+			return r;
+		rn->begun[i] = 1;
+	}
+	fprintf(rn->out, "      recorded in the confidential annex\n");
+	rn->transcript = rn->annex;
+	for (int k = 0; r == 0 && k < n; k++) {
+		struct script_step t = *st;
+		int a, command_done = 0;
+		if (st->each != NULL) {
+			(void)snprintf(t.id, sizeof(t.id), "%s/%.*s", st->id, 10, e[k].role);
+			t.role = e[k].role;
+			if (t.pin_role != NULL && strcmp(t.pin_role, SCRIPT_EACH_ROLE) == 0)
+				t.pin_role = e[k].role;
+			if (t.so_pin_role != NULL && strcmp(t.so_pin_role, SCRIPT_EACH_ROLE) == 0)
+				t.so_pin_role = e[k].role;
+			rn->each_role = e[k].role;
+			rn->each_card = e[k].card;
+		}
+		a = annex_slot(rn, t.id);
+		if (st->each != NULL) {
+			char say[RUNNER_SAY_MAX];
+			if (runner_say(rn, &t, say, sizeof(say)) != 0)
+				cer_err_clear(); /* the step's record refuses it */
+			fprintf(rn->out, "    %-4s %s   [step %s]\n", t.role, say, t.id);
+		}
+		if (a >= 0 && rn->annex_steps.done[a]) {
+			fprintf(rn->out, "      done in an earlier run\n");
+			continue;
+		}
+		if (a >= 0 && rn->annex_steps.begun[a]) {
+			if (rn->annex_steps.command[a]) {
+				fprintf(rn->out, "      the interrupted run's command finished (its record "
+						 "is there)\n");
+				command_done = 1;
+				if (t.confirm == NULL) {
+					r = runner_record(rn, "step.recovered",
+							  json_pack("{s:s, s:s}", "step", t.id, "how",
+								    "the command's own record follows the "
+								    "step's begin"));
+					continue;
+				}
+			} else {
+				fprintf(rn->out, "      interrupted in an earlier run: abandoned, and done "
+						 "again\n");
+				if ((r = runner_record(rn, "step.abandoned",
+						       json_pack("{s:s, s:s}", "step", t.id, "reason",
+								 "interrupted before its command "
+								 "recorded anything"))) != 0)
+					break;
+			}
+		}
+		r = step_run(rn, &t, command_done);
+	}
+	rn->transcript = rn->public_transcript;
+	rn->each_role = rn->each_card = NULL;
+	if (r == CER_E_REFUSED) {
+		/* Stopped inside the annex (its own records say why): the public transcript says
+		 * where, not why, and a later run resumes at the same entry. */
+		char why[512];
+		(void)snprintf(why, sizeof(why), "%s", cer_err_msg(r));
+		if (runner_record(rn, "ceremony.stopped",
+				  json_pack("{s:s, s:s}", "step", st->id, "reason",
+					    "stopped inside the confidential annex (its records say "
+					    "why)")) != 0)
+			return CER_E_IO;
+		return cer_err(CER_E_REFUSED, "%s", why);
+	}
+	if (r != 0)
+		return r;
+	if ((r = runner_record(rn, "step.done", json_pack("{s:s}", "step", st->id))) != 0)
+		return r;
+	rn->done[i] = 1;
+	fprintf(rn->out, "      ✓ recorded\n");
+	return 0;
 }
 
 static int media_dir(struct runner *rn, char *out, size_t size)
@@ -620,6 +777,53 @@ static int ceremony_media_end(struct runner *rn)
 	return run_as_sealer(rn, args, n);
 }
 
+/*
+ * Seal the annex with the ceremony's key, then commit the public transcript to it:
+ * annex.commit holds the SHA-256 of the sealed annex and of its seal, nothing of what
+ * it says. An auditor cleared for it checks both hashes and verifies the annex as a
+ * transcript; anyone else sees that an annex exists and was committed to.
+ */
+static int annex_commit(struct runner *rn)
+{
+	const char *args[12];
+	char sig[PATH_MAX + 8], hex[65], sig_hex[65];
+	uint8_t md[32];
+	int n, r, sealed;
+
+	if (rn->annex[0] == '\0' || rn->annex_committed || !file_exists(rn->annex))
+		return 0;
+	(void)snprintf(sig, sizeof(sig), "%s.sig", rn->annex);
+	if (rn->script->seal != NULL && !file_exists(sig)) {
+		(void)seal_args(rn, "transcript", "seal", rn->annex, args, &n);
+		rn->transcript = rn->annex;
+		r = run_as_sealer(rn, args, n);
+		rn->transcript = rn->public_transcript;
+		if (r != 0)
+			return r;
+	}
+	sealed = file_exists(sig);
+	if ((r = file_sha256(rn->annex, md)) != 0)
+		return r;
+	hex_encode(md, 32, hex);
+	if (sealed) {
+		if ((r = file_sha256(sig, md)) != 0)
+			return r;
+		hex_encode(md, 32, sig_hex);
+	}
+	const char *base = strrchr(rn->annex, '/');
+	r = runner_record(rn, "annex.commit",
+			  json_pack("{s:s, s:s, s:s?, s:s}", "file", base != NULL ? base + 1 : rn->annex,
+				    "sha256", hex, "seal_sha256", sealed ? sig_hex : NULL, "holds",
+				    "the records of the steps that would count the Key Executives' "
+				    "cards; kept with the internal records"));
+	if (r == 0) {
+		rn->annex_committed = 1;
+		fprintf(rn->out, "Confidential annex sealed; its SHA-256 is committed in the public "
+				 "transcript\n");
+	}
+	return r;
+}
+
 static int ceremony_finish(struct runner *rn)
 {
 	const char *args[12];
@@ -630,7 +834,7 @@ static int ceremony_finish(struct runner *rn)
 	for (int i = 0; i < rn->script->n_steps; i++)
 		steps += !rn->script->steps[i].after_seal;
 	if (!rn->ended) {
-		if ((r = ceremony_media_end(rn)) != 0)
+		if ((r = annex_commit(rn)) != 0 || (r = ceremony_media_end(rn)) != 0)
 			return r;
 		if ((r = runner_record(rn, "ceremony.end",
 				       json_pack("{s:i, s:i}", "steps", steps, "exceptions",
@@ -724,6 +928,24 @@ static int runner_preflight(struct runner *rn)
 				       rn->script->path, st->id);
 		if (st->n_args == 0)
 			continue;
+		if (st->each != NULL) { /* every entry's command line, as it will run */
+			struct script_entry e[SCRIPT_MAX_ENTRIES];
+			int n;
+			if ((r = script_list(rn->script, rn->ctx->config, st->each, e,
+					     SCRIPT_MAX_ENTRIES, &n)) != 0)
+				return r;
+			for (int k = 0; k < n; k++) {
+				rn->each_role = e[k].role;
+				rn->each_card = e[k].card;
+				r = runner_argv(rn, st, argv, &argc, &display);
+				rn->each_role = rn->each_card = NULL;
+				if (r != 0)
+					return r;
+				runner_argv_free(argv, argc);
+				json_decref(display);
+			}
+			continue;
+		}
 		if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
 			return r;
 		runner_argv_free(argv, argc);
@@ -804,6 +1026,10 @@ static int runner_abandon(struct runner *rn)
 		else if (at == NULL)
 			at = rn->script->steps[i].id;
 	}
+	if (!rn->abandoned && (r = annex_commit(rn)) != 0) {
+		fprintf(rn->out, "The confidential annex was not sealed: %s\n", cer_err_msg(r));
+		cer_err_clear();
+	}
 	if (!rn->abandoned) {
 		json_t *d = json_pack("{s:s, s:i, s:s?}", "reason", rn->o->abandon_reason,
 				      "steps_done", done, "next_step", at);
@@ -832,6 +1058,46 @@ static int runner_abandon(struct runner *rn)
 	return 0;
 }
 
+/* The annex beside the internal records: ANNEX-FOLDER/<transcript name>.annex.jsonl; never in
+ * the public transcripts' folder. Its earlier records are read, for a resumed run. */
+static int annex_path(struct runner *rn)
+{
+	const char *xn[] = {"transcript"}, *xv[] = {rn->transcript};
+	char dir[PATH_MAX], name[PATH_MAX], real_dir[PATH_MAX], tdir[PATH_MAX], real_tdir[PATH_MAX];
+	const char *base = strrchr(rn->transcript, '/');
+	size_t len;
+	int r;
+
+	if (rn->script->annex_dir == NULL)
+		return 0;
+	if ((r = script_expand(rn->script, rn->ctx->config, xn, xv, 1, rn->script->annex_dir, dir,
+			       sizeof(dir))) != 0)
+		return r;
+	base = base != NULL ? base + 1 : rn->transcript;
+	len = strlen(base);
+	if (len > 6 && strcmp(base + len - 6, ".jsonl") == 0)
+		len -= 6;
+	if (snprintf(name, sizeof(name), "%.*s.annex.jsonl", (int)len, base) >= (int)sizeof(name) ||
+	    snprintf(rn->annex, sizeof(rn->annex), "%s/%s", dir, name) >= (int)sizeof(rn->annex))
+		return cer_err(CER_E_INPUT, "the annex's path is too long");
+	if (base == rn->transcript)
+		(void)snprintf(tdir, sizeof(tdir), ".");
+	else
+		(void)snprintf(tdir, sizeof(tdir), "%.*s", (int)(base - 1 - rn->transcript),
+			       rn->transcript);
+	if (realpath(dir, real_dir) == NULL)
+		return cer_err(CER_E_NOTFOUND, "the annex folder %s (annex: in %s) is not there; "
+					       "nothing was done",
+			       dir, rn->script->path);
+	if (realpath(tdir, real_tdir) != NULL && strcmp(real_dir, real_tdir) == 0)
+		return cer_err(CER_E_REFUSED, "the annex folder %s is the public transcripts' folder: "
+					      "the annex is confidential; nothing was done",
+			       dir);
+	if (file_exists(rn->annex))
+		return transcript_each(rn->annex, annex_scan_cb, rn);
+	return 0;
+}
+
 int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 {
 	const struct config *cfg = NULL;
@@ -846,6 +1112,7 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 	if ((r = ctx_config(ctx, &cfg)) != 0 || (r = script_load(o->script_path, cfg, &rn.script)) != 0)
 		return r;
 	rn.transcript = ctx->transcript_path;
+	rn.annex_steps.open = -1;
 	if (o->dry_run) {
 		if (rn.transcript == NULL)
 			rn.transcript = "TRANSCRIPT";
@@ -856,6 +1123,9 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 		r = cer_err(CER_E_USAGE, "run needs --transcript FILE (a new one, or one to resume)");
 		goto out;
 	}
+	rn.public_transcript = rn.transcript;
+	if ((r = annex_path(&rn)) != 0)
+		goto out;
 	/* Abandoning needs only the transcript: not the medium, not every command line. */
 	if ((r = runner_answers_load(&rn)) != 0 ||
 	    (o->abandon_reason == NULL && (r = runner_preflight(&rn)) != 0) ||
@@ -881,6 +1151,10 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 		step_header(&rn, st);
 		if (rn.done[i]) {
 			fprintf(out, "      done in an earlier run\n");
+			continue;
+		}
+		if (st->annex) {
+			r = annex_step(&rn, i);
 			continue;
 		}
 		if (rn.begun[i] && (r = step_resume(&rn, i, &sc, &command_done)) != 0)

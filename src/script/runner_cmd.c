@@ -12,18 +12,9 @@
 #include "ceremony/textbuf.h"
 #include "runner_int.h"
 
-/* k, n and the card holders are confidential (taxonomy draft 5.3.1): never in the
- * public transcript's copy of a command line. */
-static const char *const confidential_options[] = {"--threshold", "--shares", "--group",
-						   "--group-threshold", "--cards", "--holders"};
-
-static int is_confidential(const char *opt)
-{
-	for (size_t i = 0; i < sizeof(confidential_options) / sizeof(confidential_options[0]); i++)
-		if (strcmp(opt, confidential_options[i]) == 0)
-			return 1;
-	return 0;
-}
+/* k, n and the card holders are confidential: script_confidential_options (script.h). */
+#define confidential_options script_confidential_options
+#define is_confidential script_option_confidential
 
 void runner_argv_free(char **argv, int argc)
 {
@@ -68,9 +59,32 @@ static int push_list(struct runner *rn, const struct script_step *st, int i, cha
 {
 	char value[8192] = "", shown[512];
 	size_t used = 0, k;
-	json_t *ref;
+	json_t *ref, *refs = st->list_refs[i], *built = NULL;
 
-	json_array_foreach(st->list_refs[i], k, ref)
+	if (json_is_string(refs)) { /* "LIST.pin": one per entry of the confidential list */
+		struct script_entry e[SCRIPT_MAX_ENTRIES];
+		const char *v = json_string_value(refs), *dot = strrchr(v, '.');
+		char list[128];
+		int n, r;
+		if ((size_t)(dot - v) >= sizeof(list))
+			return cer_err(CER_E_INPUT, "step %s: %s: list name too long", st->id, v);
+		memcpy(list, v, (size_t)(dot - v));
+		list[dot - v] = '\0';
+		if ((r = script_list(rn->script, rn->ctx->config, list, e, SCRIPT_MAX_ENTRIES, &n)) != 0)
+			return r;
+		if ((built = json_array()) == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		for (int j = 0; j < n; j++) {
+			char ref1[64];
+			if (snprintf(ref1, sizeof(ref1), "%s%s", e[j].role, dot) >= (int)sizeof(ref1) ||
+			    json_array_append_new(built, json_string(ref1)) != 0) {
+				json_decref(built);
+				return cer_err(CER_E_NOMEM, "out of memory");
+			}
+		}
+		refs = built;
+	}
+	json_array_foreach(refs, k, ref)
 	{
 		const char *v = json_string_value(ref), *dot = strchr(v, '.');
 		char role[64];
@@ -78,15 +92,22 @@ static int push_list(struct runner *rn, const struct script_step *st, int i, cha
 		memcpy(role, v, (size_t)(dot - v));
 		role[dot - v] = '\0';
 		src = runner_secret_source(rn, role, dot + 1);
-		if (src == NULL)
+		if (src == NULL) {
+			json_decref(built);
 			return 0; /* interactive: the command asks card by card */
-		if (strchr(src, ',') != NULL)
+		}
+		if (strchr(src, ',') != NULL) {
+			json_decref(built);
 			return cer_err(CER_E_INPUT, "%s: a source path may not contain a comma", v);
+		}
 		int n = snprintf(value + used, sizeof(value) - used, "%s%s", k > 0 ? "," : "", src);
-		if (n < 0 || (size_t)n >= sizeof(value) - used)
+		if (n < 0 || (size_t)n >= sizeof(value) - used) {
+			json_decref(built);
 			return cer_err(CER_E_INPUT, "step %s: %s too long", st->id, st->list_option[i]);
+		}
 		used += (size_t)n;
 	}
+	json_decref(built);
 	/* No count: the number of per-card sources is the number of cards, n (issue 11.5). */
 	int r = text_copy(shown, sizeof(shown), "the shown option", "<confidential>");
 	if (r == 0)
@@ -98,7 +119,7 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 		    const char *so_pin_role, char **argv, int *argc, json_t **display)
 {
 	const struct config *cfg = rn->ctx->config;
-	const char *xn[1 + SCRIPT_MAX_ROLES], *xv[1 + SCRIPT_MAX_ROLES];
+	const char *xn[3 + SCRIPT_MAX_ROLES], *xv[3 + SCRIPT_MAX_ROLES];
 	char names[SCRIPT_MAX_ROLES][80], values[SCRIPT_MAX_ROLES][RUNNER_ANSWER_MAX + 16];
 	char buf[SCRIPT_ARG_MAX];
 	int nx = 1;
@@ -124,6 +145,12 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 		xn[nx] = names[i];
 		xv[nx] = values[i];
 	}
+	if (rn->each_role != NULL) { /* a step run once per entry of a confidential list */
+		xn[nx] = "each.role";
+		xv[nx++] = rn->each_role;
+		xn[nx] = "each.card";
+		xv[nx++] = rn->each_card;
+	}
 	if ((r = push(argv, argc, NULL, rn->o->self, NULL)) != 0)
 		goto fail;
 	if (rn->ctx->config_path != NULL &&
@@ -140,8 +167,7 @@ int runner_argv_raw(struct runner *rn, const char *const *args, int n_args, cons
 		if ((r = script_expand(rn->script, cfg, xn, xv, nx, args[i], buf, sizeof(buf))) != 0)
 			goto fail;
 		if (!hide_next && script_option_abbreviated(buf, confidential_options,
-							    sizeof(confidential_options) /
-								    sizeof(confidential_options[0])) !=
+							    SCRIPT_N_CONFIDENTIAL) !=
 					  NULL) {
 			r = cer_err(CER_E_REFUSED, "%s: \"%.*s\" abbreviates a confidential option; "
 						   "options are never abbreviated; nothing was run or "
@@ -398,7 +424,9 @@ int runner_exec(struct runner *rn, char **argv, int *status)
  * shown (issue 10.7). */
 int runner_say(struct runner *rn, const struct script_step *st, char *out, size_t size)
 {
-	const char *xn[] = {"transcript"}, *xv[] = {rn->transcript};
+	const char *xn[] = {"transcript", "each.role", "each.card"};
+	const char *xv[] = {rn->transcript, rn->each_role, rn->each_card};
 
-	return script_expand(rn->script, rn->ctx->config, xn, xv, 1, st->say, out, size);
+	return script_expand(rn->script, rn->ctx->config, xn, xv, rn->each_role != NULL ? 3 : 1,
+			     st->say, out, size);
 }

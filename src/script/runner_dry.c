@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ceremony/config.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/termsafe.h"
@@ -62,16 +63,27 @@ static int dry_step(struct runner *rn, const struct script_step *st, int *last_a
 		*last_act = st->act;
 	}
 	char say[RUNNER_SAY_MAX];
-	if ((r = runner_say(rn, st, say, sizeof(say))) != 0)
-		return r;
-	fprintf(rn->out, "  %-8s %-4s %s\n", st->id, st->role, say);
-	if (st->n_args > 0) {
-		if ((r = runner_argv(rn, st, argv, &argc, &display)) != 0)
-			return r;
+	/* A step run once per entry of a confidential list is shown once, as written: the
+	 * dry run is public and the entries' number is n (issue 11.5). */
+	if (st->each != NULL) {
+		rn->each_role = SCRIPT_EACH_ROLE;
+		rn->each_card = "${each.card}";
+	}
+	r = runner_say(rn, st, say, sizeof(say));
+	if (r == 0)
+		fprintf(rn->out, "  %-8s %-4s %s%s\n", st->id, st->role, say,
+			st->each != NULL  ? " (once for each entry of a confidential list; recorded "
+					    "in the confidential annex)"
+			: st->annex ? " (recorded in the confidential annex)"
+				    : "");
+	if (r == 0 && st->n_args > 0 && (r = runner_argv(rn, st, argv, &argc, &display)) == 0) {
 		runner_argv_free(argv, argc);
 		print_command(rn, display);
 		json_decref(display);
 	}
+	rn->each_role = rn->each_card = NULL;
+	if (r != 0)
+		return r;
 	if (st->confirm != NULL)
 		fprintf(rn->out, "        %s confirms: %s? [y/n]\n", st->role, st->confirm);
 	return 0;
@@ -90,9 +102,14 @@ static int missing_in(struct runner *rn, const char *text, const char *where, js
 		memcpy(name, p + 2, (size_t)(end - p - 2));
 		name[end - p - 2] = '\0';
 		p = end + 1;
-		/* Built in: the transcript, and who fills each role. */
-		if (strcmp(name, "transcript") == 0 || strncmp(name, "name.", 5) == 0)
+		/* Built in: the transcript, who fills each role, a confidential list's entry. */
+		if (strcmp(name, "transcript") == 0 || strncmp(name, "name.", 5) == 0 ||
+		    strcmp(name, "each.role") == 0 || strcmp(name, "each.card") == 0)
 			continue;
+		/* ${LIST.cards}: what is missing is the list. */
+		if (strlen(name) > 6 && strcmp(name + strlen(name) - 6, ".cards") == 0 &&
+		    (rn->ctx->config == NULL || config_get(rn->ctx->config, name) == NULL))
+			name[strlen(name) - 6] = '\0';
 		/* name is under 128 bytes: "${" and "}" around it fit in 140 */
 		int r = text_format(probe, sizeof(probe), "a variable", "${%s}", name);
 		if (r != 0)
@@ -122,10 +139,25 @@ int runner_missing_vars(struct runner *rn)
 	json_object_foreach(rn->script->seal, k, v)
 	if (r == 0)
 		r = missing_in(rn, json_string_value(v), "seal", missing);
-	for (int i = 0; r == 0 && i < rn->script->n_steps; i++)
-		for (int j = 0; r == 0 && j < rn->script->steps[i].n_args; j++)
-			r = missing_in(rn, rn->script->steps[i].args[j], rn->script->steps[i].id,
-				       missing);
+	for (int i = 0; r == 0 && i < rn->script->n_steps; i++) {
+		const struct script_step *st = &rn->script->steps[i];
+		for (int j = 0; r == 0 && j < st->n_args; j++)
+			r = missing_in(rn, st->args[j], st->id, missing);
+		/* The confidential lists a step runs over or takes its secrets' sources from. */
+		for (int j = -1; r == 0 && j < st->n_lists; j++) {
+			const char *l = j < 0 ? st->each : json_string_value(st->list_refs[j]);
+			char lname[128];
+			size_t len = l != NULL ? (j < 0 ? strlen(l) : (size_t)(strrchr(l, '.') - l)) : 0;
+			if (l == NULL || len >= sizeof(lname))
+				continue;
+			memcpy(lname, l, len);
+			lname[len] = '\0';
+			if ((rn->ctx->config == NULL || config_get(rn->ctx->config, lname) == NULL) &&
+			    json_object_get(missing, lname) == NULL &&
+			    json_object_set_new(missing, lname, json_string(st->id)) != 0)
+				r = cer_err(CER_E_NOMEM, "out of memory");
+		}
+	}
 	json_object_foreach(missing, k, v)
 	{
 		int n = snprintf(list + used, sizeof(list) - used, "%s%s (%s%s)", used ? ", " : "", k,

@@ -2,6 +2,7 @@
 #ifndef CEREMONY_RUNNER_INT_H
 #define CEREMONY_RUNNER_INT_H
 
+#include <limits.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -38,6 +39,16 @@ struct runner {
 	/* What the next child's PIN prompts say: whose PIN, and what for (issue 11.10). */
 	char prompt_user[96], prompt_so[96], prompt_purpose[160];
 	json_t *notes; /* the last child's retyped entries: [{what, reason}], or NULL */
+	/* The confidential annex (issue 11.5): steps run once per Key Executive record there. */
+	const char *public_transcript; /* rn->transcript is the annex while such a step runs */
+	char annex[PATH_MAX];          /* "" when the script has no annex */
+	int annex_committed;           /* annex.commit is in the public transcript */
+	const char *each_role, *each_card; /* the entry a step runs for: ${each.role}, ${each.card} */
+	struct {
+		int n, open;
+		char id[SCRIPT_MAX_STEPS][24];
+		int done[SCRIPT_MAX_STEPS], begun[SCRIPT_MAX_STEPS], command[SCRIPT_MAX_STEPS];
+	} annex_steps; /* what an interrupted run did in the annex, by step id ("5.1/KE1") */
 };
 
 /* Answers and prompts (runner_io.c). */

@@ -241,7 +241,7 @@ static int exception_from_answers(struct runner *rn, const struct script_step *s
 		goto out;
 	s = json_string_value(step_answer(rn, st, "decision"));
 	/* Without a recorded decision, a deviation stops the ceremony; a retry is taken once. */
-	if (s == NULL || (!strcmp(s, "retry") && rn->retried[st - rn->script->steps] > 0))
+	if (s == NULL || (!strcmp(s, "retry") && rn->retried[st->index] > 0))
 		s = "abort";
 	if ((r = text_copy(decision, dsize, "decision", s)) != 0)
 		goto out;

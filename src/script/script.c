@@ -16,6 +16,17 @@ static const char *const secret_options[] = {"--pin-source", "--so-pin-source",
 					     "--passphrase-source", "--card-pin-sources",
 					     "--passphrase-sources", "--approver-pin-sources"};
 
+const char *const script_confidential_options[SCRIPT_N_CONFIDENTIAL] = {
+	"--threshold", "--shares", "--group", "--group-threshold", "--cards", "--holders"};
+
+int script_option_confidential(const char *opt)
+{
+	for (size_t i = 0; i < SCRIPT_N_CONFIDENTIAL; i++)
+		if (strcmp(opt, script_confidential_options[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int is_secret_option(const char *arg)
 {
 	for (size_t i = 0; i < sizeof(secret_options) / sizeof(secret_options[0]); i++)
@@ -47,11 +58,95 @@ const char *script_role_title(const struct script *s, const char *role)
 	return NULL;
 }
 
+int script_list(const struct script *s, const struct config *cfg, const char *name,
+		struct script_entry *out, int max, int *n)
+{
+	const char *v = cfg != NULL ? config_get(cfg, name) : NULL, *p;
+
+	*n = 0;
+	if (v == NULL)
+		return cer_err(CER_E_INPUT, "%s: the list %s is not set in ceremony.yaml (ROLE=card, "
+					    "ROLE=card, ...; confidential)",
+			       s->path, name);
+	for (p = v; *p != '\0';) {
+		size_t len, eq;
+		p += strspn(p, " \t,");
+		if (*p == '\0')
+			break;
+		len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		eq = strcspn(p, "=");
+		if (*n == max)
+			return cer_err(CER_E_INPUT, "%s: ceremony.yaml's %s has more than %d entries",
+				       s->path, name, max);
+		if (eq == 0 || eq >= len || eq >= sizeof(out->role) || len - eq - 1 >= sizeof(out->card) ||
+		    len - eq - 1 == 0 || strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+						  "0123456789_-") != eq)
+			return cer_err(CER_E_INPUT, "%s: ceremony.yaml's %s: entry %d is not ROLE=card",
+				       s->path, name, *n + 1);
+		memcpy(out[*n].role, p, eq);
+		out[*n].role[eq] = '\0';
+		memcpy(out[*n].card, p + eq + 1, len - eq - 1);
+		out[*n].card[len - eq - 1] = '\0';
+		for (int i = 0; i < *n; i++)
+			if (strcmp(out[i].role, out[*n].role) == 0 || strcmp(out[i].card, out[*n].card) == 0)
+				return cer_err(CER_E_INPUT, "%s: ceremony.yaml's %s names %s twice",
+					       s->path, name,
+					       strcmp(out[i].role, out[*n].role) == 0 ? out[i].role : out[i].card);
+		(*n)++;
+		p += strcspn(p, ",");
+	}
+	if (*n == 0)
+		return cer_err(CER_E_INPUT, "%s: ceremony.yaml's %s is empty", s->path, name);
+	return 0;
+}
+
+int script_public_steps(const struct script *s)
+{
+	int n = 0;
+
+	for (int i = 0; i < s->n_steps; i++)
+		n += !s->steps[i].after_seal;
+	return n;
+}
+
+/* ${LIST.cards}: the cards of a confidential list, comma-separated. */
+static const char *list_cards(const struct script *s, const struct config *cfg, const char *key)
+{
+	struct script_entry e[SCRIPT_MAX_ENTRIES];
+	char name[128], joined[SCRIPT_MAX_ENTRIES * 130] = "";
+	size_t used = 0, len = strlen(key);
+	int n;
+
+	if (len <= 6 || strcmp(key + len - 6, ".cards") != 0 || len - 6 >= sizeof(name) ||
+	    s->derived == NULL)
+		return NULL;
+	memcpy(name, key, len - 6);
+	name[len - 6] = '\0';
+	if (cfg == NULL || config_get(cfg, name) == NULL)
+		return NULL;
+	if (script_list(s, cfg, name, e, SCRIPT_MAX_ENTRIES, &n) != 0) {
+		cer_err_clear(); /* expansion then says it is not set; the list's own check says why */
+		return NULL;
+	}
+	for (int i = 0; i < n; i++) {
+		int w = snprintf(joined + used, sizeof(joined) - used, "%s%s", i ? "," : "", e[i].card);
+		if (w < 0 || (size_t)w >= sizeof(joined) - used)
+			return NULL;
+		used += (size_t)w;
+	}
+	if (json_object_set_new(s->derived, key, json_string(joined)) != 0)
+		return NULL;
+	return json_string_value(json_object_get(s->derived, key));
+}
+
 static const char *var_lookup(const struct script *s, const struct config *cfg,
 			      const char *const *xn, const char *const *xv, int nx, const char *name,
 			      size_t len)
 {
 	char key[128];
+	const char *v;
 
 	if (len >= sizeof(key))
 		return NULL;
@@ -62,6 +157,8 @@ static const char *var_lookup(const struct script *s, const struct config *cfg,
 			return xv[i];
 	if (cfg != NULL && config_get(cfg, key) != NULL)
 		return config_get(cfg, key);
+	if ((v = list_cards(s, cfg, key)) != NULL)
+		return v;
 	for (int i = 0; i < s->n_vars; i++)
 		if (strcmp(s->var_names[i], key) == 0)
 			return s->var_values[i];
@@ -182,6 +279,15 @@ static int load_lists(struct script *s, struct script_step *st, json_t *lists)
 		return cer_err(CER_E_INPUT, "%s: step %s: secret_lists: option -> list", s->path, st->id);
 	json_object_foreach(lists, opt, refs)
 	{
+		const char *one = json_string_value(refs), *ldot = one != NULL ? strrchr(one, '.') : NULL;
+		/* "LIST.pin": one source per entry of a confidential list (read when run). */
+		if (one != NULL && st->n_lists < SCRIPT_MAX_LISTS && is_secret_option(opt) &&
+		    ldot != NULL && ldot != one &&
+		    (strcmp(ldot, ".pin") == 0 || strcmp(ldot, ".passphrase") == 0)) {
+			st->list_option[st->n_lists] = opt;
+			st->list_refs[st->n_lists++] = refs;
+			continue;
+		}
 		if (st->n_lists == SCRIPT_MAX_LISTS || !is_secret_option(opt) || !json_is_array(refs))
 			return cer_err(CER_E_INPUT, "%s: step %s: secret_lists.%s is not a secret option "
 						    "with a list of ROLE.pin / ROLE.passphrase",
@@ -233,21 +339,39 @@ static int load_step(struct script *s, json_t *j, int act, int in_act, const cha
 	json_object_foreach(j, k, v)
 	{
 		if (strcmp(k, "role") && strcmp(k, "say") && strcmp(k, "confirm") && strcmp(k, "run") &&
-		    strcmp(k, "pin") && strcmp(k, "so_pin") && strcmp(k, "secret_lists"))
+		    strcmp(k, "pin") && strcmp(k, "so_pin") && strcmp(k, "secret_lists") &&
+		    strcmp(k, "each") && strcmp(k, "annex"))
 			return cer_err(CER_E_INPUT, "%s: step %s: unknown setting \"%s\"", s->path,
 				       st->id, k);
 	}
 	if ((r = need_string(s, json_object_get(j, "role"), "a step's role", &st->role)) != 0 ||
-	    (r = check_role(s, st->role, st->id)) != 0 ||
+	    (!(json_object_get(j, "each") != NULL && strcmp(st->role, SCRIPT_EACH_ROLE) == 0) &&
+	     (r = check_role(s, st->role, st->id)) != 0) ||
 	    (r = need_string(s, json_object_get(j, "say"), "a step's say", &st->say)) != 0)
 		return r;
 	if (json_object_get(j, "confirm") != NULL &&
 	    (r = need_string(s, json_object_get(j, "confirm"), "a step's confirm", &st->confirm)) != 0)
 		return r;
+	st->index = s->n_steps;
+	if (json_object_get(j, "each") != NULL &&
+	    (r = need_string(s, json_object_get(j, "each"), "a step's each", &st->each)) != 0)
+		return r;
+	if (json_object_get(j, "annex") != NULL && !json_is_boolean(json_object_get(j, "annex")))
+		return cer_err(CER_E_INPUT, "%s: step %s: annex is true or false", s->path, st->id);
+	st->annex = st->each != NULL || json_is_true(json_object_get(j, "annex"));
+	if (st->annex && after_seal)
+		return cer_err(CER_E_INPUT, "%s: step %s: after the seal nothing goes to the annex "
+					    "(it is sealed with the transcript)",
+			       s->path, st->id);
 	st->pin_role = json_string_value(json_object_get(j, "pin"));
 	st->so_pin_role = json_string_value(json_object_get(j, "so_pin"));
-	if ((st->pin_role != NULL && (r = check_role(s, st->pin_role, st->id)) != 0) ||
-	    (st->so_pin_role != NULL && (r = check_role(s, st->so_pin_role, st->id)) != 0))
+	/* ${each.role}: the entry's role, in a step run once per entry. */
+	if ((st->pin_role != NULL &&
+	     !(st->each != NULL && strcmp(st->pin_role, SCRIPT_EACH_ROLE) == 0) &&
+	     (r = check_role(s, st->pin_role, st->id)) != 0) ||
+	    (st->so_pin_role != NULL &&
+	     !(st->each != NULL && strcmp(st->so_pin_role, SCRIPT_EACH_ROLE) == 0) &&
+	     (r = check_role(s, st->so_pin_role, st->id)) != 0))
 		return r;
 	if (run != NULL) {
 		if (!json_is_array(run) || json_array_size(run) == 0 ||
@@ -368,7 +492,7 @@ int script_load(const char *path, const struct config *cfg, struct script **out)
 {
 	static const char *const known[] = {"ceremony", "title", "vars",       "roles",
 					    "media",	"seal",	 "acts",       "after_seal",
-					    "requests"};
+					    "requests", "annex"};
 	struct script *s;
 	const char *k;
 	json_t *v;
@@ -381,6 +505,10 @@ int script_load(const char *path, const struct config *cfg, struct script **out)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	if (snprintf(s->path, sizeof(s->path), "%s", path) >= (int)sizeof(s->path)) {
 		r = cer_err(CER_E_INPUT, "script path too long");
+		goto fail;
+	}
+	if ((s->derived = json_object()) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	if ((r = yamljson_load(path, SCRIPT_MAX_BYTES, &s->doc)) != 0 ||
@@ -417,8 +545,19 @@ int script_load(const char *path, const struct config *cfg, struct script **out)
 		    (r = need_string(s, json_object_get(s->seal, "key"), "seal.key", &t)) != 0)
 			goto fail;
 	}
+	if (json_object_get(s->doc, "annex") != NULL &&
+	    (r = need_string(s, json_object_get(s->doc, "annex"), "annex", &s->annex_dir)) != 0)
+		goto fail;
 	if ((r = load_acts(s)) != 0 || (r = load_requests(s)) != 0)
 		goto fail;
+	for (int i = 0; i < s->n_steps; i++)
+		if (s->steps[i].annex && s->annex_dir == NULL) {
+			r = cer_err(CER_E_INPUT, "%s: step %s records in the confidential annex: the "
+						 "script needs annex: FOLDER (kept with the internal "
+						 "records, never with the public transcripts)",
+				    path, s->steps[i].id);
+			goto fail;
+		}
 	*out = s;
 	return 0;
 fail:
@@ -431,5 +570,6 @@ void script_free(struct script *s)
 	if (s == NULL)
 		return;
 	json_decref(s->doc);
+	json_decref(s->derived);
 	free(s);
 }

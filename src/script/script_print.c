@@ -33,7 +33,27 @@ static int print_command(const struct script *s, const struct config *cfg,
 	cer_err_clear();
 	fputs("<div class=\"cmd\">$ ceremony", f);
 	for (int i = 0; i < st->n_args; i++) {
-		/* Without a configuration the ${names} stay, for a generic checklist. */
+		/* Without a configuration the ${names} stay, for a generic checklist. The
+		 * checklist is public: a confidential option's value (k, n, the cards) is not
+		 * printed, as in the transcript. */
+		if (i > 0 && script_option_confidential(st->args[i - 1])) {
+			fputs(" &lt;confidential&gt;", f);
+			continue;
+		}
+		if (strchr(st->args[i], '=') != NULL && st->args[i][0] == '-') {
+			char opt[64];
+			size_t len = strcspn(st->args[i], "=");
+			if (len < sizeof(opt)) {
+				memcpy(opt, st->args[i], len);
+				opt[len] = '\0';
+				if (script_option_confidential(opt)) {
+					fputc(' ', f);
+					html(f, opt);
+					fputs("=&lt;confidential&gt;", f);
+					continue;
+				}
+			}
+		}
 		r = script_expand(s, cfg, xn, xv, 1, st->args[i], buf, sizeof(buf));
 		fputc(' ', f);
 		html(f, r == 0 ? buf : st->args[i]);

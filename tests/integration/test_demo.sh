@@ -123,8 +123,9 @@ unset SOFTHSM2_CONF
 # k = 3 and n = 5 are confidential (issue 11.5): no public output of the demo states
 # them, alone or in a form that adds up to them. Public: the transcripts and their
 # seals and countersignatures, out/, the medium's text files, the audit run, and what
-# audit, report and transcript print (text and HTML) show; the say and confirm texts
-# of the shipped scripts. Not public: internal/ (the internal records) and pins/.
+# audit, report and transcript print (text and HTML) show; the say and confirm texts,
+# dry runs and printed checklists of the shipped scripts. Not public: internal/ (the
+# internal records and the confidential annexes) and pins/.
 P=$D/public
 mkdir -p "$P"
 "$CEREMONY" audit --root "$O/root.pem" "$D/demo/transcripts" >"$P/audit.txt" 2>&1
@@ -133,12 +134,73 @@ for t in "$D"/demo/transcripts/*.jsonl; do
 	"$CEREMONY" transcript print "$t" >"$P/$(basename "$t").txt" 2>&1
 	"$CEREMONY" transcript print --html "$t" >"$P/$(basename "$t").html" 2>&1
 done
+for s in root-key-generation dr-drill; do
+	"$CEREMONY" --config "$D/demo/ceremony.yaml" run "ceremony-scripts/$s.yaml" --dry-run >"$P/dry-$s.txt" 2>&1
+	"$CEREMONY" --config "$D/demo/ceremony.yaml" script print "ceremony-scripts/$s.yaml" >"$P/print-$s.html" 2>&1
+done
+"$CEREMONY" --config "$D/demo/ceremony-rekey.yaml" run ceremony-scripts/custodian-rekey.yaml --dry-run >"$P/dry-custodian-rekey.txt" 2>&1
+"$CEREMONY" --config "$D/demo/ceremony-rekey.yaml" script print ceremony-scripts/custodian-rekey.yaml >"$P/print-custodian-rekey.html" 2>&1
 grep -hE '^ *(say|confirm):' ceremony-scripts/*.yaml >"$P/scripts-say.txt"
-leaks='\b3 ?(of|-of-|/) ?5\b|"--(threshold|shares)","[0-9]|--(threshold|shares)=[0-9]|<[0-9]+ sources>|"(threshold|shares|k|n)": ?[0-9]|\b(three|five) (of|cards|shares|old shares|Key Executives)\b|cards? [0-9]+(, [0-9]+)+,? and [0-9]+'
+leaks='\b3 ?(of|-of-|/) ?5\b|"--(threshold|shares)","[0-9]|--(threshold|shares)[= ][0-9]|<[0-9]+ sources>|"(threshold|shares|k|n)": ?[0-9]|\b(three|five) (of|cards|shares|old shares|Key Executives)\b|cards? [0-9]+(, [0-9]+)+,? and [0-9]+'
 check "no public output of the demo states k or n" bash -c "! grep -rIliE -- '$leaks' '$P' '$D/demo/transcripts' '$O' '$D/demo/media' '$D/demo/audit'"
 check "the same search finds k and n where they are kept (the internal record)" bash -c "grep -rIqiE -- '$leaks' '$D/demo/internal'"
 check "the report gives n - k, saying no public record holds k and n" grep -q 'k and n are in no public record' "$P/report.txt"
 check "a recorded command line shows per-card sources without their count" grep -q '"--card-pin-sources","<confidential>"' "$D/demo/transcripts/root-keygen.jsonl"
+# Not only the digits: nothing countable in the public record may add up to k or n
+# either (issue 11.5). The dry runs and printed checklists of the shipped scripts are
+# public too. In each public file, and in all of them together, the number of
+# distinct Key Executive roles (KE<number>), of distinct card labels (card-<number>),
+# and, per transcript, of records about cards or by a Key Executive, must be neither
+# k nor n. The per-card steps are in the confidential annexes (internal/), which the
+# public transcripts commit to; the same count there gives n (so the check can fail).
+counts=$D/counts.py
+cat >"$counts" <<'PY'
+import json, os, re, sys
+k, n, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+files = []
+for top in sys.argv[4:]:
+    for root, _, names in os.walk(top):
+        files += [os.path.join(root, f) for f in names if not f.endswith(('.sig', '.pem', '.crl', '.der', '.blob'))]
+found, all_roles, all_cards = [], set(), set()
+for f in sorted(files):
+    text = open(f, errors='replace').read()
+    roles, cards = set(re.findall(r'\bKE[0-9]+\b', text)), set(re.findall(r'\bcard-[0-9]+\b', text))
+    all_roles |= roles
+    all_cards |= cards
+    counted = {'Key Executive roles': len(roles), 'card labels': len(cards)}
+    if f.endswith('.jsonl'):
+        recs = [json.loads(l) for l in text.splitlines() if l.strip()]
+        counted['records about cards'] = sum(1 for r in recs if r['action'].startswith(('card.', 'backup.card'))
+                                             or (r['action'] == 'token.init' and 'card-' in json.dumps(r)))
+        counted['step records by a Key Executive'] = sum(1 for r in recs if r['action'].startswith('step.')
+                                                         and re.fullmatch(r'KE[0-9]+', str(r['details'].get('role', ''))))
+    for what, c in counted.items():
+        if c in (k, n):
+            found.append('%s: %d %s' % (f, c, what))
+for what, c in (('Key Executive roles', len(all_roles)), ('card labels', len(all_cards))):
+    if c in (k, n):
+        found.append('all of them together: %d %s' % (c, what))
+print('\n'.join(found))
+sys.exit(0 if (not found) == (mode == 'public') else 1)
+PY
+check "no count in the public outputs (roles, cards, card records, per file and together) equals k or n" \
+	/usr/bin/python3 "$counts" 3 5 public "$P" "$D/demo/transcripts" "$O" "$D/demo/media" "$D/demo/audit"
+check "the same counts over the confidential annexes do give n (the check can fail)" \
+	/usr/bin/python3 "$counts" 3 5 annex "$D/demo/internal"
+commits() { # the public transcript's annex.commit names the annex's SHA-256 and its seal's
+	local t
+	for t in root-keygen rekey; do
+		[ "$(jq -r 'select(.action == "annex.commit") | .details.sha256' "$D/demo/transcripts/$t.jsonl")" = \
+			"$(sha256sum "$D/demo/internal/$t.annex.jsonl" | cut -d' ' -f1)" ] || return 1
+		[ "$(jq -r 'select(.action == "annex.commit") | .details.seal_sha256' "$D/demo/transcripts/$t.jsonl")" = \
+			"$(sha256sum "$D/demo/internal/$t.annex.jsonl.sig" | cut -d' ' -f1)" ] || return 1
+	done
+}
+check "every public transcript with per-card steps commits to its sealed annex" commits
+check "a cleared auditor verifies each annex's seal against root.pem" bash -c "for a in '$D'/demo/internal/*.annex.jsonl; do \
+	'$CEREMONY' transcript verify --root '$O/root.pem' \"\$a\" >/dev/null || exit 1; done"
+check "the annexes hold the per-card steps (one card initialised per Key Executive)" \
+	test "$(grep -c '"action":"token.init".*"label":"card-' "$D/demo/internal/root-keygen.annex.jsonl")" -eq 5
 # Certificates and CRLs are public: 0644 whatever the umask; secrets' records stay 0600.
 check "root.pem, the certificates, chains and the CRL are written 0644" bash -c "for f in '$O/root.pem' '$O/root.crl' '$D'/demo/media/out/*.pem; do [ \"\$(stat -c %a \"\$f\")\" = 644 ] || exit 1; done"
 check "the internal record and the backup blob stay 0600" bash -c "[ \"\$(stat -c %a '$D/demo/internal/backup-internal.json')\" = 600 ] && [ \"\$(stat -c %a '$D/demo/backup-media/root-backup.blob')\" = 600 ]"

@@ -14,9 +14,9 @@ TR=$S/0002-signing.jsonl
 
 expect_ok "root key generation registers the officers and fixes the policy" run_script root-key-generation 0001-root-keygen
 check "the policy is recorded in the root key generation transcript" grep -q '"action":"quorum.policy"' "$S/0001-root-keygen.jsonl"
-check "five Key Executives and the witness are registered" test "$(grep -c '"action":"witness.register"' "$S/0001-root-keygen.jsonl")" -eq 6
+check "four Key Executives (the officers) and the witness are registered" test "$(grep -c '"action":"witness.register"' "$S/0001-root-keygen.jsonl")" -eq 5
 show=$("$CEREMONY" quorum show --history "$S" 2>&1)
-check "quorum show prints the policy and the officers" bash -c "printf '%s' '$show' | grep -q 'issue-ca *2 of KE' && printf '%s' '$show' | grep -q 'KE5 *Person KE5'"
+check "quorum show prints the policy and the officers" bash -c "printf '%s' '$show' | grep -q 'issue-ca *2 of KE' && printf '%s' '$show' | grep -q 'KE4 *Person KE4'"
 # The approval policy is public and separate: it names neither k nor n of the backup.
 check "the policy record carries no threshold or share count" bash -c "! grep '\"action\":\"quorum.policy\"' '$S/0001-root-keygen.jsonl' | grep -qiE 'threshold|shares|member'"
 

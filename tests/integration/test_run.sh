@@ -13,7 +13,9 @@ crl_config=$(site_revoke "$SITE/media/out/legacy-tpm.pem" cessationOfOperation)
 run_crl() { SITE_RUN_CONFIG=$crl_config run_script root-crl 0003-crl 0002-signing; }
 expect_ok "root CRL script (revoking the legacy-tpm intermediate)" run_crl
 expect_ok "DR drill script" run_script dr-drill 0004-dr-drill 0003-crl
-expect_ok "custodian rekey script" run_script custodian-rekey 0005-rekey 0004-dr-drill
+rekey_config=$(site_rekey) || fatal "site_rekey"
+run_rekey() { SITE_RUN_CONFIG=$rekey_config run_script custodian-rekey 0005-rekey 0004-dr-drill; }
+expect_ok "custodian rekey script (its lists of cards from the site's configuration)" run_rekey
 expect_ok "the auditor's replay script over the whole history" "$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/audit.yaml \
 	--answers "$SITE_ANSWERS" --transcript "$T/audit-run.jsonl"
 check "the audit recorded its replay" grep -q '"action":"step.done".*"step":"1.2"' "$T/audit-run.jsonl"
@@ -31,7 +33,10 @@ crl_serial=$(openssl x509 -in "$SITE/media/out/legacy-tpm.pem" -noout -serial | 
 check "step.begin records the say text with its variables expanded" bash -c "grep '\"action\":\"step.begin\"' '$S/0003-crl.jsonl' | grep -q 'serial $crl_serial, reason cessationOfOperation'"
 check "no recorded say text keeps a \${variable}" bash -c "! grep '\"action\":\"step.begin\"' '$S'/*.jsonl | grep -q '\"say\":\"[^\"]*\\\${'"
 check "the script's and configuration's SHA-256 are recorded" bash -c "grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-64)\" && grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum '$SITE_CONFIG' | cut -c1-64)\""
-check "every step is begun and done" test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 22
+check "every step is begun and done (a step per card counts once: its entries are in the annex)" \
+	test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 17
+check "... and each card's step is done in the confidential annex" \
+	test "$(grep -c '"action":"step.done"' "$SITE/internal/0001-root-keygen.annex.jsonl")" -eq 5
 check "the witness countersigned after the seal" test -s "$S/0001-root-keygen.jsonl.countersig-IW"
 check "confirmations are recorded with the answer" grep -q '"action":"step.confirm".*"answer":"yes"' "$S/0001-root-keygen.jsonl"
 check "k and n are not in the public transcript's command lines" bash -c "! grep '\"action\":\"step.begin\"' '$S/0001-root-keygen.jsonl' | grep -q '\"--threshold\",\"3\"' && grep -q '\"--threshold\",\"<confidential>\"' '$S/0001-root-keygen.jsonl'"
@@ -62,14 +67,15 @@ done
 for s in $(grep -l '^ceremony:' ceremony-scripts/*.yaml); do
 	check "the sample ceremony.yaml.example serves $(basename "$s")" "$CEREMONY" --config ceremony-scripts/ceremony.yaml.example run "$s" --dry-run
 done
-grep -vE '^(backup_threshold|backup_shares|root_subject):' ceremony-scripts/ceremony.yaml.example >"$T/lacking.yaml"
+grep -vE '^(backup_threshold|backup_shares|root_subject|key_executives):' ceremony-scripts/ceremony.yaml.example >"$T/lacking.yaml"
 expect_fail "a dry run names every missing setting up front, with its step" 1 \
-	'has: root_subject \(step 3.3\), backup_threshold \(step 7.1\), backup_shares \(step 7.1\); ceremony-scripts/ceremony.yaml.example shows each one' \
+	'has: root_subject \(step 3.3\), key_executives \(step 5.1\), backup_threshold \(step 7.1\), backup_shares \(step 7.1\); ceremony-scripts/ceremony.yaml.example shows each one' \
 	"$CEREMONY" --config "$T/lacking.yaml" run ceremony-scripts/root-key-generation.yaml --dry-run
 
 # The printable checklist.
 "$CEREMONY" --config "$SITE_CONFIG" script print ceremony-scripts/root-key-generation.yaml >"$T/checklist.html"
-check "the checklist has a box for each of the 24 steps (23 and the kit after the seal)" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 24
+check "the checklist has a box for each of the 19 steps (a step per card is one; 2 after the seal)" test "$(grep -c 'class="box">☐' "$T/checklist.html")" -eq 19
+check "the checklist shows neither k, n nor the cards" bash -c "! grep -qE -- '--(threshold|shares|cards) [^&]' '$T/checklist.html' && grep -q -- '--cards &lt;confidential&gt;' '$T/checklist.html'"
 check "the checklist carries the script's SHA-256" grep -q "$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-4)" "$T/checklist.html"
 printf 'ceremony: x\ntitle: "<script>alert(1)</script>"\nroles: {CA: "A & B"}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: "<b>bold</b>", confirm: ok}\n' >"$T/hostile.yaml"
 "$CEREMONY" script print "$T/hostile.yaml" >"$T/hostile.html"
