@@ -5,6 +5,7 @@
 D=$(mktemp -d /tmp/ceremony-demo.XXXXXX)
 on_exit 'rm -rf "$D"'
 out=$(DEMO_DIR="$D/demo" CEREMONY="$CEREMONY" ceremony-scripts/demo.sh 2>&1)
+printf '%s\n' "$out" >"$D/demo-run.log"
 rc=$?
 if [ $rc -eq 0 ]; then pass "demo runs to the end"; else fail "demo runs to the end" "$(printf '%s' "$out" | tail -20)"; fi
 O=$D/demo/out
@@ -200,7 +201,8 @@ commits() { # the public transcript's annex.commit names the annex's SHA-256 and
 	done
 }
 check "every public transcript with per-card steps commits to its sealed annex" commits
-check "the public audit says the annexes were not opened, and why" grep -q 'Not opened: 2 confidential annexes (the steps once per Key Executive card' "$P/audit.txt"
+check "the audit says the annexes were not opened, and why" grep -q 'Not opened: 2 confidential annexes (the steps once per Key Executive card' "$D/demo-run.log"
+check "... and lists them with each ceremony" grep -q 'per-card steps in a confidential annex, committed by hash, NOT OPENED here' "$P/audit.txt"
 check "a cleared auditor verifies each annex's seal against root.pem" bash -c "for a in '$D'/demo/internal/*.annex.jsonl; do \
 	'$CEREMONY' transcript verify --root '$O/root.pem' \"\$a\" >/dev/null || exit 1; done"
 check "the annexes hold the per-card steps (one card initialised per Key Executive)" \
