@@ -13,6 +13,7 @@
 #include "ceremony/fileio.h"
 #include "ceremony/media.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 #include "runner_int.h"
 
@@ -420,7 +421,10 @@ static int annex_slot(struct runner *rn, const char *id)
 			return i;
 	if (i == SCRIPT_MAX_STEPS || strlen(id) >= sizeof(rn->annex_steps.id[0]))
 		return -1;
-	(void)snprintf(rn->annex_steps.id[i], sizeof(rn->annex_steps.id[i]), "%s", id);
+	if (text_copy(rn->annex_steps.id[i], sizeof(rn->annex_steps.id[i]), "annex step id", id) != 0) {
+		cer_err_clear(); /* checked above: it fits */
+		return -1;
+	}
 	rn->annex_steps.n++;
 	return i;
 }
@@ -498,7 +502,9 @@ static int annex_step(struct runner *rn, int i)
 		struct script_step t = *st;
 		int a, command_done = 0;
 		if (st->each != NULL) {
-			(void)snprintf(t.id, sizeof(t.id), "%s/%.*s", st->id, 10, e[k].role);
+			if ((r = text_format(t.id, sizeof(t.id), "the step id of a list's entry", "%s/%s",
+					     st->id, e[k].role)) != 0)
+				break;
 			t.role = e[k].role;
 			if (t.pin_role != NULL && strcmp(t.pin_role, SCRIPT_EACH_ROLE) == 0)
 				t.pin_role = e[k].role;
@@ -548,7 +554,7 @@ static int annex_step(struct runner *rn, int i)
 		/* Stopped inside the annex (its own records say why): the public transcript says
 		 * where, not why, and a later run resumes at the same entry. */
 		char why[512];
-		(void)snprintf(why, sizeof(why), "%s", cer_err_msg(r));
+		(void)text_format_cut(why, sizeof(why), "%s", cer_err_msg(r));
 		if (runner_record(rn, "ceremony.stopped",
 				  json_pack("{s:s, s:s}", "step", st->id, "reason",
 					    "stopped inside the confidential annex (its records say "
@@ -792,7 +798,8 @@ static int annex_commit(struct runner *rn)
 
 	if (rn->annex[0] == '\0' || rn->annex_committed || !file_exists(rn->annex))
 		return 0;
-	(void)snprintf(sig, sizeof(sig), "%s.sig", rn->annex);
+	if ((r = text_format(sig, sizeof(sig), "the annex's seal path", "%s.sig", rn->annex)) != 0)
+		return r;
 	if (rn->script->seal != NULL && !file_exists(sig)) {
 		(void)seal_args(rn, "transcript", "seal", rn->annex, args, &n);
 		rn->transcript = rn->annex;
@@ -1080,11 +1087,10 @@ static int annex_path(struct runner *rn)
 	if (snprintf(name, sizeof(name), "%.*s.annex.jsonl", (int)len, base) >= (int)sizeof(name) ||
 	    snprintf(rn->annex, sizeof(rn->annex), "%s/%s", dir, name) >= (int)sizeof(rn->annex))
 		return cer_err(CER_E_INPUT, "the annex's path is too long");
-	if (base == rn->transcript)
-		(void)snprintf(tdir, sizeof(tdir), ".");
-	else
-		(void)snprintf(tdir, sizeof(tdir), "%.*s", (int)(base - 1 - rn->transcript),
-			       rn->transcript);
+	if ((r = text_format(tdir, sizeof(tdir), "the transcript's folder", "%.*s",
+			     base == rn->transcript ? 1 : (int)(base - 1 - rn->transcript),
+			     base == rn->transcript ? "." : rn->transcript)) != 0)
+		return r;
 	if (realpath(dir, real_dir) == NULL)
 		return cer_err(CER_E_NOTFOUND, "the annex folder %s (annex: in %s) is not there; "
 					       "nothing was done",
