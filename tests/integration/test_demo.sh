@@ -159,8 +159,8 @@ cat >"$counts" <<'PY'
 import json, os, re, sys
 k, n, mode = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 files = []
-for top in sys.argv[4:]:
-    for root, _, names in os.walk(top):
+for folder in sys.argv[4:]:
+    for root, _, names in os.walk(folder):
         files += [os.path.join(root, f) for f in names if not f.endswith(('.sig', '.pem', '.crl', '.der', '.blob'))]
 found, all_roles, all_cards = [], set(), set()
 for f in sorted(files):
@@ -202,7 +202,7 @@ commits() { # the public transcript's annex.commit names the annex's SHA-256 and
 }
 check "every public transcript with per-card steps commits to its sealed annex" commits
 check "the audit says the annexes were not opened, and why" grep -q 'Not opened: 2 confidential annexes (the steps once per Key Executive card' "$D/demo-run.log"
-check "... and lists them with each ceremony" grep -q 'per-card steps in a confidential annex, committed by hash, NOT OPENED here' "$P/audit.txt"
+check "... and lists them with each ceremony" grep -q 'per-card steps in a confidential annex, committed by hash, NOT OPENED here' "$D/demo-run.log"
 check "a cleared auditor verifies each annex's seal against root.pem" bash -c "for a in '$D'/demo/internal/*.annex.jsonl; do \
 	'$CEREMONY' transcript verify --root '$O/root.pem' \"\$a\" >/dev/null || exit 1; done"
 check "the annexes hold the per-card steps (one card initialised per Key Executive)" \
