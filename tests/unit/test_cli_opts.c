@@ -17,6 +17,7 @@
 #include "ceremony/cli.h"
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
+#include "ceremony/script.h"
 
 struct seen {
 	int val;
@@ -205,6 +206,38 @@ static void test_every_option_is_documented_and_every_documented_one_accepted(vo
 	assert_true(checked > 30);
 }
 
+/* Is --name an option of some command (the tables, through their includes)? */
+static int table_has(const struct cli_opt *table, const char *name)
+{
+	for (const struct cli_opt *o = table; !CLI_OPT_IS_END(o); o++)
+		if ((o->include != NULL && table_has(o->include, name)) ||
+		    (o->name != NULL && strcmp(o->name, name) == 0))
+			return 1;
+	return 0;
+}
+
+static int commands_have(const struct cli_command *cmds, const char *name)
+{
+	for (const struct cli_command *c = cmds; c->name != NULL; c++)
+		if ((c->spec != NULL && c->spec->opts != NULL && table_has(c->spec->opts, name)) ||
+		    (c->verbs != NULL && commands_have(c->verbs, name)))
+			return 1;
+	return 0;
+}
+
+/* The runner hides these from the public transcript: each must be a real option. */
+static void test_the_confidential_options_exist(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < SCRIPT_N_CONFIDENTIAL; i++) {
+		const char *o = script_confidential_options[i];
+		assert_int_equal(strncmp(o, "--", 2), 0);
+		if (!commands_have(cli_groups, o + 2))
+			fail_msg("script_confidential_options names %s, which no command accepts", o);
+	}
+	assert_false(commands_have(cli_groups, "no-such-option"));
+}
+
 static void test_an_undocumented_option_is_refused(void **state)
 {
 	static const struct cli_opt opts[] = {
@@ -256,6 +289,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_option_is_documented_and_every_documented_one_accepted),
+		cmocka_unit_test(test_the_confidential_options_exist),
 		cmocka_unit_test(test_an_undocumented_option_is_refused),
 		cmocka_unit_test(test_help_prints_the_table),
 	};
