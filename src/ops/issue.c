@@ -369,6 +369,7 @@ static int item_build(struct issue_run *run, struct issue_item *it, const struct
 	X509_NAME *subject = NULL;
 	ASN1_INTEGER *serial = NULL;
 	X509 *cert = NULL;
+	uint8_t md[SHA256_LEN];
 	int r;
 
 	if (it->state == ITEM_UNRECORDED) { /* the same rules as if it were signed now */
@@ -389,8 +390,14 @@ static int item_build(struct issue_run *run, struct issue_item *it, const struct
 			       &subject)) != 0 ||
 	    (r = certbuild_new(&run->profile, subject, csr_pubkey(csr), run->issuer, serial, pols,
 			       run->o->n_policies, &cert)) != 0 ||
-	    (run->profile.allow_san && (r = copy_san(cert, csr)) != 0))
+	    (run->profile.allow_san && (r = copy_san(cert, csr)) != 0) ||
+	    (r = csr_cert_spki_sha256(cert, md)) != 0)
 		goto out;
+	if (memcmp(md, it->spki, sizeof(md)) != 0) { /* checked again after the signature */
+		r = cer_err(CER_E_REFUSED, "%s: refused: the certificate would not carry the "
+			    "request's SubjectPublicKeyInfo bytes", it->csr_path);
+		goto out;
+	}
 	(void)X509_NAME_oneline(subject, it->subject, sizeof(it->subject));
 	r = issue_lint(cert, it->csr_path, csr_pubkey(csr), run->issuer, &run->shadow,
 		       &run->profile, pols, run->o->n_policies, run->alg, (size_t)run->alg_len,

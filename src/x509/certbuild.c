@@ -1,7 +1,18 @@
+/*
+ * set_pubkey below copies an EC or RSA key into a legacy EVP_PKEY (EC_KEY / RSA,
+ * deprecated in OpenSSL 3.0 but kept) so that X509_set_pubkey encodes it
+ * directly: with a provider key OpenSSL 3.0 runs an encoder and then a decoder,
+ * whose set-up costs about as much as building the rest of the certificate.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
+
 #include <ctype.h>
 #include <string.h>
 
+#include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 
 #include "ceremony/certbuild.h"
@@ -356,6 +367,39 @@ static int add_profile_urls(X509 *x, const struct profile *p)
 	return 0;
 }
 
+/* X509_set_pubkey through a legacy copy of an EC or RSA key (same SubjectPublicKeyInfo;
+ * callers compare its bytes with the request's); any other key as it is. */
+static int set_pubkey(X509 *x, EVP_PKEY *key)
+{
+	EVP_PKEY *legacy = EVP_PKEY_new();
+	EC_KEY *ec = NULL;
+	RSA *rsa = NULL;
+	int ok = 0;
+
+	if (legacy != NULL) {
+		switch (EVP_PKEY_get_base_id(key)) {
+		case EVP_PKEY_EC:
+			ec = EVP_PKEY_get1_EC_KEY(key);
+			ok = ec != NULL && EVP_PKEY_assign_EC_KEY(legacy, ec) == 1;
+			if (!ok)
+				EC_KEY_free(ec);
+			break;
+		case EVP_PKEY_RSA:
+			rsa = EVP_PKEY_get1_RSA(key);
+			ok = rsa != NULL && EVP_PKEY_assign_RSA(legacy, rsa) == 1;
+			if (!ok)
+				RSA_free(rsa);
+			break;
+		default:
+			break;
+		}
+	}
+	ERR_clear_error();
+	ok = X509_set_pubkey(x, ok ? legacy : key);
+	EVP_PKEY_free(legacy);
+	return ok;
+}
+
 int certbuild_new(const struct profile *p, X509_NAME *subject, EVP_PKEY *subject_key,
 		  X509 *issuer, ASN1_INTEGER *serial, char (*extra_policies)[PROFILE_OID_MAX],
 		  int n_extra, X509 **out)
@@ -369,7 +413,7 @@ int certbuild_new(const struct profile *p, X509_NAME *subject, EVP_PKEY *subject
 	if (!X509_set_version(x, X509_VERSION_3) || !X509_set_serialNumber(x, serial) ||
 	    !X509_set_subject_name(x, subject) ||
 	    !X509_set_issuer_name(x, issuer != NULL ? X509_get_subject_name(issuer) : subject) ||
-	    !X509_set_pubkey(x, subject_key)) {
+	    !set_pubkey(x, subject_key)) {
 		r = cer_err_ssl(CER_E_CRYPTO, "cannot fill in the certificate");
 		goto fail;
 	}

@@ -24,8 +24,12 @@ RESULTS=${BENCH_RESULTS:-bench/results.json}
 . tests/integration/lib.sh
 setup_hsm
 CER=("$CEREMONY" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so")
-PROFILE=$PWD/ceremony-scripts/profiles/intermediate-ca.yaml
-ROOTPROF=$PWD/ceremony-scripts/profiles/root.yaml
+# The audit follows recorded paths only inside the archive (the folder holding the
+# transcripts' folder, here $T): the profiles go there too.
+mkdir -p "$T/profiles"
+cp ceremony-scripts/profiles/*.yaml "$T/profiles/"
+PROFILE=$T/profiles/intermediate-ca.yaml
+ROOTPROF=$T/profiles/root.yaml
 
 # timed NAME CMD...: runs it, sets SECS and KIB (wall seconds, peak RSS).
 timed() {
@@ -90,7 +94,7 @@ for c in 384 256; do
 	cer cert root --token bench --key "k$c" --profile "$ROOTPROF" --subject "/C=DE/O=Bench/CN=Bench P-$c Root" \
 		--out "$T/ca$c/root.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
 	# Seals are made by a ceremony-signing key, never by the CA key.
-	cer cert signer --token bench --key "k$c" --issuer "$T/ca$c/root.pem" --profile "$PWD/ceremony-scripts/profiles/ceremony-signer.yaml" \
+	cer cert signer --token bench --key "k$c" --issuer "$T/ca$c/root.pem" --profile "$T/profiles/ceremony-signer.yaml" \
 		--label "s$c" --out "$T/ca$c/signer.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
 	cer transcript seal --token bench --key "s$c" "$T/ca$c/00.jsonl" >/dev/null
 done
