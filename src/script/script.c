@@ -12,9 +12,10 @@
 #include "ceremony/yamljson.h"
 
 /* Options that carry secrets' sources: only the runner adds them, from the answers. */
-static const char *const secret_options[] = {"--pin-source", "--so-pin-source",
-					     "--passphrase-source", "--card-pin-sources",
-					     "--passphrase-sources", "--approver-pin-sources"};
+static const char *const secret_options[] = {
+	"--pin-source",		  "--so-pin-source",	  "--new-pin-source",
+	"--passphrase-source",	  "--card-pin-sources",	  "--passphrase-sources",
+	"--approver-pin-sources", "--secret-source"};
 
 const char *const script_confidential_options[SCRIPT_N_CONFIDENTIAL] = {
 	"--threshold", "--shares", "--group", "--group-threshold", "--cards", "--holders"};

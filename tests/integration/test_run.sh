@@ -85,6 +85,11 @@ check "the checklist escapes what the script says" bash -c "! grep -q '<script>\
 printf 'ceremony: x\ntitle: x\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: s, run: [key, show, --pin-source, "file:/tmp/p"]}\n' >"$T/pin.yaml"
 expect_fail "a script holding a PIN source is refused" 1 'added by the runner from the answers' \
 	"$CEREMONY" run "$T/pin.yaml" --dry-run
+for opt in --new-pin-source --secret-source; do
+	printf 'ceremony: x\ntitle: x\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: s, run: [token, change-pin, %s, "file:/tmp/p"]}\n' "$opt" >"$T/pin2.yaml"
+	expect_fail "a script holding $opt (a secret's file) is refused" 1 "$opt is added by the runner" \
+		"$CEREMONY" run "$T/pin2.yaml" --dry-run
+done
 printf 'confirm_all: yes\nroles:\n  CA: {name: A, pin: "1234"}\n' >"$T/bad-answers.yaml"
 printf 'ceremony: x\ntitle: x\nroles: {CA: A}\nacts:\n  - title: a\n    steps:\n      - {role: CA, say: s, confirm: ok}\n' >"$T/small.yaml"
 expect_fail "an answers file holding a PIN itself is refused" 1 'never the secret itself' \
