@@ -55,7 +55,8 @@ int p11wrap_mechanisms_check(struct p11_session *s, CK_FLAGS need)
  * create public session objects): a throwaway AES-192 KEK and generic secrets
  * of 20 and 7 bytes, wrapped with 0x210B, else 0x210A, checked with OpenSSL's
  * RFC 5649 unwrap. Refuses a mechanism that is not RFC 5649 at all. The
- * throwaway objects are destroyed.
+ * throwaway objects are destroyed; a failed destroy fails the test with its
+ * message (after another failure, that one's message comes first).
  */
 int p11wrap_kat_run(struct p11_session *s, struct p11wrap_mech *out)
 	__attribute__((warn_unused_result));
@@ -107,9 +108,6 @@ int p11wrap_unwrap(struct p11_session *s, CK_MECHANISM_TYPE mech, CK_OBJECT_HAND
 int p11wrap_pubkey_create(struct p11_session *s, const uint8_t *spki, size_t spki_len,
 			  const char *label, const uint8_t *id, size_t id_len,
 			  CK_OBJECT_HANDLE *out) __attribute__((warn_unused_result));
-
-int p11wrap_destroy(struct p11_session *s, CK_OBJECT_HANDLE h, const char *what)
-	__attribute__((warn_unused_result));
 
 /* A private, non-modifiable token CKO_DATA object (the user must be logged in). */
 int p11wrap_data_create(struct p11_session *s, const char *application, const char *label,

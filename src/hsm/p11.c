@@ -100,11 +100,23 @@ static const struct {
 	 CER_E_REFUSED},
 };
 
-/* Every code's name, for codes without words above (p11_rv_names.inc). */
-static const struct {
-	CK_RV rv;
+/* A PKCS#11 constant (CKR_, CKM_, CKA_ or CKF_) and its name. */
+struct p11_name {
+	CK_ULONG v;
 	const char *name;
-} p11_rv_names[] = {
+};
+
+/* The name of v in table t, or NULL. */
+static const char *p11_name_find(const struct p11_name *t, size_t n, CK_ULONG v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].v == v)
+			return t[i].name;
+	return NULL;
+}
+
+/* Every code's name, for codes without words above (p11_rv_names.inc). */
+static const struct p11_name p11_rv_names[] = {
 #define X(name) {name, #name},
 #include "p11_rv_names.inc"
 #undef X
@@ -112,10 +124,7 @@ static const struct {
 
 const char *p11_rv_name(CK_RV rv)
 {
-	for (size_t i = 0; i < sizeof(p11_rv_names) / sizeof(p11_rv_names[0]); i++)
-		if (p11_rv_names[i].rv == rv)
-			return p11_rv_names[i].name;
-	return NULL;
+	return p11_name_find(p11_rv_names, ARRAY_LEN(p11_rv_names), rv);
 }
 
 /* The name, or for a vendor or undefined code words built in buf. */
@@ -135,10 +144,7 @@ static const char *p11_rv_name_any(CK_RV rv, char *buf, size_t size)
 	return buf;
 }
 
-static const struct {
-	CK_ULONG v;
-	const char *name;
-} p11_mech_names[] = {
+static const struct p11_name p11_mech_names[] = {
 	{CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN"},
 	{CKM_RSA_PKCS, "CKM_RSA_PKCS"},
 	{CKM_RSA_PKCS_PSS, "CKM_RSA_PKCS_PSS"},
@@ -158,16 +164,14 @@ static const struct {
 
 const char *p11_mech_name(CK_MECHANISM_TYPE m)
 {
-	for (size_t i = 0; i < sizeof(p11_mech_names) / sizeof(p11_mech_names[0]); i++)
-		if (p11_mech_names[i].v == m)
-			return p11_mech_names[i].name;
+	const char *name = p11_name_find(p11_mech_names, ARRAY_LEN(p11_mech_names), m);
+
+	if (name != NULL)
+		return name;
 	return m & CKM_VENDOR_DEFINED ? "a vendor mechanism" : "another mechanism";
 }
 
-static const struct {
-	CK_ULONG v;
-	const char *name;
-} p11_attr_names[] = {
+static const struct p11_name p11_attr_names[] = {
 	{CKA_CLASS, "CKA_CLASS"},
 	{CKA_TOKEN, "CKA_TOKEN"},
 	{CKA_PRIVATE, "CKA_PRIVATE"},
@@ -201,15 +205,16 @@ static const struct {
 
 const char *p11_attr_name(CK_ATTRIBUTE_TYPE a)
 {
-	for (size_t i = 0; i < sizeof(p11_attr_names) / sizeof(p11_attr_names[0]); i++)
-		if (p11_attr_names[i].v == a)
-			return p11_attr_names[i].name;
+	const char *name = p11_name_find(p11_attr_names, ARRAY_LEN(p11_attr_names), a);
+
+	if (name != NULL)
+		return name;
 	return a & CKA_VENDOR_DEFINED ? "a vendor attribute" : "another attribute";
 }
 
 static size_t p11_rv_index(CK_RV rv)
 {
-	for (size_t i = 0; i < sizeof(p11_rv_table) / sizeof(p11_rv_table[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(p11_rv_table); i++)
 		if (p11_rv_table[i].rv == rv)
 			return i;
 	return (size_t)-1;
@@ -221,16 +226,13 @@ const char *p11_rv_str(CK_RV rv)
 	return i == (size_t)-1 ? "PKCS#11 error" : p11_rv_table[i].words;
 }
 
-int p11_err(CK_RV rv, const char *fmt, ...)
+static int p11_verr(CK_RV rv, const char *fmt, va_list ap)
 {
 	char what[512];
-	va_list ap;
 	size_t i = p11_rv_index(rv);
 
-	va_start(ap, fmt);
 	if (vsnprintf(what, sizeof(what), fmt, ap) < 0)
 		what[0] = '\0';
-	va_end(ap);
 	if (i == (size_t)-1) {
 		char name[NAME_SIZE];
 		return cer_err(CER_E_P11, "%s: the module returned %s (0x%lx)", what,
@@ -238,6 +240,34 @@ int p11_err(CK_RV rv, const char *fmt, ...)
 	}
 	return cer_err(p11_rv_table[i].code, "%s: %s (%s)", what, p11_rv_table[i].words,
 		       p11_rv_table[i].name);
+}
+
+int p11_err(CK_RV rv, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = p11_verr(rv, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int p11_object_create(struct p11_session *s, CK_ATTRIBUTE *t, size_t n, CK_OBJECT_HANDLE *out,
+		      const char *fmt, ...)
+{
+	va_list ap;
+	CK_RV rv;
+	int r;
+
+	*out = CK_INVALID_HANDLE;
+	if ((rv = s->f->C_CreateObject(s->handle, t, (CK_ULONG)n, out)) == CKR_OK)
+		return 0;
+	*out = CK_INVALID_HANDLE;
+	va_start(ap, fmt);
+	r = p11_verr(rv, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int p11_module_load(const char *path, struct p11_module **out)
@@ -774,10 +804,7 @@ static int p11_size_fits(const CK_MECHANISM_INFO *info, CK_MECHANISM_TYPE mech, 
 	return aes && size / 8 >= info->ulMinKeySize && size / 8 <= info->ulMaxKeySize;
 }
 
-static const struct {
-	CK_FLAGS flag;
-	const char *name;
-} p11_mech_flags[] = {
+static const struct p11_name p11_mech_flags[] = {
 	{CKF_GENERATE_KEY_PAIR, "CKF_GENERATE_KEY_PAIR"}, {CKF_GENERATE, "CKF_GENERATE"},
 	{CKF_SIGN, "CKF_SIGN"},				  {CKF_VERIFY, "CKF_VERIFY"},
 	{CKF_WRAP, "CKF_WRAP"},				  {CKF_UNWRAP, "CKF_UNWRAP"},
@@ -803,8 +830,8 @@ int p11_mech_check(struct p11_module *m, const struct p11_token *token, CK_MECHA
 	if (rv != CKR_OK)
 		return p11_err(rv, "token \"%s\": C_GetMechanismInfo(%s)", token->label,
 			       p11_mech_name(mech));
-	for (size_t i = 0; i < sizeof(p11_mech_flags) / sizeof(p11_mech_flags[0]); i++)
-		if ((need & p11_mech_flags[i].flag) && !(info.flags & p11_mech_flags[i].flag))
+	for (size_t i = 0; i < ARRAY_LEN(p11_mech_flags); i++)
+		if ((need & p11_mech_flags[i].v) && !(info.flags & p11_mech_flags[i].v))
 			return cer_err(CER_E_REFUSED,
 				       "token \"%s\" (%s %s) offers %s but not for %s", token->label,
 				       token->manufacturer, token->model, p11_mech_name(mech),

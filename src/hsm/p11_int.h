@@ -16,6 +16,15 @@ struct p11_session {
 	CK_USER_TYPE logged_in_as; /* (CK_USER_TYPE)-1 when logged out */
 };
 
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
 CK_FUNCTION_LIST_PTR p11_module_functions(struct p11_module *m);
+/*
+ * C_CreateObject from template t of n attributes; on failure *out is
+ * CK_INVALID_HANDLE and the message is fmt's words and the module's code (p11_err).
+ */
+int p11_object_create(struct p11_session *s, CK_ATTRIBUTE *t, size_t n, CK_OBJECT_HANDLE *out,
+		      const char *fmt, ...) __attribute__((format(printf, 5, 6)))
+	__attribute__((warn_unused_result));
 
 #endif

@@ -280,7 +280,6 @@ static int p11key_waivers_store(struct p11_session *s, const struct p11key *k, u
 	CK_OBJECT_CLASS cls = CKO_DATA;
 	CK_BBOOL yes = CK_TRUE;
 	char text[P11KEY_WAIVERS_MAX * 32];
-	CK_RV rv;
 
 	*obj = CK_INVALID_HANDLE;
 	if (waivers == 0)
@@ -294,11 +293,9 @@ static int p11key_waivers_store(struct p11_session *s, const struct p11key *k, u
 		{CKA_APPLICATION, (void *)WAIVER_APP, strlen(WAIVER_APP)},
 		{CKA_VALUE, text, strlen(text)},
 	};
-	rv = s->f->C_CreateObject(s->handle, t, sizeof(t) / sizeof(t[0]), obj);
-	if (rv != CKR_OK)
-		return p11_err(rv, "token \"%s\": storing the waivers of key \"%s\"", s->token.label,
-			       k->label);
-	return 0;
+	return p11_object_create(s, t, ARRAY_LEN(t), obj,
+				 "token \"%s\": storing the waivers of key \"%s\"", s->token.label,
+				 k->label);
 }
 
 int p11key_waivers_read(struct p11_session *s, const struct p11key *k, unsigned *waivers)
@@ -526,7 +523,7 @@ int p11key_evidence_read(struct p11_session *s, const struct p11key *k,
 	};
 	int r;
 
-	for (size_t i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
+	for (size_t i = 0; i < ARRAY_LEN(bools); i++)
 		if ((r = p11_attr_bool(s, k->priv, bools[i].type, bools[i].field)) != 0)
 			return r;
 	return p11_attr_ulong(s, k->priv, CKA_KEY_GEN_MECHANISM, &ev->key_gen_mechanism);

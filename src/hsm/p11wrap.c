@@ -12,8 +12,6 @@
 #include "ceremony/textbuf.h"
 #include "p11_int.h"
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 const char *p11wrap_mechanism_name(CK_MECHANISM_TYPE m)
 {
 	if (m == P11WRAP_CKM_AES_KEY_WRAP_KWP)
@@ -26,17 +24,6 @@ const char *p11wrap_mechanism_name(CK_MECHANISM_TYPE m)
 const char *p11wrap_kat_name(enum p11wrap_kat k)
 {
 	return k == P11WRAP_KAT_EXACT ? "exact" : k == P11WRAP_KAT_ZERO_PADDED ? "zero-padded" : "?";
-}
-
-int p11wrap_destroy(struct p11_session *s, CK_OBJECT_HANDLE h, const char *what)
-{
-	CK_RV rv;
-
-	if (h == CK_INVALID_HANDLE)
-		return 0;
-	if ((rv = s->f->C_DestroyObject(s->handle, h)) != CKR_OK)
-		return p11_err(rv, "token \"%s\": destroying %s", s->token.label, what);
-	return 0;
 }
 
 /* RFC 5649 section 6: the 192-bit KEK and its two wrapped keys. */
@@ -98,16 +85,23 @@ static int kat_one(struct p11_session *s, CK_MECHANISM_TYPE mech, CK_OBJECT_HAND
 	int r;
 
 	*rv_out = CKR_OK;
-	if ((*rv_out = s->f->C_CreateObject(s->handle, t, ARRAY_LEN(t), &h)) != CKR_OK)
-		return p11_err(*rv_out, "token \"%s\": creating the known-answer test key",
-			       s->token.label);
+	if ((r = p11_object_create(s, t, ARRAY_LEN(t), &h,
+				   "token \"%s\": creating the known-answer test key",
+				   s->token.label)) != 0)
+		return r;
 	*rv_out = s->f->C_WrapKey(s->handle, &m, kek, h, out, &out_len);
-	(void)s->f->C_DestroyObject(s->handle, h);
+	if (*rv_out != CKR_OK && *rv_out != CKR_MECHANISM_INVALID) {
+		r = p11_err(*rv_out, "token \"%s\": %s known-answer test", s->token.label,
+			    p11wrap_mechanism_name(mech));
+		/* STYLE 17: the wrap's failure stays the message; a failed destroy is added. */
+		(void)p11_object_destroy_keep_error(s, h, "the known-answer test key (a session "
+							  "object, gone when the session closes)");
+		return r;
+	}
+	if ((r = p11_object_destroy(s, h, "the known-answer test key")) != 0)
+		return r;
 	if (*rv_out == CKR_MECHANISM_INVALID)
 		return 0; /* the caller tries the next mechanism */
-	if (*rv_out != CKR_OK)
-		return p11_err(*rv_out, "token \"%s\": %s known-answer test", s->token.label,
-			       p11wrap_mechanism_name(mech));
 	if ((r = kat_openssl_unwrap(out, out_len, plain, &plain_len)) != 0)
 		return r;
 	memset(padded, 0, sizeof(padded));
@@ -180,9 +174,10 @@ int p11wrap_kat_run(struct p11_session *s, struct p11wrap_mech *out)
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
-	if ((rv = s->f->C_CreateObject(s->handle, t, ARRAY_LEN(t), &kek)) != CKR_OK)
-		return p11_err(rv, "token \"%s\": creating the known-answer test KEK",
-			       s->token.label);
+	if ((r = p11_object_create(s, t, ARRAY_LEN(t), &kek,
+				   "token \"%s\": creating the known-answer test KEK",
+				   s->token.label)) != 0)
+		return r;
 	for (size_t i = 0; i < ARRAY_LEN(mechs); i++) {
 		if ((r = kat_one(s, mechs[i], kek, kat_key1, sizeof(kat_key1), kat_wrap1,
 				 sizeof(kat_wrap1), &rv, &k1)) != 0)
@@ -201,79 +196,66 @@ int p11wrap_kat_run(struct p11_session *s, struct p11wrap_mech *out)
 	r = cer_err(CER_E_P11, "token \"%s\" has no RFC 5649 key wrap mechanism (0x210B or 0x210A)",
 		    s->token.label);
 out:
-	(void)s->f->C_DestroyObject(s->handle, kek);
+	/* STYLE 17: a failed destroy is reported; after another failure, that one's message
+	 * stays first. */
+	if (r != 0)
+		(void)p11_object_destroy_keep_error(s, kek, "the known-answer test KEK (a session "
+							    "object, gone when the session closes)");
+	else
+		r = p11_object_destroy(s, kek, "the known-answer test KEK");
 	return r;
+}
+
+/*
+ * A session AES KEK that does one thing with mech: wrap (trusted, public: research/
+ * pkcs11-probe.md Q2, the SO may only create public objects, and a public *token* object's
+ * value is stored in clear by SoftHSM) or unwrap (private, for the logged-in user).
+ */
+static int kek_create(struct p11_session *s, const uint8_t kek[static KEK_LEN],
+		      CK_MECHANISM_TYPE mech, const char *label, int wrap, CK_OBJECT_HANDLE *out)
+{
+	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
+	CK_KEY_TYPE kt = CKK_AES;
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_BBOOL private_ = wrap ? CK_FALSE : CK_TRUE, can_wrap = wrap ? CK_TRUE : CK_FALSE;
+	CK_BBOOL can_unwrap = wrap ? CK_FALSE : CK_TRUE;
+	CK_MECHANISM_TYPE allowed[1] = {mech};
+	CK_ATTRIBUTE t[] = {
+		{CKA_CLASS, &cls, sizeof(cls)},
+		{CKA_KEY_TYPE, &kt, sizeof(kt)},
+		{CKA_TOKEN, &no, sizeof(no)},
+		{CKA_PRIVATE, &private_, sizeof(private_)},
+		{CKA_WRAP, &can_wrap, sizeof(can_wrap)},
+		{CKA_UNWRAP, &can_unwrap, sizeof(can_unwrap)},
+		{CKA_ENCRYPT, &no, sizeof(no)},
+		{CKA_DECRYPT, &no, sizeof(no)},
+		{CKA_SIGN, &no, sizeof(no)},
+		{CKA_VERIFY, &no, sizeof(no)},
+		{CKA_DERIVE, &no, sizeof(no)},
+		{CKA_SENSITIVE, &yes, sizeof(yes)},
+		{CKA_EXTRACTABLE, &no, sizeof(no)},
+		{CKA_ALLOWED_MECHANISMS, allowed, sizeof(allowed)},
+		{CKA_LABEL, (void *)label, strlen(label)},
+		{CKA_VALUE, (void *)kek, KEK_LEN},
+		{CKA_TRUSTED, &yes, sizeof(yes)}, /* last: the wrapping KEK's alone */
+	};
+
+	return p11_object_create(s, t, ARRAY_LEN(t) - (wrap ? 0 : 1), out,
+				 wrap ? "token \"%s\": security officer creating the trusted KEK"
+				      : "token \"%s\": importing the KEK for unwrapping",
+				 s->token.label);
 }
 
 int p11wrap_kek_create_trusted(struct p11_session *so, const uint8_t kek[static KEK_LEN],
 			       CK_MECHANISM_TYPE mech, const char *label, CK_OBJECT_HANDLE *out)
 {
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	CK_KEY_TYPE kt = CKK_AES;
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_MECHANISM_TYPE allowed[1] = {mech};
-	/* research/pkcs11-probe.md Q2: SO may only create public objects; a public *token*
-	 * object's value is stored in clear by SoftHSM, so a session object. */
-	CK_ATTRIBUTE t[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &no, sizeof(no)},
-		{CKA_PRIVATE, &no, sizeof(no)},
-		{CKA_TRUSTED, &yes, sizeof(yes)},
-		{CKA_WRAP, &yes, sizeof(yes)},
-		{CKA_UNWRAP, &no, sizeof(no)},
-		{CKA_ENCRYPT, &no, sizeof(no)},
-		{CKA_DECRYPT, &no, sizeof(no)},
-		{CKA_SIGN, &no, sizeof(no)},
-		{CKA_VERIFY, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},
-		{CKA_SENSITIVE, &yes, sizeof(yes)},
-		{CKA_EXTRACTABLE, &no, sizeof(no)},
-		{CKA_ALLOWED_MECHANISMS, allowed, sizeof(allowed)},
-		{CKA_LABEL, (void *)label, strlen(label)},
-		{CKA_VALUE, (void *)kek, KEK_LEN},
-	};
-	CK_RV rv;
-
-	*out = CK_INVALID_HANDLE;
-	if ((rv = so->f->C_CreateObject(so->handle, t, ARRAY_LEN(t), out)) != CKR_OK)
-		return p11_err(rv, "token \"%s\": security officer creating the trusted KEK",
-			       so->token.label);
-	return 0;
+	return kek_create(so, kek, mech, label, 1, out);
 }
 
 int p11wrap_kek_create_unwrap(struct p11_session *user, const uint8_t kek[static KEK_LEN],
 			      CK_MECHANISM_TYPE mech, const char *label, CK_OBJECT_HANDLE *out)
 {
-	CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
-	CK_KEY_TYPE kt = CKK_AES;
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_MECHANISM_TYPE allowed[1] = {mech};
-	CK_ATTRIBUTE t[] = {
-		{CKA_CLASS, &cls, sizeof(cls)},
-		{CKA_KEY_TYPE, &kt, sizeof(kt)},
-		{CKA_TOKEN, &no, sizeof(no)},
-		{CKA_PRIVATE, &yes, sizeof(yes)},
-		{CKA_WRAP, &no, sizeof(no)},
-		{CKA_UNWRAP, &yes, sizeof(yes)},
-		{CKA_ENCRYPT, &no, sizeof(no)},
-		{CKA_DECRYPT, &no, sizeof(no)},
-		{CKA_SIGN, &no, sizeof(no)},
-		{CKA_VERIFY, &no, sizeof(no)},
-		{CKA_DERIVE, &no, sizeof(no)},
-		{CKA_SENSITIVE, &yes, sizeof(yes)},
-		{CKA_EXTRACTABLE, &no, sizeof(no)},
-		{CKA_ALLOWED_MECHANISMS, allowed, sizeof(allowed)},
-		{CKA_LABEL, (void *)label, strlen(label)},
-		{CKA_VALUE, (void *)kek, KEK_LEN},
-	};
-	CK_RV rv;
-
-	*out = CK_INVALID_HANDLE;
-	if ((rv = user->f->C_CreateObject(user->handle, t, ARRAY_LEN(t), out)) != CKR_OK)
-		return p11_err(rv, "token \"%s\": importing the KEK for unwrapping",
-			       user->token.label);
-	return 0;
+	return kek_create(user, kek, mech, label, 0, out);
 }
 
 int p11wrap_kek_find(struct p11_session *s, const char *label, CK_OBJECT_HANDLE *out)
@@ -426,13 +408,12 @@ int p11wrap_pubkey_create(struct p11_session *s, const uint8_t *spki, size_t spk
 	EVP_PKEY *pk = d2i_PUBKEY(NULL, &p, (long)spki_len);
 	uint8_t *a = NULL, *b = NULL;
 	size_t alen = 0, blen = 0;
-	CK_RV rv;
 	int r;
 
 	*out = CK_INVALID_HANDLE;
 	if (pk == NULL || p != spki + spki_len)
-		return cer_err_ssl(CER_E_INPUT, "the root SPKI in the blob is not DER SubjectPublicKeyInfo");
-	if (EVP_PKEY_is_a(pk, "EC")) {
+		r = cer_err_ssl(CER_E_INPUT, "the root SPKI in the blob is not DER SubjectPublicKeyInfo");
+	else if (EVP_PKEY_is_a(pk, "EC")) {
 		kt = CKK_EC;
 		r = pub_ec_values(pk, &a, &alen, &b, &blen);
 	} else if (EVP_PKEY_is_a(pk, "RSA")) {
@@ -458,9 +439,9 @@ int p11wrap_pubkey_create(struct p11_session *s, const uint8_t *spki, size_t spk
 			{kt == CKK_EC ? CKA_EC_PARAMS : CKA_MODULUS, a, alen},
 			{kt == CKK_EC ? CKA_EC_POINT : CKA_PUBLIC_EXPONENT, b, blen},
 		};
-		if ((rv = s->f->C_CreateObject(s->handle, t, ARRAY_LEN(t), out)) != CKR_OK)
-			r = p11_err(rv, "token \"%s\": creating the root public-key object",
-				    s->token.label);
+		r = p11_object_create(s, t, ARRAY_LEN(t), out,
+				      "token \"%s\": creating the root public-key object",
+				      s->token.label);
 	}
 out:
 	OPENSSL_free(a);
@@ -483,13 +464,10 @@ int p11wrap_data_create(struct p11_session *s, const char *application, const ch
 		{CKA_LABEL, (void *)label, strlen(label)},
 		{CKA_VALUE, (void *)value, len},
 	};
-	CK_RV rv;
 
-	*out = CK_INVALID_HANDLE;
-	if ((rv = s->f->C_CreateObject(s->handle, t, ARRAY_LEN(t), out)) != CKR_OK)
-		return p11_err(rv, "token \"%s\" (serial %s): writing data object \"%s\"",
-			       s->token.label, s->token.serial, label);
-	return 0;
+	return p11_object_create(s, t, ARRAY_LEN(t), out,
+				 "token \"%s\" (serial %s): writing data object \"%s\"",
+				 s->token.label, s->token.serial, label);
 }
 
 int p11wrap_data_find(struct p11_session *s, const char *application, const char *label,

@@ -309,7 +309,7 @@ static int wrap_root(struct create_state *st, const char *key_label)
 			      &st->wrapped_len)) != 0)
 		goto out;
 out:
-	if (kek_b != CK_INVALID_HANDLE && (r2 = p11wrap_destroy(st->so, kek_b, "the KEK")) != 0 &&
+	if (kek_b != CK_INVALID_HANDLE && (r2 = p11_object_destroy(st->so, kek_b, "the KEK")) != 0 &&
 	    r == 0)
 		r = r2;
 	p11_session_close(st->so);

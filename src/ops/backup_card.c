@@ -542,7 +542,7 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 			goto out;
 		if (want[0] == '\0' ||
 		    (claim_parse(v, vlen, &claim) == 0 && strcmp(claim.backup, want) == 0)) {
-			if ((r = p11wrap_destroy(c.session, h[i], label)) != 0)
+			if ((r = p11_object_destroy(c.session, h[i], label)) != 0)
 				goto out;
 			json_array_append_new(labels, json_string(label));
 			wiped++;

@@ -397,7 +397,7 @@ static int reconstitute(struct recover_state *st, const struct backup_recover_pa
 		return r;
 	r = p11wrap_unwrap(st->h.session, st->mech.mechanism, st->kek_obj, st->b->wrapped,
 			   st->b->wrapped_len, &up, &st->priv);
-	r2 = p11wrap_destroy(st->h.session, st->kek_obj, "the KEK");
+	r2 = p11_object_destroy(st->h.session, st->kek_obj, "the KEK");
 	st->kek_obj = CK_INVALID_HANDLE;
 	secret_free(st->kek);
 	st->kek = NULL;
@@ -658,10 +658,10 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 		     "  reconstituted in %.2f s (first card to verified signature)\n",
 		p11wrap_mechanism_name(st->mech.mechanism), p->root_path, seconds);
 	if (p->drill) {
-		if ((r = p11wrap_destroy(st->h.session, st->priv, "the recovered key")) != 0)
+		if ((r = p11_object_destroy(st->h.session, st->priv, "the recovered key")) != 0)
 			goto out;
 		st->priv = CK_INVALID_HANDLE;
-		if ((r = p11wrap_destroy(st->h.session, st->pub, "the recovered public key")) != 0)
+		if ((r = p11_object_destroy(st->h.session, st->pub, "the recovered public key")) != 0)
 			goto out;
 		st->pub = CK_INVALID_HANDLE;
 		fprintf(out, "  drill: the reconstituted key was destroyed\n");

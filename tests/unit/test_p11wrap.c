@@ -161,7 +161,7 @@ static void test_p11wrap_refuses_an_untrusted_kek_and_takes_the_trusted_one(void
 	assert_int_equal(p11wrap_wrap(a, mech.mechanism, h, key.priv, &w, &wlen), CER_E_REFUSED);
 	assert_non_null(strstr(cer_err_msg(CER_E_REFUSED), "CKR_KEY_NOT_WRAPPABLE"));
 	assert_null(w);
-	assert_int_equal(p11wrap_destroy(a, h, "kek"), 0);
+	assert_int_equal(p11_object_destroy(a, h, "kek"), 0);
 
 	/* The SO's trusted session KEK, SO logged out, the user wraps. */
 	assert_int_equal(p11_logout(a), 0);
@@ -173,7 +173,7 @@ static void test_p11wrap_refuses_an_untrusted_kek_and_takes_the_trusted_one(void
 	assert_int_equal(p11wrap_kek_find(a, "k", &h), 0);
 	assert_int_equal(p11wrap_wrap(a, mech.mechanism, h, key.priv, &w, &wlen), 0);
 	assert_true(wlen >= 24);
-	assert_int_equal(p11wrap_destroy(b, hb, "kek"), 0);
+	assert_int_equal(p11_object_destroy(b, hb, "kek"), 0);
 	assert_int_equal(p11wrap_kek_find(a, "k", &h), CER_E_NOTFOUND);
 	free(w);
 	secret_free(user);
