@@ -136,6 +136,26 @@ check "backup: the transcript still verifies" "$CEREMONY" transcript verify --al
 restore_to "$before" ke1 ke2 ke3 # as the record tells an operator to
 fi
 
+# The known-answer test's throwaway session objects (the KAT key, then its KEK) cannot be
+# destroyed: the run stops with that message (a cleanup's result is never ignored) before
+# any card is asked, and writes nothing.
+if [ -f "$T/trace-backup" ]; then
+kek_k=$(awk '$2 == "C_Login" {exit} $2 == "C_DestroyObject" {n++} END {print n + 0}' "$T/trace-backup")
+check "backup: the known-answer test destroys its objects before the first login" test "$kek_k" -ge 2
+for case in "1 key" "$kek_k KEK"; do
+	k=${case%% *} what=${case#* }
+	before=$(snapshot sign-hsm ke1 ke2 ke3)
+	err=$(FAULTP11_FUNC=C_DestroyObject FAULTP11_FAIL=$k op_backup "kat-$what" 2>&1 >/dev/null)
+	check "backup: a failed destroy of the known-answer test $what fails the run" test $? -ne 0
+	check "backup: the message names the known-answer test $what and the fault" \
+		grep -q "destroying the known-answer test $what: .*(CKR_DEVICE_ERROR)" <<<"$err"
+	check "backup: no blob after the known-answer test $what stayed" \
+		test ! -e "$T/out/b-kat-$what.blob" -a ! -e "$T/out/b-kat-$what.json"
+	check "backup: no token or card changed after the known-answer test $what stayed" \
+		test "$(snapshot sign-hsm ke1 ke2 ke3)" = "$before"
+done
+fi
+
 op_drill() {
 	cer backup recover --token rec --blob "$T/out/b-0.blob" --root "$T/out/root.pem" --drill \
 		"${CARDS[@]}" --transcript "$TR"
