@@ -6,7 +6,8 @@
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
 #include "ceremony/issue.h"
-#include "ceremony/rootops.h"
+#include "ceremony/rootcert.h"
+#include "ceremony/signer.h"
 
 struct root_opts {
 	const char *token, *key, *profile, *subject, *out;

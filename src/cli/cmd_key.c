@@ -3,7 +3,7 @@
 
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
-#include "ceremony/rootops.h"
+#include "ceremony/rootkey.h"
 
 struct key_opts {
 	const char *token;

@@ -3,7 +3,7 @@
 
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
-#include "ceremony/rootops.h"
+#include "ceremony/mediasign.h"
 
 struct media_opts {
 	const char *token, *key, *cert;

@@ -1,10 +1,11 @@
 /* ceremony transcript seal | verify | print | countersign */
 #include <stdio.h>
 
+#include "ceremony/audit_transcript.h"
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
 #include "ceremony/printout.h"
-#include "ceremony/rootops.h"
+#include "ceremony/sealops.h"
 #include "ceremony/transcript.h"
 #include "ceremony/witness.h"
 

@@ -22,7 +22,8 @@
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
-#include "ceremony/rootops.h"
+#include "ceremony/rootkey.h"
+#include "ceremony/signer.h"
 #include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 
