@@ -18,8 +18,8 @@
  * Argon2id cost fails the verdict unless test_cost_allowed names what allowed it
  * (--allow-test-cost, or CEREMONY_TEST_ARGON2=1 in the verifier's environment).
  */
-int rootops_transcript_verify(const char *transcript, const char *root_path, unsigned flags,
-			      const char *test_cost_allowed, const char *registry, FILE *out)
+int audit_transcript_verify(const char *transcript, const char *root_path, unsigned flags,
+			    const char *test_cost_allowed, const char *registry, FILE *out)
 	__attribute__((warn_unused_result));
 
 #endif

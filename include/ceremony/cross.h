@@ -6,7 +6,7 @@
  * root's key; new-with-old: the new root certifies the old key), under the root
  * profile, with the subject root's own SKI, a serial the history never used,
  * verified before it is written, and the cert.cross record. Does not own: the
- * roots themselves (rootops), checking them later (replay, audit).
+ * roots themselves (rootkey, rootcert), checking them later (replay, audit).
  */
 #ifndef CEREMONY_CROSS_H
 #define CEREMONY_CROSS_H

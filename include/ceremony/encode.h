@@ -13,6 +13,8 @@
 
 /* out must hold 2*len+1 bytes. */
 void hex_encode(const uint8_t *in, size_t len, char *out);
+/* The same into a new string (malloc'd, NUL-terminated). */
+int hex_encode_new(const uint8_t *in, size_t len, char **out) __attribute__((warn_unused_result));
 /* Parse exactly 2*outlen hex digits (either case); CER_E_INPUT otherwise. */
 int hex_decode(const char *hex, size_t hexlen, uint8_t *out, size_t outlen)
 	__attribute__((warn_unused_result));

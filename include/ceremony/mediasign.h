@@ -19,8 +19,8 @@
  * tool now and signed by the ceremony-signing key. A MANIFEST.sha256 already there is
  * signed only if it is byte for byte that text; anything else is refused.
  */
-int rootops_media_sign(struct ceremony_ctx *ctx, const char *token, const char *key,
-		       const char *cert_path, const char *medium, FILE *out)
+int mediasign_medium(struct ceremony_ctx *ctx, const char *token, const char *key,
+		     const char *cert_path, const char *medium, FILE *out)
 	__attribute__((warn_unused_result));
 
 #endif

@@ -17,8 +17,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <openssl/types.h>
+
 #include "ceremony/keytype.h"
 #include "ceremony/p11.h"
+#include "ceremony/sizes.h"
 
 #define P11KEY_ID_LEN 16
 #define P11KEY_LABEL_MAX 64
@@ -131,6 +134,19 @@ int p11key_evidence_check(const struct p11key_evidence *ev, enum p11key_policy p
 /* The public key as DER SubjectPublicKeyInfo (malloc'd), from the public object. */
 int p11key_spki(struct p11_session *s, const struct p11key *k, uint8_t **der, size_t *len)
 	__attribute__((warn_unused_result));
+
+/* The public half as operations use it: what they record, print and build certificates from. */
+struct p11key_public {
+	uint8_t *spki;                   /* DER SubjectPublicKeyInfo (malloc'd) */
+	size_t spki_len;
+	uint8_t spki_sha256[SHA256_LEN]; /* what records and read-alouds name the key by */
+	char spki_sha256_hex[SHA256_HEX_SIZE];
+	EVP_PKEY *pkey;                  /* the same key, decoded */
+};
+/* p11key_spki, its SHA-256 (and hex) and the decoded key; free with p11key_public_free. */
+int p11key_public_read(struct p11_session *s, const struct p11key *k, struct p11key_public *out)
+	__attribute__((warn_unused_result));
+void p11key_public_free(struct p11key_public *p);
 
 /* Count objects of any class with this label or CKA_ID (either may be NULL). */
 int p11key_name_taken(struct p11_session *s, const char *label, const uint8_t *id,

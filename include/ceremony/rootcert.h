@@ -13,8 +13,8 @@
 
 #include "ceremony/context.h"
 
-int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *key,
-		      const char *profile, const char *subject, const char *out_path, FILE *out)
+int rootcert_create(struct ceremony_ctx *ctx, const char *token, const char *key,
+		    const char *profile, const char *subject, const char *out_path, FILE *out)
 	__attribute__((warn_unused_result));
 
 #endif

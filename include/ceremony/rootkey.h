@@ -11,17 +11,13 @@
 
 #include <stdio.h>
 
-#include <jansson.h>
-
 #include "ceremony/context.h"
 #include "ceremony/p11key.h"
 
-int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char *label,
-			 const char *type, enum p11key_policy policy, unsigned waivers, FILE *out)
+int rootkey_generate(struct ceremony_ctx *ctx, const char *token, const char *label,
+		     const char *type, enum p11key_policy policy, unsigned waivers, FILE *out)
 	__attribute__((warn_unused_result));
-int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *label, FILE *out)
+int rootkey_show(struct ceremony_ctx *ctx, const char *token, const char *label, FILE *out)
 	__attribute__((warn_unused_result));
-/* The key evidence as the transcript records it. */
-json_t *rootops_evidence_json(const struct p11key_evidence *ev);
 
 #endif

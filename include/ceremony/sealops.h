@@ -14,7 +14,7 @@
 #include "ceremony/context.h"
 
 /* cert_path NULL: the ceremony-signing certificate recorded by the transcript's cert.signer record. */
-int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const char *key,
+int sealops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const char *key,
 			    const char *cert_path, const char *transcript, FILE *out)
 	__attribute__((warn_unused_result));
 

@@ -12,7 +12,7 @@
 
 #include "ceremony/context.h"
 
-struct rootops_signer_opts {
+struct signer_opts {
 	const char *token, *root_key; /* the root HSM and the root key's label */
 	const char *issuer;           /* root.pem */
 	const char *profile;          /* a ceremony-signing profile */
@@ -28,7 +28,7 @@ struct rootops_signer_opts {
  * the root key, seals transcripts and media manifests. On a failure after the key
  * exists, the key is destroyed and the message says so (or that it may remain).
  */
-int rootops_signer_create(struct ceremony_ctx *ctx, const struct rootops_signer_opts *o,
-			  FILE *out) __attribute__((warn_unused_result));
+int signer_create(struct ceremony_ctx *ctx, const struct signer_opts *o,
+		  FILE *out) __attribute__((warn_unused_result));
 
 #endif

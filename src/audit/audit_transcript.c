@@ -12,8 +12,8 @@
 #include "ceremony/replay.h"
 #include "ceremony/transcript.h"
 
-int rootops_transcript_verify(const char *transcript, const char *root_path, unsigned flags,
-			      const char *test_cost_allowed, const char *registry, FILE *out)
+int audit_transcript_verify(const char *transcript, const char *root_path, unsigned flags,
+			    const char *test_cost_allowed, const char *registry, FILE *out)
 {
 	struct transcript_report rep;
 	struct replay_report rr;

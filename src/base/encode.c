@@ -1,3 +1,5 @@
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ceremony/encode.h"
@@ -12,6 +14,16 @@ void hex_encode(const uint8_t *in, size_t len, char *out)
 		out[2 * i + 1] = hex_digits[in[i] & 0x0f];
 	}
 	out[2 * len] = '\0';
+}
+
+int hex_encode_new(const uint8_t *in, size_t len, char **out)
+{
+	if (len > (SIZE_MAX - 1) / 2 || (*out = malloc(2 * len + 1)) == NULL) {
+		*out = NULL;
+		return cer_err(CER_E_NOMEM, "out of memory");
+	}
+	hex_encode(in, len, *out);
+	return 0;
 }
 
 static int hex_value(char c)

@@ -70,7 +70,7 @@ static int cmd_cert_root(struct ceremony_ctx *ctx, int argc, char **argv)
 	    (r = cli_require(o.subject, "--subject", root_usage)) != 0 ||
 	    (r = cli_require(o.out, "--out", root_usage)) != 0)
 		return r;
-	return rootops_cert_root(ctx, o.token, o.key, o.profile, o.subject, o.out, stdout);
+	return rootcert_create(ctx, o.token, o.key, o.profile, o.subject, o.out, stdout);
 }
 
 static const char sign_usage[] =
@@ -257,7 +257,7 @@ static const struct cli_spec signer_spec = {signer_usage, signer_opts};
 
 static int signer_opt(void *state, int c, const char *arg)
 {
-	struct rootops_signer_opts *o = state;
+	struct signer_opts *o = state;
 
 	switch (c) {
 	case 't': o->token = arg; return 0;
@@ -274,7 +274,7 @@ static int signer_opt(void *state, int c, const char *arg)
 
 static int cmd_cert_signer(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	struct rootops_signer_opts o;
+	struct signer_opts o;
 	int first, r;
 
 	memset(&o, 0, sizeof(o));
@@ -289,7 +289,7 @@ static int cmd_cert_signer(struct ceremony_ctx *ctx, int argc, char **argv)
 	    (r = cli_require(o.label, "--label", signer_usage)) != 0 ||
 	    (r = cli_require(o.out_path, "--out", signer_usage)) != 0)
 		return r;
-	return rootops_signer_create(ctx, &o, stdout);
+	return signer_create(ctx, &o, stdout);
 }
 
 const struct cli_command cmd_cert_verbs[] = {

@@ -135,7 +135,7 @@ static int cmd_key_generate(struct ceremony_ctx *ctx, int argc, char **argv)
 	for (int i = 0; i < o.nwaivers; i++)
 		if ((r = p11key_waivers_parse_list(o.waive[i], &waivers)) != 0)
 			return r;
-	return rootops_key_generate(ctx, o.token, o.label, o.type, policy, waivers, stdout);
+	return rootkey_generate(ctx, o.token, o.label, o.type, policy, waivers, stdout);
 }
 
 static int cmd_key_show(struct ceremony_ctx *ctx, int argc, char **argv)
@@ -145,7 +145,7 @@ static int cmd_key_show(struct ceremony_ctx *ctx, int argc, char **argv)
 
 	if ((r = key_parse(ctx, argc, argv, &show_spec, &o)) != 0)
 		return r > 0 ? 0 : r;
-	return rootops_key_show(ctx, o.token, o.label, stdout);
+	return rootkey_show(ctx, o.token, o.label, stdout);
 }
 
 const struct cli_command cmd_key_verbs[] = {

@@ -58,7 +58,7 @@ static int cmd_media_sign(struct ceremony_ctx *ctx, int argc, char **argv)
 	    (r = cli_require(o.key, "--key", sign_usage)) != 0 ||
 	    (r = cli_require(o.cert, "--cert", sign_usage)) != 0)
 		return r;
-	return rootops_media_sign(ctx, o.token, o.key, o.cert, argv[first], stdout);
+	return mediasign_medium(ctx, o.token, o.key, o.cert, argv[first], stdout);
 }
 
 const struct cli_command cmd_media_verbs[] = {

@@ -164,7 +164,7 @@ static int cmd_transcript_seal(struct ceremony_ctx *ctx, int argc, char **argv)
 	if ((r = cli_require(o.token, "--token", seal_usage)) != 0 ||
 	    (r = cli_require(o.key, "--key", seal_usage)) != 0)
 		return r;
-	return rootops_transcript_seal(ctx, o.token, o.key, o.cert, argv[first], stdout);
+	return sealops_transcript_seal(ctx, o.token, o.key, o.cert, argv[first], stdout);
 }
 
 static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv)
@@ -182,8 +182,8 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		test_cost = "--allow-test-cost";
 	else if (ctx->env_test_argon2)
 		test_cost = "CEREMONY_TEST_ARGON2=1";
-	return rootops_transcript_verify(argv[first], o.root, o.verify_flags, test_cost,
-					 o.registry, stdout);
+	return audit_transcript_verify(argv[first], o.root, o.verify_flags, test_cost,
+				       o.registry, stdout);
 }
 
 static int cmd_transcript_print(struct ceremony_ctx *ctx, int argc, char **argv)

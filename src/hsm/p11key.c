@@ -693,3 +693,36 @@ out:
 	OSSL_PARAM_BLD_free(bld);
 	return r;
 }
+
+int p11key_public_read(struct p11_session *s, const struct p11key *k, struct p11key_public *out)
+{
+	const unsigned char *p;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = p11key_spki(s, k, &out->spki, &out->spki_len)) != 0)
+		return r;
+	if (!EVP_Digest(out->spki, out->spki_len, out->spki_sha256, NULL, EVP_sha256(), NULL)) {
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot hash the public key of \"%s\"", k->label);
+		goto out;
+	}
+	hex_encode(out->spki_sha256, sizeof(out->spki_sha256), out->spki_sha256_hex);
+	p = out->spki;
+	if ((out->pkey = d2i_PUBKEY(NULL, &p, (long)out->spki_len)) == NULL) {
+		r = cer_err_ssl(CER_E_CRYPTO, "cannot decode the public key of \"%s\"", k->label);
+		goto out;
+	}
+	return 0;
+out:
+	p11key_public_free(out);
+	return r;
+}
+
+void p11key_public_free(struct p11key_public *p)
+{
+	if (p == NULL)
+		return;
+	EVP_PKEY_free(p->pkey);
+	free(p->spki);
+	memset(p, 0, sizeof(*p));
+}

@@ -92,8 +92,8 @@ out:
 	return r;
 }
 
-int rootops_media_sign(struct ceremony_ctx *ctx, const char *token, const char *key,
-		       const char *cert_path, const char *medium, FILE *out)
+int mediasign_medium(struct ceremony_ctx *ctx, const char *token, const char *key,
+		     const char *cert_path, const char *medium, FILE *out)
 {
 	struct transcript *tr = NULL;
 	X509 *cert = NULL;

@@ -20,8 +20,8 @@
 #include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
 
-int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *key,
-		      const char *profile, const char *subject, const char *out_path, FILE *out)
+int rootcert_create(struct ceremony_ctx *ctx, const char *token, const char *key,
+		    const char *profile, const char *subject, const char *out_path, FILE *out)
 {
 	struct hsm h;
 	struct hsmkey *hk = NULL;
@@ -31,16 +31,15 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 	X509_NAME *name = NULL;
 	X509 *x = NULL;
 	ASN1_INTEGER *serial = NULL;
-	EVP_PKEY *pub = NULL;
-	uint8_t *spki = NULL, *pem = NULL, fp[SHA256_LEN], spki_md[SHA256_LEN],
-		rnd[CERTBUILD_SERIAL_LEN];
-	size_t spki_len = 0, pem_len = 0;
+	struct p11key_public pub;
+	uint8_t *pem = NULL, fp[SHA256_LEN], rnd[CERTBUILD_SERIAL_LEN];
+	size_t pem_len = 0;
 	json_t *in = NULL, *outs = NULL, *entry = NULL;
-	const unsigned char *p;
 	const char *tpath;
 	int r;
 
 	memset(&h, 0, sizeof(h));
+	memset(&pub, 0, sizeof(pub));
 	/* STYLE 9: every input and the output path before the first login. */
 	if ((r = ctx_transcript_path(ctx, "cert root", &tpath)) != 0)
 		return r;
@@ -61,25 +60,19 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 		goto out;
 	if ((r = profile_check_key_type(&prof, k.type)) != 0)
 		goto out;
-	if ((r = p11key_spki(h.session, &k, &spki, &spki_len)) != 0)
+	if ((r = p11key_public_read(h.session, &k, &pub)) != 0)
 		goto out;
-	p = spki;
-	pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
-	if (pub == NULL) {
-		r = cer_err_ssl(CER_E_CRYPTO, "cannot decode the key's public key");
-		goto out;
-	}
 	if ((r = p11_random_mixed(h.session, rnd, sizeof(rnd))) != 0 ||
 	    (r = certbuild_serial(rnd, &serial)) != 0)
 		goto out;
-	if ((r = certbuild_new(&prof, name, pub, NULL, serial, NULL, 0, &x)) != 0)
+	if ((r = certbuild_new(&prof, name, pub.pkey, NULL, serial, NULL, 0, &x)) != 0)
 		goto out;
 	if ((r = hsmkey_open(h.session, &k, &hk)) != 0)
 		goto out;
 	/* Signed in the HSM, checked with the token's public key object before writing. */
-	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), pub)) != 0)
+	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), pub.pkey)) != 0)
 		goto out;
-	if ((r = certbuild_fingerprint(x, fp)) != 0 || (r = certinfo_spki_sha256(pub, spki_md)) != 0)
+	if ((r = certbuild_fingerprint(x, fp)) != 0)
 		goto out;
 	if ((r = pem_encode_cert(x, &pem, &pem_len)) != 0)
 		goto out;
@@ -100,13 +93,12 @@ int rootops_cert_root(struct ceremony_ctx *ctx, const char *token, const char *k
 		goto out;
 	fprintf(out, "Root certificate written to %s\n", out_path);
 	readaloud_print(out, "sha256", fp, 32);
-	readaloud_print(out, "SPKI sha256", spki_md, 32);
+	readaloud_print(out, "SPKI sha256", pub.spki_sha256, sizeof(pub.spki_sha256));
 out:
 	json_decref(in);
 	json_decref(outs);
 	free(pem);
-	free(spki);
-	EVP_PKEY_free(pub);
+	p11key_public_free(&pub);
 	ASN1_INTEGER_free(serial);
 	X509_free(x);
 	X509_NAME_free(name);

@@ -1,63 +1,19 @@
-#include <limits.h>
+/* rootkey: the root key, generated in the HSM with its evidence recorded, and shown. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-#include <openssl/x509.h>
-
-#include "ceremony/certbuild.h"
-#include "ceremony/encode.h"
 #include "ceremony/ctx_transcript.h"
+#include "ceremony/encode.h"
 #include "ceremony/err.h"
-#include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
-#include "ceremony/hsmkey.h"
+#include "ceremony/keyrecord.h"
 #include "ceremony/leftover.h"
 #include "ceremony/p11key.h"
 #include "ceremony/p11probe.h"
-#include "ceremony/pem.h"
-#include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/rootkey.h"
 #include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
-
-/* Everything that names a token: its serial alone may be shared (tpm2-pkcs11). */
-static json_t *token_json(const struct p11_token *t)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "label", t->label, "serial", t->serial,
-			 "model", t->model, "manufacturer", t->manufacturer, "slot_description",
-			 t->slot_description, "serial_unique", p11_token_serial_is_unique(t));
-}
-
-json_t *rootops_evidence_json(const struct p11key_evidence *ev)
-{
-	const struct {
-		const char *name;
-		int v;
-	} f[] = {{"CKA_TOKEN", ev->token},
-		 {"CKA_PRIVATE", ev->private_},
-		 {"CKA_SENSITIVE", ev->sensitive},
-		 {"CKA_EXTRACTABLE", ev->extractable},
-		 {"CKA_WRAP_WITH_TRUSTED", ev->wrap_with_trusted},
-		 {"CKA_SIGN", ev->sign},
-		 {"CKA_DECRYPT", ev->decrypt},
-		 {"CKA_UNWRAP", ev->unwrap},
-		 {"CKA_DERIVE", ev->derive},
-		 {"CKA_SIGN_RECOVER", ev->sign_recover},
-		 {"CKA_LOCAL", ev->local},
-		 {"CKA_ALWAYS_SENSITIVE", ev->always_sensitive},
-		 {"CKA_NEVER_EXTRACTABLE", ev->never_extractable}};
-	json_t *o = json_object();
-
-	for (size_t i = 0; o != NULL && i < sizeof(f) / sizeof(f[0]); i++)
-		json_object_set_new(o, f[i].name,
-				    f[i].v < 0 ? json_null() : json_boolean(f[i].v));
-	if (o != NULL)
-		json_object_set_new(o, "CKA_KEY_GEN_MECHANISM",
-				    json_string(p11key_mechanism_name(ev->key_gen_mechanism)));
-	return o;
-}
 
 static void print_evidence(FILE *out, const struct p11key_evidence *ev)
 {
@@ -72,27 +28,6 @@ static void print_evidence(FILE *out, const struct p11key_evidence *ev)
 		ev->derive == 1 ? "TRUE" : "FALSE", p11key_mechanism_name(ev->key_gen_mechanism));
 }
 
-/* The key's SPKI (DER), its SHA-256 and an EVP_PKEY of it. */
-static int key_public(struct p11_session *s, const struct p11key *k, uint8_t **der, size_t *len,
-		      uint8_t md[SHA256_LEN], EVP_PKEY **pub)
-{
-	const unsigned char *p;
-	unsigned int mdlen = 0;
-	int r;
-
-	if ((r = p11key_spki(s, k, der, len)) != 0)
-		return r;
-	if (!EVP_Digest(*der, *len, md, &mdlen, EVP_sha256(), NULL))
-		return cer_err_ssl(CER_E_CRYPTO, "cannot hash the public key");
-	if (pub != NULL) {
-		p = *der;
-		*pub = d2i_PUBKEY(NULL, &p, (long)*len);
-		if (*pub == NULL)
-			return cer_err_ssl(CER_E_CRYPTO, "cannot decode the public key");
-	}
-	return 0;
-}
-
 /* A key pair a failed run could not destroy: record it, so the next run knows (STYLE 17). */
 static int key_leftover_record(struct transcript *tr, struct hsm *h, const struct p11key *k,
 			       int r)
@@ -100,38 +35,28 @@ static int key_leftover_record(struct transcript *tr, struct hsm *h, const struc
 	char id_hex[2 * sizeof(k->id) + 1];
 
 	hex_encode(k->id, k->id_len, id_hex);
-	return leftover_record(tr, r, token_json(&h->token),
+	return leftover_record(tr, r, keyrecord_token(&h->token),
 			       json_pack("[{s:s, s:s, s:s}]", "class", "private and public key",
 					 "label", k->label, "id", id_hex),
 			       "key.generate failed");
 }
 
-static json_t *waivers_json(unsigned waivers)
-{
-	json_t *a = json_array();
-	const char *name;
-
-	for (size_t i = 0; a != NULL && (name = p11key_waiver_name(waivers, i)) != NULL; i++)
-		json_array_append_new(a, json_string(name));
-	return a;
-}
-
-int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char *label,
+int rootkey_generate(struct ceremony_ctx *ctx, const char *token, const char *label,
 			 const char *type, enum p11key_policy policy, unsigned waivers, FILE *out)
 {
 	struct hsm h;
 	struct transcript *tr = NULL;
 	struct p11key key;
 	struct p11key_evidence ev;
+	struct p11key_public pub;
 	enum key_type kt;
-	uint8_t *spki = NULL, md[SHA256_LEN];
-	size_t spki_len = 0;
-	char id_hex[2 * sizeof(key.id) + 1], md_hex[SHA256_HEX_SIZE], *spki_hex = NULL, who[192];
+	char id_hex[2 * sizeof(key.id) + 1], *spki_hex = NULL, who[192];
 	const char *tpath;
 	int r, generated = 0;
 
 	memset(&h, 0, sizeof(h));
 	memset(&key, 0, sizeof(key));
+	memset(&pub, 0, sizeof(pub));
 	if ((r = key_type_parse(type, &kt)) != 0)
 		return r;
 	if ((r = ctx_transcript_path(ctx, "key generate", &tpath)) != 0)
@@ -156,22 +81,16 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 		goto out;
 	}
 	generated = 1;
-	if ((r = key_public(h.session, &key, &spki, &spki_len, md, NULL)) != 0)
+	if ((r = p11key_public_read(h.session, &key, &pub)) != 0 ||
+	    (r = hex_encode_new(pub.spki, pub.spki_len, &spki_hex)) != 0)
 		goto out;
-	spki_hex = malloc(2 * spki_len + 1);
-	if (spki_hex == NULL) {
-		r = cer_err(CER_E_NOMEM, "out of memory");
-		goto out;
-	}
-	hex_encode(spki, spki_len, spki_hex);
 	hex_encode(key.id, key.id_len, id_hex);
-	hex_encode(md, sizeof(md), md_hex);
 	r = transcript_append(tr, "key.generate", NULL, NULL,
 			      json_pack("{s:o, s:{s:s, s:s, s:s}, s:o, s:s, s:s, s:s, s:o}", "token",
-					token_json(&h.token), "key", "label", label, "id", id_hex,
-					"type", key_type_name(kt), "evidence", rootops_evidence_json(&ev),
-					"spki_sha256", md_hex, "spki", spki_hex, "backup_policy",
-					p11key_policy_name(policy), "waivers", waivers_json(waivers)),
+					keyrecord_token(&h.token), "key", "label", label, "id", id_hex,
+					"type", key_type_name(kt), "evidence", keyrecord_evidence(&ev),
+					"spki_sha256", pub.spki_sha256_hex, "spki", spki_hex, "backup_policy",
+					p11key_policy_name(policy), "waivers", keyrecord_waivers(waivers)),
 			      NULL);
 	if (r != 0)
 		goto out;
@@ -188,41 +107,41 @@ int rootops_key_generate(struct ceremony_ctx *ctx, const char *token, const char
 			     "recorded)\n",
 			p11key_waiver_name(waivers, i));
 	print_evidence(out, &ev);
-	readaloud_print(out, "SPKI sha256", md, 32);
+	readaloud_print(out, "SPKI sha256", pub.spki_sha256, sizeof(pub.spki_sha256));
 out:
 	if (r != 0 && generated && p11key_discard(h.session, &key) != 0)
 		r = key_leftover_record(tr, &h, &key, r);
 	free(spki_hex);
-	free(spki);
+	p11key_public_free(&pub);
 	hsm_close(&h);
 	transcript_close(tr);
 	return r;
 }
 
-int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *label, FILE *out)
+int rootkey_show(struct ceremony_ctx *ctx, const char *token, const char *label, FILE *out)
 {
 	struct hsm h;
 	struct p11key key;
 	struct p11key_evidence ev;
-	uint8_t *spki = NULL, md[SHA256_LEN];
-	size_t spki_len = 0;
+	struct p11key_public pub;
 	unsigned waivers = 0, used = 0;
 	char id_hex[2 * sizeof(key.id) + 1], who[192];
 	int r, local;
 
+	memset(&pub, 0, sizeof(pub));
 	if ((r = hsm_open(ctx, token, &h)) != 0)
 		return r;
 	if ((r = hsm_login_user(ctx, &h)) != 0 || (r = p11key_find(h.session, label, &key)) != 0 ||
 	    (r = p11key_evidence_read(h.session, &key, &ev)) != 0 ||
 	    (r = p11key_waivers_read(h.session, &key, &waivers)) != 0 ||
-	    (r = key_public(h.session, &key, &spki, &spki_len, md, NULL)) != 0)
+	    (r = p11key_public_read(h.session, &key, &pub)) != 0)
 		goto out;
 	hex_encode(key.id, key.id_len, id_hex);
 	p11_token_describe(&h.token, who, sizeof(who));
 	fprintf(out, "Key \"%s\" in token %s\n  type           %s\n  CKA_ID         %s\n", label, who,
 		key_type_name(key.type), id_hex);
 	print_evidence(out, &ev);
-	readaloud_print(out, "SPKI sha256", md, 32);
+	readaloud_print(out, "SPKI sha256", pub.spki_sha256, sizeof(pub.spki_sha256));
 	for (size_t i = 0; p11key_waiver_name(waivers, i) != NULL; i++)
 		fprintf(out, "  waiver         %s (recorded at generation)\n",
 			p11key_waiver_name(waivers, i));
@@ -243,7 +162,7 @@ int rootops_key_show(struct ceremony_ctx *ctx, const char *token, const char *la
 			used != 0 ? "; with the recorded waivers above" : "");
 	/* Issue 12 item 2: a failing verdict is a failure (exit 1), not a report. */
 out:
-	free(spki);
+	p11key_public_free(&pub);
 	hsm_close(&h);
 	return r;
 }

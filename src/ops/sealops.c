@@ -40,7 +40,7 @@ static int find_root_cb(void *arg, long line, json_t *rec)
 	return 0;
 }
 
-int rootops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const char *key,
+int sealops_transcript_seal(struct ceremony_ctx *ctx, const char *token, const char *key,
 			    const char *cert_path, const char *transcript, FILE *out)
 {
 	struct hsm h;

@@ -1,4 +1,4 @@
-/* rootops: the ceremony-signing key and its certificate, made at root key generation. */
+/* signer: the ceremony-signing key and its certificate, made at root key generation. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,12 +17,12 @@
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
 #include "ceremony/hsmkey.h"
+#include "ceremony/keyrecord.h"
 #include "ceremony/lint.h"
 #include "ceremony/p11key.h"
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
-#include "ceremony/rootkey.h"
 #include "ceremony/signer.h"
 #include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
@@ -87,7 +87,7 @@ static int clamp_not_after(X509 *x, X509 *issuer)
 struct signer_made {
 	struct hsmkey *root_hk; /* signs over our session */
 	X509 *cert;
-	EVP_PKEY *pub;
+	struct p11key_public pub;
 	struct p11key key;
 	struct p11key_evidence ev;
 	int key_made;
@@ -99,9 +99,7 @@ static int signer_build(struct hsm *h, const struct p11key *root_key, X509 *root
 			X509_NAME *name, struct signer_made *m)
 {
 	ASN1_INTEGER *serial = NULL;
-	uint8_t *spki = NULL, rnd[CERTBUILD_SERIAL_LEN];
-	size_t spki_len = 0;
-	const unsigned char *p;
+	uint8_t rnd[CERTBUILD_SERIAL_LEN];
 	struct lint_input in;
 	int r;
 
@@ -110,17 +108,11 @@ static int signer_build(struct hsm *h, const struct p11key *root_key, X509 *root
 				 &m->key, &m->ev)) != 0)
 		return r;
 	m->key_made = 1;
-	if ((r = p11key_spki(h->session, &m->key, &spki, &spki_len)) != 0)
+	if ((r = p11key_public_read(h->session, &m->key, &m->pub)) != 0)
 		goto out;
-	p = spki;
-	m->pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
-	if (m->pub == NULL) {
-		r = cer_err_ssl(CER_E_CRYPTO, "cannot decode the signing key's public key");
-		goto out;
-	}
 	if ((r = p11_random_mixed(h->session, rnd, sizeof(rnd))) != 0 ||
 	    (r = certbuild_serial(rnd, &serial)) != 0 ||
-	    (r = certbuild_new(prof, name, m->pub, root, serial, NULL, 0, &m->cert)) != 0 ||
+	    (r = certbuild_new(prof, name, m->pub.pkey, root, serial, NULL, 0, &m->cert)) != 0 ||
 	    (r = clamp_not_after(m->cert, root)) != 0)
 		goto out;
 	if ((r = hsmkey_open(h->session, root_key, &m->root_hk)) != 0)
@@ -132,12 +124,11 @@ static int signer_build(struct hsm *h, const struct p11key *root_key, X509 *root
 	in.cert = m->cert;
 	in.issuer = root;
 	in.profile = prof;
-	in.expected_key = m->pub;
+	in.expected_key = m->pub.pkey;
 	if ((r = lint_cert(&in)) != 0 || (r = cms_signer_check(m->cert)) != 0)
 		goto out;
 out:
 	ASN1_INTEGER_free(serial);
-	free(spki);
 	return r;
 }
 
@@ -146,13 +137,9 @@ static int signer_record(struct transcript *tr, const char *profile, const char 
 			 const struct signer_made *m)
 {
 	json_t *in = NULL, *outs = NULL, *e1 = NULL, *e2 = NULL;
-	char id_hex[2 * sizeof(m->key.id) + 1], md_hex[SHA256_HEX_SIZE];
-	uint8_t md[SHA256_LEN];
+	char id_hex[2 * sizeof(m->key.id) + 1];
 	int r;
 
-	if ((r = certinfo_spki_sha256(m->pub, md)) != 0)
-		return r;
-	hex_encode(md, sizeof(md), md_hex);
 	hex_encode(m->key.id, m->key.id_len, id_hex);
 	if ((r = transcript_file_entry(tr, profile, &e1)) != 0 ||
 	    (r = transcript_file_entry(tr, root_path, &e2)) != 0)
@@ -168,8 +155,8 @@ static int signer_record(struct transcript *tr, const char *profile, const char 
 					root_label, "token_serial", h->token.serial, "signer",
 					"label", m->key.label, "id", id_hex, "type",
 					key_type_name(m->key.type), "evidence",
-					rootops_evidence_json(&m->ev),
-					"spki_sha256", md_hex, "certificate",
+					keyrecord_evidence(&m->ev),
+					"spki_sha256", m->pub.spki_sha256_hex, "certificate",
 					certinfo_json(m->cert, "ceremony-signer")),
 			      NULL);
 	in = outs = NULL;
@@ -181,7 +168,7 @@ out:
 	return r;
 }
 
-int rootops_signer_create(struct ceremony_ctx *ctx, const struct rootops_signer_opts *o,
+int signer_create(struct ceremony_ctx *ctx, const struct signer_opts *o,
 			  FILE *out)
 {
 	struct hsm h;
@@ -254,7 +241,7 @@ out:
 	hsm_session_end(&h);
 	hsmkey_free(m.root_hk);
 	free(pem);
-	EVP_PKEY_free(m.pub);
+	p11key_public_free(&m.pub);
 	X509_free(m.cert);
 	X509_NAME_free(name);
 	X509_free(root);

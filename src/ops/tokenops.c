@@ -7,6 +7,7 @@
 #include "ceremony/airgap.h"
 #include "ceremony/ctx_transcript.h"
 #include "ceremony/err.h"
+#include "ceremony/keyrecord.h"
 #include "ceremony/keytype.h"
 #include "ceremony/p11.h"
 #include "ceremony/p11probe.h"
@@ -14,14 +15,6 @@
 #include "ceremony/textbuf.h"
 #include "ceremony/tokenops.h"
 #include "ceremony/transcript.h"
-
-/* Everything that names a token in a record: the serial alone may be shared (tpm2-pkcs11). */
-static json_t *token_json(const struct p11_token *t)
-{
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b}", "label", t->label, "serial", t->serial,
-			 "model", t->model, "manufacturer", t->manufacturer, "slot_description",
-			 t->slot_description, "serial_unique", p11_token_serial_is_unique(t));
-}
 
 static int module_load(struct ceremony_ctx *ctx, struct p11_module **m)
 {
@@ -282,7 +275,7 @@ static int tokenops_reinit(struct ceremony_ctx *ctx, struct p11_module *m,
 	if (r != 0)
 		goto out;
 	if ((r = transcript_append(tr, "token.reinit", NULL, NULL,
-				   json_pack("{s:o, s:s}", "token", token_json(&tok), "reason",
+				   json_pack("{s:o, s:s}", "token", keyrecord_token(&tok), "reason",
 					     "re-initialised a token this ceremony created"),
 				   NULL)) != 0)
 		goto out;
@@ -330,7 +323,7 @@ int tokenops_init(struct ceremony_ctx *ctx, const char *label, int reinit, FILE 
 			msg[sizeof(msg) - 1] = '\0';
 		if (p11_token_find(m, label, &tok) == 0 &&
 		    transcript_append(tr, "token.init_unfinished", NULL, NULL,
-				      json_pack("{s:o, s:s}", "token", token_json(&tok), "error",
+				      json_pack("{s:o, s:s}", "token", keyrecord_token(&tok), "error",
 						msg),
 				      NULL) == 0) {
 			if (tok.flags & CKF_USER_PIN_INITIALIZED)
@@ -351,7 +344,7 @@ int tokenops_init(struct ceremony_ctx *ctx, const char *label, int reinit, FILE 
 	if (r != 0)
 		goto out;
 	if ((r = transcript_append(tr, "token.init", NULL, NULL,
-				   json_pack("{s:o}", "token", token_json(&tok)), NULL)) != 0)
+				   json_pack("{s:o}", "token", keyrecord_token(&tok)), NULL)) != 0)
 		goto out;
 	p11_token_describe(&tok, who, sizeof(who));
 	fprintf(out, "Token %s initialised (model %s); SO and user PINs set.\n", who, tok.model);
@@ -392,7 +385,7 @@ int tokenops_set_user_pin(struct ceremony_ctx *ctx, const char *token, FILE *out
 	    (r = p11_token_find(m, token, &t)) != 0)
 		goto out;
 	if ((r = transcript_append(tr, "token.set_user_pin", NULL, NULL,
-				   json_pack("{s:o}", "token", token_json(&t)), NULL)) != 0)
+				   json_pack("{s:o}", "token", keyrecord_token(&t)), NULL)) != 0)
 		goto out;
 	fprintf(out, "Token \"%s\": user PIN set by the security officer; the token is ready.\n",
 		t.label);
@@ -428,7 +421,7 @@ int tokenops_change_pin(struct ceremony_ctx *ctx, const char *token, int so,
 	    (r = p11_token_find(m, token, &t)) != 0)
 		goto out;
 	if ((r = transcript_append(tr, "token.change_pin", NULL, NULL,
-				   json_pack("{s:o, s:s}", "token", token_json(&t), "pin", role),
+				   json_pack("{s:o, s:s}", "token", keyrecord_token(&t), "pin", role),
 				   NULL)) != 0)
 		goto out;
 	fprintf(out, "Token \"%s\": %s PIN changed.\n", t.label, role);

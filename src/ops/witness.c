@@ -14,6 +14,7 @@
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
 #include "ceremony/hsmkey.h"
+#include "ceremony/keyrecord.h"
 #include "ceremony/p11key.h"
 #include "ceremony/p11probe.h"
 #include "ceremony/readaloud.h"
@@ -85,11 +86,7 @@ static json_t *witness_record(const struct p11_token *card, const struct p11key 
 			      const char *md_hex)
 {
 	char id_hex[2 * sizeof(k->id) + 1];
-	json_t *w = json_array();
-	const char *n;
 
-	for (size_t i = 0; w != NULL && (n = p11key_waiver_name(waivers, i)) != NULL; i++)
-		json_array_append_new(w, json_string(n));
 	hex_encode(k->id, k->id_len, id_hex);
 	return json_pack("{s:{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}, s:{s:s, s:s, s:s, s:b}, s:o, "
 			 "s:o, s:s, s:s}}",
@@ -98,7 +95,7 @@ static json_t *witness_record(const struct p11_token *card, const struct p11key 
 			 card->manufacturer, "slot_description", card->slot_description, "key",
 			 "label", k->label, "id", id_hex, "type", key_type_name(k->type),
 			 "generated_now", generated, "evidence", witness_evidence_json(ev),
-			 "waivers", w, "spki", spki_hex, "spki_sha256", md_hex);
+			 "waivers", keyrecord_waivers(waivers), "spki", spki_hex, "spki_sha256", md_hex);
 }
 
 int witness_register(struct ceremony_ctx *ctx, const char *token, const char *label,
@@ -109,16 +106,15 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 	struct transcript *tr = NULL;
 	struct p11key k;
 	struct p11key_evidence ev;
-	uint8_t *spki = NULL, md[SHA256_LEN];
-	char *spki_hex = NULL, md_hex[SHA256_HEX_SIZE];
+	struct p11key_public pub;
+	char *spki_hex = NULL;
 	const char *tpath;
 	json_t *details;
-	size_t spki_len = 0;
-	unsigned int mdlen = 0;
 	unsigned waivers = 0;
 	int generated = 0, r;
 
 	memset(&h, 0, sizeof(h));
+	memset(&pub, 0, sizeof(pub));
 	/* STYLE 9: every input before the card is touched. */
 	if ((r = countersig_role_check(role)) != 0 || (r = witness_name_check(name)) != 0 ||
 	    (waive != NULL && (r = p11key_waivers_parse_list(waive, &waivers)) != 0))
@@ -135,24 +131,15 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 		goto out;
 	if ((r = witness_key_get(h.session, label, &k, &ev, &waivers, &generated)) != 0)
 		goto out;
-	if ((r = p11key_spki(h.session, &k, &spki, &spki_len)) != 0)
+	if ((r = p11key_public_read(h.session, &k, &pub)) != 0 ||
+	    (r = hex_encode_new(pub.spki, pub.spki_len, &spki_hex)) != 0)
 		goto out;
-	if (!EVP_Digest(spki, spki_len, md, &mdlen, EVP_sha256(), NULL)) {
-		r = cer_err_ssl(CER_E_CRYPTO, "cannot hash the witness key");
-		goto out;
-	}
-	spki_hex = malloc(2 * spki_len + 1);
-	if (spki_hex == NULL) {
-		r = cer_err(CER_E_NOMEM, "out of memory");
-		goto out;
-	}
-	hex_encode(spki, spki_len, spki_hex);
-	hex_encode(md, sizeof(md), md_hex);
 	/* Under a quorum policy a new officer's key is approved first (docs/quorum.md). */
-	if ((r = approve_officer_register(ctx, tr, role, name, h.token.label, md, ao, out)) != 0)
+	if ((r = approve_officer_register(ctx, tr, role, name, h.token.label, pub.spki_sha256, ao,
+					  out)) != 0)
 		goto out;
 	details = witness_record(&h.token, &k, &ev, waivers, generated, role, name, spki_hex,
-				 md_hex);
+				 pub.spki_sha256_hex);
 	if (details == NULL) {
 		r = cer_err(CER_E_INPUT, "cannot record the witness (is --name valid UTF-8?)");
 		goto out;
@@ -161,10 +148,10 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 		goto out;
 	fprintf(out, "%s witness key \"%s\" on card \"%s\" (serial %s) registered for %s\n",
 		generated ? "Generated" : "Found", label, h.token.label, h.token.serial, role);
-	readaloud_print(out, "SPKI sha256", md, 32);
+	readaloud_print(out, "SPKI sha256", pub.spki_sha256, sizeof(pub.spki_sha256));
 out:
 	free(spki_hex);
-	free(spki);
+	p11key_public_free(&pub);
 	hsm_close(&h);
 	transcript_close(tr);
 	return r;
@@ -206,14 +193,13 @@ int witness_countersign(struct ceremony_ctx *ctx, const char *token, const char 
 	struct hsmkey *hk = NULL;
 	struct p11key k;
 	char seal[PATH_MAX], path[PATH_MAX], *text = NULL;
-	uint8_t md[SHA256_LEN], spki_md[SHA256_LEN], sig[COUNTERSIG_SIG_MAX], *spki = NULL;
-	size_t spki_len = 0, sig_len = sizeof(sig);
-	const unsigned char *p;
-	unsigned int mdlen = 0;
-	EVP_PKEY *pub = NULL;
+	struct p11key_public pub;
+	uint8_t md[SHA256_LEN], sig[COUNTERSIG_SIG_MAX];
+	size_t sig_len = sizeof(sig);
 	int r;
 
 	memset(&h, 0, sizeof(h));
+	memset(&pub, 0, sizeof(pub));
 	if ((r = countersig_role_check(role)) != 0 ||
 	    (r = countersig_path(transcript, role, path, sizeof(path))) != 0)
 		return r;
@@ -235,33 +221,26 @@ int witness_countersign(struct ceremony_ctx *ctx, const char *token, const char 
 		return r;
 	if ((r = hsm_open(ctx, token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
 	    (r = p11key_find(h.session, label, &k)) != 0 ||
-	    (r = p11key_spki(h.session, &k, &spki, &spki_len)) != 0)
+	    (r = p11key_public_read(h.session, &k, &pub)) != 0)
 		goto out;
 	if (k.type != KEY_EC_P256) {
 		r = cer_err(CER_E_REFUSED, "card \"%s\": key \"%s\" is %s; a witness key is ec-p256",
 			    h.token.label, label, key_type_name(k.type));
 		goto out;
 	}
-	p = spki;
-	pub = d2i_PUBKEY(NULL, &p, (long)spki_len);
-	if (pub == NULL || !EVP_Digest(spki, spki_len, spki_md, &mdlen, EVP_sha256(), NULL)) {
-		r = cer_err_ssl(CER_E_CRYPTO, "cannot decode the card's public key");
-		goto out;
-	}
 	if ((r = hsmkey_open(h.session, &k, &hk)) != 0 ||
-	    (r = witness_sign(hsmkey_pkey(hk), pub, md, sig, &sig_len)) != 0)
+	    (r = witness_sign(hsmkey_pkey(hk), pub.pkey, md, sig, &sig_len)) != 0)
 		goto out;
-	if ((r = countersig_encode(transcript, md, role, spki_md, sig, sig_len, &text)) != 0 ||
+	if ((r = countersig_encode(transcript, md, role, pub.spki_sha256, sig, sig_len, &text)) != 0 ||
 	    (r = file_write_new(path, text, strlen(text))) != 0)
 		goto out;
 	fprintf(out, "Countersigned %s as %s with key \"%s\" on card \"%s\": %s\n", transcript,
 		role, label, h.token.label, path);
 	readaloud_print(out, "transcript sha256", md, 32);
-	readaloud_print(out, "signer SPKI sha256", spki_md, 32);
+	readaloud_print(out, "signer SPKI sha256", pub.spki_sha256, sizeof(pub.spki_sha256));
 out:
 	free(text);
-	free(spki);
-	EVP_PKEY_free(pub);
+	p11key_public_free(&pub);
 	hsm_session_end(&h);
 	hsmkey_free(hk);
 	hsm_close(&h);

@@ -1,8 +1,9 @@
-/* Unit tests for hex encoding: exact lengths, either case in, lowercase out. */
+/* Unit tests for hex encoding: exact lengths, either case in, lowercase out, a new string. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -45,12 +46,28 @@ static void test_hex_grouped(void **state)
 	assert_string_equal(out, "dead beef 0102");
 }
 
+static void test_hex_encode_new(void **state)
+{
+	static const uint8_t in[] = {0x30, 0x59, 0x00, 0xff};
+	char *out = NULL;
+
+	(void)state;
+	assert_int_equal(hex_encode_new(in, sizeof(in), &out), 0);
+	assert_non_null(out);
+	assert_string_equal(out, "305900ff");
+	free(out);
+	assert_int_equal(hex_encode_new(in, 0, &out), 0);
+	assert_string_equal(out, "");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_hex_round_trip),
 		cmocka_unit_test(test_hex_decode_refuses_wrong_input),
 		cmocka_unit_test(test_hex_grouped),
+		cmocka_unit_test(test_hex_encode_new),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
