@@ -23,6 +23,7 @@
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/serials.h"
 #include "ceremony/sizes.h"
 #include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
@@ -54,32 +55,18 @@ static int add_aki(X509 *x, X509 *issuer)
 	return ok ? 0 : cer_err_ssl(CER_E_CRYPTO, "cannot add the authority key identifier");
 }
 
-/* A serial neither the history nor anything else used: drawn from the HSM. */
+/* A serial the history never used, drawn from the HSM. */
 static int fresh_serial(struct hsm *h, const struct history *hist, ASN1_INTEGER **out)
 {
+	struct serials_draw d;
 	uint8_t rnd[CERTBUILD_SERIAL_LEN];
-	X509 *probe = X509_new();
-	char hex[41];
-	int r = CER_E_INTERNAL;
+	char hex[SERIAL_HEX_SIZE];
+	int r;
 
-	if (probe == NULL)
-		return cer_err(CER_E_NOMEM, "out of memory");
-	for (int tries = 0; tries < 8; tries++) {
-		ASN1_INTEGER_free(*out);
-		*out = NULL;
-		if ((r = p11_random_mixed(h->session, rnd, sizeof(rnd))) != 0 ||
-		    (r = certbuild_serial(rnd, out)) != 0 || !X509_set_serialNumber(probe, *out) ||
-		    (r = certinfo_serial_hex(probe, hex)) != 0) {
-			r = r != 0 ? r : cer_err(CER_E_NOMEM, "out of memory");
-			break;
-		}
-		if (!history_has_serial(hist, hex)) {
-			r = 0;
-			break;
-		}
-		r = cer_err(CER_E_CRYPTO, "eight fresh serials were all used before: the RNG is broken");
-	}
-	X509_free(probe);
+	memset(&d, 0, sizeof(d));
+	if ((r = serials_next(h->session, hist, &d, rnd, hex)) == 0)
+		r = certbuild_serial(rnd, out);
+	serials_draw_end(&d);
 	return r;
 }
 

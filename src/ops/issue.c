@@ -23,11 +23,11 @@
 #include "ceremony/pem.h"
 #include "ceremony/readaloud.h"
 #include "ceremony/secret.h"
+#include "ceremony/serials.h"
 #include "ceremony/transcript.h"
 #include "issue_int.h"
 
 #define ISSUE_THREADS_MAX 4
-#define ISSUE_SERIALS_PER_DRAW (SECRET_MIX_MAX_DRAW / CERTBUILD_SERIAL_LEN) /* serials per HSM random draw: 64 */
 
 int issue_chain_path(const char *cert_path, char *out, size_t size)
 {
@@ -570,60 +570,22 @@ static int batch_ca_names(struct issue_run *run, int *rc)
 	return r;
 }
 
-/* The serial certbuild_serial makes of these random bytes, in hex as the history keeps it. */
-static int serial_hex(const uint8_t rnd[CERTBUILD_SERIAL_LEN], char out[41])
-{
-	ASN1_INTEGER *serial = NULL;
-	BIGNUM *bn = NULL;
-	char *hex = NULL;
-	int r;
-
-	if ((r = certbuild_serial(rnd, &serial)) != 0)
-		return r;
-	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) == NULL || (hex = BN_bn2hex(bn)) == NULL ||
-	    strlen(hex) >= 41)
-		r = cer_err_ssl(CER_E_CRYPTO, "cannot make a serial number");
-	else
-		memcpy(out, hex, strlen(hex) + 1);
-	OPENSSL_free(hex);
-	BN_free(bn);
-	ASN1_INTEGER_free(serial);
-	return r;
-}
-
 /* Fresh serials, never used by the CA: HSM random XOR host random, many per draw. */
 static int draw_serials(struct issue_run *run, struct hsm *h)
 {
-	uint8_t buf[ISSUE_SERIALS_PER_DRAW * CERTBUILD_SERIAL_LEN];
-	size_t left = 0, pos = 0;
-	int r;
+	struct serials_draw d;
+	int r = 0;
 
-	for (size_t i = 0; i < run->n_items; i++) {
+	memset(&d, 0, sizeof(d));
+	for (size_t i = 0; r == 0 && i < run->n_items; i++) {
 		struct issue_item *it = &run->items[i];
 		if (it->state != ITEM_NEW)
 			continue;
-		for (int tries = 0;; tries++) {
-			if (tries == 8)
-				return cer_err(CER_E_REFUSED, "eight fresh serials all collided with the history");
-			if (left == 0) {
-				if ((r = p11_random_mixed(h->session, buf, sizeof(buf))) != 0)
-					return r;
-				left = ISSUE_SERIALS_PER_DRAW;
-				pos = 0;
-			}
-			memcpy(it->serial, buf + pos * CERTBUILD_SERIAL_LEN, CERTBUILD_SERIAL_LEN);
-			pos++;
-			left--;
-			if ((r = serial_hex(it->serial, it->serial_hex)) != 0)
-				return r;
-			if (!history_has_serial(run->history, it->serial_hex))
-				break;
-		}
-		if ((r = history_add_serial(run->history, it->serial_hex)) != 0)
-			return r;
+		if ((r = serials_next(h->session, run->history, &d, it->serial, it->serial_hex)) == 0)
+			r = history_add_serial(run->history, it->serial_hex);
 	}
-	OPENSSL_cleanse(buf, sizeof(buf));
-	return 0;
+	serials_draw_end(&d);
+	return r;
 }
 
 static int pins_from_file(struct issue_opts *o)
