@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
 #include <yaml.h>
 
 #include "ceremony/config.h"
@@ -11,6 +12,57 @@ static int config_key_is_secret(const char *key)
 {
 	return strstr(key, "pin") != NULL || strstr(key, "passphrase") != NULL ||
 	       strstr(key, "password") != NULL;
+}
+
+int config_key_is_confidential(const char *key)
+{
+	size_t len = strlen(key), tail = strlen("key_executives");
+
+	return strcmp(key, "backup_threshold") == 0 || strcmp(key, "backup_shares") == 0 ||
+	       (len >= tail && strcmp(key + len - tail, "key_executives") == 0);
+}
+
+/*
+ * The hash a public record may hold: each top-level line "KEY: ..." whose KEY is
+ * confidential is hashed as "KEY: <confidential>", and its indented continuation lines
+ * are left out; every other byte is hashed as it is. An auditor with the file recomputes
+ * it with (docs/scripts.md)
+ *   sed -E 's/^(backup_threshold|backup_shares|[a-z_]*key_executives):.*$/\1: <confidential>/'
+ */
+static int config_public_sha256(const uint8_t *text, size_t len, uint8_t out[SHA256_LEN])
+{
+	static const char hidden[] = ": <confidential>\n";
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md != NULL && EVP_DigestInit_ex(md, EVP_sha256(), NULL) == 1, skipping = 0;
+	size_t i = 0;
+
+	while (ok && i < len) {
+		const uint8_t *nl = memchr(text + i, '\n', len - i);
+		size_t end = nl != NULL ? (size_t)(nl - text) + 1 : len, klen = 0;
+		char key[128];
+		if (skipping && (text[i] == ' ' || text[i] == '\t')) {
+			i = end; /* a continuation of a confidential value */
+			continue;
+		}
+		skipping = 0;
+		while (i + klen < end && klen < sizeof(key) - 1 && text[i + klen] != ':' &&
+		       text[i + klen] != '\n' && text[i + klen] != ' ')
+			klen++;
+		memcpy(key, text + i, klen);
+		key[klen] = '\0';
+		if (klen > 0 && i + klen < end && text[i + klen] == ':' &&
+		    config_key_is_confidential(key)) {
+			ok = EVP_DigestUpdate(md, text + i, klen) == 1 &&
+			     EVP_DigestUpdate(md, hidden, strlen(hidden)) == 1;
+			skipping = 1;
+		} else {
+			ok = EVP_DigestUpdate(md, text + i, end - i) == 1;
+		}
+		i = end;
+	}
+	ok = ok && EVP_DigestFinal_ex(md, out, NULL) == 1;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : cer_err(CER_E_CRYPTO, "cannot hash the configuration");
 }
 
 static int config_add(struct config *c, const char *key, const char *value)
@@ -99,7 +151,8 @@ int config_load(const char *path, struct config **out)
 	}
 	if ((r = file_read_all(path, CONFIG_MAX_BYTES, &text, &len)) != 0)
 		goto out;
-	if ((r = file_sha256(path, c->sha256)) != 0)
+	if ((r = file_sha256(path, c->sha256)) != 0 ||
+	    (r = config_public_sha256(text, len, c->public_sha256)) != 0)
 		goto out;
 	if ((r = config_parse(c, text, len)) != 0)
 		goto out;

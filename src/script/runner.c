@@ -663,10 +663,12 @@ static int ceremony_start(struct runner *rn)
 	}
 	hex_encode(rn->script->sha256, SHA256_LEN, sha);
 	if (rn->ctx->config != NULL) {
-		hex_encode(rn->ctx->config->sha256, SHA256_LEN, cfg_sha);
+		/* Not the file's own hash: tried against the few values k and n can take, it
+		 * would give them away (issue 11.5). */
+		hex_encode(rn->ctx->config->public_sha256, SHA256_LEN, cfg_sha);
 		cfg = json_object();
 		if ((r = runner_record_path(rn, rn->ctx->config->path, cfg)) != 0 ||
-		    json_object_set_new(cfg, "sha256", json_string(cfg_sha)) != 0) {
+		    json_object_set_new(cfg, "sha256_redacted", json_string(cfg_sha)) != 0) {
 			json_decref(cfg);
 			json_decref(roles);
 			return r != 0 ? r : cer_err(CER_E_NOMEM, "out of memory");

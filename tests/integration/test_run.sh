@@ -32,7 +32,12 @@ check "no transcript's media.manifest lists a backup blob" bash -c "! grep '\"ac
 crl_serial=$(openssl x509 -in "$SITE/media/out/legacy-tpm.pem" -noout -serial | cut -d= -f2)
 check "step.begin records the say text with its variables expanded" bash -c "grep '\"action\":\"step.begin\"' '$S/0003-crl.jsonl' | grep -q 'serial $crl_serial, reason cessationOfOperation'"
 check "no recorded say text keeps a \${variable}" bash -c "! grep '\"action\":\"step.begin\"' '$S'/*.jsonl | grep -q '\"say\":\"[^\"]*\\\${'"
-check "the script's and configuration's SHA-256 are recorded" bash -c "grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-64)\" && grep '\"action\":\"ceremony.start\"' '$S/0001-root-keygen.jsonl' | grep -q \"\$(sha256sum '$SITE_CONFIG' | cut -c1-64)\""
+cfg_redacted_sha() { sed -E 's/^(backup_threshold|backup_shares|[a-z_]*key_executives):.*$/\1: <confidential>/' "$1" | sha256sum | cut -c1-64; }
+check "the script's SHA-256 is recorded" grep -q "\"sha256\":\"$(sha256sum ceremony-scripts/root-key-generation.yaml | cut -c1-64)\"" "$S/0001-root-keygen.jsonl"
+check "the configuration's SHA-256 is recorded with k, n and the lists redacted (sed can redo it)" \
+	grep -q "\"sha256_redacted\":\"$(cfg_redacted_sha "$SITE_CONFIG")\"" "$S/0001-root-keygen.jsonl"
+check "the configuration's own SHA-256 (a guess of k and n would match it) is in no transcript" \
+	bash -c '! grep -rq "$1" "$2"' _ "$(sha256sum "$SITE_CONFIG" | cut -c1-64)" "$S"
 check "every step is begun and done (a step per card counts once: its entries are in the annex)" \
 	test "$(grep -c '"action":"step.done"' "$S/0001-root-keygen.jsonl")" -eq 17
 check "... and each card's step is done in the confidential annex" \
