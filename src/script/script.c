@@ -17,7 +17,7 @@ static const char *const secret_options[] = {
 	"--passphrase-source",	  "--card-pin-sources",	  "--passphrase-sources",
 	"--approver-pin-sources", "--secret-source"};
 
-const char *const script_confidential_options[SCRIPT_N_CONFIDENTIAL] = {
+const char *const script_confidential_options[] = {
 	"--threshold", "--shares", "--group", "--group-threshold", "--cards", "--holders"};
 
 int script_option_confidential(const char *opt)
