@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ceremony/lint.h"
 #include "ceremony/sizes.h"
 
 #define HISTORY_SERIAL_HEX_MAX 41 /* 20 octets */
@@ -28,6 +29,9 @@ struct history_ca {
 	char serial[HISTORY_SERIAL_HEX_MAX];
 	unsigned char *subject_der; /* the subject's DER, as recorded (subject_der) */
 	size_t subject_der_len;
+	/* The subject as lint cert-ca-name-unique takes it (name.der is subject_der), its
+	 * hashes computed once: when the record is parsed, then kept in the index. */
+	struct lint_name_der name;
 };
 
 struct history {

@@ -146,8 +146,7 @@ static int replay_other_cas(struct replay_state *st, struct lint_input *in)
 	if ((cas = calloc(st->seen->n_ca, sizeof(*cas))) == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	for (size_t i = 0; i < st->seen->n_ca; i++) {
-		cas[i].der = st->seen->ca[i].subject_der;
-		cas[i].len = st->seen->ca[i].subject_der_len;
+		cas[i] = st->seen->ca[i].name; /* hashed when the CA was met */
 	}
 	in->other_cas = cas;
 	in->n_other_cas = st->seen->n_ca;

@@ -17,6 +17,7 @@
 #include "ceremony/sizes.h"
 #include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
+#include "history_int.h"
 
 #define HISTORY_MAX_FILES 4096
 
@@ -151,8 +152,8 @@ const struct history_ca *history_find_ca(const struct history *h, const char *he
 	return NULL;
 }
 
-int history_add_ca(struct history *h, const char *hex, const unsigned char *subject_der,
-		   size_t len)
+int history_add_ca_keyed(struct history *h, const char *hex, const unsigned char *subject_der,
+			 size_t len, const struct lint_name_der *hashes)
 {
 	struct history_ca *grown;
 	unsigned char *der = NULL;
@@ -173,8 +174,23 @@ int history_add_ca(struct history *h, const char *hex, const unsigned char *subj
 		memcpy(der, subject_der, len);
 	h->ca[h->n_ca].subject_der = der;
 	h->ca[h->n_ca].subject_der_len = len;
+	h->ca[h->n_ca].name = *hashes;
+	h->ca[h->n_ca].name.der = der;
+	h->ca[h->n_ca].name.len = len;
 	h->n_ca++;
 	return 0;
+}
+
+int history_add_ca(struct history *h, const char *hex, const unsigned char *subject_der,
+		   size_t len)
+{
+	struct lint_name_der d;
+
+	memset(&d, 0, sizeof(d));
+	d.der = subject_der;
+	d.len = len;
+	lint_name_der_hash(&d);
+	return history_add_ca_keyed(h, hex, subject_der, len, &d);
 }
 
 /* details.certificate of a CA: its serial and subject DER (hex) into h->ca. */
@@ -219,15 +235,12 @@ static int history_time(json_t *t, long long *out)
 	return 0;
 }
 
-static int history_add_revocation(struct history *h, json_t *entry)
+int history_add_revoked(struct history *h, const char *serial, const char *reason,
+			long long when)
 {
-	const char *serial = json_string_value(json_object_get(entry, "serial"));
-	const char *reason = json_string_value(json_object_get(entry, "reason"));
-	json_t *t = json_object_get(entry, "time");
 	struct history_revocation *grown;
-	long long when = 0;
 
-	if (serial == NULL || strlen(serial) >= HISTORY_SERIAL_HEX_MAX || history_time(t, &when) != 0)
+	if (strlen(serial) >= HISTORY_SERIAL_HEX_MAX)
 		return cer_err(CER_E_INPUT, "a revocation record is malformed");
 	for (size_t i = 0; i < h->n_revoked; i++)
 		if (strcasecmp(h->revoked[i].serial, serial) == 0)
@@ -247,6 +260,17 @@ static int history_add_revocation(struct history *h, json_t *entry)
 	h->revoked[h->n_revoked].time = when;
 	h->n_revoked++;
 	return 0;
+}
+
+static int history_add_revocation(struct history *h, json_t *entry)
+{
+	const char *serial = json_string_value(json_object_get(entry, "serial"));
+	const char *reason = json_string_value(json_object_get(entry, "reason"));
+	long long when = 0;
+
+	if (serial == NULL || history_time(json_object_get(entry, "time"), &when) != 0)
+		return cer_err(CER_E_INPUT, "a revocation record is malformed");
+	return history_add_revoked(h, serial, reason != NULL ? reason : "unspecified", when);
 }
 
 static int history_spki_hex(struct history *h, const char *hex)
@@ -316,137 +340,14 @@ static int history_merge(struct history *h, const struct history *one)
 	if (one->max_crl_number > h->max_crl_number)
 		h->max_crl_number = one->max_crl_number;
 	for (size_t i = 0; i < one->n_ca; i++)
-		if ((r = history_add_ca(h, one->ca[i].serial, one->ca[i].subject_der,
-					one->ca[i].subject_der_len)) != 0)
+		if ((r = history_add_ca_keyed(h, one->ca[i].serial, one->ca[i].subject_der,
+					      one->ca[i].subject_der_len, &one->ca[i].name)) != 0)
 			return r;
-	for (size_t i = 0; i < one->n_revoked; i++) {
-		json_t *e = json_pack("{s:s, s:s, s:I}", "serial", one->revoked[i].serial, "reason",
-				      one->revoked[i].reason, "time", (json_int_t)one->revoked[i].time);
-		r = e == NULL ? cer_err(CER_E_NOMEM, "out of memory") : history_add_revocation(h, e);
-		json_decref(e);
-		if (r != 0)
-			return r;
-	}
-	return 0;
-}
-
-/*
- * The index: what each transcript adds, cached by the SHA-256 of its bytes in
- * $XDG_CACHE_HOME/ceremony/history (else ~/.cache/...), one small JSON file per
- * sealed transcript. Content-addressed, so a transcript that changes is simply
- * read again; nothing is written into the CA's own folder. A missing, unreadable
- * or malformed entry is ignored (the transcript is parsed); writing is best effort.
- */
-static int cache_path(const char *hex, char *out, size_t size)
-{
-	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	int n;
-
-	if (xdg != NULL && xdg[0] == '/')
-		n = snprintf(out, size, "%s/ceremony/history/%s.json", xdg, hex);
-	else if (home != NULL && home[0] == '/')
-		n = snprintf(out, size, "%s/.cache/ceremony/history/%s.json", home, hex);
-	else
-		return -1;
-	return n < 0 || (size_t)n >= size ? -1 : 0;
-}
-
-static int cache_read(const char *hex, struct history *one)
-{
-	char path[PATH_MAX];
-	json_t *root, *v;
-	size_t i;
-	int ok = 1;
-
-	if (cache_path(hex, path, sizeof(path)) != 0 ||
-	    (root = json_load_file(path, JSON_REJECT_DUPLICATES, NULL)) == NULL)
-		return -1;
-	if (json_integer_value(json_object_get(root, "version")) != 2 ||
-	    strcmp(json_string_value(json_object_get(root, "transcript_sha256")) != NULL
-			   ? json_string_value(json_object_get(root, "transcript_sha256"))
-			   : "",
-		   hex) != 0)
-		ok = 0;
-	json_array_foreach(json_object_get(root, "serials"), i, v)
-	{
-		if (!ok || !json_is_string(v) || history_add_serial(one, json_string_value(v)) != 0)
-			ok = 0;
-	}
-	json_array_foreach(json_object_get(root, "spki"), i, v)
-	{
-		uint8_t md[SHA256_LEN];
-		const char *x = json_string_value(v);
-		if (!ok || x == NULL || strlen(x) != 64 || hex_decode(x, 64, md, SHA256_LEN) != 0 ||
-		    history_add_spki(one, md) != 0)
-			ok = 0;
-	}
-	json_array_foreach(json_object_get(root, "revoked"), i, v)
-	{
-		if (!ok || history_add_revocation(one, v) != 0)
-			ok = 0;
-	}
-	json_array_foreach(json_object_get(root, "ca"), i, v)
-	{
-		if (!ok || history_ca_record(one, v) != 0)
-			ok = 0;
-	}
-	v = json_object_get(root, "max_crl_number");
-	if (!json_is_integer(v))
-		ok = 0;
-	else
-		one->max_crl_number = (long long)json_integer_value(v);
-	json_decref(root);
-	cer_err_clear();
-	return ok ? 0 : -1;
-}
-
-static void cache_write(const char *hex, const struct history *one)
-{
-	char path[PATH_MAX], tmp[PATH_MAX + 32], hx[SHA256_HEX_SIZE];
-	json_t *root, *serials, *spki, *revoked, *ca;
-	char *slash;
-
-	if (cache_path(hex, path, sizeof(path)) != 0)
-		return;
-	serials = json_array();
-	spki = json_array();
-	revoked = json_array();
-	ca = json_array();
-	root = json_pack("{s:i, s:s, s:o, s:o, s:o, s:o, s:I}", "version", 2, "transcript_sha256",
-			 hex, "serials", serials, "spki", spki, "revoked", revoked, "ca", ca,
-			 "max_crl_number", (json_int_t)one->max_crl_number);
-	if (root == NULL)
-		return;
-	for (size_t i = 0; i < one->n_serials; i++)
-		json_array_append_new(serials, json_string(one->serials[i]));
-	for (size_t i = 0; i < one->n_spki; i++) {
-		hex_encode(one->spki[i], SHA256_LEN, hx);
-		json_array_append_new(spki, json_string(hx));
-	}
 	for (size_t i = 0; i < one->n_revoked; i++)
-		json_array_append_new(revoked, json_pack("{s:s, s:s, s:I}", "serial",
-							 one->revoked[i].serial, "reason",
-							 one->revoked[i].reason, "time",
-							 (json_int_t)one->revoked[i].time));
-	for (size_t i = 0; i < one->n_ca; i++) {
-		char *dh = malloc(one->ca[i].subject_der_len * 2 + 1);
-		if (dh == NULL)
-			break;
-		hex_encode(one->ca[i].subject_der, one->ca[i].subject_der_len, dh);
-		json_array_append_new(ca, json_pack("{s:s, s:s}", "serial", one->ca[i].serial,
-						    "subject_der", dh));
-		free(dh);
-	}
-	/* mkdir -p the cache folder, then write a temporary file and rename it in place. */
-	for (slash = strchr(path + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		(void)mkdir(path, 0700);
-		*slash = '/';
-	}
-	if (snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid()) < (int)sizeof(tmp) &&
-	    json_dump_file(root, tmp, JSON_COMPACT) == 0 && rename(tmp, path) != 0)
-		(void)unlink(tmp);
-	json_decref(root);
+		if ((r = history_add_revoked(h, one->revoked[i].serial, one->revoked[i].reason,
+					     one->revoked[i].time)) != 0)
+			return r;
+	return 0;
 }
 
 /* One transcript, read once: from the index if its bytes are known, else parsed. */
@@ -455,8 +356,8 @@ static int history_one(struct history *h, const char *path)
 	struct history *one = calloc(1, sizeof(*one));
 	uint8_t *data = NULL, md[SHA256_LEN];
 	size_t len = 0;
-	char hex[SHA256_HEX_SIZE], sig[PATH_MAX];
-	int r, sealed;
+	char sig[PATH_MAX];
+	int r, sealed, idx;
 
 	sealed = snprintf(sig, sizeof(sig), "%s.sig", path) < (int)sizeof(sig) && file_exists(sig);
 	if (one == NULL)
@@ -467,8 +368,7 @@ static int history_one(struct history *h, const char *path)
 		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);
 		goto out;
 	}
-	hex_encode(md, sizeof(md), hex);
-	if (cache_read(hex, one) != 0) {
+	if ((idx = history_index_read(md, one)) != 0) {
 		history_free(one);
 		if ((one = calloc(1, sizeof(*one))) == NULL) {
 			r = cer_err(CER_E_NOMEM, "out of memory");
@@ -477,7 +377,7 @@ static int history_one(struct history *h, const char *path)
 		if ((r = transcript_each_data(path, data, len, history_record, one)) != 0)
 			goto out;
 		if (sealed) /* a sealed transcript never changes: worth an entry */
-			cache_write(hex, one);
+			history_index_write(md, one, idx == HISTORY_INDEX_DAMAGED);
 	}
 	r = history_merge(h, one);
 out:

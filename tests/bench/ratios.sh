@@ -14,22 +14,47 @@
 #                            file (both on 2 processes)
 #   backup_10of16_vs_3of5_test_cost  backup create 10-of-16 ÷ 3-of-5, test Argon2id cost
 #   peak_rss_batch_mib       peak RSS of the 1,000-certificate call
+#
+# BENCH_PARTS (default all) picks parts, comma-separated: sign (raw C_Sign and the
+# batches' ratios), shell, history (history_overhead), audit, backup. The batch of
+# ceremony 01 is always made (the history starts with it); a partial run writes
+# the keys it measured to bench/results-partial.json, never bench/results.json.
+# BENCH_DIR=DIR keeps the scratch folder (tokens, the history) in DIR instead of a
+# temporary one, and reuses a history an earlier run left complete there.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 CEREMONY=$PWD/$BUILD/ceremony
 BATCH=${BENCH_BATCH:-1000}
 HISTORY=${BENCH_HISTORY:-5000}
+PARTS=${BENCH_PARTS:-all}
 RESULTS=${BENCH_RESULTS:-bench/results.json}
+[ "$PARTS" = all ] || RESULTS=${BENCH_RESULTS:-bench/results-partial.json}
+part() { [ "$PARTS" = all ] || [[ ",$PARTS," == *",$1,"* ]]; }
 . tests/integration/lib.sh
 setup_hsm
+REUSE=0
+if [ -n "${BENCH_DIR:-}" ]; then
+	# Work in BENCH_DIR; the temporary folder setup_hsm made is still removed at exit
+	# (cleanups run newest first: T names it again before the removal runs).
+	fresh=$T
+	on_exit "T=$fresh"
+	mkdir -p "$BENCH_DIR"
+	T=$(cd "$BENCH_DIR" && pwd)
+	if [ -e "$T/history-complete" ]; then
+		REUSE=1
+	else
+		rm -rf "${T:?}"/*
+		cp -r "$fresh"/. "$T"/
+		sed -i "s|^directories.tokendir = .*|directories.tokendir = $T/tokens|" "$T/softhsm2.conf"
+	fi
+	export SOFTHSM2_CONF="$T/softhsm2.conf"
+	rm -rf "$T/single" "$T"/single-*.txt
+fi
 CER=("$CEREMONY" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so")
-# The audit follows recorded paths only inside the archive (the folder holding the
-# transcripts' folder, here $T): the profiles go there too.
-mkdir -p "$T/profiles"
-cp ceremony-scripts/profiles/*.yaml "$T/profiles/"
-PROFILE=$T/profiles/intermediate-ca.yaml
-ROOTPROF=$T/profiles/root.yaml
+PROFILE=$PWD/ceremony-scripts/profiles/intermediate-ca.yaml
+ROOTPROF=$PWD/ceremony-scripts/profiles/root.yaml
+SIGNPROF=$PWD/ceremony-scripts/profiles/ceremony-signer.yaml
 
 # timed NAME CMD...: runs it, sets SECS and KIB (wall seconds, peak RSS).
 timed() {
@@ -86,37 +111,50 @@ sign_batch() {
 	KIB=$peak
 }
 
-echo "== issue 13 ratios (batch $BATCH, history $HISTORY certificates)"
-new_token bench "$T/transcripts/setup.jsonl"
-for c in 384 256; do
-	mkdir -p "$T/ca$c"
-	cer key generate --token bench --label "k$c" --type "ec-p$c" --transcript "$T/ca$c/00.jsonl" >/dev/null
-	cer cert root --token bench --key "k$c" --profile "$ROOTPROF" --subject "/C=DE/O=Bench/CN=Bench P-$c Root" \
-		--out "$T/ca$c/root.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
-	# Seals are made by a ceremony-signing key, never by the CA key.
-	cer cert signer --token bench --key "k$c" --issuer "$T/ca$c/root.pem" --profile "$T/profiles/ceremony-signer.yaml" \
-		--label "s$c" --out "$T/ca$c/signer.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
-	cer transcript seal --token bench --key "s$c" "$T/ca$c/00.jsonl" >/dev/null
-done
+echo "== issue 13 ratios (batch $BATCH, history $HISTORY certificates, parts: $PARTS)"
+if [ "$REUSE" = 1 ] && { part sign || part shell || part backup; }; then
+	echo "bench: BENCH_DIR=$T holds a history already: only the history and audit parts can reuse it" >&2
+	exit 2
+fi
+if [ "$REUSE" = 0 ]; then
+	new_token bench "$T/transcripts/setup.jsonl"
+	for c in 384 256; do
+		mkdir -p "$T/ca$c"
+		cer key generate --token bench --label "k$c" --type "ec-p$c" --transcript "$T/ca$c/00.jsonl" >/dev/null
+		cer cert root --token bench --key "k$c" --profile "$ROOTPROF" --subject "/C=DE/O=Bench/CN=Bench P-$c Root" \
+			--out "$T/ca$c/root.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
+		# Seals are made by a ceremony-signing key the root certifies.
+		cer cert signer --token bench --key "k$c" --issuer "$T/ca$c/root.pem" --profile "$SIGNPROF" \
+			--label "s$c" --out "$T/ca$c/signer.pem" --transcript "$T/ca$c/00.jsonl" >/dev/null
+		cer transcript seal --token bench --key "s$c" "$T/ca$c/00.jsonl" >/dev/null
+	done
+fi
 
 # Raw C_Sign on the same token and keys.
-read -r n s RAW384 < <("$BUILD/bench/bench_sign" "$CEREMONY_MODULE" bench k384 "$T/pins/user" 3 48)
-read -r n s RAW256 < <("$BUILD/bench/bench_sign" "$CEREMONY_MODULE" bench k256 "$T/pins/user" 3 32)
+if part sign; then
+	read -r n s RAW384 < <("$BUILD/bench/bench_sign" "$CEREMONY_MODULE" bench k384 "$T/pins/user" 3 48)
+	read -r n s RAW256 < <("$BUILD/bench/bench_sign" "$CEREMONY_MODULE" bench k256 "$T/pins/user" 3 32)
+fi
 
-python3 tests/bench/make_csrs.py "$T/csr/batch" "$BATCH" batch
-for c in 384 256; do
-	sign_batch "$T/ca$c" "k$c" "$T/ca$c/root.pem" "$T/csr/batch" "$T/ca$c/certs-01" "$T/ca$c/01.jsonl"
-	eval "BATCH_SECS$c=$SECS BATCH_KIB$c=$KIB BATCH_CALLS$c=$CALLS"
-	timed "seal" "${CER[@]}" transcript seal --token bench --key "s$c" --cert "$T/ca$c/signer.pem" "$T/ca$c/01.jsonl"
-done
-RATE384=$(div "$BATCH" "$BATCH_SECS384")
-RATE256=$(div "$BATCH" "$BATCH_SECS256")
+# The batch (ceremony 01 of the history); P-256 only for its ratio.
+if [ "$REUSE" = 0 ]; then
+	python3 tests/bench/make_csrs.py "$T/csr/batch" "$BATCH" batch
+	curves=384
+	part sign && curves="384 256"
+	for c in $curves; do
+		sign_batch "$T/ca$c" "k$c" "$T/ca$c/root.pem" "$T/csr/batch" "$T/ca$c/certs-01" "$T/ca$c/01.jsonl"
+		eval "BATCH_SECS$c=$SECS BATCH_KIB$c=$KIB BATCH_CALLS$c=$CALLS"
+		timed "seal" "${CER[@]}" transcript seal --token bench --key "s$c" --cert "$T/ca$c/signer.pem" "$T/ca$c/01.jsonl"
+	done
+	RATE384=$(div "$BATCH" "$BATCH_SECS384")
+	part sign && RATE256=$(div "$BATCH" "$BATCH_SECS256")
+fi
 
 # By hand: one openssl process per certificate, the key through libp11's engine.
 ENGINE_SO=$(dpkg -L libengine-pkcs11-openssl 2>/dev/null | grep '/pkcs11\.so$' | head -n1 || true)
 SHELL_N=40
 SHELL_RATE=0
-if [ -n "$ENGINE_SO" ]; then
+if part shell && [ -n "$ENGINE_SO" ]; then
 	cat >"$T/openssl.cnf" <<CNF
 openssl_conf = openssl_init
 [openssl_init]
@@ -151,57 +189,63 @@ SH
 fi
 
 # A history of $HISTORY certificates: sealed ceremonies of 250 after the batch.
-prev=$T/ca384/01.jsonl
-have=$BATCH
-i=1
-while [ "$have" -lt "$HISTORY" ]; do
-	i=$((i + 1))
-	num=$(printf '%02d' "$i")
-	n=$((HISTORY - have < 250 ? HISTORY - have : 250))
-	python3 tests/bench/make_csrs.py "$T/csr/h$num" "$n" "h$num"
-	mkdir -p "$T/ca384/certs-$num"
-	"${CER[@]}" --previous "$prev" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
-		--profile "$PROFILE" --csr-dir "$T/csr/h$num" --out-dir "$T/ca384/certs-$num" \
-		--transcript "$T/ca384/$num.jsonl" >/dev/null
-	cer transcript seal --token bench --key s384 --cert "$T/ca384/signer.pem" "$T/ca384/$num.jsonl" >/dev/null
-	prev=$T/ca384/$num.jsonl
-	have=$((have + n))
-done
+if [ "$REUSE" = 0 ] && { part history || part audit; }; then
+	prev=$T/ca384/01.jsonl
+	have=$BATCH
+	i=1
+	while [ "$have" -lt "$HISTORY" ]; do
+		i=$((i + 1))
+		num=$(printf '%02d' "$i")
+		n=$((HISTORY - have < 250 ? HISTORY - have : 250))
+		python3 tests/bench/make_csrs.py "$T/csr/h$num" "$n" "h$num"
+		mkdir -p "$T/ca384/certs-$num"
+		"${CER[@]}" --previous "$prev" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
+			--profile "$PROFILE" --csr-dir "$T/csr/h$num" --out-dir "$T/ca384/certs-$num" \
+			--transcript "$T/ca384/$num.jsonl" >/dev/null
+		cer transcript seal --token bench --key s384 --cert "$T/ca384/signer.pem" "$T/ca384/$num.jsonl" >/dev/null
+		prev=$T/ca384/$num.jsonl
+		have=$((have + n))
+	done
+	python3 tests/bench/make_csrs.py "$T/csr/single" 10 single
+	touch "$T/history-complete"
+fi
 
 # One cert sign beside that history, and beside none (median of 5 each).
-python3 tests/bench/make_csrs.py "$T/csr/single" 10 single
-mkdir -p "$T/single"
-for k in 1 2 3 4 5; do
-	for which in empty full; do
-		case $which in
-		empty) hist=$T/empty-history num=$((k * 2 - 1)) ;;
-		full) hist=$T/ca384 num=$((k * 2)) ;;
-		esac
-		csr=$T/csr/single/single-$(printf '%04d' "$num").csr
-		timed "single $which" "${CER[@]}" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
-			--profile "$PROFILE" --csr "$csr" --out "$T/single/$which-$k.pem" --history "$hist" \
-			--transcript "$T/single/$which-$k.jsonl"
-		echo "$SECS" >>"$T/single-$which.txt"
+if part history; then
+	mkdir -p "$T/single"
+	for k in 1 2 3 4 5; do
+		for which in empty full; do
+			case $which in
+			empty) hist=$T/empty-history num=$((k * 2 - 1)) ;;
+			full) hist=$T/ca384 num=$((k * 2)) ;;
+			esac
+			csr=$T/csr/single/single-$(printf '%04d' "$num").csr
+			timed "single $which" "${CER[@]}" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
+				--profile "$PROFILE" --csr "$csr" --out "$T/single/$which-$k.pem" --history "$hist" \
+				--transcript "$T/single/$which-$k.jsonl"
+			echo "$SECS" >>"$T/single-$which.txt"
+		done
 	done
-done
-SINGLE_EMPTY=$(median <"$T/single-empty.txt")
-SINGLE_FULL=$(median <"$T/single-full.txt")
+	SINGLE_EMPTY=$(median <"$T/single-empty.txt")
+	SINGLE_FULL=$(median <"$T/single-full.txt")
+fi
 
 # audit of that history vs openssl verify of every certificate + sha256sum of every file.
-timed "audit" "$CEREMONY" audit --root "$T/ca384/root.pem" "$T/ca384"
-AUDIT_SECS=$SECS
-NCERTS=$(ls "$T"/ca384/certs-*/*.pem | grep -vc -- '-chain\.pem$')
-AUDIT_CEREMONIES=$(ls "$T"/ca384/*.jsonl | wc -l)
-cat >"$T/baseline.sh" <<SH
+if part audit; then
+	timed "audit" "$CEREMONY" audit --root "$T/ca384/root.pem" "$T/ca384"
+	AUDIT_SECS=$SECS
+	NCERTS=$(ls "$T"/ca384/certs-*/*.pem | grep -vc -- '-chain\.pem$')
+	AUDIT_CEREMONIES=$(ls "$T"/ca384/*.jsonl | wc -l)
+	cat >"$T/baseline.sh" <<SH
 set -e
 ls $T/ca384/certs-*/*.pem | grep -v -- '-chain\.pem\$' | xargs -P 2 -n 500 openssl verify -CAfile $T/ca384/root.pem >/dev/null
 find $T/ca384 $T/csr -type f -print0 | xargs -0 -P 2 -n 1000 sha256sum >/dev/null
 SH
-timed "openssl verify + sha256sum" bash "$T/baseline.sh"
-BASE_SECS=$SECS
+	timed "openssl verify + sha256sum" bash "$T/baseline.sh"
+	BASE_SECS=$SECS
+fi
 
 # Backup creation at the test Argon2id cost: 10-of-16 vs 3-of-5.
-export CEREMONY_TEST_ARGON2=1
 backup_time() { # K N
 	local k=$1 nn=$2 cards="" pins="" passes=""
 	for j in $(seq 1 "$nn"); do
@@ -215,39 +259,61 @@ backup_time() { # K N
 		--cards "$cards" --card-pin-sources "$pins" --passphrase-sources "$passes" \
 		--out "$T/out/b$k-$nn.blob" --internal-record "$T/out/b$k-$nn.json" --transcript "$T/transcripts/b$k-$nn.jsonl"
 }
-backup_time 3 5
-B35=$SECS
-backup_time 10 16
-B1016=$SECS
-unset CEREMONY_TEST_ARGON2
+if part backup; then
+	export CEREMONY_TEST_ARGON2=1
+	backup_time 3 5
+	B35=$SECS
+	backup_time 10 16
+	B1016=$SECS
+	unset CEREMONY_TEST_ARGON2
+fi
 
-R384=$(div "$RATE384" "$RAW384")
-R256=$(div "$RATE256" "$RAW256")
-SPEEDUP=$(div "$RATE384" "$SHELL_RATE")
-HOVER=$(div "$SINGLE_FULL" "$SINGLE_EMPTY")
-ARATIO=$(div "$AUDIT_SECS" "$BASE_SECS")
-BRATIO=$(div "$B1016" "$B35")
-RSS=$(awk -v k="$BATCH_KIB384" 'BEGIN {printf "%.1f", k / 1024}')
+# Results: every key this run measured, each ratio against its baseline of this run.
+json=()
+table=()
+row() { table+=("$(printf '%-34s %9s   %s' "$1" "$2" "$3")"); }
+if part sign; then
+	R384=$(div "$RATE384" "$RAW384")
+	R256=$(div "$RATE256" "$RAW256")
+	RSS=$(awk -v k="$BATCH_KIB384" 'BEGIN {printf "%.1f", k / 1024}')
+	json+=("\"sign_ratio_p384\": {\"ratio\": $R384, \"batch\": $BATCH, \"calls\": $BATCH_CALLS384, \"batch_seconds\": $BATCH_SECS384, \"batch_cert_per_s\": $RATE384, \"raw_c_sign_per_s\": $RAW384, \"target\": 0.6}")
+	json+=("\"sign_ratio_p256\": {\"ratio\": $R256, \"batch\": $BATCH, \"calls\": $BATCH_CALLS256, \"batch_seconds\": $BATCH_SECS256, \"batch_cert_per_s\": $RATE256, \"raw_c_sign_per_s\": $RAW256, \"target\": 0.6}")
+	json+=("\"peak_rss_batch_mib\": {\"value\": $RSS, \"batch\": $BATCH, \"peak_rss_kib_p384\": $BATCH_KIB384, \"peak_rss_kib_p256\": $BATCH_KIB256}")
+	row sign_ratio_p384 "$R384" "$RATE384 cert/s ($BATCH in $BATCH_CALLS384 call(s), ${BATCH_SECS384} s) / raw C_Sign $RAW384/s"
+	row sign_ratio_p256 "$R256" "$RATE256 cert/s ($BATCH in $BATCH_CALLS256 call(s), ${BATCH_SECS256} s) / raw C_Sign $RAW256/s"
+fi
+if part shell; then
+	SPEEDUP=$(div "$RATE384" "$SHELL_RATE")
+	json+=("\"batch_speedup_vs_shell\": {\"ratio\": $SPEEDUP, \"batch_cert_per_s\": $RATE384, \"shell_cert_per_s\": $SHELL_RATE, \"shell_certificates\": $SHELL_N}")
+	row batch_speedup_vs_shell "$SPEEDUP" "$RATE384 cert/s / by hand $SHELL_RATE cert/s"
+fi
+if part history; then
+	HOVER=$(div "$SINGLE_FULL" "$SINGLE_EMPTY")
+	json+=("\"history_overhead\": {\"ratio\": $HOVER, \"history_certificates\": $HISTORY, \"full_seconds_median\": $SINGLE_FULL, \"empty_seconds_median\": $SINGLE_EMPTY, \"runs\": 5, \"target\": 1.5}")
+	row history_overhead "$HOVER" "${SINGLE_FULL} s beside $HISTORY certificates / ${SINGLE_EMPTY} s empty"
+fi
+if part audit; then
+	ARATIO=$(div "$AUDIT_SECS" "$BASE_SECS")
+	json+=("\"audit_ratio_vs_openssl_verify\": {\"ratio\": $ARATIO, \"audit_seconds\": $AUDIT_SECS, \"baseline_seconds\": $BASE_SECS, \"ceremonies\": $AUDIT_CEREMONIES, \"certificates\": $NCERTS, \"target\": 1.0}")
+	row audit_ratio_vs_openssl_verify "$ARATIO" "audit ${AUDIT_SECS} s ($AUDIT_CEREMONIES ceremonies, $NCERTS certificates) / ${BASE_SECS} s"
+fi
+if part backup; then
+	BRATIO=$(div "$B1016" "$B35")
+	json+=("\"backup_10of16_vs_3of5_test_cost\": {\"ratio\": $BRATIO, \"seconds_10of16\": $B1016, \"seconds_3of5\": $B35, \"target\": 5.0}")
+	row backup_10of16_vs_3of5_test_cost "$BRATIO" "${B1016} s / ${B35} s"
+fi
+if part sign; then
+	row peak_rss_batch_mib "$RSS" "the $BATCH-certificate call (P-384)"
+fi
 mkdir -p "$(dirname "$RESULTS")"
-cat >"$RESULTS" <<JSON
 {
-  "machine": {"cores": $(nproc), "date": "$(date -u +%Y-%m-%dT%H:%M:%SZ)"},
-  "sign_ratio_p384": {"ratio": $R384, "batch": $BATCH, "calls": $BATCH_CALLS384, "batch_seconds": $BATCH_SECS384, "batch_cert_per_s": $RATE384, "raw_c_sign_per_s": $RAW384, "target": 0.6},
-  "sign_ratio_p256": {"ratio": $R256, "batch": $BATCH, "calls": $BATCH_CALLS256, "batch_seconds": $BATCH_SECS256, "batch_cert_per_s": $RATE256, "raw_c_sign_per_s": $RAW256, "target": 0.6},
-  "batch_speedup_vs_shell": {"ratio": $SPEEDUP, "batch_cert_per_s": $RATE384, "shell_cert_per_s": $SHELL_RATE, "shell_certificates": $SHELL_N},
-  "history_overhead": {"ratio": $HOVER, "history_certificates": $HISTORY, "full_seconds_median": $SINGLE_FULL, "empty_seconds_median": $SINGLE_EMPTY, "runs": 5, "target": 1.5},
-  "audit_ratio_vs_openssl_verify": {"ratio": $ARATIO, "audit_seconds": $AUDIT_SECS, "baseline_seconds": $BASE_SECS, "ceremonies": $AUDIT_CEREMONIES, "certificates": $NCERTS, "target": 1.0},
-  "backup_10of16_vs_3of5_test_cost": {"ratio": $BRATIO, "seconds_10of16": $B1016, "seconds_3of5": $B35, "target": 5.0},
-  "peak_rss_batch_mib": {"value": $RSS, "batch": $BATCH, "peak_rss_kib_p384": $BATCH_KIB384, "peak_rss_kib_p256": $BATCH_KIB256}
-}
-JSON
+	printf '{\n  "machine": {"cores": %s, "date": "%s", "load_average": "%s", "parts": "%s"}' \
+		"$(nproc)" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$(cut -d' ' -f1-3 /proc/loadavg)" "$PARTS"
+	for j in "${json[@]}"; do printf ',\n  %s' "$j"; done
+	printf '\n}\n'
+} >"$RESULTS"
 jq . "$RESULTS" >/dev/null
 printf '%-34s %9s   %s\n' key value "raw figures"
-printf '%-34s %9s   %s\n' sign_ratio_p384 "$R384" "$RATE384 cert/s ($BATCH in $BATCH_CALLS384 call(s), ${BATCH_SECS384} s) / raw C_Sign $RAW384/s"
-printf '%-34s %9s   %s\n' sign_ratio_p256 "$R256" "$RATE256 cert/s ($BATCH in $BATCH_CALLS256 call(s), ${BATCH_SECS256} s) / raw C_Sign $RAW256/s"
-printf '%-34s %9s   %s\n' batch_speedup_vs_shell "$SPEEDUP" "$RATE384 cert/s / by hand $SHELL_RATE cert/s"
-printf '%-34s %9s   %s\n' history_overhead "$HOVER" "${SINGLE_FULL} s beside $HISTORY certificates / ${SINGLE_EMPTY} s empty"
-printf '%-34s %9s   %s\n' audit_ratio_vs_openssl_verify "$ARATIO" "audit ${AUDIT_SECS} s ($AUDIT_CEREMONIES ceremonies, $NCERTS certificates) / ${BASE_SECS} s"
-printf '%-34s %9s   %s\n' backup_10of16_vs_3of5_test_cost "$BRATIO" "${B1016} s / ${B35} s"
-printf '%-34s %9s   %s\n' peak_rss_batch_mib "$RSS" "the $BATCH-certificate call (P-384)"
+printf '%s\n' "${table[@]}"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "wrote $RESULTS"

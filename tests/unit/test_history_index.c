@@ -10,9 +10,11 @@
 
 #include <cmocka.h>
 
+#include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/history.h"
+#include "ceremony/lint.h"
 #include "ceremony/secret.h"
 #include "ceremony/transcript.h"
 
@@ -143,12 +145,28 @@ static void test_index(void **state)
 	history_free(h);
 	assert_int_equal(count_cache_entries(), 2);
 
-	/* Corrupt every entry: they are ignored and the transcript parsed. */
-	snprintf(entry, sizeof(entry), "for e in %s/ceremony/history/*.json; do echo '{' > $e; done",
+	/* Corrupt every entry: they are ignored, the transcript parsed, the entry replaced. */
+	snprintf(entry, sizeof(entry),
+		 "n=0; for e in %s/ceremony/history/*; do printf 'CERHIX03' > $e; n=$((n+1)); done; "
+		 "test $n = 2",
 		 cache);
 	assert_int_equal(system(entry), 0);
 	assert_int_equal(history_load(dir, &h), 0);
 	assert_int_equal(h->n_serials, 3);
+	history_free(h);
+	snprintf(entry, sizeof(entry),
+		 "test $(find %s/ceremony/history -type f -size +100c | wc -l) = 1", /* the current one */
+		 cache);
+	assert_int_equal(system(entry), 0);
+	/* One flipped byte inside an entry: its own hash no longer matches, it is ignored. */
+	snprintf(entry, sizeof(entry),
+		 "for e in %s/ceremony/history/*; do printf 'Z' | dd of=$e bs=1 seek=60 conv=notrunc "
+		 "status=none; done",
+		 cache);
+	assert_int_equal(system(entry), 0);
+	assert_int_equal(history_load(dir, &h), 0);
+	assert_int_equal(h->n_serials, 3);
+	assert_true(history_has_serial(h, "01ab"));
 	history_free(h);
 
 	/* A broken chain is still refused, entry or not. */
@@ -160,11 +178,78 @@ static void test_index(void **state)
 	assert_null(h);
 }
 
+/* A CA's subject comes back from the index with the lint hashes computed when it was
+ * parsed, and those hashes are the subject's own (lint_name_der_hash's). */
+static void test_index_ca_hashes(void **state)
+{
+	struct transcript *t = NULL;
+	struct history *h = NULL;
+	struct lint_name_der want, bad;
+	X509_NAME *name = X509_NAME_new();
+	unsigned char *der = NULL;
+	char path[128], sig[140], *hex;
+	int len;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(name);
+	assert_true(X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"T", -1, -1, 0));
+	assert_true(X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"Sub CA", -1, -1, 0));
+	len = i2d_X509_NAME(name, &der);
+	assert_true(len > 0);
+	hex = malloc((size_t)len * 2 + 1);
+	assert_non_null(hex);
+	hex_encode(der, (size_t)len, hex);
+	memset(&want, 0, sizeof(want));
+	want.der = der;
+	want.len = (size_t)len;
+	lint_name_der_hash(&want);
+	assert_true(want.hashed && want.has_cn);
+	memset(&bad, 0, sizeof(bad));
+	bad.der = (const unsigned char *)"\x30\x03";
+	bad.len = 2;
+	lint_name_der_hash(&bad); /* does not decode */
+	assert_false(bad.hashed);
+
+	snprintf(path, sizeof(path), "%s/ca.jsonl", dir);
+	snprintf(sig, sizeof(sig), "%s.sig", path);
+	assert_int_equal(transcript_open(path, "unit", &t), 0);
+	assert_int_equal(transcript_append(t, "cert.issue", NULL, NULL,
+					   json_pack("{s:s, s:{s:s, s:s}}", "profile_kind", "ca",
+						     "certificate", "serial", "0A0B", "subject_der", hex),
+					   NULL),
+			 0);
+	transcript_close(t);
+	f = fopen(sig, "w");
+	assert_non_null(f);
+	fclose(f);
+	for (int pass = 0; pass < 2; pass++) { /* parsed (entry written), then from the entry */
+		const struct lint_name_der *got;
+		assert_int_equal(history_load(dir, &h), 0);
+		assert_int_equal(h->n_ca, 1);
+		got = &h->ca[0].name;
+		assert_int_equal(h->ca[0].subject_der_len, (size_t)len);
+		assert_memory_equal(h->ca[0].subject_der, der, (size_t)len);
+		assert_ptr_equal(got->der, h->ca[0].subject_der);
+		assert_int_equal(got->len, (size_t)len);
+		assert_int_equal(got->hashed, want.hashed);
+		assert_int_equal(got->has_cn, want.has_cn);
+		assert_true(got->subject_hash == want.subject_hash && got->cn_hash == want.cn_hash);
+		assert_non_null(history_find_ca(h, "0a0b"));
+		history_free(h);
+		assert_int_equal(count_cache_entries(), 1);
+	}
+	free(hex);
+	OPENSSL_free(der);
+	X509_NAME_free(name);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test_setup_teardown(test_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_ca_hashes, setup, teardown),
 	};
 	if (secret_init() != 0)
 		return 1;
