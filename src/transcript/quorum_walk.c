@@ -514,10 +514,17 @@ int quorum_state_record(void *arg, long line, json_t *rec)
 	return 0;
 }
 
+/* What a byte search finds among a transcript's records' actions. */
+struct action_marks {
+	int quorum;    /* a quorum.* or witness.register record */
+	int root;      /* a cert.root record */
+	int abandoned; /* a ceremony.abandoned record */
+};
+
 struct dated {
 	char path[PATH_MAX];
 	char first_time[40];
-	int abandoned; /* retired with `run --abandon`: not part of the history */
+	struct action_marks marks;
 };
 
 static int first_time_cb(void *arg, long line, json_t *rec)
@@ -530,7 +537,7 @@ static int first_time_cb(void *arg, long line, json_t *rec)
 					json_string_value(json_object_get(rec, "time")))) != 0)
 		return r;
 	if (action != NULL && strcmp(action, "ceremony.abandoned") == 0)
-		d->abandoned = 1;
+		d->marks.abandoned = 1;
 	return 0;
 }
 
@@ -541,45 +548,86 @@ static int by_time(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->path, y->path);
 }
 
-/*
- * Before any policy, only quorum.* and witness.register records change the state
- * (signing records count only under a policy): a transcript holding neither is
- * skipped after a plain search of its bytes, not parsed (issue 13: a call's cost
- * must not grow with the history). Its chain is verified by whoever read it first
- * (history_load, audit).
- */
-static int quorum_relevant(struct quorum_state *st, const char *path, int *relevant)
+static int marks_at(const uint8_t *p, size_t left, const char *what)
+{
+	size_t n = strlen(what);
+	return left >= n && memcmp(p, what, n) == 0;
+}
+
+/* One pass over the bytes: every "action":" and the name after it. */
+static void action_marks_scan(const uint8_t *data, size_t len, struct action_marks *m)
+{
+	static const char key[] = "\"action\":\"";
+	const size_t k = sizeof(key) - 1;
+	const uint8_t *p = data, *end = data + len;
+
+	memset(m, 0, sizeof(*m));
+	while ((p = memmem(p, (size_t)(end - p), key, k)) != NULL) {
+		const uint8_t *name = p + k;
+		size_t left = (size_t)(end - name);
+		if (marks_at(name, left, "quorum.") || marks_at(name, left, "witness.register\""))
+			m->quorum = 1;
+		else if (marks_at(name, left, "cert.root\""))
+			m->root = 1;
+		else if (marks_at(name, left, "ceremony.abandoned\""))
+			m->abandoned = 1;
+		p++; /* the next match may start inside this one */
+	}
+}
+
+static int action_marks_read(const char *path, struct action_marks *m)
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
 	int r;
 
-	*relevant = 1;
-	if (st->has_policy)
-		return 0;
 	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
 		return r;
-	*relevant = memmem(data, len, "\"action\":\"quorum.", 17) != NULL ||
-		    memmem(data, len, "\"action\":\"witness.register\"", 27) != NULL;
-	/* What a skipped transcript would have set: whether it made a root certificate. */
-	if (!*relevant && memmem(data, len, "\"action\":\"cert.root\"", 20) != NULL)
-		st->root_here = 1;
+	action_marks_scan(data, len, m);
 	free(data);
 	return 0;
 }
 
-static int walk_one(struct quorum_state *st, const char *path)
+/*
+ * Before any policy, only quorum.* and witness.register records change the state
+ * (signing records count only under a policy): a transcript holding neither is
+ * skipped after a plain search of its bytes, not parsed (issue 13: a call's cost
+ * must not grow with the history). Its chain is verified by whoever read it first
+ * (history_load, audit). known: that search's result when the caller made it
+ * (list_dated reads each file once), else NULL.
+ */
+static int quorum_relevant(struct quorum_state *st, const char *path,
+			   const struct action_marks *known, int *relevant)
+{
+	struct action_marks m;
+	int r;
+
+	*relevant = 1;
+	if (st->has_policy)
+		return 0;
+	if (known == NULL && (r = action_marks_read(path, &m)) != 0)
+		return r;
+	if (known != NULL)
+		m = *known;
+	*relevant = m.quorum;
+	/* What a skipped transcript would have set: whether it made a root certificate. */
+	if (!*relevant && m.root)
+		st->root_here = 1;
+	return 0;
+}
+
+static int walk_one(struct quorum_state *st, const char *path, const struct action_marks *known)
 {
 	int relevant, r;
 
 	if ((r = quorum_state_begin(st, path)) != 0)
 		return r;
-	if ((r = quorum_relevant(st, path, &relevant)) != 0 || !relevant)
+	if ((r = quorum_relevant(st, path, known, &relevant)) != 0 || !relevant)
 		return r;
 	return transcript_each(path, quorum_state_record, st);
 }
 
-/* The time of a transcript's first record, from its first line alone. */
+/* The time of a transcript's first record, from its first line alone; its marks. */
 static int first_time(struct dated *d)
 {
 	char line[8192];
@@ -592,19 +640,16 @@ static int first_time(struct dated *d)
 	if (fgets(line, sizeof(line), f) == NULL ||
 	    (rec = json_loads(line, JSON_DISABLE_EOF_CHECK, NULL)) == NULL) {
 		fclose(f);
-		return transcript_each(d->path, first_time_cb, d); /* says what is wrong */
+		r = transcript_each(d->path, first_time_cb, d); /* says what is wrong, if anything */
+	} else {
+		fclose(f);
+		r = first_time_cb(d, 1, rec);
+		json_decref(rec);
 	}
-	fclose(f);
-	r = first_time_cb(d, 1, rec);
-	json_decref(rec);
 	if (r == 0) { /* abandoned: its record may be anywhere; a byte search, no parse */
-		uint8_t *data = NULL;
-		size_t len = 0;
-		if ((r = file_read_all(d->path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
-			return r;
-		if (memmem(data, len, "\"action\":\"ceremony.abandoned\"", 29) != NULL)
-			d->abandoned = 1;
-		free(data);
+		int parsed_abandoned = d->marks.abandoned;
+		r = action_marks_read(d->path, &d->marks);
+		d->marks.abandoned |= parsed_abandoned;
 	}
 	return r;
 }
@@ -668,13 +713,13 @@ int quorum_state_load(struct quorum_state *st, const char *dir, const char *curr
 			current_seen = 1;
 			continue;
 		}
-		if (files[i].abandoned)
+		if (files[i].marks.abandoned)
 			continue; /* audit lists it apart; it approves and fixes nothing */
-		if ((r = walk_one(st, files[i].path)) != 0)
+		if ((r = walk_one(st, files[i].path, &files[i].marks)) != 0)
 			goto out;
 	}
 	(void)current_seen;
-	if (have_cur && (r = walk_one(st, current)) != 0)
+	if (have_cur && (r = walk_one(st, current, NULL)) != 0)
 		goto out;
 	r = 0;
 out:
@@ -689,7 +734,7 @@ int quorum_check_transcript(struct quorum_state *st, const char *path, FILE *out
 	long sets = st->approvals_sets, ops = st->approved_ops, unchecked = st->unchecked_ops;
 	int had = st->has_policy, r;
 
-	if ((r = walk_one(st, path)) != 0) {
+	if ((r = walk_one(st, path, NULL)) != 0) {
 		if (out != NULL)
 			fprintf(out, "     quorum FAULT: %s\n", cer_err_msg(r));
 		return r;
@@ -786,7 +831,7 @@ int quorum_verify_transcript(const char *transcript, FILE *out)
 		n++;
 	}
 	for (size_t i = n; r == 0 && i > 1; i--)
-		r = walk_one(&st, chain[i - 1]);
+		r = walk_one(&st, chain[i - 1], NULL);
 	if (r == 0)
 		r = quorum_check_transcript(&st, transcript, out);
 	if (r == 0 && out != NULL) {
