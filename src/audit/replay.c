@@ -62,8 +62,12 @@ static int issuer_cached(struct replay_state *st, const char *path, X509 **out)
 			return r;
 		memcpy(st->issuer_path, path, strlen(path) + 1);
 	}
-	*out = X509_dup(st->issuer);
-	return *out != NULL ? 0 : cer_err(CER_E_NOMEM, "out of memory");
+	/* A reference, not a copy: a copy decodes the certificate and its key again
+	 * (the OpenSSL 3 decoder, per certificate replayed). Nothing here changes it. */
+	if (X509_up_ref(st->issuer) != 1)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	*out = st->issuer;
+	return 0;
 }
 
 /* Path of entry i of a record's inputs/outputs, or NULL if it is not there. */
@@ -200,7 +204,7 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 	if ((r = pem_load_cert(cert_path, &x)) != 0 || (r = profile_cached(st, prof_path, &prof)) != 0)
 		goto out;
 	if (is_root)
-		issuer = X509_dup(x);
+		issuer = X509_up_ref(x) == 1 ? x : NULL;
 	else if ((r = issuer_cached(st, issuer_path, &issuer)) != 0 ||
 		 (has_csr && (r = csr_load(csr_path, &csr)) != 0))
 		goto out;
