@@ -109,6 +109,28 @@ static int grow(void **arr, size_t n, size_t elem)
 	return 0;
 }
 
+int history_push_serial(struct history *h, const char *hex)
+{
+	int r;
+
+	if (strlen(hex) >= HISTORY_SERIAL_HEX_MAX)
+		return cer_err(CER_E_INPUT, "serial %.48s... is longer than 20 octets", hex);
+	if ((r = grow((void **)&h->serials, h->n_serials, sizeof(*h->serials))) != 0)
+		return r;
+	memcpy(h->serials[h->n_serials++], hex, strlen(hex) + 1);
+	return 0;
+}
+
+int history_push_spki(struct history *h, const uint8_t spki[SHA256_LEN])
+{
+	int r;
+
+	if ((r = grow((void **)&h->spki, h->n_spki, sizeof(*h->spki))) != 0)
+		return r;
+	memcpy(h->spki[h->n_spki++], spki, 32);
+	return 0;
+}
+
 int history_add_serial(struct history *h, const char *hex)
 {
 	int r;

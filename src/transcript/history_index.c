@@ -129,12 +129,12 @@ static int index_parse(struct bufread *b, const uint8_t md[SHA256_LEN], struct h
 	if (get_count(b, 1, &n) != 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
-		if (get_str8(b, serial, sizeof(serial)) != 0 || history_add_serial(one, serial) != 0)
+		if (get_str8(b, serial, sizeof(serial)) != 0 || history_push_serial(one, serial) != 0)
 			return -1;
 	if (get_count(b, SHA256_LEN, &n) != 0)
 		return -1;
 	for (uint32_t i = 0; i < n; i++)
-		if (bufread_copy_bytes(b, spki, SHA256_LEN) != 0 || history_add_spki(one, spki) != 0)
+		if (bufread_copy_bytes(b, spki, SHA256_LEN) != 0 || history_push_spki(one, spki) != 0)
 			return -1;
 	if (get_count(b, 15, &n) != 0)
 		return -1;

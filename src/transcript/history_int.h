@@ -16,6 +16,9 @@
  * hashed, has_cn, subject_hash and cn_hash are taken (its der and len are not). */
 int history_add_ca_keyed(struct history *h, const char *hex, const unsigned char *subject_der,
 			 size_t len, const struct lint_name_der *hashes) __attribute__((warn_unused_result));
+/* Append without the lookup tables (an index entry, merged into the history later). */
+int history_push_serial(struct history *h, const char *hex) __attribute__((warn_unused_result));
+int history_push_spki(struct history *h, const uint8_t spki[SHA256_LEN]) __attribute__((warn_unused_result));
 int history_add_revoked(struct history *h, const char *serial, const char *reason,
 			long long when) __attribute__((warn_unused_result));
 
