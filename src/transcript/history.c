@@ -127,7 +127,7 @@ int history_push_spki(struct history *h, const uint8_t spki[SHA256_LEN])
 
 	if ((r = grow((void **)&h->spki, h->n_spki, sizeof(*h->spki))) != 0)
 		return r;
-	memcpy(h->spki[h->n_spki++], spki, 32);
+	memcpy(h->spki[h->n_spki++], spki, SHA256_LEN);
 	return 0;
 }
 
