@@ -69,6 +69,21 @@ int csr_parse(const uint8_t *data, size_t len, const char *name, struct csr **ou
 void csr_free(struct csr *c);
 
 /*
+ * A request's subject and SubjectPublicKeyInfo as encoded, found by walking its
+ * outer DER structure only: its key is not decoded (OpenSSL 3 builds a key decoder
+ * per request; the audit replays thousands whose bytes the transcript proves).
+ * No check of the request: csr_load is the full, strict parse.
+ */
+struct csr_raw {
+	uint8_t *der; /* the request's DER (owned) */
+	size_t der_len;
+	const uint8_t *subject, *spki; /* within der */
+	size_t subject_len, spki_len;
+};
+int csr_raw_load(const char *path, struct csr_raw *out) __attribute__((warn_unused_result));
+void csr_raw_free(struct csr_raw *r);
+
+/*
  * Run every check and record one verdict each (the report is overwritten).
  * Returns 0 when all pass, CER_E_REFUSED (message "N checks failed: a, b")
  * when any fails, another CER_E_* if a check could not run at all.

@@ -173,6 +173,48 @@ static int replay_note_ca(struct replay_state *st, X509 *x)
 
 enum replay_kind { REPLAY_ISSUE, REPLAY_ROOT, REPLAY_SIGNER };
 
+/*
+ * The request's subject and key. Its bytes are the recorded ones (transcript_verify
+ * checks the inputs' SHA-256). When its SubjectPublicKeyInfo is the certificate's,
+ * byte for byte, the key is the certificate's and is not decoded a second time (the
+ * OpenSSL 3 decoder, per certificate replayed); otherwise the request is parsed in
+ * full and the lint compares the two keys.
+ */
+static int replay_request(const char *path, X509 *x, struct csr **csr, X509_NAME **subject,
+			  EVP_PKEY **key)
+{
+	struct csr_raw raw;
+	unsigned char *spki = NULL;
+	const unsigned char *q;
+	int n;
+
+	*csr = NULL;
+	*subject = NULL;
+	*key = NULL;
+	if (X509_get0_pubkey(x) != NULL && csr_raw_load(path, &raw) == 0) {
+		n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &spki);
+		q = raw.subject;
+		if (n > 0 && (size_t)n == raw.spki_len && memcmp(spki, raw.spki, raw.spki_len) == 0 &&
+		    (*subject = d2i_X509_NAME(NULL, &q, (long)raw.subject_len)) != NULL &&
+		    q == raw.subject + raw.subject_len)
+			*key = X509_get0_pubkey(x);
+		OPENSSL_free(spki);
+		csr_raw_free(&raw);
+		if (*key != NULL)
+			return 0;
+		X509_NAME_free(*subject);
+		*subject = NULL;
+	}
+	cer_err_clear();
+	ERR_clear_error();
+	if ((n = csr_load(path, csr)) != 0)
+		return n;
+	if ((*subject = X509_NAME_dup(X509_REQ_get_subject_name(csr_req(*csr)))) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	*key = csr_pubkey(*csr);
+	return 0;
+}
+
 static int replay_signature(long line, X509 *x, X509 *issuer, const char *cert_path)
 {
 	if (X509_verify(x, X509_get0_pubkey(issuer)) == 1)
@@ -189,6 +231,8 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 	char cert_path[PATH_MAX], csr_path[PATH_MAX], prof_path[PATH_MAX], issuer_path[PATH_MAX];
 	struct profile prof;
 	struct csr *csr = NULL;
+	X509_NAME *csr_subject = NULL;
+	EVP_PKEY *csr_key = NULL;
 	X509 *x = NULL, *issuer = NULL;
 	X509_NAME *subject = NULL;
 	json_t *extra = json_object_get(json_object_get(rec, "details"), "extra_policies"), *e;
@@ -206,7 +250,7 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 	if (is_root)
 		issuer = X509_up_ref(x) == 1 ? x : NULL;
 	else if ((r = issuer_cached(st, issuer_path, &issuer)) != 0 ||
-		 (has_csr && (r = csr_load(csr_path, &csr)) != 0))
+		 (has_csr && (r = replay_request(csr_path, x, &csr, &csr_subject, &csr_key)) != 0))
 		goto out;
 	if (issuer == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
@@ -237,7 +281,7 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 	}
 	{
 		struct lint_input in = {x, is_root ? NULL : issuer, &prof, policies, n_extra,
-					csr != NULL ? csr_pubkey(csr) : NULL, NULL, 0};
+					csr_key, NULL, 0};
 		if ((r = replay_other_cas(st, &in)) != 0)
 			goto out;
 		r = lint_cert(&in);
@@ -256,9 +300,8 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 			goto out;
 		}
 	}
-	if (csr != NULL) {
-		if ((r = subject_compose(&prof, X509_REQ_get_subject_name(csr_req(csr)), csr_path,
-				       &subject)) != 0)
+	if (csr_subject != NULL) {
+		if ((r = subject_compose(&prof, csr_subject, csr_path, &subject)) != 0)
 			goto out;
 		if (X509_NAME_cmp(subject, X509_get_subject_name(x)) != 0) {
 			r = cer_err(CER_E_VERIFY,
@@ -284,6 +327,7 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 out:
 	X509_NAME_free(subject);
 	csr_free(csr);
+	X509_NAME_free(csr_subject);
 	X509_free(x);
 	X509_free(issuer);
 	return r;

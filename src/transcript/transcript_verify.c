@@ -144,7 +144,12 @@ struct verify_state {
 	struct transcript_report *rep;
 	char *spki[VERIFY_MAX_KEYS];
 	size_t n_spki;
+	json_t *records; /* the first pass's records, for the second; NULL: parsed again */
 };
+
+/* Up to this size a transcript's records are parsed once and kept for the second
+ * pass; a larger one is parsed twice rather than held as JSON (several times its size). */
+#define VERIFY_KEEP_MAX_BYTES (16L * 1024 * 1024)
 
 /* Inputs and outputs alike: a file still present must have the recorded SHA-256. */
 static int verify_files(struct verify_state *st, long line, json_t *rec, const char *list)
@@ -248,6 +253,8 @@ static int keys_cb(void *arg, long line, json_t *rec)
 							     "spki_sha256"));
 
 	st->rep->records = line;
+	if (st->records != NULL && json_array_append(st->records, rec) != 0)
+		return cer_err(CER_E_NOMEM, "out of memory");
 	if (spki != NULL && is_hex64(spki) && st->n_spki < VERIFY_MAX_KEYS) {
 		st->spki[st->n_spki] = strdup(spki);
 		if (st->spki[st->n_spki] == NULL)
@@ -333,6 +340,10 @@ int transcript_verify_view(const char *path, const struct archive_view *view, X5
 	st.rep = rep;
 	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
 		goto out;
+	if (len <= (size_t)VERIFY_KEEP_MAX_BYTES && (st.records = json_array()) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
 	if ((r = transcript_walk(path, data, len, keys_cb, &st, head)) != 0)
 		goto out;
 	if (hex_decode(head, 64, rep->head, sizeof(rep->head)) != 0) {
@@ -365,9 +376,13 @@ int transcript_verify_view(const char *path, const struct archive_view *view, X5
 			goto out;
 		}
 	}
-	if ((r = transcript_walk(path, data, len, files_cb, &st, NULL)) != 0)
-		goto out;
+	/* The same bytes the seal covers, as the first pass parsed them. */
+	if (st.records == NULL)
+		r = transcript_walk(path, data, len, files_cb, &st, NULL);
+	for (size_t i = 0; r == 0 && i < json_array_size(st.records); i++)
+		r = files_cb(&st, (long)i + 1, json_array_get(st.records, i));
 out:
+	json_decref(st.records);
 	for (size_t i = 0; i < st.n_spki; i++)
 		free(st.spki[i]);
 	free(data);

@@ -238,6 +238,78 @@ out:
 	return r;
 }
 
+/* One TLV of at most max bytes at *p, of this universal tag and form; *p moves to
+ * its contents, *body_len is their length (ASN1_get_object checks it fits). */
+static int der_header(const unsigned char **p, long max, int tag, int constructed,
+		      long *body_len)
+{
+	int t = 0, xclass = 0, ret = ASN1_get_object(p, body_len, &t, &xclass, max);
+
+	if ((ret & 0x80) != 0 || (ret & 0x01) != 0 || xclass != V_ASN1_UNIVERSAL || t != tag ||
+	    ((ret & V_ASN1_CONSTRUCTED) != 0) != constructed)
+		return -1;
+	return 0;
+}
+
+/* CertificationRequest { CertificationRequestInfo { version, subject, spki, ... } ... } */
+static int csr_raw_walk(struct csr_raw *out)
+{
+	const unsigned char *p = out->der, *end = out->der + out->der_len, *info_end, *start;
+	long n;
+
+	if (der_header(&p, end - p, V_ASN1_SEQUENCE, 1, &n) != 0 ||
+	    der_header(&p, end - p, V_ASN1_SEQUENCE, 1, &n) != 0)
+		return -1;
+	info_end = p + n;
+	if (der_header(&p, info_end - p, V_ASN1_INTEGER, 0, &n) != 0)
+		return -1;
+	p += n;
+	start = p;
+	if (der_header(&p, info_end - p, V_ASN1_SEQUENCE, 1, &n) != 0)
+		return -1;
+	p += n;
+	out->subject = start;
+	out->subject_len = (size_t)(p - start);
+	start = p;
+	if (der_header(&p, info_end - p, V_ASN1_SEQUENCE, 1, &n) != 0)
+		return -1;
+	p += n;
+	out->spki = start;
+	out->spki_len = (size_t)(p - start);
+	return 0;
+}
+
+int csr_raw_load(const char *path, struct csr_raw *out)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = file_read_all(path, CSR_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	if (len > 0 && data[0] == 0x30) {
+		out->der = data;
+		out->der_len = len;
+		data = NULL;
+	} else if ((r = csr_pem_decode(data, len, path, &out->der, &out->der_len)) != 0)
+		goto out;
+	if (csr_raw_walk(out) != 0)
+		r = cer_err(CER_E_INPUT, "%s: not a PKCS#10 request", path);
+out:
+	ERR_clear_error();
+	free(data);
+	if (r != 0)
+		csr_raw_free(out);
+	return r;
+}
+
+void csr_raw_free(struct csr_raw *r)
+{
+	free(r->der);
+	memset(r, 0, sizeof(*r));
+}
+
 int csr_load(const char *path, struct csr **out)
 {
 	uint8_t *data = NULL;
