@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -366,6 +367,56 @@ static void test_csr_profile_subject_and_key_rules(void **state)
 	EVP_PKEY_free(k);
 }
 
+static void write_file(const char *path, const struct blob *b)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(b->p, 1, b->len, f), b->len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* csr_raw_load finds the subject and key as encoded, in DER and PEM; not a request: refused. */
+static void test_csr_raw_finds_subject_and_key_bytes(void **state)
+{
+	EVP_PKEY *k = key_ec("P-384");
+	struct blob der = make_req(k, EVP_sha384(), "Sub CA", NULL), pem = to_pem(&der);
+	struct blob junk = {(uint8_t *)"\x30\x03\x02\x01\x00", 5};
+	char path[] = "/tmp/cer-csr-raw-XXXXXX";
+	unsigned char *spki = NULL, *subj = NULL;
+	const unsigned char *p = der.p;
+	X509_REQ *req = d2i_X509_REQ(NULL, &p, (long)der.len);
+	struct csr_raw raw;
+	int fd = mkstemp(path), n_spki, n_subj;
+
+	(void)state;
+	assert_true(fd >= 0 && req != NULL);
+	close(fd);
+	n_spki = i2d_PUBKEY(k, &spki);
+	n_subj = i2d_X509_NAME(X509_REQ_get_subject_name(req), &subj);
+	assert_true(n_spki > 0 && n_subj > 0);
+	for (int pass = 0; pass < 2; pass++) {
+		write_file(path, pass == 0 ? &der : &pem);
+		assert_int_equal(csr_raw_load(path, &raw), 0);
+		assert_int_equal(raw.spki_len, (size_t)n_spki);
+		assert_memory_equal(raw.spki, spki, (size_t)n_spki);
+		assert_int_equal(raw.subject_len, (size_t)n_subj);
+		assert_memory_equal(raw.subject, subj, (size_t)n_subj);
+		csr_raw_free(&raw);
+		assert_null(raw.der);
+	}
+	write_file(path, &junk); /* a SEQUENCE holding an INTEGER: no request inside */
+	assert_int_equal(csr_raw_load(path, &raw), CER_E_INPUT);
+	assert_null(raw.der);
+	cer_err_clear();
+	unlink(path);
+	OPENSSL_free(spki);
+	OPENSSL_free(subj);
+	X509_REQ_free(req);
+	free(der.p);
+	free(pem.p);
+	EVP_PKEY_free(k);
+}
+
 static void test_csr_report_prints_ticks_and_crosses(void **state)
 {
 	struct csr_report rep;
@@ -398,6 +449,7 @@ int main(void)
 		cmocka_unit_test(test_csr_profile_refuses_what_it_does_not_grant),
 		cmocka_unit_test(test_csr_profile_subject_and_key_rules),
 		cmocka_unit_test(test_csr_report_prints_ticks_and_crosses),
+		cmocka_unit_test(test_csr_raw_finds_subject_and_key_bytes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
