@@ -39,6 +39,9 @@ struct lint_input {
 };
 
 /* Fill d's hashes from its DER, once (hashed stays 0 if the DER does not decode). */
+/* Canonical comparison (X509_NAME_cmp: case and inner spaces folded) of the CN alone:
+ * 1 when both names have a CN and the two are equal. */
+int lint_cn_same(const X509_NAME *a, const X509_NAME *b);
 void lint_name_der_hash(struct lint_name_der *d);
 /*
  * Lint cert-ca-name-unique against a list: CER_E_REFUSED if subject, or its CN

@@ -48,6 +48,9 @@ void transcript_close(struct transcript *t);
  * exists; outside the archive, its base name and "outside_archive": true. */
 int transcript_file_entry(const struct transcript *t, const char *path, json_t **out)
 	__attribute__((warn_unused_result));
+/* An array of transcript_file_entry's, one for each path up to the NULL. */
+int transcript_files(const struct transcript *t, json_t **out, ...)
+	__attribute__((sentinel)) __attribute__((warn_unused_result));
 /* The same with the SHA-256 of the bytes the caller itself read or wrote there. */
 int transcript_data_entry(const struct transcript *t, const char *path,
 			  const uint8_t sha256[SHA256_LEN], json_t **out)

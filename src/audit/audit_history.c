@@ -8,6 +8,7 @@
 #include "audit_int.h"
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
+#include "ceremony/lint.h"
 #include "ceremony/printout.h"
 #include "ceremony/sizes.h"
 #include "ceremony/textbuf.h"
@@ -27,23 +28,6 @@ static const struct audit_revocation *revocation_find(const struct audit_history
 		if (strcasecmp(h->revoked[i].serial, serial) == 0)
 			return &h->revoked[i];
 	return NULL;
-}
-
-/* The CN of a name alone, so two CNs compare as X509_NAME_cmp compares names. */
-static int cn_equal(const X509_NAME *a, const X509_NAME *b)
-{
-	int ia = X509_NAME_get_index_by_NID(a, NID_commonName, -1);
-	int ib = X509_NAME_get_index_by_NID(b, NID_commonName, -1);
-	X509_NAME *na = X509_NAME_new(), *nb = X509_NAME_new();
-	int same = 0;
-
-	if (ia >= 0 && ib >= 0 && na != NULL && nb != NULL &&
-	    X509_NAME_add_entry(na, X509_NAME_get_entry(a, ia), -1, 0) &&
-	    X509_NAME_add_entry(nb, X509_NAME_get_entry(b, ib), -1, 0))
-		same = X509_NAME_cmp(na, nb) == 0;
-	X509_NAME_free(na);
-	X509_NAME_free(nb);
-	return same;
 }
 
 /*
@@ -76,7 +60,7 @@ static int history_ca_name(struct audit_history *h, long line, json_t *c, struct
 		p = o->ca_subject_der;
 		if ((other = d2i_X509_NAME(NULL, &p, (long)o->ca_subject_der_len)) == NULL)
 			continue;
-		if (X509_NAME_cmp(name, other) == 0 || cn_equal(name, other))
+		if (X509_NAME_cmp(name, other) == 0 || lint_cn_same(name, other))
 			r = cer_err(CER_E_VERIFY,
 				    "%s line %ld: lint cert-ca-name-unique: the CA subject %s has the %s "
 				    "of the CA certificate at %s: a CA's name is its own over the CA's "

@@ -178,6 +178,20 @@ static int open_regular(const char *path, int *fd_out, size_t *size)
 	return 0;
 }
 
+/* One read(2) of at most len bytes, again after EINTR; *got is 0 at the end of the file. */
+static int read_once(int fd, void *buf, size_t len, const char *path, size_t *got)
+{
+	ssize_t n;
+
+	do
+		n = read(fd, buf, len);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return cer_err(CER_E_IO, "%s: cannot read: %s", path, strerror(errno));
+	*got = (size_t)n;
+	return 0;
+}
+
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 {
 	uint8_t *buf = NULL, *grown;
@@ -202,7 +216,7 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 		goto out;
 	}
 	for (;;) {
-		ssize_t n;
+		size_t n;
 		if (total == cap) {
 			size_t want = cap > max / 2 ? max + 1 : cap * 2;
 			if (total > max) {
@@ -218,16 +232,11 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 			buf = grown;
 			cap = want;
 		}
-		n = read(fd, buf + total, cap - total);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = cer_err(CER_E_IO, "%s: cannot read: %s", path, strerror(errno));
+		if ((r = read_once(fd, buf + total, cap - total, path, &n)) != 0)
 			goto out;
-		}
 		if (n == 0)
 			break;
-		total += (size_t)n;
+		total += n;
 		if (total > max) {
 			r = cer_err(CER_E_INPUT, "%s: more than the %zu bytes allowed", path, max);
 			goto out;
@@ -265,16 +274,12 @@ int file_sha256(const char *path, uint8_t out[static SHA256_LEN])
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = read(fd, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = cer_err(CER_E_IO, "%s: cannot read: %s", path, strerror(errno));
+		size_t n;
+		if ((r = read_once(fd, chunk, sizeof(chunk), path, &n)) != 0)
 			goto out;
-		}
 		if (n == 0)
 			break;
-		if (EVP_DigestUpdate(md, chunk, (size_t)n) <= 0) {
+		if (EVP_DigestUpdate(md, chunk, n) <= 0) {
 			r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);
 			goto out;
 		}
@@ -290,7 +295,8 @@ out:
 	return r;
 }
 
-int file_append_lines_sync(const char *path, const char *data, size_t len)
+/* Append and fsync (and fsync the folder of a new file); per_line: one write per line. */
+static int append_sync(const char *path, const char *data, size_t len, int per_line)
 {
 	char dir[PATH_MAX];
 	int fd, r = 0, is_new;
@@ -304,7 +310,7 @@ int file_append_lines_sync(const char *path, const char *data, size_t len)
 			       strerror(errno));
 	/* One write per line, as a single append would be: a kill cuts at most one line. */
 	for (size_t off = 0; off < len && r == 0;) {
-		const char *nl = memchr(data + off, '\n', len - off);
+		const char *nl = per_line ? memchr(data + off, '\n', len - off) : NULL;
 		size_t n = nl != NULL ? (size_t)(nl - (data + off)) + 1 : len - off;
 		if (write_all(fd, data + off, n) != 0)
 			r = cer_err(CER_E_IO, "%s: cannot append: %s", path, strerror(errno));
@@ -319,23 +325,12 @@ int file_append_lines_sync(const char *path, const char *data, size_t len)
 	return r;
 }
 
+int file_append_lines_sync(const char *path, const char *data, size_t len)
+{
+	return append_sync(path, data, len, 1);
+}
+
 int file_append_sync(const char *path, const void *data, size_t len)
 {
-	char dir[PATH_MAX];
-	int fd, r = 0, is_new;
-
-	is_new = !file_exists(path);
-	if ((r = dir_of(path, dir, sizeof(dir))) != 0)
-		return r;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cer_err(CER_E_IO, "%s: cannot open for appending: %s", path,
-			       strerror(errno));
-	if (write_all(fd, data, len) != 0 || fsync(fd) != 0)
-		r = cer_err(CER_E_IO, "%s: cannot append: %s", path, strerror(errno));
-	if (close(fd) != 0 && r == 0)
-		r = cer_err(CER_E_IO, "%s: cannot close: %s", path, strerror(errno));
-	if (r == 0 && is_new)
-		r = fsync_dir(dir);
-	return r;
+	return append_sync(path, data, len, 0);
 }

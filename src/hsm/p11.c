@@ -106,13 +106,14 @@ struct p11_name {
 	const char *name;
 };
 
-/* The name of v in table t, or NULL. */
-static const char *p11_name_find(const struct p11_name *t, size_t n, CK_ULONG v)
+/* The name of v in table t, or otherwise. */
+static const char *p11_name_find(const struct p11_name *t, size_t n, CK_ULONG v,
+				 const char *otherwise)
 {
 	for (size_t i = 0; i < n; i++)
 		if (t[i].v == v)
 			return t[i].name;
-	return NULL;
+	return otherwise;
 }
 
 /* Every code's name, for codes without words above (p11_rv_names.inc). */
@@ -124,7 +125,7 @@ static const struct p11_name p11_rv_names[] = {
 
 const char *p11_rv_name(CK_RV rv)
 {
-	return p11_name_find(p11_rv_names, ARRAY_LEN(p11_rv_names), rv);
+	return p11_name_find(p11_rv_names, ARRAY_LEN(p11_rv_names), rv, NULL);
 }
 
 /* The name, or for a vendor or undefined code words built in buf. */
@@ -145,71 +146,28 @@ static const char *p11_rv_name_any(CK_RV rv, char *buf, size_t size)
 }
 
 static const struct p11_name p11_mech_names[] = {
-	{CKM_RSA_PKCS_KEY_PAIR_GEN, "CKM_RSA_PKCS_KEY_PAIR_GEN"},
-	{CKM_RSA_PKCS, "CKM_RSA_PKCS"},
-	{CKM_RSA_PKCS_PSS, "CKM_RSA_PKCS_PSS"},
-	{CKM_RSA_X_509, "CKM_RSA_X_509"},
-	{CKM_SHA256_RSA_PKCS, "CKM_SHA256_RSA_PKCS"},
-	{CKM_EC_KEY_PAIR_GEN, "CKM_EC_KEY_PAIR_GEN"},
-	{CKM_ECDSA, "CKM_ECDSA"},
-	{CKM_EC_EDWARDS_KEY_PAIR_GEN, "CKM_EC_EDWARDS_KEY_PAIR_GEN"},
-	{CKM_EDDSA, "CKM_EDDSA"},
-	{CKM_AES_KEY_GEN, "CKM_AES_KEY_GEN"},
-	{CKM_AES_KEY_WRAP, "CKM_AES_KEY_WRAP"},
-	{CKM_AES_KEY_WRAP_PAD, "CKM_AES_KEY_WRAP_PAD"},
-	{0x210BUL, "CKM_AES_KEY_WRAP_KWP"},
-	{CKM_SHA256, "CKM_SHA256"},
-	{CKM_SHA384, "CKM_SHA384"},
+#define X(name) {name, #name},
+#include "p11_mech_names.inc"
+#undef X
+	{0x210BUL, "CKM_AES_KEY_WRAP_KWP"}, /* PKCS#11 3.0; not in every pkcs11.h */
 };
 
 const char *p11_mech_name(CK_MECHANISM_TYPE m)
 {
-	const char *name = p11_name_find(p11_mech_names, ARRAY_LEN(p11_mech_names), m);
-
-	if (name != NULL)
-		return name;
-	return m & CKM_VENDOR_DEFINED ? "a vendor mechanism" : "another mechanism";
+	return p11_name_find(p11_mech_names, ARRAY_LEN(p11_mech_names), m,
+			     m & CKM_VENDOR_DEFINED ? "a vendor mechanism" : "another mechanism");
 }
 
 static const struct p11_name p11_attr_names[] = {
-	{CKA_CLASS, "CKA_CLASS"},
-	{CKA_TOKEN, "CKA_TOKEN"},
-	{CKA_PRIVATE, "CKA_PRIVATE"},
-	{CKA_LABEL, "CKA_LABEL"},
-	{CKA_VALUE, "CKA_VALUE"},
-	{CKA_TRUSTED, "CKA_TRUSTED"},
-	{CKA_KEY_TYPE, "CKA_KEY_TYPE"},
-	{CKA_ID, "CKA_ID"},
-	{CKA_SENSITIVE, "CKA_SENSITIVE"},
-	{CKA_ENCRYPT, "CKA_ENCRYPT"},
-	{CKA_DECRYPT, "CKA_DECRYPT"},
-	{CKA_WRAP, "CKA_WRAP"},
-	{CKA_UNWRAP, "CKA_UNWRAP"},
-	{CKA_SIGN, "CKA_SIGN"},
-	{CKA_SIGN_RECOVER, "CKA_SIGN_RECOVER"},
-	{CKA_VERIFY, "CKA_VERIFY"},
-	{CKA_DERIVE, "CKA_DERIVE"},
-	{CKA_MODULUS, "CKA_MODULUS"},
-	{CKA_MODULUS_BITS, "CKA_MODULUS_BITS"},
-	{CKA_PUBLIC_EXPONENT, "CKA_PUBLIC_EXPONENT"},
-	{CKA_EXTRACTABLE, "CKA_EXTRACTABLE"},
-	{CKA_LOCAL, "CKA_LOCAL"},
-	{CKA_NEVER_EXTRACTABLE, "CKA_NEVER_EXTRACTABLE"},
-	{CKA_ALWAYS_SENSITIVE, "CKA_ALWAYS_SENSITIVE"},
-	{CKA_KEY_GEN_MECHANISM, "CKA_KEY_GEN_MECHANISM"},
-	{CKA_EC_PARAMS, "CKA_EC_PARAMS"},
-	{CKA_EC_POINT, "CKA_EC_POINT"},
-	{CKA_WRAP_WITH_TRUSTED, "CKA_WRAP_WITH_TRUSTED"},
-	{CKA_APPLICATION, "CKA_APPLICATION"},
+#define X(name) {name, #name},
+#include "p11_attr_names.inc"
+#undef X
 };
 
 const char *p11_attr_name(CK_ATTRIBUTE_TYPE a)
 {
-	const char *name = p11_name_find(p11_attr_names, ARRAY_LEN(p11_attr_names), a);
-
-	if (name != NULL)
-		return name;
-	return a & CKA_VENDOR_DEFINED ? "a vendor attribute" : "another attribute";
+	return p11_name_find(p11_attr_names, ARRAY_LEN(p11_attr_names), a,
+			     a & CKA_VENDOR_DEFINED ? "a vendor attribute" : "another attribute");
 }
 
 static size_t p11_rv_index(CK_RV rv)

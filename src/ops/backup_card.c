@@ -367,12 +367,31 @@ out:
 	return r;
 }
 
+/* One named card: its module, its token, a logged-in session (card show, verify, wipe, audit). */
+static int one_card_open(struct ceremony_ctx *ctx, const char *card, const char *passphrase_source,
+			 struct p11_module **m, struct backup_card *c)
+{
+	const char *pins[1] = {ctx->pin_source}, *passes[1] = {passphrase_source};
+	struct backup_cards one = {&card, 1, pins, passes, NULL, NULL};
+	int r;
+
+	if ((r = backup_cards_module(ctx, NULL, m)) != 0 ||
+	    (r = backup_cards_resolve(*m, &one, NULL, c)) != 0)
+		return r;
+	return backup_card_login(*m, c);
+}
+
+static void one_card_close(struct p11_module *m, struct backup_card *c)
+{
+	backup_card_logout(c);
+	p11_module_free(m);
+}
+
 /* ceremony card show */
 int backup_card_show(struct ceremony_ctx *ctx, const char *card, FILE *out)
 {
 	struct p11_module *m = NULL;
 	struct backup_card c;
-	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
 	CK_OBJECT_HANDLE h[CARD_OBJECTS_MAX];
 	struct share_claim claim;
 	struct seal_limits lim;
@@ -381,13 +400,8 @@ int backup_card_show(struct ceremony_ctx *ctx, const char *card, FILE *out)
 	char label[LABEL_SIZE];
 	int r;
 
-	const char *pins[1] = {ctx->pin_source};
 	memset(&c, 0, sizeof(c));
-	one.pin_sources = pins;
-	if ((r = backup_cards_module(ctx, NULL, &m)) != 0)
-		return r;
-	if ((r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
-	    (r = backup_card_login(m, &c)) != 0)
+	if ((r = one_card_open(ctx, card, NULL, &m, &c)) != 0)
 		goto out;
 	if ((r = p11wrap_data_find(c.session, BACKUP_APPLICATION, NULL, h, CARD_OBJECTS_MAX, &n)) !=
 	    0)
@@ -418,8 +432,7 @@ int backup_card_show(struct ceremony_ctx *ctx, const char *card, FILE *out)
 	r = 0;
 out:
 	free(v);
-	backup_card_logout(&c);
-	p11_module_free(m);
+	one_card_close(m, &c);
 	return r;
 }
 
@@ -429,7 +442,6 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 {
 	struct p11_module *m = NULL;
 	struct backup_card c;
-	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
 	struct backupblob *b = NULL;
 	struct slip39_share_set *set = NULL;
 	struct seal_limits lim;
@@ -441,11 +453,7 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 	char id_hex[2 * BACKUPBLOB_ID_LEN + 1];
 	int r;
 
-	const char *pins[1] = {ctx->pin_source};
-	const char *passes[1] = {passphrase_source};
 	memset(&c, 0, sizeof(c));
-	one.pin_sources = pins;
-	one.passphrase_sources = passes;
 	if ((b = malloc(sizeof(*b))) == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
@@ -454,10 +462,8 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 	if (ctx->transcript_path != NULL &&
 	    (r = ctx_transcript_open(ctx, "card verify", &tr)) != 0)
 		goto out;
-	if ((r = slip39_share_set_new(&set)) != 0 || (r = backup_cards_module(ctx, NULL, &m)) != 0)
-		goto out;
-	if ((r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
-	    (r = backup_card_login(m, &c)) != 0 ||
+	if ((r = slip39_share_set_new(&set)) != 0 ||
+	    (r = one_card_open(ctx, card, passphrase_source, &m, &c)) != 0 ||
 	    (r = backup_card_open_share(&c, b, &lim, NULL, NULL, &set->shares[0], &obj)) != 0)
 		goto out;
 	hex_encode(b->backup_id, BACKUPBLOB_ID_LEN, id_hex);
@@ -475,8 +481,7 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 		b->root_label, blob_path);
 out:
 	slip39_share_set_free(set);
-	backup_card_logout(&c);
-	p11_module_free(m);
+	one_card_close(m, &c);
 	transcript_close(tr);
 	free(raw);
 	free(b);
@@ -489,7 +494,6 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 {
 	struct p11_module *m = NULL;
 	struct backup_card c;
-	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
 	struct backupblob *b = NULL;
 	struct transcript *tr = NULL;
 	CK_OBJECT_HANDLE h[CARD_OBJECTS_MAX];
@@ -501,9 +505,7 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 	const char *tpath;
 	int r;
 
-	const char *pins[1] = {ctx->pin_source};
 	memset(&c, 0, sizeof(c));
-	one.pin_sources = pins;
 	if (labels == NULL || (b = malloc(sizeof(*b))) == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
@@ -530,9 +532,7 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 		memcpy(want, backup_id, sizeof(want));
 	}
 	if ((r = ctx_transcript_open(ctx, "card wipe", &tr)) != 0 ||
-	    (r = backup_cards_module(ctx, NULL, &m)) != 0 ||
-	    (r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
-	    (r = backup_card_login(m, &c)) != 0)
+	    (r = one_card_open(ctx, card, NULL, &m, &c)) != 0)
 		goto out;
 	if ((r = p11wrap_data_find(c.session, BACKUP_APPLICATION, NULL, h, CARD_OBJECTS_MAX, &n)) !=
 	    0)
@@ -566,8 +566,7 @@ int backup_card_wipe(struct ceremony_ctx *ctx, const char *card, const char *blo
 out:
 	free(v);
 	json_decref(labels);
-	backup_card_logout(&c);
-	p11_module_free(m);
+	one_card_close(m, &c);
 	transcript_close(tr);
 	free(raw);
 	free(b);
@@ -618,7 +617,6 @@ int backup_card_audit(struct ceremony_ctx *ctx, const char *card, const char *di
 {
 	struct p11_module *m = NULL;
 	struct backup_card c;
-	struct backup_cards one = {&card, 1, NULL, NULL, NULL, NULL};
 	struct recorded_backups *rb = calloc(1, sizeof(*rb));
 	CK_OBJECT_HANDLE h[CARD_OBJECTS_MAX];
 	struct share_claim claim;
@@ -627,15 +625,11 @@ int backup_card_audit(struct ceremony_ctx *ctx, const char *card, const char *di
 	char label[LABEL_SIZE];
 	int r;
 
-	const char *pins[1] = {ctx->pin_source};
 	memset(&c, 0, sizeof(c));
-	one.pin_sources = pins;
 	if (rb == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
 	if ((r = backup_history_each(dir, recorded_backup, rb, &rb->file)) != 0 ||
-	    (r = backup_cards_module(ctx, NULL, &m)) != 0 ||
-	    (r = backup_cards_resolve(m, &one, NULL, &c)) != 0 ||
-	    (r = backup_card_login(m, &c)) != 0 ||
+	    (r = one_card_open(ctx, card, NULL, &m, &c)) != 0 ||
 	    (r = p11wrap_data_find(c.session, BACKUP_APPLICATION, NULL, h, CARD_OBJECTS_MAX, &n)) != 0)
 		goto out;
 	fprintf(out, "Card %s: %zu backup share object%s, against the %zu backup%s %s records\n",
@@ -677,8 +671,7 @@ int backup_card_audit(struct ceremony_ctx *ctx, const char *card, const char *di
 				      c.what, unrecorded, unrecorded == 1 ? "" : "s", dir);
 out:
 	free(v);
-	backup_card_logout(&c);
-	p11_module_free(m);
+	one_card_close(m, &c);
 	free(rb);
 	return r;
 }

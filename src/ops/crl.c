@@ -272,7 +272,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	size_t pem_len = 0;
 	unsigned int mdlen = 0;
 	unsigned char *der = NULL;
-	json_t *in = NULL, *outs = NULL, *e = NULL;
+	json_t *in = NULL, *outs = NULL;
 	const char *tpath;
 	long long number;
 	time_t now = time(NULL);
@@ -315,12 +315,9 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	if ((r = pem_encode_crl(crl, &pem, &pem_len)) != 0 ||
 	    (r = file_write_public(o->out, pem, pem_len)) != 0)
 		goto out;
-	if ((r = transcript_file_entry(tr, o->issuer, &e)) != 0)
+	if ((r = transcript_files(tr, &in, o->issuer, NULL)) != 0 ||
+	    (r = transcript_files(tr, &outs, o->out, NULL)) != 0)
 		goto out;
-	in = json_pack("[o]", e);
-	if ((r = transcript_file_entry(tr, o->out, &e)) != 0)
-		goto out;
-	outs = json_pack("[o]", e);
 	r = transcript_append(tr, "crl.sign", in, outs, crl_record_details(o, h, number, now, crl),
 			      NULL);
 	in = outs = NULL;

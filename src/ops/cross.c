@@ -130,7 +130,7 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	uint8_t *pem = NULL, fp[SHA256_LEN], issuer_spki[SHA256_LEN], subject_spki[SHA256_LEN],
 		tbs[SHA256_LEN], signed_tbs[SHA256_LEN];
 	size_t pem_len = 0;
-	json_t *ins = NULL, *outs = NULL, *e[4] = {NULL, NULL, NULL, NULL};
+	json_t *ins = NULL, *outs = NULL;
 	const char *tpath;
 	int r;
 
@@ -192,14 +192,10 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	if ((r = certbuild_fingerprint(x, fp)) != 0 || (r = pem_encode_cert(x, &pem, &pem_len)) != 0 ||
 	    (r = file_write_public(p->out_path, pem, pem_len)) != 0)
 		goto out;
-	if ((r = transcript_file_entry(tr, p->profile, &e[0])) != 0 ||
-	    (r = transcript_file_entry(tr, p->issuer_cert, &e[1])) != 0 ||
-	    (r = transcript_file_entry(tr, p->subject_cert, &e[2])) != 0 ||
-	    (r = transcript_file_entry(tr, p->out_path, &e[3])) != 0)
+	if ((r = transcript_files(tr, &ins, p->profile, p->issuer_cert, p->subject_cert,
+				  NULL)) != 0 ||
+	    (r = transcript_files(tr, &outs, p->out_path, NULL)) != 0)
 		goto out;
-	ins = json_pack("[o,o,o]", e[0], e[1], e[2]);
-	outs = json_pack("[o]", e[3]);
-	memset(e, 0, sizeof(e));
 	{
 		char ih[SHA256_HEX_SIZE], sh[SHA256_HEX_SIZE];
 		hex_encode(issuer_spki, SHA256_LEN, ih);
@@ -220,8 +216,6 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	readaloud_print(out, "sha256", fp, 32);
 	readaloud_print(out, "subject SPKI sha256", subject_spki, 32);
 out:
-	for (int i = 0; i < 4; i++)
-		json_decref(e[i]);
 	json_decref(ins);
 	json_decref(outs);
 	free(pem);

@@ -101,7 +101,7 @@ int mediasign_medium(struct ceremony_ctx *ctx, const char *token, const char *ke
 	size_t len = 0, there_len = 0, der_len = 0, n_files = 0;
 	char path[PATH_MAX], sig[PATH_MAX];
 	const char *tpath;
-	json_t *outs = NULL, *e1 = NULL, *e2 = NULL;
+	json_t *outs = NULL;
 	int r, written_now = 0;
 
 	if (snprintf(path, sizeof(path), "%s/%s", medium, MEDIA_MANIFEST_NAME) >= (int)sizeof(path) ||
@@ -134,11 +134,8 @@ int mediasign_medium(struct ceremony_ctx *ctx, const char *token, const char *ke
 	if ((r = docsign_detached(ctx, token, key, cert, cert_path, text, len, &der, &der_len)) != 0 ||
 	    (r = file_write_public(sig, der, der_len)) != 0)
 		goto out;
-	if ((r = transcript_file_entry(tr, path, &e1)) != 0 ||
-	    (r = transcript_file_entry(tr, sig, &e2)) != 0)
+	if ((r = transcript_files(tr, &outs, path, sig, NULL)) != 0)
 		goto out;
-	outs = json_pack("[o,o]", e1, e2);
-	e1 = e2 = NULL;
 	r = transcript_append(tr, "media.sign", NULL, outs,
 			      json_pack("{s:s, s:I}", "key", key, "files", (json_int_t)n_files), NULL);
 	outs = NULL;
@@ -152,8 +149,6 @@ int mediasign_medium(struct ceremony_ctx *ctx, const char *token, const char *ke
 out:
 	if (r != 0 && written_now && !file_exists(sig) && unlink(path) != 0)
 		cer_err_prefix("%s is left unsigned: ", path);
-	json_decref(e1);
-	json_decref(e2);
 	json_decref(outs);
 	OPENSSL_free(der);
 	free(there);

@@ -34,7 +34,7 @@ int rootcert_create(struct ceremony_ctx *ctx, const char *token, const char *key
 	struct p11key_public pub;
 	uint8_t *pem = NULL, fp[SHA256_LEN], rnd[CERTBUILD_SERIAL_LEN];
 	size_t pem_len = 0;
-	json_t *in = NULL, *outs = NULL, *entry = NULL;
+	json_t *in = NULL, *outs = NULL;
 	const char *tpath;
 	int r;
 
@@ -78,12 +78,9 @@ int rootcert_create(struct ceremony_ctx *ctx, const char *token, const char *key
 		goto out;
 	if ((r = file_write_public(out_path, pem, pem_len)) != 0)
 		goto out;
-	if ((r = transcript_file_entry(tr, profile, &entry)) != 0)
+	if ((r = transcript_files(tr, &in, profile, NULL)) != 0 ||
+	    (r = transcript_files(tr, &outs, out_path, NULL)) != 0)
 		goto out;
-	in = json_pack("[o]", entry);
-	if ((r = transcript_file_entry(tr, out_path, &entry)) != 0)
-		goto out;
-	outs = json_pack("[o]", entry);
 	r = transcript_append(tr, "cert.root", in, outs,
 			      json_pack("{s:s, s:s, s:o}", "key", key, "token_serial", h.token.serial,
 					"certificate", certinfo_json(x, prof.name)),

@@ -51,15 +51,12 @@ int rootkey_generate(struct ceremony_ctx *ctx, const char *token, const char *la
 	struct p11key_public pub;
 	enum key_type kt;
 	char id_hex[2 * sizeof(key.id) + 1], *spki_hex = NULL, who[192];
-	const char *tpath;
 	int r, generated = 0;
 
 	memset(&h, 0, sizeof(h));
 	memset(&key, 0, sizeof(key));
 	memset(&pub, 0, sizeof(pub));
 	if ((r = key_type_parse(type, &kt)) != 0)
-		return r;
-	if ((r = ctx_transcript_path(ctx, "key generate", &tpath)) != 0)
 		return r;
 	if ((r = ctx_transcript_open(ctx, "key generate", &tr)) != 0)
 		return r;

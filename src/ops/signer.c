@@ -136,20 +136,14 @@ static int signer_record(struct transcript *tr, const char *profile, const char 
 			 const char *out_path, const char *root_label, const struct hsm *h,
 			 const struct signer_made *m)
 {
-	json_t *in = NULL, *outs = NULL, *e1 = NULL, *e2 = NULL;
+	json_t *in = NULL, *outs = NULL;
 	char id_hex[2 * sizeof(m->key.id) + 1];
 	int r;
 
 	hex_encode(m->key.id, m->key.id_len, id_hex);
-	if ((r = transcript_file_entry(tr, profile, &e1)) != 0 ||
-	    (r = transcript_file_entry(tr, root_path, &e2)) != 0)
+	if ((r = transcript_files(tr, &in, profile, root_path, NULL)) != 0 ||
+	    (r = transcript_files(tr, &outs, out_path, NULL)) != 0)
 		goto out;
-	in = json_pack("[o,o]", e1, e2);
-	e1 = e2 = NULL;
-	if ((r = transcript_file_entry(tr, out_path, &e1)) != 0)
-		goto out;
-	outs = json_pack("[o]", e1);
-	e1 = NULL;
 	r = transcript_append(tr, "cert.signer", in, outs,
 			      json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:o}", "key",
 					root_label, "token_serial", h->token.serial, "signer",
@@ -161,8 +155,6 @@ static int signer_record(struct transcript *tr, const char *profile, const char 
 			      NULL);
 	in = outs = NULL;
 out:
-	json_decref(e1);
-	json_decref(e2);
 	json_decref(in);
 	json_decref(outs);
 	return r;

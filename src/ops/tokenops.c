@@ -356,20 +356,36 @@ out:
 	return r;
 }
 
+/* What a PIN command needs first: its transcript (required), the module, the token. */
+static int pin_step_open(struct ceremony_ctx *ctx, const char *command, const char *token,
+			 struct transcript **tr, struct p11_module **m, struct p11_token *t)
+{
+	int r;
+
+	if ((r = ctx_transcript_open(ctx, command, tr)) != 0 || (r = module_load(ctx, m)) != 0)
+		return r;
+	return p11_token_find(*m, token, t);
+}
+
+/* Wipe the two PINs and close what pin_step_open opened. */
+static void pin_step_close(struct secret *a, struct secret *b, struct p11_module *m,
+			   struct transcript *tr)
+{
+	secret_free(a);
+	secret_free(b);
+	p11_module_free(m);
+	transcript_close(tr);
+}
+
 int tokenops_set_user_pin(struct ceremony_ctx *ctx, const char *token, FILE *out)
 {
 	struct p11_module *m = NULL;
 	struct transcript *tr = NULL;
 	struct secret *so = NULL, *user = NULL;
 	struct p11_token t;
-	const char *tpath;
 	int r;
 
-	if ((r = ctx_transcript_path(ctx, "token set-user-pin", &tpath)) != 0)
-		return r;
-	if ((r = ctx_transcript_open(ctx, "token set-user-pin", &tr)) != 0)
-		return r;
-	if ((r = module_load(ctx, &m)) != 0 || (r = p11_token_find(m, token, &t)) != 0)
+	if ((r = pin_step_open(ctx, "token set-user-pin", token, &tr, &m, &t)) != 0)
 		goto out;
 	if (t.flags & CKF_USER_PIN_INITIALIZED) {
 		r = cer_err(CER_E_EXISTS,
@@ -390,10 +406,7 @@ int tokenops_set_user_pin(struct ceremony_ctx *ctx, const char *token, FILE *out
 	fprintf(out, "Token \"%s\": user PIN set by the security officer; the token is ready.\n",
 		t.label);
 out:
-	secret_free(so);
-	secret_free(user);
-	p11_module_free(m);
-	transcript_close(tr);
+	pin_step_close(so, user, m, tr);
 	return r;
 }
 
@@ -404,14 +417,10 @@ int tokenops_change_pin(struct ceremony_ctx *ctx, const char *token, int so,
 	struct transcript *tr = NULL;
 	struct secret *old = NULL, *new_pin = NULL;
 	struct p11_token t;
-	const char *tpath, *role = so ? "SO" : "user";
+	const char *role = so ? "SO" : "user";
 	int r;
 
-	if ((r = ctx_transcript_path(ctx, "token change-pin", &tpath)) != 0)
-		return r;
-	if ((r = ctx_transcript_open(ctx, "token change-pin", &tr)) != 0)
-		return r;
-	if ((r = module_load(ctx, &m)) != 0 || (r = p11_token_find(m, token, &t)) != 0)
+	if ((r = pin_step_open(ctx, "token change-pin", token, &tr, &m, &t)) != 0)
 		goto out;
 	if ((r = pin_read_current(ctx, so ? ctx->so_pin_source : ctx->pin_source, &t,
 				  so ? "current SO" : "current user", &old)) != 0 ||
@@ -428,10 +437,7 @@ int tokenops_change_pin(struct ceremony_ctx *ctx, const char *token, int so,
 	if ((r = p11_token_pins_usable(&t)) != 0)
 		cer_err_prefix("the PIN was changed, but: ");
 out:
-	secret_free(old);
-	secret_free(new_pin);
-	p11_module_free(m);
-	transcript_close(tr);
+	pin_step_close(old, new_pin, m, tr);
 	return r;
 }
 

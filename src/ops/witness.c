@@ -108,7 +108,6 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 	struct p11key_evidence ev;
 	struct p11key_public pub;
 	char *spki_hex = NULL;
-	const char *tpath;
 	json_t *details;
 	unsigned waivers = 0;
 	int generated = 0, r;
@@ -121,8 +120,6 @@ int witness_register(struct ceremony_ctx *ctx, const char *token, const char *la
 		return r;
 	if (strlen(label) == 0 || strlen(label) > P11KEY_LABEL_MAX)
 		return cer_err(CER_E_INPUT, "key label must be 1 to %d bytes", P11KEY_LABEL_MAX);
-	if ((r = ctx_transcript_path(ctx, "witness register", &tpath)) != 0)
-		return r;
 	if ((r = ctx_transcript_open(ctx, "witness register", &tr)) != 0)
 		return r;
 	if ((r = hsm_open(ctx, token, &h)) != 0 ||

@@ -359,6 +359,17 @@ static int slip39_recover_ems(const struct slip39_share *shares,
 	return r;
 }
 
+/* One to SLIP39_MAX_SHARES shares. */
+static int shares_count_check(size_t n)
+{
+	if (n == 0)
+		return cer_err(CER_E_INPUT, "no shares were given");
+	if (n > SLIP39_MAX_SHARES)
+		return cer_err(CER_E_INPUT, "%zu shares given; a split has at most %d", n,
+			       SLIP39_MAX_SHARES);
+	return 0;
+}
+
 /* Every combining check, then the EMS; decrypt (passphrase not NULL) into the master secret. */
 static int slip39_combine_common(struct slip39_work *given, const struct slip39_share *shares,
 				 size_t n, const char *passphrase, size_t passphrase_len,
@@ -371,11 +382,8 @@ static int slip39_combine_common(struct slip39_work *given, const struct slip39_
 	int r;
 
 	*len = 0;
-	if (n == 0)
-		return cer_err(CER_E_INPUT, "no shares were given");
-	if (n > SLIP39_MAX_SHARES)
-		return cer_err(CER_E_INPUT, "%zu shares given; a split has at most %d", n,
-			       SLIP39_MAX_SHARES);
+	if ((r = shares_count_check(n)) != 0)
+		return r;
 	if ((r = slip39_check_common(shares, n)) != 0 ||
 	    (r = slip39_check_groups(shares, n, members, counts)) != 0 ||
 	    (passphrase != NULL && (r = slip39_check_passphrase(passphrase, passphrase_len)) != 0))
@@ -443,11 +451,8 @@ int slip39_combine(const char *const *mnemonics, size_t n, const char *passphras
 	int r;
 
 	*len = 0;
-	if (n == 0)
-		return cer_err(CER_E_INPUT, "no shares were given");
-	if (n > SLIP39_MAX_SHARES)
-		return cer_err(CER_E_INPUT, "%zu shares given; a split has at most %d", n,
-			       SLIP39_MAX_SHARES);
+	if ((r = shares_count_check(n)) != 0)
+		return r;
 	if ((r = slip39_share_set_new(&set)) != 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {

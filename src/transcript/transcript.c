@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,6 +69,29 @@ int transcript_note_path(const struct transcript *t, const char *path, json_t *d
 			 const char *key)
 {
 	return archive_note_path(t->archive, path, details, key);
+}
+
+int transcript_files(const struct transcript *t, json_t **out, ...)
+{
+	json_t *arr = json_array(), *e = NULL;
+	const char *path;
+	va_list ap;
+	int r = 0;
+
+	*out = NULL;
+	if (arr == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	va_start(ap, out);
+	while (r == 0 && (path = va_arg(ap, const char *)) != NULL)
+		if ((r = transcript_file_entry(t, path, &e)) == 0 && json_array_append_new(arr, e) != 0)
+			r = cer_err(CER_E_NOMEM, "out of memory");
+	va_end(ap);
+	if (r != 0) {
+		json_decref(arr);
+		return r;
+	}
+	*out = arr;
+	return 0;
 }
 
 static int transcript_scan_cb(void *arg, long line, json_t *rec)

@@ -198,8 +198,7 @@ static int lint_names_and_time(const struct lint_input *in)
 	return 0;
 }
 
-/* Canonical comparison (X509_NAME_cmp: case and inner spaces folded) of the CN alone. */
-static int cn_same(const X509_NAME *a, const X509_NAME *b)
+int lint_cn_same(const X509_NAME *a, const X509_NAME *b)
 {
 	int ia = X509_NAME_get_index_by_NID(a, NID_commonName, -1);
 	int ib = X509_NAME_get_index_by_NID(b, NID_commonName, -1);
@@ -230,14 +229,15 @@ static int lint_ca_name(const struct lint_input *in)
 	LINT("cert-ca-name-unique",
 	     in->issuer == NULL || X509_NAME_cmp(subject, X509_get_subject_name(in->issuer)) != 0,
 	     "a CA's subject is its issuer's (a self-issued CA certificate)");
-	LINT("cert-ca-name-unique", in->issuer == NULL || !cn_same(subject, X509_get_subject_name(in->issuer)),
+	LINT("cert-ca-name-unique",
+	     in->issuer == NULL || !lint_cn_same(subject, X509_get_subject_name(in->issuer)),
 	     "a CA's CN is its issuer's");
 	return lint_ca_name_unique(subject, in->other_cas, in->n_other_cas,
 				   "a CA already in the history");
 }
 
 /* Equal names (X509_NAME_cmp: canonical encodings) have equal hashes of those
- * encodings; so do equal CNs, each hashed as a one-entry name as cn_same builds it. */
+ * encodings; so do equal CNs, each hashed as a one-entry name as lint_cn_same builds it. */
 static int name_hashes(const X509_NAME *n, unsigned long *subject, unsigned long *cn, int *has_cn)
 {
 	int i = X509_NAME_get_index_by_NID(n, NID_commonName, -1), ok = 0;
@@ -289,7 +289,7 @@ int lint_ca_name_unique(const X509_NAME *subject, const struct lint_name_der *ot
 			continue; /* neither the name nor the CN can be equal */
 		other = d2i_X509_NAME(NULL, &p, (long)o->len);
 		same = other != NULL && X509_NAME_cmp(subject, other) == 0;
-		same_cn = other != NULL && cn_same(subject, other);
+		same_cn = other != NULL && lint_cn_same(subject, other);
 		X509_NAME_free(other);
 		LINT("cert-ca-name-unique", !same, "the subject is that of %s", where);
 		LINT("cert-ca-name-unique", !same_cn, "the CN is that of %s", where);
