@@ -6,8 +6,7 @@
 # ceremony with the exception recorded as undecided.
 . "$(dirname "$0")/lib.sh"
 setup_hsm
-command -v tmux >/dev/null || { fail "tmux is installed" "make deps installs it"; finish; }
-sock="$T/tmux.sock"
+. "$(dirname "$0")/tty_lib.sh"
 cat >"$T/script.yaml" <<'YAML'
 ceremony: forgiving
 title: Forgiving check
@@ -33,29 +32,8 @@ acts:
         say: Check the log
         confirm: Does the log match
 YAML
-pane() { tmux -S "$sock" capture-pane -p -S -200 -t cer 2>/dev/null; }
-wait_for() { # TEXT
-	for _ in $(seq 1 500); do
-		pane | grep -v '^$' | tail -n 1 | grep -qF -- "$1" && return 0
-		sleep 0.02
-	done
-	return 1
-}
-keys() { tmux -S "$sock" send-keys -t cer -l -- "$1"; }
-type_line() { keys "$1"; tmux -S "$sock" send-keys -t cer Enter; }
-answer() { # NAME PROMPT TEXT
-	if wait_for "$2"; then type_line "$3"; pass "$1"; else fail "$1" "no prompt \"$2\": $(pane | tail -5)"; fi
-}
-start() { # TRANSCRIPT
-	rm -f "$T/exit"
-	tmux -S "$sock" new-session -d -s cer -x 220 -y 60 \
-		"cd '$PWD' && SOFTHSM2_CONF='$SOFTHSM2_CONF' CEREMONY_MODULE='$CEREMONY_MODULE' '$CEREMONY' run '$T/script.yaml' --transcript '$1'; echo EXIT=\$? >'$T/exit'; sleep 30"
-}
-stop() {
-	for _ in $(seq 1 500); do [ -s "$T/exit" ] && break; sleep 0.02; done
-	screen=$(pane)
-	tmux -S "$sock" kill-server 2>/dev/null
-}
+start() { tty_start "$T/script.yaml" "$1"; } # TRANSCRIPT
+stop() { tty_stop; }
 J="$T/fg.jsonl"
 start "$J"
 answer "asks who fills CA" "Who is CA (Ceremony Administrator)?" "Alice Example"

@@ -3,8 +3,7 @@
 # and PINs typed at the prompts; PINs are never echoed.
 . "$(dirname "$0")/lib.sh"
 setup_hsm
-command -v tmux >/dev/null || { fail "tmux is installed" "make deps installs it"; finish; }
-sock="$T/tmux.sock"
+. "$(dirname "$0")/tty_lib.sh"
 cat >"$T/script.yaml" <<'YAML'
 ceremony: interactive
 title: Interactive check
@@ -31,21 +30,7 @@ acts:
         run: [key, generate, --token, tty-hsm, --label, k1, --type, ec-p256]
         confirm: Was the fingerprint read aloud
 YAML
-pane() { tmux -S "$sock" capture-pane -p -t cer 2>/dev/null; }
-wait_for() { # TEXT
-	for _ in $(seq 1 500); do
-		# the prompt must be the last line shown: earlier lines may contain the same words
-		pane | grep -v '^$' | tail -n 1 | grep -qF -- "$1" && return 0
-		sleep 0.02
-	done
-	return 1
-}
-type_line() { tmux -S "$sock" send-keys -t cer -l -- "$1"; tmux -S "$sock" send-keys -t cer Enter; }
-answer() { # NAME PROMPT TEXT
-	if wait_for "$2"; then type_line "$3"; pass "$1"; else fail "$1" "no prompt \"$2\": $(pane | tail -5)"; fi
-}
-tmux -S "$sock" new-session -d -s cer -x 220 -y 60 \
-	"cd '$PWD' && SOFTHSM2_CONF='$SOFTHSM2_CONF' CEREMONY_MODULE='$CEREMONY_MODULE' '$CEREMONY' run '$T/script.yaml' --transcript '$T/tty.jsonl'; echo EXIT=\$? >'$T/exit'; sleep 30"
+tty_start "$T/script.yaml" "$T/tty.jsonl"
 answer "asks who fills CA" "Who is CA (Ceremony Administrator)?" "Alice Example"
 answer "asks who fills SO" "Who is SO (Security Officer)?" "Bob Example"
 answer "asks the SO to confirm, naming the role" "SO (Security Officer): Is the bag intact? [y/n]" "y"
@@ -59,9 +44,7 @@ answer "asks the CA for the new user PIN, naming role and step" 'CA (Ceremony Ad
 answer "asks for it again" 'CA (Ceremony Administrator), step 1.3: new user PIN for token "tty-hsm" (4 to 255 characters) (again):' "user-secret-271"
 answer "asks the CA for the user PIN to generate" 'CA (Ceremony Administrator), step 2.1: user PIN for token "tty-hsm":' "user-secret-271"
 answer "asks CA to confirm the fingerprint" "CA (Ceremony Administrator): Was the fingerprint read aloud? [y/n]" "y"
-for _ in $(seq 1 500); do [ -s "$T/exit" ] && break; sleep 0.02; done
-screen=$(pane)
-tmux -S "$sock" kill-server 2>/dev/null
+tty_stop
 check "the interactive ceremony finished" grep -q 'EXIT=0' "$T/exit"
 check "PINs were never echoed on the terminal" bash -c "! printf '%s' \"\$1\" | grep -qE 'so-secret|user-secret'" _ "$screen"
 check "the names are recorded" bash -c "grep -q 'Alice Example' '$T/tty.jsonl' && grep -q 'Bob Example' '$T/tty.jsonl'"

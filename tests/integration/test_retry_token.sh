@@ -5,10 +5,9 @@
 # token init --reinit instead of refusing the label that now exists.
 . "$(dirname "$0")/lib.sh"
 setup_hsm
-command -v tmux >/dev/null || { fail "tmux is installed" "make deps installs it"; finish; }
+. "$(dirname "$0")/tty_lib.sh"
 SHIM=$(dirname "$CEREMONY")/faultp11.so
 [ -f "$SHIM" ] || { fail "the fault module is built" "$SHIM is missing (make check builds it)"; finish; }
-sock="$T/tmux.sock"
 printf 'func = C_InitPIN\nfail = 1\nrv = CKR_DEVICE_ERROR\n' >"$T/fault.conf"
 cat >"$T/script.yaml" <<'YAML'
 ceremony: retry-token
@@ -24,21 +23,9 @@ acts:
         run: [token, init, --label, rt-hsm]
         pin: CA
 YAML
-pane() { tmux -S "$sock" capture-pane -p -S -200 -t cer 2>/dev/null; }
-wait_for() { # TEXT
-	for _ in $(seq 1 500); do
-		pane | grep -v '^$' | tail -n 1 | grep -qF -- "$1" && return 0
-		sleep 0.02
-	done
-	return 1
-}
-type_line() { tmux -S "$sock" send-keys -t cer -l -- "$1"; tmux -S "$sock" send-keys -t cer Enter; }
-answer() { # NAME PROMPT TEXT
-	if wait_for "$2"; then type_line "$3"; pass "$1"; else fail "$1" "no prompt \"$2\": $(pane | tail -5)"; fi
-}
 J=$T/rt.jsonl
-tmux -S "$sock" new-session -d -s cer -x 220 -y 60 \
-	"cd '$PWD' && SOFTHSM2_CONF='$SOFTHSM2_CONF' FAULTP11_MODULE='$CEREMONY_MODULE' FAULTP11_CONF='$T/fault.conf' CEREMONY_MODULE='$SHIM' '$CEREMONY' run '$T/script.yaml' --transcript '$J'; echo EXIT=\$? >'$T/exit'; sleep 30"
+tty_start "$T/script.yaml" "$J" "FAULTP11_MODULE=$CEREMONY_MODULE" "FAULTP11_CONF=$T/fault.conf" \
+	"CEREMONY_MODULE=$SHIM"
 answer "asks who fills CA" "Who is CA (Ceremony Administrator)?" "Alice Example"
 answer "asks who fills SO" "Who is SO (Security Officer)?" "Bob Example"
 answer "the SO PIN" 'new SO PIN for token "rt-hsm" (4 to 255 characters):' "so-secret-314"
@@ -52,9 +39,7 @@ answer "who decided" "Decided by (role: CA, SO)?" "SO"
 answer "the retry asks the kept SO PIN" 'SO (Security Officer), step 1.1: SO PIN of token "rt-hsm":' "so-secret-314"
 answer "and a new user PIN" 'new user PIN for token "rt-hsm" (4 to 255 characters):' "user-secret-272"
 answer "again" 'new user PIN for token "rt-hsm" (4 to 255 characters) (again):' "user-secret-272"
-for _ in $(seq 1 500); do [ -s "$T/exit" ] && break; sleep 0.02; done
-screen=$(pane)
-tmux -S "$sock" kill-server 2>/dev/null
+tty_stop
 check "the ceremony finished" grep -q 'EXIT=0' "$T/exit"
 check "the retry said it initialises the half-made token again" bash -c "printf '%s' \"\$1\" | grep -q 'left half-initialised: initialising it again (token init --reinit)'" _ "$screen"
 check "the unfinished token, the retry and the reinit are recorded in order" bash -c "grep -o '\"action\":\"[a-z._]*\"' '$J' | tr '\n' ' ' | grep -q 'token.init_unfinished.*step.exception.*step.begin.*token.reinit.*step.done'"

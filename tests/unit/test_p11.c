@@ -22,61 +22,18 @@
 #include "ceremony/p11.h"
 #include "ceremony/p11key.h"
 #include "ceremony/secret.h"
-
-static char dir[256], module_path[256];
+#include "test_softhsm.h"
 
 static int setup(void **state)
 {
-	static const char *mods[] = {"/usr/lib/softhsm/libsofthsm2.so",
-				     "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-				     "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so"};
-	char conf[300], text[600];
-	FILE *f;
-
 	(void)state;
-	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
-		if (access(mods[i], R_OK) == 0)
-			(void)snprintf(module_path, sizeof(module_path), "%s", mods[i]);
-	if (module_path[0] == '\0')
-		return 0;
-	(void)snprintf(dir, sizeof(dir), "/tmp/ceremony-p11.XXXXXX");
-	if (mkdtemp(dir) == NULL)
-		return -1;
-	(void)snprintf(text, sizeof(text), "%s/tokens", dir);
-	mkdir(text, 0700);
-	(void)snprintf(conf, sizeof(conf), "%s/softhsm2.conf", dir);
-	if ((f = fopen(conf, "w")) == NULL)
-		return -1;
-	fprintf(f, "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-		   "log.level = ERROR\nslots.removable = false\n",
-		dir);
-	if (fclose(f) != 0)
-		return -1;
-	setenv("SOFTHSM2_CONF", conf, 1);
-	return 0;
+	return softhsm_folder_make("p11");
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	if (dir[0] != '\0') {
-		(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static struct secret *pin(const char *text)
-{
-	struct secret *s = NULL;
-
-	assert_int_equal(secret_new(64, &s), 0);
-	memcpy(s->data, text, strlen(text));
-	s->len = strlen(text);
-	return s;
+	return softhsm_folder_remove();
 }
 
 static void test_p11_names_every_ckr_code(void **state)

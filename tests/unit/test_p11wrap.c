@@ -30,8 +30,7 @@
 #include "ceremony/seal.h"
 #include "../../src/hsm/p11_int.h" /* the test creates objects directly */
 #include "ceremony/secret.h"
-
-static char dir[256], module_path[256];
+#include "test_softhsm.h"
 
 static int write_text(const char *name, const char *text)
 {
@@ -47,56 +46,22 @@ static int write_text(const char *name, const char *text)
 
 static int setup(void **state)
 {
-	static const char *mods[] = {"/usr/lib/softhsm/libsofthsm2.so",
-				     "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
-				     "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so"};
-	char conf[300], text[600];
-
 	(void)state;
-	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
-		if (access(mods[i], R_OK) == 0)
-			(void)snprintf(module_path, sizeof(module_path), "%s", mods[i]);
+	if (softhsm_folder_make("p11wrap") != 0)
+		return -1;
 	if (module_path[0] == '\0')
 		return 0;
-	(void)snprintf(dir, sizeof(dir), "/tmp/ceremony-p11wrap.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (write_text("so", "so-pin-0000") != 0 || write_text("user", "user-pin-1234") != 0 ||
+	    write_text("pass", "a passphrase long enough for the rule") != 0)
 		return -1;
-	(void)snprintf(text, sizeof(text), "%s/tokens", dir);
-	mkdir(text, 0700);
-	(void)snprintf(text, sizeof(text),
-		       "directories.tokendir = %s/tokens\nobjectstore.backend = file\n"
-		       "log.level = ERROR\nslots.removable = false\n",
-		       dir);
-	if (write_text("softhsm2.conf", text) != 0 || write_text("so", "so-pin-0000") != 0 ||
-	    write_text("user", "user-pin-1234") != 0 || write_text("pass", "a passphrase long enough for the rule") != 0)
-		return -1;
-	(void)snprintf(conf, sizeof(conf), "%s/softhsm2.conf", dir);
-	setenv("SOFTHSM2_CONF", conf, 1);
 	setenv(SEAL_TEST_ENV, "1", 1);
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	if (dir[0] != '\0') {
-		(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static struct secret *pin(const char *text)
-{
-	struct secret *s = NULL;
-
-	assert_int_equal(secret_new(64, &s), 0);
-	memcpy(s->data, text, strlen(text));
-	s->len = strlen(text);
-	return s;
+	return softhsm_folder_remove();
 }
 
 /* SoftHSM offers one empty slot per C_Initialize: a module load for each new token. */

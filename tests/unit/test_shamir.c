@@ -10,30 +10,7 @@
 
 #include "ceremony/err.h"
 #include "ceremony/shamir.h"
-
-/* Reproducible random bytes: ChaCha20 keyed by a seed and a call counter. */
-struct test_rng {
-	uint8_t seed[randombytes_SEEDBYTES];
-	uint64_t calls;
-};
-
-static void test_rng_fill(void *ctx, uint8_t *buf, size_t len)
-{
-	struct test_rng *t = ctx;
-	uint8_t seed[randombytes_SEEDBYTES];
-
-	memcpy(seed, t->seed, sizeof(seed));
-	memcpy(seed, &t->calls, sizeof(t->calls));
-	t->calls++;
-	randombytes_buf_deterministic(buf, len, seed);
-}
-
-static struct shamir_rng test_rng_make(struct test_rng *t, uint8_t tag)
-{
-	memset(t, 0, sizeof(*t));
-	memset(t->seed, tag, sizeof(t->seed));
-	return (struct shamir_rng){test_rng_fill, t};
-}
+#include "test_rng.h"
 
 /* Schoolbook reference: carry-less product, then reduce by x^8+x^4+x^3+x+1 with branches. */
 static uint8_t naive_mul(uint8_t a, uint8_t b)

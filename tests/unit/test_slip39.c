@@ -15,34 +15,12 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/slip39.h"
+#include "test_rng.h"
 
 #define VECTORS_PATH "tests/vectors/slip39/vectors.json"
 #define WORDLIST_PATH "../shared/vectors/slip39/wordlist.txt"
 /* research/shamir-attestation.md 0.2: sha256 of slip-0039/wordlist.txt */
 #define WORDLIST_SHA256 "bcc4555340332d169718aed8bf31dd9d5248cb7da6e5d355140ef4f1e601eec3"
-
-struct test_rng {
-	uint8_t seed[randombytes_SEEDBYTES];
-	uint64_t calls;
-};
-
-static void test_rng_fill(void *ctx, uint8_t *buf, size_t len)
-{
-	struct test_rng *t = ctx;
-	uint8_t seed[randombytes_SEEDBYTES];
-
-	memcpy(seed, t->seed, sizeof(seed));
-	memcpy(seed, &t->calls, sizeof(t->calls));
-	t->calls++;
-	randombytes_buf_deterministic(buf, len, seed);
-}
-
-static struct shamir_rng test_rng_make(struct test_rng *t, uint8_t tag)
-{
-	memset(t, 0, sizeof(*t));
-	memset(t->seed, tag, sizeof(t->seed));
-	return (struct shamir_rng){test_rng_fill, t};
-}
 
 static void test_wordlist_is_the_standard_list(void **state)
 {
