@@ -263,7 +263,7 @@ backup_time() { # K N
 	local k=$1 nn=$2 cards="" pins="" passes=""
 	for j in $(seq 1 "$nn"); do
 		new_token "c$k-$nn-$j" "$T/transcripts/cards.jsonl"
-		printf 'bench passphrase %s' "$j" >"$T/pins/pass$j"
+		printf 'lantern orbit cactus meadow %s' "$j" >"$T/pins/pass$j"
 		cards="$cards${cards:+,}c$k-$nn-$j"
 		pins="$pins${pins:+,}file:$T/pins/user"
 		passes="$passes${passes:+,}file:$T/pins/pass$j"
