@@ -24,6 +24,9 @@
 #define CER_E_NOMEM -11   /* out of (secure) memory */
 #define CER_E_VERIFY -12  /* a verification failed (signature, chain, hash) */
 
+/* The detail's room, NUL included: a buffer this size holds any cer_err_msg() whole. */
+#define CER_ERR_DETAIL_SIZE 1024
+
 /* Record the reason for a failure; returns code so callers can `return cer_err(...)`. */
 int cer_err(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Same, and append the first OpenSSL error in the queue (then clear the queue). */

@@ -566,7 +566,7 @@ struct prefetch_one {
 	int done, r;
 	struct transcript_report rep;
 	struct replay_report rr;
-	char msg[1024];
+	char msg[CER_ERR_DETAIL_SIZE];
 };
 
 struct prefetch {
@@ -598,7 +598,7 @@ static void *prefetch_worker(void *arg)
 		if (r == 0)
 			r = replay_transcript_history(f->path, &p->a->o->view, p->root, NULL, NULL,
 						      &o->rr);
-		/* On a worker thread: no cer_err here. The detail is at most 1024 bytes too. */
+		/* The detail fits whole: msg has CER_ERR_DETAIL_SIZE bytes. */
 		if (r != 0)
 			text_format_cut(o->msg, sizeof(o->msg), "%s", cer_err_msg(r));
 		ERR_clear_error();

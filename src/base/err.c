@@ -7,10 +7,9 @@
 #include "ceremony/err.h"
 #include "ceremony/textbuf.h"
 
-#define ERR_DETAIL_MAX 1024
 
 /* The one mutable state we allow, like errno (and like errno, one per thread): the last failure's words. */
-static _Thread_local char err_detail[ERR_DETAIL_MAX];
+static _Thread_local char err_detail[CER_ERR_DETAIL_SIZE];
 
 __attribute__((format(printf, 1, 0))) static void err_vset(const char *fmt, va_list ap)
 {
@@ -62,8 +61,8 @@ int cer_err_ssl(int code, const char *fmt, ...)
 
 void cer_err_prefix(const char *fmt, ...)
 {
-	char prefix[ERR_DETAIL_MAX];
-	char old[ERR_DETAIL_MAX];
+	char prefix[CER_ERR_DETAIL_SIZE];
+	char old[CER_ERR_DETAIL_SIZE];
 	va_list ap;
 	int n;
 

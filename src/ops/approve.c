@@ -239,9 +239,9 @@ static int subject_build(const struct approve_request *rq, struct transcript *tr
 static int record_refusal(struct transcript *tr, const struct approve_request *rq,
 			  const struct quorum_subject *s, int code)
 {
-	char why[1024], hex[SHA256_HEX_SIZE];
+	char why[CER_ERR_DETAIL_SIZE], hex[SHA256_HEX_SIZE];
 
-	/* The failure's own detail, at most 1024 bytes: it fits whole. */
+	/* The failure's own detail: why has CER_ERR_DETAIL_SIZE bytes, it fits whole. */
 	text_format_cut(why, sizeof(why), "%s", cer_err_msg(code));
 	hex_encode(s->tbs_sha256, SHA256_LEN, hex);
 	if (rq->defer != NULL) /* the operation's own error says what was left unchanged */

@@ -124,7 +124,7 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 {
 	struct slip39_share_set *got = NULL, *pick = NULL;
 	size_t len = 0, skipped = 0;
-	char first[512] = "";
+	char first[CER_ERR_DETAIL_SIZE] = "";
 	int r, enough = 0;
 
 	*used = 0;
@@ -152,7 +152,7 @@ static int collect_and_combine(struct p11_module *m, struct backup_card *cards, 
 				    c->what);
 		if (r != 0) {
 			if (skipped++ == 0)
-				/* heads the final message; each reason is printed whole above */
+				/* first has CER_ERR_DETAIL_SIZE bytes: the detail fits whole */
 				text_format_cut(first, sizeof(first), "%s", cer_err_msg(r));
 			if (out != NULL)
 				fprintf(out, "  skipped: %s\n", cer_err_msg(r));

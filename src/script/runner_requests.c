@@ -33,7 +33,7 @@ static int request_check(struct runner *rn, const struct script_request *q)
 	}
 	if ((r = issue_request_check(file, &o.pins[0])) == 0)
 		goto out;
-	/* The refusal's own detail, at most 1024 bytes: it fits whole. */
+	/* The refusal's own detail: why is larger than CER_ERR_DETAIL_SIZE, it fits whole. */
 	text_format_cut(why, sizeof(why), "%s", cer_err_msg(r));
 	r = runner_record(rn, "ceremony.request_refused",
 			  json_pack("{s:s, s:s}", "request", file, "reason", why));

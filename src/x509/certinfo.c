@@ -103,7 +103,7 @@ json_t *certinfo_name_json(const X509_NAME *name, json_t *obj, const char *text_
 }
 
 /* The certificate's own SubjectPublicKeyInfo bytes, hashed (no re-encoding of the key). */
-static int cert_spki_sha256(X509 *x, uint8_t out[32])
+static int cert_spki_sha256(X509 *x, uint8_t out[SHA256_LEN])
 {
 	unsigned char *der = NULL;
 	unsigned int mdlen = 0;
