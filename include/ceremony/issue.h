@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "ceremony/certbuild.h"
+#include "ceremony/sizes.h"
 
 #define ISSUE_MAX_PINS 4096 /* --expect-* values and lines of an --expect-file */
 
@@ -38,7 +39,7 @@
 struct issue_pin {
 	char name[NAME_MAX + 1];
 	int has_spki, has_subject;
-	uint8_t spki[32];
+	uint8_t spki[SHA256_LEN];
 	char subject[CERTBUILD_DN_MAX];
 };
 

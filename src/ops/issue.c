@@ -24,6 +24,8 @@
 #include "ceremony/readaloud.h"
 #include "ceremony/secret.h"
 #include "ceremony/serials.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "ceremony/transcript.h"
 #include "issue_int.h"
 
@@ -200,8 +202,10 @@ static void *parallel_worker(void *arg)
 			continue;
 		cer_err_clear();
 		p->rc[i] = p->fn(p->run, it);
+		/* reason has CER_ERR_DETAIL_SIZE bytes: the detail fits whole */
 		if (p->rc[i] != 0)
-			(void)snprintf(it->reason, sizeof(it->reason), "%s", cer_err_msg(p->rc[i]));
+			text_format_cut(it->reason, sizeof(it->reason), "%s",
+					cer_err_msg(p->rc[i]));
 		ERR_clear_error();
 	}
 	return NULL;
@@ -247,9 +251,9 @@ static int pin_check(const struct issue_item *it, const struct csr *csr)
 	char want[512], got[512], subject[CERTBUILD_DN_MAX];
 	int same, r;
 
-	if (it->pin->has_spki && CRYPTO_memcmp(it->pin->spki, it->spki, 32) != 0) {
-		if (readaloud_words(it->pin->spki, 32, 32, want, sizeof(want)) != 0 ||
-		    readaloud_words(it->spki, 32, 32, got, sizeof(got)) != 0)
+	if (it->pin->has_spki && CRYPTO_memcmp(it->pin->spki, it->spki, SHA256_LEN) != 0) {
+		if (readaloud_words(it->pin->spki, SHA256_LEN, SHA256_LEN, want, sizeof(want)) ||
+		    readaloud_words(it->spki, SHA256_LEN, SHA256_LEN, got, sizeof(got)))
 			return cer_err(CER_E_REFUSED, "%s: refused: its key is not the pinned key",
 				       it->csr_path);
 		return cer_err(CER_E_REFUSED,
@@ -290,7 +294,7 @@ out:
 }
 
 /* Read the request once; its SHA-256 is of exactly these bytes. */
-static int item_load(const struct issue_item *it, struct csr **csr, uint8_t md[32])
+static int item_load(const struct issue_item *it, struct csr **csr, uint8_t md[SHA256_LEN])
 {
 	uint8_t *data = NULL;
 	size_t len = 0;
@@ -309,7 +313,7 @@ static int item_load(const struct issue_item *it, struct csr **csr, uint8_t md[3
 /* A rerun: the outputs are there. Ours for this request (issued or not yet recorded), or refused. */
 static int item_found(struct issue_run *run, struct issue_item *it)
 {
-	uint8_t spki[32];
+	uint8_t spki[SHA256_LEN];
 	char serial[41];
 	int r;
 
@@ -317,7 +321,7 @@ static int item_found(struct issue_run *run, struct issue_item *it)
 		return r;
 	if (X509_verify(it->found, X509_get0_pubkey(run->issuer)) != 1 ||
 	    X509_NAME_cmp(X509_get_issuer_name(it->found), X509_get_subject_name(run->issuer)) != 0 ||
-	    csr_cert_spki_sha256(it->found, spki) != 0 || memcmp(spki, it->spki, 32) != 0 ||
+	    csr_cert_spki_sha256(it->found, spki) != 0 || memcmp(spki, it->spki, SHA256_LEN) != 0 ||
 	    certinfo_serial_hex(it->found, serial) != 0)
 		return cer_err(CER_E_EXISTS,
 			       "%s: already exists and is not this request's certificate from %s; "
@@ -474,7 +478,7 @@ static int record_refusal(struct issue_run *run, struct issue_item *it)
 /* After a phase: an output problem stops; refusals are recorded, and then none is signed. */
 static int refusals(struct issue_run *run, const int *rc)
 {
-	char first[768] = "";
+	char first[CER_ERR_DETAIL_SIZE] = "";
 	size_t refused = 0;
 	int r;
 
@@ -486,7 +490,7 @@ static int refusals(struct issue_run *run, const int *rc)
 		if (rc[i] == 0)
 			continue;
 		if (refused++ == 0)
-			(void)snprintf(first, sizeof(first), "%s", it->reason);
+			memcpy(first, it->reason, sizeof(first)); /* the same size */
 		if ((r = record_refusal(run, it)) != 0)
 			return r;
 	}
@@ -512,7 +516,7 @@ static int keys_unique(struct issue_run *run, int *rc)
 			rc[i] = cer_err(CER_E_REFUSED,
 					"%s: refused: this key is already certified by the CA",
 					it->csr_path);
-			(void)snprintf(it->reason, sizeof(it->reason), "%s", cer_err_msg(rc[i]));
+			text_format_cut(it->reason, sizeof(it->reason), "%s", cer_err_msg(rc[i]));
 		} else if ((r = history_add_spki(run->history, it->spki)) != 0) {
 			return r;
 		}
@@ -558,7 +562,7 @@ static int batch_ca_names(struct issue_run *run, int *rc)
 		X509_NAME_free(subject);
 		if (rc[i] != 0) {
 			cer_err_prefix("%s: refused before signing: ", it->csr_path);
-			(void)snprintf(it->reason, sizeof(it->reason), "%s", cer_err_msg(rc[i]));
+			text_format_cut(it->reason, sizeof(it->reason), "%s", cer_err_msg(rc[i]));
 			continue;
 		}
 		seen[n].der = it->ca_subject;
@@ -668,7 +672,7 @@ int issue_pin_add(struct issue_opts *o, const char *arg, int is_subject)
 	}
 	if (pin->has_spki)
 		return cer_err(CER_E_USAGE, "two expected keys for %s", name[0] ? name : "the request");
-	if (strlen(value) != 64 || hex_decode(value, 64, pin->spki, 32) != 0)
+	if (strlen(value) != 64 || hex_decode(value, 64, pin->spki, SHA256_LEN) != 0)
 		return cer_err(CER_E_USAGE, "--expect-spki %s: not a SHA-256 in hex (64 digits)", value);
 	pin->has_spki = 1;
 	return 0;

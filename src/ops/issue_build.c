@@ -8,11 +8,12 @@
 #include "ceremony/err.h"
 #include "ceremony/history.h"
 #include "ceremony/lint.h"
+#include "ceremony/sizes.h"
 #include "issue_int.h"
 
 const EVP_MD *issue_digest_for(EVP_PKEY *issuer_key)
 {
-	char group[32] = "";
+	char group[NAME_SIZE] = "";
 	size_t len = 0;
 
 	if (EVP_PKEY_is_a(issuer_key, "EC") &&

@@ -9,9 +9,11 @@
 
 #include "ceremony/certbuild.h"
 #include "ceremony/csr.h"
+#include "ceremony/err.h"
 #include "ceremony/history.h"
 #include "ceremony/issue.h"
 #include "ceremony/profile.h"
+#include "ceremony/sizes.h"
 #include "ceremony/subject.h"
 #include "ceremony/transcript.h"
 
@@ -27,8 +29,8 @@ struct issue_item {
 	char *csr_path, *out_path, *chain_path; /* malloc'd */
 	const char *name;                       /* the request's file name, in csr_path */
 	const struct issue_pin *pin;            /* NULL: not pinned */
-	uint8_t csr_sha256[32];                 /* of the bytes that were checked */
-	uint8_t spki[32];
+	uint8_t csr_sha256[SHA256_LEN];                 /* of the bytes that were checked */
+	uint8_t spki[SHA256_LEN];
 	uint8_t serial[CERTBUILD_SERIAL_LEN];
 	char serial_hex[41];
 	char subject[256]; /* the certificate's, one line, for the quorum's statement */
@@ -36,7 +38,7 @@ struct issue_item {
 	size_t tbs_len;
 	X509 *found; /* ITEM_DONE_BEFORE / ITEM_UNRECORDED: the certificate already there */
 	enum issue_state state;
-	char reason[512]; /* why it was refused, if it was */
+	char reason[CER_ERR_DETAIL_SIZE]; /* why it was refused, if it was: the whole detail */
 	uint8_t *ca_subject; /* a CA profile: the subject's DER, for the batch's name check */
 	size_t ca_subject_len;
 };

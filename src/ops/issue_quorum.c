@@ -10,6 +10,7 @@
 #include "ceremony/certinfo.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/sizes.h"
 #include "issue_int.h"
 
 static void item_describe(const struct issue_item *it, const struct profile *p,
@@ -53,7 +54,7 @@ int issue_quorum(struct ceremony_ctx *ctx, struct issue_run *run, FILE *out)
 			r = cer_err_ssl(CER_E_CRYPTO, "cannot hash the TBS certificate");
 			goto out;
 		}
-		memcpy(ai[n].csr_sha256, it->csr_sha256, 32);
+		memcpy(ai[n].csr_sha256, it->csr_sha256, SHA256_LEN);
 		ai[n].has_csr = 1;
 		item_describe(it, p, &ai[n]);
 		n++;

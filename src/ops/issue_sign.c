@@ -23,6 +23,8 @@
 #include "ceremony/lint.h"
 #include "ceremony/p11key.h"
 #include "ceremony/pem.h"
+#include "ceremony/sizes.h"
+#include "ceremony/textbuf.h"
 #include "issue_int.h"
 
 #define ISSUE_GROUP 64 /* certificates made durable, recorded and reported together */
@@ -74,7 +76,7 @@ static int sign_only(struct issue_run *run, struct issue_item *it, EVP_PKEY *key
 static int sign_check(struct issue_run *run, struct issue_item *it, const uint8_t *sig,
 		      size_t sig_len, X509 **out)
 {
-	uint8_t *der = NULL, *again = NULL, spki[32];
+	uint8_t *der = NULL, *again = NULL, spki[SHA256_LEN];
 	size_t der_len = 0;
 	const unsigned char *p;
 	X509 *x = NULL;
@@ -100,7 +102,7 @@ static int sign_check(struct issue_run *run, struct issue_item *it, const uint8_
 				it->csr_path);
 		goto out;
 	}
-	if ((r = csr_cert_spki_sha256(x, spki)) != 0 || memcmp(spki, it->spki, 32) != 0) {
+	if ((r = csr_cert_spki_sha256(x, spki)) != 0 || memcmp(spki, it->spki, SHA256_LEN) != 0) {
 		r = cer_err(CER_E_VERIFY, "%s: the certificate's key is not the request's",
 			    it->csr_path);
 		goto out;
@@ -115,8 +117,8 @@ out:
 }
 
 /* X-chain.pem before X.pem, neither synced yet: the group is made durable at once. */
-static int write_item(struct issue_run *run, struct issue_item *it, X509 *x, uint8_t out_md[32],
-		      uint8_t chain_md[32])
+static int write_item(struct issue_run *run, struct issue_item *it, X509 *x,
+		      uint8_t out_md[SHA256_LEN], uint8_t chain_md[SHA256_LEN])
 {
 	uint8_t *pem = NULL, *chain = NULL;
 	size_t pem_len = 0, chain_len = 0;
@@ -151,7 +153,7 @@ out:
 }
 
 static int record_item(struct issue_run *run, struct issue_item *it, X509 *x,
-		       const uint8_t out_md[32], const uint8_t chain_md[32])
+		       const uint8_t out_md[SHA256_LEN], const uint8_t chain_md[SHA256_LEN])
 {
 	json_t *in = NULL, *outs = NULL, *e1 = NULL, *e2 = NULL, *pols, *details;
 	int r;
@@ -191,14 +193,14 @@ out:
 struct group {
 	size_t first, n; /* items [first, first + n) were handled (written, or failed) */
 	X509 *certs[ISSUE_GROUP];
-	uint8_t out_md[ISSUE_GROUP][32], chain_md[ISSUE_GROUP][32];
+	uint8_t out_md[ISSUE_GROUP][SHA256_LEN], chain_md[ISSUE_GROUP][SHA256_LEN];
 	struct issue_run *run;
 	EVP_PKEY *key;
 	pthread_mutex_t lock, hsm; /* hsm: one signature at a time on the session */
 	size_t next;               /* the next item a worker takes */
 	int failed, fail_r;
 	size_t fail_k; /* the first failed item */
-	char fail_msg[1024];
+	char fail_msg[CER_ERR_DETAIL_SIZE];
 };
 
 static int check_one(struct group *g, size_t k, const uint8_t *sig, size_t sig_len)
@@ -271,7 +273,8 @@ static void *group_worker(void *arg)
 		if (!g->failed || k < g->fail_k) {
 			g->fail_k = k;
 			g->fail_r = r;
-			(void)snprintf(g->fail_msg, sizeof(g->fail_msg), "%s", cer_err_msg(r));
+			/* fail_msg has CER_ERR_DETAIL_SIZE bytes: the detail fits whole */
+			text_format_cut(g->fail_msg, sizeof(g->fail_msg), "%s", cer_err_msg(r));
 		}
 		g->failed = 1;
 		pthread_mutex_unlock(&g->lock);
@@ -354,9 +357,10 @@ static void group_free(struct group *g)
 /* A stop mid-batch says what was issued and that a rerun finishes the batch. */
 static int batch_stopped(struct issue_run *run, int r, int committed)
 {
-	char why[1024];
+	char why[CER_ERR_DETAIL_SIZE];
 
-	(void)snprintf(why, sizeof(why), "%s", cer_err_msg(r));
+	/* why has CER_ERR_DETAIL_SIZE bytes: the detail fits whole */
+	text_format_cut(why, sizeof(why), "%s", cer_err_msg(r));
 	if (run->n_issued + run->n_unrecorded == 0 && committed)
 		return cer_err(r, "%s; no certificate was issued", why);
 	return cer_err(r,

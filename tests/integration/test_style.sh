@@ -4,9 +4,9 @@
 root=$(cd "$(dirname "$0")/../.." && pwd)
 
 if out=$("$root/tests/style.sh" "$root" 2>&1); then
-	pass "no unchecked (void)snprintf in the converted layers"
+	pass "no unchecked (void)snprintf in src/"
 else
-	fail "no unchecked (void)snprintf in the converted layers" "$out"
+	fail "no unchecked (void)snprintf in src/" "$out"
 fi
 
 # Plant an unchecked snprintf in a copy of the tree.
