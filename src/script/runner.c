@@ -794,8 +794,8 @@ static int ceremony_media_end(struct runner *rn)
 static int annex_commit(struct runner *rn)
 {
 	const char *args[12];
-	char sig[PATH_MAX + 8], hex[65], sig_hex[65];
-	uint8_t md[32];
+	char sig[PATH_MAX + 8], hex[SHA256_HEX_SIZE], sig_hex[SHA256_HEX_SIZE];
+	uint8_t md[SHA256_LEN];
 	int n, r, sealed;
 
 	if (rn->annex[0] == '\0' || rn->annex_committed || !file_exists(rn->annex))
@@ -813,11 +813,11 @@ static int annex_commit(struct runner *rn)
 	sealed = file_exists(sig);
 	if ((r = file_sha256(rn->annex, md)) != 0)
 		return r;
-	hex_encode(md, 32, hex);
+	hex_encode(md, SHA256_LEN, hex);
 	if (sealed) {
 		if ((r = file_sha256(sig, md)) != 0)
 			return r;
-		hex_encode(md, 32, sig_hex);
+		hex_encode(md, SHA256_LEN, sig_hex);
 	}
 	const char *base = strrchr(rn->annex, '/');
 	r = runner_record(rn, "annex.commit",
