@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <time.h>
 
 #include "ceremony/sizes.h"
 
@@ -71,6 +73,16 @@ int file_copy_new(const char *src, const char *dst, size_t max) __attribute__((w
 
 /* fsync a folder, so the names created in it are on disk. */
 int file_sync_dir(const char *dir) __attribute__((warn_unused_result));
+
+/* 1 if name is a temporary name of file_write_new's (NAME.tmp- and 12 lowercase hex). */
+int file_is_write_temp(const char *name);
+
+/* Remove, in dir and its folders (4 deep, links not followed), the regular files with a
+ * temporary name of file_write_new's last changed before *before: what a killed write left.
+ * Each removal is printed on report (if not NULL) and counted in *removed (add to it);
+ * a file that cannot be removed is an error. */
+int file_remove_stale_temps(const char *dir, const struct timespec *before, FILE *report,
+			    size_t *removed) __attribute__((warn_unused_result));
 
 /* mkdir -p with mode; existing folders are fine. */
 int file_mkdirs(const char *path, unsigned mode) __attribute__((warn_unused_result));

@@ -1,6 +1,9 @@
+#include <errno.h>
+#include <libgen.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ceremony/archive.h"
 #include "ceremony/airgap.h"
@@ -1106,14 +1109,45 @@ static int annex_path(struct runner *rn)
 	return 0;
 }
 
+/* A killed run may have left a write's temporary file (NAME.tmp-XXXXXXXXXXXX) in a site
+ * folder: remove those made before this run started, saying so. They were never finished
+ * or recorded files, so the transcript does not change. */
+static int runner_sweep_temps(struct runner *rn, const struct timespec *started)
+{
+	static const char *const keys[] = {"out",      "media",       "backup_media",
+					   "internal", "transcripts", "kit_medium"};
+	const char *dirs[sizeof(keys) / sizeof(keys[0]) + 2];
+	char tdir[PATH_MAX], adir[PATH_MAX];
+	size_t n = 0, removed = 0;
+	int r;
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (rn->ctx->config != NULL && config_get(rn->ctx->config, keys[i]) != NULL)
+			dirs[n++] = config_get(rn->ctx->config, keys[i]);
+	if ((r = text_copy(tdir, sizeof(tdir), "the transcript's path", rn->public_transcript)) != 0)
+		return r;
+	dirs[n++] = dirname(tdir);
+	if (rn->annex[0] != '\0') {
+		if ((r = text_copy(adir, sizeof(adir), "the annex's path", rn->annex)) != 0)
+			return r;
+		dirs[n++] = dirname(adir);
+	}
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = file_remove_stale_temps(dirs[i], started, rn->out, &removed);
+	return r;
+}
+
 int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 {
 	const struct config *cfg = NULL;
 	struct runner rn;
 	struct scan sc;
+	struct timespec started;
 	int r;
 
 	memset(&rn, 0, sizeof(rn));
+	if (clock_gettime(CLOCK_REALTIME, &started) != 0)
+		return cer_err(CER_E_IO, "cannot read the clock: %s", strerror(errno));
 	rn.ctx = ctx;
 	rn.o = o;
 	rn.out = out;
@@ -1132,7 +1166,7 @@ int runner_run(struct ceremony_ctx *ctx, const struct runner_opts *o, FILE *out)
 		goto out;
 	}
 	rn.public_transcript = rn.transcript;
-	if ((r = annex_path(&rn)) != 0)
+	if ((r = annex_path(&rn)) != 0 || (r = runner_sweep_temps(&rn, &started)) != 0)
 		goto out;
 	/* Abandoning needs only the transcript: not the medium, not every command line. */
 	if ((r = runner_answers_load(&rn)) != 0 ||

@@ -67,6 +67,19 @@ for k in $points; do
 	grep -qE '"action":"step.(abandoned|recovered)"' "$tr" && midstep=$((midstep + 1))
 	check "k=$k: nothing half-written" bash -c "! find '$T' -name '*.tmp-*' | grep -q ."
 done
+# What a kill leaves between a write's temporary file and its rename: the next run
+# removes our own temporary names made before it started, in every site folder, and
+# says so; names that only look alike stay.
+touch -d '1 minute ago' "$SITE/out/root.pem.tmp-0123456789ab" "$SITE/media/csr/x.csr.tmp-abcdef012345" \
+	"$SITE/transcripts/t.jsonl.tmp-a1b2c3d4e5f6"
+touch -d '1 minute ago' "$SITE/out/keep.tmp-0123456789abc" "$SITE/out/keep2.tmp-0123456789AB" "$SITE/out/.tmp-0123456789ab"
+"$CEREMONY" --config "$SITE_CONFIG" run ceremony-scripts/root-key-generation.yaml \
+	--answers "$SITE_ANSWERS" --transcript "$tr" >"$T/run3.log" 2>&1
+check "a rerun removes the temporary files a killed write left, in nested folders too" bash -c \
+	"! ls '$SITE/out/root.pem.tmp-0123456789ab' '$SITE/media/csr/x.csr.tmp-abcdef012345' '$SITE/transcripts/t.jsonl.tmp-a1b2c3d4e5f6' 2>/dev/null | grep -q ."
+check "each removal is said, by path" test "$(grep -c '^Removed .*: a temporary file an interrupted write left' "$T/run3.log")" -eq 3
+check "names that only look like ours stay" ls "$SITE/out/keep.tmp-0123456789abc" "$SITE/out/keep2.tmp-0123456789AB" "$SITE/out/.tmp-0123456789ab"
+rm -f "$SITE/out/keep.tmp-0123456789abc" "$SITE/out/keep2.tmp-0123456789AB" "$SITE/out/.tmp-0123456789ab"
 echo "# $finished resumed to completion, $refused refused with a reason; $resumed were resumed, $midstep interrupted inside a step"
 check "the kills really interrupted the ceremonies" test $resumed -ge $((steps + cards - 1))
 check "at least half of the interruptions resume to completion" test $finished -ge $((steps / 2))

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -184,6 +185,45 @@ static void test_mkdirs_nested_and_existing(void **state)
 	assert_int_equal(file_sync_dir(p), 0);
 }
 
+static void test_stale_temps_only_ours_and_only_older(void **state)
+{
+	char p[128], q[128], keep[128], fresh[128];
+	struct timespec before;
+	size_t removed = 0;
+
+	(void)state;
+	assert_true(file_is_write_temp("root.pem.tmp-0123456789ab"));
+	assert_true(file_is_write_temp("a.tmp-x.tmp-abcdefabcdef"));
+	assert_false(file_is_write_temp(".tmp-0123456789ab"));
+	assert_false(file_is_write_temp("a.tmp-0123456789AB"));
+	assert_false(file_is_write_temp("a.tmp-0123456789a"));
+	assert_false(file_is_write_temp("a.tmp-0123456789abc"));
+	assert_false(file_is_write_temp("a.pem"));
+	path_of(p, sizeof(p), "sub");
+	assert_int_equal(file_mkdirs(p, 0700), 0);
+	path_of(p, sizeof(p), "sub/x.pem.tmp-0123456789ab");
+	path_of(q, sizeof(q), "y.tmp-abcdef012345");
+	path_of(keep, sizeof(keep), "y.tmp-abcdef01234");
+	assert_int_equal(file_write_new(p, "a", 1), 0);
+	assert_int_equal(file_write_new(q, "b", 1), 0);
+	assert_int_equal(file_write_new(keep, "c", 1), 0);
+	assert_int_equal(clock_gettime(CLOCK_REALTIME, &before), 0);
+	before.tv_sec += 1; /* all three are older than this instant */
+	path_of(fresh, sizeof(fresh), "z.tmp-0123456789ab");
+	assert_int_equal(file_remove_stale_temps(dir, &before, NULL, &removed), 0);
+	assert_int_equal(removed, 2);
+	assert_int_not_equal(access(p, F_OK), 0);
+	assert_int_not_equal(access(q, F_OK), 0);
+	assert_int_equal(access(keep, F_OK), 0);
+	/* A temporary file newer than the instant (another writer's, still at work) stays. */
+	before.tv_sec -= 120;
+	assert_int_equal(file_write_new(fresh, "d", 1), 0);
+	removed = 0;
+	assert_int_equal(file_remove_stale_temps(dir, &before, NULL, &removed), 0);
+	assert_int_equal(removed, 0);
+	assert_int_equal(access(fresh, F_OK), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +234,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_dir_sorted_regular_files_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copy_new_refuses_what_is_not_a_regular_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mkdirs_nested_and_existing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_temps_only_ours_and_only_older, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
