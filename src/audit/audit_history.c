@@ -48,6 +48,9 @@ static int history_ca_name(struct audit_history *h, long line, json_t *c, struct
 		return cer_err(CER_E_VERIFY, "%s line %ld: the CA certificate record has no subject_der",
 			       h->file, line);
 	n->ca_subject_der_len = len / 2;
+	n->ca_name.der = n->ca_subject_der;
+	n->ca_name.len = n->ca_subject_der_len;
+	lint_name_der_hash(&n->ca_name);
 	p = n->ca_subject_der;
 	if ((name = d2i_X509_NAME(NULL, &p, (long)n->ca_subject_der_len)) == NULL)
 		return cer_err(CER_E_VERIFY, "%s line %ld: the recorded subject_der is not a name",
@@ -56,6 +59,12 @@ static int history_ca_name(struct audit_history *h, long line, json_t *c, struct
 		const struct audit_cert *o = &h->certs[i];
 		X509_NAME *other;
 		if (o->ca_subject_der == NULL)
+			continue;
+		/* Different hashes: neither the name nor the CN can be equal (issue 13: not
+		 * every earlier CA decoded again for each CA of a 5,000-CA history). */
+		if (n->ca_name.hashed && o->ca_name.hashed &&
+		    n->ca_name.subject_hash != o->ca_name.subject_hash &&
+		    !(n->ca_name.has_cn && o->ca_name.has_cn && n->ca_name.cn_hash == o->ca_name.cn_hash))
 			continue;
 		p = o->ca_subject_der;
 		if ((other = d2i_X509_NAME(NULL, &p, (long)o->ca_subject_der_len)) == NULL)

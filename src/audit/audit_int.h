@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "ceremony/sizes.h"
+#include "ceremony/lint.h"
 
 #define AUDIT_SERIAL_MAX 41
 #define AUDIT_WHERE_MAX (NAME_MAX + 24)
@@ -23,6 +24,7 @@ struct audit_cert {
 	const char *pinned; /* issue 16: how its request was pinned, in words */
 	unsigned char *ca_subject_der; /* a CA's subject (the root, profile_kind "ca"), else NULL */
 	size_t ca_subject_der_len;
+	struct lint_name_der ca_name; /* its cert-ca-name-unique hashes, computed once */
 };
 
 struct audit_revocation {
