@@ -9,6 +9,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 
 #include "audit_int.h"
@@ -293,26 +294,88 @@ static int audit_list(struct audit *a)
 	return r;
 }
 
-/* Each transcript's hash, seal's hash and first record; the chain of each is checked. */
-static int audit_scan(struct audit *a)
+/* One transcript's hash, seal's hash and records (its chain checked), read once. */
+static int scan_one(struct ceremony_file *f)
 {
 	char seal[PATH_MAX];
+	uint8_t *data = NULL;
+	size_t len = 0;
 	int r;
 
-	for (size_t i = 0; i < a->n; i++) {
-		struct ceremony_file *f = &a->files[i];
-		if ((r = transcript_each(f->path, scan_cb, f)) != 0 ||
-		    (r = file_sha256(f->path, f->sha256)) != 0)
-			return r;
-		if (snprintf(seal, sizeof(seal), "%s.sig", f->path) >= (int)sizeof(seal))
-			return cer_err(CER_E_INPUT, "%s: path too long", f->path);
-		f->sealed = file_exists(seal);
-		a->n_abandoned += f->abandoned != 0;
-		a->annexes += f->annexes;
-		if (f->sealed && (r = file_sha256(seal, f->seal_sha256)) != 0)
-			return r;
-	}
+	if ((r = file_read_all(f->path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	if (EVP_Digest(data, len, f->sha256, NULL, EVP_sha256(), NULL) != 1)
+		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", f->path);
+	else
+		r = transcript_each_data(f->path, data, len, scan_cb, f);
+	free(data);
+	if (r != 0)
+		return r;
+	if (snprintf(seal, sizeof(seal), "%s.sig", f->path) >= (int)sizeof(seal))
+		return cer_err(CER_E_INPUT, "%s: path too long", f->path);
+	f->sealed = file_exists(seal);
+	if (f->sealed && (r = file_sha256(seal, f->seal_sha256)) != 0)
+		return r;
 	return 0;
+}
+
+/* The scan shares the transcripts between two threads (each file is its own). */
+struct scan_job {
+	struct ceremony_file *files;
+	size_t n;
+	atomic_size_t next;
+	int *rs;
+	char (*msgs)[1024];
+};
+
+static void *scan_worker(void *arg)
+{
+	struct scan_job *j = arg;
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->n) {
+		cer_err_clear();
+		if ((j->rs[i] = scan_one(&j->files[i])) != 0 &&
+		    text_copy(j->msgs[i], sizeof(j->msgs[i]), "message", cer_err_msg(j->rs[i])) != 0)
+			j->msgs[i][0] = '\0';
+		ERR_clear_error();
+	}
+	return NULL;
+}
+
+/* Each transcript's hash, seal's hash and first record; the chain of each is checked.
+ * A fault is reported for the first transcript (by name) that has one. */
+static int audit_scan(struct audit *a)
+{
+	struct scan_job j;
+	pthread_t th;
+	int r = 0, threaded;
+
+	memset(&j, 0, sizeof(j));
+	j.files = a->files;
+	j.n = a->n;
+	atomic_store(&j.next, 0);
+	j.rs = calloc(a->n, sizeof(*j.rs));
+	j.msgs = calloc(a->n, sizeof(*j.msgs));
+	if (j.rs == NULL || j.msgs == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	threaded = a->n > 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+		   pthread_create(&th, NULL, scan_worker, &j) == 0;
+	(void)scan_worker(&j);
+	if (threaded)
+		pthread_join(th, NULL);
+	for (size_t i = 0; i < a->n && r == 0; i++) {
+		if (j.rs[i] != 0)
+			r = cer_err(j.rs[i], "%s", j.msgs[i]);
+		a->n_abandoned += a->files[i].abandoned != 0;
+		a->annexes += a->files[i].annexes;
+	}
+out:
+	free(j.rs);
+	free(j.msgs);
+	return r;
 }
 
 static int link_one(struct audit *a, size_t i)
