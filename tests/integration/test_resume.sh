@@ -55,7 +55,7 @@ for k in $points; do
 		refused=$((refused + 1))
 		# A kill that lands after the seal leaves a sealed transcript: the rerun refuses
 		# to reopen it (its after-seal steps must then be run by hand; see the note).
-		if grep -qE '^ceremony: (the ceremony stopped at step [0-9.]+: |.* is complete and sealed; nothing to resume)' "$T/run2.err"; then
+		if grep -qE '^ceremony: (the ceremony stopped at step [0-9.]+(/[A-Za-z0-9_-]+)?: |.* is complete and sealed; nothing to resume)' "$T/run2.err"; then
 			pass "k=$k: the refusal is one clear line naming the step or the seal"
 		else
 			fail "k=$k: the refusal is one clear line naming the step or the seal" "$(grep -v WARNING "$T/run2.err" | tail -3)"
