@@ -88,8 +88,9 @@ static const char sign_usage[] =
 	"signed in one login, and only if every request passes; every refusal is recorded\n"
 	"in the transcript. A pinned request must carry exactly the key and subject\n"
 	"agreed beforehand, checked before the login; a profile with\n"
-	"requests_pinned: true refuses any request that is not pinned. A batch that\n"
-	"stopped can be run again: what was issued is skipped.\n";
+	"requests_pinned: true refuses any request that is not pinned (the shipped CA\n"
+	"profiles do). A batch that stopped can be run again: what was issued is\n"
+	"skipped.\n";
 
 static const struct cli_opt sign_opts[] = {
 	{.name = "token", .arg = "T", .val = 't',

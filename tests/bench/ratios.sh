@@ -80,11 +80,12 @@ sign_batch() {
 	local ca=$1 key=$2 root=$3 csrs=$4 out=$5 tr=$6
 	mkdir -p "$out"
 	CALLS=1
-	local t0 e
+	local t0 e pins
+	pins=$(pins_for "$csrs") # the CA profile requires pins: computed before the clock starts
 	t0=$(date +%s%N)
 	if /usr/bin/time -f "%e %M" -o "$T/time" "${CER[@]}" --previous "$ca/00.jsonl" cert sign --token bench --key "$key" \
 		--issuer "$root" --profile "$PROFILE" --csr-dir "$csrs" --out-dir "$out" \
-		--transcript "$tr" >"$T/cmd.log" 2>&1; then
+		--transcript "$tr" --expect-file "$pins" >"$T/cmd.log" 2>&1; then
 		read -r e KIB <"$T/time"
 		SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.3f", (b - a) / 1e9}')
 		return 0
@@ -102,7 +103,8 @@ sign_batch() {
 		local pv=()
 		[ -e "$tr" ] || pv=(--previous "$ca/00.jsonl")
 		timed "batch part $part" "${CER[@]}" "${pv[@]}" cert sign --token bench --key "$key" --issuer "$root" \
-			--profile "$PROFILE" --csr-dir "$T/parts/$part" --out-dir "$out" --transcript "$tr"
+			--profile "$PROFILE" --csr-dir "$T/parts/$part" --out-dir "$out" --transcript "$tr" \
+			--expect-file "$(pins_for "$T/parts/$part")"
 		total=$(awk -v a="$total" -v b="$SECS" 'BEGIN {print a + b}')
 		[ "$KIB" -gt "$peak" ] && peak=$KIB
 		CALLS=$((CALLS + 1))
@@ -201,7 +203,7 @@ if [ "$REUSE" = 0 ] && { part history || part audit; }; then
 		mkdir -p "$T/ca384/certs-$num"
 		"${CER[@]}" --previous "$prev" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
 			--profile "$PROFILE" --csr-dir "$T/csr/h$num" --out-dir "$T/ca384/certs-$num" \
-			--transcript "$T/ca384/$num.jsonl" >/dev/null
+			--transcript "$T/ca384/$num.jsonl" --expect-file "$(pins_for "$T/csr/h$num")" >/dev/null
 		cer transcript seal --token bench --key s384 --cert "$T/ca384/signer.pem" "$T/ca384/$num.jsonl" >/dev/null
 		prev=$T/ca384/$num.jsonl
 		have=$((have + n))
@@ -224,7 +226,8 @@ if part history; then
 		esac
 		timed "warm-up $which" "${CER[@]}" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
 			--profile "$PROFILE" --csr "$T/csr/single/single-$which.csr" --out "$T/single/warm-$which.pem" \
-			--history "$hist" --transcript "$T/single/warm-$which.jsonl"
+			--history "$hist" --transcript "$T/single/warm-$which.jsonl" \
+			--expect-file "$(pins_for "$T/csr/single/single-$which.csr")"
 	done
 	for k in 1 2 3 4 5; do
 		for which in empty full; do
@@ -235,7 +238,7 @@ if part history; then
 			csr=$T/csr/single/single-$(printf '%04d' "$num").csr
 			timed "single $which" "${CER[@]}" cert sign --token bench --key k384 --issuer "$T/ca384/root.pem" \
 				--profile "$PROFILE" --csr "$csr" --out "$T/single/$which-$k.pem" --history "$hist" \
-				--transcript "$T/single/$which-$k.jsonl"
+				--transcript "$T/single/$which-$k.jsonl" --expect-file "$(pins_for "$csr")"
 			echo "$SECS" >>"$T/single-$which.txt"
 		done
 	done

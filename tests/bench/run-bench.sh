@@ -34,9 +34,10 @@ for i in $(seq 1 $N); do
 	openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout /dev/null \
 		-subj "/C=DE/O=Bench/CN=Factory $i CA" -out "$T/csr/f$i.csr" 2>/dev/null
 done
+PINS=$(pins_for "$T/csr") # the CA profile requires pins (requests_pinned: true)
 measure "cert sign: batch of $N intermediates, one login" "${CER[@]}" cert sign --token root-hsm --key k-ec-p384 \
 	--issuer "$T/out/root.pem" --profile ceremony-scripts/profiles/intermediate-ca.yaml \
-	--csr-dir "$T/csr" --out-dir "$T/certs" --transcript "$TR"
+	--csr-dir "$T/csr" --out-dir "$T/certs" --transcript "$TR" --expect-file "$PINS"
 measure "crl sign" "${CER[@]}" crl sign --token root-hsm --key k-ec-p384 --issuer "$T/out/root.pem" \
 	--next-update 30 --out "$T/out/root.crl" --transcript "$TR"
 measure "transcript seal" "${CER[@]}" transcript seal --token root-hsm --key k-ec-p384 "$TR"

@@ -177,6 +177,40 @@ cer() {
 	"$CEREMONY" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" "$@"
 }
 
+# csr_spki FILE / csr_subject FILE: a request's pins as cert sign expects them, computed
+# by OpenSSL (not by the tool): SHA-256 of its SubjectPublicKeyInfo DER, and its
+# subject in the one-line form (/C=DE/O=.../CN=...). PEM or DER requests.
+csr_spki() (
+	set -o pipefail
+	{ openssl req -in "$1" -pubkey -noout 2>/dev/null || openssl req -inform DER -in "$1" -pubkey -noout 2>/dev/null; } |
+		openssl pkey -pubin -outform DER 2>/dev/null | sha256sum | cut -c1-64
+)
+csr_subject() {
+	local s
+	s=$(openssl req -in "$1" -noout -subject -nameopt compat 2>/dev/null ||
+		openssl req -inform DER -in "$1" -noout -subject -nameopt compat 2>/dev/null) || return 1
+	printf '%s\n' "${s#subject=}"
+}
+
+# pins_for CSR_OR_DIR...: writes an --expect-file pinning each request given (a folder:
+# each *.csr, *.der, *.pem in it, as cert sign --csr-dir takes them; a file OpenSSL
+# cannot read as a request gets no pin) and prints its path. The shipped CA profiles
+# require pins (requests_pinned: true):
+#   cer cert sign ... --csr "$csr" --expect-file "$(pins_for "$csr")"
+pins_for() {
+	local f a x spki subj files=()
+	f=$(mktemp "$T/expect.XXXXXX") || fatal "pins_for: mktemp"
+	for a in "$@"; do
+		if [ -d "$a" ]; then files+=("$a"/*.csr "$a"/*.der "$a"/*.pem); else files+=("$a"); fi
+	done
+	for x in "${files[@]}"; do
+		[ -f "$x" ] || continue
+		spki=$(csr_spki "$x") && subj=$(csr_subject "$x") || continue
+		printf '%s %s %s\n' "$(basename "$x")" "$spki" "$subj" >>"$f"
+	done
+	printf '%s\n' "$f"
+}
+
 new_token() { # LABEL [TRANSCRIPT]
 	cer token init --label "$1" --transcript "${2:-$T/transcripts/setup.jsonl}" >/dev/null
 }

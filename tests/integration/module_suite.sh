@@ -111,7 +111,7 @@ check "openssl verifies the self-signed root" openssl verify -CAfile "$T/out/roo
 openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/ica.key" \
 	-subj "/C=DE/O=ACME Devices/CN=ACME Factory 9 IDevID CA" -out "$T/ica.csr" 2>/dev/null
 expect_ok "cert sign" cer cert sign --token root-hsm --key root --issuer "$T/out/root.pem" \
-	--profile "$PROFILES/intermediate-ca.yaml" --csr "$T/ica.csr" --out "$T/out/ica.pem" --transcript "$TR"
+	--profile "$PROFILES/intermediate-ca.yaml" --csr "$T/ica.csr" --out "$T/out/ica.pem" --transcript "$TR" --expect-file "$(pins_for "$T/ica.csr")"
 check "openssl verifies the issued certificate" openssl verify -CAfile "$T/out/root.pem" "$T/out/ica.pem"
 expect_ok "crl sign" cer crl sign --token root-hsm --key root --issuer "$T/out/root.pem" \
 	--next-update 30 --out "$T/out/root.crl" --transcript "$TR"

@@ -64,7 +64,7 @@ sign() { # PROFILE NAME TRANSCRIPT [args]
 	local prof=$1 name=$2 tr=$3
 	shift 3
 	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/$prof.yaml" \
-		--csr "$M/csr/$name.csr" --out "$M/out/$name.pem" --transcript "$tr" "$@" >/dev/null
+		--csr "$M/csr/$name.csr" --expect-file "$(pins_for "$M/csr/$name.csr")" --out "$M/out/$name.pem" --transcript "$tr" "$@" >/dev/null
 }
 sign intermediate-ca factory-1 "$TR2" --previous "$TR1" --ceremony sign-2027
 sign masa-voucher-signer masa "$TR2"
@@ -138,7 +138,7 @@ expect_fail "a reused serial is caught across ceremonies" 1 '0004-later.jsonl li
 c=$(copy); TR4=$c/0004-dup-ca.jsonl
 openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$M/keys/dup.key" \
 	-subj "/C=DE/O=ACME Devices/CN=ACME Factory 1 IDevID CA" -out "$M/csr/dup.csr" 2>/dev/null
-cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr "$M/csr/dup.csr" \
+cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr "$M/csr/dup.csr" --expect-file "$(pins_for "$M/csr/dup.csr")" \
 	--out "$M/out/dup.pem" --transcript "$TR4" --previous "$c/0003-crl.jsonl" --ceremony dup --history "$T/none" >/dev/null ||
 	fatal "cert sign of the duplicate CA name"
 cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR4" >/dev/null || fatal "seal"

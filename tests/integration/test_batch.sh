@@ -11,7 +11,7 @@ ROOT=$T/out/root.pem
 csrs() { python3 tests/bench/make_csrs.py "$1" "$2" "$3" || fatal "make_csrs.py $*"; }
 batch() { # CSR-DIR OUT-DIR TRANSCRIPT
 	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" \
-		--csr-dir "$1" --out-dir "$2" --transcript "$3"
+		--csr-dir "$1" --out-dir "$2" --transcript "$3" --expect-file "$(pins_for "$1")"
 }
 # Every cert.issue record's outputs are there with the recorded SHA-256.
 recorded_outputs_ok() { # TRANSCRIPT
@@ -69,12 +69,13 @@ fi
 csrs "$T/k" 120 k
 mkdir -p "$T/k-out"
 TRK=$T/transcripts/0005-kill.jsonl
+KPINS=$(pins_for "$T/k")
 consistent=0
 interrupted=0
 for round in 1 2 3 4 5 6; do
 	setsid "$CEREMONY" --pin-source "file:$T/pins/user" cert sign --token root-hsm --key root \
 		--issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$T/k" --out-dir "$T/k-out" \
-		--transcript "$TRK" >/dev/null 2>&1 &
+		--transcript "$TRK" --expect-file "$KPINS" >/dev/null 2>&1 &
 	pid=$!
 	# A random point: once the folder holds a random number of new files (of the
 	# 240 left to write), at once or a random few milliseconds later.

@@ -59,7 +59,7 @@ sweep certroot sample sign-hsm
 TR=$T/transcripts/sign.jsonl
 op_certsign() {
 	cer cert sign --token sign-hsm --key root --issuer "$T/out/root.pem" \
-		--profile "$P/intermediate-ca.yaml" --csr "$(csr_for "int-$1")" --out "$T/out/int-$1.pem" --transcript "$TR"
+		--profile "$P/intermediate-ca.yaml" --csr "$(csr_for "int-$1")" --expect-file "$(pins_for "$(csr_for "int-$1")")" --out "$T/out/int-$1.pem" --transcript "$TR"
 }
 outputs_certsign() { echo "$T/out/int-$1.pem $T/out/int-$1-chain.pem"; }
 done_certsign() { openssl verify -CAfile "$T/out/root.pem" "$T/out/int-$1.pem"; }
@@ -85,7 +85,7 @@ sweep seal sample sign-hsm
 TR=$T/transcripts/rsa.jsonl
 op_rsasign() {
 	cer cert sign --token rsa-hsm --key root --issuer "$T/out/rsa-root.pem" \
-		--profile "$P/intermediate-ca.yaml" --csr "$(csr_for "rsa-int-$1")" --out "$T/out/rsa-int-$1.pem" --transcript "$TR"
+		--profile "$P/intermediate-ca.yaml" --csr "$(csr_for "rsa-int-$1")" --expect-file "$(pins_for "$(csr_for "rsa-int-$1")")" --out "$T/out/rsa-int-$1.pem" --transcript "$TR"
 }
 outputs_rsasign() { echo "$T/out/rsa-int-$1.pem $T/out/rsa-int-$1-chain.pem"; }
 done_rsasign() { openssl verify -CAfile "$T/out/rsa-root.pem" "$T/out/rsa-int-$1.pem"; }

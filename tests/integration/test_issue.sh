@@ -26,7 +26,7 @@ sign() { # PROFILE NAME [extra args]
 	local prof=$1 name=$2
 	shift 2
 	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/$prof.yaml" \
-		--csr "$M/csr/$name.csr" --out "$M/out/$name.pem" --transcript "$TR" "$@"
+		--csr "$M/csr/$name.csr" --out "$M/out/$name.pem" --transcript "$TR" --expect-file "$(pins_for "$M/csr/$name.csr")" "$@"
 }
 expect_ok "sign the P-256 intermediate" sign intermediate-ca factory-1
 expect_ok "sign the RSA-3072 legacy intermediate" sign idevid-ca-rsa legacy-tpm
@@ -88,7 +88,7 @@ name_constraints:
   permitted: [DNS:devices.example.com]
 YAML
 csr urls "/C=DE/O=ACME Devices/CN=ACME Factory 2 CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
-expect_ok "sign with CRLDP, AIA and name constraints" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$T/ica-urls.yaml" --csr "$M/csr/urls.csr" --out "$M/out/urls.pem" --transcript "$TR"
+expect_ok "sign with CRLDP, AIA and name constraints" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$T/ica-urls.yaml" --csr "$M/csr/urls.csr" --out "$M/out/urls.pem" --transcript "$TR" --expect-file "$(pins_for "$M/csr/urls.csr")"
 txt=$(openssl x509 -in "$M/out/urls.pem" -noout -text)
 check "CRL distribution point present" bash -c "printf '%s' \"\$1\" | grep -q 'URI:http://pki.example.com/root.crl'" _ "$txt"
 check "AIA caIssuers present" bash -c "printf '%s' \"\$1\" | grep -q 'CA Issuers - URI:http://pki.example.com/root.cer'" _ "$txt"
@@ -124,7 +124,7 @@ out=$(sign intermediate-ca factory-1 2>&1)
 check "the same request again is a rerun: skipped, not signed twice" bash -c "printf '%s' \"\$1\" | grep -q 'already issued by an earlier call, skipped' && printf '%s' \"\$1\" | grep -q '^0 certificates issued'" _ "$out"
 openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/other.key" -subj "/C=DE/O=ACME Devices/CN=Other CA" -out "$T/other.csr" 2>/dev/null
 expect_fail "another request onto an existing output is refused" 1 'already exists and is not this request' \
-	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr "$T/other.csr" --out "$M/out/factory-1.pem" --transcript "$TR"
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr "$T/other.csr" --out "$M/out/factory-1.pem" --transcript "$TR" --expect-file "$(pins_for "$T/other.csr")"
 expect_fail "a root profile is not for cert sign" 2 'root profile' \
 	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/root.yaml" --csr "$M/csr/sneaky.csr" --out "$M/out/z.pem" --transcript "$TR"
 expect_fail "a bad --policy is a usage error" 2 'not a dotted OID' \
@@ -141,7 +141,7 @@ csr samedn "/C=DE/O=ACME Devices/CN=ACME Factory 1 IDevID CA" -newkey ec -pkeyop
 csr rootcn "/C=US/O=Elsewhere/CN=acme devices ROOT ca" -newkey ec -pkeyopt ec_paramgen_curve:P-256
 name_refused() { # NAME CSR PATTERN
 	expect_fail "$1" 1 "$3" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" \
-		--csr "$M/csr/$2.csr" --out "$M/out/$2.pem" --transcript "$TRN"
+		--csr "$M/csr/$2.csr" --out "$M/out/$2.pem" --transcript "$TRN" --expect-file "$(pins_for "$M/csr/$2.csr")"
 	check "... nothing written for $2" test ! -e "$M/out/$2.pem"
 }
 name_refused "a CA named like the root (self-issued) is refused" rootdn "lint cert-ca-name-unique: a CA's subject is its issuer's"
@@ -151,12 +151,12 @@ name_refused "a CA whose CN is the root's but for case and spaces is refused" ro
 mkdir -p "$M/twins" "$M/twins-out"
 for i in 1 2; do openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/tw$i.key" -subj "/C=DE/O=ACME Devices $i/CN=Twin CA" -out "$M/twins/t$i.csr" 2>/dev/null; done
 expect_fail "two CAs with one CN in a batch: none is signed" 1 'cert-ca-name-unique: the CN is that of another CA of this batch' \
-	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/twins" --out-dir "$M/twins-out" --transcript "$TRN"
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/twins" --out-dir "$M/twins-out" --transcript "$TRN" --expect-file "$(pins_for "$M/twins")"
 check "... nothing written by the batch" test -z "$(ls "$M/twins-out")"
 
 # Policy discipline (issue 10.3).
 csr polx "/C=DE/O=ACME Devices/CN=ACME Policy Test CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
-pol_sign() { cer cert sign --token root-hsm --key root --issuer "$ROOT" --csr "$M/csr/polx.csr" --out "$M/out/polx.pem" --transcript "$TRN" "$@"; }
+pol_sign() { cer cert sign --token root-hsm --key root --issuer "$ROOT" --csr "$M/csr/polx.csr" --out "$M/out/polx.pem" --transcript "$TRN" --expect-file "$(pins_for "$M/csr/polx.csr")" "$@"; }
 expect_fail "--policy anyPolicy on intermediate-ca is refused" 1 'anyPolicy.*does not name it in allowed_policies' \
 	pol_sign --profile "$P/intermediate-ca.yaml" --policy 2.5.29.32.0
 expect_fail "--policy with the voucher OID on intermediate-ca is refused" 1 "$VOUCHER_OID is a voucher-authorization OID" \
@@ -257,7 +257,7 @@ new_token short-hsm "$TRS"
 cer key generate --token short-hsm --label root --type ec-p384 --transcript "$TRS" >/dev/null
 cer cert root --token short-hsm --key root --profile "$T/root-10y.yaml" --subject "/C=DE/O=Short/CN=Short Root" --out "$T/short/out/root.pem" --transcript "$TRS" >/dev/null
 csr short "/C=DE/O=Short/CN=Short IDevID CA" -newkey ec -pkeyopt ec_paramgen_curve:P-256
-short_sign() { cer cert sign --token short-hsm --key root --issuer "$T/short/out/root.pem" --csr "$M/csr/short.csr" --out "$T/short/out/ica.pem" --transcript "$T/short/transcripts/0002-sign.jsonl" "$@"; }
+short_sign() { cer cert sign --token short-hsm --key root --issuer "$T/short/out/root.pem" --csr "$M/csr/short.csr" --out "$T/short/out/ica.pem" --transcript "$T/short/transcripts/0002-sign.jsonl" --expect-file "$(pins_for "$M/csr/short.csr")" "$@"; }
 expect_fail "a CA outliving its 10-year root is refused" 1 'lint cert-validity-nesting: notAfter is later than the issuer' \
 	short_sign --profile "$P/intermediate-ca.yaml"
 check "... nothing written" test ! -e "$T/short/out/ica.pem"
@@ -270,7 +270,7 @@ check "a normal issuance records beyond_issuer false" bash -c "grep '\"action\":
 mkdir -p "$M/batch" "$M/batch-out"
 for i in 1 2 3; do openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/b$i.key" -subj "/C=DE/O=ACME Devices/CN=Factory 1$i CA" -out "$M/batch/f$i.csr" 2>/dev/null; done
 TR3=$T/transcripts/0003-batch.jsonl
-expect_ok "batch signing" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/batch" --out-dir "$M/batch-out" --transcript "$TR3"
+expect_ok "batch signing" cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/batch" --out-dir "$M/batch-out" --transcript "$TR3" --expect-file "$(pins_for "$M/batch")"
 check "three certificates from the batch" test "$(ls "$M/batch-out"/*-chain.pem | wc -l)" -eq 3
 serials=$(cat "$M"/out/*.pem "$M"/batch-out/f?.pem | grep -c BEGIN)
 uniq=$(for f in "$M"/out/factory-1.pem "$M"/out/legacy-tpm.pem "$M"/out/masa.pem "$M"/batch-out/f?.pem "$ROOT"; do openssl x509 -in "$f" -noout -serial; done | sort -u | wc -l)
@@ -278,7 +278,7 @@ check "serials are unique across ceremonies" test "$uniq" -eq 7
 cp "$M/csr/factory-1.csr" "$M/batch/zz-reused.csr"
 rm -rf "$M/batch-out2"; mkdir -p "$M/batch-out2"
 expect_fail "a batch with one bad request signs nothing" 1 'of 4 requests refused' \
-	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/batch" --out-dir "$M/batch-out2" --transcript "$T/transcripts/0004-batch.jsonl"
+	cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr-dir "$M/batch" --out-dir "$M/batch-out2" --transcript "$T/transcripts/0004-batch.jsonl" --expect-file "$(pins_for "$M/batch")"
 check "nothing written by the refused batch" test -z "$(ls "$M/batch-out2")"
 
 # CRLs: numbers increase over the CA's life; openssl accepts them.
@@ -382,7 +382,7 @@ new_token other-hsm "$TRX"
 cer key generate --token other-hsm --label root --type ec-p384 --transcript "$TRX" >/dev/null
 cer cert root --token other-hsm --key root --profile "$P/root.yaml" --subject "/C=DE/O=ACME Devices/CN=ACME Devices Root CA" --out "$T/out/fake-root.pem" --transcript "$TRX" >/dev/null
 openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/f.key" -subj "/C=DE/O=ACME Devices/CN=Fake CA" -out "$M/csr/fake.csr" 2>/dev/null
-cer cert sign --token other-hsm --key root --issuer "$T/out/fake-root.pem" --profile "$P/intermediate-ca.yaml" --csr "$M/csr/fake.csr" --out "$M/out/fake.pem" --transcript "$TRX" --history "$T/none" >/dev/null
+cer cert sign --token other-hsm --key root --issuer "$T/out/fake-root.pem" --profile "$P/intermediate-ca.yaml" --csr "$M/csr/fake.csr" --out "$M/out/fake.pem" --transcript "$TRX" --expect-file "$(pins_for "$M/csr/fake.csr")" --history "$T/none" >/dev/null
 expect_fail "replay refuses a certificate from another root" 1 'line [0-9]+: .*(not the given root|not signed)' \
 	"$CEREMONY" transcript verify --allow-unsealed --root "$ROOT" "$TRX"
 chmod u+w "$M/csr/factory-1.csr"; printf ' ' >>"$M/csr/factory-1.csr"

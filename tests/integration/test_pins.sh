@@ -56,12 +56,35 @@ expect_fail "a pin without its subject is a usage error" 2 'give both --expect-s
 	sign "$M/csr/f8.csr" "$M/out/f8.pem" --expect-spki "$(spki "$M/csr/f8.csr")"
 check "nothing was written for them" test ! -e "$M/out/f8.pem"
 
-# A profile that requires pins (requests_pinned: true) refuses a request without one.
-sed 's/^kind: ca$/kind: ca\nrequests_pinned: true/' "$P/intermediate-ca.yaml" >"$T/pinned-ca.yaml"
-grep -q '^requests_pinned: true' "$T/pinned-ca.yaml" || fatal "pinned profile"
-expect_fail "a profile that requires pins refuses an unpinned request" 1 'no pinned key and subject for this request \(the profile requires them\)' \
-	cer cert sign --token pin-hsm --key root --issuer "$ROOT" --profile "$T/pinned-ca.yaml" \
-	--csr "$M/csr/f8.csr" --out "$M/out/f8.pem" --transcript "$TR"
+# The shipped CA profiles require pins (requests_pinned: true): an unpinned CA
+# request is refused before the login (a wrong PIN is not what stops it), recorded,
+# nothing written; the same request pinned is signed. Pins from OpenSSL (lib.sh).
+for prof in intermediate-ca idevid-ca-rsa; do
+	check "$prof.yaml sets requests_pinned: true" grep -qx 'requests_pinned: true' "$P/$prof.yaml"
+	case $prof in
+	intermediate-ca) keyopt=(-newkey ec -pkeyopt ec_paramgen_curve:P-256) ;;
+	*) keyopt=(-newkey rsa:3072) ;;
+	esac
+	openssl req -new -nodes "${keyopt[@]}" -keyout "$T/keys/u-$prof.key" \
+		-subj "/C=DE/O=ACME Devices/CN=ACME Unpinned $prof" -out "$M/csr/u-$prof.csr" 2>/dev/null || fatal "openssl req u-$prof"
+	refused_before=$(grep -c '"action":"cert.refused"' "$TR")
+	err=$("$CEREMONY" --pin-source "file:$T/pins/wrong" cert sign --token pin-hsm --key root --issuer "$ROOT" \
+		--profile "$P/$prof.yaml" --csr "$M/csr/u-$prof.csr" --out "$M/out/u-$prof.pem" --transcript "$TR" 2>&1 >/dev/null)
+	rc=$?
+	check "$prof: an unpinned CA request is refused" test "$rc" -eq 1
+	check "$prof: ... with the clear message, before the login" bash -c "printf '%s' \"\$1\" | grep -q 'u-$prof.csr: refused: no pinned key and subject for this request (the profile requires them)' && ! printf '%s' \"\$1\" | grep -qi 'wrong PIN'" _ "$err"
+	check "$prof: ... nothing written" test ! -e "$M/out/u-$prof.pem" -a ! -e "$M/out/u-$prof-chain.pem"
+	check "$prof: ... the refusal is recorded" test "$(grep -c '"action":"cert.refused"' "$TR")" -eq $((refused_before + 1))
+	check "$prof: ... nothing signed" bash -c "! grep '\"action\":\"cert.issue\"' '$TR' | grep -q 'u-$prof'"
+	expect_ok "$prof: the same request pinned is signed" cer cert sign --token pin-hsm --key root --issuer "$ROOT" \
+		--profile "$P/$prof.yaml" --csr "$M/csr/u-$prof.csr" --out "$M/out/u-$prof.pem" --transcript "$TR" \
+		--expect-spki "$(spki "$M/csr/u-$prof.csr")" --expect-subject "/C=DE/O=ACME Devices/CN=ACME Unpinned $prof"
+	check "$prof: ... openssl verifies it" openssl verify -CAfile "$ROOT" "$M/out/u-$prof.pem"
+	check "$prof: ... recorded as pinned" bash -c "grep '\"action\":\"cert.issue\"' '$TR' | grep 'u-$prof' | grep -q '\"request_pinned\":true'"
+done
+# The lib.sh helper's pins (openssl's SPKI and subject) are the ones cert sign checks.
+expect_eq "pins_for writes name, OpenSSL's SPKI SHA-256 and subject" \
+	"f8.csr $(spki "$M/csr/f8.csr") /C=DE/O=ACME Devices/CN=ACME Factory 8 IDevID CA" "$(cat "$(pins_for "$M/csr/f8.csr")")"
 
 # A batch pinned by a file of "name spki subject" lines; a pin naming no request.
 mkdir -p "$T/batch" "$T/batch-out"
@@ -72,7 +95,7 @@ for i in 1 2 3; do req "$T/batch/b$i.csr" "/C=DE/O=ACME Devices/CN=ACME Line $i 
 } >"$T/pins.txt"
 expect_ok "a batch pinned by --expect-file" cer cert sign --token pin-hsm --key root --issuer "$ROOT" \
 	--profile "$P/intermediate-ca.yaml" --csr-dir "$T/batch" --out-dir "$T/batch-out" --transcript "$TR" --expect-file "$T/pins.txt"
-check "three pinned certificates" test "$(grep '"action":"cert.issue"' "$TR" | grep -c '"request_pinned":true')" -eq 4
+check "the batch's three pinned certificates (six pinned in all)" test "$(grep '"action":"cert.issue"' "$TR" | grep -c '"request_pinned":true')" -eq 6
 mkdir -p "$T/batch2" "$T/batch2-out"
 req "$T/batch2/c1.csr" "/C=DE/O=ACME Devices/CN=ACME Line 9 CA"
 expect_fail "a pin that names no request of the call is a usage error" 2 'c2.csr, which is not a request of this call' \

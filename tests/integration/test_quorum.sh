@@ -26,6 +26,7 @@ sign() { # OUT [options]: cert sign of factory-1 into the signing transcript
 	"$CEREMONY" --config "$SITE_CONFIG" --pin-source "file:$P/CA.pin" cert sign --token root-hsm --key root \
 		--issuer "$SITE/out/root.pem" --profile "$SITE_PROFILES/intermediate-ca.yaml" \
 		--csr "$SITE/media/csr/factory-1.csr" --out "$out" --transcript "$TR" \
+		--expect-file "$(pins_for "$SITE/media/csr/factory-1.csr")" \
 		$([ -e "$TR" ] || echo --previous "$S/0001-root-keygen.jsonl") "$@"
 }
 nothing_written() { test ! -e "$1" -a ! -e "${1%.pem}-chain.pem" && ! grep -q '"action":"cert.issue"' "$TR"; }
@@ -226,7 +227,7 @@ expect_ok "the quorum, with the new officer, retires KE4" in_ot quorum retire --
 openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$T/f2.key" \
 	-subj "/C=DE/O=ACME Devices/CN=ACME Factory 2 IDevID CA" -out "$T/f2.csr" 2>/dev/null
 sign2() { in_ot --pin-source "file:$P/CA.pin" cert sign --token root-hsm --key root --issuer "$SITE/out/root.pem" \
-	--profile "$SITE_PROFILES/intermediate-ca.yaml" --csr "$T/f2.csr" --out "$1" --approvers "$2" --approver-pin-sources "$3"; }
+	--profile "$SITE_PROFILES/intermediate-ca.yaml" --csr "$T/f2.csr" --expect-file "$(pins_for "$T/f2.csr")" --out "$1" --approvers "$2" --approver-pin-sources "$3"; }
 expect_fail "a retired officer's approval is refused" 1 'KE4 is not a registered officer \(or was retired\)' \
 	sign2 "$T/r8.pem" KE3,KE4,KE1 "file:$P/KE3.pin,file:$P/KE4.pin,file:$P/KE1.pin"
 check "... nothing was written" test ! -e "$T/r8.pem"

@@ -20,7 +20,7 @@ csr() { openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -key
 	-subj "/C=DE/O=ACME Devices/CN=$2" -out "$A/csr/$1.csr" 2>/dev/null || fatal "csr $1"; }
 sign() { # KEY ISSUER CSR OUT TRANSCRIPT
 	cer cert sign --token root-hsm --key "$1" --issuer "$2" --profile "$P/intermediate-ca.yaml" \
-		--csr "$A/csr/$3.csr" --out "$4" --transcript "$5" >/dev/null
+		--csr "$A/csr/$3.csr" --expect-file "$(pins_for "$A/csr/$3.csr")" --out "$4" --transcript "$5" >/dev/null
 }
 seal() { cer transcript seal --token root-hsm --key "$1" --cert "$2" "$3" >/dev/null || fatal "seal $3"; }
 # signer ROOT-KEY ROOT-CERT LABEL OUT TRANSCRIPT PROFILES: the root certifies a ceremony-signing key.
@@ -68,7 +68,7 @@ check "certtool reads the cross certificate as a CA" bash -c "certtool -i --infi
 # Ceremony 3: the new root issues; sealed by the new root's own ceremony-signing key.
 csr new-ica "ACME Factory 2 IDevID CA"
 expect_ok "the new root signs an intermediate" cer cert sign --token root-hsm --key root-2 --issuer "$NEW" \
-	--profile "$P/intermediate-ca.yaml" --csr "$A/csr/new-ica.csr" --out "$A/out/new-ica.pem" --transcript "$TR3" --previous "$TR2"
+	--profile "$P/intermediate-ca.yaml" --csr "$A/csr/new-ica.csr" --expect-file "$(pins_for "$A/csr/new-ica.csr")" --out "$A/out/new-ica.pem" --transcript "$TR3" --previous "$TR2"
 S2=$A/out/signer-2.pem
 signer root-2 "$NEW" signing-2 "$S2" "$TR3" "$P"
 seal signing-2 "$S2" "$TR3"
@@ -90,7 +90,7 @@ expect_contains "report lists both roots" "$out" "the history holds 2 root certi
 # Ceremony 4: the OLD root issues after the rollover: flagged.
 csr late-ica "ACME Factory 3 IDevID CA"
 cer cert sign --token root-hsm --key root --issuer "$OLD" --profile "$P/intermediate-ca.yaml" \
-	--csr "$A/csr/late-ica.csr" --out "$A/out/late-ica.pem" --transcript "$TR4" --previous "$TR3" >/dev/null ||
+	--csr "$A/csr/late-ica.csr" --expect-file "$(pins_for "$A/csr/late-ica.csr")" --out "$A/out/late-ica.pem" --transcript "$TR4" --previous "$TR3" >/dev/null ||
 	fatal "the old root signs after the rollover"
 seal signing-2 "$S2" "$TR4"
 out=$("$CEREMONY" audit --root "$OLD" "$A/transcripts" 2>&1)
@@ -113,7 +113,7 @@ expect_ok "a rollover that lets the old root go on issuing (recorded)" cer cert 
 seal signing-1 "$B/out/signer-1.pem" "$BR"
 BS=$B/transcripts/0003-sign-old.jsonl
 cer cert sign --token root-hsm --key root --issuer "$B/out/root.pem" --profile "$B/profiles/intermediate-ca.yaml" \
-	--csr "$B/csr/late-ica.csr" --out "$B/out/late-ica.pem" --transcript "$BS" --previous "$BR" >/dev/null || fatal "late sign"
+	--csr "$B/csr/late-ica.csr" --expect-file "$(pins_for "$B/csr/late-ica.csr")" --out "$B/out/late-ica.pem" --transcript "$BS" --previous "$BR" >/dev/null || fatal "late sign"
 signer root-3 "$B/out/root-2.pem" signing-3 "$B/out/signer-3.pem" "$BS" "$B/profiles"
 seal signing-3 "$B/out/signer-3.pem" "$BS"
 out=$("$CEREMONY" audit --root "$B/out/root.pem" "$B/transcripts" 2>&1)

@@ -58,7 +58,7 @@ csr_for() { # NAME: a new key for each run (a key is certified once)
 # op_NAME I CERT: the command, comparing CERT with the token's key.
 op_certsign() {
 	cer cert sign --token root-hsm --key root --issuer "$2" --profile "$P/intermediate-ca.yaml" \
-		--csr "$(csr_for "int-$1")" --out "$T/out/int-$1.pem" --transcript "$TR"
+		--csr "$(csr_for "int-$1")" --expect-file "$(pins_for "$(csr_for "int-$1")")" --out "$T/out/int-$1.pem" --transcript "$TR"
 }
 op_crlsign() {
 	cer crl sign --token root-hsm --key root --issuer "$2" --next-update 30 --out "$T/out/crl-$1.crl" --transcript "$TR"
@@ -130,7 +130,7 @@ echo "# blame points: $BLAME_POINTS"
 # before the first C_SignInit of an RSA cert sign is corrupted in turn.
 op_rsasign() {
 	cer cert sign --token rsa-hsm --key rsaroot --issuer "$T/out/rsa-root.pem" --profile "$P/intermediate-ca.yaml" \
-		--csr "$(csr_for "rsa-$1")" --out "$T/out/rsa-$1.pem" --transcript "$TR"
+		--csr "$(csr_for "rsa-$1")" --expect-file "$(pins_for "$(csr_for "rsa-$1")")" --out "$T/out/rsa-$1.pem" --transcript "$TR"
 }
 rm -f "$T/trace-rsa"
 FAULTP11_TRACE="$T/trace-rsa" op_rsasign 0 >/dev/null 2>&1 || fatal "the RSA cert sign runs without a fault"
