@@ -67,7 +67,9 @@ CONF
 		printf '%s_spki: %s\n' "${name//-/_}" "$(openssl req -in "$SITE/media/csr/$name.csr" -pubkey -noout |
 			openssl pkey -pubin -outform DER | sha256sum | cut -c1-64)" >>"$SITE_CONFIG"
 	done
-	export CEREMONY_TEST_ARGON2=1
+	# Shares sealed at the test Argon2id cost (1 pass, 8 KiB): loud and recorded, and an
+	# audit outside a scripted run must say --allow-test-cost (issue 9 item 14).
+	printf 'argon2_cost: test\n' >>"$SITE_CONFIG"
 }
 
 # site_revoke CERT.pem REASON: the CRL ceremony's revocation request names this

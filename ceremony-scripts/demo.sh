@@ -5,8 +5,9 @@
 # auditor's replay of the whole history.
 # The demo's PINs and passphrases are files in $DEMO_DIR/pins, named by an
 # answers file, so it runs unattended; in a real ceremony each person types them
-# (no echo) and they are never stored. CEREMONY_TEST_ARGON2=1 lowers the share
-# passphrase hashing cost for the demo, and the transcripts record that.
+# (no echo) and they are never stored. The site's ceremony.yaml says
+# "argon2_cost: test": it lowers the share passphrase hashing cost for the demo,
+# loudly, and the transcripts record that (demo-site.sh).
 set -euo pipefail
 CEREMONY=${CEREMONY:-build/ceremony}
 DEMO_DIR=${DEMO_DIR:-./demo-out}

@@ -16,7 +16,7 @@
  * registry: a folder of transcripts whose registered witness keys are accepted too (or NULL).
  * flags: TRANSCRIPT_ALLOW_UNSEALED, TRANSCRIPT_ALLOW_UNANCHORED. A backup sealed at the test
  * Argon2id cost fails the verdict unless test_cost_allowed names what allowed it
- * (--allow-test-cost, or CEREMONY_TEST_ARGON2=1 in the verifier's environment).
+ * (--allow-test-cost, or ceremony.yaml's argon2_cost: test in a step of ceremony run).
  */
 int audit_transcript_verify(const char *transcript, const char *root_path, unsigned flags,
 			    const char *test_cost_allowed, const char *registry, FILE *out)

@@ -84,7 +84,8 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
  * read. Every check failure names the card and leaves nothing changed.
  */
 int backup_kek_from_cards(struct ceremony_ctx *ctx, const char *blob_path,
-			  const struct backup_cards *cards, struct secret **kek, size_t *used)
+			  const struct backup_cards *cards, int test_cost, struct secret **kek,
+			  size_t *used)
 	__attribute__((warn_unused_result));
 
 /* ceremony card show / verify / wipe: the card's user PIN comes from ctx->pin_source. */
@@ -113,11 +114,13 @@ int backup_card_audit(struct ceremony_ctx *ctx, const char *card, const char *di
 	__attribute__((warn_unused_result));
 
 /*
- * The Argon2id cost of this run: the test cost when test_cost (--test-cost) or
- * CEREMONY_TEST_ARGON2=1, announced on out in capitals; else production.
- * *because names what lowered it (for the record), or NULL.
+ * The Argon2id cost of this run: the test cost when test_cost (--test-cost) or the
+ * site configuration says "argon2_cost: test", announced on out in capitals; else
+ * production. *because names what lowered it (for the record), or NULL. Fails only
+ * on a configuration that cannot be read or an argon2_cost that is neither value.
  */
-void backup_seal_limits(const struct ceremony_ctx *ctx, int test_cost, const char *doing,
-			FILE *out, struct seal_limits *lim, const char **because);
+int backup_seal_limits(struct ceremony_ctx *ctx, int test_cost, const char *doing, FILE *out,
+		       struct seal_limits *lim, const char **because)
+	__attribute__((warn_unused_result));
 
 #endif

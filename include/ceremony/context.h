@@ -27,7 +27,7 @@ struct ceremony_ctx {
 	/* Set by `ceremony run` for its steps, so a PIN prompt names whose turn it is and
 	 * what for (CEREMONY_PROMPT_USER, CEREMONY_PROMPT_SO, CEREMONY_PROMPT_PURPOSE). */
 	const char *env_prompt_user, *env_prompt_so, *env_prompt_purpose;
-	int env_test_argon2;         /* CEREMONY_TEST_ARGON2=1: test Argon2id cost (loud, recorded) */
+	int env_test_argon2_set;     /* CEREMONY_TEST_ARGON2 is set: refused (no longer read) */
 	int env_notes_fd; /* CEREMONY_NOTES_FD: where `ceremony run` collects retyped entries; -1 */
 	int airgap_warned;           /* the override warning was printed by this process */
 	struct config *config;       /* loaded on first use */
@@ -45,6 +45,13 @@ void ctx_prompt(const struct ceremony_ctx *ctx, int so, const char *what, char *
 
 /* The site configuration (--config, else ./ceremony.yaml if present; *out NULL if none). */
 int ctx_config(struct ceremony_ctx *ctx, const struct config **out) __attribute__((warn_unused_result));
+
+/* The site configuration's key for the backup's Argon2id cost: "production" (the default)
+ * or "test" (1 pass, 8 KiB: scripted test and demo runs; loud and recorded). */
+#define CTX_ARGON2_COST_KEY "argon2_cost"
+#define CTX_ARGON2_COST_CAUSE "ceremony.yaml argon2_cost: test"
+/* *test: the configuration says "argon2_cost: test"; any value but production/test fails. */
+int ctx_argon2_test(struct ceremony_ctx *ctx, int *test) __attribute__((warn_unused_result));
 
 /* The module path: --module, else CEREMONY_MODULE, else the configuration's module. */
 int ctx_module_path(struct ceremony_ctx *ctx, const char **out) __attribute__((warn_unused_result));

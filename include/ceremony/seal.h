@@ -7,7 +7,7 @@
  * (floor and cap), and reading the clear metadata without the passphrase.
  * Does not own: what the share or the metadata mean (shamir, backup), the
  * passphrase prompt (secret), the card it is stored on (p11), or recording
- * the cost in the transcript (the caller does that; see seal_limits_default).
+ * the cost in the transcript (the caller does that; see backup_seal_limits).
  *
  * Blob, version 1 (integers big-endian; docs/seal.md has the rationale):
  *
@@ -62,8 +62,6 @@
 #define SEAL_OPSLIMIT_CAP 16ULL
 #define SEAL_MEMLIMIT_CAP ((size_t)1024 * 1024 * 1024)
 
-#define SEAL_TEST_ENV "CEREMONY_TEST_ARGON2"
-
 struct seal_limits {
 	unsigned long long opslimit; /* Argon2id passes */
 	size_t memlimit;             /* bytes, a multiple of 1024 */
@@ -74,14 +72,6 @@ struct seal_limits {
 struct seal_limits seal_limits_production(void);
 /* 1 pass, 8 KiB; test limits allowed. Only for tests and demos. */
 struct seal_limits seal_limits_test(void);
-/*
- * seal_limits_test() when the environment has CEREMONY_TEST_ARGON2=1 exactly,
- * else seal_limits_production(). The variable can only lower the cost; the
- * cost is written into every blob, and the caller must record in the
- * transcript when seal_limits_is_test() is true, so a ceremony run with it
- * cannot pass for a production one.
- */
-struct seal_limits seal_limits_default(void);
 /* True when the cost is below the production floor. */
 bool seal_limits_is_test(const struct seal_limits *lim);
 
@@ -121,7 +111,7 @@ int seal_open_with_key(const struct seal_key *k, const uint8_t *blob, size_t len
 
 /*
  * Open a blob. allowed is the least cost the caller accepts (normally
- * seal_limits_default()); the blob's own cost must be at least that, at least
+ * seal_limits_production(), or seal_limits_test() when the run asked for it); the blob's own cost must be at least that, at least
  * the floor (the test floor only if allowed->test_limits_allowed), and at most
  * the cap, or CER_E_REFUSED before any Argon2 work. A wrong passphrase or any
  * changed byte gives CER_E_PIN "wrong passphrase or damaged sealed share"; a

@@ -122,8 +122,8 @@ int transcript_verify_view(const char *path, const struct archive_view *view, X5
 /*
  * Issue 9 item 14: after transcript_verify, refuse a transcript whose backups
  * were sealed at the test Argon2id cost, unless allowed_because names what
- * allowed it (the verifier's --allow-test-cost, or CEREMONY_TEST_ARGON2=1 in
- * the verifier's own environment); when allowed, say so on out. CER_E_VERIFY
+ * allowed it (the verifier's --allow-test-cost, or ceremony.yaml's
+ * argon2_cost: test in a step of ceremony run); when allowed, say so on out. CER_E_VERIFY
  * names the first such record.
  */
 int transcript_test_cost_check(const char *path, const struct transcript_report *rep,

@@ -17,9 +17,8 @@ void ctx_read_env(struct ceremony_ctx *ctx)
 	ctx->env_prompt_user = getenv("CEREMONY_PROMPT_USER");
 	ctx->env_prompt_so = getenv("CEREMONY_PROMPT_SO");
 	ctx->env_prompt_purpose = getenv("CEREMONY_PROMPT_PURPOSE");
-	/* Exactly "1": a stray or empty value never lowers the backup's Argon2id cost. */
-	v = getenv("CEREMONY_TEST_ARGON2");
-	ctx->env_test_argon2 = v != NULL && strcmp(v, "1") == 0;
+	/* No longer read as a cost: main refuses to run while it is set (issue 9 item 14). */
+	ctx->env_test_argon2_set = getenv("CEREMONY_TEST_ARGON2") != NULL;
 	v = getenv("CEREMONY_NOTES_FD");
 	ctx->env_notes_fd = -1;
 	if (v != NULL && strlen(v) > 0 && strlen(v) < 6 && strspn(v, "0123456789") == strlen(v) &&
@@ -66,6 +65,26 @@ int ctx_config(struct ceremony_ctx *ctx, const struct config **out)
 	}
 	*out = ctx->config;
 	return 0;
+}
+
+int ctx_argon2_test(struct ceremony_ctx *ctx, int *test)
+{
+	const struct config *cfg = NULL;
+	const char *v;
+	int r;
+
+	*test = 0;
+	if ((r = ctx_config(ctx, &cfg)) != 0)
+		return r;
+	v = cfg != NULL ? config_get(cfg, CTX_ARGON2_COST_KEY) : NULL;
+	if (v == NULL || strcmp(v, "production") == 0)
+		return 0;
+	if (strcmp(v, "test") == 0) {
+		*test = 1;
+		return 0;
+	}
+	return cer_err(CER_E_INPUT, "%s: \"" CTX_ARGON2_COST_KEY ": %s\": give production or test",
+		       cfg->path, v);
 }
 
 int ctx_module_path(struct ceremony_ctx *ctx, const char **out)

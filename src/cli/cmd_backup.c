@@ -79,7 +79,8 @@ static const struct cli_opt create_opts[] = {
 	 .help = "seal at the TEST Argon2id cost (1 pass, 8 KiB) instead of\n"
 		 "3 passes, 256 MiB: for tests and demos only; announced,\n"
 		 "recorded, and refused by transcript verify and audit\n"
-		 "unless they are told (CEREMONY_TEST_ARGON2=1 does the same)",
+		 "unless they are told (\"argon2_cost: test\" in ceremony.yaml\n"
+		 "does the same, for scripted runs)",
 	 .man = "Seal at the TEST Argon2id cost (1 pass, 8 KiB) instead of 3 passes, 256 MiB:\n"
 		"for tests and demos only.\n"
 		"Announced in capitals, recorded in the transcript\n"
@@ -90,8 +91,9 @@ static const struct cli_opt create_opts[] = {
 		".B audit\n"
 		"unless they are told\n"
 		".RB ( --allow-test-cost ).\n"
-		".B CEREMONY_TEST_ARGON2=1\n"
-		"in the environment does the same (for scripted runs)."},
+		".B \"argon2_cost: test\"\n"
+		"in the site configuration (ceremony.yaml) does the same, for scripted runs,\n"
+		"and is recorded as the cause."},
 	{.help = "Once the CA's history holds a quorum policy, the quorum approves the blob's SHA-256\n"
 		 "with their cards before any card is written (backup-create, backup-rekey):\n"},
 	{.include = cli_approve_opts,

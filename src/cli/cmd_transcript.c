@@ -78,11 +78,13 @@ static const struct cli_opt verify_opts[] = {
 		".BR UNANCHORED ."},
 	{.name = "allow-test-cost", .val = 'T',
 	 .help = "accept backups sealed at the test Argon2id cost (a test\n"
-		 "ceremony; refused otherwise, as is CEREMONY_TEST_ARGON2=1)",
+		 "ceremony; refused otherwise)",
 	 .man = "Accept backups whose shares were sealed at the test Argon2id cost (a test\n"
-		"ceremony); without it, or\n"
-		".B CEREMONY_TEST_ARGON2=1\n"
-		"in the verifier's environment, such a transcript fails."},
+		"ceremony); without it such a transcript fails. In a step of\n"
+		".B ceremony run\n"
+		"whose configuration says\n"
+		".BR \"argon2_cost: test\" ,\n"
+		"that key accepts them too, and the output names it."},
 	{.name = "registry", .arg = "DIR", .val = 'R',
 	 .help = "also accept witness keys registered in DIR's transcripts",
 	 .man = "Also accept witness keys registered in\n"
@@ -180,8 +182,15 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		return cli_usage_error(verify_usage, "give exactly one transcript file");
 	if (o.allow_test_cost)
 		test_cost = "--allow-test-cost";
-	else if (ctx->env_test_argon2)
-		test_cost = "CEREMONY_TEST_ARGON2=1";
+	else {
+		int cfg = 0;
+		if ((r = ctx_argon2_test(ctx, &cfg)) != 0)
+			return r;
+		/* Only in a step of `ceremony run` (its notes pipe): an auditor's own run
+		 * must say --allow-test-cost, whatever the site's configuration holds. */
+		if (cfg && ctx->env_notes_fd >= 0)
+			test_cost = CTX_ARGON2_COST_CAUSE " (a step of ceremony run)";
+	}
 	return audit_transcript_verify(argv[first], o.root, o.verify_flags, test_cost,
 				       o.registry, stdout);
 }

@@ -60,6 +60,13 @@ int main(int argc, char **argv)
 
 	memset(&ctx, 0, sizeof(ctx));
 	ctx_read_env(&ctx);
+	if (ctx.env_test_argon2_set) {
+		/* Issue 9 item 14: the variable once lowered the backup's cost silently. */
+		fprintf(stderr, "ceremony: CEREMONY_TEST_ARGON2 is no longer read; unset it and put "
+				"\"argon2_cost: test\" in ceremony.yaml or give --test-cost "
+				"(--allow-test-cost for transcript verify and audit)\n");
+		return cer_exit_code(CER_E_USAGE);
+	}
 	secret_notes_to(ctx.env_notes_fd);
 	if ((r = secret_init()) != 0) {
 		fprintf(stderr, "ceremony: %s\n", cer_err_msg(r));

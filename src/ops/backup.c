@@ -938,10 +938,10 @@ int backup_create(struct ceremony_ctx *ctx, const struct backup_create_params *p
 	/* STYLE 9: every input and output before the first login. */
 	if ((r = ctx_transcript_path(ctx, cmd, &tpath)) != 0 ||
 	    (r = create_validate(st, p, &n, &kmin)) != 0 ||
-	    (r = approve_precheck(ctx, quorum_op_backup(p), NULL, &p->approve)) != 0)
+	    (r = approve_precheck(ctx, quorum_op_backup(p), NULL, &p->approve)) != 0 ||
+	    (r = backup_seal_limits(ctx, p->test_cost, "sealing the shares", out, &lim,
+				    &st->test_cost_because)) != 0)
 		goto out;
-	backup_seal_limits(ctx, p->test_cost, "sealing the shares", out, &lim,
-			   &st->test_cost_because);
 	if ((st->blob = calloc(1, sizeof(*st->blob))) == NULL ||
 	    (st->parsed = calloc(1, sizeof(*st->parsed))) == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");

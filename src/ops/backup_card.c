@@ -29,25 +29,27 @@ json_t *backup_token_json(const struct p11_token *t)
 			 t->model);
 }
 
-void backup_seal_limits(const struct ceremony_ctx *ctx, int test_cost, const char *doing,
-			FILE *out, struct seal_limits *lim, const char **because)
+int backup_seal_limits(struct ceremony_ctx *ctx, int test_cost, const char *doing, FILE *out,
+		       struct seal_limits *lim, const char **because)
 {
-	/* The environment variable is the scripted runs' way to say it (ceremony run). */
-	int env = ctx->env_test_argon2;
+	/* The configuration's key is the scripted runs' way to say it (ceremony run). */
+	int cfg = 0, r;
 
 	*because = NULL;
-	if (!test_cost && !env) {
-		*lim = seal_limits_production();
-		return;
-	}
+	*lim = seal_limits_production();
+	if (!test_cost && (r = ctx_argon2_test(ctx, &cfg)) != 0)
+		return r;
+	if (!test_cost && !cfg)
+		return 0;
 	*lim = seal_limits_test();
-	*because = test_cost ? "--test-cost" : SEAL_TEST_ENV "=1";
+	*because = test_cost ? "--test-cost" : CTX_ARGON2_COST_CAUSE;
 	fprintf(out,
 		"*** TEST COST (%s): %s at Argon2id %llu pass, %zu KiB, not 3 passes, 256 MiB.\n"
 		"*** Shares sealed this way are NOT protected for production use; the transcript\n"
 		"*** records it, and transcript verify and audit refuse it unless told.\n",
 		*because, doing, lim->opslimit, lim->memlimit / 1024);
 	fflush(out);
+	return 0;
 }
 
 int backup_history_each(const char *dir, int (*fn)(void *arg, long line, json_t *rec), void *arg,
@@ -458,7 +460,9 @@ int backup_card_verify(struct ceremony_ctx *ctx, const char *card, const char *b
 		return cer_err(CER_E_NOMEM, "out of memory");
 	if ((r = backupblob_load(blob_path, &raw, &raw_len, b)) != 0)
 		goto out;
-	backup_seal_limits(ctx, test_cost, "accepting a share sealed", out, &lim, &because);
+	if ((r = backup_seal_limits(ctx, test_cost, "accepting a share sealed", out, &lim,
+				    &because)) != 0)
+		goto out;
 	if (ctx->transcript_path != NULL &&
 	    (r = ctx_transcript_open(ctx, "card verify", &tr)) != 0)
 		goto out;

@@ -193,7 +193,8 @@ out:
 }
 
 int backup_kek_from_cards(struct ceremony_ctx *ctx, const char *blob_path,
-			  const struct backup_cards *cards, struct secret **kek, size_t *used)
+			  const struct backup_cards *cards, int test_cost, struct secret **kek,
+			  size_t *used)
 {
 	struct p11_module *m = NULL;
 	struct backupblob *b = NULL;
@@ -213,7 +214,7 @@ int backup_kek_from_cards(struct ceremony_ctx *ctx, const char *blob_path,
 	    (r = secret_new(SLIP39_MAX_SECRET_LEN, kek)) != 0)
 		goto out;
 	{
-		struct seal_limits lim = seal_limits_default();
+		struct seal_limits lim = test_cost ? seal_limits_test() : seal_limits_production();
 		r = collect_and_combine(m, cs, cards->count, b, &lim, NULL, *kek, used, NULL);
 	}
 out:
@@ -610,8 +611,9 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 			    p->blob_path, id_hex, st->superseded.by, st->superseded.where);
 		goto out;
 	}
-	backup_seal_limits(ctx, p->test_cost, "accepting shares sealed", out, &st->lim,
-			   &st->test_cost_because);
+	if ((r = backup_seal_limits(ctx, p->test_cost, "accepting shares sealed", out, &st->lim,
+				    &st->test_cost_because)) != 0)
+		goto out;
 	if ((st->cards = calloc(p->cards.count, sizeof(*st->cards))) == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;

@@ -49,16 +49,6 @@ struct seal_limits seal_limits_test(void)
 	return lim;
 }
 
-struct seal_limits seal_limits_default(void)
-{
-	const char *v = getenv(SEAL_TEST_ENV);
-
-	/* Exactly "1": a stray or empty value never lowers the cost. */
-	if (v != NULL && strcmp(v, "1") == 0)
-		return seal_limits_test();
-	return seal_limits_production();
-}
-
 bool seal_limits_is_test(const struct seal_limits *lim)
 {
 	return lim->opslimit < SEAL_OPSLIMIT_FLOOR || lim->memlimit < SEAL_MEMLIMIT_FLOOR;

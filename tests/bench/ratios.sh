@@ -273,15 +273,14 @@ backup_time() { # K N
 	done
 	timed "backup $k-of-$nn" "${CER[@]}" backup create --token bench --key k256 --threshold "$k" --shares "$nn" \
 		--cards "$cards" --card-pin-sources "$pins" --passphrase-sources "$passes" \
-		--out "$T/out/b$k-$nn.blob" --internal-record "$T/out/b$k-$nn.json" --transcript "$T/transcripts/b$k-$nn.jsonl"
+		--out "$T/out/b$k-$nn.blob" --internal-record "$T/out/b$k-$nn.json" --transcript "$T/transcripts/b$k-$nn.jsonl" \
+		--test-cost
 }
 if part backup; then
-	export CEREMONY_TEST_ARGON2=1
 	backup_time 3 5
 	B35=$SECS
 	backup_time 10 16
 	B1016=$SECS
-	unset CEREMONY_TEST_ARGON2
 fi
 
 # Results: every key this run measured, each ratio against its baseline of this run.

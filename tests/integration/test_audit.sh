@@ -4,7 +4,6 @@
 # ceremony audit, transcript print, report, and tampering caught with a clear reason.
 . "$(dirname "$0")/lib.sh"
 setup_hsm
-export CEREMONY_TEST_ARGON2=1
 P=$T/profiles
 H=$T/history
 M=$T/media
@@ -28,7 +27,7 @@ objs=$(pkcs11-tool --module "$CEREMONY_MODULE" --token-label iw-card --login --p
 check "pkcs11-tool: the witness key is sensitive, not extractable, sign only" bash -c "printf '%s\n' \"\$1\" | grep -A12 'Private Key Object; EC' | grep 'Usage:' | grep -qx ' *Usage: *sign' && printf '%s\n' \"\$1\" | grep -A12 'Private Key Object; EC' | grep 'Access:' | grep -q 'never extractable'" _ "$objs"
 expect_fail "witness register refuses a role that cannot name a file" 1 'role "I/W": use only letters' \
 	cer witness register --token iw-card --label iw-key --role "I/W" --name x --transcript "$T/transcripts/x.jsonl"
-cer backup create --token root-hsm --key root --threshold 2 --shares 3 --cards ke1-card,ke2-card,ke3-card \
+cer backup create --test-cost --token root-hsm --key root --threshold 2 --shares 3 --cards ke1-card,ke2-card,ke3-card \
 	--holders "Karl Exec,Kim Exec,Kai Exec" \
 	--card-pin-sources "file:$T/pins/user,file:$T/pins/user,file:$T/pins/user" \
 	--passphrase-sources "file:$T/pins/pass1,file:$T/pins/pass2,file:$T/pins/pass3" \
@@ -52,7 +51,7 @@ grep '"action":"witness.register"' "$TR1" | head -1 | jq -r .details.witness.spk
 jq -r .signature "$TR1.countersig-IW" | xxd -r -p >"$T/iw.sig.der"
 check "openssl dgst -verify accepts the countersignature with the registered key" \
 	openssl dgst -sha256 -verify "$T/iw.spki.der" -keyform DER -signature "$T/iw.sig.der" "$TR1"
-out=$("$CEREMONY" transcript verify --root "$ROOT" "$TR1" 2>&1)
+out=$("$CEREMONY" transcript verify --allow-test-cost --root "$ROOT" "$TR1" 2>&1)
 check "transcript verify checks both countersignatures" bash -c "printf '%s' \"\$1\" | grep -q 'Countersigned by IW, KE1: 2 countersignatures verified'" _ "$out"
 
 # Ceremony 2: two certificates from CSRs, linked to ceremony 1.
@@ -76,9 +75,17 @@ cer crl sign --token root-hsm --key root --issuer "$ROOT" --revoke "$masa_serial
 cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR3" >/dev/null
 
 START=$SECONDS
-out=$("$CEREMONY" audit --root "$ROOT" "$H" 2>&1)
+out=$("$CEREMONY" audit --allow-test-cost --root "$ROOT" "$H" 2>&1)
 rc=$?
 check "audit passes the whole history" test "$rc" -eq 0
+# Issue 9 item 14: the backup was sealed at the test cost; the auditor must say so.
+expect_fail "audit fails on the test-cost backup unless --allow-test-cost" 1 'sealed at the TEST Argon2id cost' \
+	"$CEREMONY" audit --root "$ROOT" "$H"
+printf 'argon2_cost: test\n' >"$T/test-cost.yaml"
+expect_fail "... also when the configuration says argon2_cost: test (only a step of ceremony run counts it)" 1 \
+	'sealed at the TEST Argon2id cost' "$CEREMONY" --config "$T/test-cost.yaml" audit --root "$ROOT" "$H"
+expect_fail "CEREMONY_TEST_ARGON2 is refused with what to use instead" 2 'CEREMONY_TEST_ARGON2 is no longer read; unset it and put "argon2_cost: test" in ceremony.yaml or give --test-cost' \
+	env CEREMONY_TEST_ARGON2=1 "$CEREMONY" audit --allow-test-cost --root "$ROOT" "$H"
 printf '%s\n' "$out" | sed 's/^/# /'
 has() { printf '%s\n' "$out" | grep -qE -- "$1"; }
 check "audit: ceremony 1 sealed and countersigned by IW and KE1" has '^0001 0001-root-keygen.jsonl +root-keygen .* sealed ✓  countersigned by IW, KE1 ✓  2 witness keys registered'
@@ -91,10 +98,10 @@ check "audit: the revocation is listed" has "serial $masa_serial +superseded"
 check "audit: the backup is counted" has '^Backups: 1 created, 0 superseded'
 check "audit: the summary line" has '^History intact: 3 ceremonies, [0-9]+ records, 1 live certificate, CRL number 1\.'
 # Issue 9.10: without --root, the history's own root proves only self-consistency.
-expect_fail "audit without --root is unanchored and refused" 2 'audit without --root is unanchored' "$CEREMONY" audit "$H"
-out=$("$CEREMONY" audit --allow-unanchored "$H" 2>&1)
+expect_fail "audit without --root is unanchored and refused" 2 'audit without --root is unanchored' "$CEREMONY" audit --allow-test-cost "$H"
+out=$("$CEREMONY" audit --allow-test-cost --allow-unanchored "$H" 2>&1)
 check "audit --allow-unanchored passes and says UNANCHORED" bash -c "printf '%s' \"\$1\" | grep -q 'UNANCHORED' && printf '%s' \"\$1\" | grep -q '^History intact (unanchored)'" _ "$out"
-out=$("$CEREMONY" audit --root "$ROOT" --verbose "$H" 2>&1)
+out=$("$CEREMONY" audit --allow-test-cost --root "$ROOT" --verbose "$H" 2>&1)
 check "audit --verbose gives a verdict per record and per countersignature" bash -c "printf '%s' \"\$1\" | grep -q 'line 2: key.generate *ok' && printf '%s' \"\$1\" | grep -q 'countersigned by KE1: key registered at 0001-root-keygen.jsonl line' && printf '%s' \"\$1\" | grep -q 'certificate replayed: signature, key, subject, profile'" _ "$out"
 echo "# audit took $((SECONDS - START)) s"
 
@@ -102,27 +109,27 @@ echo "# audit took $((SECONDS - START)) s"
 copy() { rm -rf "$T/c"; cp -a "$H" "$T/c"; echo "$T/c"; }
 c=$(copy); rm "$c"/0002-sign.jsonl*
 expect_fail "a removed ceremony is caught" 1 '0003-crl.jsonl line 1: its previous ceremony \(0002-sign.jsonl\) is not in the folder' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 c=$(copy)
 (cd "$c" && for f in 0002-sign.jsonl*; do mv "$f" "${f/0002-sign/swap}"; done &&
 	for f in 0003-crl.jsonl*; do mv "$f" "${f/0003-crl/0002-sign}"; done &&
 	for f in swap.jsonl*; do mv "$f" "${f/swap/0003-crl}"; done)
 expect_fail "a reordered pair is caught" 1 '0002-sign.jsonl line 1: names its previous ceremony 0002-sign.jsonl, but that transcript is now 0003-crl.jsonl: files were renamed or reordered' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 c=$(copy); sed -i '2s/"time":"/"time":"1/' "$c/0002-sign.jsonl"
 expect_fail "an edited step is caught, naming file and line" 1 '0002-sign.jsonl line 3: prev does not match the SHA-256 of line 2' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 c=$(copy); rm "$c/0002-sign.jsonl.sig"
 expect_fail "an unsealed ceremony in the middle is caught" 1 '0003-crl.jsonl line 1: the seal of 0002-sign.jsonl is not the one recorded' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 c=$(copy); cp "$H/0001-root-keygen.jsonl" "$c/0009-fork.jsonl"; cp "$H/0001-root-keygen.jsonl.sig" "$c/0009-fork.jsonl.sig"
-expect_fail "a second first ceremony (a fork) is caught" 1 'a second first ceremony .*the history forks' "$CEREMONY" audit --allow-unanchored "$c"
+expect_fail "a second first ceremony (a fork) is caught" 1 'a second first ceremony .*the history forks' "$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 # A certificate swapped for one with the same subject signed by another key.
 cp "$M/out/factory-1.pem" "$T/f1.orig"
 openssl req -x509 -new -key "$M/keys/f1.key" -subj "/C=DE/O=ACME Devices/CN=ACME Factory 1 IDevID CA" -days 30 -out "$T/f1.fake" 2>/dev/null
 chmod u+w "$M/out/factory-1.pem"; cp "$T/f1.fake" "$M/out/factory-1.pem"
 expect_fail "a certificate swapped for one signed by another key is caught" 1 '0002-sign.jsonl line 2: output .*factory-1.pem has changed' \
-	"$CEREMONY" audit --allow-unanchored "$H"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$H"
 cp "$T/f1.orig" "$M/out/factory-1.pem"
 # A reused serial: a later, properly sealed ceremony re-records ceremony 2's certificate.
 c=$(copy); TR4=$c/0004-later.jsonl
@@ -132,7 +139,7 @@ prev=$(tail -n1 "$TR4" | tr -d '\n' | sha256sum | cut -c1-64)
 sed -n 2p "$c/0002-sign.jsonl" | jq -c --arg p "$prev" '.seq = 3 | .ceremony = "later" | .prev = $p' >>"$TR4"
 cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR4" >/dev/null
 expect_fail "a reused serial is caught across ceremonies" 1 '0004-later.jsonl line 3: serial [0-9A-F]+ was already used \(0002-sign.jsonl line 2\)' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 # Issue 10.2 over the whole history: a later ceremony, whose issuance was shown no history,
 # makes a CA named like ceremony 2's; audit names both places, from the records alone.
 c=$(copy); TR4=$c/0004-dup-ca.jsonl
@@ -142,33 +149,33 @@ cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/interme
 	--out "$M/out/dup.pem" --transcript "$TR4" --previous "$c/0003-crl.jsonl" --ceremony dup --history "$T/none" >/dev/null ||
 	fatal "cert sign of the duplicate CA name"
 cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR4" >/dev/null || fatal "seal"
-expect_ok "each ceremony alone verifies (the name is unique within it)" "$CEREMONY" transcript verify --root "$ROOT" "$TR4"
+expect_ok "each ceremony alone verifies (the name is unique within it)" "$CEREMONY" transcript verify --allow-test-cost --root "$ROOT" "$TR4"
 expect_fail "a CA name used in an earlier ceremony is caught across the history" 1 \
 	'0004-dup-ca.jsonl line 2: lint cert-ca-name-unique: the CA subject .*ACME Factory 1 IDevID CA.* has the name of the CA certificate at 0002-sign.jsonl line 2' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 mv "$M/out/dup.pem" "$M/out/dup.pem.away"
 expect_fail "... even when the certificates are not in the copy" 1 '0004-dup-ca.jsonl line 2: lint cert-ca-name-unique' \
-	"$CEREMONY" audit --allow-unanchored --partial "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored --partial "$c"
 rm -f "$M/out/dup.pem.away" "$M/out/dup-chain.pem" "$M/csr/dup.csr"
 # Countersignatures: forged by an unregistered key, over another transcript, renamed.
 cer witness register --token evil-card --label evil --role IW --name Mallory --transcript "$T/transcripts/evil.jsonl" >/dev/null
 c=$(copy); rm "$c/0001-root-keygen.jsonl.countersig-IW"
 cer transcript countersign --token evil-card --key evil --role IW "$c/0001-root-keygen.jsonl" >/dev/null
 expect_fail "a forged countersignature (unregistered key) is caught by audit" 1 '0001-root-keygen.jsonl.countersig-IW: signed by key [0-9a-f]+\.\.\., which no transcript registers' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 expect_fail "and by transcript verify" 1 'countersig-IW: signed by key .* which no transcript registers' \
-	"$CEREMONY" transcript verify --root "$ROOT" "$c/0001-root-keygen.jsonl"
+	"$CEREMONY" transcript verify --allow-test-cost --root "$ROOT" "$c/0001-root-keygen.jsonl"
 c=$(copy); cp "$H/0001-root-keygen.jsonl.countersig-IW" "$c/0002-sign.jsonl.countersig-IW"
 expect_fail "a countersignature over a different transcript is caught" 1 '0002-sign.jsonl.countersig-IW: countersigns a different transcript' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 expect_fail "transcript verify --registry finds the same" 1 'countersigns a different transcript' \
-	"$CEREMONY" transcript verify --root "$ROOT" --registry "$H" "$c/0002-sign.jsonl"
+	"$CEREMONY" transcript verify --allow-test-cost --root "$ROOT" --registry "$H" "$c/0002-sign.jsonl"
 c=$(copy); mv "$c/0001-root-keygen.jsonl.countersig-KE1" "$c/0001-root-keygen.jsonl.countersig-SO"
 expect_fail "a countersignature renamed to another role is caught" 1 'countersig-SO: says role "KE1", but its name says "SO"' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 c=$(copy); jq '.signature = "3006020101020101"' "$H/0001-root-keygen.jsonl.countersig-KE1" >"$c/0001-root-keygen.jsonl.countersig-KE1"
 expect_fail "a bad signature is caught" 1 'countersig-KE1: the signature does not verify with KE1.s registered key' \
-	"$CEREMONY" audit --allow-unanchored "$c"
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
 
 # transcript print, text and HTML; a hostile subject and name are escaped.
 out=$("$CEREMONY" transcript print "$TR1" 2>&1)
@@ -179,7 +186,7 @@ check "print: the root key's SPKI hash in groups, with words" bash -c "printf '%
 # One length to read aloud on screen and on paper (issue 11.10): the screen's 8 words are
 # the words the printout marks, and both say which part of the hash they are.
 last=$(ls "$H"/*.jsonl | sort | tail -n1)
-screen=$("$CEREMONY" audit --root "$ROOT" "$H" 2>&1 | grep -A1 'last head' | sed -n 's/.*read aloud *"\([^"]*\)" (words 1-8 of 32)$/\1/p')
+screen=$("$CEREMONY" audit --allow-test-cost --root "$ROOT" "$H" 2>&1 | grep -A1 'last head' | sed -n 's/.*read aloud *"\([^"]*\)" (words 1-8 of 32)$/\1/p')
 paper=$("$CEREMONY" transcript print "$last" 2>&1 | grep -A1 'head (last line)' | sed -n 's/.*read aloud (words 1-8 of 32, as on screen): "\([^"]*\)"$/\1/p')
 check "the words read aloud on screen are the ones the printout marks" test -n "$screen" -a "$screen" = "$paper"
 check "print: the witness registration" bash -c "printf '%s' \"\$1\" | grep -q 'witness  *role IW, name Iris Witness'" _ "$out"

@@ -3,7 +3,12 @@
 # cards and a backup token; checked with openssl and pkcs11-tool.
 . "$(dirname "$0")/lib.sh"
 setup_hsm
-export CEREMONY_TEST_ARGON2=1
+# Issue 9 item 14: the test Argon2id cost comes from the site configuration (as in a
+# scripted run), announced and recorded; CEREMONY_TEST_ARGON2 is refused.
+printf 'argon2_cost: test\n' >"$T/ceremony.yaml"
+cer() {
+	"$CEREMONY" --config "$T/ceremony.yaml" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" "$@"
+}
 TR=$T/transcripts/backup.jsonl
 PROFILE=$T/profiles/root.yaml
 new_token root-hsm
@@ -42,7 +47,7 @@ check "backup.intent precedes backup.create and names its backup id" bash -c "
 	[ \"\$(printf '%s' \"\${i#*:}\" | jq -r .details.backup_id)\" = \"\$(printf '%s' \"\${c#*:}\" | jq -r .details.backup_id)\" ]"
 check "backup.intent reveals neither k nor n nor the cards" bash -c "! grep '\"action\":\"backup.intent\"' '$TR' | grep -qE '\"(k|n|threshold|shares|cards|spare_shares)\"|ke[0-9]'"
 # Issue 9 item 14: the test cost is announced and recorded, with what lowered it.
-check "the test cost is recorded with its cause" bash -c "grep '\"action\":\"backup.create\"' '$TR' | jq -e '.details.seal_cost.test_cost == true and .details.seal_cost.test_cost_because == \"CEREMONY_TEST_ARGON2=1\"'"
+check "the test cost is recorded with its cause" bash -c "grep '\"action\":\"backup.create\"' '$TR' | jq -e '.details.seal_cost.test_cost == true and .details.seal_cost.test_cost_because == \"ceremony.yaml argon2_cost: test\"'"
 check "backup.create recorded with the blob's hash" bash -c "grep '\"action\":\"backup.create\"' '$TR' | grep -q \"\$(sha256sum '$T/out/root.blob' | cut -c1-64)\""
 check "the transcript shows spare shares n-k = 2" bash -c "grep '\"action\":\"backup.create\"' '$TR' | grep -q '\"spare_shares\":2'"
 check "the transcript does not show k or n" bash -c "! grep '\"action\":\"backup.create\"' '$TR' | grep -qE '\"(k|n|threshold)\":'"
@@ -186,7 +191,7 @@ expect_fail "the wiped card no longer opens the old backup" 1 'holds no share of
 	cer --pin-source "file:$T/pins/card1" card verify ke1 --blob "$T/out/root.blob" --passphrase-source "file:$T/pins/pass1"
 expect_ok "drill from the rekeyed cards" cer backup recover --token drill-hsm --blob "$T/out/rekey.blob" --root "$T/out/root.pem" \
 	--transcript "$TR" --drill --cards "$(cards 8 6)" --card-pin-sources "$(pins 8 6)" --passphrase-sources "$(passes 8 6)"
-check "the transcript verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
+check "the transcript verifies" "$CEREMONY" transcript verify --allow-unsealed --allow-test-cost "$TR"
 
 # Issue 9 item 15: the superseded blob is refused at recovery unless told; the override is recorded.
 expect_fail "recovering a superseded backup is refused" 1 'root.blob is backup [0-9a-f]+, which backup [0-9a-f]+ superseded \(.*line [0-9]+\).*--allow-superseded' \
@@ -196,8 +201,26 @@ expect_ok "--allow-superseded recovers it (a drill)" cer backup recover "${R[@]}
 	--cards "$(cards 2 3 4)" --card-pin-sources "$(pins 2 3 4)" --passphrase-sources "$(passes 2 3 4)"
 check "the override is recorded" bash -c "grep '\"action\":\"backup.drill\"' '$TR' | tail -1 | jq -e '.details.allow_superseded == true'"
 
-# Issue 9 item 14: without the variable, --test-cost is the explicit way; it is announced on the screen.
-out=$(env -u CEREMONY_TEST_ARGON2 "$CEREMONY" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" backup create \
+# Issue 9 item 14: the configuration's key is announced with its cause, and recorded.
+out=$(cer --pin-source "file:$T/pins/card2" card verify ke2 --blob "$T/out/root.blob" --passphrase-source "file:$T/pins/pass2" \
+	--transcript "$T/transcripts/cv.jsonl" 2>&1)
+check "argon2_cost: test is announced in capitals, naming the key" bash -c "printf '%s' \"\$1\" | grep -q '^\*\*\* TEST COST (ceremony.yaml argon2_cost: test): accepting a share sealed at Argon2id 1 pass, 8 KiB'" _ "$out"
+check "... and recorded as the cause" bash -c "grep '\"action\":\"card.verify\"' '$T/transcripts/cv.jsonl' | jq -e '.details.test_cost_accepted_because == \"ceremony.yaml argon2_cost: test\"'"
+# The old environment variable is refused, whatever its value, before anything is written.
+before=$(wc -l <"$TR")
+for v in 1 0; do
+	expect_fail "CEREMONY_TEST_ARGON2=$v is refused with what to use instead" 2 \
+		'^ceremony: CEREMONY_TEST_ARGON2 is no longer read; unset it and put "argon2_cost: test" in ceremony.yaml or give --test-cost' \
+		env CEREMONY_TEST_ARGON2=$v "$CEREMONY" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" backup create \
+		--token root-hsm --key root-2026 --threshold 1 --shares 1 --cards ke9 --card-pin-sources "$(pins 9)" --passphrase-sources "$(passes 9)" \
+		--out "$T/out/env.blob" --internal-record "$T/out/env.json" --transcript "$TR" --test-cost
+done
+check "... and nothing was written" bash -c "test ! -e '$T/out/env.blob' && test ! -e '$T/out/env.json' && test \$(wc -l <'$TR') -eq $before"
+printf 'argon2_cost: cheap\n' >"$T/bad-cost.yaml"
+expect_fail "an argon2_cost that is neither production nor test is refused" 1 'argon2_cost: cheap": give production or test' \
+	"$CEREMONY" --config "$T/bad-cost.yaml" --pin-source "file:$T/pins/card2" card verify ke2 --blob "$T/out/root.blob" --passphrase-source "file:$T/pins/pass2"
+# Without the configuration's key, --test-cost is the explicit way; it is announced on the screen.
+out=$("$CEREMONY" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" backup create \
 	--token root-hsm --key root-2026 --threshold 1 --shares 1 --cards ke9 --card-pin-sources "$(pins 9)" --passphrase-sources "$(passes 9)" \
 	--out "$T/out/tc.blob" --internal-record "$T/out/tc.json" --transcript "$TR" --test-cost 2>&1)
 check "--test-cost is announced in capitals" bash -c "printf '%s' \"\$1\" | grep -q '^\*\*\* TEST COST (--test-cost): sealing the shares at Argon2id 1 pass, 8 KiB'" _ "$out"
@@ -206,11 +229,11 @@ check "the sealing keys are derived before the KEK is made and the root key wrap
 	d=\$(printf '%s\n' \"\$1\" | grep -n 'sealing key derived' | head -1 | cut -d: -f1); w=\$(printf '%s\n' \"\$1\" | grep -n 'wrapped with' | cut -d: -f1)
 	[ -n \"\$d\" ] && [ -n \"\$w\" ] && [ \"\$d\" -lt \"\$w\" ]" _ "$out"
 expect_fail "transcript verify refuses test-cost backups unless told" 1 'line [0-9]+: a backup.s shares were sealed at the TEST Argon2id cost' \
-	env -u CEREMONY_TEST_ARGON2 "$CEREMONY" transcript verify --allow-unsealed "$TR"
-out=$(env -u CEREMONY_TEST_ARGON2 "$CEREMONY" transcript verify --allow-unsealed --allow-test-cost "$TR" 2>&1)
+	"$CEREMONY" transcript verify --allow-unsealed "$TR"
+out=$("$CEREMONY" transcript verify --allow-unsealed --allow-test-cost "$TR" 2>&1)
 check "--allow-test-cost accepts them and says so" bash -c "printf '%s' \"\$1\" | grep -q 'TEST COST: [0-9]* backup records sealed at the test Argon2id cost.*accepted because of --allow-test-cost'" _ "$out"
 expect_fail "production cost refuses a test-cost share" 1 'opslimit 1 is below the floor of 3 \(test limits not allowed\)' \
-	env -u CEREMONY_TEST_ARGON2 "$CEREMONY" --pin-source "file:$T/pins/card9" card verify ke9 --blob "$T/out/tc.blob" --passphrase-source "file:$T/pins/pass9"
+	"$CEREMONY" --pin-source "file:$T/pins/card9" card verify ke9 --blob "$T/out/tc.blob" --passphrase-source "file:$T/pins/pass9"
 
 # Issue 11 item 8: a share can be wiped by its backup id alone (no blob), and the wipe is recorded.
 tcid=$(grep '"action":"backup.create"' "$TR" | tail -1 | jq -r .details.backup_id)

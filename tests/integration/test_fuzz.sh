@@ -22,7 +22,7 @@ new_token card-b "$T/transcripts/f.jsonl"
 cer key generate --token root-hsm --label root --type ec-p256 --transcript "$T/transcripts/f.jsonl" >/dev/null
 printf 'first fuzz passphrase, long enough' >"$T/pins/pa"
 printf 'second fuzz passphrase, long enough' >"$T/pins/pb"
-CEREMONY_TEST_ARGON2=1 cer backup create --token root-hsm --key root --threshold 2 --shares 2 --cards card-a,card-b \
+cer backup create --test-cost --token root-hsm --key root --threshold 2 --shares 2 --cards card-a,card-b \
 	--card-pin-sources "file:$T/pins/user,file:$T/pins/user" --passphrase-sources "file:$T/pins/pa,file:$T/pins/pb" \
 	--out "$S/root.blob" --internal-record "$T/internal.json" --transcript "$T/transcripts/f.jsonl" >/dev/null
 check "seeds were made" test -s "$S/p256.der" -a -s "$S/mnemonic.txt" -a -s "$S/root.blob"

@@ -24,7 +24,7 @@ passes() { local s="" i; for i in "$@"; do s="$s${s:+,}file:$T/pins/pass$i"; don
 backup() { # OUT INTERNAL TRANSCRIPT [--supersedes-style args...]
 	local out=$1 internal=$2 tr=$3 verb=$4
 	shift 4
-	CEREMONY_TEST_ARGON2=1 cer backup "$verb" --token root-hsm --key root --threshold 2 --shares 3 \
+	cer backup "$verb" --test-cost --token root-hsm --key root --threshold 2 --shares 3 \
 		--cards card-1,card-2,card-3 --card-pin-sources "$(pins 1 2 3)" --passphrase-sources "$(passes 1 2 3)" \
 		--out "$out" --internal-record "$internal" --transcript "$tr" "$@" >/dev/null
 }
@@ -138,7 +138,7 @@ DR=$S/transcripts/0003-dr.jsonl
 ncer() { "$NEW" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" "$@"; }
 expect_ok "kit verify with the rebuilt tool" "$NEW" backup kit verify --root "$S/out/root.pem" "$K2"
 expect_ok "a new HSM token at the backup site" ncer token init --label backup-hsm --transcript "$DR" --previous "$LAST" --ceremony dr
-expect_ok "recover the root from two cards" env CEREMONY_TEST_ARGON2=1 "$NEW" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" backup recover --token backup-hsm --blob "$BLOB" \
+expect_ok "recover the root from two cards" "$NEW" --pin-source "file:$T/pins/user" --so-pin-source "file:$T/pins/so" backup recover --test-cost --token backup-hsm --blob "$BLOB" \
 	--root "$S/out/root.pem" --cards card-1,card-2 --card-pin-sources "$(pins 1 2)" --passphrase-sources "$(passes 1 2)" \
 	--challenge-out "$S/out/challenge.txt" --signature-out "$S/out/challenge.sig" --transcript "$DR"
 check "openssl proves the recovered key is the root's" bash -c "openssl x509 -in '$S/out/root.pem' -pubkey -noout >'$F/root.pub' && \
@@ -153,7 +153,7 @@ expect_ok "the DR ceremony is sealed by that key" ncer transcript seal --token b
 	--cert "$S/out/dr-signer.pem" "$DR"
 # The kit carries the current blob only, so the superseded ones' hashes cannot be
 # compared: a partial audit, which audit says rather than marking it ✓. The history was
-# made at the test Argon2id cost (CEREMONY_TEST_ARGON2=1 above): the auditor says so too.
+# made at the test Argon2id cost (--test-cost above): the auditor says so too.
 out=$("$NEW" audit --partial --allow-test-cost --root "$S/out/root.pem" "$S/transcripts" 2>&1)
 rc=$?
 expect_eq "the audit of the history continued by the DR ceremony holds" 0 "$rc"

@@ -54,7 +54,6 @@ static int setup(void **state)
 	if (write_text("so", "so-pin-0000") != 0 || write_text("user", "user-pin-1234") != 0 ||
 	    write_text("pass", "a passphrase long enough for the rule") != 0)
 		return -1;
-	setenv(SEAL_TEST_ENV, "1", 1);
 	return 0;
 }
 
@@ -246,7 +245,7 @@ static void test_backup_leaves_no_kek_on_disk(void **state)
 	/* The KEK, as the test can know it: combined from two cards through the library. */
 	p.cards.names = (const char *[]){"card3", "card1"};
 	p.cards.count = 2;
-	assert_int_equal(backup_kek_from_cards(&ctx, blob, &p.cards, &kek, &used), 0);
+	assert_int_equal(backup_kek_from_cards(&ctx, blob, &p.cards, 1, &kek, &used), 0);
 	assert_int_equal(used, 2);
 	assert_int_equal(kek->len, 32);
 	hex_encode(kek->data, 32, hex);
@@ -261,7 +260,7 @@ static void test_backup_leaves_no_kek_on_disk(void **state)
 		struct backupblob *bb = malloc(sizeof(*bb));
 		struct backup_card cs[3];
 		struct slip39_share *sh = sodium_malloc(sizeof(*sh));
-		struct seal_limits lim = seal_limits_default();
+		struct seal_limits lim = seal_limits_test();
 		uint8_t *raw = NULL, packed[64];
 		size_t raw_len = 0, plen = 0;
 		char words[512];
@@ -301,7 +300,7 @@ static void test_backup_leaves_no_kek_on_disk(void **state)
 	p.cards.count = 1;
 	secret_free(kek);
 	kek = NULL;
-	assert_int_equal(backup_kek_from_cards(&ctx, blob, &p.cards, &kek, &used), CER_E_REFUSED);
+	assert_int_equal(backup_kek_from_cards(&ctx, blob, &p.cards, 1, &kek, &used), CER_E_REFUSED);
 	assert_null(kek);
 	fclose(devnull);
 	secret_free(user);

@@ -402,30 +402,6 @@ static void test_seal_blob_never_contains_share_bytes(void **state)
 	free(blob);
 }
 
-static void test_seal_limits_default_follows_test_variable_exactly(void **state)
-{
-	struct seal_limits lim;
-
-	(void)state;
-	assert_int_equal(unsetenv(SEAL_TEST_ENV), 0);
-	lim = seal_limits_default();
-	assert_int_equal(lim.opslimit, crypto_pwhash_OPSLIMIT_MODERATE);
-	assert_int_equal(lim.memlimit, crypto_pwhash_MEMLIMIT_MODERATE);
-	assert_false(lim.test_limits_allowed);
-	assert_false(seal_limits_is_test(&lim));
-	assert_int_equal(setenv(SEAL_TEST_ENV, "yes", 1), 0);
-	assert_false(seal_limits_default().test_limits_allowed);
-	assert_int_equal(setenv(SEAL_TEST_ENV, "", 1), 0);
-	assert_false(seal_limits_default().test_limits_allowed);
-	assert_int_equal(setenv(SEAL_TEST_ENV, "1", 1), 0);
-	lim = seal_limits_default();
-	assert_int_equal(lim.opslimit, 1);
-	assert_int_equal(lim.memlimit, 8192);
-	assert_true(lim.test_limits_allowed);
-	assert_true(seal_limits_is_test(&lim));
-	assert_int_equal(unsetenv(SEAL_TEST_ENV), 0);
-}
-
 /* One seal and open at the production cost, so the shipped path runs too (~1 s). */
 static void test_seal_round_trip_at_production_cost(void **state)
 {
@@ -503,7 +479,6 @@ int main(void)
 		cmocka_unit_test(test_seal_refuses_bad_sizes),
 		cmocka_unit_test(test_seal_refuses_unknown_magic_and_version),
 		cmocka_unit_test(test_seal_blob_never_contains_share_bytes),
-		cmocka_unit_test(test_seal_limits_default_follows_test_variable_exactly),
 		cmocka_unit_test(test_seal_round_trip_at_production_cost),
 		cmocka_unit_test(test_seal_key_seals_and_reads_back_without_another_derivation),
 	};
