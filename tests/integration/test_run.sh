@@ -20,8 +20,11 @@ expect_ok "the auditor's replay script over the whole history" "$CEREMONY" --con
 	--answers "$SITE_ANSWERS" --transcript "$T/audit-run.jsonl"
 check "the audit recorded its replay" grep -q '"action":"step.done".*"step":"1.2"' "$T/audit-run.jsonl"
 for f in "$S"/*.jsonl; do
-	check "$(basename "$f") verifies against the root" "$CEREMONY" transcript verify --root "$SITE/out/root.pem" "$f"
+	# The site seals at the test Argon2id cost (argon2_cost: test): a verifier says so.
+	check "$(basename "$f") verifies against the root" "$CEREMONY" transcript verify --allow-test-cost --root "$SITE/out/root.pem" "$f"
 done
+expect_fail "a backup's transcript sealed at the test cost fails without --allow-test-cost" 1 'sealed at the TEST Argon2id cost' \
+	"$CEREMONY" --config "$SITE_CONFIG" transcript verify --root "$SITE/out/root.pem" "$S/0001-root-keygen.jsonl"
 check "each ceremony names the previous sealed one" bash -c "head -1 '$S/0003-crl.jsonl' | grep -q '\"previous\":{\"path\":\"transcripts/0002-signing.jsonl\"'"
 # The factory's medium carries only what goes to the factory (issue 10.8).
 check "the backup blob is on its own medium" test -s "$SITE/backup-media/root-backup.blob"
