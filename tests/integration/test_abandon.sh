@@ -29,7 +29,7 @@ check "the abandonment is recorded with its reason and the next step" grep -q '"
 expect_fail "an abandoned ceremony is not resumed" 1 'was abandoned; start the ceremony again' \
 	run_script root-key-generation first-attempt
 expect_ok "the second attempt runs as a first ceremony" run_script root-key-generation 0001-root-keygen
-"$CEREMONY" audit --root "$SITE/out/root.pem" "$S" >"$T/audit1.out" 2>&1
+"$CEREMONY" audit --allow-test-cost --root "$SITE/out/root.pem" "$S" >"$T/audit1.out" 2>&1
 rc=$?
 check "the audit holds with an abandoned first attempt beside the history" test "$rc" -eq 0
 check "... which it lists as abandoned, with the reason, not as a fork" bash -c "grep -q 'first-attempt.jsonl.*ABANDONED: bag seal broken' '$T/audit1.out' && ! grep -qi 'fork' '$T/audit1.out'"
@@ -41,12 +41,12 @@ check "the verdict counts the abandoned ceremony apart" grep -q 'History intact:
 printf 'confirm_all: yes\nsteps:\n  "1.1": {confirm: "no", happened: "CSR media missing", decision: abort, decided_by: CA}\n' >"$T/sgn-head.yaml"
 sed -n '/^roles:/,$p' "$SITE_ANSWERS" >>"$T/sgn-head.yaml"
 SITE_ANSWERS=$T/sgn-head.yaml run_script signing 0002-signing 0001-root-keygen >/dev/null 2>&1
-"$CEREMONY" audit --root "$SITE/out/root.pem" "$S" >"$T/audit2.out" 2>"$T/audit2.err"
+"$CEREMONY" audit --allow-test-cost --root "$SITE/out/root.pem" "$S" >"$T/audit2.out" 2>"$T/audit2.err"
 rc=$?
 check "an audit with a ceremony in progress fails without --partial" test "$rc" -eq 1
 check "... naming the ceremony in progress" grep -q 'Not checked: 0002-signing.jsonl is in progress (not sealed)' "$T/audit2.out"
 check "... and never calls the history intact" bash -c "! grep -q 'History intact' '$T/audit2.out' && grep -q 'give --partial' '$T/audit2.err'"
-"$CEREMONY" audit --partial --root "$SITE/out/root.pem" "$S" >"$T/audit3.out" 2>&1
+"$CEREMONY" audit --allow-test-cost --partial --root "$SITE/out/root.pem" "$S" >"$T/audit3.out" 2>&1
 rc=$?
 check "with --partial the audit exits 0 and says partial in the verdict" bash -c "test $rc -eq 0 && grep -q 'History intact AS FAR AS CHECKED (partial audit, --partial)' '$T/audit3.out'"
 check "the unsealed ceremony is marked, not ✓" grep -q '0002-signing.jsonl.*NOT SEALED' "$T/audit3.out"
@@ -56,7 +56,7 @@ check "the unsealed ceremony is marked, not ✓" grep -q '0002-signing.jsonl.*NO
 check "an abandoned ceremony is sealed when its key exists" test -s "$S/0002-signing.jsonl.sig"
 check "openssl accepts the abandoned ceremony's seal" openssl cms -verify -binary -inform DER -in "$S/0002-signing.jsonl.sig" \
 	-content "$S/0002-signing.jsonl" -CAfile "$SITE/out/root.pem" -out /dev/null
-"$CEREMONY" audit --root "$SITE/out/root.pem" "$S" >"$T/audit4.out" 2>&1
+"$CEREMONY" audit --allow-test-cost --root "$SITE/out/root.pem" "$S" >"$T/audit4.out" 2>&1
 rc=$?
 check "the audit holds again, listing the sealed abandoned ceremony" bash -c "test $rc -eq 0 && grep -q '0002-signing.jsonl.*ABANDONED: CSR medium missing.*sealed ✓' '$T/audit4.out'"
 
@@ -64,7 +64,7 @@ check "the audit holds again, listing the sealed abandoned ceremony" bash -c "te
 mkdir -p "$T/only/transcripts"
 cp "$S"/0001-root-keygen.jsonl* "$T/only/transcripts/"
 cp "$SITE/out/root.pem" "$T/only/root.pem"
-"$CEREMONY" audit --root "$T/only/root.pem" "$T/only/transcripts" >"$T/audit5.out" 2>"$T/audit5.err"
+"$CEREMONY" audit --allow-test-cost --root "$T/only/root.pem" "$T/only/transcripts" >"$T/audit5.out" 2>"$T/audit5.err"
 rc=$?
 check "an audit without the recorded files fails" test "$rc" -eq 1
 check "... saying what it could not replay or check, without a ✓ for it" bash -c "grep -q 'NOT REPLAYED: 2 records' '$T/audit5.out' && grep -q 'Not checked: 2 records could not be replayed' '$T/audit5.out' && ! grep -q 'certificate.*replayed ✓' '$T/audit5.out'"

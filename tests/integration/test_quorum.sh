@@ -94,7 +94,7 @@ check "the statement names the CSR, profile, ceremony and record position" bash 
 
 seal() { "$CEREMONY" --pin-source "file:$P/CA.pin" transcript seal --token root-hsm --key ceremony-signing --cert "$SITE/out/ceremony-signer.pem" "$1"; }
 expect_ok "the signing transcript is sealed" seal "$TR"
-out=$("$CEREMONY" audit --root "$SITE/out/root.pem" "$S" 2>&1)
+out=$("$CEREMONY" audit --allow-test-cost --root "$SITE/out/root.pem" "$S" 2>&1)
 check "audit accepts the approved history" test $? -eq 0
 check "audit reports the approvals" bash -c "printf '%s' '$out' | grep -q 'quorum ✓ 1 approval set checked; 1 root operation approved' && printf '%s' '$out' | grep -q 'approval sets by KE1 KE2 IW KE3'"
 check "transcript verify checks the quorum too" bash -c \
@@ -166,7 +166,7 @@ audit_names() { # NAME MODE PATTERN
 	local f=$T/forged-$2/transcripts/0002-signing.jsonl
 	check "$2: the forged copy's seal verifies (openssl cms)" openssl cms -verify -binary -inform DER \
 		-in "$f.sig" -content "$f" -CAfile "$SITE/out/root.pem" -out /dev/null
-	expect_fail "$1" 1 "$3" "$CEREMONY" audit --root "$SITE/out/root.pem" "$T/forged-$2/transcripts"
+	expect_fail "$1" 1 "$3" "$CEREMONY" audit --allow-test-cost --root "$SITE/out/root.pem" "$T/forged-$2/transcripts"
 }
 audit_names "audit names an approval for other bytes" other-bytes 'approval 1 by KE3 is for other bytes or another operation \(tbs_sha256 differs\)'
 audit_names "audit names a missing approver" missing-approver 'issue-ca needs approvals of 2 of KE; 1 approver \(KE3\) gives only 1 of KE'
@@ -190,7 +190,7 @@ expect_ok "the quorum in force approves a policy change" \
 	policy --approvers KE1,KE2,KE4,IW --approver-pin-sources "file:$P/KE1.pin,file:$P/KE2.pin,file:$P/KE4.pin,file:$P/IW.pin"
 expect_ok "the policy-change transcript is sealed" seal "$PT"
 check "quorum show has the new policy" bash -c "'$CEREMONY' quorum show --history '$S' | grep -q 'issue-ca *3 of KE'"
-check "audit accepts the approved change" "$CEREMONY" audit --root "$SITE/out/root.pem" "$S"
+check "audit accepts the approved change" "$CEREMONY" audit --allow-test-cost --root "$SITE/out/root.pem" "$S"
 # The same change, recorded without approvals, in a forged copy.
 d=$T/forged-policy
 cp -r "$SITE" "$d"
@@ -209,7 +209,7 @@ with open(path, "w") as f:
 PY
 seal "$d/transcripts/0003-policy.jsonl" >/dev/null 2>&1
 expect_fail "audit names a policy change without the old quorum" 1 'the quorum policy was changed without the approval of the quorum then in force' \
-	"$CEREMONY" audit --root "$SITE/out/root.pem" "$d/transcripts"
+	"$CEREMONY" audit --allow-test-cost --root "$SITE/out/root.pem" "$d/transcripts"
 
 # Officers after the policy: registering and retiring are approved by the quorum.
 OT=$S/0004-officers.jsonl
@@ -272,7 +272,7 @@ assert certs == items, (certs, items)
 assert stmt["tbs_sha256"] == combined == q["tbs_sha256"], (stmt, combined)
 PY
 expect_ok "the officers' transcript is sealed" seal "$OT"
-out=$("$CEREMONY" audit --root "$SITE/out/root.pem" "$S" 2>&1)
+out=$("$CEREMONY" audit --allow-test-cost --root "$SITE/out/root.pem" "$S" 2>&1)
 check "audit accepts the officers' changes and reports the approvals" bash -c "printf '%s' \"\$1\" | grep -q 'quorum ✓ 4 approval sets checked; 3 root operations approved'" _ "$out"
 check "quorum show lists KE4 as retired and KE6 as an officer" bash -c \
 	"'$CEREMONY' quorum show --history '$S' | grep -q 'KE4 .*retired' && '$CEREMONY' quorum show --history '$S' | grep -q 'KE6 *Person KE6'"
@@ -306,5 +306,5 @@ with open(path, "w") as f:
 PY
 seal "$d/transcripts/0001-root-keygen.jsonl" >/dev/null 2>&1
 expect_fail "transcript verify names a backup without approvals" 1 'the backup operation \(backup-create\) carries no approvals' \
-	"$CEREMONY" transcript verify --root "$SITE/out/root.pem" "$d/transcripts/0001-root-keygen.jsonl"
+	"$CEREMONY" transcript verify --allow-test-cost --root "$SITE/out/root.pem" "$d/transcripts/0001-root-keygen.jsonl"
 finish
