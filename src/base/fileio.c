@@ -75,7 +75,85 @@ int file_check_new(const char *path)
 	return 0;
 }
 
-static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode, int sync);
+static int link_error(const char *path)
+{
+	return errno == EEXIST
+		       ? cer_err(CER_E_EXISTS, "%s: already exists; refusing to overwrite it", path)
+		       : cer_err(CER_E_IO, "%s: cannot create: %s", path, strerror(errno));
+}
+
+/*
+ * The file is written unnamed (O_TMPFILE) and given its name at the end, so a kill at any
+ * point leaves nothing behind. 1: this file system (vfat, say) or a missing /proc cannot,
+ * nothing was created: use a named temporary file.
+ */
+static int write_unnamed(const char *path, const char *dir, const void *data, size_t len,
+			 mode_t mode, int sync)
+{
+	char self[64];
+	int fd, r = 0;
+
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL
+			       ? 1
+			       : cer_err(CER_E_IO, "%s: cannot create: %s", path, strerror(errno));
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || (sync && fsync(fd) != 0))
+		r = cer_err(CER_E_IO, "%s: cannot write: %s", path, strerror(errno));
+	else if (snprintf(self, sizeof(self), "/proc/self/fd/%d", fd) >= (int)sizeof(self))
+		r = cer_err(CER_E_INTERNAL, "a file descriptor's name does not fit");
+	/* link(2), unlike rename(2), fails with EEXIST instead of replacing. */
+	else if (linkat(AT_FDCWD, self, AT_FDCWD, path, AT_SYMLINK_FOLLOW) != 0)
+		r = errno == ENOENT && access("/proc/self/fd", X_OK) != 0 ? 1 : link_error(path);
+	if (close(fd) != 0 && r == 0)
+		r = cer_err(CER_E_IO, "%s: cannot close: %s", path, strerror(errno));
+	return r;
+}
+
+/* Where O_TMPFILE cannot be: a named temporary file (NAME.tmp-<12 hex>, which the runner
+ * sweeps after a kill), linked to its name, then removed. */
+static int write_named_temp(const char *path, const void *data, size_t len, mode_t mode, int sync)
+{
+	char tmp[PATH_MAX];
+	uint8_t rnd[6];
+	int fd, r = 0;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x", path, rnd[0], rnd[1],
+		     rnd[2], rnd[3], rnd[4], rnd[5]) >= (int)sizeof(tmp))
+		return cer_err(CER_E_INPUT, "%s: path too long", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cer_err(CER_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
+	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || (sync && fsync(fd) != 0))
+		r = cer_err(CER_E_IO, "%s: cannot write: %s", tmp, strerror(errno));
+	if (close(fd) != 0 && r == 0)
+		r = cer_err(CER_E_IO, "%s: cannot close: %s", tmp, strerror(errno));
+	if (r == 0 && link(tmp, path) != 0)
+		r = link_error(path);
+	if (unlink(tmp) != 0 && r == 0)
+		r = cer_err(CER_E_IO, "%s was written, but its temporary file %s cannot be removed: %s",
+			    path, tmp, strerror(errno));
+	return r;
+}
+
+static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode, int sync)
+{
+	char dir[PATH_MAX];
+	int r;
+
+	if ((r = file_check_new(path)) != 0)
+		return r;
+	if ((r = dir_of(path, dir, sizeof(dir))) != 0)
+		return r;
+	r = write_unnamed(path, dir, data, len, mode, sync);
+	if (r == 1)
+		r = write_named_temp(path, data, len, mode, sync);
+	/* One folder sync makes the new name (and a temporary name's removal) durable. */
+	if (r == 0 && sync)
+		r = fsync_dir(dir);
+	return r;
+}
 
 int file_write_new(const char *path, const void *data, size_t len)
 {
@@ -102,53 +180,6 @@ int file_sync_fs(const char *path)
 	if (syncfs(fd) != 0)
 		r = cer_err(CER_E_IO, "%s: cannot sync its file system: %s", path, strerror(errno));
 	close(fd);
-	return r;
-}
-
-static int write_new_mode(const char *path, const void *data, size_t len, mode_t mode, int sync)
-{
-	char dir[PATH_MAX], tmp[PATH_MAX];
-	uint8_t rnd[8];
-	int fd = -1, r, created = 0;
-
-	if ((r = file_check_new(path)) != 0)
-		return r;
-	if ((r = dir_of(path, dir, sizeof(dir))) != 0)
-		return r;
-	randombytes_buf(rnd, sizeof(rnd));
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp-%02x%02x%02x%02x%02x%02x", path, rnd[0], rnd[1],
-		     rnd[2], rnd[3], rnd[4], rnd[5]) >= (int)sizeof(tmp))
-		return cer_err(CER_E_INPUT, "%s: path too long", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return cer_err(CER_E_IO, "%s: cannot create: %s", tmp, strerror(errno));
-	created = 1;
-	if (fchmod(fd, mode) != 0 || write_all(fd, data, len) != 0 || (sync && fsync(fd) != 0)) {
-		r = cer_err(CER_E_IO, "%s: cannot write: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		r = cer_err(CER_E_IO, "%s: cannot close: %s", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	/* link(2) fails with EEXIST instead of replacing, unlike rename(2). */
-	if (link(tmp, path) != 0) {
-		r = errno == EEXIST
-			    ? cer_err(CER_E_EXISTS, "%s: already exists; refusing to overwrite it",
-				      path)
-			    : cer_err(CER_E_IO, "%s: cannot create: %s", path, strerror(errno));
-		goto out;
-	}
-	r = sync ? fsync_dir(dir) : 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		(void)unlink(tmp);
-	if (r == 0 && sync)
-		r = fsync_dir(dir);
 	return r;
 }
 
