@@ -11,7 +11,6 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/sizes.h"
-#include "ceremony/textbuf.h"
 #include "ceremony/tokenops.h"
 #include "ceremony/fileio.h"
 #include "ceremony/media.h"
@@ -1121,9 +1120,9 @@ static int runner_sweep_temps(struct runner *rn, const struct timespec *started)
 	size_t n = 0, removed = 0;
 	int r;
 
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (rn->ctx->config != NULL && config_get(rn->ctx->config, keys[i]) != NULL)
-			dirs[n++] = config_get(rn->ctx->config, keys[i]);
+	for (size_t i = 0; rn->ctx->config != NULL && i < sizeof(keys) / sizeof(keys[0]); i++)
+		if ((dirs[n] = config_get(rn->ctx->config, keys[i])) != NULL)
+			n++;
 	if ((r = text_copy(tdir, sizeof(tdir), "the transcript's path", rn->public_transcript)) != 0)
 		return r;
 	dirs[n++] = dirname(tdir);
