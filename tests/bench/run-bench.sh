@@ -40,7 +40,10 @@ measure "cert sign: batch of $N intermediates, one login" "${CER[@]}" cert sign 
 	--csr-dir "$T/csr" --out-dir "$T/certs" --transcript "$TR" --expect-file "$PINS"
 measure "crl sign" "${CER[@]}" crl sign --token root-hsm --key k-ec-p384 --issuer "$T/out/root.pem" \
 	--next-update 30 --out "$T/out/root.crl" --transcript "$TR"
-measure "transcript seal" "${CER[@]}" transcript seal --token root-hsm --key k-ec-p384 "$TR"
+# Seals are made by a ceremony-signing key the root certifies, never the root key.
+measure "cert signer (ec-p384)" "${CER[@]}" cert signer --token root-hsm --key k-ec-p384 --issuer "$T/out/root.pem" \
+	--profile ceremony-scripts/profiles/ceremony-signer.yaml --label bench-signer --out "$T/out/signer.pem" --transcript "$TR"
+measure "transcript seal" "${CER[@]}" transcript seal --token root-hsm --key bench-signer "$TR"
 measure "transcript verify + replay ($N certificates)" "$CEREMONY" transcript verify --root "$T/out/root.pem" "$TR"
 unset CEREMONY_TEST_ARGON2
 cards=""
