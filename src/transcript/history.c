@@ -334,6 +334,10 @@ static int history_record(void *arg, long line, json_t *rec)
 			return r;
 		return history_spki_hex(h, json_string_value(json_object_get(cert, "spki_sha256")));
 	}
+	if (strcmp(action, "cert.cross") == 0) { /* an existing root's key: its serial only */
+		const char *serial = json_string_value(json_object_get(cert, "serial"));
+		return serial != NULL ? history_add_serial(h, serial) : 0;
+	}
 	if (strcmp(action, "crl.sign") == 0) {
 		json_int_t n = json_integer_value(json_object_get(d, "crl_number"));
 		if (n > h->max_crl_number)

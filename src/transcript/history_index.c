@@ -11,7 +11,7 @@
  * replaced. The CA names' hashes are lint_name_der_hash's (X509_NAME_hash_ex).
  * Big-endian integers, read through bufread (STYLE 5):
  *
- *   "CERHIX03"  u32 OpenSSL_version_num()  transcript SHA-256 (32)
+ *   "CERHIX04"  u32 OpenSSL_version_num()  transcript SHA-256 (32)
  *   u32 n, n x (u8 len, serial hex)
  *   u32 n, n x SPKI SHA-256 (32)
  *   u32 n, n x (u8 len, serial hex, u32 len, subject DER, u8 hashed, u8 has_cn,
@@ -37,7 +37,7 @@
 #include "ceremony/transcript.h"
 #include "history_int.h"
 
-#define INDEX_MAGIC "CERHIX03"
+#define INDEX_MAGIC "CERHIX04" /* 04: cert.cross serials are the history's too */
 #define INDEX_DER_MAX 4096 /* as a certificate record's subject_der */
 
 static int index_path(const uint8_t md[SHA256_LEN], char *out, size_t size, int dir_only)
