@@ -23,6 +23,7 @@
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/rerun.h"
 #include "ceremony/serials.h"
 #include "ceremony/sizes.h"
 #include "ceremony/textbuf.h"
@@ -125,12 +126,12 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	struct history *hist = NULL;
 	struct profile prof;
 	struct p11key k;
-	X509 *issuer = NULL, *subject = NULL, *x = NULL;
+	X509 *issuer = NULL, *subject = NULL, *x = NULL, *found = NULL;
 	ASN1_INTEGER *serial = NULL;
 	uint8_t *pem = NULL, fp[SHA256_LEN], issuer_spki[SHA256_LEN], subject_spki[SHA256_LEN],
 		tbs[SHA256_LEN], signed_tbs[SHA256_LEN];
 	size_t pem_len = 0;
-	json_t *ins = NULL, *outs = NULL;
+	json_t *ins = NULL, *outs = NULL, *details;
 	const char *tpath;
 	int r;
 
@@ -155,9 +156,17 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 	}
 	if ((r = certinfo_spki_sha256(X509_get0_pubkey(issuer), issuer_spki)) != 0 ||
 	    (r = certinfo_spki_sha256(X509_get0_pubkey(subject), subject_spki)) != 0 ||
-	    (r = file_check_new(p->out_path)) != 0 ||
-	    (r = history_load_beside(tpath, p->history_dir, &hist)) != 0 ||
-	    (r = ctx_transcript_open(ctx, "cert cross", &tr)) != 0)
+	    (r = rerun_output(p->out_path, &found)) != 0 ||
+	    (r = history_load_beside(tpath, p->history_dir, &hist)) != 0)
+		goto out;
+	if (found != NULL) { /* a certificate a killed run wrote and did not record */
+		struct rerun_expect e = {X509_get0_pubkey(issuer), X509_get_subject_name(issuer),
+					 X509_get_subject_name(subject), X509_get0_pubkey(subject),
+					 "cross certificate"};
+		if ((r = rerun_match(found, p->out_path, &e, hist)) != 0)
+			goto out;
+	}
+	if ((r = ctx_transcript_open(ctx, "cert cross", &tr)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, p->token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
 	    (r = p11key_find_signer(h.session, p->key, &k, NULL)) != 0 ||
@@ -165,6 +174,11 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 		goto out;
 	if ((r = hsmkey_cert_check(hk, issuer, p->issuer_cert, "nothing was signed")) != 0)
 		goto out;
+	if (found != NULL) {
+		x = found;
+		found = NULL;
+		goto record;
+	}
 	if ((r = fresh_serial(&h, hist, &serial)) != 0 ||
 	    (r = certbuild_new(&prof, X509_get_subject_name(subject), X509_get0_pubkey(subject),
 			       issuer, serial, NULL, 0, &x)) != 0 ||
@@ -189,8 +203,11 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 					    "was written");
 		goto out;
 	}
-	if ((r = certbuild_fingerprint(x, fp)) != 0 || (r = pem_encode_cert(x, &pem, &pem_len)) != 0 ||
+	if ((r = pem_encode_cert(x, &pem, &pem_len)) != 0 ||
 	    (r = file_write_public(p->out_path, pem, pem_len)) != 0)
+		goto out;
+record:
+	if ((r = certbuild_fingerprint(x, fp)) != 0)
 		goto out;
 	if ((r = transcript_files(tr, &ins, p->profile, p->issuer_cert, p->subject_cert,
 				  NULL)) != 0 ||
@@ -200,19 +217,24 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 		char ih[SHA256_HEX_SIZE], sh[SHA256_HEX_SIZE];
 		hex_encode(issuer_spki, SHA256_LEN, ih);
 		hex_encode(subject_spki, SHA256_LEN, sh);
-		r = transcript_append(tr, "cert.cross", ins, outs,
-				      json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "key", p->key,
-						"token_serial", h.token.serial, "issuer_spki_sha256", ih,
-						"subject_spki_sha256", sh, "old_root_may_issue",
-						p->old_root_may_issue, "certificate",
-						certinfo_json(x, prof.name)),
-				      NULL);
+		details = json_pack("{s:s, s:s, s:s, s:s, s:b, s:o}", "key", p->key, "token_serial",
+				    h.token.serial, "issuer_spki_sha256", ih, "subject_spki_sha256", sh,
+				    "old_root_may_issue", p->old_root_may_issue, "certificate",
+				    certinfo_json(x, prof.name));
+		if (details != NULL && pem == NULL)
+			json_object_set_new(details, "recorded_after_interruption", json_true());
+		r = transcript_append(tr, "cert.cross", ins, outs, details, NULL);
 	}
 	ins = outs = NULL;
 	if (r != 0)
 		goto out;
-	fprintf(out, "Cross certificate written to %s: \"%s\" certifies the key of \"%s\"\n",
-		p->out_path, p->key, p->subject_cert);
+	if (pem == NULL)
+		fprintf(out, "Cross certificate found at %s: an interrupted run wrote it and did not "
+			     "record it; recorded now (nothing was signed)\n",
+			p->out_path);
+	else
+		fprintf(out, "Cross certificate written to %s: \"%s\" certifies the key of \"%s\"\n",
+			p->out_path, p->key, p->subject_cert);
 	readaloud_print(out, "sha256", fp, 32);
 	readaloud_print(out, "subject SPKI sha256", subject_spki, 32);
 out:
@@ -221,6 +243,7 @@ out:
 	free(pem);
 	ASN1_INTEGER_free(serial);
 	X509_free(x);
+	X509_free(found);
 	X509_free(issuer);
 	X509_free(subject);
 	history_free(hist);

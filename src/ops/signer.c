@@ -15,6 +15,7 @@
 #include "ceremony/encode.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/history.h"
 #include "ceremony/hsm.h"
 #include "ceremony/hsmkey.h"
 #include "ceremony/keyrecord.h"
@@ -23,6 +24,7 @@
 #include "ceremony/pem.h"
 #include "ceremony/profile.h"
 #include "ceremony/readaloud.h"
+#include "ceremony/rerun.h"
 #include "ceremony/signer.h"
 #include "ceremony/sizes.h"
 #include "ceremony/transcript.h"
@@ -132,11 +134,54 @@ out:
 	return r;
 }
 
+/*
+ * A rerun after a kill between writing the certificate and recording it: the key it
+ * certifies is on the token under label, made as cert signer makes it (its evidence
+ * checked again under the waivers stored beside it); nothing is generated or signed.
+ */
+static int signer_found(struct hsm *h, X509 *root, const struct profile *prof, const char *label,
+			X509_NAME *name, const char *path, const struct history *hist, X509 **found,
+			struct signer_made *m)
+{
+	struct rerun_expect e;
+	struct lint_input in;
+	unsigned stored = 0;
+	int r;
+
+	if ((r = p11key_find(h->session, label, &m->key)) != 0) {
+		cer_err_prefix("%s: already exists; refusing to overwrite it: it is a certificate, but "
+			       "the key it should certify is not on the token: ",
+			       path);
+		return CER_E_EXISTS;
+	}
+	if ((r = p11key_waivers_read(h->session, &m->key, &stored)) != 0 ||
+	    (r = p11key_evidence_read(h->session, &m->key, &m->ev)) != 0 ||
+	    (r = p11key_evidence_check(&m->ev, P11KEY_ROOT_NONE, 1, stored, NULL)) != 0 ||
+	    (r = p11key_public_read(h->session, &m->key, &m->pub)) != 0)
+		return r;
+	e.issuer_key = X509_get0_pubkey(root);
+	e.issuer_name = X509_get_subject_name(root);
+	e.subject = name;
+	e.subject_key = m->pub.pkey;
+	e.what = "ceremony-signing certificate";
+	memset(&in, 0, sizeof(in));
+	in.cert = *found;
+	in.issuer = root;
+	in.profile = prof;
+	in.expected_key = m->pub.pkey;
+	if ((r = rerun_match(*found, path, &e, hist)) != 0 || (r = lint_cert(&in)) != 0 ||
+	    (r = cms_signer_check(*found)) != 0)
+		return r;
+	m->cert = *found;
+	*found = NULL;
+	return 0;
+}
+
 static int signer_record(struct transcript *tr, const char *profile, const char *root_path,
 			 const char *out_path, const char *root_label, const struct hsm *h,
-			 const struct signer_made *m)
+			 const struct signer_made *m, int after_interruption)
 {
-	json_t *in = NULL, *outs = NULL;
+	json_t *in = NULL, *outs = NULL, *details;
 	char id_hex[2 * sizeof(m->key.id) + 1];
 	int r;
 
@@ -144,15 +189,16 @@ static int signer_record(struct transcript *tr, const char *profile, const char 
 	if ((r = transcript_files(tr, &in, profile, root_path, NULL)) != 0 ||
 	    (r = transcript_files(tr, &outs, out_path, NULL)) != 0)
 		goto out;
-	r = transcript_append(tr, "cert.signer", in, outs,
-			      json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:o}", "key",
+	details = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}, s:o, s:s, s:o}", "key",
 					root_label, "token_serial", h->token.serial, "signer",
 					"label", m->key.label, "id", id_hex, "type",
 					key_type_name(m->key.type), "evidence",
 					keyrecord_evidence(&m->ev),
 					"spki_sha256", m->pub.spki_sha256_hex, "certificate",
-					certinfo_json(m->cert, "ceremony-signer")),
-			      NULL);
+					certinfo_json(m->cert, "ceremony-signer"));
+	if (details != NULL && after_interruption)
+		json_object_set_new(details, "recorded_after_interruption", json_true());
+	r = transcript_append(tr, "cert.signer", in, outs, details, NULL);
 	in = outs = NULL;
 out:
 	json_decref(in);
@@ -165,10 +211,11 @@ int signer_create(struct ceremony_ctx *ctx, const struct signer_opts *o,
 {
 	struct hsm h;
 	struct transcript *tr = NULL;
+	struct history *hist = NULL;
 	struct profile prof;
 	struct p11key root_key;
 	struct signer_made m;
-	X509 *root = NULL;
+	X509 *root = NULL, *found = NULL;
 	X509_NAME *name = NULL;
 	uint8_t *pem = NULL, fp[SHA256_LEN];
 	size_t pem_len = 0;
@@ -191,7 +238,8 @@ int signer_create(struct ceremony_ctx *ctx, const struct signer_opts *o,
 		goto out;
 	}
 	if ((r = signer_subject(root, o->subject, &name)) != 0 ||
-	    (r = file_check_new(o->out_path)) != 0 ||
+	    (r = rerun_output(o->out_path, &found)) != 0 ||
+	    (found != NULL && (r = history_load_beside(tpath, NULL, &hist)) != 0) ||
 	    (r = ctx_transcript_open(ctx, "cert signer", &tr)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, o->token, &h)) != 0 || (r = hsm_login_user(ctx, &h)) != 0 ||
@@ -201,12 +249,24 @@ int signer_create(struct ceremony_ctx *ctx, const struct signer_opts *o,
 		goto out;
 	if ((r = hsmkey_cert_check_key(h.session, &root_key, root, o->issuer, "no key was generated")) != 0)
 		goto out;
+	if (found != NULL) {
+		/* Found, not made: a refusal leaves the key and the file as they are. */
+		if ((r = signer_found(&h, root, &prof, o->label, name, o->out_path, hist, &found, &m)) != 0 ||
+		    (r = signer_record(tr, o->profile, o->issuer, o->out_path, o->root_key, &h, &m, 1)) != 0 ||
+		    (r = certbuild_fingerprint(m.cert, fp)) != 0)
+			goto out;
+		fprintf(out, "Ceremony-signing certificate found at %s: an interrupted run wrote it and "
+			     "did not record it; recorded now (nothing was generated or signed)\n",
+			o->out_path);
+		readaloud_print(out, "sha256", fp, 32);
+		goto out;
+	}
 	if ((r = signer_build(&h, &root_key, root, &prof, o->label, waivers, name, &m)) != 0)
 		goto undo;
 	if ((r = pem_encode_cert(m.cert, &pem, &pem_len)) != 0 ||
 	    (r = file_write_public(o->out_path, pem, pem_len)) != 0)
 		goto undo;
-	if ((r = signer_record(tr, o->profile, o->issuer, o->out_path, o->root_key, &h, &m)) != 0) {
+	if ((r = signer_record(tr, o->profile, o->issuer, o->out_path, o->root_key, &h, &m, 0)) != 0) {
 		/* Unrecorded: take back the certificate and the key, and say what is left. */
 		if (unlink(o->out_path) != 0)
 			cer_err_prefix("%s is LEFT (cannot remove it: %s): ", o->out_path,
@@ -237,6 +297,8 @@ out:
 	X509_free(m.cert);
 	X509_NAME_free(name);
 	X509_free(root);
+	X509_free(found);
+	history_free(hist);
 	hsm_close(&h);
 	transcript_close(tr);
 	return r;

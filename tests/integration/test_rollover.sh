@@ -58,6 +58,22 @@ expect_ok "new-with-old: the new root certifies the old key" cer cert cross --to
 	--issuer-cert "$NEW" --subject-cert "$OLD" --profile "$P/root.yaml" --out "$LINK" --transcript "$TR2"
 expect_fail "cert cross never overwrites" 1 "exists" cer cert cross --token root-hsm --key root \
 	--issuer-cert "$OLD" --subject-cert "$NEW" --profile "$P/root.yaml" --out "$CROSS" --transcript "$TR2"
+# A kill between writing the link certificate and recording it (its record cut off the
+# transcript's end): the rerun records what it finds and signs nothing.
+check "the last record is the link's cert.cross" bash -c "tail -n1 '$TR2' | grep -q '\"action\":\"cert.cross\"'"
+sed -i '$d' "$TR2"
+linksum=$(sha256sum <"$LINK")
+out=$(cer cert cross --token root-hsm --key root-2 --issuer-cert "$NEW" --subject-cert "$OLD" --profile "$P/root.yaml" \
+	--out "$LINK" --transcript "$TR2" 2>&1) && pass "cert cross rerun records the link an interrupted run wrote" ||
+	fail "cert cross rerun records the link an interrupted run wrote" "$out"
+expect_contains "it says nothing was signed" "$out" "an interrupted run wrote it and did not record it; recorded now (nothing was signed)"
+check "the link is the same bytes" test "$(sha256sum <"$LINK")" = "$linksum"
+check "its record is marked recorded_after_interruption" bash -c "tail -n1 '$TR2' | grep -q '\"recorded_after_interruption\":true'"
+expect_fail "cert cross refuses a rerun of a recorded link" 1 "the history records it" cer cert cross --token root-hsm \
+	--key root-2 --issuer-cert "$NEW" --subject-cert "$OLD" --profile "$P/root.yaml" --out "$LINK" --transcript "$TR2"
+expect_fail "cert cross refuses another certificate in the output's place" 1 "is not the cross certificate this command makes" \
+	cer cert cross --token root-hsm --key root-2 --issuer-cert "$NEW" --subject-cert "$OLD" --profile "$P/root.yaml" \
+	--out "$CROSS" --transcript "$TR2"
 check "cert.cross is recorded with both keys' SPKI hashes" bash -c "grep '\"action\":\"cert.cross\"' '$TR2' | head -1 | jq -e '(.details.issuer_spki_sha256 | length) == 64 and (.details.subject_spki_sha256 | length) == 64 and .details.old_root_may_issue == false'"
 seal signing-1 "$S1" "$TR2"
 check "the cross certificate has the new root's SKI and the old root's key id as AKI" bash -c "

@@ -75,4 +75,49 @@ expect_fail "output folder missing" 1 'does not exist' \
 check "no output was written by any refusal" test ! -e "$T/out/x.pem"
 check "no temporary files left behind" bash -c "! ls '$T/out' | grep -q tmp"
 check "refusals added no transcript record" test "$(wc -l <"$TR")" -eq "$before"
+# A kill between writing the certificate and recording it (the record cut off the
+# transcript's end is that state): the rerun records what it finds, signs nothing.
+expect_ok "cert root to int.pem" cer cert root --token root-hsm --key root-ec-p384 --profile "$PROFILE" \
+	--subject "$SUBJ" --out "$T/out/int.pem" --transcript "$TR"
+check "the last record is that cert.root" bash -c "tail -n1 '$TR' | grep -q '\"action\":\"cert.root\"'"
+sed -i '$d' "$TR"
+sum=$(sha256sum <"$T/out/int.pem")
+serials=$(grep -c '"action":"cert.root"' "$TR")
+out=$(cer cert root --token root-hsm --key root-ec-p384 --profile "$PROFILE" --subject "$SUBJ" \
+	--out "$T/out/int.pem" --transcript "$TR" 2>&1) && pass "rerun records the certificate an interrupted run wrote" ||
+	fail "rerun records the certificate an interrupted run wrote" "$out"
+expect_contains "it says so" "$out" 'an interrupted run wrote it and did not record it; recorded now (nothing was signed)'
+check "the certificate is the same bytes" test "$(sha256sum <"$T/out/int.pem")" = "$sum"
+check "one cert.root record more, marked recorded_after_interruption, with the file's hash" bash -c \
+	"test \$(grep -c '\"action\":\"cert.root\"' '$TR') -eq $((serials + 1)) && tail -n1 '$TR' | grep -q '\"recorded_after_interruption\":true' && tail -n1 '$TR' | grep -q \"\${1%% *}\"" _ "$sum"
+check "the transcript's chain holds" "$CEREMONY" transcript verify --allow-unsealed --allow-unanchored "$TR"
+before=$(wc -l <"$TR")
+expect_fail "a rerun of a recorded root is refused" 1 'the history records it' \
+	cer cert root --token root-hsm --key root-ec-p384 --profile "$PROFILE" --subject "$SUBJ" --out "$T/out/int.pem" --transcript "$TR"
+cp "$T/out/root-ec-p256.pem" "$T/out/other.pem"
+expect_fail "another key's root in the output's place is refused" 1 'is not the root certificate this command makes' \
+	cer cert root --token root-hsm --key root-ec-p384 --profile "$PROFILE" --subject "$SUBJ" --out "$T/out/other.pem" --transcript "$TR"
+check "it is left as it was" cmp "$T/out/root-ec-p256.pem" "$T/out/other.pem"
+check "neither refusal added a record" test "$(wc -l <"$TR")" -eq "$before"
+# The same for cert signer: the key stays, the certificate is recorded, nothing is made.
+SIGNPROF=$PWD/ceremony-scripts/profiles/ceremony-signer.yaml
+signer() { cer cert signer --token root-hsm --key root-ec-p384 --issuer "$T/out/root-ec-p384.pem" \
+	--profile "$SIGNPROF" --label "$1" --out "$T/out/$2" --transcript "$TR"; }
+expect_ok "cert signer" signer signing signer.pem
+check "the last record is that cert.signer" bash -c "tail -n1 '$TR' | grep -q '\"action\":\"cert.signer\"'"
+sed -i '$d' "$TR"
+sum=$(sha256sum <"$T/out/signer.pem")
+out=$(signer signing signer.pem 2>&1) && pass "cert signer rerun records what an interrupted run wrote" ||
+	fail "cert signer rerun records what an interrupted run wrote" "$out"
+expect_contains "it says nothing was generated" "$out" "recorded now (nothing was generated or signed)"
+check "the certificate is the same bytes" test "$(sha256sum <"$T/out/signer.pem")" = "$sum"
+check "its record is marked recorded_after_interruption" bash -c "tail -n1 '$TR' | grep -q '\"recorded_after_interruption\":true'"
+check "one key labelled signing on the token" test "$(pkcs11-tool --module "$CEREMONY_MODULE" --token-label root-hsm \
+	--login --pin "$(cat "$T/pins/user")" --list-objects --type privkey 2>/dev/null | grep -c 'label: *signing$')" -eq 1
+before=$(wc -l <"$TR")
+expect_fail "cert signer refuses a rerun of a recorded certificate" 1 "the history records it" signer signing signer.pem
+cp "$T/out/signer.pem" "$T/out/signer2.pem"
+expect_fail "cert signer refuses a certificate whose key is not on the token" 1 "the key it should certify is not on the token" \
+	signer nokey signer2.pem
+check "neither refusal added a record" test "$(wc -l <"$TR")" -eq "$before"
 finish
