@@ -43,7 +43,7 @@ struct issue_item {
 	size_t ca_subject_len;
 };
 
-/* A throwaway Ed25519 key and the issuer's certificate re-signed with it. */
+/* A throwaway P-256 key and the issuer's certificate re-signed with it (once per call). */
 struct issue_shadow {
 	EVP_PKEY *key;
 	X509 *issuer;

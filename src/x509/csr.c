@@ -153,6 +153,14 @@ static int csr_extensions_load(struct csr *c)
 	return r;
 }
 
+/* The subject's own DER, then the extension request. */
+static int csr_parse_rest(struct csr *c)
+{
+	if (!csr_name_is_der(X509_REQ_get_subject_name(c->req)))
+		return cer_err(CER_E_INPUT, "%s: der-strict: the subject is not DER", c->name);
+	return csr_extensions_load(c);
+}
+
 /*
  * RFC 2986 requests are DER: re-encoding what OpenSSL parsed (without the
  * cached encodings it keeps for signature checks) must give the input back,
@@ -168,6 +176,8 @@ static int csr_parse_der(struct csr *c)
 	if (c->der_len > CSR_MAX_BYTES)
 		return cer_err(CER_E_INPUT, "%s: der-strict: larger than %d bytes", c->name,
 			       CSR_MAX_BYTES);
+	if (csr_parse_fast(c)) /* DER already: the same bytes re-encoded */
+		return csr_parse_rest(c);
 	c->req = d2i_X509_REQ(NULL, &p, (long)c->der_len);
 	if (c->req == NULL)
 		return cer_err_ssl(CER_E_INPUT, "%s: der-strict: not a PKCS#10 request", c->name);
@@ -184,9 +194,7 @@ static int csr_parse_der(struct csr *c)
 		return cer_err(CER_E_INPUT, "%s: der-strict: not DER (re-encoding differs: "
 					    "indefinite or non-minimal lengths, or non-canonical fields)",
 			       c->name);
-	if (!csr_name_is_der(X509_REQ_get_subject_name(c->req)))
-		return cer_err(CER_E_INPUT, "%s: der-strict: the subject is not DER", c->name);
-	if ((r = csr_extensions_load(c)) != 0)
+	if ((r = csr_parse_rest(c)) != 0)
 		return r;
 	ERR_set_mark();
 	c->pkey = X509_REQ_get0_pubkey(c->req);
@@ -329,6 +337,8 @@ void csr_free(struct csr *c)
 	if (c == NULL)
 		return;
 	sk_X509_EXTENSION_pop_free(c->exts, X509_EXTENSION_free);
+	if (c->pkey_owned)
+		EVP_PKEY_free(c->pkey);
 	X509_REQ_free(c->req);
 	free(c->der);
 	free(c);

@@ -260,18 +260,26 @@ static void csr_check_rsa(const struct csr *c, struct csr_report *rep)
 	ERR_clear_error();
 }
 
-/* BR 6.1.6: EC point on the curve, not infinity, coordinates in range; RSA sanity. */
-static void csr_check_key_public(const struct csr *c, struct csr_report *rep)
+/*
+ * BR 6.1.6: EC point on the curve, not infinity, coordinates in range; RSA sanity.
+ * P-256, P-384 and P-521 have prime order (cofactor 1): every point on the curve
+ * but infinity has order n, so the full check's n x Q = infinity (a scalar
+ * multiplication, as costly as a signature check) proves nothing the quick check
+ * (SP 800-56A 5.6.2.3.3 steps 1-3: not infinity, in range, on the curve) has not; other keys get
+ * the full check.
+ */
+static void csr_check_key_public(const struct csr *c, const struct csr_spki *s,
+				 struct csr_report *rep)
 {
 	EVP_PKEY_CTX *ctx;
-	int ok;
+	int ok, prime_order = s->alg_nid == NID_X9_62_id_ecPublicKey && csr_curve_name(s->curve_nid) != NULL;
 
 	if (c->pkey == NULL) {
 		csr_verdict(rep, "key-public-check", 0, "the key does not decode: %s", c->key_error);
 		return;
 	}
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, c->pkey, NULL);
-	ok = ctx != NULL && EVP_PKEY_public_check(ctx) == 1;
+	ok = ctx != NULL && (prime_order ? EVP_PKEY_public_check_quick(ctx) : EVP_PKEY_public_check(ctx)) == 1;
 	EVP_PKEY_CTX_free(ctx);
 	ERR_clear_error();
 	if (ok)
@@ -353,7 +361,7 @@ static void csr_check_key(const struct csr *c, const struct csr_policy *policy,
 		csr_check_key_curve(c, s, rep);
 	else if (s->alg_nid == NID_rsaEncryption)
 		csr_check_rsa(c, rep);
-	csr_check_key_public(c, rep);
+	csr_check_key_public(c, s, rep);
 	csr_check_key_reuse(c, policy, rep);
 }
 

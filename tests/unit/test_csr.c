@@ -160,6 +160,63 @@ static void test_csr_accepts_a_good_p256_request(void **state)
 	EVP_PKEY_free(k);
 }
 
+/*
+ * csr_parse reads an uncompressed P-256/384/521 key without OpenSSL's decoder
+ * (csr_fast.c) and rebuilds the request: the request it gives re-encodes to the
+ * input, its self-signature verifies with its key, and the key is the signer's,
+ * as for an RSA request read the usual way. A compressed point takes the usual
+ * way too and is refused by key-curve as before.
+ */
+static void test_csr_reads_each_key_kind_as_openssl_does(void **state)
+{
+	EVP_PKEY *keys[] = {key_ec("P-256"), key_ec("P-384"), key_ec("P-521"),
+			    EVP_RSA_gen(2048)};
+	const EVP_MD *mds[] = {EVP_sha256(), EVP_sha384(), EVP_sha512(), EVP_sha256()};
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	struct csr_report rep;
+
+	(void)state;
+	add_ext(&exts, NID_subject_alt_name, "DNS:masa.example");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct blob b = make_req(keys[i], mds[i], "kinds", exts);
+		unsigned char *re = NULL;
+		struct csr *c = NULL;
+		int n;
+
+		assert_non_null(keys[i]);
+		assert_int_equal(csr_parse(b.p, b.len, "kinds.csr", &c), 0);
+		n = i2d_X509_REQ(csr_req(c), &re);
+		assert_int_equal(n, (int)b.len);
+		assert_memory_equal(re, b.p, b.len);
+		assert_true(EVP_PKEY_eq(csr_pubkey(c), keys[i]) == 1);
+		assert_true(X509_REQ_verify(csr_req(c), csr_pubkey(c)) == 1);
+		assert_int_equal(csr_check(c, NULL, &rep), 0);
+		OPENSSL_free(re);
+		csr_free(c);
+		free(b.p);
+	}
+	/* The same P-256 key with its point compressed. */
+	{
+		EVP_PKEY *k = key_ec("P-256");
+		struct blob b;
+		struct csr *c = NULL;
+
+		assert_true(EVP_PKEY_set_utf8_string_param(k, "point-format", "compressed"));
+		b = make_req(k, EVP_sha256(), "compressed", NULL);
+		assert_int_equal(csr_parse(b.p, b.len, "compressed.csr", &c), 0);
+		assert_true(EVP_PKEY_eq(csr_pubkey(c), k) == 1);
+		assert_int_not_equal(csr_check(c, NULL, &rep), 0);
+		assert_check(&rep, "key-curve", 0);
+		cer_err_clear();
+		csr_free(c);
+		free(b.p);
+		EVP_PKEY_free(k);
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		EVP_PKEY_free(keys[i]);
+}
+
 static void test_csr_refuses_trailing_bytes_and_indefinite_lengths(void **state)
 {
 	EVP_PKEY *k = key_ec("P-256");
@@ -442,6 +499,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_csr_accepts_a_good_p256_request),
+		cmocka_unit_test(test_csr_reads_each_key_kind_as_openssl_does),
 		cmocka_unit_test(test_csr_refuses_trailing_bytes_and_indefinite_lengths),
 		cmocka_unit_test(test_csr_takes_one_pem_block_and_nothing_else),
 		cmocka_unit_test(test_csr_check_runs_every_check_and_names_each_failure),
