@@ -46,6 +46,12 @@ int file_write_public(const char *path, const void *data, size_t len)
  */
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 	__attribute__((warn_unused_result));
+/*
+ * The same into a buffer the caller keeps across reads (*buf NULL and *cap 0 at first;
+ * grown as needed, freed by the caller, also after an error): many files, one buffer.
+ */
+int file_read_reuse(const char *path, size_t max, uint8_t **buf, size_t *cap, size_t *len)
+	__attribute__((warn_unused_result));
 
 /* SHA-256 of a regular file (opened O_NONBLOCK; a pipe or device is refused). */
 int file_sha256(const char *path, uint8_t out[static SHA256_LEN])

@@ -225,11 +225,25 @@ static int read_once(int fd, void *buf, size_t len, const char *path, size_t *go
 
 int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 {
-	uint8_t *buf = NULL, *grown;
-	size_t total = 0, cap, size = 0;
-	int fd, r;
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+	int r;
 
 	*out = NULL;
+	if ((r = file_read_reuse(path, max, &buf, &cap, len)) != 0) {
+		free(buf);
+		return r;
+	}
+	*out = buf;
+	return 0;
+}
+
+int file_read_reuse(const char *path, size_t max, uint8_t **bufp, size_t *capp, size_t *len)
+{
+	uint8_t *buf = *bufp, *grown;
+	size_t total = 0, cap = *capp, size = 0;
+	int fd, r;
+
 	*len = 0;
 	if ((r = open_regular(path, &fd, &size)) != 0)
 		return r;
@@ -239,12 +253,16 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 		goto out;
 	}
 	/* As much as the file holds now (not max: a 256 MiB cap is not a 256 MiB buffer),
-	 * growing only if it grows while we read, never past max. */
-	cap = size + 1;
-	buf = malloc(cap + 1);
-	if (buf == NULL) {
-		r = cer_err(CER_E_NOMEM, "%s: out of memory", path);
-		goto out;
+	 * growing only if it grows while we read, never past max. A buffer kept from an
+	 * earlier read is reused when it is big enough (cap + 1 bytes are allocated). */
+	if (buf == NULL || cap < size + 1) {
+		grown = realloc(buf, size + 2);
+		if (grown == NULL) {
+			r = cer_err(CER_E_NOMEM, "%s: out of memory", path);
+			goto out;
+		}
+		buf = grown;
+		cap = size + 1;
 	}
 	for (;;) {
 		size_t n;
@@ -274,12 +292,11 @@ int file_read_all(const char *path, size_t max, uint8_t **out, size_t *len)
 		}
 	}
 	buf[total] = '\0';
-	*out = buf;
 	*len = total;
-	buf = NULL;
 	r = 0;
 out:
-	free(buf);
+	*bufp = buf;
+	*capp = cap;
 	close(fd);
 	return r;
 }
