@@ -44,6 +44,9 @@ struct approve_request {
 	int has_profile;
 	uint8_t profile_sha256[SHA256_LEN];
 	const char *history_dir; /* NULL: the transcript's folder */
+	/* That folder's history as the caller loaded it in this call (NULL: none): the
+	 * quorum walk takes its sealed transcripts' facts rather than reading them again. */
+	const struct history *history;
 	/*
 	 * Non-NULL: the approvals go into the operation's own record (backups):
 	 * *defer gets {"operation", "tbs_sha256", "items", ..., "approvals"} with

@@ -34,8 +34,28 @@ struct history_ca {
 	struct lint_name_der name;
 };
 
+/*
+ * What the quorum walk needs of one transcript (quorum_state_load), taken from the
+ * same read as the rest, so that a call reads each transcript once: the time of its
+ * first record, and whether a record's action is one of the few the walk looks for.
+ */
+#define HISTORY_MARK_QUORUM 1u    /* a quorum.* or witness.register record */
+#define HISTORY_MARK_ROOT 2u      /* a cert.root record */
+#define HISTORY_MARK_ABANDONED 4u /* a ceremony.abandoned record */
+#define HISTORY_FIRST_TIME_MAX 40
+
+struct history_file {
+	char *name;  /* its name in the folder (malloc'd) */
+	int sealed;  /* it had its .sig when read: a sealed transcript never changes */
+	int known;   /* first_time and marks hold (else the walk reads the file itself) */
+	char first_time[HISTORY_FIRST_TIME_MAX]; /* its first record's "time", as written */
+	unsigned marks;                          /* HISTORY_MARK_* */
+};
+
 struct history {
+	char *dir; /* the folder read (malloc'd; NULL for a history built in memory) */
 	size_t n_transcripts;
+	struct history_file *files; /* n_transcripts, by name */
 	size_t n_serials;
 	char (*serials)[HISTORY_SERIAL_HEX_MAX];
 	size_t n_spki;
@@ -56,6 +76,8 @@ int history_load(const char *dir, struct history **out) __attribute__((warn_unus
 int history_load_beside(const char *transcript, const char *dir, struct history **out)
 	__attribute__((warn_unused_result));
 void history_free(struct history *h);
+/* The facts of the transcript of that name (no folder), or NULL. */
+const struct history_file *history_file_find(const struct history *h, const char *name);
 int history_has_serial(const struct history *h, const char *hex);
 int history_has_spki(const struct history *h, const uint8_t spki[SHA256_LEN]);
 /* Add in memory (a batch's own serials and keys). */

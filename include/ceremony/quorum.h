@@ -26,6 +26,8 @@
 
 #include "ceremony/sizes.h"
 
+struct history; /* ceremony/history.h */
+
 #define QUORUM_STATEMENT_FORMAT "ceremony-approval-v1"
 #define QUORUM_POLICY_FORMAT "ceremony-quorum-policy-v1"
 #define QUORUM_POLICY_MAX_BYTES (16 * 1024)
@@ -181,5 +183,12 @@ int quorum_rule_check(const struct quorum_rule *rule, const struct quorum_office
  */
 int quorum_state_load(struct quorum_state *st, const char *dir, const char *current)
 	__attribute__((warn_unused_result));
+/*
+ * The same, taking what the caller's history_load of the same folder already found
+ * (known, may be NULL): a sealed transcript's first record's time and marks come from
+ * there, so the call reads it once. Any other transcript is read here, as above.
+ */
+int quorum_state_load_known(struct quorum_state *st, const char *dir, const char *current,
+			    const struct history *known) __attribute__((warn_unused_result));
 
 #endif

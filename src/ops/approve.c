@@ -275,7 +275,7 @@ int approve_collect(struct ceremony_ctx *ctx, struct transcript *tr,
 		return cer_err(CER_E_INTERNAL, "%zu items to approve", rq->n_items);
 	if ((r = ctx_history_dir(ctx, rq->history_dir, quorum_op_name(rq->op), dir, sizeof(dir),
 				&tpath)) != 0 ||
-	    (r = quorum_state_load(&st, dir, tpath)) != 0)
+	    (r = quorum_state_load_known(&st, dir, tpath, rq->history)) != 0)
 		goto out;
 	if (!st.has_policy) {
 		if (ao->approvers != NULL) {

@@ -41,6 +41,7 @@ int issue_quorum(struct ceremony_ctx *ctx, struct issue_run *run, FILE *out)
 	rq.op = p->kind == PROFILE_END_ENTITY ? QOP_ISSUE_EE : QOP_ISSUE_CA;
 	rq.items = ai;
 	rq.history_dir = o->history_dir;
+	rq.history = run->history; /* read once: the quorum walk takes its facts */
 	rq.has_profile = 1;
 	if ((r = file_sha256(o->profile, rq.profile_sha256)) != 0)
 		goto out;

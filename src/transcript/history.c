@@ -64,18 +64,18 @@ static size_t spki_slot(const struct history *h, const uint8_t spki[SHA256_LEN])
 	return i;
 }
 
-/* Make room for one more entry: grow the table (and rehash) past half full. */
-static int index_reserve(uint32_t **slots, size_t *cap, size_t n)
+/* Make room for total entries: grow the table (and rehash) past half full. */
+static int index_reserve(uint32_t **slots, size_t *cap, size_t total)
 {
 	size_t want = *cap == 0 ? 64 : *cap;
 	uint32_t *fresh;
 
-	while ((n + 1) * 2 > want)
+	if (total > UINT32_MAX / 2)
+		return cer_err(CER_E_INPUT, "the history has more than %u entries", UINT32_MAX / 2);
+	while (total * 2 > want)
 		want *= 2;
 	if (want == *cap)
 		return 0;
-	if (n + 1 > UINT32_MAX / 2)
-		return cer_err(CER_E_INPUT, "the history has more than %u entries", UINT32_MAX / 2);
 	fresh = calloc(want, sizeof(*fresh));
 	if (fresh == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
@@ -139,7 +139,7 @@ int history_add_serial(struct history *h, const char *hex)
 		return cer_err(CER_E_INPUT, "serial %.48s... is longer than 20 octets", hex);
 	if (history_has_serial(h, hex))
 		return 0;
-	if ((r = index_reserve(&h->serial_slots, &h->serial_cap, h->n_serials)) < 0)
+	if ((r = index_reserve(&h->serial_slots, &h->serial_cap, h->n_serials + 1)) < 0)
 		return r;
 	if (r == 1)
 		for (size_t i = 0; i < h->n_serials; i++)
@@ -158,7 +158,7 @@ int history_add_spki(struct history *h, const uint8_t spki[SHA256_LEN])
 
 	if (history_has_spki(h, spki))
 		return 0;
-	if ((r = index_reserve(&h->spki_slots, &h->spki_cap, h->n_spki)) < 0)
+	if ((r = index_reserve(&h->spki_slots, &h->spki_cap, h->n_spki + 1)) < 0)
 		return r;
 	if (r == 1)
 		for (size_t i = 0; i < h->n_spki; i++)
@@ -309,16 +309,46 @@ static int history_spki_hex(struct history *h, const char *hex)
 	return history_add_spki(h, md);
 }
 
+/* One transcript being parsed: what it adds, and its facts for the quorum walk. */
+struct history_parse {
+	struct history *one;
+	struct history_file *file;
+};
+
+/* The facts quorum_walk.c's first_time and marks would find: the first record's time
+ * (a missing one is ""), the top-level actions it looks for (as audit reads them). */
+static void history_facts(struct history_file *f, long line, json_t *rec, const char *action)
+{
+	if (line == 1) {
+		const char *t = json_string_value(json_object_get(rec, "time"));
+		if (t == NULL)
+			t = "";
+		if (strlen(t) >= sizeof(f->first_time))
+			f->known = 0; /* the walk reads it itself, and says what is wrong */
+		else
+			memcpy(f->first_time, t, strlen(t) + 1);
+	}
+	if (action == NULL)
+		return;
+	if (strncmp(action, "quorum.", 7) == 0 || strcmp(action, "witness.register") == 0)
+		f->marks |= HISTORY_MARK_QUORUM;
+	else if (strcmp(action, "cert.root") == 0)
+		f->marks |= HISTORY_MARK_ROOT;
+	else if (strcmp(action, "ceremony.abandoned") == 0)
+		f->marks |= HISTORY_MARK_ABANDONED;
+}
+
 static int history_record(void *arg, long line, json_t *rec)
 {
-	struct history *h = arg;
+	struct history_parse *p = arg;
+	struct history *h = p->one;
 	const char *action = json_string_value(json_object_get(rec, "action"));
 	json_t *d = json_object_get(rec, "details"), *cert = json_object_get(d, "certificate");
 	json_t *revoked, *e;
 	size_t i;
 	int r;
 
-	(void)line;
+	history_facts(p->file, line, rec, action);
 	if (action == NULL)
 		return 0;
 	if (strcmp(action, "key.generate") == 0)
@@ -354,20 +384,87 @@ static int history_record(void *arg, long line, json_t *rec)
 
 static int by_name(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct history_file *)a)->name, ((const struct history_file *)b)->name);
 }
 
-/* Everything one transcript adds, merged into h in order (adds are idempotent). */
+/* What grow() has allocated for n entries: 16, then the next power of two. */
+static size_t grown_cap(size_t n)
+{
+	size_t cap = 16;
+
+	if (n == 0)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	return cap;
+}
+
+/* Grow an array of n entries to hold n + extra at once (keeping grow()'s sizes). */
+static int grow_by(void **arr, size_t n, size_t extra, size_t elem)
+{
+	size_t want = grown_cap(n + extra);
+	void *grown;
+
+	if (want <= grown_cap(n))
+		return 0;
+	if ((grown = realloc(*arr, want * elem)) == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	*arr = grown;
+	return 0;
+}
+
+static int merge_serials(struct history *h, const struct history *one)
+{
+	int r;
+
+	if ((r = index_reserve(&h->serial_slots, &h->serial_cap,
+			       h->n_serials + one->n_serials)) < 0)
+		return r;
+	if (r == 1)
+		for (size_t i = 0; i < h->n_serials; i++)
+			h->serial_slots[serial_slot(h, h->serials[i])] = (uint32_t)(i + 1);
+	if ((r = grow_by((void **)&h->serials, h->n_serials, one->n_serials,
+			 sizeof(*h->serials))) != 0)
+		return r;
+	for (size_t i = 0; i < one->n_serials; i++) {
+		size_t slot = serial_slot(h, one->serials[i]);
+		if (h->serial_slots[slot] != 0)
+			continue; /* already there */
+		memcpy(h->serials[h->n_serials], one->serials[i], sizeof(*h->serials));
+		h->serial_slots[slot] = (uint32_t)(++h->n_serials);
+	}
+	return 0;
+}
+
+static int merge_spki(struct history *h, const struct history *one)
+{
+	int r;
+
+	if ((r = index_reserve(&h->spki_slots, &h->spki_cap, h->n_spki + one->n_spki)) < 0)
+		return r;
+	if (r == 1)
+		for (size_t i = 0; i < h->n_spki; i++)
+			h->spki_slots[spki_slot(h, h->spki[i])] = (uint32_t)(i + 1);
+	if ((r = grow_by((void **)&h->spki, h->n_spki, one->n_spki, sizeof(*h->spki))) != 0)
+		return r;
+	for (size_t i = 0; i < one->n_spki; i++) {
+		size_t slot = spki_slot(h, one->spki[i]);
+		if (h->spki_slots[slot] != 0)
+			continue;
+		memcpy(h->spki[h->n_spki], one->spki[i], SHA256_LEN);
+		h->spki_slots[slot] = (uint32_t)(++h->n_spki);
+	}
+	return 0;
+}
+
+/* Everything one transcript adds, merged into h in order (adds are idempotent): the
+ * tables sized once for all of it, one probe per entry. */
 static int history_merge(struct history *h, const struct history *one)
 {
 	int r;
 
-	for (size_t i = 0; i < one->n_serials; i++)
-		if ((r = history_add_serial(h, one->serials[i])) != 0)
-			return r;
-	for (size_t i = 0; i < one->n_spki; i++)
-		if ((r = history_add_spki(h, one->spki[i])) != 0)
-			return r;
+	if ((r = merge_serials(h, one)) != 0 || (r = merge_spki(h, one)) != 0)
+		return r;
 	if (one->max_crl_number > h->max_crl_number)
 		h->max_crl_number = one->max_crl_number;
 	for (size_t i = 0; i < one->n_ca; i++)
@@ -381,62 +478,70 @@ static int history_merge(struct history *h, const struct history *one)
 	return 0;
 }
 
-/* One transcript, read once: from the index if its bytes are known, else parsed. */
-static int history_one(struct history *h, const char *path)
+/* A reused read buffer: one allocation for the whole history, not one per file. */
+struct read_buf {
+	uint8_t *data;
+	size_t cap;
+};
+
+/* One transcript, read once: from the index if its bytes are known, else parsed.
+ * Its facts for the quorum walk into f. */
+static int history_one(struct history *h, const char *path, struct read_buf *rb,
+		       struct history_file *f)
 {
 	struct history *one = calloc(1, sizeof(*one));
-	uint8_t *data = NULL, md[SHA256_LEN];
+	struct history_parse parse;
+	uint8_t md[SHA256_LEN];
 	size_t len = 0;
 	char sig[PATH_MAX];
-	int r, sealed, idx;
+	int r, idx;
 
-	sealed = snprintf(sig, sizeof(sig), "%s.sig", path) < (int)sizeof(sig) && file_exists(sig);
+	f->sealed = snprintf(sig, sizeof(sig), "%s.sig", path) < (int)sizeof(sig) && file_exists(sig);
 	if (one == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
-	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+	if ((r = file_read_reuse(path, TRANSCRIPT_MAX_BYTES, &rb->data, &rb->cap, &len)) != 0)
 		goto out;
-	if (EVP_Digest(data, len, md, NULL, EVP_sha256(), NULL) != 1) {
+	if (EVP_Digest(rb->data, len, md, NULL, EVP_sha256(), NULL) != 1) {
 		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", path);
 		goto out;
 	}
-	if ((idx = history_index_read(md, one)) != 0) {
+	if ((idx = history_index_read(md, one, f)) != 0) {
 		history_free(one);
 		if ((one = calloc(1, sizeof(*one))) == NULL) {
 			r = cer_err(CER_E_NOMEM, "out of memory");
 			goto out;
 		}
-		if ((r = transcript_each_data(path, data, len, history_record, one)) != 0)
+		f->known = 1;
+		f->first_time[0] = '\0';
+		f->marks = 0;
+		parse.one = one;
+		parse.file = f;
+		if ((r = transcript_each_data(path, rb->data, len, history_record, &parse)) != 0)
 			goto out;
-		if (sealed) /* a sealed transcript never changes: worth an entry */
-			history_index_write(md, one, idx == HISTORY_INDEX_DAMAGED);
+		if (f->sealed) /* a sealed transcript never changes: worth an entry */
+			history_index_write(md, one, f, idx == HISTORY_INDEX_DAMAGED);
 	}
 	r = history_merge(h, one);
 out:
-	free(data);
 	history_free(one);
 	return r;
 }
 
-int history_load(const char *dir, struct history **out)
+/* The *.jsonl names of dir, sorted, into h->files (a missing dir: none). */
+static int history_list(struct history *h, const char *dir, int *missing)
 {
-	struct history *h;
 	DIR *d;
 	struct dirent *de;
-	char *names[HISTORY_MAX_FILES];
-	size_t n = 0;
 	int r = 0;
 
-	*out = NULL;
-	h = calloc(1, sizeof(*h));
-	if (h == NULL)
+	*missing = 0;
+	if ((h->files = calloc(HISTORY_MAX_FILES, sizeof(*h->files))) == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
-	d = opendir(dir);
-	if (d == NULL) {
+	if ((d = opendir(dir)) == NULL) {
 		if (errno == ENOENT) {
-			*out = h;
+			*missing = 1;
 			return 0;
 		}
-		free(h);
 		return cer_err(CER_E_IO, "%s: cannot read the transcripts folder: %s", dir,
 			       strerror(errno));
 	}
@@ -444,36 +549,71 @@ int history_load(const char *dir, struct history **out)
 		size_t len = strlen(de->d_name);
 		if (len < 7 || strcmp(de->d_name + len - 6, ".jsonl") != 0)
 			continue;
-		if (n == HISTORY_MAX_FILES) {
+		if (h->n_transcripts == HISTORY_MAX_FILES) {
 			r = cer_err(CER_E_INPUT, "%s: more than %d transcripts", dir,
 				    HISTORY_MAX_FILES);
 			break;
 		}
-		names[n] = strdup(de->d_name);
-		if (names[n] == NULL) {
+		if ((h->files[h->n_transcripts].name = strdup(de->d_name)) == NULL) {
 			r = cer_err(CER_E_NOMEM, "out of memory");
 			break;
 		}
-		n++;
-	}
-	closedir(d);
-	qsort(names, n, sizeof(names[0]), by_name);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		char path[PATH_MAX];
-		if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >= (int)sizeof(path))
-			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
-		else if ((r = history_one(h, path)) != 0)
-			cer_err_prefix("the CA's history is not intact: ");
 		h->n_transcripts++;
 	}
-	for (size_t i = 0; i < n; i++)
-		free(names[i]);
+	closedir(d);
+	qsort(h->files, h->n_transcripts, sizeof(*h->files), by_name);
+	return r;
+}
+
+int history_load(const char *dir, struct history **out)
+{
+	struct history *h;
+	struct read_buf rb = {NULL, 0};
+	int r, missing = 0;
+
+	*out = NULL;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	if ((h->dir = strdup(dir)) == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = history_list(h, dir, &missing)) != 0 || missing)
+		goto out;
+	for (size_t i = 0; i < h->n_transcripts && r == 0; i++) {
+		char path[PATH_MAX];
+		if (snprintf(path, sizeof(path), "%s/%s", dir, h->files[i].name) >=
+		    (int)sizeof(path))
+			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
+		else if ((r = history_one(h, path, &rb, &h->files[i])) != 0)
+			cer_err_prefix("the CA's history is not intact: ");
+	}
+out:
+	free(rb.data);
 	if (r != 0) {
 		history_free(h);
 		return r;
 	}
 	*out = h;
 	return 0;
+}
+
+const struct history_file *history_file_find(const struct history *h, const char *name)
+{
+	size_t lo = 0, hi = h != NULL ? h->n_transcripts : 0;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(name, h->files[mid].name);
+		if (c == 0)
+			return &h->files[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
 }
 
 int history_load_beside(const char *transcript, const char *dir, struct history **out)
@@ -496,6 +636,10 @@ void history_free(struct history *h)
 {
 	if (h == NULL)
 		return;
+	for (size_t i = 0; i < h->n_transcripts && h->files != NULL; i++)
+		free(h->files[i].name);
+	free(h->files);
+	free(h->dir);
 	free(h->serials);
 	free(h->spki);
 	free(h->revoked);

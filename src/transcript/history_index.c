@@ -11,13 +11,15 @@
  * replaced. The CA names' hashes are lint_name_der_hash's (X509_NAME_hash_ex).
  * Big-endian integers, read through bufread (STYLE 5):
  *
- *   "CERHIX04"  u32 OpenSSL_version_num()  transcript SHA-256 (32)
+ *   "CERHIX05"  u32 OpenSSL_version_num()  transcript SHA-256 (32)
  *   u32 n, n x (u8 len, serial hex)
  *   u32 n, n x SPKI SHA-256 (32)
  *   u32 n, n x (u8 len, serial hex, u32 len, subject DER, u8 hashed, u8 has_cn,
  *               u32 subject hash, u32 CN hash)
  *   u32 n, n x (u8 len, serial hex, u8 len, reason, u32 time high, u32 time low)
  *   u32 max CRL number high, u32 low
+ *   u8 known, u8 len, first record's time, u8 marks   (what the quorum walk needs:
+ *       history_file; known 0: the walk reads the transcript itself)
  *   SHA-256 of every byte before (32)
  */
 #include <limits.h>
@@ -37,7 +39,7 @@
 #include "ceremony/transcript.h"
 #include "history_int.h"
 
-#define INDEX_MAGIC "CERHIX04" /* 04: cert.cross serials are the history's too */
+#define INDEX_MAGIC "CERHIX05" /* 04: no quorum walk facts; 03: no cert.cross serials */
 #define INDEX_DER_MAX 4096 /* as a certificate record's subject_der */
 
 static int index_path(const uint8_t md[SHA256_LEN], char *out, size_t size, int dir_only)
@@ -114,7 +116,23 @@ static int parse_ca(struct bufread *b, struct history *one)
 	return history_add_ca_keyed(one, serial, der, len, &d) != 0 ? -1 : 0;
 }
 
-static int index_parse(struct bufread *b, const uint8_t md[SHA256_LEN], struct history *one)
+/* The quorum walk's facts: known, the first record's time, the marks. */
+static int parse_facts(struct bufread *b, struct history_file *f)
+{
+	uint8_t known, marks;
+
+	if (bufread_get_u8(b, &known) != 0 || known > 1 ||
+	    get_str8(b, f->first_time, sizeof(f->first_time)) != 0 ||
+	    bufread_get_u8(b, &marks) != 0 ||
+	    (marks & ~(HISTORY_MARK_QUORUM | HISTORY_MARK_ROOT | HISTORY_MARK_ABANDONED)) != 0)
+		return -1;
+	f->known = known;
+	f->marks = marks;
+	return 0;
+}
+
+static int index_parse(struct bufread *b, const uint8_t md[SHA256_LEN], struct history *one,
+		       struct history_file *f)
 {
 	const uint8_t *magic, *want;
 	char serial[HISTORY_SERIAL_HEX_MAX], reason[sizeof(((struct history_revocation *)0)->reason)];
@@ -147,12 +165,13 @@ static int index_parse(struct bufread *b, const uint8_t md[SHA256_LEN], struct h
 		if (get_str8(b, serial, sizeof(serial)) != 0 || get_str8(b, reason, sizeof(reason)) != 0 ||
 		    get_i64(b, &when) != 0 || history_add_revoked(one, serial, reason, when) != 0)
 			return -1;
-	if (get_i64(b, &one->max_crl_number) != 0 || !bufread_at_end(b))
+	if (get_i64(b, &one->max_crl_number) != 0 || parse_facts(b, f) != 0 || !bufread_at_end(b))
 		return -1;
 	return 0;
 }
 
-int history_index_read(const uint8_t md[SHA256_LEN], struct history *one)
+int history_index_read(const uint8_t md[SHA256_LEN], struct history *one,
+		       struct history_file *facts)
 {
 	char path[PATH_MAX];
 	uint8_t *data = NULL, self[SHA256_LEN];
@@ -173,7 +192,7 @@ int history_index_read(const uint8_t md[SHA256_LEN], struct history *one)
 	    CRYPTO_memcmp(self, tail, SHA256_LEN) != 0)
 		goto out;
 	bufread_init(&b, body, len - SHA256_LEN);
-	if (index_parse(&b, md, one) == 0)
+	if (index_parse(&b, md, one, facts) == 0)
 		r = 0;
 out:
 	free(data);
@@ -238,7 +257,8 @@ static void put_str8(struct wbuf *w, const char *s)
 	put(w, s, n);
 }
 
-static void index_build(struct wbuf *w, const uint8_t md[SHA256_LEN], const struct history *one)
+static void index_build(struct wbuf *w, const uint8_t md[SHA256_LEN], const struct history *one,
+			const struct history_file *f)
 {
 	uint8_t self[SHA256_LEN];
 
@@ -274,19 +294,23 @@ static void index_build(struct wbuf *w, const uint8_t md[SHA256_LEN], const stru
 		put_i64(w, one->revoked[i].time);
 	}
 	put_i64(w, one->max_crl_number);
+	put_u8(w, f->known != 0);
+	put_str8(w, f->known ? f->first_time : "");
+	put_u8(w, (uint8_t)f->marks);
 	if (!w->failed && EVP_Digest(w->p, w->len, self, NULL, EVP_sha256(), NULL) != 1)
 		w->failed = 1;
 	put(w, self, SHA256_LEN);
 }
 
-void history_index_write(const uint8_t md[SHA256_LEN], const struct history *one, int replace)
+void history_index_write(const uint8_t md[SHA256_LEN], const struct history *one,
+			 const struct history_file *facts, int replace)
 {
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct wbuf w = {NULL, 0, 0, 0};
 
 	if (index_path(md, dir, sizeof(dir), 1) != 0 || index_path(md, path, sizeof(path), 0) != 0)
 		return;
-	index_build(&w, md, one);
+	index_build(&w, md, one, facts);
 	if (!w.failed && file_mkdirs(dir, 0700) == 0) {
 		if (replace)
 			(void)unlink(path); /* a damaged entry: file_write_new never overwrites */

@@ -23,12 +23,14 @@ int history_add_revoked(struct history *h, const char *serial, const char *reaso
 			long long when) __attribute__((warn_unused_result));
 
 /* What the transcript whose bytes hash to md adds, from its index entry into one (an
- * empty history): 0, HISTORY_INDEX_ABSENT, or HISTORY_INDEX_DAMAGED (one may then
+ * empty history), and its facts for the quorum walk (first_time, marks, known): 0, HISTORY_INDEX_ABSENT, or HISTORY_INDEX_DAMAGED (one may then
  * hold part of it: the caller starts again from an empty one). Never an error. */
 #define HISTORY_INDEX_ABSENT 1
 #define HISTORY_INDEX_DAMAGED 2
-int history_index_read(const uint8_t md[SHA256_LEN], struct history *one);
+int history_index_read(const uint8_t md[SHA256_LEN], struct history *one,
+		       struct history_file *facts);
 /* Write that entry (best effort: a cache; a damaged one is replaced). */
-void history_index_write(const uint8_t md[SHA256_LEN], const struct history *one, int replace);
+void history_index_write(const uint8_t md[SHA256_LEN], const struct history *one,
+			 const struct history_file *facts, int replace);
 
 #endif

@@ -13,6 +13,7 @@
 #include "ceremony/archive.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
+#include "ceremony/history.h"
 #include "ceremony/quorum.h"
 #include "ceremony/sizes.h"
 #include "ceremony/textbuf.h"
@@ -523,7 +524,7 @@ struct action_marks {
 
 struct dated {
 	char path[PATH_MAX];
-	char first_time[40];
+	char first_time[HISTORY_FIRST_TIME_MAX];
 	struct action_marks marks;
 };
 
@@ -643,7 +644,32 @@ static int first_time(struct dated *d)
 	return r;
 }
 
-static int list_dated(const char *dir, struct dated **out, size_t *n)
+/* Is known the history of dir (the same folder, however named)? */
+static int same_folder(const struct history *known, const char *dir)
+{
+	char a[PATH_MAX], b[PATH_MAX];
+
+	return known != NULL && known->dir != NULL && realpath(known->dir, a) != NULL &&
+	       realpath(dir, b) != NULL && strcmp(a, b) == 0;
+}
+
+/* A sealed transcript's facts as history_load found them, in the same call: its bytes
+ * were read, hashed and chain-verified there (or its index entry was), and a sealed
+ * transcript never changes. Any other transcript is read again here. */
+static int facts_known(const struct history *known, struct dated *d)
+{
+	const struct history_file *f = history_file_find(known, base_name(d->path));
+
+	if (f == NULL || !f->sealed || !f->known)
+		return 0;
+	memcpy(d->first_time, f->first_time, sizeof(d->first_time));
+	d->marks.quorum = (f->marks & HISTORY_MARK_QUORUM) != 0;
+	d->marks.root = (f->marks & HISTORY_MARK_ROOT) != 0;
+	d->marks.abandoned = (f->marks & HISTORY_MARK_ABANDONED) != 0;
+	return 1;
+}
+
+static int list_dated(const char *dir, const struct history *known, struct dated **out, size_t *n)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -677,8 +703,11 @@ static int list_dated(const char *dir, struct dated **out, size_t *n)
 		(*n)++;
 	}
 	closedir(d);
+	if (!same_folder(known, dir))
+		known = NULL;
 	for (size_t i = 0; i < *n && r == 0; i++)
-		r = first_time(&(*out)[i]);
+		if (known == NULL || !facts_known(known, &(*out)[i]))
+			r = first_time(&(*out)[i]);
 	if (r == 0 && *n > 1)
 		qsort(*out, *n, sizeof(**out), by_time);
 	return r;
@@ -686,13 +715,19 @@ static int list_dated(const char *dir, struct dated **out, size_t *n)
 
 int quorum_state_load(struct quorum_state *st, const char *dir, const char *current)
 {
+	return quorum_state_load_known(st, dir, current, NULL);
+}
+
+int quorum_state_load_known(struct quorum_state *st, const char *dir, const char *current,
+			    const struct history *known)
+{
 	struct dated *files = NULL;
 	char cur_real[PATH_MAX], real[PATH_MAX];
 	size_t n = 0;
 	int r, current_seen = 0, have_cur;
 
 	have_cur = current != NULL && realpath(current, cur_real) != NULL;
-	if ((r = list_dated(dir, &files, &n)) != 0)
+	if ((r = list_dated(dir, known, &files, &n)) != 0)
 		goto out;
 	/* The current transcript is walked last, whatever its first record's time: what the
 	 * state says about "here" (root_here) must be about it, not about a transcript

@@ -15,6 +15,7 @@
 #include "ceremony/fileio.h"
 #include "ceremony/history.h"
 #include "ceremony/lint.h"
+#include "ceremony/quorum.h"
 #include "ceremony/secret.h"
 #include "ceremony/transcript.h"
 
@@ -244,12 +245,189 @@ static void test_index_ca_hashes(void **state)
 	X509_NAME_free(name);
 }
 
+
+static void seal(const char *path)
+{
+	char sig[160];
+	FILE *f;
+
+	snprintf(sig, sizeof(sig), "%s.sig", path);
+	f = fopen(sig, "w"); /* history only looks at whether it is sealed */
+	assert_non_null(f);
+	fclose(f);
+}
+
+static void unseal(const char *path)
+{
+	char sig[160];
+
+	snprintf(sig, sizeof(sig), "%s.sig", path);
+	assert_int_equal(unlink(sig), 0);
+}
+
+/* Run a shell command built from a format; its exit status must be 0. */
+static void shell(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	assert_true(vsnprintf(cmd, sizeof(cmd), fmt, ap) < (int)sizeof(cmd));
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The one entry of the cache (there must be exactly one). */
+static void only_entry(char *out, size_t size)
+{
+	char cmd[200];
+	FILE *p;
+
+	assert_int_equal(count_cache_entries(), 1);
+	snprintf(cmd, sizeof(cmd), "ls -d %s/ceremony/history/*", cache);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	assert_non_null(fgets(out, (int)size, p));
+	out[strcspn(out, "\n")] = '\0';
+	pclose(p);
+}
+
+static void assert_facts(const char *name, const char *first_time, unsigned marks)
+{
+	struct history *h = NULL;
+	const struct history_file *f;
+
+	assert_int_equal(history_load(dir, &h), 0);
+	assert_int_equal(h->n_transcripts, 1);
+	f = history_file_find(h, name);
+	assert_non_null(f);
+	assert_true(f->sealed);
+	assert_true(f->known);
+	assert_string_equal(f->first_time, first_time);
+	assert_int_equal(f->marks, marks);
+	assert_null(history_file_find(h, "other.jsonl"));
+	assert_true(history_has_serial(h, "0C"));
+	history_free(h);
+}
+
+/* A first record's time and the rare actions the quorum walk looks for: found by the
+ * parse, kept in the index entry and read back from it; an entry whose facts are
+ * damaged, or of the version before them, is ignored and rebuilt; a transcript whose
+ * marks change (ceremony.abandoned appended before sealing) is parsed again. */
+static void test_index_walk_facts(void **state)
+{
+	struct transcript *t = NULL;
+	struct history *h = NULL;
+	char path[128], entry[512], first[64];
+	FILE *f;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/w.jsonl", dir);
+	assert_int_equal(transcript_open(path, "unit", &t), 0);
+	assert_int_equal(transcript_append(t, "cert.root", NULL, NULL,
+					   json_pack("{s:{s:s}}", "certificate", "serial", "0C"), NULL),
+			 0);
+	assert_int_equal(transcript_append(t, "note", NULL, NULL,
+					   json_pack("{s:s}", "text",
+						     "\"action\":\"ceremony.abandoned\" in a string"),
+					   NULL),
+			 0);
+	transcript_close(t);
+	/* The first record's time, as written. */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "{\"seq\":1,\"time\":\"%63[^\"]\"", first), 1);
+	fclose(f);
+	seal(path);
+
+	for (int pass = 0; pass < 2; pass++) /* parsed (entry written), then from the entry */
+		assert_facts("w.jsonl", first, HISTORY_MARK_ROOT);
+	only_entry(entry, sizeof(entry));
+	shell("head -c 8 %s | grep -qx CERHIX05", entry);
+
+	/* A marks byte no version writes, under a correct self-hash: ignored, rebuilt. */
+	shell("python3 -c 'import hashlib,sys; p=sys.argv[1]; b=bytearray(open(p,\"rb\").read()[:-32]); "
+	      "b[-1]=0x80; open(p,\"wb\").write(bytes(b)+hashlib.sha256(b).digest())' %s",
+	      entry);
+	assert_facts("w.jsonl", first, HISTORY_MARK_ROOT);
+	shell("python3 -c 'import sys; b=open(sys.argv[1],\"rb\").read(); sys.exit(b[-33]!=%u)' %s",
+	      HISTORY_MARK_ROOT, entry);
+
+	/* An entry of the version before (CERHIX04: no facts), self-hash correct: ignored,
+	 * the transcript parsed, the entry rewritten in this version. */
+	shell("python3 -c 'import hashlib,sys; p=sys.argv[1]; b=open(p,\"rb\").read()[:-32]; "
+	      "n=%zu; assert b[-(n+2)]==n; b=b\"CERHIX04\"+b[8:-(n+3)]; "
+	      "open(p,\"wb\").write(b+hashlib.sha256(b).digest())' %s",
+	      strlen(first), entry);
+	shell("head -c 8 %s | grep -qx CERHIX04", entry);
+	assert_facts("w.jsonl", first, HISTORY_MARK_ROOT);
+	shell("head -c 8 %s | grep -qx CERHIX05", entry);
+
+	/* The ceremony is abandoned before it is sealed again: new bytes, new facts. */
+	unseal(path);
+	assert_int_equal(transcript_open(path, NULL, &t), 0);
+	assert_int_equal(transcript_append(t, "ceremony.abandoned", NULL, NULL, json_object(), NULL),
+			 0);
+	transcript_close(t);
+	seal(path);
+	for (int pass = 0; pass < 2; pass++)
+		assert_facts("w.jsonl", first, HISTORY_MARK_ROOT | HISTORY_MARK_ABANDONED);
+	assert_int_equal(count_cache_entries(), 2);
+
+	/* An unsealed transcript's facts are found too, but it is not known as sealed. */
+	unseal(path);
+	assert_int_equal(history_load(dir, &h), 0);
+	assert_false(history_file_find(h, "w.jsonl")->sealed);
+	history_free(h);
+}
+
+/* The quorum walk takes a sealed transcript's facts from the history read in the same
+ * call, not from the file again; another folder's history is not taken. */
+static void test_walk_uses_history(void **state)
+{
+	struct transcript *t = NULL;
+	struct history *h = NULL, *other = NULL;
+	struct quorum_state st;
+	char path[128], elsewhere[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/r.jsonl", dir);
+	assert_int_equal(transcript_open(path, "unit", &t), 0);
+	assert_int_equal(transcript_append(t, "cert.root", NULL, NULL,
+					   json_pack("{s:{s:s}}", "certificate", "serial", "0D"), NULL),
+			 0);
+	transcript_close(t);
+	seal(path);
+	assert_int_equal(history_load(dir, &h), 0);
+	snprintf(elsewhere, sizeof(elsewhere), "%s/none", dir);
+	assert_int_equal(history_load(elsewhere, &other), 0);
+	/* Its bytes become unreadable as a transcript after the history read them. */
+	shell("printf 'not json\\n' > %s", path);
+
+	quorum_state_init(&st);
+	assert_int_equal(quorum_state_load_known(&st, dir, NULL, h), 0);
+	assert_false(st.has_policy);
+	quorum_state_free(&st);
+	/* Without the history (or with another folder's), the walk reads the file itself. */
+	quorum_state_init(&st);
+	assert_int_not_equal(quorum_state_load(&st, dir, NULL), 0);
+	quorum_state_free(&st);
+	quorum_state_init(&st);
+	assert_int_not_equal(quorum_state_load_known(&st, dir, NULL, other), 0);
+	quorum_state_free(&st);
+	cer_err_clear();
+	history_free(h);
+	history_free(other);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookups),
 		cmocka_unit_test_setup_teardown(test_index, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_ca_hashes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_walk_facts, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_walk_uses_history, setup, teardown),
 	};
 	if (secret_init() != 0)
 		return 1;
