@@ -29,6 +29,19 @@ check "keygen: removal names the pair left on the token" grep -q 'key pair "krem
 check "keygen: the leftover is recorded" grep -q '"action":"hsm.leftover".*"label":"kremoved"' "$TR"
 check "keygen: pkcs11-tool sees the pair the message names" test "$(objects_of root-hsm | grep -c '|kremoved|')" -eq 2
 check "keygen: the transcript still verifies" "$CEREMONY" transcript verify --allow-unsealed "$TR"
+# A rerun without the fault removes the pair its hsm.leftover names, records that, and generates.
+old_id=$(objects_of root-hsm | grep '|kremoved|' | head -n1 | cut -d'|' -f4)
+out=$(op_keygen removed 2>&1) && pass "keygen: the rerun succeeds" || fail "keygen: the rerun succeeds" "$out"
+expect_contains "keygen: the rerun says it removed the leftover" "$out" 'Removed key pair "kremoved"'
+check "keygen: the removal is recorded" grep -q '"action":"hsm.leftover_removed".*"label":"kremoved"' "$TR"
+now=$(objects_of root-hsm | grep '|kremoved|')
+check "keygen: one new pair labelled kremoved, another CKA_ID" bash -c \
+	"test \$(printf '%s\n' \"\$1\" | grep -c .) -eq 2 && test -n '$old_id' && ! grep -q '|$old_id\$' <<<\"\$1\"" _ "$now"
+check "keygen: the transcript verifies after the rerun" "$CEREMONY" transcript verify --allow-unsealed "$TR"
+# A recorded key is never a leftover: its label is refused, the key stays.
+before=$(objects_of root-hsm)
+expect_fail "keygen: a recorded key's label is refused, not cleared" 1 'already has an object labelled "kremoved"' op_keygen removed
+check "keygen: the recorded pair is still there" test "$(objects_of root-hsm)" = "$before"
 fi
 
 # The signing commands, on a P-256 root (and an RSA-3072 one for C_Sign alone).
