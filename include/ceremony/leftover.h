@@ -11,7 +11,12 @@
 #ifndef CEREMONY_LEFTOVER_H
 #define CEREMONY_LEFTOVER_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include <jansson.h>
+
+#include "ceremony/p11.h"
 
 #include "ceremony/transcript.h"
 
@@ -25,16 +30,20 @@ int leftover_record(struct transcript *tr, int r, json_t *token, json_t *objects
 		    const char *after);
 
 /*
- * Does a transcript in dir (*.jsonl) record, on the token with this serial, the key
- * pair label/id_hex as left over (hsm.leftover of class "private and public key")?
- * *named: 1 if so and no key.generate record names that pair (a recorded key is
- * never a leftover), else 0. A transcript that does not read is an error.
+ * A rerun after a failure that could not remove its key pair: the objects on the
+ * session's token (tok) labelled label (and, if id is not NULL, those with that
+ * CKA_ID) are removed, only if every one is a private or public key (or the pair's
+ * waiver record) with this label and one CKA_ID (id, when given), and the latest
+ * record about that pair on this token in dir's transcripts (*.jsonl; by time, then
+ * transcript, then line) is an hsm.leftover, not a key.generate or backup.recover
+ * (a key in force is never a leftover). The removal is checked (nothing with the
+ * label or CKA_ID remains), recorded (hsm.leftover_removed; token, the JSON of tok,
+ * is stolen) and said on out. *cleared: 1 if removed; 0 (and 0 returned) when none
+ * is there or it is not such a leftover: the caller refuses as before.
  */
-int leftover_key_named(const char *dir, const char *token_serial, const char *label,
-		       const char *id_hex, int *named) __attribute__((warn_unused_result));
-
-/* Append hsm.leftover_removed {"token": token, "objects": objects} (steals both). */
-int leftover_removed_record(struct transcript *tr, json_t *token, json_t *objects)
-	__attribute__((warn_unused_result));
+int leftover_key_clear(struct transcript *tr, struct p11_session *s, const struct p11_token *tok,
+		       json_t *token,
+		       const char *label, const uint8_t *id, size_t id_len, const char *dir,
+		       FILE *out, int *cleared) __attribute__((warn_unused_result));
 
 #endif

@@ -22,9 +22,9 @@ static const char generate_usage[] =
 	"CKA_ALWAYS_SENSITIVE, CKA_EXTRACTABLE, CKA_WRAP_WITH_TRUSTED, CKA_KEY_GEN_MECHANISM\n"
 	"and refuses (destroying the pair) if the HSM did not do what was asked.\n"
 	"Refuses a label or ID already used by any object on the token, except a key\n"
-	"pair a failed run left (its hsm.leftover record, beside the transcript, names\n"
-	"this token, label and CKA_ID, and no key.generate record does): that pair is\n"
-	"removed first, and its removal recorded (hsm.leftover_removed). Checks that the\n"
+	"pair a failed run left (an hsm.leftover record beside the transcript names this\n"
+	"token, label and CKA_ID, and no later key.generate or backup.recover does): that\n"
+	"pair is removed first, and its removal recorded (hsm.leftover_removed). Checks that the\n"
 	"token offers the key type (mechanism, size or curve) before asking the PIN.\n";
 
 static const struct cli_opt generate_opts[] = {

@@ -583,6 +583,23 @@ static int recover_approve(struct ceremony_ctx *ctx, struct recover_state *st,
 			     &st->approval);
 }
 
+/* The pair a failed recovery left, named by its hsm.leftover beside the transcript, goes. */
+static int recover_leftover_clear(struct ceremony_ctx *ctx, struct recover_state *st, FILE *out,
+				  int *still_taken)
+{
+	char dir[PATH_MAX];
+	const char *tpath;
+	int r, cleared = 0;
+
+	if ((r = ctx_history_dir(ctx, NULL, "backup recover", dir, sizeof(dir), &tpath)) != 0 ||
+	    (r = leftover_key_clear(st->tr, st->h.session, &st->h.token,
+				    backup_token_json(&st->h.token), st->b->root_label,
+				    st->b->root_id, st->b->root_id_len, dir, out, &cleared)) != 0)
+		return r;
+	*still_taken = !cleared;
+	return 0;
+}
+
 int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params *p, FILE *out)
 {
 	struct recover_state *st = calloc(1, sizeof(*st));
@@ -632,6 +649,9 @@ int backup_recover(struct ceremony_ctx *ctx, const struct backup_recover_params 
 	    (r = hsm_login_user(ctx, &st->h)) != 0 ||
 	    (r = p11key_name_taken(st->h.session, st->b->root_label, st->b->root_id,
 				   st->b->root_id_len, &taken)) != 0)
+		goto out;
+	/* A rerun removes the key pair a failed recovery left here (its hsm.leftover). */
+	if (taken && (r = recover_leftover_clear(ctx, st, out, &taken)) != 0)
 		goto out;
 	if (taken) {
 		r = cer_err(CER_E_EXISTS, "token \"%s\" already has an object labelled \"%s\" or with "

@@ -42,56 +42,6 @@ static int key_leftover_record(struct transcript *tr, struct hsm *h, const struc
 			       "key.generate failed");
 }
 
-/*
- * A rerun after a failure that could not destroy its key pair (hsm.leftover): the
- * pair under label is removed first, only if it is exactly the one the history names
- * as left over on this token and no key.generate record names it. Anything else
- * under the label is left for p11key_generate to refuse.
- */
-static int key_leftover_clear(struct transcript *tr, struct hsm *h, const char *label,
-			      const char *dir, FILE *out)
-{
-	struct p11key k;
-	char id_hex[2 * sizeof(k.id) + 1];
-	CK_RV rv;
-	int r, named = 0, taken = 0;
-
-	if ((r = p11key_find(h->session, label, &k)) == CER_E_NOTFOUND || r == CER_E_INPUT) {
-		cer_err_clear();
-		return 0; /* none, or not one pair: nothing of ours; p11key_generate says why not */
-	}
-	if (r != 0)
-		return r;
-	hex_encode(k.id, k.id_len, id_hex);
-	if ((r = leftover_key_named(dir, h->token.serial, label, id_hex, &named)) != 0 || !named)
-		return r;
-	if (p11key_destroy(h->session, &k, &rv) != 0)
-		return cer_err(CER_E_P11,
-			       "token \"%s\": key pair \"%s\" (CKA_ID %s), which a failed run left "
-			       "(hsm.leftover), cannot be removed (%s); nothing was generated",
-			       h->token.label, label, id_hex, p11_rv_name(rv) ? p11_rv_name(rv) : "?");
-	if ((r = p11key_name_taken(h->session, label, k.id, k.id_len, &taken)) != 0)
-		return r;
-	if (taken)
-		return cer_err(CER_E_P11,
-			       "token \"%s\": after removing the left-over key pair \"%s\", %d "
-			       "object(s) with its label or CKA_ID %s remain; nothing was generated",
-			       h->token.label, label, taken, id_hex);
-	if ((r = leftover_removed_record(tr, keyrecord_token(&h->token),
-					  json_pack("[{s:s, s:s, s:s}]", "class",
-						    "private and public key", "label", label, "id",
-						    id_hex))) != 0) {
-		cer_err_prefix("the left-over key pair \"%s\" (CKA_ID %s) was removed from token "
-			       "\"%s\" but its removal is NOT recorded: ",
-			       label, id_hex, h->token.label);
-		return r;
-	}
-	fprintf(out, "Removed key pair \"%s\" (CKA_ID %s) from token \"%s\": a failed run left it "
-		     "(hsm.leftover); recorded (hsm.leftover_removed)\n",
-		label, id_hex, h->token.label);
-	return 0;
-}
-
 int rootkey_generate(struct ceremony_ctx *ctx, const char *token, const char *label,
 			 const char *type, enum p11key_policy policy, unsigned waivers, FILE *out)
 {
@@ -103,7 +53,7 @@ int rootkey_generate(struct ceremony_ctx *ctx, const char *token, const char *la
 	enum key_type kt;
 	char id_hex[2 * sizeof(key.id) + 1], *spki_hex = NULL, who[192], dir[PATH_MAX];
 	const char *tpath;
-	int r, generated = 0;
+	int r, generated = 0, cleared = 0;
 
 	memset(&h, 0, sizeof(h));
 	memset(&key, 0, sizeof(key));
@@ -123,7 +73,10 @@ int rootkey_generate(struct ceremony_ctx *ctx, const char *token, const char *la
 			       "none for a key this tool never exports; nothing was generated: ");
 		goto out;
 	}
-	if ((r = hsm_login_user(ctx, &h)) != 0 || (r = key_leftover_clear(tr, &h, label, dir, out)) != 0)
+	/* A rerun removes the pair a failed run left under this label (hsm.leftover). */
+	if ((r = hsm_login_user(ctx, &h)) != 0 ||
+	    (r = leftover_key_clear(tr, h.session, &h.token, keyrecord_token(&h.token), label, NULL, 0, dir,
+				    out, &cleared)) != 0)
 		goto out;
 	if ((r = p11key_generate(h.session, label, kt, policy, waivers, &key, &ev)) != 0) {
 		if (key.priv != CK_INVALID_HANDLE)

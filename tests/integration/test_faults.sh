@@ -215,6 +215,17 @@ check "recover: never 'nothing was imported or kept' then" bash -c "! grep -q 'n
 check "recover: the leftover is recorded" grep -q '"action":"hsm.leftover".*"backup.recover failed"' "$TR"
 check "recover: no challenge or signature written" test ! -e "$T/out/rec-removed.sig" -a ! -e "$T/out/rec-removed.txt"
 check "recover: the transcript still verifies" "$CEREMONY" transcript verify --allow-unsealed --allow-test-cost "$TR"
+# A rerun without the fault removes the pair the record names, says so, records it, recovers.
+out=$(op_recover rerun 2>&1) && pass "recover: the rerun succeeds" || fail "recover: the rerun succeeds" "$out"
+expect_contains "recover: the rerun says it removed the leftover" "$out" 'Removed key pair "root"'
+check "recover: the removal is recorded" grep -q '"action":"hsm.leftover_removed".*"label":"root"' "$TR"
+check "recover: the rerun recovered (its signature written)" test -s "$T/out/rec-rerun.sig"
+check "recover: one private key labelled root on the backup token" test "$(objects_of rec | grep -c '|Private Key|root|')" -eq 1
+# The recovered key is in force (backup.recover names it): a rerun is refused, the key stays.
+before=$(snapshot rec)
+expect_fail "recover: a recovered key is never removed as a leftover" 1 'already has an object labelled "root"' op_recover again
+check "recover: the recovered key is still there" test "$(snapshot rec)" = "$before"
+check "recover: the transcript verifies after the rerun" "$CEREMONY" transcript verify --allow-unsealed --allow-test-cost "$TR"
 reset_recover removed
 fi
 
