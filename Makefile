@@ -15,7 +15,7 @@ SANFLAGS =
 OPTFLAGS = -O2 -g -D_FORTIFY_SOURCE=2
 endif
 
-PKGS     = libcrypto p11-kit-1 libsodium yaml-0.1 jansson libutf8proc
+PKGS     = libcrypto p11-kit-1 libsodium yaml-0.1 jansson libutf8proc hogweed nettle
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka 2>/dev/null)
@@ -26,7 +26,7 @@ CFLAGS_ALL = -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE -Wall -Wextra -Werror -Wsh
 	-Wformat=2 -fstack-protector-strong $(OPTFLAGS) $(SANFLAGS) -Iinclude -MMD -MP \
 	-DCEREMONY_VERSION='"$(VERSION)"' $(PKG_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
-LIBS_ALL = $(PKG_LIBS) -lzxcvbn -lm -ldl -lpthread
+LIBS_ALL = $(PKG_LIBS) -lgmp -lzxcvbn -lm -ldl -lpthread
 
 # Debian 12 packages: build libraries, the HSM used by tests and the demo, and
 # the independent verifiers the tests use (openssl, certtool, vfychain, pkcs11-tool).
@@ -36,6 +36,8 @@ DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-kit-dev p11-
 # Programs the tests and the demo run beyond a minimal Debian (tests/integration/test_deps.sh checks).
 DEB_PACKAGES += iproute2 xxd python3 groff-base man-db python3-cryptography
 DEB_PACKAGES += python3-jsonschema
+# Nettle's ECDSA checks the audit's certificate signatures (src/x509/certsig.c).
+DEB_PACKAGES += nettle-dev libgmp-dev
 # A second real PKCS#11 module for the tests (docs/hsm.md): tpm2-pkcs11 on swtpm, and
 # SoftHSM2 behind p11-kit-proxy.
 DEB_PACKAGES += swtpm swtpm-tools libtpm2-pkcs11-1 libtpm2-pkcs11-tools tpm2-tools tpm2-abrmd \
@@ -164,7 +166,7 @@ bench: deps
 # their dependencies) that building and running the tool needs, for a site with no network.
 TOOLKIT := $(BUILD)/toolkit
 KIT_DEB_PACKAGES = build-essential pkg-config libssl-dev openssl libp11-dev libp11-kit-dev \
-	p11-kit libsodium-dev libyaml-dev libjansson-dev softhsm2 opensc make
+	p11-kit libsodium-dev libyaml-dev libjansson-dev softhsm2 opensc make nettle-dev libgmp-dev
 SRC_TAR := ceremony-$(VERSION)-src.tar.gz
 .PHONY: toolkit
 toolkit: $(BIN)

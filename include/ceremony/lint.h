@@ -63,6 +63,16 @@ int lint_cert(const struct lint_input *in) __attribute__((warn_unused_result));
 int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
 	      char (*extra_policies)[PROFILE_OID_MAX], int n_extra, int at_issuance)
 	__attribute__((warn_unused_result));
+/*
+ * lint_path of a replay (as of the cert's notBefore) under the issuer whose key
+ * certsig decoded once: the same validation, the leaf's signature checked by
+ * certsig_verify (certsig.h: Nettle's ECDSA for P-256/P-384 issuers, about twice
+ * OpenSSL 3.0's speed on P-384, else OpenSSL's) rather than by OpenSSL's own pass.
+ */
+struct certsig_key;
+int lint_path_checked(X509 *cert, struct certsig_key *issuer_key, const struct profile *p,
+		      char (*extra_policies)[PROFILE_OID_MAX], int n_extra)
+	__attribute__((warn_unused_result));
 
 /*
  * A CRL's rules (docs/lint.md): v2, the issuer's name, authorityKeyIdentifier =

@@ -9,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "ceremony/certinfo.h"
+#include "ceremony/certsig.h"
 #include "ceremony/cms.h"
 #include "ceremony/csr.h"
 #include "ceremony/err.h"
@@ -35,6 +36,7 @@ struct replay_state {
 	char prof_path[PATH_MAX], issuer_path[PATH_MAX];
 	struct profile prof;
 	X509 *issuer;
+	struct certsig_key *issuer_key; /* its key, decoded once for the signatures */
 };
 
 static int profile_cached(struct replay_state *st, const char *path, struct profile *out)
@@ -57,8 +59,12 @@ static int issuer_cached(struct replay_state *st, const char *path, X509 **out)
 
 	if (st->issuer == NULL || strcmp(st->issuer_path, path) != 0) {
 		X509_free(st->issuer);
+		certsig_key_free(st->issuer_key);
 		st->issuer = NULL;
-		if ((r = pem_load_cert(path, &st->issuer)) != 0)
+		st->issuer_key = NULL;
+		st->issuer_path[0] = '\0';
+		if ((r = pem_load_cert(path, &st->issuer)) != 0 ||
+		    (r = certsig_key_new(st->issuer, &st->issuer_key)) != 0)
 			return r;
 		memcpy(st->issuer_path, path, strlen(path) + 1);
 	}
@@ -268,9 +274,10 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 		goto out;
 	}
 	/* A root's self-signature is checked here. Any other certificate's signature is
-	 * checked by its path validation below (X509_verify_cert verifies it with the
-	 * issuer's key, the only trust anchor): one ECDSA verification per certificate,
-	 * not two (issue 13); when a lint fails, the signature is checked first to say so. */
+	 * checked by its path validation below (lint_path_checked: certsig verifies it
+	 * with the issuer's key, decoded once, the only trust anchor): one ECDSA
+	 * verification per certificate, not two (issue 13); when a lint fails, the
+	 * signature is checked first to say so. */
 	if (is_root && (r = replay_signature(line, x, issuer, cert_path)) != 0)
 		goto out;
 	json_array_foreach(extra, i, e)
@@ -288,7 +295,7 @@ static int replay_issue(struct replay_state *st, long line, json_t *rec, enum re
 		free((void *)in.other_cas);
 		/* The path lint cert sign ran (docs/lint.md cert-path), as of issuance. */
 		if (r == 0 && !is_root)
-			r = lint_path(x, issuer, &prof, policies, n_extra, 0);
+			r = lint_path_checked(x, st->issuer_key, &prof, policies, n_extra);
 		if (r != 0 && !is_root && replay_signature(line, x, issuer, cert_path) != 0) {
 			r = CER_E_VERIFY; /* the signature's message, not the lint's */
 			goto out;
@@ -547,6 +554,7 @@ int replay_transcript_history(const char *path, const struct archive_view *view,
 		}
 out:
 	X509_free(st.issuer);
+	certsig_key_free(st.issuer_key);
 	history_free(st.seen);
 	sk_X509_pop_free(st.new_roots, X509_free);
 	sk_X509_pop_free(st.crossed, X509_free);

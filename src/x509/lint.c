@@ -4,6 +4,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "ceremony/certsig.h"
 #include "ceremony/err.h"
 #include "ceremony/lint.h"
 #include "ceremony/subject.h"
@@ -317,8 +318,9 @@ int lint_cert(const struct lint_input *in)
 	return 0;
 }
 
-int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
-	      char (*extra_policies)[PROFILE_OID_MAX], int n_extra, int at_issuance)
+static int lint_path_with(X509 *cert, X509 *issuer, const struct profile *p,
+			  char (*extra_policies)[PROFILE_OID_MAX], int n_extra, int at_issuance,
+			  int (*setup)(X509_STORE_CTX *ctx, void *arg), void *arg)
 {
 	X509_STORE *store = X509_STORE_new();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
@@ -330,6 +332,8 @@ int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
+	if (setup != NULL && (r = setup(ctx, arg)) != 0)
+		goto out;
 	vp = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_flags(vp, X509_V_FLAG_X509_STRICT);
 	X509_VERIFY_PARAM_set_purpose(vp, X509_PURPOSE_ANY);
@@ -361,6 +365,19 @@ out:
 	X509_STORE_CTX_free(ctx);
 	X509_STORE_free(store);
 	return r;
+}
+
+int lint_path(X509 *cert, X509 *issuer, const struct profile *p,
+	      char (*extra_policies)[PROFILE_OID_MAX], int n_extra, int at_issuance)
+{
+	return lint_path_with(cert, issuer, p, extra_policies, n_extra, at_issuance, NULL, NULL);
+}
+
+int lint_path_checked(X509 *cert, struct certsig_key *issuer_key, const struct profile *p,
+		      char (*extra_policies)[PROFILE_OID_MAX], int n_extra)
+{
+	return lint_path_with(cert, certsig_key_issuer(issuer_key), p, extra_policies, n_extra, 0,
+			      certsig_path_setup, issuer_key);
 }
 
 /* RFC 5280 5.3.1; "unspecified" is never written (the extension is left out instead). */
