@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <jansson.h>
 #include <openssl/x509.h>
 
 #include "ceremony/sizes.h"
@@ -52,6 +53,9 @@ void countersig_registry_free(struct countersig_registry *reg);
  */
 int countersig_registry_add(struct countersig_registry *reg, const char *transcript)
 	__attribute__((warn_unused_result));
+/* The same over the records transcript_verify_records kept (NULL: read again). */
+int countersig_registry_add_records(struct countersig_registry *reg, const char *transcript,
+				    json_t *records) __attribute__((warn_unused_result));
 size_t countersig_registry_count(const struct countersig_registry *reg);
 
 struct countersig_report {

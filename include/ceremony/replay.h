@@ -45,5 +45,10 @@ int replay_transcript_roots(const char *path, X509 *root, STACK_OF(X509) *also, 
 int replay_transcript_history(const char *path, const struct archive_view *view, X509 *root,
 			      STACK_OF(X509) *also, FILE *out, struct replay_report *rep)
 	__attribute__((warn_unused_result));
+/* The same over the records transcript_verify_records kept from the sealed bytes
+ * (NULL: the transcript is read again). */
+int replay_records_history(const char *path, json_t *records, const struct archive_view *view,
+			   X509 *root, STACK_OF(X509) *also, FILE *out, struct replay_report *rep)
+	__attribute__((warn_unused_result));
 
 #endif

@@ -118,6 +118,12 @@ int transcript_verify(const char *path, X509 *root, unsigned flags, FILE *out,
 int transcript_verify_view(const char *path, const struct archive_view *view, X509 *root,
 			   unsigned flags, FILE *out, struct transcript_report *rep)
 	__attribute__((warn_unused_result));
+/* The same, handing back (a new reference, in *records) the records it parsed from the
+ * bytes the seal covers, one JSON object a line, for the caller's later passes
+ * (transcript_each_records); *records is NULL when the transcript was too large to keep. */
+int transcript_verify_records(const char *path, const struct archive_view *view, X509 *root,
+			      unsigned flags, FILE *out, struct transcript_report *rep,
+			      json_t **records) __attribute__((warn_unused_result));
 
 /*
  * Issue 9 item 14: after transcript_verify, refuse a transcript whose backups
@@ -141,6 +147,10 @@ int transcript_record_path(const char *transcript, const char *recorded, char *o
 
 /* Calls fn for each record (parsed) of a chain-verified transcript, in order. */
 int transcript_each(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg)
+	__attribute__((warn_unused_result));
+/* The same over records transcript_verify_records kept (NULL: path read again). */
+int transcript_each_records(const char *path, json_t *records,
+			    int (*fn)(void *arg, long line, json_t *rec), void *arg)
 	__attribute__((warn_unused_result));
 /* The same over a transcript already read into memory (path names it in messages). */
 int transcript_each_data(const char *path, const uint8_t *data, size_t len,

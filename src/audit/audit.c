@@ -629,6 +629,7 @@ struct prefetch_one {
 	int done, r;
 	struct transcript_report rep;
 	struct replay_report rr;
+	json_t *records; /* parsed once from the sealed bytes, for audit_one's passes */
 	char msg[CER_ERR_DETAIL_SIZE];
 };
 
@@ -656,11 +657,12 @@ static void *prefetch_worker(void *arg)
 		struct prefetch_one *o = &p->res[i];
 		int r;
 		cer_err_clear();
-		r = transcript_verify_view(f->path, &p->a->o->view, p->root,
-					   f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED, NULL, &o->rep);
+		r = transcript_verify_records(f->path, &p->a->o->view, p->root,
+					      f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED, NULL, &o->rep,
+					      &o->records);
 		if (r == 0)
-			r = replay_transcript_history(f->path, &p->a->o->view, p->root, NULL, NULL,
-						      &o->rr);
+			r = replay_records_history(f->path, o->records, &p->a->o->view, p->root, NULL,
+						   NULL, &o->rr);
 		/* The detail fits whole: msg has CER_ERR_DETAIL_SIZE bytes. */
 		if (r != 0)
 			text_format_cut(o->msg, sizeof(o->msg), "%s", cer_err_msg(r));
@@ -725,6 +727,8 @@ static void prefetch_end(struct prefetch *p)
 	if (p->res != NULL) {
 		pthread_mutex_destroy(&p->lock);
 		pthread_cond_destroy(&p->cond);
+		for (size_t i = 0; i < p->chain; i++)
+			json_decref(p->res[i].records);
 	}
 	free(p->res);
 	X509_free(p->root);
@@ -739,56 +743,67 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f,
 	struct replay_report rr;
 	struct countersig_report cs;
 	size_t idx = (size_t)(f - a->files);
+	json_t *records = NULL; /* the sealed bytes' records, parsed once for every pass */
 	int r;
 
 	if (v != NULL)
 		fprintf(v, "%s\n", f->path);
 	if (pre != NULL && pre->r != 0)
 		return cer_err(pre->r, "%s", pre->msg);
-	if (pre != NULL)
+	if (pre != NULL) {
 		rep = pre->rep;
+		records = pre->records;
+		pre->records = NULL;
+	}
 	/* Only the latest ceremony may be unsealed (link_one refused any other): it is
 	 * still in progress, and what it did is not proven yet. Without a root (only with
 	 * --allow-unanchored), the first ceremony is checked before its own root is taken. */
-	else if ((r = transcript_verify_view(f->path, &a->o->view, a->root,
-					     (f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED) |
-						     (a->root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0),
-					     v, &rep)) != 0)
+	else if ((r = transcript_verify_records(
+			  f->path, &a->o->view, a->root,
+			  (f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED) |
+				  (a->root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0),
+			  v, &rep, &records)) != 0)
 		return r;
 	if ((r = transcript_test_cost_check(f->path, &rep, a->o->test_cost_allowed, a->out)) != 0)
-		return r;
+		goto out;
 	if (!f->sealed)
 		a->in_progress = f->name;
 	a->files_missing += rep.outputs_missing;
 	a->files_outside += rep.outputs_outside;
 	memcpy(heads[idx], rep.head, SHA256_LEN);
-	if (f->before >= 0 && CRYPTO_memcmp(heads[f->before], f->prev_head, SHA256_LEN) != 0)
-		return cer_err(CER_E_VERIFY, "%s line 1: the head of %s is not the one recorded",
-			       f->path, a->files[f->before].name);
+	if (f->before >= 0 && CRYPTO_memcmp(heads[f->before], f->prev_head, SHA256_LEN) != 0) {
+		r = cer_err(CER_E_VERIFY, "%s line 1: the head of %s is not the one recorded",
+			    f->path, a->files[f->before].name);
+		goto out;
+	}
 	if (pos == 1 && (r = audit_root(a, f)) != 0)
-		return r;
+		goto out;
 	/* The records first (serials, CA names over the whole history, issue 10.2), then
 	 * the files. */
 	memset(&a->hist.now, 0, sizeof(a->hist.now));
 	a->hist.file = f->name;
-	if ((r = transcript_each(f->path, audit_history_record, &a->hist)) != 0)
-		return r;
+	if ((r = transcript_each_records(f->path, records, audit_history_record, &a->hist)) != 0)
+		goto out;
 	if (pre != NULL && pos != 1)
 		rr = pre->rr;
-	else if ((r = replay_transcript_history(f->path, &a->o->view, a->root, a->also, v, &rr)) != 0)
-		return r;
+	else if ((r = replay_records_history(f->path, records, &a->o->view, a->root, a->also, v,
+					     &rr)) != 0)
+		goto out;
 	if (rr.new_root[0] != '\0' && (r = audit_rollover(a, f, &rr)) != 0)
-		return r;
+		goto out;
 	/* Witness keys count once their own transcript's seal has been verified. */
-	if ((r = countersig_registry_add(a->reg, f->path)) != 0 ||
+	if ((r = countersig_registry_add_records(a->reg, f->path, records)) != 0 ||
 	    (r = countersig_check_all(f->path, a->reg, v, &cs)) != 0)
-		return r;
+		goto out;
 	counts_add(&a->hist.total, &a->hist.now);
 	a->not_replayed += rr.not_present;
 	if ((r = ceremony_line(a, pos, f, &rr, &cs, rep.outputs_missing + rep.outputs_outside)) != 0)
-		return r;
+		goto out;
 	/* Every certificate, CRL and policy change after the policy carries approvals (quorum.h). */
-	return quorum_check_transcript(&a->quorum, f->path, a->out);
+	r = quorum_check_transcript(&a->quorum, f->path, a->out);
+out:
+	json_decref(records);
+	return r;
 }
 
 /* An abandoned ceremony: out of the chain, checked as far as it can be, listed as such. */

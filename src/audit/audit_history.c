@@ -1,3 +1,5 @@
+#include <ctype.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -13,12 +15,55 @@
 #include "ceremony/sizes.h"
 #include "ceremony/textbuf.h"
 
+/* FNV-1a of the serial's hex, case folded (serials compare case-insensitively). */
+static size_t serial_hash(const char *serial)
+{
+	uint64_t x = 0xcbf29ce484222325ULL;
+
+	for (const char *c = serial; *c != '\0'; c++)
+		x = (x ^ (uint64_t)tolower((unsigned char)*c)) * 0x100000001b3ULL;
+	return (size_t)x;
+}
+
+/* Issue 13: a hash lookup per certificate, not a scan of the whole history. */
 static const struct audit_cert *cert_find(const struct audit_history *h, const char *serial)
 {
-	for (size_t i = 0; i < h->n_certs; i++)
-		if (strcasecmp(h->certs[i].serial, serial) == 0)
-			return &h->certs[i];
-	return NULL;
+	if (h->serial_cap == 0)
+		return NULL;
+	for (size_t i = serial_hash(serial) & (h->serial_cap - 1);; i = (i + 1) & (h->serial_cap - 1)) {
+		size_t at = h->serial_slots[i];
+		if (at == 0)
+			return NULL;
+		if (strcasecmp(h->certs[at - 1].serial, serial) == 0)
+			return &h->certs[at - 1];
+	}
+}
+
+static void serial_place(size_t *slots, size_t cap, const char *serial, size_t at)
+{
+	size_t i = serial_hash(serial) & (cap - 1);
+
+	while (slots[i] != 0)
+		i = (i + 1) & (cap - 1);
+	slots[i] = at;
+}
+
+/* Index certs[n_certs - 1] by its serial, growing the table to stay at most half full. */
+static int serial_index_last(struct audit_history *h)
+{
+	if (2 * h->n_certs > h->serial_cap) {
+		size_t cap = h->serial_cap != 0 ? 2 * h->serial_cap : 1024;
+		size_t *slots = calloc(cap, sizeof(*slots));
+		if (slots == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		for (size_t i = 0; i + 1 < h->n_certs; i++)
+			serial_place(slots, cap, h->certs[i].serial, i + 1);
+		free(h->serial_slots);
+		h->serial_slots = slots;
+		h->serial_cap = cap;
+	}
+	serial_place(h->serial_slots, h->serial_cap, h->certs[h->n_certs - 1].serial, h->n_certs);
+	return 0;
 }
 
 static const struct audit_revocation *revocation_find(const struct audit_history *h,
@@ -147,7 +192,8 @@ static int history_cert(struct audit_history *h, long line, json_t *rec, int is_
 	    (r = text_copy(n->profile, sizeof(n->profile), "certificate profile",
 			   json_string_value(json_object_get(c, "profile")))) != 0 ||
 	    (r = text_format(n->where, sizeof(n->where), "certificate record place", "%s line %ld",
-			     h->file, line)) != 0) {
+			     h->file, line)) != 0 ||
+	    (r = serial_index_last(h)) != 0) {
 		cer_err_prefix("%s line %ld: ", h->file, line);
 		return r;
 	}
@@ -263,9 +309,12 @@ void audit_history_free(struct audit_history *h)
 	for (size_t i = 0; i < h->n_certs; i++)
 		free(h->certs[i].ca_subject_der);
 	free(h->certs);
+	free(h->serial_slots);
 	free(h->revoked);
 	json_decref(h->pins);
 	h->certs = NULL;
+	h->serial_slots = NULL;
+	h->serial_cap = 0;
 	h->revoked = NULL;
 	h->pins = NULL;
 }

@@ -44,6 +44,8 @@ struct audit_history {
 	const char *file; /* the transcript being walked (its name, for messages) */
 	struct audit_cert *certs;
 	size_t n_certs;
+	size_t *serial_slots; /* open addressing over certs by serial: index + 1, 0 empty */
+	size_t serial_cap;    /* a power of two, at least twice n_certs */
 	struct audit_revocation *revoked;
 	size_t n_revoked;
 	long long crl_number;

@@ -523,6 +523,12 @@ int replay_transcript_roots(const char *path, X509 *root, STACK_OF(X509) *also, 
 int replay_transcript_history(const char *path, const struct archive_view *view, X509 *root,
 			      STACK_OF(X509) *also, FILE *out, struct replay_report *rep)
 {
+	return replay_records_history(path, NULL, view, root, also, out, rep);
+}
+
+int replay_records_history(const char *path, json_t *records, const struct archive_view *view,
+			   X509 *root, STACK_OF(X509) *also, FILE *out, struct replay_report *rep)
+{
 	struct replay_state st;
 	int r;
 
@@ -541,7 +547,7 @@ int replay_transcript_history(const char *path, const struct archive_view *view,
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
-	r = transcript_each(path, replay_cb, &st);
+	r = transcript_each_records(path, records, replay_cb, &st);
 	/* A second root stands only as a rollover: cross-certified by the root in force. */
 	for (int i = 0; r == 0 && i < sk_X509_num(st.new_roots); i++)
 		if (!in_stack(st.crossed, sk_X509_value(st.new_roots, i))) {

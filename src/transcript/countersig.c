@@ -193,6 +193,14 @@ int countersig_registry_add(struct countersig_registry *reg, const char *transcr
 	return transcript_each(transcript, registry_cb, &rr);
 }
 
+int countersig_registry_add_records(struct countersig_registry *reg, const char *transcript,
+				    json_t *records)
+{
+	struct registry_read rr = {reg, transcript};
+
+	return transcript_each_records(transcript, records, registry_cb, &rr);
+}
+
 static int json_field(json_t *o, const char *name, const char **out)
 {
 	*out = json_string_value(json_object_get(o, name));

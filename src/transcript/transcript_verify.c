@@ -102,6 +102,19 @@ int transcript_each(const char *path, int (*fn)(void *arg, long line, json_t *re
 	return r;
 }
 
+int transcript_each_records(const char *path, json_t *records,
+			    int (*fn)(void *arg, long line, json_t *rec), void *arg)
+{
+	int r = 0;
+
+	if (records == NULL)
+		return transcript_each(path, fn, arg);
+	/* Each record's seq is its line (the chain pass checked it). */
+	for (size_t i = 0; r == 0 && i < json_array_size(records); i++)
+		r = fn(arg, (long)i + 1, json_array_get(records, i));
+	return r;
+}
+
 int transcript_each_data(const char *path, const uint8_t *data, size_t len,
 			 int (*fn)(void *arg, long line, json_t *rec), void *arg)
 {
@@ -322,6 +335,13 @@ int transcript_verify(const char *path, X509 *root, unsigned flags, FILE *out,
 int transcript_verify_view(const char *path, const struct archive_view *view, X509 *root,
 			   unsigned flags, FILE *out, struct transcript_report *rep)
 {
+	return transcript_verify_records(path, view, root, flags, out, rep, NULL);
+}
+
+int transcript_verify_records(const char *path, const struct archive_view *view, X509 *root,
+			      unsigned flags, FILE *out, struct transcript_report *rep,
+			      json_t **records)
+{
 	struct verify_state st;
 	char dir[PATH_MAX], sig[PATH_MAX], head[SHA256_HEX_SIZE];
 	uint8_t *data = NULL;
@@ -330,6 +350,8 @@ int transcript_verify_view(const char *path, const struct archive_view *view, X5
 
 	memset(rep, 0, sizeof(*rep));
 	memset(&st, 0, sizeof(st));
+	if (records != NULL)
+		*records = NULL;
 	if ((r = transcript_dir_of(path, dir)) != 0)
 		return r;
 	if (snprintf(sig, sizeof(sig), "%s.sig", path) >= (int)sizeof(sig))
@@ -381,6 +403,8 @@ int transcript_verify_view(const char *path, const struct archive_view *view, X5
 		r = transcript_walk(path, data, len, files_cb, &st, NULL);
 	for (size_t i = 0; r == 0 && i < json_array_size(st.records); i++)
 		r = files_cb(&st, (long)i + 1, json_array_get(st.records, i));
+	if (r == 0 && records != NULL)
+		*records = json_incref(st.records);
 out:
 	json_decref(st.records);
 	for (size_t i = 0; i < st.n_spki; i++)
