@@ -16,6 +16,7 @@
 #include <openssl/x509.h>
 
 #include "ceremony/certinfo.h"
+#include "ceremony/certparse.h"
 #include "ceremony/err.h"
 #include "ceremony/fileio.h"
 #include "ceremony/hsm.h"
@@ -72,34 +73,47 @@ static int sign_only(struct issue_run *run, struct issue_item *it, EVP_PKEY *key
 	return r;
 }
 
-/* The signed certificate must decode as built, verify with the issuer's key and carry the request's key. */
+/* The HSM's signature over exactly the TBS it was given, checked with the issuer's key
+ * (decoded once, when the issuer's certificate was read). */
+static int verify_tbs(const struct issue_run *run, const struct issue_item *it, const uint8_t *sig,
+		      size_t sig_len)
+{
+	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
+	int ok = mctx != NULL &&
+		 EVP_DigestVerifyInit(mctx, NULL, run->md, NULL, X509_get0_pubkey(run->issuer)) == 1 &&
+		 EVP_DigestVerify(mctx, sig, sig_len, it->tbs, it->tbs_len) == 1;
+
+	EVP_MD_CTX_free(mctx);
+	return ok;
+}
+
+/*
+ * The signature verifies over the TBS with the issuer's key; the certificate
+ * assembled from that TBS, the algorithm and the signature decodes (certparse:
+ * OpenSSL's templates, the key as bytes) and re-encodes to the same bytes, which
+ * are what is written; and it carries the request's key.
+ */
 static int sign_check(struct issue_run *run, struct issue_item *it, const uint8_t *sig,
 		      size_t sig_len, X509 **out)
 {
-	uint8_t *der = NULL, *again = NULL, spki[SHA256_LEN];
+	uint8_t *der = NULL, spki[SHA256_LEN];
 	size_t der_len = 0;
-	const unsigned char *p;
 	X509 *x = NULL;
-	int r, again_len;
+	int r;
 
 	*out = NULL;
-	if ((r = issue_assemble(it->tbs, it->tbs_len, run->alg, (size_t)run->alg_len, sig, sig_len,
-				&der, &der_len)) != 0)
-		goto out;
-	p = der;
-	x = d2i_X509(NULL, &p, (long)der_len);
-	again_len = x != NULL ? i2d_X509(x, &again) : -1;
-	if (x == NULL || p != der + der_len || again_len != (int)der_len ||
-	    memcmp(again, der, der_len) != 0) {
-		r = cer_err_ssl(CER_E_VERIFY, "%s: the signed certificate does not decode as built",
-				it->csr_path);
-		goto out;
-	}
-	if (X509_verify(x, X509_get0_pubkey(run->issuer)) != 1) {
+	if (!verify_tbs(run, it, sig, sig_len)) {
 		r = cer_err_ssl(CER_E_VERIFY,
 				"%s: the certificate's signature does not verify with the issuer's "
 				"public key; it was not written",
 				it->csr_path);
+		goto out;
+	}
+	if ((r = issue_assemble(it->tbs, it->tbs_len, run->alg, (size_t)run->alg_len, sig, sig_len,
+				&der, &der_len)) != 0)
+		goto out;
+	if ((r = certparse_der(der, der_len, &x)) != 0) {
+		cer_err_prefix("%s: the signed certificate: ", it->csr_path);
 		goto out;
 	}
 	if ((r = csr_cert_spki_sha256(x, spki)) != 0 || memcmp(spki, it->spki, SHA256_LEN) != 0) {
@@ -111,7 +125,6 @@ static int sign_check(struct issue_run *run, struct issue_item *it, const uint8_
 	x = NULL;
 out:
 	X509_free(x);
-	OPENSSL_free(again);
 	free(der);
 	return r;
 }
