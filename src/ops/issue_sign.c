@@ -214,6 +214,9 @@ struct group {
 	int failed, fail_r;
 	size_t fail_k; /* the first failed item */
 	char fail_msg[CER_ERR_DETAIL_SIZE];
+	int stop; /* the previous group's commit failed: take no further item */
+	pthread_t th[ISSUE_WORKERS];
+	int started; /* workers running */
 };
 
 static int check_one(struct group *g, size_t k, const uint8_t *sig, size_t sig_len)
@@ -273,7 +276,7 @@ static void *group_worker(void *arg)
 		size_t k;
 		pthread_mutex_lock(&g->lock);
 		k = g->next;
-		if (g->failed || k >= n) {
+		if (g->failed || g->stop || k >= n) {
 			pthread_mutex_unlock(&g->lock);
 			break;
 		}
@@ -296,27 +299,39 @@ static void *group_worker(void *arg)
 	return NULL;
 }
 
-/* Sign, verify and write up to ISSUE_GROUP items on ISSUE_WORKERS threads; g->n
- * counts the items taken, each written (g->certs[k]) or not. */
-static int group_sign(struct issue_run *run, struct group *g, EVP_PKEY *key)
+/* Start signing, verifying and writing up to ISSUE_GROUP items on ISSUE_WORKERS
+ * threads; group_finish waits for them. */
+static void group_start(struct issue_run *run, struct group *g, EVP_PKEY *key)
 {
-	pthread_t th[ISSUE_WORKERS];
-	int started = 0;
-
 	g->run = run;
 	g->key = key;
-	for (int i = 1; i < ISSUE_WORKERS; i++)
-		if (pthread_create(&th[i], NULL, group_worker, g) == 0)
-			started = i;
-		else
+	g->started = 0;
+	for (int i = 0; i < ISSUE_WORKERS; i++) {
+		if (pthread_create(&g->th[i], NULL, group_worker, g) != 0)
 			break;
-	group_worker(g);
-	for (int i = 1; i <= started; i++)
-		pthread_join(th[i], NULL);
+		g->started++;
+	}
+}
+
+/* The group's workers done (none started: this thread does the work); g->n counts
+ * the items taken, each written (g->certs[k]) or not; the first failure's code
+ * (its words in g->fail_msg), else 0. */
+static int group_finish(struct group *g)
+{
+	if (g->started == 0)
+		group_worker(g);
+	for (int i = 0; i < g->started; i++)
+		pthread_join(g->th[i], NULL);
+	g->started = 0;
 	g->n = g->next;
-	if (g->failed)
-		return cer_err(g->fail_r, "%s", g->fail_msg);
-	return 0;
+	return g->failed ? g->fail_r : 0;
+}
+
+static void group_stop(struct group *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->stop = 1;
+	pthread_mutex_unlock(&g->lock);
 }
 
 /* The group's files durable, then its records (one fsync), then the report. */
@@ -386,30 +401,57 @@ static int batch_stopped(struct issue_run *run, int r, int committed)
 					"the rerun records them");
 }
 
+/*
+ * Group k + 1 is signed while group k is committed (its syncfs and fsync wait
+ * on the disk, not on the cores). A group's records are still appended only
+ * once all its files are written and durable, and reported only after their
+ * fsync. A failed commit stops the group being signed; what that group wrote is
+ * on disk unrecorded, and the rerun records it.
+ */
 static int sign_groups(struct issue_run *run, EVP_PKEY *key, FILE *out)
 {
-	struct group *g = calloc(1, sizeof(*g));
-	int r = 0, rc;
+	struct group *g = calloc(2, sizeof(*g)), *cur, *prev = NULL;
+	size_t first = 0;
+	int r = 0, rc = 0;
 
 	if (g == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
-	pthread_mutex_init(&g->lock, NULL);
-	pthread_mutex_init(&g->hsm, NULL);
-	transcript_hold(run->tr);
-	for (size_t first = 0; first < run->n_items && r == 0; first += g->n) {
-		group_free(g);
-		g->first = first;
-		r = group_sign(run, g, key);
-		if ((rc = group_commit(run, g, out)) != 0) {
-			r = batch_stopped(run, rc, 0);
-			break;
-		}
-		if (r != 0)
-			r = batch_stopped(run, r, 1);
+	for (int i = 0; i < 2; i++) {
+		pthread_mutex_init(&g[i].lock, NULL);
+		pthread_mutex_init(&g[i].hsm, NULL);
 	}
-	group_free(g);
-	pthread_mutex_destroy(&g->lock);
-	pthread_mutex_destroy(&g->hsm);
+	transcript_hold(run->tr);
+	for (int i = 0; first < run->n_items; i ^= 1) {
+		cur = &g[i];
+		group_free(cur);
+		cur->first = first;
+		group_start(run, cur, key);
+		if (prev != NULL && (rc = group_commit(run, prev, out)) != 0)
+			group_stop(cur);
+		r = group_finish(cur);
+		prev = NULL;
+		if (rc != 0) { /* the commit's words are this thread's last error */
+			r = batch_stopped(run, rc, 0);
+			goto out;
+		}
+		if (r != 0) { /* what was written before the failure is committed */
+			if ((rc = group_commit(run, cur, out)) != 0)
+				r = batch_stopped(run, rc, 0);
+			else
+				r = batch_stopped(run, cer_err(r, "%s", cur->fail_msg), 1);
+			goto out;
+		}
+		prev = cur;
+		first += cur->n;
+	}
+	if (prev != NULL && (rc = group_commit(run, prev, out)) != 0)
+		r = batch_stopped(run, rc, 0);
+out:
+	for (int i = 0; i < 2; i++) {
+		group_free(&g[i]);
+		pthread_mutex_destroy(&g[i].lock);
+		pthread_mutex_destroy(&g[i].hsm);
+	}
 	free(g);
 	return r;
 }
