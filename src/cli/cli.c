@@ -34,11 +34,20 @@ int cli_usage_error(const char *usage, const char *fmt, ...)
 	if (vsnprintf(msg, sizeof(msg), fmt, ap) < 0)
 		msg[0] = '\0';
 	va_end(ap);
-	/* One line: the usage's first line names the command for --help. */
+	/* One line: the usage's first words ("ceremony transcript verify") name the
+	 * command for --help; they end at the first option, argument or line end. */
 	if (usage != NULL && strncmp(usage, "usage: ", 7) == 0) {
-		const char *cmd = usage + 7, *end = strstr(cmd, " -");
-		int n = end != NULL ? (int)(end - cmd) : 20;
-		return cer_err(CER_E_USAGE, "%s (see %.*s --help)", msg, n, cmd);
+		const char *cmd = usage + 7, *end = cmd;
+		while (*end >= 'a' && *end <= 'z') {
+			const char *w = end;
+			while ((*w >= 'a' && *w <= 'z') || *w == '-')
+				w++;
+			if (*w != ' ')
+				break;
+			end = w + 1;
+		}
+		if (end > cmd)
+			return cer_err(CER_E_USAGE, "%s (see %.*s--help)", msg, (int)(end - cmd), cmd);
 	}
 	return cer_err(CER_E_USAGE, "%s", msg);
 }

@@ -18,7 +18,7 @@ expect_fail "an abbreviated option with its value in the next word is refused" 2
 	"$CEREMONY" token init --label x --trans "$T/b.jsonl"
 check "nothing was written" test -z "$(ls -A "$T")"
 # The whole name still works, and a value that looks like an option is a value.
-out=$("$CEREMONY" transcript verify --root --allow-unsealed 2>&1)
+out=$("$CEREMONY" transcript verify --root --allow-unsealed "$T/none.jsonl" 2>&1)
 check "a value that starts with -- is taken as the value" bash -c "printf '%s' \"\$1\" | grep -q -- '--allow-unsealed' && ! printf '%s' \"\$1\" | grep -q 'abbreviated'" _ "$out"
 expect_ok "--help spelled out works" "$CEREMONY" backup create --help
 
