@@ -12,7 +12,8 @@
 #include "ceremony/replay.h"
 #include "ceremony/transcript.h"
 
-int audit_transcript_verify(const char *transcript, const char *root_path, unsigned flags,
+int audit_transcript_verify(const char *transcript, const struct archive_view *view,
+			    const char *root_path, unsigned flags,
 			    const char *test_cost_allowed, const char *registry, FILE *out)
 {
 	struct transcript_report rep;
@@ -23,9 +24,9 @@ int audit_transcript_verify(const char *transcript, const char *root_path, unsig
 	if (root_path != NULL && (r = pem_load_cert(root_path, &root)) != 0)
 		return r;
 	fprintf(out, "Transcript %s\n", transcript);
-	r = transcript_verify(transcript, root, flags, out, &rep);
+	r = transcript_verify_view(transcript, view, root, flags, out, &rep);
 	if (r == 0)
-		r = replay_transcript(transcript, root, out, &rr);
+		r = replay_transcript_history(transcript, view, root, NULL, out, &rr);
 	if (r == 0)
 		r = countersig_verify_transcript(transcript, root, registry, out);
 	if (r == 0)

@@ -4,6 +4,7 @@
 
 #include "ceremony/audit.h"
 #include "ceremony/backup.h"
+#include "ceremony/cli_archive.h"
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
 
@@ -74,35 +75,7 @@ static const struct cli_opt audit_opts[] = {
 		".B card wipe --backup\n"
 		"command that removes it.\n"
 		"Repeat for several cards."},
-	{.name = "archive", .arg = "DIR", .val = 'a',
-	 .help = "the CA's archive, which every recorded path is relative to\n"
-		 "(default: the folder holding DIR)",
-	 .man = "The CA's archive, which every path a record names is relative to (default:\n"
-		"the folder holding\n"
-		".IR DIR ).\n"
-		"A recorded path that is absolute or climbs with\n"
-		".B ..\n"
-		"is refused with the transcript's file and line."},
-	{.name = "folder", .arg = "NAME=DIR", .val = 'F',
-	 .help = "a copy laid out differently: recorded paths NAME/... are\n"
-		 "found in DIR (e.g. out=/copy/certs, media=/copy/usb);\n"
-		 "repeat for each folder",
-	 .man = "For a copy laid out differently: recorded paths\n"
-		".IB NAME /...\n"
-		"are found in\n"
-		".I DIR\n"
-		"(e.g.\n"
-		".B out=/copy/certs\n"
-		"or\n"
-		".BR media=/copy/usb ).\n"
-		"Repeat for each folder."},
-	{.name = "outside", .arg = "DIR", .val = 'O',
-	 .help = "where copies of files recorded outside the archive (by name\n"
-		 "and SHA-256: a removable medium, site profiles) are; repeat",
-	 .man = "Where copies of the files recorded outside the archive are (a removable\n"
-		"medium, a profile folder elsewhere: recorded by name and SHA-256 only); each\n"
-		"is accepted only with its recorded SHA-256.\n"
-		"Repeat for several folders."},
+	{.include = cli_archive_table},
 	CLI_END,
 };
 
@@ -112,8 +85,7 @@ const struct cli_spec cmd_audit_spec = {audit_usage, audit_opts};
 
 struct audit_cli {
 	struct audit_opts o;
-	char *folders[ARCHIVE_FOLDERS_MAX]; /* --folder NAME=DIR, parsed after the options */
-	size_t nfolders;
+	struct cli_archive_opts archive;
 	const char *cards[AUDIT_CARDS_MAX];
 	size_t ncards;
 };
@@ -134,18 +106,7 @@ static int audit_opt(void *state, int c, const char *arg)
 	case 'p': o->partial = 1; return 0;
 	case 'T': o->test_cost_allowed = "--allow-test-cost"; return 0;
 	case 'A': o->allow_unanchored = 1; return 0;
-	case 'a': o->view.root = arg; return 0;
-	case 'F':
-		if (cl->nfolders == ARCHIVE_FOLDERS_MAX)
-			return -1;
-		cl->folders[cl->nfolders++] = (char *)arg; /* argv's own bytes */
-		return 0;
-	case 'O':
-		if (o->view.n_outside == ARCHIVE_FOLDERS_MAX)
-			return -1;
-		o->view.outside[o->view.n_outside++] = arg;
-		return 0;
-	default: return -1;
+	default: return cli_archive_option(&cl->archive, c, arg) == 0 ? 0 : -1;
 	}
 }
 
@@ -162,9 +123,9 @@ int cmd_audit(struct ceremony_ctx *ctx, int argc, char **argv)
 	if (argc - first != 1)
 		return cli_usage_error(audit_usage, "give exactly one folder of transcripts");
 	cl.o.dir = argv[first];
-	for (size_t i = 0; i < cl.nfolders; i++)
-		if (archive_view_add_folder(&cl.o.view, cl.folders[i]) != 0)
-			return cli_usage_error(audit_usage, "%s", cer_err_msg(CER_E_USAGE));
+	if ((r = cli_archive_parse(&cl.archive, audit_usage)) != 0)
+		return r;
+	cl.o.view = cl.archive.view;
 	if (cl.o.test_cost_allowed == NULL) {
 		int cfg = 0;
 		if ((r = ctx_argon2_test(ctx, &cfg)) != 0)

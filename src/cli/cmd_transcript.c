@@ -1,7 +1,9 @@
 /* ceremony transcript seal | verify | print | countersign */
 #include <stdio.h>
+#include <string.h>
 
 #include "ceremony/audit_transcript.h"
+#include "ceremony/cli_archive.h"
 #include "ceremony/commands.h"
 #include "ceremony/err.h"
 #include "ceremony/printout.h"
@@ -15,6 +17,7 @@ struct tr_opts {
 	int allow_test_cost;
 	const char *registry, *role;
 	int html;
+	struct cli_archive_opts archive; /* transcript verify */
 };
 
 static const char seal_usage[] =
@@ -47,10 +50,13 @@ static const struct cli_spec seal_spec = {seal_usage, seal_opts};
 static const char verify_usage[] =
 	"usage: ceremony transcript verify [--root root.pem] [--allow-unsealed]\n"
 	"                                  [--allow-unanchored] [--allow-test-cost]\n"
-	"                                  [--registry DIR] TRANSCRIPT\n"
+	"                                  [--registry DIR] [--archive DIR]\n"
+	"                                  [--folder NAME=DIR]... [--outside DIR]...\n"
+	"                                  TRANSCRIPT\n"
 	"\nChecks, with no HSM: every line's seq and prev (the hash chain), the SHA-256 of\n"
 	"every recorded file still present inside the archive (the folder above the\n"
-	"transcript's; checked only after the seal), the seal TRANSCRIPT.sig (its signer's\n"
+	"transcript's, or as --archive, --folder and --outside say for a copy laid out\n"
+	"differently; checked only after the seal), the seal TRANSCRIPT.sig (its signer's\n"
 	"certificate must chain to --root; without --root it is checked only against a key\n"
 	"the transcript itself records: \"unanchored\", a failure unless allowed), and every\n"
 	"countersignature TRANSCRIPT.countersig-ROLE against the witness keys registered in\n"
@@ -90,6 +96,7 @@ static const struct cli_opt verify_opts[] = {
 	 .man = "Also accept witness keys registered in\n"
 		".IR DIR 's\n"
 		"transcripts."},
+	{.include = cli_archive_table},
 	CLI_END,
 };
 
@@ -150,15 +157,16 @@ static int tr_opt(void *state, int c, const char *arg)
 	case 'R': o->registry = arg; return 0;
 	case 'o': o->role = arg; return 0;
 	case 'H': o->html = 1; return 0;
-	default: return -1;
+	default: return cli_archive_option(&o->archive, c, arg) == 0 ? 0 : -1;
 	}
 }
 
 static int cmd_transcript_seal(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
+	struct tr_opts o;
 	int first, r;
 
+	memset(&o, 0, sizeof(o));
 	if ((r = cli_parse(ctx, argc, argv, &seal_spec, tr_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
@@ -171,15 +179,18 @@ static int cmd_transcript_seal(struct ceremony_ctx *ctx, int argc, char **argv)
 
 static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
+	struct tr_opts o;
 	const char *test_cost = NULL;
 	int first, r;
 
+	memset(&o, 0, sizeof(o));
 	if ((r = cli_parse(ctx, argc, argv, &verify_spec, tr_opt, &o, &first)) !=
 	    0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
 		return cli_usage_error(verify_usage, "give exactly one transcript file");
+	if ((r = cli_archive_parse(&o.archive, verify_usage)) != 0)
+		return r;
 	if (o.allow_test_cost)
 		test_cost = "--allow-test-cost";
 	else {
@@ -191,15 +202,16 @@ static int cmd_transcript_verify(struct ceremony_ctx *ctx, int argc, char **argv
 		if (cfg && ctx->env_notes_fd >= 0)
 			test_cost = CTX_ARGON2_COST_CAUSE " (a step of ceremony run)";
 	}
-	return audit_transcript_verify(argv[first], o.root, o.verify_flags, test_cost,
-				       o.registry, stdout);
+	return audit_transcript_verify(argv[first], &o.archive.view, o.root, o.verify_flags,
+				       test_cost, o.registry, stdout);
 }
 
 static int cmd_transcript_print(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
+	struct tr_opts o;
 	int first, r;
 
+	memset(&o, 0, sizeof(o));
 	if ((r = cli_parse(ctx, argc, argv, &print_spec, tr_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)
@@ -209,9 +221,10 @@ static int cmd_transcript_print(struct ceremony_ctx *ctx, int argc, char **argv)
 
 static int cmd_transcript_countersign(struct ceremony_ctx *ctx, int argc, char **argv)
 {
-	struct tr_opts o = {NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, 0};
+	struct tr_opts o;
 	int first, r;
 
+	memset(&o, 0, sizeof(o));
 	if ((r = cli_parse(ctx, argc, argv, &countersign_spec, tr_opt, &o, &first)) != 0)
 		return r > 0 ? 0 : r;
 	if (argc - first != 1)

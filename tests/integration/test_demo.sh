@@ -92,6 +92,16 @@ rc=$?
 check "without the folders named, the same copy is an incomplete audit, never ✓" bash -c \
 	"[ $rc -eq 1 ] && printf '%s' \"\$1\" | grep -q '^Not checked: .* could not be replayed' && printf '%s' \"\$1\" | grep -q '^INCOMPLETE'" _ "$out"
 expect_fail "--folder needs NAME=DIR" 2 'give NAME=DIR' "$CEREMONY" audit --allow-test-cost --root "$R/certs/root.pem" --folder certs "$R/tx"
+# transcript verify takes the same options (one transcript of the relocated copy).
+out=$("$CEREMONY" transcript verify --allow-test-cost --root "$R/certs/root.pem" --archive "$R" "${folders[@]}" "$R/tx/signing.jsonl" 2>&1)
+rc=$?
+check "transcript verify of a relocated copy finds every recorded file with its folders named" bash -c \
+	"[ $rc -eq 0 ] && printf '%s' \"\$1\" | grep -qE '^Chain intact: [0-9]+ records; [1-9][0-9]* outputs match, 0 not present' && printf '%s' \"\$1\" | grep -q \"0 records' files not present\"" _ "$out"
+out=$("$CEREMONY" transcript verify --allow-test-cost --root "$R/certs/root.pem" "$R/tx/signing.jsonl" 2>&1)
+check "... and says what it could not find without them" bash -c \
+	"printf '%s' \"\$1\" | grep -qE '^Chain intact: [0-9]+ records; [0-9]+ outputs match, [1-9][0-9]* not present'" _ "$out"
+expect_fail "transcript verify: --folder needs NAME=DIR" 2 'give NAME=DIR' "$CEREMONY" transcript verify --allow-test-cost \
+	--root "$R/certs/root.pem" --folder certs "$R/tx/signing.jsonl"
 # A hostile copy: one record's path rewritten to climb out of the archive is refused by line.
 cp -a "$R/tx" "$R/bad"
 python3 - "$R/bad/root-keygen.jsonl" <<'PY'
