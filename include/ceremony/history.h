@@ -63,7 +63,7 @@ struct history {
 	long long max_crl_number; /* 0: no CRL yet */
 	size_t n_revoked;
 	struct history_revocation *revoked;
-	size_t n_ca;
+	size_t n_ca, ca_cap;
 	struct history_ca *ca; /* cert.root and every cert.issue of profile_kind "ca" */
 	/* Open-addressing indexes (entry + 1, 0 empty) over serials and spki: lookups in O(1). */
 	uint32_t *serial_slots, *spki_slots;

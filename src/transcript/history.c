@@ -1,6 +1,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -8,6 +10,7 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include "ceremony/encode.h"
@@ -189,12 +192,15 @@ int history_add_ca_keyed(struct history *h, const char *hex, const unsigned char
 		return cer_err(CER_E_INPUT, "serial %.48s... is longer than 20 octets", hex);
 	if (len > 0 && (der = malloc(len)) == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
-	grown = realloc(h->ca, (h->n_ca + 1) * sizeof(*grown));
-	if (grown == NULL) {
-		free(der);
-		return cer_err(CER_E_NOMEM, "out of memory");
+	if (h->n_ca == h->ca_cap) {
+		size_t cap = h->ca_cap == 0 ? 16 : h->ca_cap * 2;
+		if ((grown = realloc(h->ca, cap * sizeof(*grown))) == NULL) {
+			free(der);
+			return cer_err(CER_E_NOMEM, "out of memory");
+		}
+		h->ca = grown;
+		h->ca_cap = cap;
 	}
-	h->ca = grown;
 	memset(&h->ca[h->n_ca], 0, sizeof(*grown));
 	memcpy(h->ca[h->n_ca].serial, hex, strlen(hex) + 1);
 	if (len > 0)
@@ -457,20 +463,37 @@ static int merge_spki(struct history *h, const struct history *one)
 	return 0;
 }
 
+/* one's CAs moved (not copied) to the end of h's: one is freed after its merge. */
+static int merge_cas(struct history *h, struct history *one)
+{
+	if (h->n_ca + one->n_ca > h->ca_cap) {
+		size_t cap = h->ca_cap == 0 ? 16 : h->ca_cap;
+		struct history_ca *grown;
+		while (cap < h->n_ca + one->n_ca)
+			cap *= 2;
+		if ((grown = realloc(h->ca, cap * sizeof(*grown))) == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		h->ca = grown;
+		h->ca_cap = cap;
+	}
+	if (one->n_ca > 0)
+		memcpy(&h->ca[h->n_ca], one->ca, one->n_ca * sizeof(*one->ca));
+	h->n_ca += one->n_ca;
+	one->n_ca = 0; /* their subjects belong to h now */
+	return 0;
+}
+
 /* Everything one transcript adds, merged into h in order (adds are idempotent): the
- * tables sized once for all of it, one probe per entry. */
-static int history_merge(struct history *h, const struct history *one)
+ * tables sized once for all of it, one probe per entry; one is left empty of CAs. */
+static int history_merge(struct history *h, struct history *one)
 {
 	int r;
 
-	if ((r = merge_serials(h, one)) != 0 || (r = merge_spki(h, one)) != 0)
+	if ((r = merge_serials(h, one)) != 0 || (r = merge_spki(h, one)) != 0 ||
+	    (r = merge_cas(h, one)) != 0)
 		return r;
 	if (one->max_crl_number > h->max_crl_number)
 		h->max_crl_number = one->max_crl_number;
-	for (size_t i = 0; i < one->n_ca; i++)
-		if ((r = history_add_ca_keyed(h, one->ca[i].serial, one->ca[i].subject_der,
-					      one->ca[i].subject_der_len, &one->ca[i].name)) != 0)
-			return r;
 	for (size_t i = 0; i < one->n_revoked; i++)
 		if ((r = history_add_revoked(h, one->revoked[i].serial, one->revoked[i].reason,
 					     one->revoked[i].time)) != 0)
@@ -478,16 +501,17 @@ static int history_merge(struct history *h, const struct history *one)
 	return 0;
 }
 
-/* A reused read buffer: one allocation for the whole history, not one per file. */
+/* A reused read buffer: one allocation per thread for the whole history, not one per file. */
 struct read_buf {
 	uint8_t *data;
 	size_t cap;
 };
 
-/* One transcript, read once: from the index if its bytes are known, else parsed.
- * Its facts for the quorum walk into f. */
-static int history_one(struct history *h, const char *path, struct read_buf *rb,
-		       struct history_file *f)
+/* One transcript, read and hashed once: what it adds into *out (a history of its own,
+ * merged later in order), from the index if its bytes are known, else parsed. Its
+ * facts for the quorum walk into f. */
+static int history_one(const char *path, struct read_buf *rb, struct history_file *f,
+		       struct history **out)
 {
 	struct history *one = calloc(1, sizeof(*one));
 	struct history_parse parse;
@@ -496,6 +520,7 @@ static int history_one(struct history *h, const char *path, struct read_buf *rb,
 	char sig[PATH_MAX];
 	int r, idx;
 
+	*out = NULL;
 	f->sealed = snprintf(sig, sizeof(sig), "%s.sig", path) < (int)sizeof(sig) && file_exists(sig);
 	if (one == NULL)
 		return cer_err(CER_E_NOMEM, "out of memory");
@@ -521,9 +546,86 @@ static int history_one(struct history *h, const char *path, struct read_buf *rb,
 		if (f->sealed) /* a sealed transcript never changes: worth an entry */
 			history_index_write(md, one, f, idx == HISTORY_INDEX_DAMAGED);
 	}
-	r = history_merge(h, one);
+	*out = one;
+	one = NULL;
+	r = 0;
 out:
 	history_free(one);
+	return r;
+}
+
+/* The transcripts are shared between two threads (each file is its own; the hashing
+ * is most of a call's cost beside a large history); they are merged in order after. */
+struct load_job {
+	const char *dir;
+	struct history_file *files;
+	size_t n;
+	atomic_size_t next;
+	struct history **ones;
+	int *rs;
+	char (*msgs)[CER_ERR_DETAIL_SIZE];
+};
+
+static void *load_worker(void *arg)
+{
+	struct load_job *j = arg;
+	struct read_buf rb = {NULL, 0};
+	char path[PATH_MAX];
+	size_t i;
+
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->n) {
+		cer_err_clear();
+		if (snprintf(path, sizeof(path), "%s/%s", j->dir, j->files[i].name) >=
+		    (int)sizeof(path))
+			j->rs[i] = cer_err(CER_E_INPUT, "%s: path too long", j->dir);
+		else
+			j->rs[i] = history_one(path, &rb, &j->files[i], &j->ones[i]);
+		if (j->rs[i] != 0 && text_copy(j->msgs[i], sizeof(j->msgs[i]), "message",
+					       cer_err_msg(j->rs[i])) != 0)
+			j->msgs[i][0] = '\0';
+		ERR_clear_error();
+	}
+	free(rb.data);
+	return NULL;
+}
+
+static int history_read_all(struct history *h, const char *dir)
+{
+	struct load_job j;
+	pthread_t th;
+	int r = 0, threaded;
+
+	memset(&j, 0, sizeof(j));
+	j.dir = dir;
+	j.files = h->files;
+	j.n = h->n_transcripts;
+	atomic_store(&j.next, 0);
+	j.ones = calloc(j.n + 1, sizeof(*j.ones));
+	j.rs = calloc(j.n + 1, sizeof(*j.rs));
+	j.msgs = calloc(j.n + 1, sizeof(*j.msgs));
+	if (j.ones == NULL || j.rs == NULL || j.msgs == NULL) {
+		r = cer_err(CER_E_NOMEM, "out of memory");
+		goto out;
+	}
+	threaded = j.n > 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
+		   pthread_create(&th, NULL, load_worker, &j) == 0;
+	(void)load_worker(&j);
+	if (threaded && pthread_join(th, NULL) != 0)
+		r = cer_err(CER_E_INTERNAL, "cannot join the thread that read the history");
+	/* The first transcript (by name) with a fault is the one reported. */
+	for (size_t i = 0; i < j.n && r == 0; i++) {
+		if (j.rs[i] != 0) {
+			r = cer_err(j.rs[i], "%s", j.msgs[i]);
+			cer_err_prefix("the CA's history is not intact: ");
+		} else
+			r = history_merge(h, j.ones[i]);
+	}
+out:
+	for (size_t i = 0; j.ones != NULL && i < j.n; i++)
+		history_free(j.ones[i]);
+	free(j.ones);
+	free(j.rs);
+	free(j.msgs);
 	return r;
 }
 
@@ -568,7 +670,6 @@ static int history_list(struct history *h, const char *dir, int *missing)
 int history_load(const char *dir, struct history **out)
 {
 	struct history *h;
-	struct read_buf rb = {NULL, 0};
 	int r, missing = 0;
 
 	*out = NULL;
@@ -581,16 +682,8 @@ int history_load(const char *dir, struct history **out)
 	}
 	if ((r = history_list(h, dir, &missing)) != 0 || missing)
 		goto out;
-	for (size_t i = 0; i < h->n_transcripts && r == 0; i++) {
-		char path[PATH_MAX];
-		if (snprintf(path, sizeof(path), "%s/%s", dir, h->files[i].name) >=
-		    (int)sizeof(path))
-			r = cer_err(CER_E_INPUT, "%s: path too long", dir);
-		else if ((r = history_one(h, path, &rb, &h->files[i])) != 0)
-			cer_err_prefix("the CA's history is not intact: ");
-	}
+	r = history_read_all(h, dir);
 out:
-	free(rb.data);
 	if (r != 0) {
 		history_free(h);
 		return r;

@@ -420,6 +420,69 @@ static void test_walk_uses_history(void **state)
 	history_free(other);
 }
 
+/* Many transcripts, read by two threads and merged in name order: parsed, then from
+ * their entries, the same answers; the first damaged one by name is the one reported. */
+static void test_load_many(void **state)
+{
+	struct history *h = NULL;
+	char path[128], serial[16];
+	FILE *f;
+
+	(void)state;
+	for (int i = 0; i < 7; i++) {
+		struct transcript *t = NULL;
+		snprintf(path, sizeof(path), "%s/m%d.jsonl", dir, i);
+		assert_int_equal(transcript_open(path, "unit", &t), 0);
+		for (int k = 0; k < 40; k++) { /* 0..39 in m0, 10..49 in m1, ...: overlaps */
+			snprintf(serial, sizeof(serial), "%04X", i * 10 + k);
+			write_issue(t, serial, (char)('a' + (i * 10 + k) % 26));
+		}
+		snprintf(serial, sizeof(serial), "CA%02d", i);
+		assert_int_equal(transcript_append(t, "cert.issue", NULL, NULL,
+						   json_pack("{s:s, s:{s:s, s:s}}", "profile_kind", "ca",
+							     "certificate", "serial", serial,
+							     "subject_der", "3000"),
+						   NULL),
+				 0);
+		transcript_close(t);
+		if (i != 3) /* one not sealed: parsed every time */
+			seal(path);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(history_load(dir, &h), 0);
+		assert_int_equal(h->n_transcripts, 7);
+		assert_int_equal(h->n_serials, 100 + 7); /* 0000..0063 once each, 7 CAs */
+		assert_int_equal(h->n_spki, 6); /* a..f: the other letters are not hex */
+		assert_int_equal(h->n_ca, 7);
+		for (int i = 0; i < 7; i++) {
+			snprintf(serial, sizeof(serial), "CA%02d", i);
+			assert_string_equal(h->ca[i].serial, serial); /* in name order */
+			assert_ptr_equal(h->ca[i].name.der, h->ca[i].subject_der);
+		}
+		for (int k = 0; k < 100; k++) {
+			snprintf(serial, sizeof(serial), "%04x", k);
+			assert_true(history_has_serial(h, serial));
+		}
+		assert_false(history_has_serial(h, "0064"));
+		history_free(h);
+		h = NULL;
+		assert_int_equal(count_cache_entries(), 6);
+	}
+	/* Two broken chains: the first by name is reported, and nothing is returned. */
+	for (int i = 5; i >= 2; i -= 3) {
+		snprintf(path, sizeof(path), "%s/m%d.jsonl", dir, i);
+		f = fopen(path, "a");
+		assert_non_null(f);
+		fputs("{\"seq\":99}\n", f);
+		fclose(f);
+	}
+	assert_int_not_equal(history_load(dir, &h), 0);
+	assert_null(h);
+	assert_non_null(strstr(cer_err_msg(CER_E_VERIFY), "m2.jsonl"));
+	assert_null(strstr(cer_err_msg(CER_E_VERIFY), "m5.jsonl"));
+	cer_err_clear();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -428,6 +491,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_ca_hashes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_index_walk_facts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_walk_uses_history, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_load_many, setup, teardown),
 	};
 	if (secret_init() != 0)
 		return 1;
