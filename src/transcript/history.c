@@ -555,44 +555,75 @@ out:
 }
 
 /* The transcripts are shared between two threads (each file is its own; the hashing
- * is most of a call's cost beside a large history); they are merged in order after. */
+ * is most of a call's cost beside a large history). The calling thread also merges,
+ * in name order, each transcript as soon as it and all before it are done. */
 struct load_job {
 	const char *dir;
 	struct history_file *files;
 	size_t n;
 	atomic_size_t next;
+	atomic_int *done; /* set (release) once ones[i], rs[i] and msgs[i] are written */
 	struct history **ones;
 	int *rs;
 	char (*msgs)[CER_ERR_DETAIL_SIZE];
 };
 
+static void load_one(struct load_job *j, size_t i, struct read_buf *rb)
+{
+	char path[PATH_MAX];
+
+	cer_err_clear();
+	if (snprintf(path, sizeof(path), "%s/%s", j->dir, j->files[i].name) >= (int)sizeof(path))
+		j->rs[i] = cer_err(CER_E_INPUT, "%s: path too long", j->dir);
+	else
+		j->rs[i] = history_one(path, rb, &j->files[i], &j->ones[i]);
+	if (j->rs[i] != 0 &&
+	    text_copy(j->msgs[i], sizeof(j->msgs[i]), "message", cer_err_msg(j->rs[i])) != 0)
+		j->msgs[i][0] = '\0';
+	ERR_clear_error();
+	atomic_store_explicit(&j->done[i], 1, memory_order_release);
+}
+
 static void *load_worker(void *arg)
 {
 	struct load_job *j = arg;
 	struct read_buf rb = {NULL, 0};
-	char path[PATH_MAX];
 	size_t i;
 
-	while ((i = atomic_fetch_add(&j->next, 1)) < j->n) {
-		cer_err_clear();
-		if (snprintf(path, sizeof(path), "%s/%s", j->dir, j->files[i].name) >=
-		    (int)sizeof(path))
-			j->rs[i] = cer_err(CER_E_INPUT, "%s: path too long", j->dir);
-		else
-			j->rs[i] = history_one(path, &rb, &j->files[i], &j->ones[i]);
-		if (j->rs[i] != 0 && text_copy(j->msgs[i], sizeof(j->msgs[i]), "message",
-					       cer_err_msg(j->rs[i])) != 0)
-			j->msgs[i][0] = '\0';
-		ERR_clear_error();
-	}
+	while ((i = atomic_fetch_add(&j->next, 1)) < j->n)
+		load_one(j, i, &rb);
 	free(rb.data);
 	return NULL;
+}
+
+/* Merge, in name order, every transcript done and not merged yet. The first fault (by
+ * name) is the one reported. */
+static int merge_ready(struct history *h, struct load_job *j, size_t *merged)
+{
+	int r;
+
+	while (*merged < j->n && atomic_load_explicit(&j->done[*merged], memory_order_acquire)) {
+		size_t i = (*merged)++;
+		if (j->rs[i] != 0) {
+			r = cer_err(j->rs[i], "%s", j->msgs[i]);
+			cer_err_prefix("the CA's history is not intact: ");
+			return r;
+		}
+		r = history_merge(h, j->ones[i]);
+		history_free(j->ones[i]);
+		j->ones[i] = NULL;
+		if (r != 0)
+			return r;
+	}
+	return 0;
 }
 
 static int history_read_all(struct history *h, const char *dir)
 {
 	struct load_job j;
+	struct read_buf rb = {NULL, 0};
 	pthread_t th;
+	size_t i, merged = 0;
 	int r = 0, threaded;
 
 	memset(&j, 0, sizeof(j));
@@ -600,29 +631,34 @@ static int history_read_all(struct history *h, const char *dir)
 	j.files = h->files;
 	j.n = h->n_transcripts;
 	atomic_store(&j.next, 0);
+	j.done = calloc(j.n + 1, sizeof(*j.done));
 	j.ones = calloc(j.n + 1, sizeof(*j.ones));
 	j.rs = calloc(j.n + 1, sizeof(*j.rs));
 	j.msgs = calloc(j.n + 1, sizeof(*j.msgs));
-	if (j.ones == NULL || j.rs == NULL || j.msgs == NULL) {
+	if (j.done == NULL || j.ones == NULL || j.rs == NULL || j.msgs == NULL) {
 		r = cer_err(CER_E_NOMEM, "out of memory");
 		goto out;
 	}
+	for (i = 0; i < j.n; i++)
+		atomic_init(&j.done[i], 0);
 	threaded = j.n > 1 && sysconf(_SC_NPROCESSORS_ONLN) > 1 &&
 		   pthread_create(&th, NULL, load_worker, &j) == 0;
-	(void)load_worker(&j);
-	if (threaded && pthread_join(th, NULL) != 0)
-		r = cer_err(CER_E_INTERNAL, "cannot join the thread that read the history");
-	/* The first transcript (by name) with a fault is the one reported. */
-	for (size_t i = 0; i < j.n && r == 0; i++) {
-		if (j.rs[i] != 0) {
-			r = cer_err(j.rs[i], "%s", j.msgs[i]);
-			cer_err_prefix("the CA's history is not intact: ");
-		} else
-			r = history_merge(h, j.ones[i]);
+	while (r == 0 && (i = atomic_fetch_add(&j.next, 1)) < j.n) {
+		load_one(&j, i, &rb);
+		r = merge_ready(h, &j, &merged);
 	}
+	atomic_store(&j.next, j.n); /* after a fault: the other thread takes no more */
+	free(rb.data);
+	if (threaded && pthread_join(th, NULL) != 0 && r == 0)
+		r = cer_err(CER_E_INTERNAL, "cannot join the thread that read the history");
+	if (r == 0)
+		r = merge_ready(h, &j, &merged);
+	if (r == 0 && merged != j.n)
+		r = cer_err(CER_E_INTERNAL, "%zu of %zu transcripts were read", merged, j.n);
 out:
-	for (size_t i = 0; j.ones != NULL && i < j.n; i++)
+	for (i = 0; j.ones != NULL && i < j.n; i++)
 		history_free(j.ones[i]);
+	free(j.done);
 	free(j.ones);
 	free(j.rs);
 	free(j.msgs);

@@ -210,7 +210,7 @@ struct wbuf {
 
 static void put(struct wbuf *w, const void *src, size_t n)
 {
-	if (w->failed)
+	if (w->failed || n == 0) /* n == 0: src may be NULL (a CA without a recorded subject) */
 		return;
 	if (w->len + n > w->cap) {
 		size_t cap = w->cap == 0 ? 4096 : w->cap;
