@@ -148,6 +148,26 @@ int transcript_record_path(const char *transcript, const char *recorded, char *o
 /* Calls fn for each record (parsed) of a chain-verified transcript, in order. */
 int transcript_each(const char *path, int (*fn)(void *arg, long line, json_t *rec), void *arg)
 	__attribute__((warn_unused_result));
+/*
+ * A transcript read once (issue 13): its bytes, its chain checked as transcript_each
+ * does (fn, may be NULL, called for each record), its head (hex), and its records
+ * parsed and kept (records NULL when it is too large to keep as JSON).
+ */
+struct transcript_read {
+	uint8_t *data;
+	size_t len;
+	json_t *records;
+	char head[SHA256_HEX_SIZE];
+};
+int transcript_read_walk(const char *path, int (*fn)(void *arg, long line, json_t *rec),
+			 void *arg, struct transcript_read *t) __attribute__((warn_unused_result));
+void transcript_read_free(struct transcript_read *t);
+/* transcript_verify_records over those bytes and records: the seal covers the bytes the
+ * records were parsed from, and nothing is read or parsed again. */
+int transcript_verify_read(const char *path, const struct transcript_read *t,
+			   const struct archive_view *view, X509 *root, unsigned flags, FILE *out,
+			   struct transcript_report *rep, json_t **records)
+	__attribute__((warn_unused_result));
 /* The same over records transcript_verify_records kept (NULL: path read again). */
 int transcript_each_records(const char *path, json_t *records,
 			    int (*fn)(void *arg, long line, json_t *rec), void *arg)

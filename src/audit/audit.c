@@ -54,6 +54,7 @@ struct ceremony_file {
 	long consequential;        /* records other than the runner's own */
 	const struct archive_view *view; /* the audit's */
 	char first_consequential[48];
+	struct transcript_read read; /* its bytes and records, read once by the scan (issue 13) */
 };
 
 #define AUDIT_THREADS 2
@@ -294,23 +295,17 @@ static int audit_list(struct audit *a)
 	return r;
 }
 
-/* One transcript's hash, seal's hash and records (its chain checked), read once. */
+/* One transcript's hash, seal's hash and records (its chain checked), read once: the
+ * bytes and records are kept for its verification (transcript_verify_read). */
 static int scan_one(struct ceremony_file *f)
 {
 	char seal[PATH_MAX];
-	uint8_t *data = NULL;
-	size_t len = 0;
 	int r;
 
-	if ((r = file_read_all(f->path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+	if ((r = transcript_read_walk(f->path, scan_cb, f, &f->read)) != 0)
 		return r;
-	if (EVP_Digest(data, len, f->sha256, NULL, EVP_sha256(), NULL) != 1)
-		r = cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", f->path);
-	else
-		r = transcript_each_data(f->path, data, len, scan_cb, f);
-	free(data);
-	if (r != 0)
-		return r;
+	if (EVP_Digest(f->read.data, f->read.len, f->sha256, NULL, EVP_sha256(), NULL) != 1)
+		return cer_err_ssl(CER_E_CRYPTO, "%s: cannot hash", f->path);
 	if (snprintf(seal, sizeof(seal), "%s.sig", f->path) >= (int)sizeof(seal))
 		return cer_err(CER_E_INPUT, "%s: path too long", f->path);
 	f->sealed = file_exists(seal);
@@ -657,9 +652,9 @@ static void *prefetch_worker(void *arg)
 		struct prefetch_one *o = &p->res[i];
 		int r;
 		cer_err_clear();
-		r = transcript_verify_records(f->path, &p->a->o->view, p->root,
-					      f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED, NULL, &o->rep,
-					      &o->records);
+		r = transcript_verify_read(f->path, &f->read, &p->a->o->view, p->root,
+					   f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED, NULL, &o->rep,
+					   &o->records);
 		if (r == 0)
 			r = replay_records_history(f->path, o->records, &p->a->o->view, p->root, NULL,
 						   NULL, &o->rr);
@@ -719,6 +714,12 @@ static struct prefetch_one *prefetch_get(struct prefetch *p, size_t i)
 	return o;
 }
 
+/* Whether a worker may be reading chain position i's transcript. */
+static int prefetch_may_read(const struct prefetch *p, size_t i)
+{
+	return p->n_threads > 0 && i >= p->from && i < p->chain;
+}
+
 static void prefetch_end(struct prefetch *p)
 {
 	atomic_store(&p->stop, 1);
@@ -758,8 +759,8 @@ static int audit_one(struct audit *a, size_t pos, struct ceremony_file *f,
 	/* Only the latest ceremony may be unsealed (link_one refused any other): it is
 	 * still in progress, and what it did is not proven yet. Without a root (only with
 	 * --allow-unanchored), the first ceremony is checked before its own root is taken. */
-	else if ((r = transcript_verify_records(
-			  f->path, &a->o->view, a->root,
+	else if ((r = transcript_verify_read(
+			  f->path, &f->read, &a->o->view, a->root,
 			  (f->sealed ? 0 : TRANSCRIPT_ALLOW_UNSEALED) |
 				  (a->root == NULL ? TRANSCRIPT_ALLOW_UNANCHORED : 0),
 			  v, &rep, &records)) != 0)
@@ -812,12 +813,17 @@ static int audit_abandoned(struct audit *a, struct ceremony_file *f)
 	FILE *v = a->o->verbose ? a->out : NULL;
 	struct transcript_report rep;
 	struct replay_report rr;
+	json_t *records = NULL;
 	int r;
 
 	if (v != NULL)
 		fprintf(v, "%s\n", f->path);
-	if ((r = transcript_verify_view(f->path, &a->o->view, a->root, !f->sealed, v, &rep)) != 0 ||
-	    (r = replay_transcript_history(f->path, &a->o->view, a->root, NULL, v, &rr)) != 0)
+	r = transcript_verify_read(f->path, &f->read, &a->o->view, a->root, !f->sealed, v, &rep,
+				   &records);
+	if (r == 0)
+		r = replay_records_history(f->path, records, &a->o->view, a->root, NULL, v, &rr);
+	json_decref(records);
+	if (r != 0)
 		return r;
 	a->files_missing += rep.outputs_missing;
 	a->files_outside += rep.outputs_outside;
@@ -946,10 +952,16 @@ int audit_run(const struct audit_opts *o, FILE *out)
 		fprintf(out, ", and %zu abandoned", a.n_abandoned);
 	fputc('\n', out);
 	for (size_t i = 0; i < chain; i++) {
+		struct prefetch_one *pre;
 		if (i == 1 && (r = prefetch_start(&pf, &a, order, 1, chain)) != 0)
 			goto out;
-		if ((r = audit_one(&a, i + 1, &a.files[order[i]], heads, prefetch_get(&pf, i))) != 0)
+		pre = prefetch_get(&pf, i);
+		if ((r = audit_one(&a, i + 1, &a.files[order[i]], heads, pre)) != 0)
 			goto out;
+		/* Its bytes are not needed any more, unless a worker may still be reading them
+		 * (a result not taken, after a rollover): those go at the end. */
+		if (pre != NULL || !prefetch_may_read(&pf, i))
+			transcript_read_free(&a.files[order[i]].read);
 	}
 	prefetch_end(&pf);
 	for (size_t i = chain; i < a.n; i++)
@@ -994,6 +1006,8 @@ out:
 	audit_history_free(&a.hist);
 	quorum_state_free(&a.quorum);
 	countersig_registry_free(a.reg);
+	for (size_t i = 0; i < a.n; i++)
+		transcript_read_free(&a.files[i].read);
 	free(a.files);
 	X509_free(a.root);
 	sk_X509_pop_free(a.also, X509_free);

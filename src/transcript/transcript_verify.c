@@ -338,14 +338,16 @@ int transcript_verify_view(const char *path, const struct archive_view *view, X5
 	return transcript_verify_records(path, view, root, flags, out, rep, NULL);
 }
 
-int transcript_verify_records(const char *path, const struct archive_view *view, X509 *root,
-			      unsigned flags, FILE *out, struct transcript_report *rep,
-			      json_t **records)
+/*
+ * The chain (walked here, or already by transcript_read_walk: walked is then its kept
+ * records and head its head), the seal over data, then the files the records name.
+ */
+static int verify_core(const char *path, const uint8_t *data, size_t len, json_t *walked,
+		       const char *walked_head, const struct archive_view *view, X509 *root,
+		       unsigned flags, FILE *out, struct transcript_report *rep, json_t **records)
 {
 	struct verify_state st;
 	char dir[PATH_MAX], sig[PATH_MAX], head[SHA256_HEX_SIZE];
-	uint8_t *data = NULL;
-	size_t len = 0;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
@@ -360,14 +362,22 @@ int transcript_verify_records(const char *path, const struct archive_view *view,
 	st.view = view;
 	st.out = out;
 	st.rep = rep;
-	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
-		goto out;
-	if (len <= (size_t)VERIFY_KEEP_MAX_BYTES && (st.records = json_array()) == NULL) {
-		r = cer_err(CER_E_NOMEM, "out of memory");
-		goto out;
+	if (walked != NULL) {
+		/* The first pass over the records already parsed (and chain-checked). */
+		for (size_t i = 0; r == 0 && i < json_array_size(walked); i++)
+			r = keys_cb(&st, (long)i + 1, json_array_get(walked, i));
+		if (r != 0)
+			goto out;
+		st.records = json_incref(walked);
+		memcpy(head, walked_head, sizeof(head));
+	} else {
+		if (len <= (size_t)VERIFY_KEEP_MAX_BYTES && (st.records = json_array()) == NULL) {
+			r = cer_err(CER_E_NOMEM, "out of memory");
+			goto out;
+		}
+		if ((r = transcript_walk(path, data, len, keys_cb, &st, head)) != 0)
+			goto out;
 	}
-	if ((r = transcript_walk(path, data, len, keys_cb, &st, head)) != 0)
-		goto out;
 	if (hex_decode(head, 64, rep->head, sizeof(rep->head)) != 0) {
 		r = cer_err(CER_E_INTERNAL, "bad head hash");
 		goto out;
@@ -409,6 +419,72 @@ out:
 	json_decref(st.records);
 	for (size_t i = 0; i < st.n_spki; i++)
 		free(st.spki[i]);
+	return r;
+}
+
+int transcript_verify_records(const char *path, const struct archive_view *view, X509 *root,
+			      unsigned flags, FILE *out, struct transcript_report *rep,
+			      json_t **records)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	if (records != NULL)
+		*records = NULL;
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &data, &len)) != 0)
+		return r;
+	r = verify_core(path, data, len, NULL, NULL, view, root, flags, out, rep, records);
 	free(data);
 	return r;
+}
+
+int transcript_verify_read(const char *path, const struct transcript_read *t,
+			   const struct archive_view *view, X509 *root, unsigned flags, FILE *out,
+			   struct transcript_report *rep, json_t **records)
+{
+	return verify_core(path, t->data, t->len, t->records, t->head, view, root, flags, out,
+			   rep, records);
+}
+
+struct keep_walk {
+	int (*fn)(void *arg, long line, json_t *rec);
+	void *arg;
+	json_t *records;
+};
+
+static int keep_cb(void *arg, long line, json_t *rec)
+{
+	struct keep_walk *k = arg;
+
+	if (k->records != NULL && json_array_append(k->records, rec) != 0)
+		return cer_err(CER_E_NOMEM, "out of memory");
+	return k->fn != NULL ? k->fn(k->arg, line, rec) : 0;
+}
+
+int transcript_read_walk(const char *path, int (*fn)(void *arg, long line, json_t *rec),
+			 void *arg, struct transcript_read *t)
+{
+	struct keep_walk k = {fn, arg, NULL};
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if ((r = file_read_all(path, TRANSCRIPT_MAX_BYTES, &t->data, &t->len)) != 0)
+		return r;
+	if (t->len <= (size_t)VERIFY_KEEP_MAX_BYTES && (k.records = json_array()) == NULL)
+		r = cer_err(CER_E_NOMEM, "out of memory");
+	else
+		r = transcript_walk(path, t->data, t->len, keep_cb, &k, t->head);
+	t->records = k.records;
+	if (r != 0)
+		transcript_read_free(t);
+	return r;
+}
+
+void transcript_read_free(struct transcript_read *t)
+{
+	free(t->data);
+	json_decref(t->records);
+	memset(t, 0, sizeof(*t));
 }
