@@ -75,6 +75,75 @@ static const struct audit_revocation *revocation_find(const struct audit_history
 	return NULL;
 }
 
+/* certs[i] (a CA) against name: the earliest clash so far is kept in *first, *how. */
+static void ca_clash(const struct audit_history *h, const X509_NAME *name, size_t i, size_t *first,
+		     const char **how)
+{
+	const struct audit_cert *o = &h->certs[i];
+	const unsigned char *p = o->ca_subject_der;
+	X509_NAME *other;
+
+	if (i >= *first || (other = d2i_X509_NAME(NULL, &p, (long)o->ca_subject_der_len)) == NULL)
+		return;
+	if (X509_NAME_cmp(name, other) == 0 || lint_cn_same(name, other)) {
+		*first = i;
+		*how = X509_NAME_cmp(name, other) == 0 ? "name" : "CN";
+	}
+	X509_NAME_free(other);
+}
+
+static void ca_place(size_t *slots, size_t cap, unsigned long hash, size_t at)
+{
+	size_t i = hash & (cap - 1);
+
+	while (slots[i] != 0)
+		i = (i + 1) & (cap - 1);
+	slots[i] = at;
+}
+
+/* Index certs[n_certs - 1], a CA, by its name's hashes (or list it as unhashed). */
+static int ca_index_last(struct audit_history *h)
+{
+	size_t last = h->n_certs - 1;
+	const struct lint_name_der *d = &h->certs[last].ca_name;
+
+	if (!d->hashed) {
+		size_t *grown = realloc(h->ca_unhashed, (h->n_ca_unhashed + 1) * sizeof(*grown));
+		if (grown == NULL)
+			return cer_err(CER_E_NOMEM, "out of memory");
+		h->ca_unhashed = grown;
+		h->ca_unhashed[h->n_ca_unhashed++] = last;
+		return 0;
+	}
+	if (2 * (h->n_ca_hashed + 1) > h->ca_cap) {
+		size_t cap = h->ca_cap != 0 ? 2 * h->ca_cap : 256;
+		size_t *by_name = calloc(cap, sizeof(*by_name)), *by_cn = calloc(cap, sizeof(*by_cn));
+		if (by_name == NULL || by_cn == NULL) {
+			free(by_name);
+			free(by_cn);
+			return cer_err(CER_E_NOMEM, "out of memory");
+		}
+		for (size_t i = 0; i < last; i++) {
+			const struct lint_name_der *o = &h->certs[i].ca_name;
+			if (h->certs[i].ca_subject_der == NULL || !o->hashed)
+				continue;
+			ca_place(by_name, cap, o->subject_hash, i + 1);
+			if (o->has_cn)
+				ca_place(by_cn, cap, o->cn_hash, i + 1);
+		}
+		free(h->ca_by_name);
+		free(h->ca_by_cn);
+		h->ca_by_name = by_name;
+		h->ca_by_cn = by_cn;
+		h->ca_cap = cap;
+	}
+	ca_place(h->ca_by_name, h->ca_cap, d->subject_hash, last + 1);
+	if (d->has_cn)
+		ca_place(h->ca_by_cn, h->ca_cap, d->cn_hash, last + 1);
+	h->n_ca_hashed++;
+	return 0;
+}
+
 /*
  * Issue 10.2, over the whole history (replay's lint sees one transcript at a time and
  * needs the files): a CA's subject, or its CN, is no other CA's. From the recorded
@@ -85,8 +154,8 @@ static int history_ca_name(struct audit_history *h, long line, json_t *c, struct
 	const char *hex = json_string_value(json_object_get(c, "subject_der"));
 	const unsigned char *p;
 	X509_NAME *name = NULL;
-	size_t len = hex != NULL ? strlen(hex) : 0;
-	int r = 0;
+	size_t len = hex != NULL ? strlen(hex) : 0, first = SIZE_MAX;
+	const char *how = NULL;
 
 	if (hex == NULL || len == 0 || len % 2 != 0 || (n->ca_subject_der = malloc(len / 2)) == NULL ||
 	    hex_decode(hex, len, n->ca_subject_der, len / 2) != 0)
@@ -100,31 +169,34 @@ static int history_ca_name(struct audit_history *h, long line, json_t *c, struct
 	if ((name = d2i_X509_NAME(NULL, &p, (long)n->ca_subject_der_len)) == NULL)
 		return cer_err(CER_E_VERIFY, "%s line %ld: the recorded subject_der is not a name",
 			       h->file, line);
-	for (size_t i = 0; r == 0 && i + 1 < h->n_certs; i++) {
-		const struct audit_cert *o = &h->certs[i];
-		X509_NAME *other;
-		if (o->ca_subject_der == NULL)
-			continue;
-		/* Different hashes: neither the name nor the CN can be equal (issue 13: not
-		 * every earlier CA decoded again for each CA of a 5,000-CA history). */
-		if (n->ca_name.hashed && o->ca_name.hashed &&
-		    n->ca_name.subject_hash != o->ca_name.subject_hash &&
-		    !(n->ca_name.has_cn && o->ca_name.has_cn && n->ca_name.cn_hash == o->ca_name.cn_hash))
-			continue;
-		p = o->ca_subject_der;
-		if ((other = d2i_X509_NAME(NULL, &p, (long)o->ca_subject_der_len)) == NULL)
-			continue;
-		if (X509_NAME_cmp(name, other) == 0 || lint_cn_same(name, other))
-			r = cer_err(CER_E_VERIFY,
-				    "%s line %ld: lint cert-ca-name-unique: the CA subject %s has the %s "
-				    "of the CA certificate at %s: a CA's name is its own over the CA's "
-				    "whole history",
-				    h->file, line, n->subject,
-				    X509_NAME_cmp(name, other) == 0 ? "name" : "CN", o->where);
-		X509_NAME_free(other);
+	/* Issue 13: only the CAs whose name or CN hashes as this one's (or that did not
+	 * hash) are decoded and compared, not every earlier CA of the history; the
+	 * earliest clash is named, as a scan in order would. */
+	if (!n->ca_name.hashed) {
+		for (size_t i = 0; i + 1 < h->n_certs; i++)
+			if (h->certs[i].ca_subject_der != NULL)
+				ca_clash(h, name, i, &first, &how);
+	} else {
+		size_t mask = h->ca_cap - 1;
+		for (size_t i = h->ca_cap != 0 ? n->ca_name.subject_hash & mask : 0;
+		     h->ca_cap != 0 && h->ca_by_name[i] != 0; i = (i + 1) & mask)
+			if (h->certs[h->ca_by_name[i] - 1].ca_name.subject_hash == n->ca_name.subject_hash)
+				ca_clash(h, name, h->ca_by_name[i] - 1, &first, &how);
+		for (size_t i = h->ca_cap != 0 ? n->ca_name.cn_hash & mask : 0;
+		     n->ca_name.has_cn && h->ca_cap != 0 && h->ca_by_cn[i] != 0; i = (i + 1) & mask)
+			if (h->certs[h->ca_by_cn[i] - 1].ca_name.cn_hash == n->ca_name.cn_hash)
+				ca_clash(h, name, h->ca_by_cn[i] - 1, &first, &how);
+		for (size_t i = 0; i < h->n_ca_unhashed; i++)
+			ca_clash(h, name, h->ca_unhashed[i], &first, &how);
 	}
 	X509_NAME_free(name);
-	return r;
+	if (first != SIZE_MAX)
+		return cer_err(CER_E_VERIFY,
+			       "%s line %ld: lint cert-ca-name-unique: the CA subject %s has the %s "
+			       "of the CA certificate at %s: a CA's name is its own over the CA's "
+			       "whole history",
+			       h->file, line, n->subject, how, h->certs[first].where);
+	return ca_index_last(h);
 }
 
 /*
@@ -310,11 +382,16 @@ void audit_history_free(struct audit_history *h)
 		free(h->certs[i].ca_subject_der);
 	free(h->certs);
 	free(h->serial_slots);
+	free(h->ca_by_name);
+	free(h->ca_by_cn);
+	free(h->ca_unhashed);
 	free(h->revoked);
 	json_decref(h->pins);
 	h->certs = NULL;
 	h->serial_slots = NULL;
 	h->serial_cap = 0;
+	h->ca_by_name = h->ca_by_cn = h->ca_unhashed = NULL;
+	h->ca_cap = h->n_ca_hashed = h->n_ca_unhashed = 0;
 	h->revoked = NULL;
 	h->pins = NULL;
 }

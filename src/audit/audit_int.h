@@ -46,6 +46,11 @@ struct audit_history {
 	size_t n_certs;
 	size_t *serial_slots; /* open addressing over certs by serial: index + 1, 0 empty */
 	size_t serial_cap;    /* a power of two, at least twice n_certs */
+	/* The CAs (cert-ca-name-unique): by name hash and by CN hash (index + 1, 0 empty,
+	 * each table a power of two at least twice its entries), and those whose name did
+	 * not hash, which every CA is compared with. */
+	size_t *ca_by_name, *ca_by_cn, *ca_unhashed;
+	size_t ca_cap, n_ca_hashed, n_ca_unhashed;
 	struct audit_revocation *revoked;
 	size_t n_revoked;
 	long long crl_number;

@@ -157,6 +157,19 @@ mv "$M/out/dup.pem" "$M/out/dup.pem.away"
 expect_fail "... even when the certificates are not in the copy" 1 '0004-dup-ca.jsonl line 2: lint cert-ca-name-unique' \
 	"$CEREMONY" audit --allow-test-cost --allow-unanchored --partial "$c"
 rm -f "$M/out/dup.pem.away" "$M/out/dup-chain.pem" "$M/csr/dup.csr"
+# The same with another organisation: the CN alone is ceremony 2's CA's (issue 13: the
+# audit finds the clash through a hash of the CN, not a scan of every earlier CA).
+c=$(copy); TR4=$c/0004-dup-cn.jsonl
+openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -keyout "$M/keys/dupcn.key" \
+	-subj "/C=DE/O=ACME Elsewhere/CN=ACME Factory 1 IDevID CA" -out "$M/csr/dupcn.csr" 2>/dev/null
+cer cert sign --token root-hsm --key root --issuer "$ROOT" --profile "$P/intermediate-ca.yaml" --csr "$M/csr/dupcn.csr" --expect-file "$(pins_for "$M/csr/dupcn.csr")" \
+	--out "$M/out/dupcn.pem" --transcript "$TR4" --previous "$c/0003-crl.jsonl" --ceremony dupcn --history "$T/none" >/dev/null ||
+	fatal "cert sign of the duplicate CA CN"
+cer transcript seal --token root-hsm --key signing --cert "$SIGNER" "$TR4" >/dev/null || fatal "seal"
+expect_fail "a CA CN used in an earlier ceremony (other O) is caught across the history" 1 \
+	'0004-dup-cn.jsonl line 2: lint cert-ca-name-unique: the CA subject .*ACME Elsewhere.* has the CN of the CA certificate at 0002-sign.jsonl line 2' \
+	"$CEREMONY" audit --allow-test-cost --allow-unanchored "$c"
+rm -f "$M/out/dupcn.pem" "$M/out/dupcn-chain.pem" "$M/csr/dupcn.csr"
 # Countersignatures: forged by an unregistered key, over another transcript, renamed.
 cer witness register --token evil-card --label evil --role IW --name Mallory --transcript "$T/transcripts/evil.jsonl" >/dev/null
 c=$(copy); rm "$c/0001-root-keygen.jsonl.countersig-IW"
