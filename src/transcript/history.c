@@ -24,27 +24,42 @@
 
 #define HISTORY_MAX_FILES 4096
 
-/* FNV-1a over the serial's hex, case folded (serials compare case-insensitively). */
-static uint32_t serial_hash(const char *hex)
+/* splitmix64's finaliser: every input bit moves about half the output bits. */
+static uint64_t mix64(uint64_t x)
 {
-	uint32_t h = 2166136261u;
-	for (const char *p = hex; *p != '\0'; p++) {
-		h ^= (uint32_t)(unsigned char)((*p >= 'a' && *p <= 'z') ? *p - 32 : *p);
-		h *= 16777619u;
-	}
-	return h;
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	return x ^ (x >> 31);
 }
 
-/* FNV-1a over all its bytes: a digest is uniform, but keys that share their first
- * bytes (a test's, or ground on purpose) must not all land in one slot. */
+/* Eight bytes at a time, case folded: serials compare case-insensitively, and two
+ * strings strcasecmp finds equal are equal once every byte has its 0x20 bit set. */
+static uint32_t serial_hash(const char *hex)
+{
+	size_t n = strlen(hex);
+	uint64_t h = n, w;
+
+	for (size_t i = 0; i < n; i += 8) {
+		w = 0;
+		memcpy(&w, hex + i, n - i < 8 ? n - i : 8);
+		h = mix64(h ^ (w | 0x2020202020202020ull));
+	}
+	return (uint32_t)h;
+}
+
+/* All its bytes, eight at a time: a digest is uniform, but keys that share their
+ * first bytes (a test's, or ground on purpose) must not all land in one slot. */
 static uint32_t spki_hash(const uint8_t spki[SHA256_LEN])
 {
-	uint32_t h = 2166136261u;
-	for (size_t i = 0; i < SHA256_LEN; i++) {
-		h ^= spki[i];
-		h *= 16777619u;
+	uint64_t h = 0, w;
+
+	for (size_t i = 0; i < SHA256_LEN; i += 8) {
+		memcpy(&w, spki + i, 8);
+		h = mix64(h ^ w);
 	}
-	return h;
+	return (uint32_t)h;
 }
 
 /* Slot of hex, or of the empty slot where it would go. */
