@@ -42,8 +42,11 @@ struct crl_opts {
  * the HSM signed: the signed TBS must be that one.
  */
 struct transcript;
+struct history;
+/* h: the history this call loaded (its facts spare the quorum walk a second read). */
 int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl_opts *o,
-	       X509 *issuer, X509_CRL *crl, FILE *out, unsigned char tbs[SHA256_LEN])
+	       const struct history *h, X509 *issuer, X509_CRL *crl, FILE *out,
+	       unsigned char tbs[SHA256_LEN])
 	__attribute__((warn_unused_result));
 int crl_quorum_signed(X509_CRL *crl, const unsigned char tbs[SHA256_LEN])
 	__attribute__((warn_unused_result));

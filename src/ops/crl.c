@@ -289,7 +289,7 @@ int crl_sign(struct ceremony_ctx *ctx, const struct crl_opts *o, FILE *out)
 	if ((r = crl_build(o, issuer, h, number, now, &crl)) != 0)
 		goto out;
 	/* The quorum approves the final TBSCertList before the HSM signs (docs/quorum.md). */
-	if ((r = crl_quorum(ctx, tr, o, issuer, crl, out, tbs)) != 0)
+	if ((r = crl_quorum(ctx, tr, o, h, issuer, crl, out, tbs)) != 0)
 		goto out;
 	if ((r = hsm_open(ctx, o->token, &hs)) != 0 || (r = hsm_login_user(ctx, &hs)) != 0 ||
 	    (r = p11key_find_signer(hs.session, o->key, &k, NULL)) != 0 ||

@@ -50,7 +50,8 @@ static int crl_final_tbs(X509 *issuer, X509_CRL *crl, unsigned char md[SHA256_LE
 }
 
 int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl_opts *o,
-	       X509 *issuer, X509_CRL *crl, FILE *out, unsigned char tbs[SHA256_LEN])
+	       const struct history *h, X509 *issuer, X509_CRL *crl, FILE *out,
+	       unsigned char tbs[SHA256_LEN])
 {
 	struct approve_item item;
 	struct approve_request rq;
@@ -80,6 +81,7 @@ int crl_quorum(struct ceremony_ctx *ctx, struct transcript *tr, const struct crl
 	rq.n_items = 1;
 	rq.items = &item;
 	rq.history_dir = o->history_dir;
+	rq.history = h;
 	return approve_collect(ctx, tr, &rq, &o->approve, out, &approved);
 }
 

@@ -86,8 +86,8 @@ static int tbs_finalise(X509 *x, enum key_type t, const EVP_MD *md)
 
 /* A cross certificate is a CA certificate by the root: the issue-ca rule of the quorum. */
 static int cross_approve(struct ceremony_ctx *ctx, struct transcript *tr,
-			 const struct cross_params *p, X509 *x, X509 *issuer, FILE *out,
-			 uint8_t tbs[SHA256_LEN])
+			 const struct cross_params *p, const struct history *hist, X509 *x,
+			 X509 *issuer, FILE *out, uint8_t tbs[SHA256_LEN])
 {
 	struct approve_request rq;
 	struct approve_item item;
@@ -112,6 +112,7 @@ static int cross_approve(struct ceremony_ctx *ctx, struct transcript *tr,
 	rq.n_items = 1;
 	rq.items = &item;
 	rq.history_dir = p->history_dir;
+	rq.history = hist; /* read once: the quorum walk takes its facts */
 	rq.has_profile = 1;
 	if ((r = file_sha256(p->profile, rq.profile_sha256)) != 0)
 		return r;
@@ -186,7 +187,7 @@ int cross_sign(struct ceremony_ctx *ctx, const struct cross_params *p, FILE *out
 		goto out;
 	/* The quorum approves these exact bytes before the HSM signs them (docs/quorum.md). */
 	if ((r = tbs_finalise(x, k.type, hsmkey_digest(k.type))) != 0 || (r = certinfo_tbs_sha256(x, tbs)) != 0 ||
-	    (r = cross_approve(ctx, tr, p, x, issuer, out, tbs)) != 0)
+	    (r = cross_approve(ctx, tr, p, hist, x, issuer, out, tbs)) != 0)
 		goto out;
 	/* Signed in the HSM, verified with the issuer certificate's key before it is written. */
 	if ((r = certbuild_sign(x, hsmkey_pkey(hk), hsmkey_digest(k.type), X509_get0_pubkey(issuer))) != 0 ||
