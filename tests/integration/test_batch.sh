@@ -61,6 +61,24 @@ if [ -f "$SHIM" ]; then
 	check "the rerun succeeds and skips the two" bash -c "printf '%s' \"\$1\" | grep -q '2 requests were already issued by an earlier call, skipped' && printf '%s' \"\$1\" | grep -q '^4 certificates issued'" _ "$out"
 	check "six certificates, each recorded once" test "$(jq -r 'select(.action == "cert.issue") | .outputs[0].path' "$TRF" | sort | uniq -c | awk '$1 == 1' | wc -l)" -eq 6
 	check "openssl verifies the six" bash -c "openssl verify -CAfile '$ROOT' '$T'/f-out/f-000?.pem | grep -c ': OK\$' | grep -qx 6"
+	# A fault in the second group (signature 100 of 150): the first group's commit ran
+	# while the second was being signed; every group's files and records still agree,
+	# each "Issued" line is a recorded certificate, and a rerun finishes.
+	csrs "$T/g" 150 g
+	mkdir -p "$T/g-out"
+	TRG=$T/transcripts/0006-fault2.jsonl
+	FAULTP11_MODULE=$CEREMONY_MODULE CEREMONY_MODULE=$SHIM FAULTP11_FUNC=C_Sign FAULTP11_FAIL=100 \
+		batch "$T/g" "$T/g-out" "$TRG" >"$T/g.out" 2>"$T/g.err"
+	rc=$?
+	n=$(grep -c '"action":"cert.issue"' "$TRG")
+	check "a fault at the 100th signature fails the call" test "$rc" -ne 0
+	check "the first group of 64 and the second's before the fault are recorded" test "$n" -ge 99
+	check "the report counts what is recorded" grep -q "$n of 150 certificates were issued and recorded" "$T/g.err"
+	check "each Issued line is a recorded certificate" test "$(grep -c '^Issued ' "$T/g.out")" -eq "$n"
+	check "every recorded output is on disk with its hash after the fault" recorded_outputs_ok "$TRG"
+	check "the transcript verifies after the second group's fault" "$CEREMONY" transcript verify --allow-unsealed "$TRG"
+	check "the rerun finishes the 150" batch "$T/g" "$T/g-out" "$TRG"
+	check "150 certificates, each recorded once" test "$(jq -r 'select(.action == "cert.issue") | .outputs[0].path' "$TRG" | sort | uniq -c | awk '$1 == 1' | wc -l)" -eq 150
 else
 	skip "a fault mid-batch" "$SHIM is not built"
 fi
