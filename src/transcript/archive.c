@@ -107,14 +107,12 @@ static int real_of(const char *path, char out[PATH_MAX])
 	return 0;
 }
 
-int archive_relative(const char *root, const char *path, char *out, size_t size, int *outside)
+/* archive_relative of real, path's real path (path names it in messages). */
+static int relative_of_real(const char *root, const char *real, const char *path, char *out,
+			    size_t size, int *outside)
 {
-	char real[PATH_MAX];
 	const char *rel, *slash;
-	int r;
 
-	if ((r = real_of(path, real)) != 0)
-		return r;
 	*outside = !inside(root, real) || strcmp(root, real) == 0;
 	if (!*outside)
 		rel = real + strlen(root) + (strcmp(root, "/") == 0 ? 0 : 1);
@@ -130,6 +128,16 @@ int archive_relative(const char *root, const char *path, char *out, size_t size,
 	return 0;
 }
 
+int archive_relative(const char *root, const char *path, char *out, size_t size, int *outside)
+{
+	char real[PATH_MAX];
+	int r;
+
+	if ((r = real_of(path, real)) != 0)
+		return r;
+	return relative_of_real(root, real, path, out, size, outside);
+}
+
 int archive_data_entry(const char *root, const char *path, const uint8_t sha256[SHA256_LEN],
 		       json_t **out)
 {
@@ -137,9 +145,10 @@ int archive_data_entry(const char *root, const char *path, const uint8_t sha256[
 	int outside, r;
 
 	*out = NULL;
+	/* One realpath a file (a batch records three files a certificate). */
 	if (realpath(path, real) == NULL)
 		return cer_err(CER_E_NOTFOUND, "%s: %s", path, strerror(errno));
-	if ((r = archive_relative(root, real, rel, sizeof(rel), &outside)) != 0)
+	if ((r = relative_of_real(root, real, real, rel, sizeof(rel), &outside)) != 0)
 		return r;
 	hex_encode(sha256, SHA256_LEN, hex);
 	*out = outside ? json_pack("{s:s, s:s, s:b}", "path", rel, "sha256", hex,
