@@ -1,8 +1,5 @@
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <sodium.h>
 
 #include "ceremony/err.h"
@@ -142,24 +139,26 @@ int shamir_interpolate(uint8_t x, const uint8_t *xs, const uint8_t *const *ys, s
 	return 0;
 }
 
-/* SLIP-39 "digest": HMAC-SHA256(key = random_part, msg = secret)[0:4]. */
+/*
+ * SLIP-39 "digest": HMAC-SHA256(key = random_part, msg = secret)[0:4]. libsodium's
+ * HMAC-SHA256: OpenSSL 3.0's one-shot HMAC() fetches the MAC and digest on every call
+ * (locks, allocations), and a backup's subset test computes this thousands of times.
+ */
 static int shamir_digest(const uint8_t *random_part, size_t random_len, const uint8_t *secret,
 			 size_t len, uint8_t digest[static SHAMIR_DIGEST_LEN])
 {
-	uint8_t mac[EVP_MAX_MD_SIZE];
-	unsigned int mac_len = 0;
-	int r = CER_E_CRYPTO;
+	crypto_auth_hmacsha256_state st;
+	uint8_t mac[crypto_auth_hmacsha256_BYTES];
+	int r = 0;
 
-	if (HMAC(EVP_sha256(), random_part, (int)random_len, secret, len, mac, &mac_len) ==
-		    NULL ||
-	    mac_len < SHAMIR_DIGEST_LEN) {
-		r = cer_err_ssl(CER_E_CRYPTO, "HMAC-SHA256 for the share digest failed");
-		goto out;
-	}
-	memcpy(digest, mac, SHAMIR_DIGEST_LEN);
-	r = 0;
-out:
-	OPENSSL_cleanse(mac, sizeof(mac));
+	if (crypto_auth_hmacsha256_init(&st, random_part, random_len) != 0 ||
+	    crypto_auth_hmacsha256_update(&st, secret, len) != 0 ||
+	    crypto_auth_hmacsha256_final(&st, mac) != 0)
+		r = cer_err(CER_E_CRYPTO, "HMAC-SHA256 for the share digest failed");
+	else
+		memcpy(digest, mac, SHAMIR_DIGEST_LEN);
+	sodium_memzero(&st, sizeof(st));
+	sodium_memzero(mac, sizeof(mac));
 	return r;
 }
 
@@ -247,7 +246,7 @@ int shamir_recover(int threshold, const uint8_t *xs, const uint8_t *const *ys, s
 	if ((r = shamir_digest(digest + SHAMIR_DIGEST_LEN, len - SHAMIR_DIGEST_LEN, secret, len,
 			       check)) != 0)
 		goto out;
-	if (CRYPTO_memcmp(check, digest, SHAMIR_DIGEST_LEN) != 0) {
+	if (sodium_memcmp(check, digest, SHAMIR_DIGEST_LEN) != 0) {
 		r = cer_err(CER_E_VERIFY, "invalid digest: the shares do not belong to one split "
 					  "(a wrong, corrupted or foreign share)");
 		goto out;
