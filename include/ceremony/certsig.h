@@ -11,6 +11,10 @@
 #ifndef CEREMONY_CERTSIG_H
 #define CEREMONY_CERTSIG_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
@@ -26,6 +30,12 @@ int certsig_key_fast(const struct certsig_key *k);
 
 /* 1 if x's signature verifies under the key (and its two algorithm fields agree), 0 if not. */
 int certsig_verify(const struct certsig_key *k, X509 *x);
+
+/* 1 if sig (DER, as a certificate's signature BIT STRING holds it) is the key's signature
+ * over tbs with digest md (the same checks: Nettle for an ECDSA P-256/384 key with
+ * SHA-256/384, else OpenSSL's EVP_DigestVerify), 0 if not. */
+int certsig_verify_tbs(const struct certsig_key *k, const EVP_MD *md, const uint8_t *tbs,
+		       size_t tbs_len, const uint8_t *sig, size_t sig_len);
 
 /*
  * lint_path_checked's setup (arg: the struct certsig_key of the issuer): the path

@@ -730,6 +730,8 @@ static int issue_setup(struct issue_run *run, struct ceremony_ctx *ctx)
 	if ((r = ctx_transcript_open(ctx, "cert sign", &run->tr)) != 0)
 		return r;
 	run->md = issue_digest_for(X509_get0_pubkey(run->issuer));
+	if ((r = certsig_key_new(run->issuer, &run->sigkey)) != 0)
+		return r;
 	if ((r = issue_final_alg(X509_get0_pubkey(run->issuer), run->md, &run->alg, &run->alg_len)) != 0 ||
 	    (r = transcript_file_entry(run->tr, o->profile, &run->profile_entry)) != 0 ||
 	    (r = transcript_file_entry(run->tr, o->issuer, &run->issuer_entry)) != 0)
@@ -802,6 +804,7 @@ out:
 	transcript_close(run->tr);
 	free(run->cas);
 	history_free(run->history);
+	certsig_key_free(run->sigkey);
 	X509_free(run->issuer);
 	free(run);
 	return r;

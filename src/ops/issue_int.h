@@ -7,6 +7,7 @@
 
 #include <openssl/x509.h>
 
+#include "ceremony/certsig.h"
 #include "ceremony/certbuild.h"
 #include "ceremony/csr.h"
 #include "ceremony/err.h"
@@ -62,6 +63,7 @@ struct issue_run {
 	size_t n_items, cap_items;
 	struct issue_shadow shadow;
 	const EVP_MD *md;
+	struct certsig_key *sigkey; /* the issuer's key, decoded once: the post-sign check */
 	uint8_t *alg; /* DER AlgorithmIdentifier of the issuer's signatures */
 	int alg_len;
 	json_t *profile_entry, *issuer_entry; /* transcript file entries, hashed once */

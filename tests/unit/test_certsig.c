@@ -2,7 +2,8 @@
  * Unit tests of certsig: for P-384 and P-256 issuers (Nettle's ECDSA) and RSA and
  * Ed25519 issuers (OpenSSL's), a certificate's signature verifies exactly when
  * OpenSSL's X509_verify says it does: good, signed by another key, TBS changed after
- * signing, signature altered, signature with a trailing byte. lint_path_checked gives
+ * signing, signature altered, signature with a trailing byte; certsig_verify_tbs (the
+ * issuance's post-sign check) over the same TBS and signature agrees. lint_path_checked gives
  * lint_path's verdict and message, for a good chain and for each way a chain fails.
  */
 #include <setjmp.h>
@@ -97,11 +98,33 @@ static X509 *tampered(X509 *x)
 	return y;
 }
 
+/* certsig_verify_tbs over the certificate's TBS bytes and signature: the same verdict
+ * (the issuance's post-sign check takes the TBS the HSM signed and its signature). */
+static void expect_tbs(struct certsig_key *k, X509 *x, int want)
+{
+	const ASN1_BIT_STRING *sig = NULL;
+	const X509_ALGOR *alg = NULL;
+	const ASN1_OBJECT *oid = NULL;
+	unsigned char *tbs = NULL;
+	int tl = i2d_re_X509_tbs(x, &tbs), md_nid = NID_undef, pk_nid = NID_undef;
+
+	assert_true(tl > 0);
+	X509_get0_signature(&sig, &alg, x);
+	X509_ALGOR_get0(&oid, NULL, NULL, alg);
+	assert_true(OBJ_find_sigid_algs(OBJ_obj2nid(oid), &md_nid, &pk_nid));
+	assert_int_equal(certsig_verify_tbs(k, md_nid == NID_undef ? NULL : EVP_get_digestbynid(md_nid),
+					    tbs, (size_t)tl, ASN1_STRING_get0_data(sig),
+					    (size_t)ASN1_STRING_length(sig)),
+			 want);
+	OPENSSL_free(tbs);
+}
+
 static void expect_at(struct certsig_key *k, X509 *root, X509 *x, int want, int line)
 {
 	if ((X509_verify(x, X509_get0_pubkey(root)) == 1) != want)
 		fail_msg("X509_verify disagrees with want %d at line %d", want, line);
 	assert_int_equal(certsig_verify(k, x), want);
+	expect_tbs(k, x, want);
 }
 
 static EVP_PKEY *keygen(const char *alg, const char *param)
