@@ -24,7 +24,7 @@ if [ -f build/libceremony.a ]; then
 	objs=build/libceremony.a
 	what="build/libceremony.a"
 else
-	objs="src/shares/shamir.c src/base/err.c"
+	objs="src/shares/shamir.c src/base/err.c src/base/textbuf.c"
 	what="src/shares/shamir.c (build/libceremony.a is not built)"
 fi
 flags=$(pkg-config --cflags --libs libcrypto libsodium jansson yaml-0.1 p11-kit-1)
