@@ -84,7 +84,9 @@ else
 fi
 
 # kill -9 at random points, then reruns: each request issued and recorded exactly once.
-csrs "$T/k" 120 k
+# KN requests: enough that a batch outlasts the 20 ms polls below on a fast machine.
+KN=360
+csrs "$T/k" "$KN" k
 mkdir -p "$T/k-out"
 TRK=$T/transcripts/0005-kill.jsonl
 KPINS=$(pins_for "$T/k")
@@ -96,16 +98,16 @@ for round in 1 2 3 4 5 6; do
 		--transcript "$TRK" --expect-file "$KPINS" >/dev/null 2>&1 &
 	pid=$!
 	# A random point: once the folder holds a random number of new files (of the
-	# 240 left to write), at once or a random few milliseconds later.
+	# 2 x KN to write), at once or a random few milliseconds later.
 	base=$(ls "$T/k-out" | wc -l)
-	target=$((base + RANDOM % ((240 - base) * 3 / 4 + 1)))
+	target=$((base + RANDOM % ((2 * KN - base) * 3 / 4 + 1)))
 	while kill -0 $pid 2>/dev/null && [ "$(ls "$T/k-out" | wc -l)" -lt "$target" ]; do sleep 0.02; done
 	[ $((RANDOM % 2)) = 0 ] && sleep "0.0$((RANDOM % 10))"
 	kill -9 -- -$pid 2>/dev/null
 	wait $pid 2>/dev/null
 	n=$( (grep -c '"action":"cert.issue"' "$TRK" 2>/dev/null || true) | tail -n1)
-	echo "# kill round $round: ${n:-0} of 120 recorded"
-	[ "${n:-0}" -lt 120 ] && interrupted=$((interrupted + 1))
+	echo "# kill round $round: ${n:-0} of $KN recorded"
+	[ "${n:-0}" -lt "$KN" ] && interrupted=$((interrupted + 1))
 	if [ ! -e "$TRK" ] || { "$CEREMONY" transcript verify --allow-unsealed "$TRK" >/dev/null 2>&1 && recorded_outputs_ok "$TRK"; }; then
 		consistent=$((consistent + 1))
 	else
@@ -116,10 +118,10 @@ check "after every kill, each recorded certificate is on disk with its hash" tes
 check "the kills really interrupted the batch" test "$interrupted" -ge 1
 for _ in 1 2 3; do batch "$T/k" "$T/k-out" "$TRK" >/dev/null 2>&1 && break; done
 check "reruns finish the batch" batch "$T/k" "$T/k-out" "$TRK"
-check "120 certificates, each recorded exactly once" test "$(jq -r 'select(.action == "cert.issue") | .outputs[0].path' "$TRK" | sort | uniq -c | awk '$1 == 1' | wc -l)" -eq 120
-check "no request recorded twice" test "$(grep -c '"action":"cert.issue"' "$TRK")" -eq 120
-check "120 distinct serials" test "$(jq -r 'select(.action == "cert.issue") | .details.certificate.serial' "$TRK" | sort -u | wc -l)" -eq 120
-check "openssl verifies all 120" bash -c "openssl verify -x509_strict -CAfile '$ROOT' '$T'/k-out/k-0???.pem | grep -c ': OK\$' | grep -qx 120"
-check "each certificate is its request's key" bash -c "for i in \$(seq -f %04g 1 120); do a=\$(openssl req -in '$T/k'/k-\$i.csr -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum); b=\$(openssl x509 -in '$T/k-out'/k-\$i.pem -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum); [ \"\$a\" = \"\$b\" ] || exit 1; done"
+check "$KN certificates, each recorded exactly once" test "$(jq -r 'select(.action == "cert.issue") | .outputs[0].path' "$TRK" | sort | uniq -c | awk '$1 == 1' | wc -l)" -eq "$KN"
+check "no request recorded twice" test "$(grep -c '"action":"cert.issue"' "$TRK")" -eq "$KN"
+check "$KN distinct serials" test "$(jq -r 'select(.action == "cert.issue") | .details.certificate.serial' "$TRK" | sort -u | wc -l)" -eq "$KN"
+check "openssl verifies all $KN" bash -c "openssl verify -x509_strict -CAfile '$ROOT' '$T'/k-out/k-0???.pem | grep -c ': OK\$' | grep -qx $KN"
+check "each certificate is its request's key" bash -c "for i in \$(seq -f %04g 1 $KN); do a=\$(openssl req -in '$T/k'/k-\$i.csr -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum); b=\$(openssl x509 -in '$T/k-out'/k-\$i.pem -pubkey -noout | openssl pkey -pubin -outform DER | sha256sum); [ \"\$a\" = \"\$b\" ] || exit 1; done"
 check "the killed and rerun transcript verifies" "$CEREMONY" transcript verify --allow-unsealed "$TRK"
 finish
